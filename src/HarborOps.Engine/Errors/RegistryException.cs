@@ -1,0 +1,39 @@
+namespace HarborOps.Engine.Errors;
+
+/// <summary>A failure talking to an OCI registry. <see cref="RequestId"/> is the registry's correlation id when it sent one.</summary>
+public class RegistryException : HarborOpsException
+{
+    public RegistryException(string errorId, FailureKind kind, string message, object? target = null, Exception? inner = null,
+        int? statusCode = null, string? registryErrorCode = null)
+        : base(errorId, kind, message, target, inner)
+    {
+        StatusCode = statusCode;
+        RegistryErrorCode = registryErrorCode;
+    }
+
+    /// <summary>HTTP status of the failing response, when there was one.</summary>
+    public int? StatusCode { get; }
+
+    /// <summary>The registry's own error code (MANIFEST_UNKNOWN, DENIED, TOOMANYREQUESTS...), when it sent one.</summary>
+    public string? RegistryErrorCode { get; }
+}
+
+/// <summary>Stable error ids of the registry engine. Documented in about_HarborOps_Errors; never renamed.</summary>
+public static class RegistryErrorIds
+{
+    public const string ReferenceInvalid = "RegistryReferenceInvalid";
+    public const string HostUnreachable = "RegistryHostUnreachable";
+    public const string AuthenticationFailed = "RegistryAuthenticationFailed";
+    public const string PermissionDenied = "RegistryPermissionDenied";
+    public const string RepositoryNotFound = "RegistryRepositoryNotFound";
+    public const string ManifestNotFound = "RegistryManifestNotFound";
+    public const string BlobNotFound = "RegistryBlobNotFound";
+    public const string Throttled = "RegistryThrottled";
+    public const string DigestMismatch = "RegistryDigestMismatch";
+    public const string UnsupportedMediaType = "RegistryUnsupportedMediaType";
+    public const string CatalogUnsupported = "RegistryCatalogUnsupported";
+    public const string ServerError = "RegistryServerError";
+    public const string RequestFailed = "RegistryRequestFailed";
+    public const string LayoutInvalid = "OciLayoutInvalid";
+    public const string CredentialStoreInvalid = "RegistryCredentialConfigInvalid";
+}
