@@ -30,10 +30,18 @@ internal sealed class HarborOpsLoadContext : AssemblyLoadContext
     private static readonly Lazy<Dictionary<string, string>> TrustedPlatformAssemblies = new(ReadTrustedPlatformAssemblies);
 
     private readonly string _dependencyDirectory;
+    private readonly AssemblyDependencyResolver? _resolver;
 
-    public HarborOpsLoadContext(string dependencyDirectory) : base(ContextName, isCollectible: false)
+    public HarborOpsLoadContext(string dependencyDirectory, string engineAssemblyName) : base(ContextName, isCollectible: false)
     {
         _dependencyDirectory = dependencyDirectory;
+        // The engine's deps.json knows the runtime-specific assets (runtimes/win/..., native libraries);
+        // plain file probing below covers a layout without it.
+        string enginePath = Path.Combine(dependencyDirectory, engineAssemblyName + ".dll");
+        if (File.Exists(Path.ChangeExtension(enginePath, ".deps.json")))
+        {
+            _resolver = new AssemblyDependencyResolver(enginePath);
+        }
     }
 
     public string DependencyDirectory => _dependencyDirectory;
@@ -46,7 +54,7 @@ internal sealed class HarborOpsLoadContext : AssemblyLoadContext
             return null;
         }
 
-        string candidate = Path.Combine(_dependencyDirectory, name + ".dll");
+        string candidate = _resolver?.ResolveAssemblyToPath(assemblyName) ?? Path.Combine(_dependencyDirectory, name + ".dll");
         if (!File.Exists(candidate))
         {
             // Returning null (rather than throwing) lets the default context try: the documented fix of
@@ -68,6 +76,11 @@ internal sealed class HarborOpsLoadContext : AssemblyLoadContext
 
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
     {
+        if (_resolver?.ResolveUnmanagedDllToPath(unmanagedDllName) is { } resolved)
+        {
+            return LoadUnmanagedDllFromPath(resolved);
+        }
+
         string rid = RuntimeInformation.RuntimeIdentifier;
         foreach (string fileName in NativeFileNames(unmanagedDllName))
         {

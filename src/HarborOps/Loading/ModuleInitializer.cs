@@ -31,7 +31,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
             {
                 string moduleDirectory = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)
                     ?? throw new InvalidOperationException("HarborOps.dll has no location on disk; import the module from its folder.");
-                s_loadContext = new HarborOpsLoadContext(Path.Combine(moduleDirectory, DependencyFolderName));
+                s_loadContext = new HarborOpsLoadContext(Path.Combine(moduleDirectory, DependencyFolderName), EngineAssemblyName);
             }
 
             if (s_importCount++ == 0)
