@@ -16,6 +16,9 @@ public class RegistryException : HarborOpsException
 
     /// <summary>The registry's own error code (MANIFEST_UNKNOWN, DENIED, TOOMANYREQUESTS...), when it sent one.</summary>
     public string? RegistryErrorCode { get; }
+
+    /// <summary>For throttling and server errors: how long the registry last asked the client to wait, when it said so.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 /// <summary>Stable error ids of the registry engine. Documented in about_HarborOps_Errors; never renamed.</summary>
@@ -36,4 +39,7 @@ public static class RegistryErrorIds
     public const string RequestFailed = "RegistryRequestFailed";
     public const string LayoutInvalid = "OciLayoutInvalid";
     public const string CredentialStoreInvalid = "RegistryCredentialConfigInvalid";
+    public const string Timeout = "RegistryTimeout";
+    public const string ManifestInvalid = "RegistryManifestInvalid";
+    public const string TokenServiceInvalid = "RegistryTokenServiceInvalid";
 }
