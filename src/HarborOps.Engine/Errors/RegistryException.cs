@@ -1,6 +1,6 @@
 namespace HarborOps.Engine.Errors;
 
-/// <summary>A failure talking to an OCI registry. <see cref="RequestId"/> is the registry's correlation id when it sent one.</summary>
+/// <summary>A failure talking to an OCI registry. Carries the HTTP status, the registry's own error code and, when throttled, the wait it asked for.</summary>
 public class RegistryException : HarborOpsException
 {
     public RegistryException(string errorId, FailureKind kind, string message, object? target = null, Exception? inner = null,
