@@ -1,0 +1,30 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Logging;
+
+namespace HarborOps.Lab;
+
+/// <summary>The one way the lab's emulators get a Kestrel server: quiet, loopback only, port chosen by the OS.</summary>
+internal static class LabKestrel
+{
+    public static WebApplicationBuilder CreateBuilder(int listeners = 1)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            for (var i = 0; i < listeners; i++) kestrel.Listen(IPAddress.Loopback, 0);
+            kestrel.Limits.MaxRequestBodySize = null; // blobs stream through the proxy
+            kestrel.AllowSynchronousIO = false;
+        });
+        return builder;
+    }
+
+    /// <summary>The bound http://127.0.0.1:PORT/ addresses, in listener order.</summary>
+    public static IReadOnlyList<Uri> BoundAddresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
+            .Addresses.Select(a => new Uri(a.EndsWith('/') ? a : a + "/")).ToList();
+}
