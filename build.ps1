@@ -72,7 +72,7 @@ function Invoke-ChildPwsh {
     }
     try {
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))
-        $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)
+        $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)
         & $pwsh[0] @pwshArgs | Out-Host
         return $LASTEXITCODE
     }
