@@ -35,11 +35,12 @@ Describe 'Get-RegistryRepository | Get-RegistryTag' {
         ($piped.Repository | Sort-Object -Unique) | Should -Be ($script:SeedRepositories | Sort-Object -Unique)
     }
 
-    It 'filters repositories by -Prefix' {
-        $prefix = $script:SeedRepository.Substring(0, [Math]::Min(3, $script:SeedRepository.Length))
+    It 'filters repositories by -Prefix (a path prefix: whole segments)' {
+        $nested = @($script:SeedRepositories | Where-Object { $_ -like '*/*' })[0]
+        $prefix = if ($nested) { $nested.Split('/')[0] } else { $script:SeedRepository }
         $filtered = @(Get-RegistryRepository -Registry $script:Open -Prefix $prefix)
-        $filtered.Count | Should -BeGreaterThan 0
-        $filtered.Repository | ForEach-Object { $_ | Should -BeLike "$prefix*" }
+        $filtered.Repository | Should -Contain ($nested ?? $script:SeedRepository)
+        $filtered.Repository | ForEach-Object { $_ -eq $prefix -or $_ -like "$prefix/*" | Should -BeTrue -Because "'$_' is not under '$prefix'" }
     }
 
     It 'reports digest, media type and platforms of each tag' {
