@@ -1,6 +1,6 @@
 namespace HarborOps.Engine.Errors;
 
-/// <summary>A failure talking to an OCI registry. <see cref="RequestId"/> is the registry's correlation id when it sent one.</summary>
+/// <summary>A failure talking to an OCI registry. Carries the HTTP status, the registry's own error code and, when throttled, the wait it asked for.</summary>
 public class RegistryException : HarborOpsException
 {
     public RegistryException(string errorId, FailureKind kind, string message, object? target = null, Exception? inner = null,
@@ -16,6 +16,9 @@ public class RegistryException : HarborOpsException
 
     /// <summary>The registry's own error code (MANIFEST_UNKNOWN, DENIED, TOOMANYREQUESTS...), when it sent one.</summary>
     public string? RegistryErrorCode { get; }
+
+    /// <summary>For throttling and server errors: how long the registry last asked the client to wait, when it said so.</summary>
+    public TimeSpan? RetryAfter { get; init; }
 }
 
 /// <summary>Stable error ids of the registry engine. Documented in about_HarborOps_Errors; never renamed.</summary>
@@ -36,4 +39,7 @@ public static class RegistryErrorIds
     public const string RequestFailed = "RegistryRequestFailed";
     public const string LayoutInvalid = "OciLayoutInvalid";
     public const string CredentialStoreInvalid = "RegistryCredentialConfigInvalid";
+    public const string Timeout = "RegistryTimeout";
+    public const string ManifestInvalid = "RegistryManifestInvalid";
+    public const string TokenServiceInvalid = "RegistryTokenServiceInvalid";
 }

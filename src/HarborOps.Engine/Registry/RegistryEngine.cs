@@ -1,4 +1,12 @@
+using System.Collections.Concurrent;
 using System.Net;
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Registry.Auth;
+using HarborOps.Engine.Registry.Http;
+using HarborOps.Engine.Registry.Layout;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Registry;
@@ -16,6 +24,23 @@ public sealed record RegistryEngineOptions
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
     /// <summary>Concurrent connections per registry host.</summary>
     public int MaxConnectionsPerHost { get; init; } = 16;
+    /// <summary>Longest wait for a response's headers (and for a buffered body such as a manifest); then the request is retried.</summary>
+    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Longest wait for a TCP/TLS connection.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
+    /// <summary>First retry delay of the exponential backoff used when the registry gives no Retry-After.</summary>
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Cap of the exponential backoff.</summary>
+    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Tokens are refreshed this long before they expire (at most half their lifetime).</summary>
+    public TimeSpan TokenExpirySkew { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Page size asked for tag lists and the catalog (n=); registries may send fewer and send a Link when there is more.</summary>
+    public int PageSize { get; init; } = 1000;
+    /// <summary>Parallel manifest reads per Get-RegistryTag call.</summary>
+    public int TagDetailParallelism { get; init; } = 8;
+    /// <summary>Use the system HTTP proxy settings (HTTPS_PROXY, NO_PROXY).</summary>
+    public bool UseSystemProxy { get; init; } = true;
+    public string UserAgent { get; init; } = "HarborOps/0.1";
 }
 
 /// <summary>Get-RegistryRepository's request. Registry is host[:port], or "oci:" followed by a layout directory.</summary>
@@ -48,28 +73,250 @@ public sealed partial class RegistryEngine : IDisposable
     public static RegistryEngine Shared => SharedEngine.Value;
 
     /// <summary>Credentials set for this session (Set-RegistryCredential); consulted before the docker config.</summary>
-    public RegistryCredentialStore Credentials { get; } = new();
+    public RegistryCredentialStore Credentials { get; }
 
-    public IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-        => throw new NotImplementedException("engine helper implements this");
+    /// <summary>
+    /// Repositories of a registry (its catalog) or of an OCI layout root (every layout directory below it), sorted
+    /// ordinally. Progress reports each page.
+    /// </summary>
+    public async IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var registry = ImageReference.NormalizeRegistry(request.Registry);
+        var store = OpenStore(registry, request.Credential);
+        var prefix = request.Prefix?.Trim().Trim('/');
+        var activity = $"Listing repositories of {registry}";
+        var names = new List<string>();
+        var page = 0;
+        await foreach (var names0 in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            page++;
+            names.AddRange(names0.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal)));
+            progress?.Report(new OperationProgress(activity, $"Page {page}: {names.Count} repositories so far", Completed: names.Count));
+        }
+        names.Sort(StringComparer.Ordinal);
+        var isLayout = registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal);
+        foreach (var name in names.Distinct(StringComparer.Ordinal))
+        {
+            yield return new RegistryRepositoryInfo
+            {
+                Registry = registry,
+                Repository = name,
+                Reference = isLayout ? (name.Length == 0 ? registry : registry + "/" + name) : $"{registry}/{name}",
+            };
+        }
+        progress?.Report(new OperationProgress(activity, $"{names.Count} repositories", Completed: names.Count, Total: names.Count, IsComplete: true));
+    }
 
-    public IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
-        => throw new NotImplementedException("engine helper implements this");
-}
+    /// <summary>
+    /// Tags of a repository with their digest, media type, platforms and size (every tag, paged and sorted ordinally;
+    /// or the one tag or digest the reference names). Manifests are read with bounded parallelism and cached by
+    /// digest, so thousands of tags of one image cost one manifest read each, plus one HEAD.
+    /// </summary>
+    public async IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var reference = ImageReference.Parse(request.Reference);
+        var (store, repository) = OpenStore(reference, request.Credential);
+        var display = reference.RepositoryReference;
+        var activity = $"Reading tags of {display}";
+        var patterns = request.TagPatterns.Where(p => !string.IsNullOrEmpty(p)).Select(WildcardToRegex).ToArray();
+        var context = new TagContext(store, repository, reference, request.IncludeReferrers);
 
-/// <summary>Credentials the user set for this session, per registry host. Never exposes a secret in ToString or listings.</summary>
-public sealed class RegistryCredentialStore
-{
-    public void Set(string registry, NetworkCredential credential) => throw new NotImplementedException();
-    /// <summary>Marks a registry (ACR) to authenticate through Azure.Identity (DefaultAzureCredential unless given).</summary>
-    public void SetAzureIdentity(string registry, Azure.Core.TokenCredential? credential = null, string? tenantId = null) => throw new NotImplementedException();
-    public bool Remove(string registry) => throw new NotImplementedException();
-    public IReadOnlyList<RegistryCredentialInfo> List() => throw new NotImplementedException();
+        if (reference.Digest is not null)
+        {
+            // A digest names one manifest; a tag given with it is only a label (Docker ignores it too).
+            var byDigest = await context.DescribeAsync(reference.Tag ?? "", reference.Digest, mustExist: true, cancellationToken).ConfigureAwait(false);
+            if (byDigest is not null) yield return byDigest;
+            progress?.Report(new OperationProgress(activity, "1 manifest", Completed: 1, Total: 1, IsComplete: true));
+            yield break;
+        }
+
+        List<string> tags;
+        if (reference.Tag is not null)
+        {
+            tags = [reference.Tag];
+        }
+        else
+        {
+            tags = [];
+            var page = 0;
+            await foreach (var names in store.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+            {
+                page++;
+                tags.AddRange(names);
+                progress?.Report(new OperationProgress(activity, $"Listing tags: page {page}, {tags.Count} tags so far", Completed: tags.Count));
+            }
+            tags = tags.Distinct(StringComparer.Ordinal).ToList();
+            context.KnownTags = tags.ToHashSet(StringComparer.Ordinal);
+            tags.Sort(StringComparer.Ordinal);
+        }
+        if (patterns.Length > 0)
+            tags = tags.Where(t => patterns.Any(p => p.IsMatch(t))).ToList();
+
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var window = new Queue<Task<RegistryTagInfo?>>();
+        var parallelism = Math.Max(1, Options.TagDetailParallelism);
+        var done = 0;
+        try
+        {
+            foreach (var tag in tags)
+            {
+                window.Enqueue(context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token));
+                if (window.Count < parallelism) continue;
+                var info = await window.Dequeue().ConfigureAwait(false);
+                done++;
+                progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
+                if (info is not null) yield return info;
+            }
+            while (window.Count > 0)
+            {
+                var info = await window.Dequeue().ConfigureAwait(false);
+                done++;
+                progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
+                if (info is not null) yield return info;
+            }
+        }
+        finally
+        {
+            // The consumer stopped early or a tag failed: stop the reads still in flight and observe their outcome.
+            if (window.Count > 0)
+            {
+                await linked.CancelAsync().ConfigureAwait(false);
+                foreach (var pending in window)
+                {
+                    try { await pending.ConfigureAwait(false); }
+                    catch (OperationCanceledException) { }
+                    catch (HarborOpsException) { }
+                }
+            }
+            progress?.Report(new OperationProgress(activity, $"{done} tags", Completed: done, Total: tags.Count, IsComplete: true));
+        }
+    }
+
+    /// <summary>Opens a registry ("host[:port]", "docker.io") or an OCI layout root ("oci:dir") as an image store.</summary>
+    public IImageStore OpenStore(string registry, NetworkCredential? credential = null)
+    {
+        var normalized = ImageReference.NormalizeRegistry(registry);
+        return normalized.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal)
+            ? new OciLayoutStore(normalized[ImageReference.OciLayoutPrefix.Length..])
+            : new RemoteRegistryStore(Pipeline, normalized, credential);
+    }
+
+    /// <summary>The store and repository an image reference points into (a layout reference is repository "" of its directory).</summary>
+    public (IImageStore Store, string Repository) OpenStore(ImageReference reference, NetworkCredential? credential = null)
+    {
+        ArgumentNullException.ThrowIfNull(reference);
+        return reference.Kind == ImageReferenceKind.OciLayout
+            ? (new OciLayoutStore(reference.LayoutPath!), "")
+            : (new RemoteRegistryStore(Pipeline, reference.Registry, credential), reference.Repository);
+    }
+
+    private static Regex WildcardToRegex(string pattern) =>
+        new("^" + Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
+
+    /// <summary>Per-call caches: manifests and configs by digest, referrers by digest.</summary>
+    private sealed class TagContext(IImageStore store, string repository, ImageReference reference, bool includeReferrers)
+    {
+        private readonly ConcurrentDictionary<string, Lazy<Task<(ManifestContent Manifest, string[] Platforms, long Size)>>> manifests = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Lazy<Task<OciPlatform?>>> configs = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, Lazy<Task<IReadOnlyList<RegistryReferrerInfo>>>> referrers = new(StringComparer.Ordinal);
+
+        public IReadOnlySet<string>? KnownTags { get; set; }
+
+        public async Task<RegistryTagInfo?> DescribeAsync(string tag, string manifestReference, bool mustExist, CancellationToken cancellationToken)
+        {
+            string digest;
+            if (manifestReference.Contains(':'))
+            {
+                digest = manifestReference;
+            }
+            else
+            {
+                var head = await store.HeadManifestAsync(repository, manifestReference, cancellationToken).ConfigureAwait(false);
+                if (head is null)
+                {
+                    if (!mustExist) return null; // deleted between listing and reading: it is simply gone
+                    throw new RegistryException(RegistryErrorIds.ManifestNotFound, FailureKind.NotFound,
+                        $"Tag '{tag}' does not exist in '{reference.RepositoryReference}'. Get-RegistryTag -Reference {reference.RepositoryReference} lists its tags.",
+                        reference.WithTag(tag).ToString());
+                }
+                digest = head.Digest;
+            }
+            var details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, cancellationToken))).Value.ConfigureAwait(false);
+            RegistryReferrerInfo[]? found = null;
+            bool? signed = null;
+            if (includeReferrers)
+            {
+                found = (await referrers.GetOrAdd(digest, d => new Lazy<Task<IReadOnlyList<RegistryReferrerInfo>>>(
+                    () => ReferrerDiscovery.DiscoverAsync(store, repository, d, KnownTags, cancellationToken))).Value.ConfigureAwait(false)).ToArray();
+                signed = found.Any(ReferrerDiscovery.IsSignature);
+            }
+            var baseReference = reference.RepositoryReference;
+            return new RegistryTagInfo
+            {
+                Registry = reference.Registry,
+                Repository = reference.Repository,
+                Tag = tag,
+                Digest = digest,
+                MediaType = details.Manifest.MediaType,
+                Platforms = details.Platforms,
+                Size = details.Size,
+                Referrers = found,
+                Signed = signed,
+                Reference = tag.Length > 0 ? $"{baseReference}:{tag}" : $"{baseReference}@{digest}",
+            };
+        }
+
+        private async Task<(ManifestContent, string[], long)> ReadAsync(string digest, CancellationToken cancellationToken)
+        {
+            var manifest = await store.GetManifestAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+            if (manifest.IsIndex)
+            {
+                var platforms = manifest.Manifests
+                    .Where(m => m.Platform is { Os.Length: > 0 } p && p.Os != "unknown")
+                    .Select(m => m.Platform!.ToString()).Distinct(StringComparer.Ordinal).ToArray();
+                return (manifest, platforms, manifest.Size);
+            }
+            var size = manifest.Size + manifest.Blobs().Sum(b => b.Size);
+            string[] own = [];
+            if (manifest.Config is { } config && config.MediaType is MediaTypes.OciConfig or MediaTypes.DockerConfig)
+            {
+                var platform = await configs.GetOrAdd(config.Digest, _ => new Lazy<Task<OciPlatform?>>(() => ReadPlatformAsync(config, cancellationToken))).Value.ConfigureAwait(false);
+                if (platform is not null) own = [platform.ToString()];
+            }
+            return (manifest, own, size);
+        }
+
+        private async Task<OciPlatform?> ReadPlatformAsync(OciDescriptor config, CancellationToken cancellationToken)
+        {
+            const long MaxConfigBytes = 4 * 1024 * 1024;
+            if (config.Size > MaxConfigBytes) return null;
+            await using var stream = await store.OpenBlobAsync(repository, config.Digest, config.Size, cancellationToken).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return ManifestContent.ReadConfigPlatform(buffer.ToArray());
+        }
+    }
 }
 
 public sealed partial class RegistryEngine
 {
-    public RegistryEngine(RegistryEngineOptions options) { Options = options; }
+    private readonly DockerConfigCredentials dockerConfig;
+
+    public RegistryEngine(RegistryEngineOptions options)
+    {
+        Options = options ?? throw new ArgumentNullException(nameof(options));
+        dockerConfig = new DockerConfigCredentials(options.DockerConfigPath);
+        Credentials = new RegistryCredentialStore(dockerConfig);
+        Pipeline = new RegistryHttpPipeline(options, Credentials, dockerConfig);
+    }
+
     public RegistryEngineOptions Options { get; }
-    public void Dispose() { }
+
+    internal RegistryHttpPipeline Pipeline { get; }
+
+    public void Dispose() => Pipeline.Dispose();
 }

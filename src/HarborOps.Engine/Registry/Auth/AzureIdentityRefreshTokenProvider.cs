@@ -1,0 +1,124 @@
+using System.Text;
+using System.Text.Json;
+using Azure.Core;
+using Azure.Identity;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Registry.Http;
+
+namespace HarborOps.Engine.Registry.Auth;
+
+/// <summary>
+/// ACR's Entra flow (research §2.2): an Entra access token for the ACR audience, exchanged at /oauth2/exchange for an
+/// ACR refresh token, which the token service then trades for access tokens in the OAuth2 refresh_token grant.
+/// Refresh tokens are cached per service until shortly before their JWT exp; one exchange runs at a time.
+/// </summary>
+public sealed class AzureIdentityRefreshTokenProvider
+{
+    /// <summary>ACR's Entra audience; the same in every cloud.</summary>
+    public const string AcrScope = "https://containerregistry.azure.net/.default";
+    private static readonly TimeSpan RefreshBeforeExpiry = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan UnknownLifetime = TimeSpan.FromMinutes(5);
+    private static int nextId;
+
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly Dictionary<string, (string Token, DateTimeOffset RefreshAt)> cache = new(StringComparer.Ordinal);
+
+    public AzureIdentityRefreshTokenProvider(TokenCredential? credential, string? tenantId)
+    {
+        Credential = credential ?? new DefaultAzureCredential();
+        TenantId = tenantId;
+        Id = Interlocked.Increment(ref nextId);
+    }
+
+    public TokenCredential Credential { get; }
+    public string? TenantId { get; }
+    internal int Id { get; }
+    public string CredentialTypeName => Credential.GetType().Name;
+
+    /// <summary>An ACR refresh token for the registry's token service (from cache when still fresh).</summary>
+    internal async Task<string> GetRefreshTokenAsync(RegistryHttpPipeline pipeline, string registry, string service, CancellationToken cancellationToken)
+    {
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (cache.TryGetValue(service, out var cached) && cached.RefreshAt > DateTimeOffset.UtcNow)
+                return cached.Token;
+
+            AccessToken entra;
+            try
+            {
+                entra = await Credential.GetTokenAsync(new TokenRequestContext([AcrScope], tenantId: TenantId), cancellationToken).ConfigureAwait(false);
+            }
+            catch (AuthenticationFailedException ex)
+            {
+                throw new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
+                    $"Could not get an Entra ID token for '{registry}' through {CredentialTypeName}: {ex.Message.Split('\n')[0]} Sign in (az login, Connect-AzAccount, a managed or workload identity) or pass another credential to Set-RegistryCredential -AzureIdentity.",
+                    registry, ex);
+            }
+
+            var form = new List<KeyValuePair<string, string>>
+            {
+                new("grant_type", "access_token"),
+                new("service", service),
+            };
+            if (!string.IsNullOrEmpty(TenantId)) form.Add(new("tenant", TenantId));
+            form.Add(new("access_token", entra.Token));
+            var request = new RegistryRequest(HttpMethod.Post, registry, "/oauth2/exchange")
+            {
+                Content = () => new FormUrlEncodedContent(form),
+                Authenticate = false,
+                Accept = ["application/json"],
+                Target = registry,
+                Description = $"the ACR token exchange of '{registry}'",
+                AcceptStatus = status => status is 400 or 401 or 403,
+            };
+            using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccess)
+            {
+                var body = RegistryErrorBody.Parse(response.Body);
+                throw new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
+                    $"'{registry}' refused to exchange the Entra ID token of {CredentialTypeName} for a registry token (HTTP {response.StatusCode}: {body.Describe()}). Check that the identity has a role such as AcrPull on the registry and that the tenant is right.",
+                    registry, statusCode: response.StatusCode, registryErrorCode: body.FirstCode);
+            }
+            string? refresh = null;
+            try
+            {
+                using var doc = JsonDocument.Parse(response.Body ?? []);
+                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("refresh_token", out var r) && r.ValueKind == JsonValueKind.String)
+                    refresh = r.GetString();
+            }
+            catch (JsonException) { }
+            if (string.IsNullOrEmpty(refresh))
+                throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.InvalidData,
+                    $"The ACR token exchange of '{registry}' answered without a refresh_token.", registry);
+
+            var expires = JwtExpiry(refresh);
+            var refreshAt = expires is { } exp ? exp - RefreshBeforeExpiry : DateTimeOffset.UtcNow + UnknownLifetime;
+            cache[service] = (refresh, refreshAt);
+            return refresh;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The exp claim of a JWT, without validating it (the registry does that); null when it is not a JWT.</summary>
+    internal static DateTimeOffset? JwtExpiry(string token)
+    {
+        var parts = token.Split('.');
+        if (parts.Length < 2) return null;
+        try
+        {
+            var payload = parts[1].Replace('-', '+').Replace('_', '/');
+            payload = payload.PadRight(payload.Length + (4 - payload.Length % 4) % 4, '=');
+            using var doc = JsonDocument.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(payload)));
+            if (doc.RootElement.TryGetProperty("exp", out var exp) && exp.TryGetInt64(out var seconds))
+                return DateTimeOffset.FromUnixTimeSeconds(seconds);
+        }
+        catch (FormatException) { }
+        catch (JsonException) { }
+        catch (InvalidOperationException) { }
+        return null;
+    }
+}

@@ -1,0 +1,299 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Registry.Http;
+
+namespace HarborOps.Engine.Registry.Auth;
+
+/// <summary>Auth state of one logical request across its attempts.</summary>
+internal sealed class AuthAttempt
+{
+    public AuthAttempt(RegistryCredential credential, IReadOnlyList<string> scopes)
+    {
+        Credential = credential;
+        Scopes = scopes;
+    }
+
+    public RegistryCredential Credential { get; }
+    /// <summary>The request's scopes plus any a challenge added.</summary>
+    public IReadOnlyList<string> Scopes { get; set; }
+    public BearerToken? SentToken { get; set; }
+    public bool SentBasic { get; set; }
+    public bool Retried { get; set; }
+    public IReadOnlyList<AuthChallenge> LastChallenges { get; set; } = [];
+}
+
+/// <summary>An access token and the scopes it was issued for.</summary>
+internal sealed record BearerToken(string AccessToken, IReadOnlyList<string> Scopes, DateTimeOffset RefreshAt)
+{
+    public override string ToString() => $"token for {string.Join(' ', Scopes)} (refresh at {RefreshAt:O})";
+}
+
+/// <summary>
+/// Challenge-driven registry auth: learns each host's challenge (Basic or Bearer) from its first 401, then attaches
+/// credentials up front. Bearer tokens are cached per host, service, credential and sorted scope set; each such
+/// (host, service, credential) keeps a working set of scopes so that a token is reused across repositories and a new
+/// scope is unioned in with one refresh (go-containerregistry's approach), bounded so URLs stay short.
+/// </summary>
+internal sealed class RegistryAuthenticator
+{
+    private const int MaxWorkingScopes = 10;
+    private readonly RegistryHttpPipeline pipeline;
+    private readonly RegistryCredentialStore store;
+    private readonly DockerConfigCredentials dockerConfig;
+    private readonly ConcurrentDictionary<string, AuthChallenge> challenges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TokenSession> sessions = new(StringComparer.Ordinal);
+
+    public RegistryAuthenticator(RegistryHttpPipeline pipeline, RegistryCredentialStore store, DockerConfigCredentials dockerConfig)
+    {
+        this.pipeline = pipeline;
+        this.store = store;
+        this.dockerConfig = dockerConfig;
+    }
+
+    /// <summary>Explicit credential &gt; session store &gt; docker config.json &gt; anonymous.</summary>
+    public async Task<RegistryCredential> ResolveCredentialAsync(string registry, NetworkCredential? explicitCredential, CancellationToken cancellationToken)
+    {
+        if (explicitCredential is not null && !string.IsNullOrEmpty(explicitCredential.Password))
+        {
+            return string.IsNullOrEmpty(explicitCredential.UserName) || explicitCredential.UserName == "<token>"
+                ? new RegistryCredential(RegistryCredentialKind.RefreshToken, null, explicitCredential.Password, "-Credential")
+                : new RegistryCredential(RegistryCredentialKind.Basic, explicitCredential.UserName, explicitCredential.Password, "-Credential");
+        }
+        if (store.Find(registry) is { } stored) return stored;
+        if (await dockerConfig.ResolveAsync(registry, cancellationToken).ConfigureAwait(false) is { } fromConfig) return fromConfig;
+        return RegistryCredential.Anonymous;
+    }
+
+    /// <summary>Attaches what the host's known challenge calls for; the first request to a host goes bare.</summary>
+    public async Task ApplyAsync(HttpRequestMessage message, RegistryRequest request, AuthAttempt attempt, CancellationToken cancellationToken)
+    {
+        if (!challenges.TryGetValue(request.Registry, out var challenge)) return;
+        if (challenge.IsBasic)
+        {
+            if (attempt.Credential.Kind == RegistryCredentialKind.Basic)
+            {
+                message.Headers.Authorization = BasicHeader(attempt.Credential.UserName!, attempt.Credential.Secret!);
+                attempt.SentBasic = true;
+            }
+            return;
+        }
+        if (challenge.IsBearer)
+        {
+            var token = await GetTokenAsync(request.Registry, challenge, attempt.Credential, attempt.Scopes, cancellationToken).ConfigureAwait(false);
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token.AccessToken);
+            attempt.SentToken = token;
+        }
+    }
+
+    /// <summary>
+    /// Handles a 401 from the registry: learns the challenge, unions its scope into the attempt and drops the token that
+    /// was refused. True when one more attempt may succeed (each request gets exactly one).
+    /// </summary>
+    public bool OnUnauthorized(HttpResponseMessage response, RegistryRequest request, AuthAttempt attempt)
+    {
+        var parsed = AuthChallenge.Parse(response.Headers.WwwAuthenticate.Select(v => v.ToString()));
+        attempt.LastChallenges = parsed;
+        var challenge = parsed.FirstOrDefault(c => c.IsBearer) ?? parsed.FirstOrDefault(c => c.IsBasic);
+        if (challenge is null || attempt.Retried) return false;
+        attempt.Retried = true;
+        challenges[request.Registry] = challenge;
+        if (challenge.IsBasic)
+            return attempt.Credential.Kind == RegistryCredentialKind.Basic && !attempt.SentBasic;
+        // The scope the server names goes first: some token servers only honour the first scope parameter.
+        attempt.Scopes = TokenScope.Union(challenge.Scopes.Concat(attempt.Scopes));
+        if (attempt.SentToken is { } refused)
+            SessionFor(request.Registry, challenge, attempt.Credential).Invalidate(refused);
+        return true;
+    }
+
+    /// <summary>The exception for a 401 that auth could not fix.</summary>
+    public RegistryException Failure(RegistryRequest request, AuthAttempt attempt, int statusCode, RegistryErrorBody body)
+    {
+        var registry = request.Registry;
+        var credential = attempt.Credential;
+        var insufficient = attempt.LastChallenges.Any(c => string.Equals(c.Error, "insufficient_scope", StringComparison.OrdinalIgnoreCase));
+        if (credential.Kind == RegistryCredentialKind.Anonymous)
+            return new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
+                $"Registry '{registry}' requires credentials for {request.Description} and none were found. {HowToSetCredentials(registry)}",
+                request.Target ?? registry, statusCode: statusCode, registryErrorCode: body.FirstCode);
+        if (insufficient)
+            return new RegistryException(RegistryErrorIds.PermissionDenied, FailureKind.PermissionDenied,
+                $"Registry '{registry}' accepted {credential.Describe()} but does not allow {request.Description} ({string.Join(' ', attempt.Scopes)}). Ask its administrator for that permission or use another credential.",
+                request.Target ?? registry, statusCode: statusCode, registryErrorCode: body.FirstCode);
+        return new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
+            $"Registry '{registry}' rejected {credential.Describe()}{Detail(body)}. Check the user name and password (or token), then {HowToSetCredentialsLower(registry)}",
+            request.Target ?? registry, statusCode: statusCode, registryErrorCode: body.FirstCode);
+    }
+
+    internal static string HowToSetCredentials(string registry) =>
+        $"Set them for this session with Set-RegistryCredential -Registry {registry} -Credential (Get-Credential), pass -Credential, or run docker login {registry}.";
+
+    private static string HowToSetCredentialsLower(string registry) =>
+        $"set them with Set-RegistryCredential -Registry {registry} -Credential (Get-Credential), pass -Credential, or run docker login {registry}.";
+
+    private static string Detail(RegistryErrorBody body) => body.Errors.Count > 0 ? $" ({body.Describe()})" : "";
+
+    private static AuthenticationHeaderValue BasicHeader(string user, string password) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+
+    private TokenSession SessionFor(string registry, AuthChallenge challenge, RegistryCredential credential) =>
+        sessions.GetOrAdd($"{registry}|{challenge.Realm}|{challenge.Service}|{credential.Fingerprint}", _ => new TokenSession());
+
+    /// <summary>Number of tokens fetched from token services (for diagnostics and tests).</summary>
+    public int TokensFetched => tokensFetched;
+    private int tokensFetched;
+
+    private async Task<BearerToken> GetTokenAsync(string registry, AuthChallenge challenge, RegistryCredential credential, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    {
+        var session = SessionFor(registry, challenge, credential);
+        if (session.Find(scopes) is { } cached) return cached;
+        await session.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (session.Find(scopes) is { } fresh) return fresh; // another request fetched it while we waited
+            var wanted = TokenScope.Union(scopes.Concat(session.WorkingSet));
+            // Union keeps the needed scopes first, so trimming the tail drops the least recent extras.
+            if (wanted.Count > MaxWorkingScopes)
+                wanted = wanted.Take(Math.Max(MaxWorkingScopes, TokenScope.Union(scopes).Count)).ToArray();
+            var token = await FetchTokenAsync(registry, challenge, credential, wanted, cancellationToken).ConfigureAwait(false);
+            session.Store(token);
+            return token;
+        }
+        finally
+        {
+            session.Gate.Release();
+        }
+    }
+
+    private async Task<BearerToken> FetchTokenAsync(string registry, AuthChallenge challenge, RegistryCredential credential, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
+    {
+        var realm = ValidateRealm(registry, challenge);
+        var service = challenge.Service ?? "";
+        RegistryRequest request;
+        if (credential.Kind is RegistryCredentialKind.RefreshToken or RegistryCredentialKind.AzureIdentity)
+        {
+            var refreshToken = credential.Kind == RegistryCredentialKind.AzureIdentity
+                ? await credential.Azure!.GetRefreshTokenAsync(pipeline, registry, service, cancellationToken).ConfigureAwait(false)
+                : credential.Secret!;
+            var form = new List<KeyValuePair<string, string>>
+            {
+                new("grant_type", "refresh_token"),
+                new("service", service),
+                new("client_id", "harborops"),
+                new("refresh_token", refreshToken),
+            };
+            if (scopes.Count > 0) form.Add(new("scope", string.Join(' ', scopes)));
+            request = new RegistryRequest(HttpMethod.Post, registry, "") { AbsoluteUri = realm, Content = () => new FormUrlEncodedContent(form) };
+        }
+        else
+        {
+            var query = new StringBuilder(realm.Query.Length > 1 ? realm.Query[1..] + "&" : "");
+            query.Append("service=").Append(Uri.EscapeDataString(service)).Append("&client_id=harborops");
+            foreach (var scope in scopes) query.Append("&scope=").Append(Uri.EscapeDataString(scope));
+            var uri = new UriBuilder(realm) { Query = query.ToString() }.Uri;
+            request = new RegistryRequest(HttpMethod.Get, registry, "")
+            {
+                AbsoluteUri = uri,
+                Authorization = credential.Kind == RegistryCredentialKind.Basic ? BasicHeader(credential.UserName!, credential.Secret!) : null,
+            };
+        }
+        request = new RegistryRequest(request.Method, registry, "")
+        {
+            AbsoluteUri = request.AbsoluteUri,
+            Content = request.Content,
+            Authorization = request.Authorization,
+            Authenticate = false,
+            Accept = ["application/json"],
+            Target = registry,
+            Description = $"a token from {realm.GetLeftPart(UriPartial.Path)}",
+            AcceptStatus = status => status is 400 or 401 or 403,
+            MaxBodyBytes = 1024 * 1024,
+        };
+        using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccess)
+        {
+            var body = RegistryErrorBody.Parse(response.Body);
+            var detail = body.Errors.Count > 0 ? body.Describe() : $"HTTP {response.StatusCode}";
+            var message = credential.Kind == RegistryCredentialKind.Anonymous
+                ? $"The token service of '{registry}' ({realm.Host}) refused anonymous access ({detail}). {HowToSetCredentials(registry)}"
+                : $"The token service of '{registry}' ({realm.Host}) rejected {credential.Describe()} ({detail}). Check the user name and password (or token), then {HowToSetCredentialsLower(registry)}";
+            throw new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed, message, registry,
+                statusCode: response.StatusCode, registryErrorCode: body.FirstCode);
+        }
+        Interlocked.Increment(ref tokensFetched);
+        return ParseToken(registry, response.Body ?? [], scopes);
+    }
+
+    private BearerToken ParseToken(string registry, byte[] body, IReadOnlyList<string> scopes)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body);
+            var root = doc.RootElement;
+            string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            // Token servers send "token", "access_token" or both; they are synonyms and access_token wins.
+            var token = Str("access_token") ?? Str("token");
+            if (string.IsNullOrEmpty(token)) throw new JsonException("no token in the response");
+            var lifetime = TimeSpan.FromSeconds(60); // the spec's default when expires_in is absent
+            if (root.TryGetProperty("expires_in", out var e) && e.ValueKind == JsonValueKind.Number && e.TryGetInt32(out var seconds) && seconds > 0)
+                lifetime = TimeSpan.FromSeconds(seconds);
+            else if (AzureIdentityRefreshTokenProvider.JwtExpiry(token) is { } exp && exp > DateTimeOffset.UtcNow)
+                lifetime = exp - DateTimeOffset.UtcNow;
+            var skew = pipeline.Options.TokenExpirySkew < lifetime / 2 ? pipeline.Options.TokenExpirySkew : lifetime / 2;
+            return new BearerToken(token, scopes, DateTimeOffset.UtcNow + lifetime - skew);
+        }
+        catch (JsonException ex)
+        {
+            throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.InvalidData,
+                $"The token service of '{registry}' answered with something that is not a token ({ex.Message}).", registry, ex);
+        }
+    }
+
+    /// <summary>
+    /// The realm must be an absolute https URL; http only when the registry itself is reached over plain HTTP
+    /// (loopback or configured), so a hostile challenge cannot make us send credentials in clear text elsewhere.
+    /// </summary>
+    private Uri ValidateRealm(string registry, AuthChallenge challenge)
+    {
+        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm)
+            || !(realm.Scheme == Uri.UriSchemeHttps || (realm.Scheme == Uri.UriSchemeHttp && pipeline.IsPlainHttp(registry))))
+            throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.AuthenticationFailed,
+                $"Registry '{registry}' named the token service '{challenge.Realm}', which is not an https URL; refusing to send credentials there. If the registry is a trusted plain-HTTP registry, add it to PlainHttpHosts.",
+                registry);
+        return realm;
+    }
+
+    private sealed class TokenSession
+    {
+        private readonly ConcurrentDictionary<string, BearerToken> tokens = new(StringComparer.Ordinal);
+        public SemaphoreSlim Gate { get; } = new(1, 1);
+        public IReadOnlyList<string> WorkingSet { get; private set; } = [];
+
+        public BearerToken? Find(IReadOnlyList<string> scopes)
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var token in tokens.Values)
+                if (token.RefreshAt > now && TokenScope.AllCovered(token.Scopes, scopes)) return token;
+            return null;
+        }
+
+        public void Store(BearerToken token)
+        {
+            var now = DateTimeOffset.UtcNow;
+            foreach (var (key, old) in tokens)
+                if (old.RefreshAt <= now) tokens.TryRemove(key, out _);
+            tokens[string.Join(' ', token.Scopes.Order(StringComparer.Ordinal))] = token;
+            WorkingSet = token.Scopes;
+        }
+
+        public void Invalidate(BearerToken token)
+        {
+            foreach (var (key, value) in tokens)
+                if (ReferenceEquals(value, token)) tokens.TryRemove(key, out _);
+        }
+    }
+}

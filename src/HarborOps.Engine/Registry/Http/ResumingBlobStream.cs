@@ -1,0 +1,110 @@
+using HarborOps.Engine.Errors;
+
+namespace HarborOps.Engine.Registry.Http;
+
+/// <summary>
+/// A blob download that survives dropped connections: when a read fails mid-body it reopens the blob with
+/// Range: bytes=&lt;offset&gt;- (or, if the server ignores ranges, re-reads and skips what it already delivered) up to
+/// a bounded number of times. Digest verification happens in the <see cref="DigestVerifyingStream"/> around it.
+/// </summary>
+internal sealed class ResumingBlobStream : Stream
+{
+    internal delegate Task<(Stream Stream, long? Length, bool Ranged, IDisposable Owner)> Opener(long offset, CancellationToken cancellationToken);
+
+    private readonly Opener open;
+    private readonly int maxResumes;
+    private readonly object target;
+    private Stream? current;
+    private IDisposable? owner;
+    private long position;
+    private int resumes;
+
+    public ResumingBlobStream(Opener open, int maxResumes, object target)
+    {
+        this.open = open;
+        this.maxResumes = maxResumes;
+        this.target = target;
+    }
+
+    /// <summary>Content-Length of the first response, when the server sent one.</summary>
+    public long? DeclaredLength { get; private set; }
+    public int Resumes => resumes;
+
+    public async Task OpenAsync(CancellationToken cancellationToken)
+    {
+        var (stream, length, _, disposable) = await open(0, cancellationToken).ConfigureAwait(false);
+        current = stream;
+        owner = disposable;
+        DeclaredLength = length;
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            try
+            {
+                var n = await current!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                position += n;
+                return n;
+            }
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException)
+            {
+                if (resumes >= maxResumes)
+                    throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ConnectionFailed,
+                        $"The download of {target} kept breaking off (after {position} bytes, {resumes} resumes): {ex.Message} Check the network and the registry's health, then retry.",
+                        target, ex);
+                resumes++;
+                await ReopenAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task ReopenAsync(CancellationToken cancellationToken)
+    {
+        Release();
+        var (stream, _, ranged, disposable) = await open(position, cancellationToken).ConfigureAwait(false);
+        current = stream;
+        owner = disposable;
+        if (ranged || position == 0) return;
+        // The server ignored Range and sent the whole blob again: skip what was already delivered.
+        var skip = new byte[81920];
+        var remaining = position;
+        while (remaining > 0)
+        {
+            var n = await stream.ReadAsync(skip.AsMemory(0, (int)Math.Min(skip.Length, remaining)), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+                throw new RegistryException(RegistryErrorIds.DigestMismatch, FailureKind.InvalidData,
+                    $"While resuming {target} the registry sent fewer bytes than before ({position - remaining} of {position}).", target);
+            remaining -= n;
+        }
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("blob streams are read asynchronously");
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => DeclaredLength ?? throw new NotSupportedException();
+    public override long Position { get => position; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private void Release()
+    {
+        current?.Dispose();
+        owner?.Dispose();
+        current = null;
+        owner = null;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) Release();
+        base.Dispose(disposing);
+    }
+}
