@@ -7,9 +7,10 @@ BeforeAll {
     $script:Open = $script:Lab.registries.open.host
     $script:Basic = $script:Lab.registries.basic
     $script:Token = $script:Lab.registries.token
-    $script:SeedRepositories = @($script:Lab.seed.repositories)
-    $script:SeedRepository = $script:SeedRepositories[0]
     $script:ManyTagsRepository = $script:Lab.seed.manyTagsRepository
+    # The small repositories are seeded on every registry; the many-tags one only behind the proxy.
+    $script:SeedRepositories = @($script:Lab.seed.repositories | Where-Object { $_ -ne $script:ManyTagsRepository })
+    $script:SeedRepository = $script:SeedRepositories[0]
     $script:ManyTagsCount = [int]$script:Lab.seed.manyTagsCount
     $script:BasicCredential = New-TestCredential $script:Basic.username $script:Basic.password
     $script:TokenCredential = New-TestCredential $script:Token.username $script:Token.password
