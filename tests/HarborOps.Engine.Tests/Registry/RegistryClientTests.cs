@@ -122,9 +122,11 @@ public sealed class RegistryClientTests(RegistryLabFixture lab, ITestOutputHelpe
     }
 
     [Fact]
-    public async Task Every_one_of_1500_tags_is_listed_sorted_across_pages()
+    public async Task Every_one_of_1500_tags_is_listed_sorted_with_details()
     {
-        using var engine = lab.NewEngine(o => o with { PageSize = 400 });
+        // Distribution 2.8 ignores n= and sends all tags unsorted in one answer; paging is proven through the
+        // FaultProxy's Harbor-like pager in ResilienceTests.Tag_list_follows_Link_pagination_across_many_pages.
+        using var engine = lab.NewEngine();
         var progress = new RecordingProgress();
         var clock = Stopwatch.StartNew();
         var tags = await ToListAsync(engine.GetTagsAsync(new GetTagsRequest($"{lab.Open.Host}/lab/many"), progress, default));
@@ -134,7 +136,7 @@ public sealed class RegistryClientTests(RegistryLabFixture lab, ITestOutputHelpe
         Assert.Equal(RegistryLabFixture.ManyTagsCount, tags.Count);
         Assert.Equal(lab.ManyTags.Tags.Order(StringComparer.Ordinal), tags.Select(t => t.Tag));
         Assert.All(tags, t => Assert.Equal(lab.ManyTags.Image.Digest, t.Digest));
-        Assert.Contains(progress.Reports, p => p.Status.Contains("page 4,"));
+        Assert.Contains(progress.Reports, p => p.Status == "Listing tags: page 1, 1500 tags so far");
         Assert.True(progress.Reports[^1].IsComplete);
         Assert.Equal(RegistryLabFixture.ManyTagsCount, progress.Reports[^1].Completed);
     }
@@ -154,7 +156,11 @@ public sealed class RegistryClientTests(RegistryLabFixture lab, ITestOutputHelpe
         using var engine = lab.NewEngine(o => o with { PageSize = 2 });
         var progress = new RecordingProgress();
         var repos = await ToListAsync(engine.GetRepositoriesAsync(new GetRepositoriesRequest(lab.Open.Host) { Prefix = "lab/" }, progress, default));
-        Assert.Equal(["lab/docker", "lab/dockerlist", "lab/many", "lab/oci", "lab/ociindex", "lab/signed"], repos.Select(r => r.Repository).Where(r => !r.StartsWith("lab/x")));
+        // Other tests of the collection may add lab/* repositories; the seeded ones must all be there, in ordinal order.
+        var names = repos.Select(r => r.Repository).ToList();
+        Assert.Equal(names.Order(StringComparer.Ordinal), names);
+        Assert.Subset(names.ToHashSet(), new HashSet<string> { "lab/docker", "lab/dockerlist", "lab/many", "lab/oci", "lab/ociindex", "lab/signed" });
+        Assert.All(names, n => Assert.StartsWith("lab/", n));
         Assert.All(repos, r => Assert.Equal($"{lab.Open.Host}/{r.Repository}", r.Reference));
         Assert.True(progress.Reports.Count(p => p.Status.StartsWith("Page")) >= 3, "the catalog was paged 2 at a time");
     }
