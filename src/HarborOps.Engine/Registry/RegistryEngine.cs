@@ -241,9 +241,20 @@ public sealed partial class RegistryEngine : IDisposable
                 if (head is null)
                 {
                     if (!mustExist) return null; // deleted between listing and reading: it is simply gone
-                    throw new RegistryException(RegistryErrorIds.ManifestNotFound, FailureKind.NotFound,
-                        $"Tag '{tag}' does not exist in '{reference.RepositoryReference}'. Get-RegistryTag -Reference {reference.RepositoryReference} lists its tags.",
-                        reference.WithTag(tag).ToString());
+                    // A HEAD 404 has no body to tell a missing repository from a missing tag: ask again with a GET
+                    // (a registry whose HEAD is wrong gets its GET believed) and, if that is not found either, let the
+                    // tag list say whether the repository exists at all.
+                    try
+                    {
+                        head = (await store.GetManifestAsync(repository, manifestReference, cancellationToken).ConfigureAwait(false)).ToDescriptor();
+                    }
+                    catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.ManifestNotFound)
+                    {
+                        // Distribution says MANIFEST_UNKNOWN even when the whole repository is missing; its tag list knows.
+                        await using var pages = store.ListTagPagesAsync(repository, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                        await pages.MoveNextAsync().ConfigureAwait(false);
+                        throw;
+                    }
                 }
                 digest = head.Digest;
             }

@@ -199,6 +199,9 @@ public sealed class RegistryClientTests(RegistryLabFixture lab, ITestOutputHelpe
         Assert.Equal(RegistryErrorIds.ManifestNotFound, tag.ErrorId);
         Assert.Equal($"{lab.Open.Host}/lab/oci:nope", tag.Target);
 
+        var tagOfMissingRepo = await Assert.ThrowsAsync<RegistryException>(() => ToListAsync(engine.GetTagsAsync(new GetTagsRequest($"{lab.Open.Host}/no/such-repo:v1"), null, default)));
+        Assert.Equal(RegistryErrorIds.RepositoryNotFound, tagOfMissingRepo.ErrorId);
+
         var digest = await Assert.ThrowsAsync<RegistryException>(() => engine.OpenStore(lab.Open.Host).GetManifestAsync("lab/oci", "sha256:" + new string('1', 64), default));
         Assert.Equal(RegistryErrorIds.ManifestNotFound, digest.ErrorId);
     }

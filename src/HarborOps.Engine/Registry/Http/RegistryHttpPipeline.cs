@@ -165,7 +165,8 @@ internal sealed class RegistryHttpPipeline : IDisposable
 
                 if (status == 401 && auth is not null && sameHostAsRegistry)
                 {
-                    if (Authenticator.OnUnauthorized(response, request, auth)) continue;
+                    // A body that cannot be sent again (a streamed upload) cannot be retried with credentials either.
+                    if (Authenticator.OnUnauthorized(response, request, auth) && (request.Content is null || request.ContentReplayable)) continue;
                     if (request.AcceptStatus?.Invoke(status) == true && auth.LastChallenges.Count == 0)
                     {
                         keep = true;
