@@ -258,7 +258,26 @@ public sealed partial class RegistryEngine : IDisposable
                 }
                 digest = head.Digest;
             }
-            var details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, cancellationToken))).Value.ConfigureAwait(false);
+            (ManifestContent Manifest, string[] Platforms, long Size) details;
+            try
+            {
+                details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, cancellationToken))).Value.ConfigureAwait(false);
+            }
+            catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.UnsupportedMediaType && !mustExist)
+            {
+                // One legacy (schema 1) tag must not hide every other tag of the repository: list it with what the
+                // registry's headers say, without platforms or size.
+                var head = await store.HeadManifestAsync(repository, manifestReference, cancellationToken).ConfigureAwait(false);
+                return new RegistryTagInfo
+                {
+                    Registry = reference.Registry,
+                    Repository = reference.Repository,
+                    Tag = tag,
+                    Digest = digest,
+                    MediaType = head?.MediaType ?? "",
+                    Reference = tag.Length > 0 ? $"{reference.RepositoryReference}:{tag}" : $"{reference.RepositoryReference}@{digest}",
+                };
+            }
             RegistryReferrerInfo[]? found = null;
             bool? signed = null;
             if (includeReferrers)

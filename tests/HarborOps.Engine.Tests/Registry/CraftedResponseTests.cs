@@ -18,6 +18,7 @@ public sealed class CraftedResponseTests
     private static readonly byte[] Manifest = Encoding.UTF8.GetBytes(
         $"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciManifest}\",\"config\":{{\"mediaType\":\"{MediaTypes.OciConfig}\",\"digest\":\"{Digests.Sha256(Config)}\",\"size\":{Config.Length}}},\"layers\":[]}}");
     private static readonly string ManifestDigest = Digests.Sha256(Manifest);
+    private static readonly byte[] Schema1 = Encoding.UTF8.GetBytes("{\"schemaVersion\":1,\"name\":\"old/schema1\",\"fsLayers\":[]}");
     private static readonly string OtherDigest = "sha256:" + new string('e', 64);
 
     private static RegistryEngine NewEngine(TimeSpan? maxRetryAfter = null) => new(new RegistryEngineOptions
@@ -45,8 +46,13 @@ public sealed class CraftedResponseTests
             "/v2/lying/header/manifests/v1" => Respond(context, 200, MediaTypes.OciManifest, Manifest, OtherDigest),
             _ when path == $"/v2/lying/bydigest/manifests/{OtherDigest}" => Respond(context, 200, MediaTypes.OciManifest, Manifest),
             "/v2/lying/type/manifests/v1" => Respond(context, 200, MediaTypes.DockerManifest, Manifest, ManifestDigest),
-            "/v2/old/schema1/manifests/v1" => Respond(context, 200, MediaTypes.DockerSchema1Signed, Encoding.UTF8.GetBytes("{\"schemaVersion\":1,\"name\":\"old/schema1\",\"fsLayers\":[]}")),
+            "/v2/old/schema1/manifests/v1" => Respond(context, 200, MediaTypes.DockerSchema1Signed, Schema1, Digests.Sha256(Schema1)),
             _ when path == $"/v2/lying/blob/blobs/{Digests.Sha256(Config)}" => Respond(context, 200, "application/octet-stream", Encoding.UTF8.GetBytes("{\"architecture\":\"arm64\",\"os\":\"linux\"}")),
+            "/v2/old/schema1/tags/list" => Respond(context, 200, "application/json", Encoding.UTF8.GetBytes("{\"name\":\"old/schema1\",\"tags\":[\"v1\",\"v2\"]}")),
+            "/v2/old/schema1/manifests/v2" => Respond(context, 200, MediaTypes.OciManifest, Manifest, ManifestDigest),
+            _ when path == $"/v2/old/schema1/manifests/{ManifestDigest}" => Respond(context, 200, MediaTypes.OciManifest, Manifest, ManifestDigest),
+            _ when path == $"/v2/old/schema1/manifests/{Digests.Sha256(Schema1)}" => Respond(context, 200, MediaTypes.DockerSchema1Signed, Schema1, Digests.Sha256(Schema1)),
+            _ when path == $"/v2/old/schema1/blobs/{Digests.Sha256(Config)}" => Respond(context, 200, "application/octet-stream", Config),
             "/v2/empty/tags/list" => Respond(context, 200, "application/json", Encoding.UTF8.GetBytes("{\"name\":\"empty\",\"tags\":null}")),
             "/v2/badrealm/app/tags/list" => Challenge(context, "Bearer realm=\"ftp://127.0.0.1/token\",service=\"x\""),
             "/v2/slowdown/app/tags/list" => TooManyRequests(context, "3600"),
@@ -106,6 +112,26 @@ public sealed class CraftedResponseTests
         Assert.Equal(RegistryErrorIds.ManifestInvalid, type.ErrorId);
         var schema1 = await Assert.ThrowsAsync<RegistryException>(() => store.GetManifestAsync("old/schema1", "v1", default));
         Assert.Equal((RegistryErrorIds.UnsupportedMediaType, FailureKind.NotSupported), (schema1.ErrorId, schema1.Kind));
+    }
+
+    [Fact]
+    public async Task A_schema1_tag_is_listed_without_details_instead_of_hiding_the_other_tags()
+    {
+        await using var server = await LoopbackServer.StartAsync(Handle);
+        using var engine = NewEngine();
+        var tags = new List<HarborOps.Models.RegistryTagInfo>();
+        await foreach (var t in engine.GetTagsAsync(new GetTagsRequest($"{server.Host}/old/schema1"), null, default)) tags.Add(t);
+        Assert.Equal(["v1", "v2"], tags.Select(t => t.Tag));
+        Assert.Equal((Digests.Sha256(Schema1), MediaTypes.DockerSchema1Signed, null), (tags[0].Digest, tags[0].MediaType, tags[0].Size));
+        Assert.Empty(tags[0].Platforms);
+        Assert.Equal(ManifestDigest, tags[1].Digest);
+        Assert.Equal(["linux/amd64"], tags[1].Platforms);
+
+        var single = await Assert.ThrowsAsync<RegistryException>(async () =>
+        {
+            await foreach (var _ in engine.GetTagsAsync(new GetTagsRequest($"{server.Host}/old/schema1:v1"), null, default)) { }
+        });
+        Assert.Equal(RegistryErrorIds.UnsupportedMediaType, single.ErrorId);
     }
 
     [Fact]
