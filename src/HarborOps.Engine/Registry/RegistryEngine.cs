@@ -24,7 +24,7 @@ public sealed record RegistryEngineOptions
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
     /// <summary>Concurrent connections per registry host.</summary>
     public int MaxConnectionsPerHost { get; init; } = 16;
-    /// <summary>Longest wait for a response's headers (and for a buffered body such as a manifest); then the request is retried.</summary>
+    /// <summary>Longest wait for a response's headers, for a buffered body such as a manifest, and between two reads of a blob; then the request is retried (a blob download resumes where it stopped).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Longest wait for a TCP/TLS connection.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);

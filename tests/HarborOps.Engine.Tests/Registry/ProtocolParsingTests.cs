@@ -152,3 +152,36 @@ public sealed class ProtocolParsingTests
         Assert.Null(AzureIdentityRefreshTokenProvider.JwtExpiry("opaque-token"));
     }
 }
+
+public sealed class BackoffTests
+{
+    [Fact]
+    public void Exponential_backoff_doubles_with_jitter_and_stops_at_the_cap()
+    {
+        var options = new RegistryEngineOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(100), RetryMaxDelay = TimeSpan.FromMilliseconds(1000), DockerConfigPath = "/nonexistent" };
+        using var engine = new RegistryEngine(options);
+        for (var retry = 0; retry < 8; retry++)
+        {
+            var nominal = Math.Min(100 * Math.Pow(2, retry), 1000);
+            for (var sample = 0; sample < 20; sample++)
+            {
+                var delay = engine.Pipeline.BackoffDelay(retry).TotalMilliseconds;
+                Assert.InRange(delay, nominal * 0.8 - 0.001, nominal * 1.2 + 0.001);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Host_backoff_holds_every_caller_until_the_window_ends_and_never_shortens_it()
+    {
+        var backoff = new HostBackoff();
+        backoff.Register("h:1", TimeSpan.FromMilliseconds(300));
+        backoff.Register("h:1", TimeSpan.FromMilliseconds(50)); // a shorter ask does not pull the window in
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.WhenAll(backoff.WaitAsync("h:1", default), backoff.WaitAsync("h:1", default));
+        Assert.True(clock.ElapsedMilliseconds >= 250, $"{clock.ElapsedMilliseconds} ms");
+        var other = System.Diagnostics.Stopwatch.StartNew();
+        await backoff.WaitAsync("other:2", default);
+        Assert.True(other.ElapsedMilliseconds < 50);
+    }
+}

@@ -294,6 +294,28 @@ public sealed class RegistryClientTests(RegistryLabFixture lab, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task Concurrent_first_requests_share_one_token_fetch()
+    {
+        using var engine = lab.NewEngine();
+        var service = lab.Token.TokenService!;
+        var store = engine.OpenStore(lab.Token.Host, new NetworkCredential(lab.Token.UserName, lab.Token.Password));
+        var before = service.TokensIssued;
+        var heads = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => store.HeadManifestAsync("team/a", "v1", default)));
+        Assert.All(heads, h => Assert.Equal(lab.TokenImageA.Digest, h!.Digest));
+        Assert.Equal(1, service.TokensIssued - before);
+    }
+
+    [Fact]
+    public async Task Catalog_of_a_token_registry_asks_for_the_catalog_scope()
+    {
+        using var engine = lab.NewEngine();
+        var repos = await ToListAsync(engine.GetRepositoriesAsync(
+            new GetRepositoriesRequest(lab.Token.Host) { Credential = new NetworkCredential(lab.Token.UserName, lab.Token.Password) }, null, default));
+        Assert.Equal(["team/a", "team/b"], repos.Select(r => r.Repository));
+        Assert.Contains("registry:catalog:*", lab.Token.TokenService!.RequestedScopes);
+    }
+
+    [Fact]
     public async Task Token_auth_wrong_password_is_authentication_failed_and_anonymous_is_told_to_set_credentials()
     {
         using var engine = lab.NewEngine();

@@ -15,6 +15,7 @@ namespace HarborOps.Engine.Registry.Http;
 internal sealed class RegistryHttpPipeline : IDisposable
 {
     private const int MaxRedirects = 5;
+    private const long LargeBodyBytes = 1024 * 1024;
     private readonly HttpClient client;
     private readonly HostBackoff backoff = new();
 
@@ -100,7 +101,10 @@ internal sealed class RegistryHttpPipeline : IDisposable
             HttpResponseMessage response;
             using (var headerTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                headerTimeout.CancelAfter(Options.RequestTimeout);
+                // The deadline is for the registry to answer, not for us to upload: SendAsync also sends the body,
+                // and a large layer takes as long as it takes.
+                if (message.Content?.Headers.ContentLength is not > LargeBodyBytes)
+                    headerTimeout.CancelAfter(Options.RequestTimeout);
                 try
                 {
                     response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headerTimeout.Token).ConfigureAwait(false);
