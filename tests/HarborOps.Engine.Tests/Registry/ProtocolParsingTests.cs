@@ -185,3 +185,19 @@ public sealed class BackoffTests
         Assert.True(other.ElapsedMilliseconds < 50);
     }
 }
+
+public sealed class PlainHttpTests
+{
+    [Theory]
+    [InlineData("127.0.0.1:5000", "http://127.0.0.1:5000/")]
+    [InlineData("localhost:5000", "http://localhost:5000/")]
+    [InlineData("[::1]:5000", "http://[::1]:5000/")]
+    [InlineData("insecure.example.com:5000", "http://insecure.example.com:5000/")]
+    [InlineData("registry.example.com", "https://registry.example.com/")]
+    [InlineData("docker.io", "https://registry-1.docker.io/")]
+    public void Loopback_and_configured_hosts_use_plain_http_everything_else_https(string registry, string expected)
+    {
+        using var engine = new RegistryEngine(new RegistryEngineOptions { PlainHttpHosts = ["http://Insecure.Example.com:5000/"], DockerConfigPath = "/nonexistent" });
+        Assert.Equal(new Uri(expected), engine.Pipeline.BaseUri(registry));
+    }
+}

@@ -35,7 +35,12 @@ internal sealed class RegistryHttpPipeline : IDisposable
         client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
         Authenticator = new RegistryAuthenticator(this, store, dockerConfig);
+        plainHttpRegistries = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var host in options.PlainHttpHosts)
+            plainHttpRegistries.Add(ImageReference.NormalizeRegistry(host)); // accepts "host:port" and "http://host:port/"
     }
+
+    private readonly HashSet<string> plainHttpRegistries;
 
     public RegistryEngineOptions Options { get; }
     public RegistryAuthenticator Authenticator { get; }
@@ -44,8 +49,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
     /// <summary>Loopback hosts and configured hosts speak plain HTTP; everything else https.</summary>
     public bool IsPlainHttp(string registry)
     {
-        if (Options.PlainHttpHosts.Any(h => string.Equals(ImageReference.ToCanonicalRegistry(h), registry, StringComparison.OrdinalIgnoreCase)))
-            return true;
+        if (plainHttpRegistries.Contains(registry)) return true;
         var host = HostOf(registry);
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
         return IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
