@@ -334,6 +334,22 @@ public sealed class RegistryClientTests(RegistryLabFixture lab, ITestOutputHelpe
     }
 
     [Fact]
+    public async Task A_user_without_rights_on_a_repository_is_permission_denied_not_unauthenticated()
+    {
+        var service = lab.Token.TokenService!;
+        var password = Guid.NewGuid().ToString("N");
+        service.AddUser("reader-of-a", password, LabGrant.Pull("team/a"));
+        using var engine = lab.NewEngine();
+        engine.Credentials.Set(lab.Token.Host, new NetworkCredential("reader-of-a", password));
+
+        Assert.Single(await ToListAsync(engine.GetTagsAsync(new GetTagsRequest($"{lab.Token.Host}/team/a:v1"), null, default)));
+        var denied = await Assert.ThrowsAsync<RegistryException>(() => ToListAsync(engine.GetTagsAsync(new GetTagsRequest($"{lab.Token.Host}/team/b:v1"), null, default)));
+        Assert.Equal((RegistryErrorIds.PermissionDenied, FailureKind.PermissionDenied), (denied.ErrorId, denied.Kind));
+        Assert.Contains("user 'reader-of-a'", denied.Message);
+        Assert.Contains("repository:team/b:pull", denied.Message);
+    }
+
+    [Fact]
     public async Task Token_auth_wrong_password_is_authentication_failed_and_anonymous_is_told_to_set_credentials()
     {
         using var engine = lab.NewEngine();
