@@ -91,6 +91,29 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
     }
 
     [Fact]
+    public async Task Retagging_keeps_other_entries_and_fields_of_index_json_verbatim()
+    {
+        using var engine = lab.NewEngine();
+        var dir = Path.Combine(root, "keep");
+        var layout = new OciLayoutStore(dir);
+        var manifest = await engine.OpenStore(lab.Open.Host).GetManifestAsync("lab/docker", "v1", default);
+        await layout.PutManifestAsync("", "a", manifest, default);
+        // Another tool's entry with fields this engine does not model, and a top-level annotation.
+        var indexPath = Path.Combine(dir, "index.json");
+        var foreign = "{\"mediaType\":\"" + manifest.MediaType + "\",\"digest\":\"" + manifest.Digest + "\",\"size\":" + manifest.Size
+            + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"b\"},\"data\":\"e30=\",\"x-vendor\":{\"k\":1}}";
+        var text = (await File.ReadAllTextAsync(indexPath)).Replace("\"manifests\":[", "\"manifests\":[" + foreign + ",");
+        text = text[..^1] + ",\"annotations\":{\"made-by\":\"other-tool\"}}";
+        await File.WriteAllTextAsync(indexPath, text);
+
+        await layout.PutManifestAsync("", "a", manifest, default); // retag a: b must stay byte for byte
+        var after = await File.ReadAllTextAsync(indexPath);
+        Assert.Contains(foreign, after);
+        Assert.Contains("\"made-by\":\"other-tool\"", after);
+        Assert.Equal(["a", "b"], Assert.Single(await ToListAsync(layout.ListTagPagesAsync("", default))).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task Corrupt_content_is_refused_on_write_and_detected_on_read()
     {
         var layout = new OciLayoutStore(Path.Combine(root, "x"));
