@@ -167,6 +167,7 @@ public sealed partial class RegistryEngine : IDisposable
                 window.Enqueue(context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token));
                 if (window.Count < parallelism) continue;
                 var info = await window.Dequeue().ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
                 done++;
                 progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
                 if (info is not null) yield return info;
@@ -174,6 +175,7 @@ public sealed partial class RegistryEngine : IDisposable
             while (window.Count > 0)
             {
                 var info = await window.Dequeue().ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
                 done++;
                 progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
                 if (info is not null) yield return info;

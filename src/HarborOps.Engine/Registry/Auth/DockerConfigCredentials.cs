@@ -21,6 +21,9 @@ public sealed class DockerConfigCredentials
 
     public DockerConfigCredentials(string? configPath) { configuredPath = configPath; }
 
+    /// <summary>Where to look for docker-credential-* programs; null means PATH (tests point it at a directory).</summary>
+    internal string? HelperDirectory { get; init; }
+
     /// <summary>The config file consulted: the configured path, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json.</summary>
     public string ConfigPath
     {
@@ -89,7 +92,7 @@ public sealed class DockerConfigCredentials
     {
         var program = "docker-credential-" + helper;
         var serverUrl = registry == ImageReference.DockerHubRegistry ? DockerHubKey : registry;
-        var psi = new ProcessStartInfo(program, "get")
+        var psi = new ProcessStartInfo(HelperDirectory is null ? program : Path.Combine(HelperDirectory, program), "get")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
