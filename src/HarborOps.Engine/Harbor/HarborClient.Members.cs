@@ -64,7 +64,8 @@ public sealed partial class HarborClient
             Body = body, ProjectByName = true, Target = isUser ? request.UserName : request.GroupName ?? request.LdapGroupDn,
             Description = $"adding {who} to project '{project}'",
             ConflictId = HarborErrorIds.MemberExists, ConflictHint = $"{who} is already a member of '{project}'; remove it first to change its role.",
-            NotFoundId = HarborErrorIds.ProjectNotFound, NotFoundMessage = $"Project '{project}' or {who} does not exist on {Connection.Url}",
+            NotFoundId = HarborErrorIds.MemberNotFound,
+            NotFoundMessage = $"{who} is not known to {Connection.Url} (a user must have logged in once, or exist in LDAP/OIDC)",
         }, cancellationToken).ConfigureAwait(false);
         var location = response.Header("Location");
         var idText = location?.TrimEnd('/').Split('/').LastOrDefault();

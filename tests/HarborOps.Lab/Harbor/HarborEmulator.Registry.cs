@@ -411,7 +411,8 @@ public sealed partial class HarborEmulator
             forwardAuthorization = new AuthenticationHeaderValue("Bearer", LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, TokenIssuer, TokenService,
                 who.Name, GrantScopes(who, scopes), now, now + _options.TokenLifetime));
         }
-        if (request.Method is "GET" or "HEAD" && !string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } mm)
+        // Harbor gates GET only: a HEAD (docker checks the digest first) is answered, the download is refused.
+        if (request.Method == "GET" && !string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } mm)
         {
             var refused = await GateAsync(mm.Groups["repo"].Value, mm.Groups["ref"].Value, ct);
             if (refused is not null)

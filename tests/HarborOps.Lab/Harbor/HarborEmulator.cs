@@ -47,6 +47,7 @@ public sealed partial class HarborEmulator : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly HarborEmulatorOptions _options;
     private readonly List<HarborExchange> _exchanges = [];
+    private readonly List<string> _failures = [];
     private readonly List<LabHarborUser> _users = [];
     private readonly List<LabHarborGroup> _groups = [];
     private readonly List<LabHarborProject> _projects = [];
@@ -174,7 +175,20 @@ public sealed partial class HarborEmulator : IAsyncDisposable
         {
             // the client went away
         }
+        catch (Exception ex)
+        {
+            // Harbor hides the cause of a 500 behind its request id; the lab keeps it for the test that hit it.
+            lock (_gate) _failures.Add($"{context.Request.Method} {raw}: {ex}");
+            if (!context.Response.HasStarted)
+            {
+                context.Response.StatusCode = 500;
+                await context.Response.WriteAsJsonAsync(new { errors = new[] { new { code = "UNKNOWN", message = "internal server error" } } });
+            }
+        }
     }
+
+    /// <summary>Emulator defects (unhandled exceptions behind a 500), for test diagnostics.</summary>
+    public IReadOnlyList<string> Failures { get { lock (_gate) return _failures.ToArray(); } }
 
     // ---------------------------------------------------------------- identity
 
