@@ -34,7 +34,7 @@ public sealed class SwaggerContract
     public string BasePath { get; }
 
     /// <summary>Where real Harbor differs from its swagger (research/harbor-api-and-tools.md); each is validated as stated.</summary>
-    public static readonly IReadOnlyList<string> KnownDeviations =
+    public static IReadOnlyList<string> KnownDeviations =>
     [
         "422 UNPROCESSABLE_ENTITY from swagger parameter validation (page_size > 100) on any operation, body Errors (§1.4, §1.6)",
         "403 FORBIDDEN 'CSRF token invalid' on any mutating operation sent with the sid cookie, body Errors (§1.2)",
