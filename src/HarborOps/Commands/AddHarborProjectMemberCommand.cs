@@ -60,19 +60,23 @@ public sealed class AddHarborProjectMemberCommand : HarborCommandBase
 
     /// <summary>The group's type: Oidc (default), Ldap or Http (auth proxy).</summary>
     [Parameter(ParameterSetName = GroupSet)]
-    public HarborGroupType GroupType { get; set; } = HarborGroupType.Oidc;
+    [ValidateSet("Oidc", "Ldap", "Http")]
+    public string GroupType { get; set; } = "Oidc";
 
     /// <summary>The member's role: ProjectAdmin, Maintainer, Developer, Guest or LimitedGuest.</summary>
     [Parameter(Mandatory = true)]
-    public HarborProjectRole Role { get; set; }
+    [ValidateSet("ProjectAdmin", "Maintainer", "Developer", "Guest", "LimitedGuest")]
+    public string Role { get; set; } = "";
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
+        // Engine enums stay out of the parameter types: a cmdlet's field types load at import, before the engine can resolve.
+        var role = Enum.Parse<HarborProjectRole>(Role, ignoreCase: true);
         var request = ParameterSetName switch
         {
-            GroupSet => new HarborMemberRequest(Role) { GroupName = Group, GroupType = GroupType },
-            LdapDnSet => new HarborMemberRequest(Role) { LdapGroupDn = LdapGroupDn, GroupType = HarborGroupType.Ldap },
-            _ => new HarborMemberRequest(Role) { UserName = User },
+            GroupSet => new HarborMemberRequest(role) { GroupName = Group, GroupType = Enum.Parse<HarborGroupType>(GroupType, ignoreCase: true) },
+            LdapDnSet => new HarborMemberRequest(role) { LdapGroupDn = LdapGroupDn, GroupType = HarborGroupType.Ldap },
+            _ => new HarborMemberRequest(role) { UserName = User },
         };
         string who = ParameterSetName switch { GroupSet => $"{GroupType} group '{Group}'", LdapDnSet => $"LDAP group '{LdapGroupDn}'", _ => $"user '{User}'" };
         CurrentTarget = who;

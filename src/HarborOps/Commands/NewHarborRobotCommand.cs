@@ -61,7 +61,8 @@ public sealed class NewHarborRobotCommand : HarborCommandBase
 
     /// <summary>PullOnly (repository:pull, artifact:read) or Push (pull, push, tags, labels, scans). Ignored when -Permission is given.</summary>
     [Parameter]
-    public HarborRobotPreset Preset { get; set; } = HarborRobotPreset.PullOnly;
+    [ValidateSet("PullOnly", "Push")]
+    public string Preset { get; set; } = "PullOnly";
 
     /// <summary>Exact project permissions as resource:action, such as repository:pull.</summary>
     [Parameter]
@@ -87,11 +88,11 @@ public sealed class NewHarborRobotCommand : HarborCommandBase
         CurrentTarget = Name;
         var request = new HarborRobotRequest(Name)
         {
-            Level = Level.ToLowerInvariant(), Projects = Project, Preset = Preset, Permissions = Permission ?? [], SystemPermissions = SystemPermission ?? [],
+            Level = Level.ToLowerInvariant(), Projects = Project, Preset = Enum.Parse<HarborRobotPreset>(Preset, ignoreCase: true), Permissions = Permission ?? [], SystemPermissions = SystemPermission ?? [],
             DurationDays = DurationDays, Description = Description,
         };
         string scope = Project.Length == 0 ? "the system" : string.Join(", ", Project);
-        if (!await ShouldProcessAsync(Name, $"Create {Level.ToLowerInvariant()} robot in {scope} ({(Permission is null ? Preset.ToString() : string.Join(", ", Permission))}, {(DurationDays == -1 ? "never expires" : $"{DurationDays} days")})").ConfigureAwait(false))
+        if (!await ShouldProcessAsync(Name, $"Create {Level.ToLowerInvariant()} robot in {scope} ({(Permission is null ? Preset : string.Join(", ", Permission))}, {(DurationDays == -1 ? "never expires" : $"{DurationDays} days")})").ConfigureAwait(false))
         {
             return;
         }
