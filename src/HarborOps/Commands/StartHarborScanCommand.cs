@@ -55,7 +55,7 @@ public sealed class StartHarborScanCommand : HarborCommandBase
     [ValidateNotNullOrEmpty]
     public string? Repository { get; set; }
 
-    /// <summary>Only this artifact: a tag or digest (Get-HarborArtifact's Digest binds here).</summary>
+    /// <summary>Only this artifact: a tag, a digest, or a full reference (registry/project/repository@digest, as Get-HarborArtifact's Reference binds here).</summary>
     [Parameter(Position = 2, ParameterSetName = ProjectSet, ValueFromPipelineByPropertyName = true)]
     [Alias("Digest")]
     [ValidateNotNullOrEmpty]
@@ -100,7 +100,7 @@ public sealed class StartHarborScanCommand : HarborCommandBase
             var artifacts = new List<HarborArtifactInfo>();
             if (Reference is not null)
             {
-                artifacts.Add(await client.GetArtifactAsync(Project, Repository!, Reference, cancellationToken).ConfigureAwait(false));
+                artifacts.Add(await client.GetArtifactAsync(Project, Repository!, HarborCommandBase.TagOrDigest(Reference), cancellationToken).ConfigureAwait(false));
             }
             else
             {
