@@ -152,3 +152,66 @@ public sealed class ProtocolParsingTests
         Assert.Null(AzureIdentityRefreshTokenProvider.JwtExpiry("opaque-token"));
     }
 }
+
+public sealed class BackoffTests
+{
+    [Fact]
+    public void Exponential_backoff_doubles_with_jitter_and_stops_at_the_cap()
+    {
+        var options = new RegistryEngineOptions { RetryBaseDelay = TimeSpan.FromMilliseconds(100), RetryMaxDelay = TimeSpan.FromMilliseconds(1000), DockerConfigPath = "/nonexistent" };
+        using var engine = new RegistryEngine(options);
+        for (var retry = 0; retry < 8; retry++)
+        {
+            var nominal = Math.Min(100 * Math.Pow(2, retry), 1000);
+            for (var sample = 0; sample < 20; sample++)
+            {
+                var delay = engine.Pipeline.BackoffDelay(retry).TotalMilliseconds;
+                Assert.InRange(delay, nominal * 0.8 - 0.001, nominal * 1.2 + 0.001);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Host_backoff_holds_every_caller_until_the_window_ends_and_never_shortens_it()
+    {
+        var backoff = new HostBackoff();
+        backoff.Register("h:1", TimeSpan.FromMilliseconds(300));
+        backoff.Register("h:1", TimeSpan.FromMilliseconds(50)); // a shorter ask does not pull the window in
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Task.WhenAll(backoff.WaitAsync("h:1", default), backoff.WaitAsync("h:1", default));
+        Assert.True(clock.ElapsedMilliseconds >= 250, $"{clock.ElapsedMilliseconds} ms");
+        var other = System.Diagnostics.Stopwatch.StartNew();
+        await backoff.WaitAsync("other:2", default);
+        Assert.True(other.ElapsedMilliseconds < 50);
+    }
+}
+
+public sealed class PlainHttpTests
+{
+    [Theory]
+    [InlineData("127.0.0.1:5000", "http://127.0.0.1:5000/")]
+    [InlineData("localhost:5000", "http://localhost:5000/")]
+    [InlineData("[::1]:5000", "http://[::1]:5000/")]
+    [InlineData("insecure.example.com:5000", "http://insecure.example.com:5000/")]
+    [InlineData("registry.example.com", "https://registry.example.com/")]
+    [InlineData("docker.io", "https://registry-1.docker.io/")]
+    public void Loopback_and_configured_hosts_use_plain_http_everything_else_https(string registry, string expected)
+    {
+        using var engine = new RegistryEngine(new RegistryEngineOptions { PlainHttpHosts = ["http://Insecure.Example.com:5000/"], DockerConfigPath = "/nonexistent" });
+        Assert.Equal(new Uri(expected), engine.Pipeline.BaseUri(registry));
+    }
+}
+
+public sealed class SignatureRecognitionTests
+{
+    [Theory]
+    [InlineData("application/vnd.dev.cosign.artifact.sig.v1+json", "ReferrersApi", null, true)]
+    [InlineData("application/vnd.dev.cosign.simplesigning.v1+json", "ReferrersTagSchema", "sha256-x", true)]
+    [InlineData("application/vnd.cncf.notary.signature", "ReferrersApi", null, true)]
+    [InlineData("application/vnd.dev.sigstore.bundle.v0.3+json", "ReferrersApi", null, true)]
+    [InlineData("application/spdx+json", "ReferrersApi", null, false)]
+    [InlineData("application/vnd.dsse.envelope.v1+json", "CosignTag", "sha256-x.att", false)]
+    [InlineData(null, "CosignTag", "sha256-x.sig", true)]
+    public void Signatures_are_told_from_other_referrers(string? artifactType, string source, string? tag, bool signature) =>
+        Assert.Equal(signature, ReferrerDiscovery.IsSignature(new HarborOps.Models.RegistryReferrerInfo { ArtifactType = artifactType, Source = source, Tag = tag }));
+}

@@ -150,6 +150,21 @@ public sealed class ResilienceTests(RegistryLabFixture lab, ITestOutputHelper ou
     }
 
     [Fact]
+    public async Task A_blob_body_that_stalls_midway_is_resumed_after_the_idle_timeout()
+    {
+        using var engine = lab.NewEngine(o => o with { RequestTimeout = TimeSpan.FromMilliseconds(500) });
+        var digest = lab.OciImage.BlobDigests[1];
+        var store = engine.OpenStore(open.Host);
+        var size = (await store.HeadBlobAsync("lab/oci", digest, default))!.Value;
+        open.Inject(FaultRule.Slow(FaultRule.BlobPathPattern, TimeSpan.FromSeconds(30), method: "GET", afterBytes: size / 2));
+        var clock = Stopwatch.StartNew();
+        await using (var stream = await store.OpenBlobAsync("lab/oci", digest, size, default))
+            Assert.Equal(digest, "sha256:" + Convert.ToHexString(await SHA256.HashDataAsync(stream)).ToLowerInvariant());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed.TotalSeconds:0.00} s");
+        Assert.Equal(2, open.Requests.Count(r => r.Method == "GET" && r.PathAndQuery.Contains("/blobs/")));
+    }
+
+    [Fact]
     public async Task Blob_redirect_to_another_host_does_not_carry_the_Authorization_header()
     {
         using var engine = lab.NewEngine();
