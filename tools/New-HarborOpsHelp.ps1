@@ -145,9 +145,10 @@ $cmdlets = Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Object Na
 foreach ($cmdlet in $cmdlets) {
     $typeDoc = Get-MemberDoc ("T:{0}" -f $cmdlet.ImplementingType.FullName)
     $synopsis = if ($typeDoc) { Get-PlainText $typeDoc.SelectSingleNode('summary') } else { '' }
-    $description = if ($typeDoc) { @(Get-Paragraphs $typeDoc.SelectSingleNode('remarks')) } else { @() }
-    $examples = if ($typeDoc) { @($typeDoc.SelectNodes('example')) } else { @() }
-    $errors = if ($typeDoc) { @($typeDoc.SelectNodes('errors/error')) } else { @() }
+    # @() around the if: its output unrolls, and one paragraph or example would otherwise be a scalar without Count.
+    $description = @(if ($typeDoc) { Get-Paragraphs $typeDoc.SelectSingleNode('remarks') })
+    $examples = @(if ($typeDoc) { $typeDoc.SelectNodes('example') })
+    $errors = @(if ($typeDoc) { $typeDoc.SelectNodes('errors/error') })
     if (-not $synopsis) { $problems.Add("$($cmdlet.Name) has no <summary> (synopsis)") }
     if ($description.Count -eq 0) { $problems.Add("$($cmdlet.Name) has no <remarks> (description)") }
     if ($examples.Count -eq 0) { $problems.Add("$($cmdlet.Name) has no <example>") }

@@ -16,7 +16,12 @@ public sealed record DistributionRegistryOptions
     public string? Password { get; init; }
     /// <summary>Token mode: options for the lab's token service (users, anonymous access, token lifetime).</summary>
     public LabTokenServiceOptions? TokenService { get; init; }
+    /// <summary>Token mode: trust this issuer instead of starting a lab token service (the Harbor emulator's /service/token).</summary>
+    public LabExternalTokenIssuer? ExternalTokenIssuer { get; init; }
 }
+
+/// <summary>A token issuer the registry trusts: its realm, service and issuer names, and its signing certificate as PEM.</summary>
+public sealed record LabExternalTokenIssuer(Uri Realm, string Service, string Issuer, string CertificatePem);
 
 /// <summary>
 /// A real CNCF Distribution process (<c>/usr/bin/docker-registry</c>) on a free 127.0.0.1 port with its storage in a
@@ -94,17 +99,22 @@ public sealed class DistributionRegistry : IAsyncDisposable
             }
             else if (options.Auth == RegistryAuthMode.Token)
             {
-                var tokenOptions = options.TokenService ?? new LabTokenServiceOptions();
-                tokenService = await LabTokenService.StartAsync(tokenOptions, ct);
-                tokenService.AddUser(userName!, password!, LabGrant.Everything);
+                var issuer = options.ExternalTokenIssuer;
+                if (issuer is null)
+                {
+                    var tokenOptions = options.TokenService ?? new LabTokenServiceOptions();
+                    tokenService = await LabTokenService.StartAsync(tokenOptions, ct);
+                    tokenService.AddUser(userName!, password!, LabGrant.Everything);
+                    issuer = new LabExternalTokenIssuer(tokenService.Realm, tokenService.Service, tokenService.Issuer, tokenService.CertificatePem);
+                }
                 var bundle = Path.Combine(directory, "token-root.pem");
-                await File.WriteAllTextAsync(bundle, tokenService.CertificatePem, ct);
+                await File.WriteAllTextAsync(bundle, issuer.CertificatePem, ct);
                 authYaml = $"""
                     auth:
                       token:
-                        realm: {Yaml(tokenService.Realm.AbsoluteUri)}
-                        service: {Yaml(tokenService.Service)}
-                        issuer: {Yaml(tokenService.Issuer)}
+                        realm: {Yaml(issuer.Realm.AbsoluteUri)}
+                        service: {Yaml(issuer.Service)}
+                        issuer: {Yaml(issuer.Issuer)}
                         rootcertbundle: {Yaml(bundle)}
                     """;
             }

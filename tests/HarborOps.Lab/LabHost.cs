@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HarborOps.Lab.Harbor;
 
 namespace HarborOps.Lab;
 
@@ -26,8 +27,9 @@ public sealed record LabSeed(IReadOnlyList<string> Repositories, string ManyTags
 /// </summary>
 public sealed class LabHost : IAsyncDisposable
 {
-    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy)
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor)
     {
+        Harbor = harbor;
         Open = open;
         Basic = basic;
         Token = token;
@@ -38,6 +40,8 @@ public sealed class LabHost : IAsyncDisposable
     public DistributionRegistry Basic { get; }
     public DistributionRegistry Token { get; }
     public FaultProxy Proxy { get; }
+    /// <summary>The Harbor emulator (its own token-mode Distribution behind /v2/), empty: tests create their projects.</summary>
+    public HarborEmulator Harbor { get; }
     public LabSeed? Seed { get; private set; }
     public TimeSpan StartTime { get; private set; }
     public TimeSpan SeedTime { get; private set; }
@@ -49,15 +53,18 @@ public sealed class LabHost : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         var starting = new[] { RegistryAuthMode.None, RegistryAuthMode.Basic, RegistryAuthMode.Token }
             .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
+        var startingHarbor = HarborEmulator.StartAsync(null, ct);
         try
         {
-            await Task.WhenAll(starting);
+            await Task.WhenAll(Task.WhenAll(starting), startingHarbor);
         }
         catch
         {
             foreach (var started in starting.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
+            if (startingHarbor.IsCompletedSuccessfully) await startingHarbor.Result.DisposeAsync();
             throw;
         }
+        var harbor = startingHarbor.Result;
         var (open, basic, token) = (starting[0].Result, starting[1].Result, starting[2].Result);
         FaultProxy proxy;
         try
@@ -70,9 +77,10 @@ public sealed class LabHost : IAsyncDisposable
             await open.DisposeAsync();
             await basic.DisposeAsync();
             await token.DisposeAsync();
+            await harbor.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor) { StartTime = clock.Elapsed };
         if (options.Seed == "demo")
         {
             try
@@ -138,6 +146,11 @@ public sealed class LabHost : IAsyncDisposable
                 host = Proxy.Host, upstream = "open", storageHost = Proxy.StorageHost, tagsPageSize = Proxy.TagsPageSize,
                 referrersApi = Proxy.EnableReferrersApi, control = new Uri(Proxy.BaseUri, "_lab/").AbsoluteUri,
             },
+            ["harbor"] = new
+            {
+                url = Harbor.BaseUri.AbsoluteUri, host = Harbor.Host, username = Harbor.AdminUser, password = Harbor.AdminPassword,
+                control = new Uri(Harbor.BaseUri, "_lab/").AbsoluteUri, registry = Harbor.Registry.Host,
+            },
             ["seed"] = Seed is null
                 ? null
                 : new
@@ -173,6 +186,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  basic registry  http://{Basic.Host}/  user {Basic.UserName}",
             $"  token registry  http://{Token.Host}/  user {Token.UserName}, realm {Token.TokenService!.Realm}",
             $"  fault proxy     http://{Proxy.Host}/ -> open (storage host {Proxy.StorageHost}, tag pages of {Proxy.TagsPageSize?.ToString() ?? "all"})",
+            $"  harbor          {Harbor.BaseUri}  user {Harbor.AdminUser} (emulated API, real registry {Harbor.Registry.Host} behind /v2/)",
         };
         if (Seed is not null)
             lines.Add($"  seeded          {string.Join(", ", Seed.Repositories)} ({Seed.ManyTagsCount} tags in {Seed.ManyTagsRepository} on open)");
@@ -182,6 +196,6 @@ public sealed class LabHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Proxy.DisposeAsync();
-        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask());
+        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask());
     }
 }

@@ -227,7 +227,7 @@ public sealed class LabTokenService : IAsyncDisposable
         return false;
     }
 
-    private static bool TryParseBasic(string header, out string user, out string password)
+    internal static bool TryParseBasic(string header, out string user, out string password)
     {
         user = password = "";
         if (!AuthenticationHeaderValue.TryParse(header, out var value) ||
@@ -306,19 +306,28 @@ public sealed class LabTokenService : IAsyncDisposable
         return token;
     }
 
-    private string SignJwt(string subject, List<LabAccess> granted, DateTimeOffset issuedAt, DateTimeOffset expiresAt)
+    private string SignJwt(string subject, List<LabAccess> granted, DateTimeOffset issuedAt, DateTimeOffset expiresAt) =>
+        SignJwt(_certificate, _options.Issuer, _options.Service, subject, granted, issuedAt, expiresAt);
+
+    /// <summary>The lab-wide signing certificate (with private key) that <see cref="StartAsync"/> uses by default.</summary>
+    public static X509Certificate2 SharedSigningCertificate => SharedCertificate.Value;
+
+    /// <summary>A Distribution registry token (RS256, x5c header) for other lab token services, such as the Harbor
+    /// emulator's /service/token, so there is one way the lab signs tokens.</summary>
+    public static string SignJwt(X509Certificate2 certificate, string issuer, string service, string subject, IReadOnlyList<LabAccess> granted,
+        DateTimeOffset issuedAt, DateTimeOffset expiresAt)
     {
         var header = new Dictionary<string, object>
         {
             ["typ"] = "JWT",
             ["alg"] = "RS256",
-            ["x5c"] = new[] { Convert.ToBase64String(_certificate.RawData) },
+            ["x5c"] = new[] { Convert.ToBase64String(certificate.RawData) },
         };
         var claims = new Dictionary<string, object>
         {
-            ["iss"] = _options.Issuer,
+            ["iss"] = issuer,
             ["sub"] = subject,
-            ["aud"] = _options.Service,
+            ["aud"] = service,
             ["exp"] = expiresAt.ToUnixTimeSeconds(),
             // a few seconds of slack so a token is valid the moment it arrives even if clocks round differently
             ["nbf"] = issuedAt.ToUnixTimeSeconds() - 5,
@@ -327,7 +336,7 @@ public sealed class LabTokenService : IAsyncDisposable
             ["access"] = granted.Select(g => new Dictionary<string, object> { ["type"] = g.Type, ["name"] = g.Name, ["actions"] = g.Actions }).ToArray(),
         };
         var signingInput = Base64Url(JsonSerializer.SerializeToUtf8Bytes(header)) + "." + Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims));
-        using var rsa = _certificate.GetRSAPrivateKey()!;
+        using var rsa = certificate.GetRSAPrivateKey()!;
         var signature = rsa.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return signingInput + "." + Base64Url(signature);
     }

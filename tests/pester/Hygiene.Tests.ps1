@@ -10,7 +10,7 @@ BeforeAll {
     Import-Module "$PSScriptRoot/HarborOps.TestHelpers.psm1" -Force
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
     $script:CommonParameters = [Management.Automation.PSCmdlet]::CommonParameters + [Management.Automation.PSCmdlet]::OptionalCommonParameters
-    $script:MutatingVerbs = 'Set', 'New', 'Remove', 'Copy', 'Sync', 'Reset', 'Update', 'Invoke', 'Restart', 'Add', 'Start', 'Stop',
+    $script:MutatingVerbs = 'Set', 'New', 'Remove', 'Copy', 'Sync', 'Reset', 'Update', 'Invoke', 'Restart', 'Add', 'Start', 'Stop', 'Connect', 'Disconnect',
         'Clear', 'Grant', 'Revoke', 'Register', 'Unregister', 'Import', 'Publish', 'Move', 'Rename', 'Enable', 'Disable'
     $script:ModuleBase = (Get-Module HarborOps).ModuleBase
     $script:AboutErrors = Get-Content -Raw (Join-Path $script:ModuleBase 'en-US/about_HarborOps_Errors.help.txt')

@@ -180,6 +180,31 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
         return answer.Task.WaitAsync(StopToken);
     }
 
+    /// <summary>ShouldContinue asked on the pipeline thread, awaited by the worker: for a question that must be asked even
+    /// when $ConfirmPreference would not ask (a change with consequences the caller should see), skipped with -Force.</summary>
+    protected Task<bool> ShouldContinueAsync(string query, string caption)
+    {
+        if (Environment.CurrentManagedThreadId == _pipelineThreadId)
+        {
+            return Task.FromResult(ShouldContinue(query, caption));
+        }
+
+        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        OnPipelineThread(() =>
+        {
+            try
+            {
+                answer.TrySetResult(ShouldContinue(query, caption));
+            }
+            catch (Exception ex)
+            {
+                answer.TrySetException(ex);
+                throw;
+            }
+        });
+        return answer.Task.WaitAsync(StopToken);
+    }
+
     /// <summary>A PSCredential as the engine wants it; the password stays a SecureString inside NetworkCredential.</summary>
     protected static NetworkCredential? ToNetworkCredential(PSCredential? credential)
         => credential is null || ReferenceEquals(credential, PSCredential.Empty) ? null : new NetworkCredential(credential.UserName, credential.Password);
