@@ -135,6 +135,8 @@ Describe 'Bad input gives one clear error' {
         $run.Errors[0].FullyQualifiedErrorId | Should -Be 'RegistryHostUnreachable,HarborOps.Commands.GetRegistryTagCommand'
         $run.Errors[0].CategoryInfo.Category | Should -Be 'ConnectionError'
         "$($run.Errors[0].TargetObject)" | Should -Match ([regex]::Escape($reference.Split('/')[0]))
+        # Nothing listens there: two quick retries, not the full backoff meant for a registry that is overloaded.
+        $run.Errors[0].Exception.Message | Should -Match 'after 2 retries'
     }
 
     It 'wrong password: RegistryAuthenticationFailed, AuthenticationError, and the password appears nowhere' {

@@ -37,6 +37,7 @@ public static class RegistryErrorIds
     public const string CatalogUnsupported = "RegistryCatalogUnsupported";
     public const string ServerError = "RegistryServerError";
     public const string RequestFailed = "RegistryRequestFailed";
+    public const string PolicyViolation = "RegistryPolicyViolation";
     public const string LayoutInvalid = "OciLayoutInvalid";
     public const string CredentialStoreInvalid = "RegistryCredentialConfigInvalid";
     public const string Timeout = "RegistryTimeout";

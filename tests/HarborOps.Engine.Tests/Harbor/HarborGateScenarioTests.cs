@@ -66,6 +66,10 @@ public sealed class HarborGateScenarioTests(HarborLabFixture lab) : IDisposable
             var registryFailure = Assert.IsAssignableFrom<HarborOps.Engine.Errors.RegistryException>(refused);
             Assert.Equal(412, registryFailure.StatusCode);
             Assert.Equal("PROJECTPOLICYVIOLATION", registryFailure.RegistryErrorCode);
+            // A gate refuses that image only: a migration or listing reports it and goes on with the rest.
+            Assert.Equal(HarborOps.Engine.Errors.RegistryErrorIds.PolicyViolation, refused.ErrorId);
+            Assert.Equal(HarborOps.Engine.Errors.FailureKind.PermissionDenied, refused.Kind);
+            Assert.False(refused.IsTerminating);
             Assert.Contains(message, refused.Message);
         }
 

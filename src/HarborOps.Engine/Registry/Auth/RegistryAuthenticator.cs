@@ -232,8 +232,9 @@ internal sealed class RegistryAuthenticator
         {
             using var doc = JsonDocument.Parse(body);
             var root = doc.RootElement;
-            string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            // Token servers send "token", "access_token" or both; they are synonyms and access_token wins.
+            string? Str(string name) => root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String && v.GetString() is { Length: > 0 } text ? text : null;
+            // Token servers send "token", "access_token" or both; they are synonyms and access_token wins, unless it is
+            // empty (Harbor sends "access_token":"" next to the real "token").
             var token = Str("access_token") ?? Str("token");
             if (string.IsNullOrEmpty(token)) throw new JsonException("no token in the response");
             var lifetime = TimeSpan.FromSeconds(60); // the spec's default when expires_in is absent

@@ -142,7 +142,10 @@ internal sealed class RegistryHttpPipeline : IDisposable
                             $"The TLS connection to '{uri.Authority}' failed ({ex.InnerException?.Message ?? ex.Message}). If the registry serves plain HTTP, add it to PlainHttpHosts; if it uses a private CA, trust that CA on this machine.",
                             request.Target ?? request.Registry, ex);
                     lastProblem = Describe(ex);
-                    if (CanRetry(request, retries))
+                    // A refused connection rarely heals within a backoff window (nothing listens on that port); a couple
+                    // of quick retries cover a registry that is restarting, without making a typo cost half a minute.
+                    var refused = ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
+                    if (CanRetry(request, retries) && (!refused || retries < MaxRefusedConnectionRetries))
                     {
                         await DelayRetryAsync(hostKey, retries++, null, cancellationToken).ConfigureAwait(false);
                         continue;
@@ -276,6 +279,8 @@ internal sealed class RegistryHttpPipeline : IDisposable
         return null;
     }
 
+    private const int MaxRefusedConnectionRetries = 2;
+
     private static bool IsRetryableStatus(int status) => status is 408 or 429 or 499 or 500 or 502 or 503 or 504 or 522;
 
     private RegistryException ThrottledOrServerError(RegistryRequest request, Uri uri, int status, RegistryErrorBody error, bool throttled,
@@ -321,7 +326,15 @@ internal sealed class RegistryHttpPipeline : IDisposable
                 $"Registry '{request.Registry}' answered {request.Description} with not found ({registryText}).",
                 target, statusCode: status, registryErrorCode: error.FirstCode);
         }
-        return new RegistryException(RegistryErrorIds.RequestFailed, status >= 500 ? FailureKind.ServerError : FailureKind.InvalidArgument,
+        if (status == 412)
+            // Harbor answers 412 when a project policy (vulnerability gate, required cosign signature) blocks a pull:
+            // that image is refused, the rest of the run is not.
+            return new RegistryException(RegistryErrorIds.PolicyViolation, FailureKind.PermissionDenied,
+                $"Registry '{request.Registry}' refused {request.Description} by policy ({registryText}). On Harbor this is the project's vulnerability or signature gate; Test-HarborProjectGate lists what it blocks.",
+                target, statusCode: status, registryErrorCode: error.FirstCode);
+        // Any other refusal concerns this request's item (a manifest the registry will not take, a size limit), not the
+        // whole run, so it is not reported as bad input of the command.
+        return new RegistryException(RegistryErrorIds.RequestFailed, status >= 500 ? FailureKind.ServerError : FailureKind.InvalidData,
             $"Registry '{request.Registry}' refused {request.Description} with HTTP {status} ({registryText}).",
             target, statusCode: status, registryErrorCode: error.FirstCode);
     }
