@@ -65,7 +65,7 @@ public static class LabContent
     public const string CosignSignatureArtifact = "application/vnd.dev.cosign.artifact.sig.v1+json";
     public const string CosignSignatureAnnotation = "dev.cosignproject.cosign/signature";
     public const string DefaultReferrerArtifactType = "application/vnd.harborops.lab.sbom.v1+json";
-    public const int DefaultManyTagsConcurrency = 8;
+    public const int DefaultManyTagsConcurrency = 16;
 
     private static readonly byte[] EmptyJson = "{}"u8.ToArray();
     private static readonly ConcurrentDictionary<string, SemaphoreSlim> ReferrersIndexLocks = new();
