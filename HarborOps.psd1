@@ -1,0 +1,30 @@
+@{
+    RootModule           = 'HarborOps.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = 'a7cade7c-ffba-4e09-9a28-073512d8a2b1'
+    Author               = 'HarborOps contributors'
+    CompanyName          = 'HarborOps'
+    Copyright            = '(c) HarborOps contributors. All rights reserved.'
+    Description          = 'Moves container images between OCI registries (Azure Container Registry to Harbor first) and runs Harbor day to day. Cmdlets over an isolated engine: safe next to Az.Accounts and Microsoft.Graph.'
+    CompatiblePSEditions = @('Core')
+    PowerShellVersion    = '7.4'
+    # No RequiredAssemblies or NestedModules: they would load before HarborOps.dll installs the load-context
+    # hook that keeps the engine's dependencies (Azure.Core, MSAL, ...) out of the default context.
+    CmdletsToExport      = @(
+        'Get-RegistryCredential'
+        'Get-RegistryRepository'
+        'Get-RegistryTag'
+        'Remove-RegistryCredential'
+        'Set-RegistryCredential'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    FormatsToProcess     = @('HarborOps.Format.ps1xml')
+    PrivateData          = @{
+        PSData = @{
+            Tags         = @('OCI', 'Registry', 'Harbor', 'ACR', 'AzureContainerRegistry', 'Container', 'Docker', 'Migration', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            ReleaseNotes = '0.1.0: the foundation. Read side of OCI registries and OCI layouts (Get-RegistryRepository, Get-RegistryTag with platforms and referrers), session credentials (Basic, token, docker config, Azure identity), dependency isolation in a private load context.'
+        }
+    }
+}

@@ -1,0 +1,252 @@
+using System.Collections.Concurrent;
+using System.Management.Automation;
+using System.Net;
+using System.Runtime.ExceptionServices;
+using HarborOps.Engine;
+
+namespace HarborOps.Infrastructure;
+
+/// <summary>
+/// Base of every HarborOps cmdlet. <see cref="ProcessRecordAsync"/> runs on the thread pool; everything it
+/// writes (objects, errors, verbose, progress, ShouldProcess questions) is queued and executed on the
+/// pipeline thread, because PowerShell's Write* methods must never be called from another thread.
+/// Ctrl+C cancels <see cref="StopToken"/>, which the engine passes to every HTTP call.
+/// </summary>
+public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
+{
+    /// <summary>How long a cancelled or failed run waits for its engine work to unwind before giving up on it.</summary>
+    private static readonly TimeSpan UnwindTimeout = TimeSpan.FromSeconds(2);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private volatile BlockingCollection<Action>? _pump;
+    private int _pipelineThreadId = -1;
+    private ProgressAdapter? _progress;
+
+    /// <summary>Cancelled when the user presses Ctrl+C or a downstream command stops the pipeline.</summary>
+    protected CancellationToken StopToken => _stopping.Token;
+
+    /// <summary>The item the current record is about (a reference, a registry): the error target when the engine names none.</summary>
+    protected object? CurrentTarget { get; set; }
+
+    /// <summary>The per-record work. Runs off the pipeline thread; use the Write* methods of this class freely.</summary>
+    protected abstract Task ProcessRecordAsync(CancellationToken cancellationToken);
+
+    protected sealed override void ProcessRecord()
+    {
+        _pipelineThreadId = Environment.CurrentManagedThreadId;
+        CurrentTarget = null;
+        var pump = new BlockingCollection<Action>(boundedCapacity: 256);
+        _pump = pump;
+
+        Task work = Task.Run(async () =>
+        {
+            try
+            {
+                await ProcessRecordAsync(StopToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                pump.CompleteAdding();
+            }
+        });
+
+        Exception? engineFailure = null;
+        Exception? pipelineFailure = null;
+        try
+        {
+            foreach (Action action in pump.GetConsumingEnumerable(StopToken))
+            {
+                action();
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            pipelineFailure = new PipelineStoppedException();
+        }
+        catch (Exception ex)
+        {
+            // Thrown by PowerShell itself on this thread (pipeline stopped downstream, -ErrorAction Stop,
+            // "No to All"): it is PowerShell's to handle, as it is.
+            pipelineFailure = ex;
+        }
+
+        if (pipelineFailure is null)
+        {
+            try
+            {
+                work.GetAwaiter().GetResult();
+            }
+            catch (Exception ex)
+            {
+                engineFailure = ex;
+            }
+        }
+
+        _pump = null;
+        if (!work.IsCompleted)
+        {
+            // Stop the engine too and give it a moment to close its connections.
+            _stopping.Cancel();
+            pump.CompleteAdding();
+            try { work.Wait(UnwindTimeout); } catch (AggregateException) { /* the pipeline's failure is the one to report */ }
+        }
+
+        CompleteProgress();
+
+        if (pipelineFailure is not null)
+        {
+            ExceptionDispatchInfo.Capture(pipelineFailure).Throw();
+        }
+
+        if (engineFailure is not null)
+        {
+            Report(engineFailure);
+        }
+    }
+
+    protected override void StopProcessing() => _stopping.Cancel();
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Creates the progress sink for this record's engine call and shows the first status at once.</summary>
+    protected IProgress<OperationProgress> StartProgress(string activity, string status)
+    {
+        CompleteProgress();
+        var adapter = new ProgressAdapter(this, activity);
+        _progress = adapter;
+        adapter.Start(status);
+        return adapter;
+    }
+
+    protected new void WriteObject(object? sendToPipeline) => OnPipelineThread(() => base.WriteObject(sendToPipeline));
+
+    protected new void WriteVerbose(string text) => OnPipelineThread(() => base.WriteVerbose(text));
+
+    protected new void WriteWarning(string text) => OnPipelineThread(() => base.WriteWarning(text));
+
+    protected new void WriteDebug(string text) => OnPipelineThread(() => base.WriteDebug(text));
+
+    internal new void WriteProgress(ProgressRecord record) => OnPipelineThread(() => base.WriteProgress(record));
+
+    /// <summary>Reports a per-item failure and lets the run go on; terminating failures should be thrown instead.</summary>
+    protected void WriteFailure(Exception exception, object? target)
+    {
+        ErrorRecord record = ErrorRecordFactory.Create(exception, target, out _);
+        OnPipelineThread(() => base.WriteError(record));
+    }
+
+    /// <summary>ShouldProcess asked on the pipeline thread (where -Confirm can prompt), awaited by the worker.</summary>
+    protected Task<bool> ShouldProcessAsync(string target, string action)
+    {
+        if (Environment.CurrentManagedThreadId == _pipelineThreadId)
+        {
+            return Task.FromResult(ShouldProcess(target, action));
+        }
+
+        var answer = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+        OnPipelineThread(() =>
+        {
+            try
+            {
+                answer.TrySetResult(ShouldProcess(target, action));
+            }
+            catch (Exception ex)
+            {
+                answer.TrySetException(ex);
+                throw;
+            }
+        });
+        return answer.Task.WaitAsync(StopToken);
+    }
+
+    /// <summary>A PSCredential as the engine wants it; the password stays a SecureString inside NetworkCredential.</summary>
+    protected static NetworkCredential? ToNetworkCredential(PSCredential? credential)
+        => credential is null || ReferenceEquals(credential, PSCredential.Empty) ? null : new NetworkCredential(credential.UserName, credential.Password);
+
+    /// <summary>Makes an "oci:relative/path" absolute against the PowerShell location, which is not the process directory.</summary>
+    protected string ResolveOciLayoutPath(string value)
+    {
+        const string scheme = "oci:";
+        if (!value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+        {
+            return value;
+        }
+
+        string rest = value[scheme.Length..];
+        int split = rest.IndexOf('@');
+        if (split < 0)
+        {
+            int colon = rest.LastIndexOf(':');
+            // "C:\layout" is a drive, not a tag: a tag follows the last path separator.
+            split = colon > 1 && colon > Math.Max(rest.LastIndexOf('/'), rest.LastIndexOf('\\')) ? colon : -1;
+        }
+
+        string path = split < 0 ? rest : rest[..split];
+        string suffix = split < 0 ? "" : rest[split..];
+        return scheme + GetUnresolvedProviderPathFromPSPath(path) + suffix;
+    }
+
+    private void OnPipelineThread(Action action)
+    {
+        BlockingCollection<Action>? pump = _pump;
+        if (pump is null || Environment.CurrentManagedThreadId == _pipelineThreadId)
+        {
+            action();
+            return;
+        }
+
+        try
+        {
+            pump.Add(action, StopToken);
+        }
+        catch (InvalidOperationException)
+        {
+            // The pump has closed: the pipeline stopped or failed, and this worker must unwind.
+            throw new OperationCanceledException("The pipeline has stopped.", StopToken);
+        }
+    }
+
+    private void CompleteProgress()
+    {
+        ProgressAdapter? progress = _progress;
+        _progress = null;
+        try
+        {
+            progress?.Complete();
+        }
+        catch (PipelineStoppedException)
+        {
+            // A stopped pipeline takes its progress display down with it.
+        }
+    }
+
+    private void Report(Exception failure)
+    {
+        if (failure is AggregateException { InnerExceptions.Count: 1 } aggregate)
+        {
+            failure = aggregate.InnerExceptions[0];
+        }
+
+        if (failure is PipelineStoppedException or ActionPreferenceStopException)
+        {
+            ExceptionDispatchInfo.Capture(failure).Throw();
+        }
+
+        if (failure is OperationCanceledException && _stopping.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+
+        ErrorRecord record = ErrorRecordFactory.Create(failure, CurrentTarget, out bool isTerminating);
+        if (isTerminating)
+        {
+            ThrowTerminatingError(record);
+        }
+
+        base.WriteError(record);
+    }
+}

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian machine for HarborOps' build, tests and demo: the real registry and peer
+# tools the lab runs (CNCF Distribution, skopeo, kubectl, htpasswd) and the pinned PowerShell tool.
+# Safe to run again; it installs only what is missing. Needs the .NET 10 SDK on PATH.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need=()
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+# kubectl may already come from another package (the cloud SDK's); Debian's would clash with it.
+command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2; exit 1; }
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+dotnet tool restore >/dev/null
+echo "setup: ready ($(docker-registry --version 2>/dev/null | awk '{print $NF}'), skopeo $(skopeo --version | awk '{print $NF}'), pwsh $(dotnet pwsh -NoProfile -Command '$PSVersionTable.PSVersion.ToString()'))"
