@@ -68,7 +68,7 @@ public sealed class DistributionRegistry : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var program = LabPrerequisites.RequireDockerRegistry();
-        var directory = Path.Combine(Path.GetTempPath(), "harborops-lab", "registry-" + Guid.NewGuid().ToString("N")[..12]);
+        var directory = Path.Combine(LabDirectories.Root, "registry-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(directory);
 
         string? userName = null, password = null;

@@ -37,6 +37,8 @@ public sealed record LabTokenServiceOptions
     public LabAnonymousAccess AnonymousAccess { get; init; } = LabAnonymousAccess.None;
     /// <summary>OAuth2 POST requires client_id per Distribution's oauth spec; keep it required unless a test says otherwise.</summary>
     public bool RequireClientIdOnPost { get; init; } = true;
+    /// <summary>Signing certificate with private key; null shares one lab-wide certificate (RSA key generation is slow).</summary>
+    public X509Certificate2? SigningCertificate { get; init; }
 }
 
 /// <summary>One scope as a client asked for it and what the service granted for it.</summary>
@@ -124,7 +126,7 @@ public sealed class LabTokenService : IAsyncDisposable
         // The cast picks the route-handler overload, so the returned IResult is written (a RequestDelegate would drop it).
         app.MapPost("/token", (Func<HttpContext, Task<IResult>>)(context => service!.HandlePostAsync(context)));
         await app.StartAsync(ct);
-        service = new LabTokenService(app, options, SharedCertificate.Value, LabKestrel.BoundAddresses(app)[0]);
+        service = new LabTokenService(app, options, options.SigningCertificate ?? SharedCertificate.Value, LabKestrel.BoundAddresses(app)[0]);
         return service;
     }
 
@@ -251,7 +253,7 @@ public sealed class LabTokenService : IAsyncDisposable
 
     /// <summary>Parses type:name:actions; the name may itself hold a colon (host:port/repo), so split on the first
     /// and the last colon.</summary>
-    internal static LabAccess? ParseScope(string scope)
+    public static LabAccess? ParseScope(string scope)
     {
         var first = scope.IndexOf(':');
         var last = scope.LastIndexOf(':');
@@ -334,6 +336,9 @@ public sealed class LabTokenService : IAsyncDisposable
 
     private static IResult Error(int status, string code, string message) =>
         Results.Json(new { error = code, error_description = message, errors = new[] { new { code, message } } }, statusCode: status);
+
+    /// <summary>A new self-signed RS256 signing certificate (e.g. for a rogue issuer the registry must not trust).</summary>
+    public static X509Certificate2 CreateSigningCertificate() => CreateCertificate();
 
     private static X509Certificate2 CreateCertificate()
     {

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace HarborOps.Lab;
+
+public sealed record LabHostOptions
+{
+    /// <summary>"demo" seeds the demo content; null seeds nothing.</summary>
+    public string? Seed { get; init; }
+    public int ManyTagsCount { get; init; } = LabSeed.DefaultManyTagsCount;
+    /// <summary>Tag-list page size the proxy emulates (Distribution itself does not page tags); null turns it off.</summary>
+    public int? ProxyTagsPageSize { get; init; } = 100;
+}
+
+/// <summary>What the demo seed wrote, per registry.</summary>
+public sealed record LabSeed(IReadOnlyList<string> Repositories, string ManyTagsRepository, int ManyTagsCount, IReadOnlyList<PushedImage> Images)
+{
+    public const int DefaultManyTagsCount = 1500;
+    public const string ManyTagsRepositoryName = "bulk/many-tags";
+}
+
+/// <summary>
+/// A whole lab: an open, a Basic-auth and a token-auth registry (started in parallel), a fault proxy in front of the
+/// open one, optionally the demo content. Used by the host executable and by tests that want everything.
+/// </summary>
+public sealed class LabHost : IAsyncDisposable
+{
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy)
+    {
+        Open = open;
+        Basic = basic;
+        Token = token;
+        Proxy = proxy;
+    }
+
+    public DistributionRegistry Open { get; }
+    public DistributionRegistry Basic { get; }
+    public DistributionRegistry Token { get; }
+    public FaultProxy Proxy { get; }
+    public LabSeed? Seed { get; private set; }
+    public TimeSpan StartTime { get; private set; }
+    public TimeSpan SeedTime { get; private set; }
+
+    public static async Task<LabHost> StartAsync(LabHostOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new LabHostOptions();
+        if (options.Seed is not (null or "demo")) throw new ArgumentException($"unknown seed '{options.Seed}' (known: demo)", nameof(options));
+        var clock = Stopwatch.StartNew();
+        var starting = new[] { RegistryAuthMode.None, RegistryAuthMode.Basic, RegistryAuthMode.Token }
+            .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        catch
+        {
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
+            throw;
+        }
+        var (open, basic, token) = (starting[0].Result, starting[1].Result, starting[2].Result);
+        FaultProxy proxy;
+        try
+        {
+            proxy = await FaultProxy.StartAsync(open, ct);
+            proxy.TagsPageSize = options.ProxyTagsPageSize;
+        }
+        catch
+        {
+            await open.DisposeAsync();
+            await basic.DisposeAsync();
+            await token.DisposeAsync();
+            throw;
+        }
+        var host = new LabHost(open, basic, token, proxy) { StartTime = clock.Elapsed };
+        if (options.Seed == "demo")
+        {
+            try
+            {
+                clock.Restart();
+                host.Seed = await SeedDemoAsync(host, options.ManyTagsCount, ct);
+                host.SeedTime = clock.Elapsed;
+            }
+            catch
+            {
+                await host.DisposeAsync();
+                throw;
+            }
+        }
+        return host;
+    }
+
+    /// <summary>Small repositories everywhere; the many-tags repository only on the open registry (the proxy shows it
+    /// paged), because pushing it is what the seed spends its time on.</summary>
+    private static async Task<LabSeed> SeedDemoAsync(LabHost host, int manyTagsCount, CancellationToken ct)
+    {
+        var manyTags = LabContent.PushManyTagsAsync(host.Open.Endpoint, LabSeed.ManyTagsRepositoryName, manyTagsCount, ct: ct);
+        var small = await Task.WhenAll(new[] { host.Open, host.Basic, host.Token }.Select(r => SeedSmallAsync(r.Endpoint, ct)));
+        var many = await manyTags;
+        var images = small[0].Append(many.Image).ToList();
+        var repositories = images.Select(i => i.Repository).Distinct().Order(StringComparer.Ordinal).ToList();
+        return new LabSeed(repositories, LabSeed.ManyTagsRepositoryName, many.Tags.Count, images);
+    }
+
+    private static async Task<List<PushedImage>> SeedSmallAsync(LabEndpoint endpoint, CancellationToken ct)
+    {
+        var images = new List<PushedImage>();
+        images.Add(await LabContent.PushImageAsync(endpoint, "team-a/api", "1.0", new LabImageOptions { LayerCount = 2 }, ct));
+        var docker = await LabContent.PushImageAsync(endpoint, "team-a/api", "1.1", new LabImageOptions { Docker = true, LayerCount = 2 }, ct);
+        images.Add(docker);
+        images.Add(await LabContent.PutManifestAsync(endpoint, "team-a/api", "latest", docker.MediaType, docker.ManifestBytes, ct) with { BlobDigests = docker.BlobDigests });
+        images.Add(await LabContent.PushIndexAsync(endpoint, "team-a/web", "2.0", ["linux/amd64", "linux/arm64"], docker: false, ct));
+        images.Add(await LabContent.PushIndexAsync(endpoint, "team-b/worker", "3.1", ["linux/amd64", "linux/arm/v7"], docker: true, ct));
+        var debian = await LabContent.PushImageAsync(endpoint, "platform/base/debian", "bookworm", null, ct);
+        images.Add(debian);
+        images.Add(await LabContent.PushCosignSignatureAsync(endpoint, debian, ct));
+        await LabContent.PushReferrerAsync(endpoint, debian, ct: ct);
+        return images;
+    }
+
+    /// <summary>The endpoints document the host writes (shape agreed in the lab contract).</summary>
+    public string EndpointsJson()
+    {
+        var document = new Dictionary<string, object?>
+        {
+            ["registries"] = new Dictionary<string, object?>
+            {
+                ["open"] = new { host = Open.Host },
+                ["basic"] = new { host = Basic.Host, username = Basic.UserName, password = Basic.Password },
+                ["token"] = new
+                {
+                    host = Token.Host, username = Token.UserName, password = Token.Password,
+                    realm = Token.TokenService!.Realm.AbsoluteUri, service = Token.TokenService.Service,
+                },
+            },
+            ["proxy"] = new
+            {
+                host = Proxy.Host, upstream = "open", storageHost = Proxy.StorageHost, tagsPageSize = Proxy.TagsPageSize,
+                referrersApi = Proxy.EnableReferrersApi, control = new Uri(Proxy.BaseUri, "_lab/").AbsoluteUri,
+            },
+            ["seed"] = Seed is null
+                ? null
+                : new
+                {
+                    repositories = Seed.Repositories,
+                    manyTagsRepository = Seed.ManyTagsRepository,
+                    manyTagsCount = Seed.ManyTagsCount,
+                    manyTagsRegistry = "open",
+                    images = Seed.Images.Select(i => new { repository = i.Repository, tag = i.Tag, digest = i.Digest, mediaType = i.MediaType }),
+                },
+        };
+        return JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never });
+    }
+
+    /// <summary>Writes the endpoints JSON atomically (temp file + rename), so a reader never sees half a file.</summary>
+    public async Task WriteEndpointsAsync(string path, CancellationToken ct = default)
+    {
+        var full = Path.GetFullPath(path);
+        var directory = Path.GetDirectoryName(full)!;
+        System.IO.Directory.CreateDirectory(directory);
+        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        await File.WriteAllTextAsync(temp, EndpointsJson(), ct);
+        File.Move(temp, full, overwrite: true);
+    }
+
+    /// <summary>A readable summary for a human at the terminal (passwords stay in the endpoints file).</summary>
+    public string Summary()
+    {
+        var lines = new List<string>
+        {
+            $"HarborOps lab up in {StartTime.TotalMilliseconds:0} ms" + (Seed is null ? "" : $", seeded in {SeedTime.TotalMilliseconds:0} ms"),
+            $"  open registry   http://{Open.Host}/",
+            $"  basic registry  http://{Basic.Host}/  user {Basic.UserName}",
+            $"  token registry  http://{Token.Host}/  user {Token.UserName}, realm {Token.TokenService!.Realm}",
+            $"  fault proxy     http://{Proxy.Host}/ -> open (storage host {Proxy.StorageHost}, tag pages of {Proxy.TagsPageSize?.ToString() ?? "all"})",
+        };
+        if (Seed is not null)
+            lines.Add($"  seeded          {string.Join(", ", Seed.Repositories)} ({Seed.ManyTagsCount} tags in {Seed.ManyTagsRepository} on open)");
+        return string.Join(Environment.NewLine, lines);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Proxy.DisposeAsync();
+        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask());
+    }
+}
