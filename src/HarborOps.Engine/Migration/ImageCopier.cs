@@ -324,7 +324,16 @@ internal sealed class CopyRun
         Emit(result);
 
         if (copyReferrers)
-            await CopyReferrersAsync(plan, digest, manifest, probeReferrers, cancellationToken).ConfigureAwait(false);
+        {
+            // A referrers index lists referrers, whose own referrers (a signed SBOM) must come along as well.
+            var isReferrersIndex = subject is not null && tag == Digests.ToTagSchemaTag(subject);
+            if (isReferrersIndex && manifest is null && probeReferrers)
+            {
+                try { manifest = await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false); }
+                catch (HarborOpsException ex) when (!ex.IsTerminating) { EmitFailure(sourceName, destinationName, plan.SourceRepository, plan.DestinationRepository, ex, subject); }
+            }
+            await CopyReferrersAsync(plan, digest, manifest, probeReferrers, isReferrersIndex, cancellationToken).ConfigureAwait(false);
+        }
         return result;
     }
 
@@ -351,11 +360,11 @@ internal sealed class CopyRun
     /// Copies what refers to <paramref name="digest"/>, after it: its referrer tags (the tag-schema index and cosign's
     /// .sig/.att/.sbom), the referrers API's untagged manifests, and, recursively, their own referrers.
     /// </summary>
-    private Task CopyReferrersAsync(RepositoryPlan plan, string digest, ManifestContent? manifest, bool probe, CancellationToken cancellationToken) =>
+    private Task CopyReferrersAsync(RepositoryPlan plan, string digest, ManifestContent? manifest, bool probe, bool childrenAreReferrers, CancellationToken cancellationToken) =>
         referrerWalks.GetOrAdd(plan.DestinationRepository + "@" + digest,
-            _ => new Lazy<Task>(() => CopyReferrersCoreAsync(plan, digest, manifest, probe, cancellationToken))).Value;
+            _ => new Lazy<Task>(() => CopyReferrersCoreAsync(plan, digest, manifest, probe, childrenAreReferrers, cancellationToken))).Value;
 
-    private async Task CopyReferrersCoreAsync(RepositoryPlan plan, string digest, ManifestContent? manifest, bool probe, CancellationToken cancellationToken)
+    private async Task CopyReferrersCoreAsync(RepositoryPlan plan, string digest, ManifestContent? manifest, bool probe, bool childrenAreReferrers, CancellationToken cancellationToken)
     {
         var schemaTag = Digests.ToTagSchemaTag(digest);
         var tags = new List<string>();
@@ -381,16 +390,17 @@ internal sealed class CopyRun
         foreach (var tag in tags)
         {
             plan.Claim(tag);
-            walks.Add(CopyTagAsync(plan, new TagWork(tag, null), digest, probeReferrers: false, cancellationToken));
+            walks.Add(CopyTagAsync(plan, new TagWork(tag, null), digest, probe, cancellationToken));
         }
 
         if (Volatile.Read(ref plan.ReferrersApi) >= 0)
             walks.Add(CopyApiReferrersAsync(plan, digest, sourceHasSchemaTag, cancellationToken));
 
-        // Referrers of an index's children (a per-platform signature) come along when they cost no probing.
-        if (manifest is { IsIndex: true } && (plan.SourceTags is not null || Volatile.Read(ref plan.ReferrersApi) > 0))
+        // Referrers of an index's children (a per-platform signature) come along when they cost no probing; the
+        // children of a referrers index are referrers themselves and are probed like their subject was.
+        if (manifest is { IsIndex: true } && (childrenAreReferrers || plan.SourceTags is not null || Volatile.Read(ref plan.ReferrersApi) > 0))
             foreach (var child in manifest.Manifests)
-                walks.Add(CopyReferrersAsync(plan, child.Digest, null, probe: false, cancellationToken));
+                walks.Add(CopyReferrersAsync(plan, child.Digest, null, probe && childrenAreReferrers, childrenAreReferrers: false, cancellationToken));
         await Task.WhenAll(walks).ConfigureAwait(false);
     }
 
@@ -438,7 +448,7 @@ internal sealed class CopyRun
                     Interlocked.Increment(ref referrersCopied);
                 }
                 lock (copiedReferrers) copiedReferrers.Add(referrer);
-                await CopyReferrersAsync(plan, referrer.Digest, null, probe: false, cancellationToken).ConfigureAwait(false);
+                await CopyReferrersAsync(plan, referrer.Digest, null, probe: plan.SourceTags is null, childrenAreReferrers: false, cancellationToken).ConfigureAwait(false);
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating)
             {
