@@ -37,7 +37,8 @@ public sealed record LabCorpusOptions
 /// <summary>One tag the corpus wrote, with the digest it must have at any copy's destination.</summary>
 public sealed record LabCorpusTag(string Repository, string Tag, string Digest, string MediaType, bool IsReferrerTag);
 
-/// <summary>What <see cref="LabCorpus.PushAsync"/> wrote.</summary>
+/// <summary>What <see cref="LabCorpus.PushAsync"/> wrote. The blob counts cover the images and cosign legacy tags; the small
+/// blobs of OCI referrer artifacts are not counted.</summary>
 public sealed record LabCorpusContent(IReadOnlyList<LabCorpusTag> Tags, IReadOnlyList<string> Repositories, long UniqueBlobBytes, int UniqueBlobs,
     IReadOnlyList<PushedImage> Referrers)
 {

@@ -245,5 +245,4 @@ public static class CopyErrorIds
 {
     public const string MappingInvalid = "CopyMappingInvalid";
     public const string JournalInvalid = "CopyJournalInvalid";
-    public const string SourceEmpty = "CopySourceEmpty";
 }
