@@ -107,6 +107,14 @@ internal sealed class CopyJournal : IAsyncDisposable
         lock (blobRepositories) return blobRepositories.TryGetValue(digest, out var set) ? set.ToArray() : [];
     }
 
+    /// <summary>True when an earlier run finished anything in <paramref name="repository"/> (it may hold blobs but no tag yet).</summary>
+    public bool HasEntriesFor(string repository)
+    {
+        lock (blobRepositories)
+            if (blobRepositories.Values.Any(set => set.Contains(repository))) return true;
+        lock (manifests) return manifests.Any(m => m.StartsWith(repository + "@", StringComparison.Ordinal));
+    }
+
     public bool HasManifest(string repository, string digest)
     {
         lock (manifests) return manifests.Contains(repository + "@" + digest);

@@ -184,7 +184,11 @@ internal sealed class CopyRun
             {
                 var tags = await ListTagsAsync(store, repository, token).ConfigureAwait(false);
                 plan.SetSourceTags(tags, selection, request.IncludeReferrers);
-                plan.DestinationTags = await ListDestinationTagsAsync(plan.DestinationRepository, token).ConfigureAwait(false);
+                var destinationTags = await ListDestinationTagsAsync(plan.DestinationRepository, token).ConfigureAwait(false);
+                plan.DestinationTags = destinationTags ?? new HashSet<string>(StringComparer.Ordinal);
+                // A repository the destination does not have yet (and no earlier run of the journal wrote into) holds
+                // nothing: its blobs and manifests need no HEAD before they are written.
+                plan.DestinationIsNew = destinationTags is null && journal?.HasEntriesFor(plan.DestinationRepository) != true;
                 listed[i] = plan;
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating)
@@ -226,7 +230,8 @@ internal sealed class CopyRun
         return tags;
     }
 
-    private async Task<HashSet<string>> ListDestinationTagsAsync(string repository, CancellationToken cancellationToken)
+    /// <summary>The destination repository's tags; null when the repository does not exist there.</summary>
+    private async Task<HashSet<string>?> ListDestinationTagsAsync(string repository, CancellationToken cancellationToken)
     {
         try
         {
@@ -235,7 +240,7 @@ internal sealed class CopyRun
         }
         catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.RepositoryNotFound or RegistryErrorIds.ManifestNotFound)
         {
-            return new HashSet<string>(StringComparer.Ordinal); // a repository that does not exist yet has no tags
+            return null;
         }
     }
 
@@ -555,8 +560,11 @@ internal sealed class CopyRun
 
     private async Task<bool> EnsureManifestByDigestCoreAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken)
     {
-        var present = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
-        if (present is not null) return false;
+        if (!plan.DestinationIsNew)
+        {
+            var present = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (present is not null) return false;
+        }
         var manifest = await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
         await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
         if (PlanOnly) return true;
@@ -581,7 +589,8 @@ internal sealed class CopyRun
     {
         var repository = plan.DestinationRepository;
         var digest = blob.Digest;
-        var size = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadBlobAsync(repository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var size = plan.DestinationIsNew ? null
+            : await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadBlobAsync(repository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
         if (size is not null)
         {
             RememberLocation(digest, repository);
@@ -834,6 +843,8 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
     public HashSet<string>? SourceTags { get; private set; }
     /// <summary>Tags the destination repository has; null when not listed (each tag is HEADed then).</summary>
     public HashSet<string>? DestinationTags { get; set; }
+    /// <summary>The destination repository did not exist when the run started.</summary>
+    public bool DestinationIsNew { get; set; }
     public List<TagWork> Works { get; } = [];
     /// <summary>0 unknown, 1 the source answers the referrers API, -1 it does not (tag schema only).</summary>
     public int ReferrersApi;
