@@ -72,7 +72,7 @@ function Invoke-ChildPwsh {
     }
     try {
         $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))
-        $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-EncodedCommand', $encoded)
+        $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)
         & $pwsh[0] @pwshArgs | Out-Host
         return $LASTEXITCODE
     }
@@ -318,6 +318,9 @@ function Invoke-Package {
     <copyright>$(& $escape $Manifest.Copyright)</copyright>
     <tags>$(& $escape (($tags | Select-Object -Unique) -join ' '))</tags>
   </metadata>
+  <files>
+    <file src="**/*" target="" />
+  </files>
 </package>
 "@ | Set-Content -LiteralPath (Join-Path $packDir 'HarborOps.nuspec') -Encoding utf8NoBOM
     # dotnet pack needs a project; this one only carries the nuspec and puts the module at the package
@@ -329,14 +332,14 @@ function Invoke-Package {
     <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
     <ImportDirectoryBuildProps>false</ImportDirectoryBuildProps>
     <NuspecFile>HarborOps.nuspec</NuspecFile>
+    <NuspecBasePath>$([Security.SecurityElement]::Escape($ModuleRoot))</NuspecBasePath>
     <NoBuild>true</NoBuild>
+    <!-- A PowerShell module, not a library: its DLLs belong at the root, not in lib/. -->
+    <NoWarn>NU5100</NoWarn>
     <IncludeBuildOutput>false</IncludeBuildOutput>
     <NoDefaultExcludes>true</NoDefaultExcludes>
     <PackageOutputPath>$([Security.SecurityElement]::Escape($OutRoot))</PackageOutputPath>
   </PropertyGroup>
-  <ItemGroup>
-    <None Include="$([Security.SecurityElement]::Escape($ModuleRoot))/**/*" Pack="true" PackagePath="" />
-  </ItemGroup>
 </Project>
 "@ | Set-Content -LiteralPath (Join-Path $packDir 'HarborOps.Package.csproj') -Encoding utf8NoBOM
     Invoke-Native dotnet @('restore', (Join-Path $packDir 'HarborOps.Package.csproj'), '-nologo', '-v', 'quiet')

@@ -35,11 +35,12 @@ Describe 'Get-RegistryRepository | Get-RegistryTag' {
         ($piped.Repository | Sort-Object -Unique) | Should -Be ($script:SeedRepositories | Sort-Object -Unique)
     }
 
-    It 'filters repositories by -Prefix' {
-        $prefix = $script:SeedRepository.Substring(0, [Math]::Min(3, $script:SeedRepository.Length))
+    It 'filters repositories by -Prefix (a path prefix: whole segments)' {
+        $nested = @($script:SeedRepositories | Where-Object { $_ -like '*/*' })[0]
+        $prefix = if ($nested) { $nested.Split('/')[0] } else { $script:SeedRepository }
         $filtered = @(Get-RegistryRepository -Registry $script:Open -Prefix $prefix)
-        $filtered.Count | Should -BeGreaterThan 0
-        $filtered.Repository | ForEach-Object { $_ | Should -BeLike "$prefix*" }
+        $filtered.Repository | Should -Contain ($nested ?? $script:SeedRepository)
+        $filtered.Repository | ForEach-Object { $_ -eq $prefix -or $_ -like "$prefix/*" | Should -BeTrue -Because "'$_' is not under '$prefix'" }
     }
 
     It 'reports digest, media type and platforms of each tag' {
@@ -190,21 +191,22 @@ Describe '-WhatIf' {
 }
 
 Describe 'Ctrl+C and progress' {
-    It 'Stop() cancels a request the registry never answers, quickly' {
-        # A registry that accepts the connection and never answers: the kernel completes the handshake, nobody reads.
-        $silent = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-        $silent.Start()
+    It 'Stop() (Ctrl+C) cancels a request the registry is slow to answer, quickly' {
+        # The lab's fault proxy in front of the open registry holds the tag list for 30 s.
+        $proxy = "http://$($script:Lab.proxy.host)"
+        $rule = @{ kind = 'Slow'; method = 'GET'; pathPattern = '^/v2/.+/tags/list$'; delay = '00:00:30'; times = 5 } | ConvertTo-Json
+        $null = Invoke-RestMethod -Method Post -Uri "$proxy/_lab/faults" -Body $rule -ContentType 'application/json'
+        $runspace = [runspacefactory]::CreateRunspace()
+        $runspace.Open()
         $ps = [powershell]::Create()
+        $ps.Runspace = $runspace
         try {
-            $null = $ps.AddCommand('Import-Module').AddParameter('Name', (Get-TestModuleManifest)).AddStatement()
-            $null = $ps.AddCommand('Get-RegistryTag').AddParameter('Reference', "127.0.0.1:$($silent.LocalEndpoint.Port)/team/app")
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', (Get-TestModuleManifest)).Invoke()
+            $ps.Commands.Clear()
+            $null = $ps.AddCommand('Get-RegistryTag').AddParameter('Reference', "$($script:Lab.proxy.host)/$($script:SeedRepository)")
             $async = $ps.BeginInvoke()
-            # Let it get into the request (the import and the connection happen first).
-            $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while ($ps.InvocationStateInfo.State -eq 'Running' -and -not $silent.Pending() -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            $silent.Pending() | Should -BeTrue -Because 'Get-RegistryTag should have connected to the silent registry'
-            Start-Sleep -Milliseconds 300
-            $ps.InvocationStateInfo.State | Should -Be 'Running'
+            Start-Sleep -Milliseconds 1500
+            $ps.InvocationStateInfo.State | Should -Be 'Running' -Because 'the proxy holds the tag list for 30 s'
             $watch = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
             $watch.Stop()
@@ -214,7 +216,8 @@ Describe 'Ctrl+C and progress' {
         }
         finally {
             $ps.Dispose()
-            $silent.Stop()
+            $runspace.Dispose()
+            $null = Invoke-RestMethod -Method Delete -Uri "$proxy/_lab/faults"
         }
     }
 

@@ -36,6 +36,8 @@ namespace HarborOps.Commands;
 /// <error id="RegistryCatalogUnsupported">The registry does not offer the catalog API. Name the repositories yourself.</error>
 /// <error id="RegistryThrottled">The registry kept answering 429 Too Many Requests after the retries. Try again later or lower the load.</error>
 /// <error id="RegistryServerError">The registry kept failing with 5xx after the retries. Check the registry's health.</error>
+/// <error id="RegistryTimeout">The registry did not answer in time, even after the retries. Check its load and the network path.</error>
+/// <error id="RegistryTokenServiceInvalid">The registry's token service answered something that is not a usable token. Check the registry's auth configuration.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">The oci: directory is not a valid OCI image layout (oci-layout and index.json).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
@@ -59,11 +61,14 @@ public sealed class GetRegistryRepositoryCommand : HarborOpsCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    private string _resolvedRegistry = "";
+
+    protected override void PrepareRecord() => _resolvedRegistry = ResolveOciLayoutPath(Registry);
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        string registry = ResolveOciLayoutPath(Registry);
         CurrentTarget = Registry;
-        var request = new GetRepositoriesRequest(registry) { Prefix = Prefix, Credential = ToNetworkCredential(Credential) };
+        var request = new GetRepositoriesRequest(_resolvedRegistry) { Prefix = Prefix, Credential = ToNetworkCredential(Credential) };
         IProgress<OperationProgress> progress = StartProgress("Get-RegistryRepository", $"Listing repositories of {Registry}");
         WriteVerbose($"Listing repositories of {Registry}" + (Prefix is null ? "." : $" under '{Prefix}'."));
         await foreach (RegistryRepositoryInfo repository in RegistryEngine.Shared.GetRepositoriesAsync(request, progress, cancellationToken).ConfigureAwait(false))

@@ -40,6 +40,9 @@ namespace HarborOps.Commands;
 /// <error id="RegistryDigestMismatch">The bytes served do not hash to the digest asked for. The registry or a proxy in between altered the content.</error>
 /// <error id="RegistryThrottled">The registry kept answering 429 Too Many Requests after the retries. Try again later or lower the load.</error>
 /// <error id="RegistryServerError">The registry kept failing with 5xx after the retries. Check the registry's health.</error>
+/// <error id="RegistryTimeout">The registry did not answer in time, even after the retries. Check its load and the network path.</error>
+/// <error id="RegistryManifestInvalid">The registry served a manifest that is not valid for its media type; the image is damaged at the source.</error>
+/// <error id="RegistryTokenServiceInvalid">The registry's token service answered something that is not a usable token. Check the registry's auth configuration.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">The oci: directory is not a valid OCI image layout (oci-layout and index.json).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
@@ -68,12 +71,17 @@ public sealed class GetRegistryTagCommand : HarborOpsCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
+    private string[] _resolvedReferences = [];
+
+    protected override void PrepareRecord() => _resolvedReferences = Reference.Select(ResolveOciLayoutPath).ToArray();
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        foreach (string reference in Reference)
+        for (int i = 0; i < Reference.Length; i++)
         {
+            string reference = Reference[i];
             CurrentTarget = reference;
-            var request = new GetTagsRequest(ResolveOciLayoutPath(reference))
+            var request = new GetTagsRequest(_resolvedReferences[i])
             {
                 TagPatterns = Tag ?? [],
                 IncludeReferrers = IncludeReferrers,

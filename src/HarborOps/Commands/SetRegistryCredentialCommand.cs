@@ -27,7 +27,7 @@ namespace HarborOps.Commands;
 /// </example>
 /// <example>
 /// <code>Set-RegistryCredential -Registry ghcr.io -DockerConfig ~/.docker/config.json -PassThru</code>
-/// <para>Uses the ghcr.io entry of a docker config file and shows what was stored (without the secret).</para>
+/// <para>Copies the ghcr.io entry of a docker config file (running its credential helper once) into the session and shows what was stored (without the secret).</para>
 /// </example>
 /// <errors>
 /// <error id="RegistryReferenceInvalid">The -Registry value is not a host[:port]. Give the registry host only, such as harbor.example.com or 127.0.0.1:5000.</error>
@@ -71,6 +71,11 @@ public sealed class SetRegistryCredentialCommand : HarborOpsCmdlet
     [Parameter]
     public SwitchParameter PassThru { get; set; }
 
+    private string? _dockerConfigPath;
+
+    protected override void PrepareRecord()
+        => _dockerConfigPath = ParameterSetName == DockerConfigSet ? GetUnresolvedProviderPathFromPSPath(DockerConfig) : null;
+
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Registry;
@@ -89,7 +94,7 @@ public sealed class SetRegistryCredentialCommand : HarborOpsCmdlet
         switch (ParameterSetName)
         {
             case DockerConfigSet:
-                store.SetDockerConfig(Registry, GetUnresolvedProviderPathFromPSPath(DockerConfig));
+                await store.SetFromDockerConfigAsync(Registry, _dockerConfigPath!, cancellationToken).ConfigureAwait(false);
                 break;
             case AzureIdentitySet:
                 store.SetAzureIdentity(Registry, TenantId);

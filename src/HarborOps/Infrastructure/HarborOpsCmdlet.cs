@@ -31,10 +31,27 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
     /// <summary>The per-record work. Runs off the pipeline thread; use the Write* methods of this class freely.</summary>
     protected abstract Task ProcessRecordAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Runs on the pipeline thread before <see cref="ProcessRecordAsync"/>: the place for anything that needs the
+    /// session state (resolving PowerShell paths against the current location), which is not thread-safe.
+    /// </summary>
+    protected virtual void PrepareRecord()
+    {
+    }
+
     protected sealed override void ProcessRecord()
     {
         _pipelineThreadId = Environment.CurrentManagedThreadId;
         CurrentTarget = null;
+        try
+        {
+            PrepareRecord();
+        }
+        catch (Exception ex) when (ex is not PipelineStoppedException)
+        {
+            Report(ex);
+            return;
+        }
         var pump = new BlockingCollection<Action>(boundedCapacity: 256);
         _pump = pump;
 
@@ -167,7 +184,7 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
     protected static NetworkCredential? ToNetworkCredential(PSCredential? credential)
         => credential is null || ReferenceEquals(credential, PSCredential.Empty) ? null : new NetworkCredential(credential.UserName, credential.Password);
 
-    /// <summary>Makes an "oci:relative/path" absolute against the PowerShell location, which is not the process directory.</summary>
+    /// <summary>Makes an "oci:relative/path" absolute against the PowerShell location, which is not the process directory. Pipeline thread only.</summary>
     protected string ResolveOciLayoutPath(string value)
     {
         const string scheme = "oci:";
