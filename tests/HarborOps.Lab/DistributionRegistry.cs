@@ -56,6 +56,7 @@ public sealed class DistributionRegistry : IAsyncDisposable
     public string Directory => _directory;
     /// <summary>How long it took from launching the process until /v2/ answered.</summary>
     public TimeSpan StartTime { get; }
+    /// <summary>The id of the watchdog shell whose child is docker-registry (killing it as a tree stops both).</summary>
     public int ProcessId => _process.Id;
 
     /// <summary>The credentials as a lab endpoint, for <see cref="LabContent"/> and clients under test.</summary>
@@ -68,8 +69,7 @@ public sealed class DistributionRegistry : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var program = LabPrerequisites.RequireDockerRegistry();
-        var directory = Path.Combine(LabDirectories.Root, "registry-" + Guid.NewGuid().ToString("N")[..12]);
-        System.IO.Directory.CreateDirectory(directory);
+        var directory = LabDirectories.CreateOwned("registry");
 
         string? userName = null, password = null;
         LabTokenService? tokenService = null;

@@ -24,7 +24,7 @@ public sealed record RegistryEngineOptions
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
     /// <summary>Concurrent connections per registry host.</summary>
     public int MaxConnectionsPerHost { get; init; } = 16;
-    /// <summary>Longest wait for a response's headers (and for a buffered body such as a manifest); then the request is retried.</summary>
+    /// <summary>Longest wait for a response's headers, for a buffered body such as a manifest, and between two reads of a blob; then the request is retried (a blob download resumes where it stopped).</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>Longest wait for a TCP/TLS connection.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
@@ -167,6 +167,7 @@ public sealed partial class RegistryEngine : IDisposable
                 window.Enqueue(context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token));
                 if (window.Count < parallelism) continue;
                 var info = await window.Dequeue().ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
                 done++;
                 progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
                 if (info is not null) yield return info;
@@ -174,6 +175,7 @@ public sealed partial class RegistryEngine : IDisposable
             while (window.Count > 0)
             {
                 var info = await window.Dequeue().ConfigureAwait(false);
+                cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
                 done++;
                 progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
                 if (info is not null) yield return info;
@@ -239,13 +241,43 @@ public sealed partial class RegistryEngine : IDisposable
                 if (head is null)
                 {
                     if (!mustExist) return null; // deleted between listing and reading: it is simply gone
-                    throw new RegistryException(RegistryErrorIds.ManifestNotFound, FailureKind.NotFound,
-                        $"Tag '{tag}' does not exist in '{reference.RepositoryReference}'. Get-RegistryTag -Reference {reference.RepositoryReference} lists its tags.",
-                        reference.WithTag(tag).ToString());
+                    // A HEAD 404 has no body to tell a missing repository from a missing tag: ask again with a GET
+                    // (a registry whose HEAD is wrong gets its GET believed) and, if that is not found either, let the
+                    // tag list say whether the repository exists at all.
+                    try
+                    {
+                        head = (await store.GetManifestAsync(repository, manifestReference, cancellationToken).ConfigureAwait(false)).ToDescriptor();
+                    }
+                    catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.ManifestNotFound)
+                    {
+                        // Distribution says MANIFEST_UNKNOWN even when the whole repository is missing; its tag list knows.
+                        await using var pages = store.ListTagPagesAsync(repository, cancellationToken).GetAsyncEnumerator(cancellationToken);
+                        await pages.MoveNextAsync().ConfigureAwait(false);
+                        throw;
+                    }
                 }
                 digest = head.Digest;
             }
-            var details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, cancellationToken))).Value.ConfigureAwait(false);
+            (ManifestContent Manifest, string[] Platforms, long Size) details;
+            try
+            {
+                details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, cancellationToken))).Value.ConfigureAwait(false);
+            }
+            catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.UnsupportedMediaType && !mustExist)
+            {
+                // One legacy (schema 1) tag must not hide every other tag of the repository: list it with what the
+                // registry's headers say, without platforms or size.
+                var head = await store.HeadManifestAsync(repository, manifestReference, cancellationToken).ConfigureAwait(false);
+                return new RegistryTagInfo
+                {
+                    Registry = reference.Registry,
+                    Repository = reference.Repository,
+                    Tag = tag,
+                    Digest = digest,
+                    MediaType = head?.MediaType ?? "",
+                    Reference = tag.Length > 0 ? $"{reference.RepositoryReference}:{tag}" : $"{reference.RepositoryReference}@{digest}",
+                };
+            }
             RegistryReferrerInfo[]? found = null;
             bool? signed = null;
             if (includeReferrers)

@@ -229,7 +229,7 @@ internal sealed class RemoteRegistryStore : IImageStore
         var target = $"{Name(repository)}@{digest}";
         var resuming = new ResumingBlobStream(
             (offset, ct) => OpenBlobRangeAsync(repository, digest, target, offset, ct),
-            pipeline.Options.MaxRetries, target);
+            pipeline.Options.MaxRetries, target, pipeline.Options.RequestTimeout);
         await resuming.OpenAsync(cancellationToken).ConfigureAwait(false);
         return new DigestVerifyingStream(resuming, digest, expectedSize ?? resuming.DeclaredLength, target);
     }

@@ -21,6 +21,9 @@ public sealed class DockerConfigCredentials
 
     public DockerConfigCredentials(string? configPath) { configuredPath = configPath; }
 
+    /// <summary>Where to look for docker-credential-* programs; null means PATH (tests point it at a directory).</summary>
+    internal string? HelperDirectory { get; init; }
+
     /// <summary>The config file consulted: the configured path, else $DOCKER_CONFIG/config.json, else ~/.docker/config.json.</summary>
     public string ConfigPath
     {
@@ -59,8 +62,30 @@ public sealed class DockerConfigCredentials
         return result.Values.OrderBy(r => r.Registry, StringComparer.Ordinal).ToArray();
     }
 
-    /// <summary>The credential for a registry (canonical name, docker.io for Hub), or null when the config has none.</summary>
+    /// <summary>
+    /// The credential for a registry (canonical name, docker.io for Hub), or null when the config has none. Answers are
+    /// cached per registry while the config file is unchanged (helpers for a few minutes), because every request asks
+    /// and a credential helper is a process start.
+    /// </summary>
     public async Task<RegistryCredential?> ResolveAsync(string registry, CancellationToken cancellationToken)
+    {
+        var file = new FileInfo(ConfigPath);
+        var stamp = file.Exists ? $"{file.FullName}|{file.LastWriteTimeUtc.Ticks}|{file.Length}" : "missing";
+        var now = DateTimeOffset.UtcNow;
+        if (cache.TryGetValue(registry, out var cached) && cached.Stamp == stamp && cached.Until > now)
+        {
+            var task = cached.Task;
+            if (!task.IsFaulted && !task.IsCanceled) return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        var fresh = ResolveUncachedAsync(registry, CancellationToken.None);
+        cache[registry] = (stamp, now + CacheLifetime, fresh);
+        return await fresh.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(5);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Stamp, DateTimeOffset Until, Task<RegistryCredential?> Task)> cache = new(StringComparer.Ordinal);
+
+    private async Task<RegistryCredential?> ResolveUncachedAsync(string registry, CancellationToken cancellationToken)
     {
         var config = Load();
         if (config is null) return null;
@@ -89,7 +114,7 @@ public sealed class DockerConfigCredentials
     {
         var program = "docker-credential-" + helper;
         var serverUrl = registry == ImageReference.DockerHubRegistry ? DockerHubKey : registry;
-        var psi = new ProcessStartInfo(program, "get")
+        var psi = new ProcessStartInfo(HelperDirectory is null ? program : Path.Combine(HelperDirectory, program), "get")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,

@@ -15,6 +15,7 @@ namespace HarborOps.Engine.Registry.Http;
 internal sealed class RegistryHttpPipeline : IDisposable
 {
     private const int MaxRedirects = 5;
+    private const long LargeBodyBytes = 1024 * 1024;
     private readonly HttpClient client;
     private readonly HostBackoff backoff = new();
 
@@ -34,7 +35,12 @@ internal sealed class RegistryHttpPipeline : IDisposable
         client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
         Authenticator = new RegistryAuthenticator(this, store, dockerConfig);
+        plainHttpRegistries = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var host in options.PlainHttpHosts)
+            plainHttpRegistries.Add(ImageReference.NormalizeRegistry(host)); // accepts "host:port" and "http://host:port/"
     }
+
+    private readonly HashSet<string> plainHttpRegistries;
 
     public RegistryEngineOptions Options { get; }
     public RegistryAuthenticator Authenticator { get; }
@@ -43,8 +49,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
     /// <summary>Loopback hosts and configured hosts speak plain HTTP; everything else https.</summary>
     public bool IsPlainHttp(string registry)
     {
-        if (Options.PlainHttpHosts.Any(h => string.Equals(ImageReference.ToCanonicalRegistry(h), registry, StringComparison.OrdinalIgnoreCase)))
-            return true;
+        if (plainHttpRegistries.Contains(registry)) return true;
         var host = HostOf(registry);
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
         return IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
@@ -100,7 +105,10 @@ internal sealed class RegistryHttpPipeline : IDisposable
             HttpResponseMessage response;
             using (var headerTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                headerTimeout.CancelAfter(Options.RequestTimeout);
+                // The deadline is for the registry to answer, not for us to upload: SendAsync also sends the body,
+                // and a large layer takes as long as it takes.
+                if (message.Content?.Headers.ContentLength is not > LargeBodyBytes)
+                    headerTimeout.CancelAfter(Options.RequestTimeout);
                 try
                 {
                     response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headerTimeout.Token).ConfigureAwait(false);
@@ -165,7 +173,8 @@ internal sealed class RegistryHttpPipeline : IDisposable
 
                 if (status == 401 && auth is not null && sameHostAsRegistry)
                 {
-                    if (Authenticator.OnUnauthorized(response, request, auth)) continue;
+                    // A body that cannot be sent again (a streamed upload) cannot be retried with credentials either.
+                    if (Authenticator.OnUnauthorized(response, request, auth) && (request.Content is null || request.ContentReplayable)) continue;
                     if (request.AcceptStatus?.Invoke(status) == true && auth.LastChallenges.Count == 0)
                     {
                         keep = true;

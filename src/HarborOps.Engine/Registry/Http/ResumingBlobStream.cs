@@ -19,11 +19,14 @@ internal sealed class ResumingBlobStream : Stream
     private long position;
     private int resumes;
 
-    public ResumingBlobStream(Opener open, int maxResumes, object target)
+    private readonly TimeSpan idleTimeout;
+
+    public ResumingBlobStream(Opener open, int maxResumes, object target, TimeSpan idleTimeout)
     {
         this.open = open;
         this.maxResumes = maxResumes;
         this.target = target;
+        this.idleTimeout = idleTimeout;
     }
 
     /// <summary>Content-Length of the first response, when the server sent one.</summary>
@@ -42,13 +45,16 @@ internal sealed class ResumingBlobStream : Stream
     {
         while (true)
         {
+            // A body that stops flowing is as broken as one that is cut off: give each read a deadline.
+            using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            idle.CancelAfter(idleTimeout);
             try
             {
-                var n = await current!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                var n = await current!.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
                 position += n;
                 return n;
             }
-            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException)
+            catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException)
             {
                 if (resumes >= maxResumes)
                     throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ConnectionFailed,
@@ -80,7 +86,23 @@ internal sealed class ResumingBlobStream : Stream
         }
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("blob streams are read asynchronously");
+    /// <summary>Synchronous reads work but do not resume; the engine itself always reads asynchronously.</summary>
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        try
+        {
+            var n = current!.Read(buffer);
+            position += n;
+            return n;
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ConnectionFailed,
+                $"The download of {target} broke off after {position} bytes: {ex.Message} Retry.", target, ex);
+        }
+    }
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
