@@ -80,3 +80,15 @@ public sealed class CopySummary
     public override string ToString() =>
         $"{Tags} tags: {Copied} copied, {Updated} updated, {Skipped} skipped, {Failed} failed{(PlanOnly ? $", {Planned} planned" : "")}; {BytesMoved} bytes, {BlobsMounted} blobs mounted, {BlobsSkipped} present, in {Elapsed.TotalSeconds:0.0} s";
 }
+
+/// <summary>Byte counts as people read them (KiB, MiB, GiB), for messages and progress.</summary>
+public static class ByteCount
+{
+    public static string Format(long bytes) => bytes switch
+    {
+        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
+        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
+        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
+        _ => $"{bytes} B",
+    };
+}

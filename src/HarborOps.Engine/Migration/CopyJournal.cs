@@ -5,7 +5,7 @@ namespace HarborOps.Engine.Migration;
 
 /// <summary>
 /// The resume journal: an append-only text file with one line per blob or manifest that finished at a destination
-/// ("blob|manifest TAB registry TAB repository TAB digest"). Lines reach the disk (fsync) before the caller goes on;
+/// ("blob|manifest|repository TAB registry TAB repository TAB digest"). Lines reach the disk (fsync) before the caller goes on;
 /// callers that finish at the same time share one fsync (group commit), so the journal costs little on fast runs.
 /// A torn last line after a crash is ignored. The journal only tells where blobs already are (so a re-run mounts or
 /// skips them); every entry is confirmed with a HEAD at the destination before it is trusted.
@@ -19,6 +19,7 @@ internal sealed class CopyJournal : IAsyncDisposable
     private readonly List<string> pending = [];
     private readonly Dictionary<string, HashSet<string>> blobRepositories = new(StringComparer.Ordinal);
     private readonly HashSet<string> manifests = new(StringComparer.Ordinal);
+    private readonly HashSet<string> startedRepositories = new(StringComparer.Ordinal);
 
     private CopyJournal(FileStream file, string registry)
     {
@@ -78,6 +79,7 @@ internal sealed class CopyJournal : IAsyncDisposable
             var (kind, repository, digest) = (parts[0], parts[2], parts[3]);
             if (kind == "blob") Remember(blobRepositories, digest, repository);
             else if (kind == "manifest") manifests.Add(repository + "@" + digest);
+            else if (kind == "repository") startedRepositories.Add(repository);
             else continue;
             LoadedEntries++;
         }
@@ -110,6 +112,8 @@ internal sealed class CopyJournal : IAsyncDisposable
     /// <summary>True when an earlier run finished anything in <paramref name="repository"/> (it may hold blobs but no tag yet).</summary>
     public bool HasEntriesFor(string repository)
     {
+        lock (startedRepositories)
+            if (startedRepositories.Contains(repository)) return true;
         lock (blobRepositories)
             if (blobRepositories.Values.Any(set => set.Contains(repository))) return true;
         lock (manifests) return manifests.Any(m => m.StartsWith(repository + "@", StringComparison.Ordinal));
@@ -118,6 +122,16 @@ internal sealed class CopyJournal : IAsyncDisposable
     public bool HasManifest(string repository, string digest)
     {
         lock (manifests) return manifests.Contains(repository + "@" + digest);
+    }
+
+    /// <summary>
+    /// Recorded before the first write into a repository that did not exist, so that a re-run after a crash knows the
+    /// repository may hold blobs even when the crash came before their own lines reached the disk.
+    /// </summary>
+    public Task RecordRepositoryStartedAsync(string repository, CancellationToken cancellationToken)
+    {
+        lock (startedRepositories) startedRepositories.Add(repository);
+        return AppendAsync($"repository\t{registry}\t{repository}\t-", cancellationToken);
     }
 
     public Task RecordBlobAsync(string repository, string digest, CancellationToken cancellationToken)

@@ -27,6 +27,9 @@ public sealed record CopyRequest
     /// <summary>"registry" or "registry/prefix" (the source path is appended: registry/prefix/&lt;repo&gt;), or "oci:dir".</summary>
     public string Destination { get; init; }
 
+    /// <summary>A path appended to the destination's own path ("migrated/acr"); the source path goes below it.</summary>
+    public string? DestinationPrefix { get; init; }
+
     /// <summary>Leading path segments removed from each source repository before mapping ("team/app" with 1 is "app").</summary>
     public int StripPrefixSegments { get; init; }
 
@@ -132,7 +135,18 @@ public sealed record CopyDestination(string Registry, string Prefix, string Text
 {
     private static readonly Regex PathPattern = new("^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant);
 
-    public static CopyDestination Parse(string text)
+    public static CopyDestination Parse(string text, string? extraPrefix = null)
+    {
+        var parsed = ParseCore(text);
+        var extra = extraPrefix?.Trim().Trim('/') ?? "";
+        if (extra.Length == 0) return parsed;
+        if (!PathPattern.IsMatch(extra))
+            throw new RegistryException(RegistryErrorIds.ReferenceInvalid, FailureKind.InvalidArgument,
+                $"The destination prefix '{extraPrefix}' is not a valid repository path: lowercase letters, digits and single separators ('.', '_', '-') between '/'-separated parts.", extraPrefix);
+        return parsed with { Prefix = parsed.Prefix.Length == 0 ? extra : $"{parsed.Prefix}/{extra}", Text = $"{parsed.Text.TrimEnd('/')}/{extra}" };
+    }
+
+    private static CopyDestination ParseCore(string text)
     {
         if (string.IsNullOrWhiteSpace(text))
             throw new RegistryException(RegistryErrorIds.ReferenceInvalid, FailureKind.InvalidArgument,

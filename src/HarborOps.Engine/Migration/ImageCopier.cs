@@ -96,7 +96,7 @@ internal sealed class CopyRun
     public async Task<CopySummary> RunAsync(CancellationToken cancellationToken)
     {
         var sources = request.Sources.Select(CopySource.Parse).ToList();
-        destination = CopyDestination.Parse(request.Destination);
+        destination = CopyDestination.Parse(request.Destination, request.DestinationPrefix);
         mapper = new RepositoryMapper(request.StripPrefixSegments, request.RenameRepositories, destination.Prefix);
         selection = new TagSelection(request);
         destinationStore = engine.OpenStore(destination.Registry, request.DestinationCredential);
@@ -310,6 +310,7 @@ internal sealed class CopyRun
                 await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
                 if (!PlanOnly)
                 {
+                    await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
                     await throttle.RunAsync(destinationStore.Registry, () => destinationStore.PutManifestAsync(plan.DestinationRepository, destinationReference, manifest, cancellationToken), cancellationToken).ConfigureAwait(false);
                     Interlocked.Increment(ref manifestsWritten);
                     if (journal is not null) await journal.RecordManifestAsync(plan.DestinationRepository, digest, cancellationToken).ConfigureAwait(false);
@@ -519,6 +520,13 @@ internal sealed class CopyRun
         Interlocked.Increment(ref manifestsWritten);
     }
 
+    /// <summary>Before the first write into a repository the run found missing, the journal notes it (see CopyJournal).</summary>
+    private Task BeforeFirstWriteAsync(RepositoryPlan plan, CancellationToken cancellationToken)
+    {
+        if (journal is null || !plan.DestinationIsNew || PlanOnly) return Task.CompletedTask;
+        return plan.Started.GetOrAdd(0, _ => new Lazy<Task>(() => journal.RecordRepositoryStartedAsync(plan.DestinationRepository, cancellationToken))).Value;
+    }
+
     // ---------------------------------------------------------------- manifests
 
     private Task<ManifestContent> SourceManifestAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken) =>
@@ -568,6 +576,7 @@ internal sealed class CopyRun
         var manifest = await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
         await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
         if (PlanOnly) return true;
+        await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
         await throttle.RunAsync(destinationStore.Registry, () => destinationStore.PutManifestAsync(plan.DestinationRepository, digest, manifest, cancellationToken), cancellationToken).ConfigureAwait(false);
         Interlocked.Increment(ref manifestsWritten);
         if (journal is not null) await journal.RecordManifestAsync(plan.DestinationRepository, digest, cancellationToken).ConfigureAwait(false);
@@ -600,7 +609,7 @@ internal sealed class CopyRun
         }
 
         foreach (var from in MountCandidates(plan, digest).Take(2))
-            if (await TryMountAsync(repository, digest, from, counters, cancellationToken).ConfigureAwait(false))
+            if (await TryMountAsync(plan, digest, from, counters, cancellationToken).ConfigureAwait(false))
                 return BlobOutcome.Mounted;
 
         // One transfer per digest for the whole run: later repositories wait for it and mount from where it landed.
@@ -620,7 +629,7 @@ internal sealed class CopyRun
         {
             // That transfer failed for its repository; this one tries on its own below.
         }
-        if (landed is not null && landed != repository && await TryMountAsync(repository, digest, landed, counters, cancellationToken).ConfigureAwait(false))
+        if (landed is not null && landed != repository && await TryMountAsync(plan, digest, landed, counters, cancellationToken).ConfigureAwait(false))
             return BlobOutcome.Mounted;
         await TransferAsync(plan, blob, counters, cancellationToken).ConfigureAwait(false);
         return BlobOutcome.Transferred;
@@ -640,10 +649,12 @@ internal sealed class CopyRun
             yield return plan.SourceRepository;
     }
 
-    private async Task<bool> TryMountAsync(string repository, string digest, string from, TagCounters counters, CancellationToken cancellationToken)
+    private async Task<bool> TryMountAsync(RepositoryPlan plan, string digest, string from, TagCounters counters, CancellationToken cancellationToken)
     {
+        var repository = plan.DestinationRepository;
         if (!PlanOnly)
         {
+            await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
             var mounted = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.TryMountBlobAsync(repository, digest, from, cancellationToken), cancellationToken).ConfigureAwait(false);
             if (!mounted) return false;
             if (journal is not null) await journal.RecordBlobAsync(repository, digest, cancellationToken).ConfigureAwait(false);
@@ -667,6 +678,7 @@ internal sealed class CopyRun
         var repository = plan.DestinationRepository;
         if (!PlanOnly)
         {
+            await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
             await throttle.RunAsync(destinationStore.Registry, async () =>
             {
                 for (var attempt = 0; ; attempt++)
@@ -774,17 +786,9 @@ internal sealed class CopyRun
         if (progress is null) return;
         var total = Math.Max(Volatile.Read(ref totalTags), doneTags);
         var bytes = Interlocked.Read(ref bytesMoved);
-        var status = $"{doneTags} of {total} tags, {FormatBytes(bytes)} {(PlanOnly ? "to move" : "moved")}, {Volatile.Read(ref blobsMounted)} blobs mounted, {Volatile.Read(ref blobsSkipped)} present";
+        var status = $"{doneTags} of {total} tags, {ByteCount.Format(bytes)} {(PlanOnly ? "to move" : "moved")}, {Volatile.Read(ref blobsMounted)} blobs mounted, {Volatile.Read(ref blobsSkipped)} present";
         progress.Report(new OperationProgress(Activity, status, last?.Source, doneTags, total));
     }
-
-    internal static string FormatBytes(long bytes) => bytes switch
-    {
-        >= 1L << 30 => $"{bytes / (double)(1L << 30):0.0} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.0} MiB",
-        >= 1L << 10 => $"{bytes / 1024.0:0.0} KiB",
-        _ => $"{bytes} B",
-    };
 
     private CopySummary BuildSummary()
     {
@@ -845,6 +849,8 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
     public HashSet<string>? DestinationTags { get; set; }
     /// <summary>The destination repository did not exist when the run started.</summary>
     public bool DestinationIsNew { get; set; }
+    /// <summary>The journal line written before the first write into a new repository (one entry, key 0).</summary>
+    public ConcurrentDictionary<int, Lazy<Task>> Started { get; } = new();
     public List<TagWork> Works { get; } = [];
     /// <summary>0 unknown, 1 the source answers the referrers API, -1 it does not (tag schema only).</summary>
     public int ReferrersApi;
