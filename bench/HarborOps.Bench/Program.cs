@@ -119,10 +119,15 @@ namespace HarborOps.Bench
                 bytes = summary.BytesMoved,
                 mounted = summary.BlobsMounted,
                 peakBytes = PeakResidentBytes(),
+                cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
                 failures = summary.Failures,
             }));
             return summary.Failed == 0 ? 0 : 1;
         }
+
+        /// <summary>The 1-minute load average: other work on the machine skews every number, so the report states it.</summary>
+        private static string LoadAverage() =>
+            File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
         /// <summary>VmHWM: the most resident memory this process ever had.</summary>
         public static long PeakResidentBytes()
@@ -141,7 +146,7 @@ namespace HarborOps.Bench
             var throttle = arguments.Int("--throttle", 8);
             var report = new StringBuilder();
             void Say(string line) { Console.WriteLine(line); report.AppendLine(line); }
-            Say($"# HarborOps copy benchmark ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, throttle {throttle})");
+            Say($"# HarborOps copy benchmark ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, throttle {throttle}, load average at start {LoadAverage()})");
             var perTag = new Dictionary<string, double>();
             foreach (var size in sizes)
             {
@@ -211,7 +216,7 @@ namespace HarborOps.Bench
                     var (wall, json) = await RunEngineAsync([$"{source.Host}/cmp/"], $"{ourDestination.Host}/migrated", throttle);
                     var verified = await VerifyAsync(ourDestination.Host, "migrated", expected);
                     measurements.Add(new Measurement("HarborOps", phase, wall, tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, expected.Count,
-                        $"{json.GetProperty("mounted").GetInt32()} mounted, {json.GetProperty("failed").GetInt32()} failed"));
+                        $"{json.GetProperty("mounted").GetInt32()} mounted, {json.GetProperty("failed").GetInt32()} failed, own CPU {json.GetProperty("cpuSeconds").GetDouble():0.0} s"));
                     say(Line(measurements[^1]));
                 }
             }
@@ -230,6 +235,7 @@ namespace HarborOps.Bench
                 secondsPerTag = wall.TotalSeconds / full.ImageTags;
             }
 
+            say($"load average now {LoadAverage()}");
             say("");
             Ratios(measurements, say);
             return secondsPerTag;
