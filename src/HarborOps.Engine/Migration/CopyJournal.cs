@@ -119,11 +119,6 @@ internal sealed class CopyJournal : IAsyncDisposable
         lock (manifests) return manifests.Any(m => m.StartsWith(repository + "@", StringComparison.Ordinal));
     }
 
-    public bool HasManifest(string repository, string digest)
-    {
-        lock (manifests) return manifests.Contains(repository + "@" + digest);
-    }
-
     /// <summary>
     /// Recorded before the first write into a repository that did not exist, so that a re-run after a crash knows the
     /// repository may hold blobs even when the crash came before their own lines reached the disk.
@@ -170,8 +165,11 @@ internal sealed class CopyJournal : IAsyncDisposable
         }
     }
 
+    private int disposed;
+
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
         await writer.WaitAsync().ConfigureAwait(false);
         try
         {

@@ -296,7 +296,7 @@ internal sealed class CopyRun
             if (previous == digest)
             {
                 (action, reason) = (CopyAction.Skipped, "unchanged");
-                mediaType = manifest?.MediaType ?? (mediaType.Length > 0 ? mediaType : "");
+                mediaType = manifest?.MediaType ?? mediaType;
             }
             else if (previous is not null && request.NoClobber)
             {
@@ -352,10 +352,9 @@ internal sealed class CopyRun
             if (head is not null)
                 await EnsureManifestByDigestAsync(plan, subject, new TagCounters(), cancellationToken).ConfigureAwait(false);
         }
-        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        catch (HarborOpsException failure) when (!failure.IsTerminating)
         {
-            // The subject could not be copied; the referrer tag itself still gets its own result below.
-            _ = ex;
+            // The subject could not be copied; the referrer tag is still tried and reports its own result below.
         }
         await CopyTagAsync(plan, new TagWork(tag, null), subject, probeReferrers: false, cancellationToken).ConfigureAwait(false);
     }

@@ -181,3 +181,50 @@ public sealed class CopyRequestParsingTests
         Assert.Null(TagSelection.SubjectOfReferrerTag("1.0"));
     }
 }
+
+/// <summary>The resume journal on disk: what it keeps, what it ignores after a crash.</summary>
+public sealed class CopyJournalTests
+{
+    [Fact]
+    public async Task Reopened_journal_knows_finished_blobs_of_its_destination_and_drops_a_torn_last_line()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"harborops-journal-{Guid.NewGuid():N}.log");
+        var digest = "sha256:" + new string('c', 64);
+        try
+        {
+            await using (var journal = await CopyJournal.OpenAsync(path, "dest.example:5000", default))
+            {
+                await journal.RecordRepositoryStartedAsync("migrated/new", default);
+                await journal.RecordBlobAsync("migrated/a", digest, default);
+                await journal.RecordManifestAsync("migrated/b", digest, default);
+            }
+            // Another destination's line, and a line a crash cut short.
+            await File.AppendAllTextAsync(path, $"blob\tother.example\tmigrated/x\t{digest}\nblob\tdest.example:5000\tmigrated/torn\tsha256:cc");
+
+            await using var reopened = await CopyJournal.OpenAsync(path, "dest.example:5000", default);
+
+            Assert.Equal(3, reopened.LoadedEntries);
+            Assert.Equal(["migrated/a"], reopened.RepositoriesWithBlob(digest));
+            Assert.True(reopened.HasEntriesFor("migrated/new"));
+            Assert.True(reopened.HasEntriesFor("migrated/b"));
+            Assert.False(reopened.HasEntriesFor("migrated/torn"));
+            Assert.False(reopened.HasEntriesFor("migrated/x"));
+            await reopened.RecordBlobAsync("migrated/c", digest, default);
+            await reopened.DisposeAsync();
+            Assert.DoesNotContain("migrated/torn", await File.ReadAllTextAsync(path));
+            Assert.EndsWith($"migrated/c\t{digest}\n", await File.ReadAllTextAsync(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Unwritable_journal_path_is_a_clear_error()
+    {
+        var error = await Assert.ThrowsAsync<HarborOpsException>(() => CopyJournal.OpenAsync("/proc/harborops-cannot-write-here/journal", "r", default));
+        Assert.Equal(CopyErrorIds.JournalInvalid, error.ErrorId);
+        Assert.Contains("journal", error.Message);
+    }
+}
