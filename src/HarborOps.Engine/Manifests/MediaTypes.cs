@@ -15,6 +15,8 @@ public static class MediaTypes
     public const string OciConfig = "application/vnd.oci.image.config.v1+json";
     public const string OciEmpty = "application/vnd.oci.empty.v1+json";
     public const string CosignSignatureLayer = "application/vnd.dev.cosign.simplesigning.v1+json";
+    /// <summary>The artifactType cosign gives a signature it stores as an OCI 1.1 referrer.</summary>
+    public const string CosignSignatureArtifact = "application/vnd.dev.cosign.artifact.sig.v1+json";
     public const string NotationSignature = "application/vnd.cncf.notary.signature";
 
     /// <summary>

@@ -61,7 +61,7 @@ public static class ReferrerDiscovery
 
     /// <summary>True when a referrer is a signature (cosign or Notation), by artifact type or cosign's .sig tag.</summary>
     public static bool IsSignature(RegistryReferrerInfo referrer) =>
-        referrer.ArtifactType is MediaTypes.CosignSignatureLayer or MediaTypes.NotationSignature
+        referrer.ArtifactType is MediaTypes.CosignSignatureLayer or MediaTypes.CosignSignatureArtifact or MediaTypes.NotationSignature
             || (referrer.ArtifactType?.StartsWith("application/vnd.dev.sigstore.bundle", StringComparison.Ordinal) ?? false)
             || (referrer.Source == CosignTag && (referrer.Tag?.EndsWith(".sig", StringComparison.Ordinal) ?? false));
 

@@ -89,24 +89,33 @@ public sealed partial class RegistryEngine : IDisposable
         var activity = $"Listing repositories of {registry}";
         var names = new List<string>();
         var page = 0;
-        await foreach (var names0 in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
+        var emitted = 0;
+        try
         {
-            page++;
-            names.AddRange(names0.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal)));
-            progress?.Report(new OperationProgress(activity, $"Page {page}: {names.Count} repositories so far", Completed: names.Count));
-        }
-        names.Sort(StringComparer.Ordinal);
-        var isLayout = registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal);
-        foreach (var name in names.Distinct(StringComparer.Ordinal))
-        {
-            yield return new RegistryRepositoryInfo
+            await foreach (var pageNames in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
             {
-                Registry = registry,
-                Repository = name,
-                Reference = isLayout ? (name.Length == 0 ? registry : registry + "/" + name) : $"{registry}/{name}",
-            };
+                page++;
+                names.AddRange(pageNames.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal)));
+                progress?.Report(new OperationProgress(activity, $"Page {page}: {names.Count} repositories so far", Completed: names.Count));
+            }
+            names = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+            var isLayout = registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal);
+            foreach (var name in names)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                emitted++;
+                yield return new RegistryRepositoryInfo
+                {
+                    Registry = registry,
+                    Repository = name,
+                    Reference = isLayout ? (name.Length == 0 ? registry : registry + "/" + name) : $"{registry}/{name}",
+                };
+            }
         }
-        progress?.Report(new OperationProgress(activity, $"{names.Count} repositories", Completed: names.Count, Total: names.Count, IsComplete: true));
+        finally
+        {
+            progress?.Report(new OperationProgress(activity, $"{emitted} repositories", Completed: emitted, Total: names.Count, IsComplete: true));
+        }
     }
 
     /// <summary>

@@ -53,12 +53,34 @@ public sealed class CraftedResponseTests
             _ when path == $"/v2/old/schema1/manifests/{ManifestDigest}" => Respond(context, 200, MediaTypes.OciManifest, Manifest, ManifestDigest),
             _ when path == $"/v2/old/schema1/manifests/{Digests.Sha256(Schema1)}" => Respond(context, 200, MediaTypes.DockerSchema1Signed, Schema1, Digests.Sha256(Schema1)),
             _ when path == $"/v2/old/schema1/blobs/{Digests.Sha256(Config)}" => Respond(context, 200, "application/octet-stream", Config),
+            _ when path == $"/v2/refs/app/referrers/{ManifestDigest}" => Referrers(context),
+            "/v2/loop/app/manifests/v1" => Redirect(context, "/v2/loop/app/manifests/v1"),
             "/v2/empty/tags/list" => Respond(context, 200, "application/json", Encoding.UTF8.GetBytes("{\"name\":\"empty\",\"tags\":null}")),
             "/v2/badrealm/app/tags/list" => Challenge(context, "Bearer realm=\"ftp://127.0.0.1/token\",service=\"x\""),
             "/v2/slowdown/app/tags/list" => TooManyRequests(context, "3600"),
             _ when path.StartsWith("/v2/harbor27/app/referrers/") => Respond(context, 401, "application/json", Encoding.UTF8.GetBytes("{\"errors\":[{\"code\":\"UNAUTHORIZED\"}]}")),
             _ => Respond(context, 404, "application/json", Encoding.UTF8.GetBytes("{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",\"message\":\"unknown\"}]}")),
         };
+    }
+
+    private static string Descriptor(char fill, string artifactType) =>
+        $"{{\"mediaType\":\"{MediaTypes.OciManifest}\",\"digest\":\"sha256:{new string(fill, 64)}\",\"size\":10,\"artifactType\":\"{artifactType}\"}}";
+
+    /// <summary>Two pages, an absolute Link to the second, and no OCI-Filters-Applied: the client must filter itself.</summary>
+    private static Task Referrers(HttpContext context)
+    {
+        var second = context.Request.Query["page"] == "2";
+        if (!second)
+            context.Response.Headers.Link = $"<http://{context.Request.Host}/v2/refs/app/referrers/{ManifestDigest}?page=2>; rel=\"next\"";
+        var manifests = second ? Descriptor('c', "application/sbom") : Descriptor('a', "application/sbom") + "," + Descriptor('b', "application/signature");
+        return Respond(context, 200, MediaTypes.OciIndex, Encoding.UTF8.GetBytes($"{{\"schemaVersion\":2,\"mediaType\":\"{MediaTypes.OciIndex}\",\"manifests\":[{manifests}]}}"));
+    }
+
+    private static Task Redirect(HttpContext context, string location)
+    {
+        context.Response.StatusCode = 307;
+        context.Response.Headers.Location = location;
+        return Task.CompletedTask;
     }
 
     private static Task Challenge(HttpContext context, string challenge)
@@ -132,6 +154,40 @@ public sealed class CraftedResponseTests
             await foreach (var _ in engine.GetTagsAsync(new GetTagsRequest($"{server.Host}/old/schema1:v1"), null, default)) { }
         });
         Assert.Equal(RegistryErrorIds.UnsupportedMediaType, single.ErrorId);
+    }
+
+    [Fact]
+    public async Task Referrers_are_paged_and_filtered_client_side_when_the_registry_did_not_filter()
+    {
+        await using var server = await LoopbackServer.StartAsync(Handle);
+        using var engine = NewEngine();
+        var store = engine.OpenStore(server.Host);
+        var all = await store.GetReferrersAsync("refs/app", ManifestDigest, null, default);
+        Assert.Equal(["a", "b", "c"], all!.Select(d => d.Digest[7..8]));
+        var sboms = await store.GetReferrersAsync("refs/app", ManifestDigest, "application/sbom", default);
+        Assert.Equal(["a", "c"], sboms!.Select(d => d.Digest[7..8]));
+    }
+
+    [Fact]
+    public async Task Registry_without_a_catalog_says_so()
+    {
+        await using var server = await LoopbackServer.StartAsync(Handle);
+        using var engine = NewEngine();
+        var ex = await Assert.ThrowsAsync<RegistryException>(async () =>
+        {
+            await foreach (var _ in engine.GetRepositoriesAsync(new GetRepositoriesRequest(server.Host), null, default)) { }
+        });
+        Assert.Equal((RegistryErrorIds.CatalogUnsupported, FailureKind.NotSupported), (ex.ErrorId, ex.Kind));
+    }
+
+    [Fact]
+    public async Task A_redirect_loop_ends_in_an_error()
+    {
+        await using var server = await LoopbackServer.StartAsync(Handle);
+        using var engine = NewEngine();
+        var ex = await Assert.ThrowsAsync<RegistryException>(() => engine.OpenStore(server.Host).GetManifestAsync("loop/app", "v1", default));
+        Assert.Equal(RegistryErrorIds.RequestFailed, ex.ErrorId);
+        Assert.Contains("redirected", ex.Message);
     }
 
     [Fact]

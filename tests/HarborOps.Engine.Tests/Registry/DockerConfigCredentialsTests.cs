@@ -72,6 +72,7 @@ public sealed class DockerConfigCredentialsTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // the helper is a POSIX shell script; CI is Debian
     public async Task Runs_a_credential_helper_with_the_server_url_on_stdin()
     {
         // A real helper program speaking the docker-credential protocol: reads the server URL, prints JSON.

@@ -25,30 +25,6 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
         return list;
     }
 
-    /// <summary>The smallest faithful copy through IImageStore: blobs, then children, then the tagged manifest.</summary>
-    private static async Task CopyAsync(IImageStore from, string fromRepo, IImageStore to, string toRepo, string reference)
-    {
-        var manifest = await from.GetManifestAsync(fromRepo, reference, default);
-        await CopyContentAsync(from, fromRepo, to, toRepo, manifest);
-        await to.PutManifestAsync(toRepo, reference, manifest, default);
-    }
-
-    private static async Task CopyContentAsync(IImageStore from, string fromRepo, IImageStore to, string toRepo, ManifestContent manifest)
-    {
-        foreach (var child in manifest.Manifests)
-        {
-            var childManifest = await from.GetManifestAsync(fromRepo, child.Digest, default);
-            await CopyContentAsync(from, fromRepo, to, toRepo, childManifest);
-            await to.PutManifestAsync(toRepo, child.Digest, childManifest, default);
-        }
-        foreach (var blob in manifest.Blobs())
-        {
-            if (await to.HeadBlobAsync(toRepo, blob.Digest, default) is not null) continue;
-            await using var stream = await from.OpenBlobAsync(fromRepo, blob.Digest, blob.Size, default);
-            await to.PutBlobAsync(toRepo, blob.Digest, blob.Size, stream, default);
-        }
-    }
-
     [Fact]
     public async Task Images_and_indexes_copied_into_a_layout_read_back_byte_exact_and_skopeo_agrees()
     {
@@ -57,9 +33,9 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
         var layoutDir = Path.Combine(root, "app");
         var layout = new OciLayoutStore(layoutDir);
 
-        await CopyAsync(remote, "lab/oci", layout, "", "v1");
-        await CopyAsync(remote, "lab/ociindex", layout, "", "multi");
-        await CopyAsync(remote, "lab/oci", layout, "", "v1"); // idempotent: same tag, same bytes
+        await ImageStoreCopy.CopyAsync(remote, "lab/oci", layout, "", "v1");
+        await ImageStoreCopy.CopyAsync(remote, "lab/ociindex", layout, "", "multi");
+        await ImageStoreCopy.CopyAsync(remote, "lab/oci", layout, "", "v1"); // idempotent: same tag, same bytes
 
         Assert.True(File.Exists(Path.Combine(layoutDir, "oci-layout")));
         var tags = Assert.Single(await ToListAsync(layout.ListTagPagesAsync("", default)));
@@ -86,7 +62,7 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
         Assert.Equal(lab.OciIndex.Digest, Digests.Sha256(Encoding.UTF8.GetBytes(raw.StandardOutput)));
 
         // And back out of the layout into a registry, through the same interface.
-        await CopyAsync(layout, "", remote, "lab/from-layout", "multi");
+        await ImageStoreCopy.CopyAsync(layout, "", remote, "lab/from-layout", "multi");
         Assert.Equal(lab.OciIndex.Digest, (await remote.HeadManifestAsync("lab/from-layout", "multi", default))!.Digest);
     }
 
@@ -98,7 +74,7 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
         var copy = await LabSkopeo.RunAsync(lab.Open.Endpoint, ["copy", "--src-tls-verify=false", $"docker://{lab.Open.Host}/lab/docker:v1", $"oci:{layoutDir}:v1"]);
         Assert.True(copy.ExitCode == 0, copy.StandardError);
         Directory.CreateDirectory(Path.Combine(root, "not-a-layout"));
-        await CopyAsync(lab.NewEngine().OpenStore(lab.Open.Host), "lab/oci", new OciLayoutStore(root), "mine", "v1");
+        await ImageStoreCopy.CopyAsync(lab.NewEngine().OpenStore(lab.Open.Host), "lab/oci", new OciLayoutStore(root), "mine", "v1");
 
         using var engine = lab.NewEngine();
         var repos = await ToListAsync(engine.GetRepositoriesAsync(new GetRepositoriesRequest("oci:" + root), null, default));
@@ -112,6 +88,29 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
         // skopeo converts Docker v2 to OCI when writing a layout, so only the media type family differs.
         Assert.Equal(MediaTypes.OciManifest, tag.MediaType);
         Assert.True(tag.Size > 0);
+    }
+
+    [Fact]
+    public async Task Retagging_keeps_other_entries_and_fields_of_index_json_verbatim()
+    {
+        using var engine = lab.NewEngine();
+        var dir = Path.Combine(root, "keep");
+        var layout = new OciLayoutStore(dir);
+        var manifest = await engine.OpenStore(lab.Open.Host).GetManifestAsync("lab/docker", "v1", default);
+        await layout.PutManifestAsync("", "a", manifest, default);
+        // Another tool's entry with fields this engine does not model, and a top-level annotation.
+        var indexPath = Path.Combine(dir, "index.json");
+        var foreign = "{\"mediaType\":\"" + manifest.MediaType + "\",\"digest\":\"" + manifest.Digest + "\",\"size\":" + manifest.Size
+            + ",\"annotations\":{\"org.opencontainers.image.ref.name\":\"b\"},\"data\":\"e30=\",\"x-vendor\":{\"k\":1}}";
+        var text = (await File.ReadAllTextAsync(indexPath)).Replace("\"manifests\":[", "\"manifests\":[" + foreign + ",");
+        text = text[..^1] + ",\"annotations\":{\"made-by\":\"other-tool\"}}";
+        await File.WriteAllTextAsync(indexPath, text);
+
+        await layout.PutManifestAsync("", "a", manifest, default); // retag a: b must stay byte for byte
+        var after = await File.ReadAllTextAsync(indexPath);
+        Assert.Contains(foreign, after);
+        Assert.Contains("\"made-by\":\"other-tool\"", after);
+        Assert.Equal(["a", "b"], Assert.Single(await ToListAsync(layout.ListTagPagesAsync("", default))).Order(StringComparer.Ordinal));
     }
 
     [Fact]

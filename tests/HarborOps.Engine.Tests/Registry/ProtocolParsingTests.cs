@@ -201,3 +201,17 @@ public sealed class PlainHttpTests
         Assert.Equal(new Uri(expected), engine.Pipeline.BaseUri(registry));
     }
 }
+
+public sealed class SignatureRecognitionTests
+{
+    [Theory]
+    [InlineData("application/vnd.dev.cosign.artifact.sig.v1+json", "ReferrersApi", null, true)]
+    [InlineData("application/vnd.dev.cosign.simplesigning.v1+json", "ReferrersTagSchema", "sha256-x", true)]
+    [InlineData("application/vnd.cncf.notary.signature", "ReferrersApi", null, true)]
+    [InlineData("application/vnd.dev.sigstore.bundle.v0.3+json", "ReferrersApi", null, true)]
+    [InlineData("application/spdx+json", "ReferrersApi", null, false)]
+    [InlineData("application/vnd.dsse.envelope.v1+json", "CosignTag", "sha256-x.att", false)]
+    [InlineData(null, "CosignTag", "sha256-x.sig", true)]
+    public void Signatures_are_told_from_other_referrers(string? artifactType, string source, string? tag, bool signature) =>
+        Assert.Equal(signature, ReferrerDiscovery.IsSignature(new HarborOps.Models.RegistryReferrerInfo { ArtifactType = artifactType, Source = source, Tag = tag }));
+}

@@ -143,10 +143,6 @@ internal sealed class RegistryAuthenticator
     private TokenSession SessionFor(string registry, AuthChallenge challenge, RegistryCredential credential) =>
         sessions.GetOrAdd($"{registry}|{challenge.Realm}|{challenge.Service}|{credential.Fingerprint}", _ => new TokenSession());
 
-    /// <summary>Number of tokens fetched from token services (for diagnostics and tests).</summary>
-    public int TokensFetched => tokensFetched;
-    private int tokensFetched;
-
     private async Task<BearerToken> GetTokenAsync(string registry, AuthChallenge challenge, RegistryCredential credential, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {
         var session = SessionFor(registry, challenge, credential);
@@ -173,9 +169,13 @@ internal sealed class RegistryAuthenticator
     {
         var realm = ValidateRealm(registry, challenge);
         var service = challenge.Service ?? "";
-        RegistryRequest request;
+        Uri uri = realm;
+        Func<HttpContent>? content = null;
+        AuthenticationHeaderValue? authorization = null;
+        HttpMethod method;
         if (credential.Kind is RegistryCredentialKind.RefreshToken or RegistryCredentialKind.AzureIdentity)
         {
+            // OAuth2 form (distribution oauth.md): the only way to spend a refresh/identity token.
             var refreshToken = credential.Kind == RegistryCredentialKind.AzureIdentity
                 ? await credential.Azure!.GetRefreshTokenAsync(pipeline, registry, service, cancellationToken).ConfigureAwait(false)
                 : credential.Secret!;
@@ -187,25 +187,24 @@ internal sealed class RegistryAuthenticator
                 new("refresh_token", refreshToken),
             };
             if (scopes.Count > 0) form.Add(new("scope", string.Join(' ', scopes)));
-            request = new RegistryRequest(HttpMethod.Post, registry, "") { AbsoluteUri = realm, Content = () => new FormUrlEncodedContent(form) };
+            method = HttpMethod.Post;
+            content = () => new FormUrlEncodedContent(form);
         }
         else
         {
+            // GET form, which every token server implements: one scope parameter per scope, Basic when we have a user.
             var query = new StringBuilder(realm.Query.Length > 1 ? realm.Query[1..] + "&" : "");
             query.Append("service=").Append(Uri.EscapeDataString(service)).Append("&client_id=harborops");
             foreach (var scope in scopes) query.Append("&scope=").Append(Uri.EscapeDataString(scope));
-            var uri = new UriBuilder(realm) { Query = query.ToString() }.Uri;
-            request = new RegistryRequest(HttpMethod.Get, registry, "")
-            {
-                AbsoluteUri = uri,
-                Authorization = credential.Kind == RegistryCredentialKind.Basic ? BasicHeader(credential.UserName!, credential.Secret!) : null,
-            };
+            uri = new UriBuilder(realm) { Query = query.ToString() }.Uri;
+            method = HttpMethod.Get;
+            if (credential.Kind == RegistryCredentialKind.Basic) authorization = BasicHeader(credential.UserName!, credential.Secret!);
         }
-        request = new RegistryRequest(request.Method, registry, "")
+        var request = new RegistryRequest(method, registry, "")
         {
-            AbsoluteUri = request.AbsoluteUri,
-            Content = request.Content,
-            Authorization = request.Authorization,
+            AbsoluteUri = uri,
+            Content = content,
+            Authorization = authorization,
             Authenticate = false,
             Accept = ["application/json"],
             Target = registry,
@@ -224,7 +223,6 @@ internal sealed class RegistryAuthenticator
             throw new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed, message, registry,
                 statusCode: response.StatusCode, registryErrorCode: body.FirstCode);
         }
-        Interlocked.Increment(ref tokensFetched);
         return ParseToken(registry, response.Body ?? [], scopes);
     }
 

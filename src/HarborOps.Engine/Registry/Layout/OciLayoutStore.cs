@@ -171,10 +171,9 @@ public sealed class OciLayoutStore : IImageStore
         try
         {
             var index = await ReadIndexAsync(repository, mustExist: true, cancellationToken).ConfigureAwait(false);
-            var entries = index.Manifests.Where(d => TagOf(d) != reference).ToList();
             var annotations = new Dictionary<string, string>(StringComparer.Ordinal) { [RefNameAnnotation] = reference };
-            entries.Add(new OciDescriptor(manifest.MediaType, manifest.Digest, manifest.Size) { Annotations = annotations, ArtifactType = manifest.ArtifactType });
-            await WriteIndexAsync(repository, index.RawRoot, entries, cancellationToken).ConfigureAwait(false);
+            var added = new OciDescriptor(manifest.MediaType, manifest.Digest, manifest.Size) { Annotations = annotations, ArtifactType = manifest.ArtifactType };
+            await WriteIndexAsync(repository, index.RawRoot, reference, added, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -264,7 +263,7 @@ public sealed class OciLayoutStore : IImageStore
             if (!File.Exists(layoutFile))
                 await WriteAtomicallyAsync(layoutFile, Encoding.UTF8.GetBytes("{\"imageLayoutVersion\":\"1.0.0\"}"), cancellationToken).ConfigureAwait(false);
             if (!File.Exists(Path.Combine(dir, IndexFile)))
-                await WriteIndexAsync(repository, null, [], cancellationToken).ConfigureAwait(false);
+                await WriteIndexAsync(repository, null, null, null, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -299,17 +298,25 @@ public sealed class OciLayoutStore : IImageStore
         }
     }
 
-    /// <summary>Rewrites index.json with new manifests, keeping any other top-level fields (annotations, subject) as they were.</summary>
-    private async Task WriteIndexAsync(string repository, JsonElement? previous, IReadOnlyList<OciDescriptor> manifests, CancellationToken cancellationToken)
+    /// <summary>
+    /// Rewrites index.json: every existing entry verbatim (fields this engine does not know survive) except those
+    /// carrying <paramref name="replacedTag"/>, then <paramref name="added"/>; other top-level fields are kept too.
+    /// </summary>
+    private async Task WriteIndexAsync(string repository, JsonElement? previous, string? replacedTag, OciDescriptor? added, CancellationToken cancellationToken)
     {
         using var buffer = new MemoryStream();
-        await using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
+        // Relaxed escaping: this is a file, not HTML, and "+json" media types should read as other tools write them.
+        await using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             writer.WriteStartObject();
             writer.WriteNumber("schemaVersion", 2);
             writer.WriteString("mediaType", MediaTypes.OciIndex);
             writer.WriteStartArray("manifests");
-            foreach (var d in manifests) WriteDescriptor(writer, d);
+            if (previous is { ValueKind: JsonValueKind.Object } old && old.TryGetProperty("manifests", out var existing) && existing.ValueKind == JsonValueKind.Array)
+                foreach (var entry in existing.EnumerateArray())
+                    if (ManifestContent.ReadDescriptor(entry) is not { } d || replacedTag is null || TagOf(d) != replacedTag)
+                        entry.WriteTo(writer);
+            if (added is not null) WriteDescriptor(writer, added);
             writer.WriteEndArray();
             if (previous is { ValueKind: JsonValueKind.Object } root)
                 foreach (var property in root.EnumerateObject())
