@@ -67,15 +67,38 @@ public sealed class CopyLabFixture : IAsyncLifetime
         DockerConfigPath = Path.Combine(Path.GetTempPath(), "harborops-tests-no-docker-config.json"),
     });
 
-    /// <summary>Runs a copy and collects its per-tag results.</summary>
-    public static async Task<(CopySummary Summary, IReadOnlyList<CopyResult> Results)> CopyAsync(CopyRequest request, RegistryEngine? engine = null,
+    /// <summary>Runs a copy and collects its per-tag results; the proxies' logs are complete when it returns.</summary>
+    public async Task<(CopySummary Summary, IReadOnlyList<CopyResult> Results)> CopyAsync(CopyRequest request, RegistryEngine? engine = null,
         CancellationToken cancellationToken = default, Action<CopyResult>? onResult = null)
     {
         var results = new ConcurrentQueue<CopyResult>();
         using var owned = engine is null ? NewEngine() : null;
         var copier = new ImageCopier(engine ?? owned!);
-        var summary = await copier.CopyAsync(request, null, r => { results.Enqueue(r); onResult?.Invoke(r); }, cancellationToken);
-        return (summary, results.ToArray());
+        try
+        {
+            var summary = await copier.CopyAsync(request, null, r => { results.Enqueue(r); onResult?.Invoke(r); }, cancellationToken);
+            return (summary, results.ToArray());
+        }
+        finally
+        {
+            await SettleLogsAsync();
+        }
+    }
+
+    /// <summary>
+    /// A proxy logs a request once it has finished answering, which can be just after the client has everything: wait
+    /// (bounded) until neither log has grown for a moment before a test reads them.
+    /// </summary>
+    public async Task SettleLogsAsync()
+    {
+        var last = -1;
+        for (var i = 0; i < 100; i++)
+        {
+            var count = SourceProxy.Requests.Count + DestinationProxy.Requests.Count;
+            if (count == last) return;
+            last = count;
+            await Task.Delay(30);
+        }
     }
 }
 

@@ -23,7 +23,7 @@ public sealed class CopyReferrersAndDedupTests(CopyLabFixture lab, ITestOutputHe
         // A signature of the SBOM: referrers of referrers come along too.
         var sbomSignature = await LabContent.PushCosignSignatureAsync(lab.SourceEndpoint, sbom);
 
-        var (summary, results) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}:1.0"], $"{lab.DestinationHost}/migrated"));
+        var (summary, results) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}:1.0"], $"{lab.DestinationHost}/migrated"));
 
         Assert.Equal(0, summary.Failed);
         var destination = $"migrated/{repository}";
@@ -52,7 +52,7 @@ public sealed class CopyReferrersAndDedupTests(CopyLabFixture lab, ITestOutputHe
         // Pushed by digest with subject only: visible through the referrers API, not through any tag.
         var sbom = await LabContent.PushReferrerAsync(lab.SourceEndpoint, image, LabCorpus.SbomArtifactType, updateReferrersTag: false);
 
-        var (summary, _) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/migrated"));
+        var (summary, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/migrated"));
 
         Assert.Equal(0, summary.Failed);
         Assert.Equal(1, summary.ReferrersCopied);
@@ -73,7 +73,7 @@ public sealed class CopyReferrersAndDedupTests(CopyLabFixture lab, ITestOutputHe
         var image = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0");
         await LabContent.PushCosignSignatureAsync(lab.SourceEndpoint, image);
 
-        var (_, results) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/migrated") { IncludeReferrers = false });
+        var (_, results) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/migrated") { IncludeReferrers = false });
 
         Assert.Equal("1.0", Assert.Single(results).Tag);
         Assert.Equal(["1.0"], await LabSkopeo.ListTagsAsync(lab.DestinationEndpoint, $"migrated/{repository}"));
@@ -89,7 +89,7 @@ public sealed class CopyReferrersAndDedupTests(CopyLabFixture lab, ITestOutputHe
             RootPrefix = root, Repositories = 4, TagsPerRepository = 3, BaseImages = 1, SignEvery = 0, SbomEvery = 0, MultiArchEvery = 0,
         });
 
-        var (summary, _) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/migrated"));
+        var (summary, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/migrated"));
 
         Assert.Equal(12, summary.Copied);
         var uploads = CommittedUploads(lab.DestinationProxy);
@@ -111,7 +111,7 @@ public sealed class CopyReferrersAndDedupTests(CopyLabFixture lab, ITestOutputHe
         var root = lab.Unique("corpus");
         var corpus = await LabCorpus.PushAsync(lab.SourceEndpoint, new LabCorpusOptions { RootPrefix = root, Repositories = 3, TagsPerRepository = 6 });
 
-        var (summary, results) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/migrated"));
+        var (summary, results) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/migrated"));
 
         output.WriteLine(summary.ToString());
         Assert.Equal(0, summary.Failed);

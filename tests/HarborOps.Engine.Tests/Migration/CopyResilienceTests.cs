@@ -30,7 +30,7 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
         lab.DestinationProxy.Inject(FaultRule.ServerError("^/v2/migrated/.+/manifests/", 500, "PUT", times: 2));
 
         var clock = Stopwatch.StartNew();
-        var (summary, _) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/migrated"));
+        var (summary, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/migrated"));
         output.WriteLine($"{summary} ({clock.Elapsed.TotalSeconds:0.0} s)");
 
         Assert.Equal(0, summary.Failed);
@@ -50,7 +50,7 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
         var image = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0");
         var missing = lab.Unique("missing/app");
 
-        var (summary, results) = await CopyLabFixture.CopyAsync(new CopyRequest(
+        var (summary, results) = await lab.CopyAsync(new CopyRequest(
             [$"{lab.SourceHost}/{missing}", $"{lab.SourceHost}/{missing}:1.0", $"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/migrated"));
 
         Assert.Equal(1, summary.Copied);
@@ -74,7 +74,7 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
         lab.DestinationProxy.Inject(FaultRule.Status(403, $"^/v2/migrated/{denied}/", "POST", int.MaxValue, body: """{"errors":[{"code":"DENIED","message":"read-only project"}]}"""));
         lab.DestinationProxy.Inject(FaultRule.Status(403, $"^/v2/migrated/{denied}/", "PUT", int.MaxValue, body: """{"errors":[{"code":"DENIED","message":"read-only project"}]}"""));
 
-        var (summary, results) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{denied}", $"{lab.SourceHost}/{allowed}"], $"{lab.DestinationHost}/migrated"));
+        var (summary, results) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{denied}", $"{lab.SourceHost}/{allowed}"], $"{lab.DestinationHost}/migrated"));
 
         Assert.Equal(1, summary.Copied);
         Assert.Equal(2, summary.Failed);
@@ -101,7 +101,7 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
         {
             DestinationCredential = new System.Net.NetworkCredential("reader", "reader-password"),
         };
-        var (summary, results) = await CopyLabFixture.CopyAsync(request);
+        var (summary, results) = await lab.CopyAsync(request);
 
         Assert.Equal(2, summary.Failed);
         Assert.All(results, r => Assert.Equal(RegistryErrorIds.PermissionDenied, r.ErrorId));
@@ -130,7 +130,7 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
                 for (var i = 0; i < 3000 && (CommittedUploads(lab.DestinationProxy).Count < 20 || TagPuts() < 2); i++) await Task.Delay(10);
                 await cancel.CancelAsync();
             });
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => CopyLabFixture.CopyAsync(request, cancellationToken: cancel.Token));
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => lab.CopyAsync(request, cancellationToken: cancel.Token));
             await watcher;
             lab.DestinationProxy.ClearFaults();
 
@@ -151,7 +151,7 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
             Assert.InRange(written.Count, 2, corpus.Tags.Count - 1);
 
             lab.DestinationProxy.ClearRequests();
-            var (summary, _) = await CopyLabFixture.CopyAsync(request);
+            var (summary, _) = await lab.CopyAsync(request);
 
             Assert.Equal(0, summary.Failed);
             Assert.Equal(corpus.Tags.Count, summary.Copied + summary.Skipped);
@@ -181,12 +181,12 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
         var journal = Path.Combine(Path.GetTempPath(), $"harborops-journal-{Guid.NewGuid():N}.log");
         try
         {
-            var (first, _) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/app000"], $"{lab.DestinationHost}/migrated") { JournalPath = journal });
+            var (first, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/app000"], $"{lab.DestinationHost}/migrated") { JournalPath = journal });
             Assert.Equal(1, first.Copied);
             Assert.Contains($"migrated/{root}/app000", await File.ReadAllTextAsync(journal));
 
             lab.DestinationProxy.ClearRequests();
-            var (second, _) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/app001"], $"{lab.DestinationHost}/migrated") { JournalPath = journal });
+            var (second, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/app001"], $"{lab.DestinationHost}/migrated") { JournalPath = journal });
 
             Assert.Equal(1, second.Copied);
             Assert.Equal(2, second.BlobsMounted); // the two base layers, known from the journal to sit in app000
@@ -207,7 +207,7 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
         lab.DestinationProxy.Inject(FaultRule.Status(413, "^/v2/migrated/.+/blobs/uploads/.+", "PUT", times: 1));
 
         // A fresh engine: the fallback is remembered per destination store of a run.
-        var (summary, _) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}:1.0"], $"{lab.DestinationHost}/migrated") { ThrottleLimit = 1 });
+        var (summary, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}:1.0"], $"{lab.DestinationHost}/migrated") { ThrottleLimit = 1 });
 
         Assert.Equal(1, summary.Copied);
         Assert.True(Count(lab.DestinationProxy, "PATCH", $"^/v2/migrated/{repository}/blobs/uploads/") >= 1);

@@ -21,7 +21,7 @@ public sealed class CopyScopeTests(CopyLabFixture lab)
         lab.Reset();
         var prefix = lab.Unique("everything");
 
-        var (summary, results) = await CopyLabFixture.CopyAsync(new CopyRequest([source.Host], $"{lab.DestinationHost}/{prefix}"));
+        var (summary, results) = await lab.CopyAsync(new CopyRequest([source.Host], $"{lab.DestinationHost}/{prefix}"));
 
         Assert.Equal(0, summary.Failed);
         Assert.Equal(corpus.Tags.Count, summary.Copied);
@@ -41,7 +41,7 @@ public sealed class CopyScopeTests(CopyLabFixture lab)
         var layout = Path.Combine(Path.GetTempPath(), $"harborops-layout-{Guid.NewGuid():N}");
         try
         {
-            var (toLayout, _) = await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"oci:{layout}"));
+            var (toLayout, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"oci:{layout}"));
             Assert.Equal(0, toLayout.Failed);
             Assert.Equal(4, toLayout.Copied); // two images, the .sig tag, the referrers index
             var layoutRepository = Path.Combine(layout, repository);
@@ -53,7 +53,7 @@ public sealed class CopyScopeTests(CopyLabFixture lab)
             Assert.Equal(index.Digest, LabContent.DigestOf(System.Text.Encoding.UTF8.GetBytes(inspected.StandardOutput)));
 
             var back = lab.Unique("from-layout");
-            var (fromLayout, results) = await CopyLabFixture.CopyAsync(new CopyRequest([$"oci:{layout}"], $"{lab.DestinationHost}/{back}"));
+            var (fromLayout, results) = await lab.CopyAsync(new CopyRequest([$"oci:{layout}"], $"{lab.DestinationHost}/{back}"));
 
             Assert.Equal(0, fromLayout.Failed);
             Assert.Equal(4, fromLayout.Copied);
@@ -78,15 +78,15 @@ public sealed class CopyScopeTests(CopyLabFixture lab)
         var image = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0");
         try
         {
-            await CopyLabFixture.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}:1.0"], $"oci:{layout}"));
+            await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}:1.0"], $"oci:{layout}"));
             var layoutDirectory = Path.Combine(layout, repository);
 
-            var (bare, bareResults) = await CopyLabFixture.CopyAsync(new CopyRequest([$"oci:{layoutDirectory}:1.0"], lab.DestinationHost));
+            var (bare, bareResults) = await lab.CopyAsync(new CopyRequest([$"oci:{layoutDirectory}:1.0"], lab.DestinationHost));
             Assert.Equal(1, bare.Failed);
             Assert.Equal(CopyErrorIds.MappingInvalid, Assert.Single(bareResults).ErrorId);
 
             var target = lab.Unique("one");
-            var (named, _) = await CopyLabFixture.CopyAsync(new CopyRequest([$"oci:{layoutDirectory}:1.0"], $"{lab.DestinationHost}/{target}"));
+            var (named, _) = await lab.CopyAsync(new CopyRequest([$"oci:{layoutDirectory}:1.0"], $"{lab.DestinationHost}/{target}"));
             Assert.Equal(1, named.Copied);
             await AssertDigestAsync(lab.DestinationEndpoint, target, "1.0", image.Digest);
         }

@@ -24,7 +24,7 @@ public sealed class ImageCopierTests(CopyLabFixture lab, ITestOutputHelper outpu
         var image = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0", new LabImageOptions { Docker = docker, LayerCount = 2 });
         await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "2.0");
 
-        var (summary, results) = await CopyLabFixture.CopyAsync(Request($"{lab.SourceHost}/{repository}:1.0"));
+        var (summary, results) = await lab.CopyAsync(Request($"{lab.SourceHost}/{repository}:1.0"));
 
         var result = Assert.Single(results);
         Assert.Equal(CopyAction.Copied, result.Action);
@@ -50,7 +50,7 @@ public sealed class ImageCopierTests(CopyLabFixture lab, ITestOutputHelper outpu
         // The same index under a second tag costs one more manifest PUT, nothing else.
         await LabContent.PutManifestAsync(lab.SourceEndpoint, repository, "oci-index-alias", oci.MediaType, oci.ManifestBytes);
 
-        var (summary, results) = await CopyLabFixture.CopyAsync(Request($"{lab.SourceHost}/{repository}"));
+        var (summary, results) = await lab.CopyAsync(Request($"{lab.SourceHost}/{repository}"));
 
         Assert.Equal(4, summary.Copied);
         Assert.All(results, r => Assert.Equal(CopyAction.Copied, r.Action));
@@ -81,7 +81,7 @@ public sealed class ImageCopierTests(CopyLabFixture lab, ITestOutputHelper outpu
             StripPrefixSegments = 2,
             RenameRepositories = new Dictionary<string, string> { ["sub"] = "renamed" },
         };
-        var (summary, results) = await CopyLabFixture.CopyAsync(request);
+        var (summary, results) = await lab.CopyAsync(request);
 
         Assert.Equal(2, summary.Copied);
         Assert.Equal(["moved/a", "moved/renamed/b"], results.Select(r => r.DestinationRepository).Order(StringComparer.Ordinal));
@@ -103,7 +103,7 @@ public sealed class ImageCopierTests(CopyLabFixture lab, ITestOutputHelper outpu
             ExcludeTags = ["*-rc*"],
             ExcludeTagRegex = "^2\\.",
         };
-        var (_, results) = await CopyLabFixture.CopyAsync(request);
+        var (_, results) = await lab.CopyAsync(request);
 
         Assert.Equal(["1.0", "1.1"], results.Select(r => r.Tag).Order(StringComparer.Ordinal));
     }
@@ -115,12 +115,12 @@ public sealed class ImageCopierTests(CopyLabFixture lab, ITestOutputHelper outpu
         var root = lab.Unique("rerun");
         var corpus = await LabCorpus.PushAsync(lab.SourceEndpoint, new LabCorpusOptions { RootPrefix = root, Repositories = 3, TagsPerRepository = 4 });
         var request = Request($"{lab.SourceHost}/{root}/*");
-        var (cold, _) = await CopyLabFixture.CopyAsync(request);
+        var (cold, _) = await lab.CopyAsync(request);
         Assert.Equal(0, cold.Failed);
         Assert.Equal(corpus.Tags.Count, cold.Copied);
 
         lab.DestinationProxy.ClearRequests();
-        var (warm, results) = await CopyLabFixture.CopyAsync(request);
+        var (warm, results) = await lab.CopyAsync(request);
 
         Assert.Equal(corpus.Tags.Count, warm.Skipped);
         Assert.All(results, r => Assert.Equal("unchanged", r.Reason));
@@ -139,12 +139,12 @@ public sealed class ImageCopierTests(CopyLabFixture lab, ITestOutputHelper outpu
         var source = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0");
         var stale = await LabContent.PushImageAsync(lab.DestinationEndpoint, $"migrated/{repository}", "1.0");
 
-        var (kept, keptResults) = await CopyLabFixture.CopyAsync(Request($"{lab.SourceHost}/{repository}") with { NoClobber = true });
+        var (kept, keptResults) = await lab.CopyAsync(Request($"{lab.SourceHost}/{repository}") with { NoClobber = true });
         Assert.Equal(1, kept.Skipped);
         Assert.Equal("NoClobber", Assert.Single(keptResults).Reason);
         await AssertDigestAsync(lab.DestinationEndpoint, $"migrated/{repository}", "1.0", stale.Digest);
 
-        var (updated, updatedResults) = await CopyLabFixture.CopyAsync(Request($"{lab.SourceHost}/{repository}"));
+        var (updated, updatedResults) = await lab.CopyAsync(Request($"{lab.SourceHost}/{repository}"));
         var result = Assert.Single(updatedResults);
         Assert.Equal(CopyAction.Updated, result.Action);
         Assert.Equal(stale.Digest, result.PreviousDigest);
@@ -160,7 +160,7 @@ public sealed class ImageCopierTests(CopyLabFixture lab, ITestOutputHelper outpu
         var image = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0", new LabImageOptions { LayerCount = 2, LayerSize = 2048 });
         await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "2.0");
 
-        var (summary, results) = await CopyLabFixture.CopyAsync(Request($"{lab.SourceHost}/{repository}") with { PlanOnly = true });
+        var (summary, results) = await lab.CopyAsync(Request($"{lab.SourceHost}/{repository}") with { PlanOnly = true });
 
         Assert.True(summary.PlanOnly);
         Assert.Equal(2, summary.Planned);
