@@ -10,8 +10,12 @@
       Test     Build, then the xunit suite, then Pester in a fresh pwsh against the built module with one lab
                (real registries) up for the run. Ends with one line "N passed, N failed".
       Package  Build, then out/HarborOps.<version>.nupkg, checked by extracting and importing it.
-      Demo     Build, bring the lab up, and list its repositories and tags through the module.
-      Bench    Benchmarks arrive with Copy-RegistryImage; says so.
+      Demo     Build, bring the lab up, seed a realistic corpus (shared base layers, multi-arch indexes,
+               signatures, SBOMs, nested paths), copy it with Copy-RegistryImage into the Basic-auth registry
+               under migrated/, print the summary and a few destination tags, and stop the lab.
+      Bench    The copy benchmark (bench/HarborOps.Bench, Release): skopeo copy loop, skopeo sync, a raw blob
+               floor and HarborOps on fresh registries, plus a 1 GiB layer for memory. -BenchSize small (~500
+               tags, default), large (~2,400) or both. Not part of Test; takes minutes.
       Clean    Removes out/ and the build output.
 .EXAMPLE
     ./build.ps1 -Task Test
@@ -22,7 +26,11 @@ param(
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Release', 'Debug')]
-    [string] $Configuration = 'Release'
+    [string] $Configuration = 'Release',
+
+    # Corpus size of the Bench task.
+    [ValidateSet('small', 'large', 'both')]
+    [string] $BenchSize = 'small'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -362,24 +370,48 @@ function Invoke-Package {
 }
 
 function Invoke-Demo {
-    Write-Step 'Demo: the lab, listed through the module'
+    Write-Step 'Demo: migrate a realistic corpus with Copy-RegistryImage'
+    Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'bench/HarborOps.Bench/HarborOps.Bench.csproj'), '-c', $Configuration, '-nologo', '-v', 'quiet', '-m:2')
+    $benchDll = Join-Path $RepoRoot "bench/HarborOps.Bench/bin/$Configuration/net10.0/HarborOps.Bench.dll"
+    $null = New-Item -ItemType Directory -Force (Join-Path $OutRoot 'demo')
     $lab = $null
     try {
         $lab = Start-Lab -EndpointsFile (Join-Path $OutRoot 'demo/lab-endpoints.json')
         $endpoints = Get-Content -Raw $lab.EndpointsFile | ConvertFrom-Json
-        $registry = $endpoints.registries.open.host
+        $source = $endpoints.registries.open.host
+        $destination = $endpoints.registries.basic
+        Write-Host "Seeding $source with the demo corpus (repositories sharing base layers, multi-arch, signed, with SBOMs)..."
+        Invoke-Native dotnet @($benchDll, 'seed', '--registry', $source, '--size', 'demo', '--root', 'corp')
+        $q = { param($s) "'" + ($s -replace "'", "''") + "'" }
         $command = @"
-Import-Module '$($BuiltManifest -replace "'", "''")' -ErrorAction Stop
-Write-Host 'PS> Get-RegistryRepository -Registry $registry | Get-RegistryTag' -ForegroundColor Yellow
-Get-RegistryRepository -Registry '$registry' | Get-RegistryTag -Tag '*' | Select-Object -First 25 | Format-Table -AutoSize | Out-Host
+Import-Module $(& $q $BuiltManifest) -ErrorAction Stop
+`$harbor = [pscredential]::new($(& $q $destination.username), (ConvertTo-SecureString $(& $q $destination.password) -AsPlainText -Force))
+Write-Host 'PS> Copy-RegistryImage -Source $source/corp/* -Destination $($destination.host)/migrated -StripPrefixSegments 1 -DestinationCredential `$harbor' -ForegroundColor Yellow
+`$output = Copy-RegistryImage -Source '$source/corp/*' -Destination '$($destination.host)/migrated' -StripPrefixSegments 1 -DestinationCredential `$harbor
+`$output | Where-Object { `$_ -is [HarborOps.Models.CopySummary] } | Format-List | Out-Host
+Write-Host 'A few destination tags:' -ForegroundColor Yellow
+Get-RegistryRepository -Registry '$($destination.host)' -Prefix migrated -Credential `$harbor | Select-Object -First 2 |
+    Get-RegistryTag -Credential `$harbor -IncludeReferrers | Where-Object Tag -NotLike 'sha256-*' | Out-Host
+Write-Host 'Again, with nothing changed:' -ForegroundColor Yellow
+Copy-RegistryImage -Source '$source/corp/*' -Destination '$($destination.host)/migrated' -StripPrefixSegments 1 -DestinationCredential `$harbor |
+    Where-Object { `$_ -is [HarborOps.Models.CopySummary] } | Out-Host
+if (@(`$output | Where-Object { `$_ -is [HarborOps.Models.CopySummary] -and `$_.Failed -gt 0 }).Count) { exit 1 }
 "@
         $exit = Invoke-ChildPwsh -Command $command
         if ($exit -ne 0) { throw "The demo failed (exit $exit)." }
-        Write-Host 'The migration demo (Copy-RegistryImage) arrives with the next issue.'
     }
     finally {
         Stop-Lab $lab
     }
+}
+
+function Invoke-Bench {
+    Write-Step "Bench ($BenchSize corpus): skopeo loop, skopeo sync, raw floor, HarborOps"
+    Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'bench/HarborOps.Bench/HarborOps.Bench.csproj'), '-c', 'Release', '-nologo', '-v', 'quiet', '-m:2')
+    $null = New-Item -ItemType Directory -Force (Join-Path $OutRoot 'bench')
+    $report = Join-Path $OutRoot "bench/bench-$BenchSize.md"
+    Invoke-Native dotnet @((Join-Path $RepoRoot 'bench/HarborOps.Bench/bin/Release/net10.0/HarborOps.Bench.dll'), 'run', '--size', $BenchSize, '--report', $report)
+    Write-Host "Report: $report"
 }
 
 $ok = $true
@@ -388,7 +420,7 @@ $built = $false
 foreach ($step in $ordered) {
     switch ($step) {
         'Clean' { Invoke-Clean }
-        'Bench' { Write-Host 'Benchmarks against skopeo arrive with Copy-RegistryImage (next issue); nothing to run yet.' }
+        'Bench' { Invoke-Bench }
         default {
             if (-not $built) { Invoke-Build; $built = $true }
             switch ($step) {

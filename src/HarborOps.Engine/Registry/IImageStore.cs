@@ -38,6 +38,13 @@ public interface IImageStore
     Task PutBlobAsync(string repository, string digest, long size, Stream content, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Makes a blob that already sits in <paramref name="fromRepository"/> of this store part of
+    /// <paramref name="repository"/> without moving its bytes (a registry's cross-repository mount). False when the
+    /// store declined (no mount support, blob gone, no pull right there); the caller uploads instead.
+    /// </summary>
+    Task<bool> TryMountBlobAsync(string repository, string digest, string fromRepository, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Referrers of a digest from the store's referrers API (filtered by artifact type when given), or null when the
     /// store has no such API and callers must use the tag schema.
     /// </summary>

@@ -225,7 +225,7 @@ public sealed partial class RegistryEngine : IDisposable
             : (new RemoteRegistryStore(Pipeline, reference.Registry, credential), reference.Repository);
     }
 
-    private static Regex WildcardToRegex(string pattern) =>
+    internal static Regex WildcardToRegex(string pattern) =>
         new("^" + Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     /// <summary>Per-call caches: manifests and configs by digest, referrers by digest.</summary>

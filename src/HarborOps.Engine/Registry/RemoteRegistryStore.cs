@@ -259,50 +259,209 @@ internal sealed class RemoteRegistryStore : IImageStore
         }
     }
 
+    /// <summary>Chunk size of the chunked upload used once a registry refused a blob in one piece (HTTP 413).</summary>
+    internal const int UploadChunkSize = 8 * 1024 * 1024;
+
+    /// <summary>Set after a 413 on a monolithic PUT: from then on this store uploads in PATCH chunks.</summary>
+    private volatile bool monolithicUploadRefused;
+
+    internal bool UsesChunkedUploads => monolithicUploadRefused;
+
     public async Task PutBlobAsync(string repository, string digest, long size, Stream content, CancellationToken cancellationToken)
     {
         Digests.Validate(digest, Name(repository));
         var target = $"{Name(repository)}@{digest}";
-        var start = new RegistryRequest(HttpMethod.Post, Registry, $"/v2/{repository}/blobs/uploads/")
+        var (location, chunkMinimum) = await StartUploadAsync(repository, digest, target, null, cancellationToken).ConfigureAwait(false);
+        if (ReferenceEquals(location, MountedMarker)) return; // the registry already had it and said so with 201
+        var finished = false;
+        try
         {
-            Scopes = [Push(repository)],
+            // A stream that already verifies this digest (a source blob being copied) is not hashed a second time.
+            var verifying = content.CanSeek || content is DigestVerifyingStream { ExpectedDigest: var expected } && expected == digest
+                ? null
+                : new DigestVerifyingStream(content, digest, size, target, leaveOpen: true);
+            if (monolithicUploadRefused)
+                await UploadChunkedAsync(repository, digest, target, location, verifying ?? content, chunkMinimum, cancellationToken).ConfigureAwait(false);
+            else
+                await UploadMonolithicAsync(repository, digest, size, target, location, content, verifying, cancellationToken).ConfigureAwait(false);
+            finished = true;
+        }
+        finally
+        {
+            if (!finished) await CancelUploadAsync(repository, location).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>POST that opens an upload session (or, with <paramref name="mountFrom"/>, asks for a mount); returns its Location.</summary>
+    private async Task<(Uri Location, int ChunkMinimum)> StartUploadAsync(string repository, string digest, string target, string? mountFrom, CancellationToken cancellationToken)
+    {
+        var path = $"/v2/{repository}/blobs/uploads/";
+        if (mountFrom is not null) path += $"?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(mountFrom)}";
+        var start = new RegistryRequest(HttpMethod.Post, Registry, path)
+        {
+            Scopes = mountFrom is null ? [Push(repository)] : [Push(repository), Pull(mountFrom)],
             Credential = credential,
             Content = () => new ByteArrayContent([]),
             Target = target,
-            Description = $"starting the upload of blob {digest} to '{Name(repository)}'",
+            Description = mountFrom is null
+                ? $"starting the upload of blob {digest} to '{Name(repository)}'"
+                : $"mounting blob {digest} from '{Name(mountFrom)}' into '{Name(repository)}'",
         };
-        Uri location;
-        using (var response = await pipeline.SendAsync(start, cancellationToken).ConfigureAwait(false))
-        {
-            if (response.Message.Headers.Location is not { } loc)
-                throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
-                    $"Registry '{Registry}' started an upload for {target} without a Location header.", target);
-            location = new Uri(response.RequestUri, loc);
-        }
-        // Append digest= to whatever query the upload URL already carries (_state and friends are opaque).
-        var builder = new UriBuilder(location);
-        var query = builder.Query.TrimStart('?');
-        builder.Query = (query.Length > 0 ? query + "&" : "") + "digest=" + Uri.EscapeDataString(digest);
+        using var response = await pipeline.SendAsync(start, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == 201) return (MountedMarker, 0);
+        if (response.Message.Headers.Location is not { } loc)
+            throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
+                $"Registry '{Registry}' answered {start.Description} without a Location header.", target);
+        var minimum = int.TryParse(response.Header("OCI-Chunk-Min-Length"), out var min) && min > 0 ? min : 0;
+        return (new Uri(response.RequestUri, loc), minimum);
+    }
+
+    /// <summary>Stands for "the registry answered 201: mounted, no session to continue".</summary>
+    private static readonly Uri MountedMarker = new("urn:harborops:mounted");
+
+    private async Task UploadMonolithicAsync(string repository, string digest, long size, string target, Uri location, Stream content,
+        DigestVerifyingStream? verifying, CancellationToken cancellationToken)
+    {
         var startPosition = content.CanSeek ? content.Position : 0;
-        var verifying = content.CanSeek ? null : new DigestVerifyingStream(content, digest, size, target, leaveOpen: true);
         var put = new RegistryRequest(HttpMethod.Put, Registry, "")
         {
-            AbsoluteUri = builder.Uri,
+            AbsoluteUri = WithDigestQuery(location, digest),
             Scopes = [Push(repository)],
             Credential = credential,
             ContentReplayable = content.CanSeek,
             Content = () =>
             {
                 if (content.CanSeek) content.Position = startPosition;
-                var body = new StreamContent(verifying is null ? new NonDisposingStream(content) : verifying);
+                var body = new StreamContent(verifying ?? (Stream)new NonDisposingStream(content), 128 * 1024);
                 body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
                 body.Headers.ContentLength = size;
                 return body;
             },
             Target = target,
             Description = $"uploading blob {digest} to '{Name(repository)}'",
+            AcceptStatus = status => status == 413,
         };
         using var done = await pipeline.SendAsync(put, cancellationToken).ConfigureAwait(false);
+        if (done.StatusCode != 413) return;
+        // Too large for one request (a proxy's body limit): remember it, and finish now if the content can be re-read.
+        monolithicUploadRefused = true;
+        if (!content.CanSeek)
+            throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
+                $"Registry '{Registry}' refused blob {digest} ({size} bytes) in one request (HTTP 413); the next attempt uploads it in chunks.",
+                target, statusCode: 413);
+        content.Position = startPosition;
+        await CancelUploadAsync(repository, location).ConfigureAwait(false);
+        var (fresh, minimum) = await StartUploadAsync(repository, digest, target, null, cancellationToken).ConfigureAwait(false);
+        await UploadChunkedAsync(repository, digest, target, fresh, new DigestVerifyingStream(content, digest, size, target, leaveOpen: true), minimum, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>PATCH chunks with Content-Range (each one replayable, so the pipeline can retry it), then PUT ?digest=.</summary>
+    private async Task UploadChunkedAsync(string repository, string digest, string target, Uri location, Stream content, int chunkMinimum, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[Math.Max(UploadChunkSize, chunkMinimum)];
+        long offset = 0;
+        while (true)
+        {
+            var filled = 0;
+            while (filled < buffer.Length)
+            {
+                var n = await content.ReadAsync(buffer.AsMemory(filled), cancellationToken).ConfigureAwait(false);
+                if (n == 0) break;
+                filled += n;
+            }
+            if (filled == 0) break;
+            var chunkStart = offset;
+            var length = filled;
+            var patch = new RegistryRequest(HttpMethod.Patch, Registry, "")
+            {
+                AbsoluteUri = location,
+                Scopes = [Push(repository)],
+                Credential = credential,
+                Content = () =>
+                {
+                    var body = new ByteArrayContent(buffer, 0, length);
+                    body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                    body.Headers.TryAddWithoutValidation("Content-Range", $"{chunkStart}-{chunkStart + length - 1}");
+                    return body;
+                },
+                Target = target,
+                Description = $"uploading bytes {chunkStart}-{chunkStart + length - 1} of blob {digest} to '{Name(repository)}'",
+            };
+            using (var response = await pipeline.SendAsync(patch, cancellationToken).ConfigureAwait(false))
+                if (response.Message.Headers.Location is { } next) location = new Uri(response.RequestUri, next);
+            offset += length;
+            if (filled < buffer.Length)
+            {
+                // Reading to the end lets a verifying stream check the digest before the upload is committed.
+                if (await content.ReadAsync(buffer.AsMemory(0, 1), cancellationToken).ConfigureAwait(false) != 0)
+                    throw new InvalidOperationException("The blob stream returned data after its end.");
+                break;
+            }
+        }
+        var put = new RegistryRequest(HttpMethod.Put, Registry, "")
+        {
+            AbsoluteUri = WithDigestQuery(location, digest),
+            Scopes = [Push(repository)],
+            Credential = credential,
+            Content = () => new ByteArrayContent([]),
+            Target = target,
+            Description = $"completing the upload of blob {digest} to '{Name(repository)}'",
+        };
+        using var done = await pipeline.SendAsync(put, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Appends digest= to whatever query the upload URL already carries (_state and friends are opaque).</summary>
+    private static Uri WithDigestQuery(Uri location, string digest)
+    {
+        var builder = new UriBuilder(location);
+        var query = builder.Query.TrimStart('?');
+        builder.Query = (query.Length > 0 ? query + "&" : "") + "digest=" + Uri.EscapeDataString(digest);
+        return builder.Uri;
+    }
+
+    /// <summary>DELETE of an unfinished upload session so the registry frees it now rather than at its timeout; failures are ignored.</summary>
+    private async Task CancelUploadAsync(string repository, Uri location)
+    {
+        if (ReferenceEquals(location, MountedMarker)) return;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            var cancel = new RegistryRequest(HttpMethod.Delete, Registry, "")
+            {
+                AbsoluteUri = location,
+                Scopes = [Push(repository)],
+                Credential = credential,
+                Target = Name(repository),
+                Description = $"cancelling an unfinished upload to '{Name(repository)}'",
+                AcceptStatus = _ => true,
+            };
+            using var response = await pipeline.SendAsync(cancel, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is HarborOpsException or OperationCanceledException or HttpRequestException)
+        {
+            // The session expires on the registry by itself.
+        }
+    }
+
+    public async Task<bool> TryMountBlobAsync(string repository, string digest, string fromRepository, CancellationToken cancellationToken)
+    {
+        Digests.Validate(digest, Name(repository));
+        if (fromRepository == repository) return false;
+        var target = $"{Name(repository)}@{digest}";
+        Uri location;
+        try
+        {
+            (location, _) = await StartUploadAsync(repository, digest, target, fromRepository, cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException ex) when (ex.Kind is not FailureKind.Canceled)
+        {
+            // Harbor answers a "from" it does not like with 401/404 instead of 202 (harbor#17097): treat as not mounted.
+            return false;
+        }
+        if (ReferenceEquals(location, MountedMarker)) return true;
+        // 202: the registry did not mount and opened a session instead; this caller uploads through its own.
+        await CancelUploadAsync(repository, location).ConfigureAwait(false);
+        return false;
     }
 
     public async Task<IReadOnlyList<OciDescriptor>?> GetReferrersAsync(string repository, string digest, string? artifactType, CancellationToken cancellationToken)

@@ -39,6 +39,12 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
     {
     }
 
+    /// <summary>
+    /// Work after the last pipeline record, for a cmdlet that gathers its input first (Copy-RegistryImage copies
+    /// everything piped to it in one run). Runs off the pipeline thread like <see cref="ProcessRecordAsync"/>.
+    /// </summary>
+    protected virtual Task EndProcessingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     protected sealed override void ProcessRecord()
     {
         _pipelineThreadId = Environment.CurrentManagedThreadId;
@@ -52,6 +58,18 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
             Report(ex);
             return;
         }
+        RunOffPipelineThread(ProcessRecordAsync);
+    }
+
+    protected sealed override void EndProcessing()
+    {
+        _pipelineThreadId = Environment.CurrentManagedThreadId;
+        CurrentTarget = null;
+        RunOffPipelineThread(EndProcessingAsync);
+    }
+
+    private void RunOffPipelineThread(Func<CancellationToken, Task> body)
+    {
         var pump = new BlockingCollection<Action>(boundedCapacity: 256);
         _pump = pump;
 
@@ -59,7 +77,7 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
         {
             try
             {
-                await ProcessRecordAsync(StopToken).ConfigureAwait(false);
+                await body(StopToken).ConfigureAwait(false);
             }
             finally
             {

@@ -230,6 +230,19 @@ public sealed class OciLayoutStore : IImageStore
         }
     }
 
+    /// <summary>Within one layout root a "mount" is a local file copy: no network, but the blob is verified again.</summary>
+    public async Task<bool> TryMountBlobAsync(string repository, string digest, string fromRepository, CancellationToken cancellationToken)
+    {
+        Digests.Validate(digest, Describe(repository));
+        if (fromRepository == repository) return false;
+        var from = BlobPath(fromRepository, digest);
+        if (!File.Exists(from)) return false;
+        var length = new FileInfo(from).Length;
+        await using var content = await OpenBlobAsync(fromRepository, digest, length, cancellationToken).ConfigureAwait(false);
+        await PutBlobAsync(repository, digest, length, content, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
     /// <summary>Layouts have no referrers API; callers fall back to the tag schema and cosign tags.</summary>
     public Task<IReadOnlyList<OciDescriptor>?> GetReferrersAsync(string repository, string digest, string? artifactType, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyList<OciDescriptor>?>(null);

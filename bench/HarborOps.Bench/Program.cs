@@ -1,0 +1,365 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using HarborOps.Bench;
+using HarborOps.Engine.Migration;
+using HarborOps.Engine.Registry;
+using HarborOps.Lab;
+
+// HarborOps copy benchmark. Commands:
+//   run  [--size small|large|both] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md]
+//   copy --source S [--source S2] --destination D [--throttle N] [--journal F]   (one copy in this process; prints JSON)
+//   seed --registry host:port [--user U --password P] [--size demo|small|large] [--root prefix]
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+var arguments = new Arguments(args);
+try
+{
+    return arguments.Command switch
+    {
+        "run" => await Bench.RunAsync(arguments),
+        "copy" => await Bench.CopyInProcessAsync(arguments),
+        "seed" => await Bench.SeedAsync(arguments),
+        _ => Usage(),
+    };
+}
+catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 2;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: HarborOps.Bench run [--size small|large|both] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md]");
+    Console.Error.WriteLine("       HarborOps.Bench copy --source S --destination D [--throttle N] [--journal F]");
+    Console.Error.WriteLine("       HarborOps.Bench seed --registry host:port [--user U --password P] [--size demo|small|large] [--root prefix]");
+    return 2;
+}
+
+namespace HarborOps.Bench
+{
+    internal sealed class Arguments
+    {
+        private readonly List<string> items;
+        public Arguments(string[] args) { items = args.ToList(); }
+        public string Command => items.Count > 0 ? items[0] : "";
+        public string? Value(string name)
+        {
+            var i = items.IndexOf(name);
+            return i >= 0 && i + 1 < items.Count ? items[i + 1] : null;
+        }
+        public IEnumerable<string> Values(string name)
+        {
+            for (var i = 0; i < items.Count - 1; i++) if (items[i] == name) yield return items[i + 1];
+        }
+        public bool Flag(string name) => items.Contains(name);
+        public int Int(string name, int fallback) => int.TryParse(Value(name), out var v) ? v : fallback;
+    }
+
+    /// <summary>One measured run of one method.</summary>
+    internal sealed record Measurement(string Method, string Phase, TimeSpan Wall, int Tags, long Bytes, long PeakBytes, int Verified, int Expected, string Note = "")
+    {
+        public double TagsPerSecond => Wall.TotalSeconds > 0 ? Tags / Wall.TotalSeconds : 0;
+    }
+
+    internal static class Bench
+    {
+        public static LabCorpusOptions Shape(string size, bool referrerArtifacts, string root = "") => size switch
+        {
+            // about 500 and 2,400 image tags over 30 and 140 repositories; every 3rd tag multi-arch, every 2nd signed, every 4th with an SBOM.
+            "small" => new LabCorpusOptions { Repositories = 30, TagsPerRepository = 17, BaseImages = 4, BaseLayersPerImage = 3, BaseLayerSize = 512 * 1024, AppLayerSize = 128 * 1024, ReferrerArtifacts = referrerArtifacts, RootPrefix = root },
+            "large" => new LabCorpusOptions { Repositories = 140, TagsPerRepository = 17, BaseImages = 8, BaseLayersPerImage = 3, BaseLayerSize = 512 * 1024, AppLayerSize = 128 * 1024, ReferrerArtifacts = referrerArtifacts, RootPrefix = root },
+            "demo" => new LabCorpusOptions { Repositories = 8, TagsPerRepository = 6, BaseImages = 2, BaseLayersPerImage = 2, BaseLayerSize = 64 * 1024, AppLayerSize = 16 * 1024, ReferrerArtifacts = referrerArtifacts, RootPrefix = root },
+            _ => throw new ArgumentException($"unknown size '{size}' (small, large, demo)"),
+        };
+
+        // ------------------------------------------------------------------ seed (build.ps1 Demo)
+
+        public static async Task<int> SeedAsync(Arguments arguments)
+        {
+            var registry = arguments.Value("--registry") ?? throw new ArgumentException("--registry host:port is required");
+            var endpoint = new LabEndpoint(new Uri($"http://{registry}/"), arguments.Value("--user"), arguments.Value("--password"));
+            var clock = Stopwatch.StartNew();
+            var corpus = await LabCorpus.PushAsync(endpoint, Shape(arguments.Value("--size") ?? "demo", referrerArtifacts: true, arguments.Value("--root") ?? ""));
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                repositories = corpus.Repositories,
+                imageTags = corpus.ImageTags,
+                tags = corpus.Tags.Count,
+                referrers = corpus.Referrers.Count,
+                bytes = corpus.UniqueBlobBytes,
+                seconds = Math.Round(clock.Elapsed.TotalSeconds, 1),
+            }));
+            return 0;
+        }
+
+        // ------------------------------------------------------------------ copy (child process for the engine's numbers)
+
+        public static async Task<int> CopyInProcessAsync(Arguments arguments)
+        {
+            var sources = arguments.Values("--source").ToList();
+            var destination = arguments.Value("--destination") ?? throw new ArgumentException("--destination is required");
+            using var engine = new RegistryEngine(new RegistryEngineOptions { DockerConfigPath = "/nonexistent/config.json" });
+            var request = new CopyRequest(sources, destination)
+            {
+                ThrottleLimit = arguments.Int("--throttle", 8),
+                JournalPath = arguments.Value("--journal"),
+            };
+            var clock = Stopwatch.StartNew();
+            var summary = await new ImageCopier(engine).CopyAsync(request, null, null, CancellationToken.None);
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                seconds = clock.Elapsed.TotalSeconds,
+                tags = summary.Tags,
+                copied = summary.Copied,
+                skipped = summary.Skipped,
+                failed = summary.Failed,
+                bytes = summary.BytesMoved,
+                mounted = summary.BlobsMounted,
+                peakBytes = PeakResidentBytes(),
+                cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+                failures = summary.Failures,
+            }));
+            return summary.Failed == 0 ? 0 : 1;
+        }
+
+        /// <summary>The 1-minute load average: other work on the machine skews every number, so the report states it.</summary>
+        private static string LoadAverage() =>
+            File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+
+        /// <summary>VmHWM: the most resident memory this process ever had.</summary>
+        public static long PeakResidentBytes()
+        {
+            foreach (var line in File.ReadLines("/proc/self/status"))
+                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+            return Process.GetCurrentProcess().PeakWorkingSet64;
+        }
+
+        // ------------------------------------------------------------------ run
+
+        public static async Task<int> RunAsync(Arguments arguments)
+        {
+            var sizes = (arguments.Value("--size") ?? "small") switch { "both" => new[] { "small", "large" }, var s => [s] };
+            var throttle = arguments.Int("--throttle", 8);
+            var report = new StringBuilder();
+            void Say(string line) { Console.WriteLine(line); report.AppendLine(line); }
+            Say($"# HarborOps copy benchmark ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, throttle {throttle}, load average at start {LoadAverage()})");
+            var perTag = new Dictionary<string, double>();
+            foreach (var size in sizes)
+            {
+                var result = await RunSizeAsync(size, throttle, arguments.Flag("--skip-loop"), Say);
+                perTag[size] = result;
+            }
+            if (perTag.Count == 2)
+                Say($"time per tag, large vs small: {perTag["large"] / perTag["small"]:0.00}x (target <= 1.20)");
+            if (!arguments.Flag("--skip-memory"))
+                await RunLargeLayerAsync(throttle, Say);
+            if (arguments.Value("--report") is { } path) await File.WriteAllTextAsync(path, report.ToString());
+            return 0;
+        }
+
+        /// <summary>One corpus size: every method on a fresh destination, cold then unchanged. Returns HarborOps' seconds per tag.</summary>
+        private static async Task<double> RunSizeAsync(string size, int throttle, bool skipLoop, Action<string> say)
+        {
+            say("");
+            say($"## {size} corpus");
+            await using var source = await DistributionRegistry.StartAsync();
+            var clock = Stopwatch.StartNew();
+            // The skopeo-comparable variant: cosign legacy tags only (skopeo 1.9 fails on referrer index tags).
+            var comparable = await LabCorpus.PushAsync(source.Endpoint, Shape(size, referrerArtifacts: false, "cmp"));
+            var full = await LabCorpus.PushAsync(source.Endpoint, Shape(size, referrerArtifacts: true, "full"));
+            say($"seeded in {clock.Elapsed.TotalSeconds:0} s: comparable corpus {comparable.Repositories.Count} repositories, {comparable.ImageTags} image tags + {comparable.Tags.Count - comparable.ImageTags} signature/SBOM tags, {Mb(comparable.UniqueBlobBytes)} unique; full corpus {full.Tags.Count} tags + {full.Referrers.Count} untagged referrers");
+
+            var measurements = new List<Measurement>();
+            var tags = comparable.Tags;
+            var expected = tags.Select(t => (t.Repository, t.Tag, t.Digest)).ToList();
+
+            if (!skipLoop)
+            {
+                await using var loopDestination = await DistributionRegistry.StartAsync();
+                foreach (var phase in new[] { "cold", "unchanged" })
+                {
+                    var (wall, peak) = await TimeProcessesAsync(tags.Select(t => (IReadOnlyList<string>)SkopeoCopyArgs(source.Host, loopDestination.Host, t.Repository, t.Tag)), parallel: 1);
+                    var verified = await VerifyAsync(loopDestination.Host, "migrated", expected);
+                    measurements.Add(new Measurement("skopeo copy loop", phase, wall, tags.Count, 0, peak, verified, expected.Count));
+                    say(Line(measurements[^1]));
+                }
+            }
+
+            await using (var syncDestination = await DistributionRegistry.StartAsync())
+            {
+                foreach (var phase in new[] { "cold", "unchanged" })
+                {
+                    var commands = comparable.Repositories.Select(r => (IReadOnlyList<string>)SkopeoSyncArgs(source.Host, syncDestination.Host, r)).ToList();
+                    var (wall, peak) = await TimeProcessesAsync(commands, parallel: 1);
+                    var verified = await VerifyAsync(syncDestination.Host, "migrated", expected);
+                    measurements.Add(new Measurement("skopeo sync per repo", phase, wall, tags.Count, 0, peak, verified, expected.Count));
+                    say(Line(measurements[^1]));
+                }
+            }
+
+            await using (var floorDestination = await DistributionRegistry.StartAsync())
+            {
+                var blobs = await RawFloor.InventoryAsync(source.Host, comparable.Tags);
+                var wall = await RawFloor.CopyAsync(source.Host, floorDestination.Host, blobs, throttle);
+                measurements.Add(new Measurement("raw floor (blobs only)", "cold", wall, tags.Count, blobs.Sum(b => b.Size), 0, 0, 0, $"{blobs.Count} unique blobs"));
+                say(Line(measurements[^1]));
+            }
+
+            await using (var ourDestination = await DistributionRegistry.StartAsync())
+            {
+                foreach (var phase in new[] { "cold", "unchanged" })
+                {
+                    var (wall, json) = await RunEngineAsync([$"{source.Host}/cmp/"], $"{ourDestination.Host}/migrated", throttle);
+                    var verified = await VerifyAsync(ourDestination.Host, "migrated", expected);
+                    measurements.Add(new Measurement("HarborOps", phase, wall, tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, expected.Count,
+                        $"{json.GetProperty("mounted").GetInt32()} mounted, {json.GetProperty("failed").GetInt32()} failed, own CPU {json.GetProperty("cpuSeconds").GetDouble():0.0} s"));
+                    say(Line(measurements[^1]));
+                }
+            }
+
+            // The full corpus (referrer artifacts and tag-schema indexes) by HarborOps alone, checked tag by tag and referrer by referrer.
+            double secondsPerTag;
+            await using (var fullDestination = await DistributionRegistry.StartAsync())
+            {
+                var (wall, json) = await RunEngineAsync([$"{source.Host}/full/"], $"{fullDestination.Host}/migrated", throttle);
+                var fullExpected = full.Tags.Select(t => (t.Repository, t.Tag, t.Digest))
+                    .Concat(full.Referrers.Select(r => (r.Repository, r.Digest, r.Digest))).ToList();
+                var verified = await VerifyAsync(fullDestination.Host, "migrated", fullExpected);
+                var m = new Measurement("HarborOps full corpus", "cold", wall, full.Tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, fullExpected.Count,
+                    $"{json.GetProperty("failed").GetInt32()} failed");
+                say(Line(m));
+                secondsPerTag = wall.TotalSeconds / full.ImageTags;
+            }
+
+            say($"load average now {LoadAverage()}");
+            say("");
+            Ratios(measurements, say);
+            return secondsPerTag;
+        }
+
+        private static void Ratios(List<Measurement> m, Action<string> say)
+        {
+            Measurement? Find(string method, string phase) => m.FirstOrDefault(x => x.Method == method && x.Phase == phase);
+            var ours = Find("HarborOps", "cold");
+            var oursRerun = Find("HarborOps", "unchanged");
+            void Ratio(string label, Measurement? a, Measurement? b, string target)
+            {
+                if (a is null || b is null) return;
+                say($"{label,-44} {a.Wall.TotalSeconds / b.Wall.TotalSeconds,6:0.00}x   ({target})");
+            }
+            Ratio("skopeo sync cold / HarborOps cold", Find("skopeo sync per repo", "cold"), ours, "target >= 3");
+            Ratio("skopeo loop cold / HarborOps cold", Find("skopeo copy loop", "cold"), ours, "target >= 8");
+            Ratio("skopeo sync unchanged / HarborOps unchanged", Find("skopeo sync per repo", "unchanged"), oursRerun, "target >= 3");
+            Ratio("skopeo loop unchanged / HarborOps unchanged", Find("skopeo copy loop", "unchanged"), oursRerun, "for reference");
+            Ratio("HarborOps cold / raw floor", ours, Find("raw floor (blobs only)", "cold"), "target <= 1.5");
+        }
+
+        private static string Line(Measurement m) =>
+            $"{m.Method,-24} {m.Phase,-10} {m.Wall.TotalSeconds,8:0.00} s {m.TagsPerSecond,8:0.0} tags/s {Mb(m.Bytes),10} {(m.PeakBytes > 0 ? "peak " + Mb(m.PeakBytes) : ""),-16} {(m.Expected > 0 ? $"verified {m.Verified}/{m.Expected}" : ""),-18} {m.Note}";
+
+        public static string Mb(long bytes) => $"{bytes / 1048576.0:0.0} MiB";
+
+        private static List<string> SkopeoCopyArgs(string source, string destination, string repository, string tag) =>
+            ["copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
+             $"docker://{source}/{repository}:{tag}", $"docker://{destination}/migrated/{repository}:{tag}"];
+
+        /// <summary>skopeo sync puts "repo-name" (its last path segment) under the destination; the parent path goes into the destination.</summary>
+        private static List<string> SkopeoSyncArgs(string source, string destination, string repository)
+        {
+            var parent = repository.Contains('/') ? repository[..repository.LastIndexOf('/')] : "";
+            return ["sync", "--all", "--preserve-digests", "--src", "docker", "--dest", "docker", "--src-tls-verify=false", "--dest-tls-verify=false",
+                $"{source}/{repository}", $"{destination}/migrated" + (parent.Length > 0 ? "/" + parent : "")];
+        }
+
+        /// <summary>Runs commands (each under /usr/bin/time for its peak memory), <paramref name="parallel"/> at a time.</summary>
+        private static async Task<(TimeSpan Wall, long PeakBytes)> TimeProcessesAsync(IEnumerable<IReadOnlyList<string>> commands, int parallel)
+        {
+            long peak = 0;
+            var clock = Stopwatch.StartNew();
+            await Parallel.ForEachAsync(commands, new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (command, _) =>
+            {
+                var (exit, _, stderr) = await RunProcessAsync("/usr/bin/time", ["-f", "MAXRSS=%M", "skopeo", .. command]);
+                if (exit != 0) throw new InvalidOperationException($"skopeo {string.Join(' ', command)} failed: {stderr}");
+                var line = stderr.Split('\n').LastOrDefault(l => l.StartsWith("MAXRSS=", StringComparison.Ordinal));
+                if (line is not null && long.TryParse(line[7..], out var kb)) InterlockedMax(ref peak, kb * 1024);
+            });
+            return (clock.Elapsed, peak);
+        }
+
+        private static void InterlockedMax(ref long target, long value)
+        {
+            long current;
+            while ((current = Interlocked.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, current) != current) { }
+        }
+
+        /// <summary>HarborOps in a child process of its own (one process for the whole copy, as the cmdlet runs it).</summary>
+        private static async Task<(TimeSpan Wall, JsonElement Json)> RunEngineAsync(IReadOnlyList<string> sources, string destination, int throttle)
+        {
+            var self = typeof(Bench).Assembly.Location;
+            var args = new List<string> { self, "copy", "--destination", destination, "--throttle", throttle.ToString() };
+            foreach (var s in sources) { args.Add("--source"); args.Add(s); }
+            var clock = Stopwatch.StartNew();
+            var (exit, stdout, stderr) = await RunProcessAsync("dotnet", args);
+            var wall = clock.Elapsed;
+            var last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+            if (last is null || !last.StartsWith('{')) throw new InvalidOperationException($"engine copy failed (exit {exit}): {stderr}{stdout}");
+            using var doc = JsonDocument.Parse(last);
+            return (wall, doc.RootElement.Clone());
+        }
+
+        public static async Task<(int Exit, string Stdout, string Stderr)> RunProcessAsync(string program, IEnumerable<string> arguments)
+        {
+            var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in arguments) info.ArgumentList.Add(a);
+            using var process = Process.Start(info)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            return (process.ExitCode, await stdout, await stderr);
+        }
+
+        /// <summary>
+        /// Counts the expected (repository, tag or digest) entries whose manifest at the destination (under the prefix)
+        /// has the expected digest: a HEAD each with a plain HttpClient, independent of the engine.
+        /// </summary>
+        private static async Task<int> VerifyAsync(string host, string prefix, IReadOnlyList<(string Repository, string Reference, string Digest)> expected)
+        {
+            using var http = new HttpClient();
+            var ok = 0;
+            await Parallel.ForEachAsync(expected, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (entry, ct) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Head, $"http://{host}/v2/{prefix}/{entry.Repository}/manifests/{entry.Reference}");
+                foreach (var type in MediaTypesAccepted) request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue(type));
+                using var response = await http.SendAsync(request, ct);
+                if (response.IsSuccessStatusCode && response.Headers.TryGetValues("Docker-Content-Digest", out var digests) && digests.First() == entry.Digest)
+                    Interlocked.Increment(ref ok);
+            });
+            return ok;
+        }
+
+        private static readonly string[] MediaTypesAccepted =
+        [
+            LabContent.OciIndex, LabContent.DockerManifestList, LabContent.OciManifest, LabContent.DockerManifest,
+        ];
+
+        // ------------------------------------------------------------------ one 1 GiB layer
+
+        private static async Task RunLargeLayerAsync(int throttle, Action<string> say)
+        {
+            say("");
+            say("## one 1 GiB layer (memory)");
+            await using var source = await DistributionRegistry.StartAsync();
+            await using var destination = await DistributionRegistry.StartAsync();
+            var layerDigest = await RawFloor.PushRandomBlobAsync(source.Host, "big/app", 1L << 30);
+            var manifestDigest = await RawFloor.PushSingleLayerImageAsync(source.Host, "big/app", "1.0", layerDigest, 1L << 30);
+            var (wall, json) = await RunEngineAsync([$"{source.Host}/big/app:1.0"], $"{destination.Host}/migrated", throttle);
+            var peak = json.GetProperty("peakBytes").GetInt64();
+            var verified = await VerifyAsync(destination.Host, "migrated", [("big/app", "1.0", manifestDigest)]);
+            say($"HarborOps 1 GiB layer    {wall.TotalSeconds,8:0.00} s  {(1L << 30) / wall.TotalSeconds / 1048576,8:0} MiB/s  peak {Mb(peak)} (target < 300 MiB)  verified {verified}/1");
+        }
+    }
+}

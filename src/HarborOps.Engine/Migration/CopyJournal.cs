@@ -1,0 +1,195 @@
+using System.Text;
+using HarborOps.Engine.Errors;
+
+namespace HarborOps.Engine.Migration;
+
+/// <summary>
+/// The resume journal: an append-only text file with one line per blob or manifest that finished at a destination
+/// ("blob|manifest|repository TAB registry TAB repository TAB digest"). Lines reach the disk (fsync) before the caller goes on;
+/// callers that finish at the same time share one fsync (group commit), so the journal costs little on fast runs.
+/// A torn last line after a crash is ignored. The journal only tells where blobs already are (so a re-run mounts or
+/// skips them); every entry is confirmed with a HEAD at the destination before it is trusted.
+/// </summary>
+internal sealed class CopyJournal : IAsyncDisposable
+{
+    private const string Header = "# HarborOps copy journal v1";
+    private readonly FileStream file;
+    private readonly string registry;
+    private readonly SemaphoreSlim writer = new(1, 1);
+    private readonly List<string> pending = [];
+    private readonly Dictionary<string, HashSet<string>> blobRepositories = new(StringComparer.Ordinal);
+    private readonly HashSet<string> manifests = new(StringComparer.Ordinal);
+    private readonly HashSet<string> startedRepositories = new(StringComparer.Ordinal);
+
+    private CopyJournal(FileStream file, string registry)
+    {
+        this.file = file;
+        this.registry = registry;
+    }
+
+    public string Path => file.Name;
+    public int LoadedEntries { get; private set; }
+
+    /// <summary>Opens (creating if needed) the journal and reads what earlier runs recorded for <paramref name="destinationRegistry"/>.</summary>
+    public static async Task<CopyJournal> OpenAsync(string path, string destinationRegistry, CancellationToken cancellationToken)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        FileStream stream;
+        try
+        {
+            var directory = System.IO.Path.GetDirectoryName(full);
+            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+            stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, useAsync: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new HarborOpsException(CopyErrorIds.JournalInvalid, FailureKind.InvalidArgument,
+                $"The copy journal '{full}' cannot be opened ({ex.Message}). Choose a writable path, or make sure no other copy is using it.", full, ex);
+        }
+        var journal = new CopyJournal(stream, destinationRegistry);
+        try
+        {
+            await journal.LoadAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await stream.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        return journal;
+    }
+
+    private async Task LoadAsync(CancellationToken cancellationToken)
+    {
+        var bytes = new byte[file.Length];
+        var read = 0;
+        while (read < bytes.Length)
+        {
+            var n = await file.ReadAsync(bytes.AsMemory(read), cancellationToken).ConfigureAwait(false);
+            if (n == 0) break;
+            read += n;
+        }
+        var text = Encoding.UTF8.GetString(bytes, 0, read);
+        var lines = text.Split('\n');
+        // The last element is either empty (file ends with a newline) or a torn line from a crash: never trusted.
+        for (var i = 0; i < lines.Length - 1; i++)
+        {
+            var parts = lines[i].TrimEnd('\r').Split('\t');
+            if (parts.Length != 4 || parts[1] != registry) continue;
+            var (kind, repository, digest) = (parts[0], parts[2], parts[3]);
+            if (kind == "blob") Remember(blobRepositories, digest, repository);
+            else if (kind == "manifest") manifests.Add(repository + "@" + digest);
+            else if (kind == "repository") startedRepositories.Add(repository);
+            else continue;
+            LoadedEntries++;
+        }
+        if (read > 0 && bytes[read - 1] != (byte)'\n')
+        {
+            // Cut the torn line so new lines start on a line of their own.
+            var lastNewline = Array.LastIndexOf(bytes, (byte)'\n', read - 1);
+            file.SetLength(lastNewline + 1);
+        }
+        file.Seek(0, SeekOrigin.End);
+        if (file.Length == 0)
+        {
+            await file.WriteAsync(Encoding.UTF8.GetBytes(Header + "\n"), cancellationToken).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+    }
+
+    private static void Remember(Dictionary<string, HashSet<string>> map, string key, string value)
+    {
+        if (!map.TryGetValue(key, out var set)) map[key] = set = new HashSet<string>(StringComparer.Ordinal);
+        set.Add(value);
+    }
+
+    /// <summary>Destination repositories an earlier run finished <paramref name="digest"/> in.</summary>
+    public IReadOnlyCollection<string> RepositoriesWithBlob(string digest)
+    {
+        lock (blobRepositories) return blobRepositories.TryGetValue(digest, out var set) ? set.ToArray() : [];
+    }
+
+    /// <summary>True when an earlier run finished anything in <paramref name="repository"/> (it may hold blobs but no tag yet).</summary>
+    public bool HasEntriesFor(string repository)
+    {
+        lock (startedRepositories)
+            if (startedRepositories.Contains(repository)) return true;
+        lock (blobRepositories)
+            if (blobRepositories.Values.Any(set => set.Contains(repository))) return true;
+        lock (manifests) return manifests.Any(m => m.StartsWith(repository + "@", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Recorded before the first write into a repository that did not exist, so that a re-run after a crash knows the
+    /// repository may hold blobs even when the crash came before their own lines reached the disk.
+    /// </summary>
+    public Task RecordRepositoryStartedAsync(string repository, CancellationToken cancellationToken)
+    {
+        lock (startedRepositories) startedRepositories.Add(repository);
+        return AppendAsync($"repository\t{registry}\t{repository}\t-", cancellationToken);
+    }
+
+    public Task RecordBlobAsync(string repository, string digest, CancellationToken cancellationToken)
+    {
+        lock (blobRepositories) Remember(blobRepositories, digest, repository);
+        return AppendAsync($"blob\t{registry}\t{repository}\t{digest}", cancellationToken);
+    }
+
+    public Task RecordManifestAsync(string repository, string digest, CancellationToken cancellationToken)
+    {
+        lock (manifests) manifests.Add(repository + "@" + digest);
+        return AppendAsync($"manifest\t{registry}\t{repository}\t{digest}", cancellationToken);
+    }
+
+    /// <summary>Returns once the line is on disk: whoever holds the writer flushes every line queued so far.</summary>
+    private async Task AppendAsync(string line, CancellationToken cancellationToken)
+    {
+        lock (pending) pending.Add(line);
+        await writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            string[] batch;
+            lock (pending)
+            {
+                batch = pending.ToArray();
+                pending.Clear();
+            }
+            if (batch.Length == 0) return; // an earlier holder wrote and synced this line
+            var bytes = Encoding.UTF8.GetBytes(string.Join('\n', batch) + "\n");
+            await file.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+            file.Flush(flushToDisk: true);
+        }
+        finally
+        {
+            writer.Release();
+        }
+    }
+
+    private int disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
+        await writer.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            string[] batch;
+            lock (pending)
+            {
+                batch = pending.ToArray();
+                pending.Clear();
+            }
+            if (batch.Length > 0)
+            {
+                await file.WriteAsync(Encoding.UTF8.GetBytes(string.Join('\n', batch) + "\n")).ConfigureAwait(false);
+                file.Flush(flushToDisk: true);
+            }
+            await file.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            writer.Release();
+            writer.Dispose();
+        }
+    }
+}

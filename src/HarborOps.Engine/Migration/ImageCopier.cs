@@ -1,0 +1,888 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Layout;
+using HarborOps.Models;
+
+namespace HarborOps.Engine.Migration;
+
+/// <summary>
+/// The migration engine behind Copy-RegistryImage: plan, execute, verify. It inventories both sides (tag lists, then a
+/// HEAD per tag; the destination is never GET for an unchanged tag), diffs by digest, and runs a dependency graph per
+/// tag: blobs (one transfer per digest for the whole run, cross-repository mounts where a blob already landed), child
+/// manifests by digest, then the tag, then its referrers. A tag is written only after everything under it is present
+/// at the destination; per-item failures are reported and the run goes on.
+/// </summary>
+public sealed class ImageCopier
+{
+    private readonly RegistryEngine engine;
+
+    /// <summary>A copier over the engine's one HTTP pipeline and token cache.</summary>
+    public ImageCopier(RegistryEngine engine)
+    {
+        this.engine = engine ?? throw new ArgumentNullException(nameof(engine));
+    }
+
+    /// <summary>
+    /// Copies what <paramref name="request"/> names. <paramref name="onResult"/> receives one <see cref="CopyResult"/>
+    /// per tag as soon as the tag is done (from worker threads, one call at a time). Throws only for failures that stop
+    /// the whole run (invalid request, authentication, cancellation); everything else becomes a Failed result.
+    /// </summary>
+    public async Task<CopySummary> CopyAsync(CopyRequest request, IProgress<OperationProgress>? progress, Action<CopyResult>? onResult,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Sources.Count == 0)
+            throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                "Nothing to copy: give at least one source (registry/repository[:tag], registry/prefix/*, a registry, or oci:<directory>).");
+        if (request.ThrottleLimit is < 1 or > 256)
+            throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                $"ThrottleLimit is {request.ThrottleLimit}; use 1 to 256 concurrent requests per registry.");
+        var run = new CopyRun(engine, request, progress, onResult);
+        return await run.RunAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
+
+/// <summary>One execution of a <see cref="CopyRequest"/>: the state shared by every tag of the run.</summary>
+internal sealed class CopyRun
+{
+    private static readonly string[] CosignSuffixes = [".sig", ".att", ".sbom"];
+
+    private readonly RegistryEngine engine;
+    private readonly CopyRequest request;
+    private readonly IProgress<OperationProgress>? progress;
+    private readonly Action<CopyResult>? onResult;
+    private readonly HostThrottle throttle;
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly object emitLock = new();
+
+    // Run-wide memo tables: each digest is transferred, and each manifest written, at most once per destination repository.
+    private readonly ConcurrentDictionary<string, Lazy<Task<BlobOutcome>>> blobs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> transfers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> blobLocations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> manifestsByDigest = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<ManifestContent>>> sourceManifests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task>> referrerWalks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
+
+    private CopyDestination destination = null!;
+    private IImageStore destinationStore = null!;
+    private RepositoryMapper mapper = null!;
+    private TagSelection selection = null!;
+    private CopyJournal? journal;
+    private int destinationReferrersApi; // 0 unknown, 1 yes, -1 no
+
+    private int totalTags;
+    private int doneTags, copied, updated, skipped, failed, planned;
+    private int blobsCopied, blobsMounted, blobsSkipped, manifestsWritten, referrersCopied;
+    private long bytesMoved;
+    private readonly List<string> failures = [];
+
+    public CopyRun(RegistryEngine engine, CopyRequest request, IProgress<OperationProgress>? progress, Action<CopyResult>? onResult)
+    {
+        this.engine = engine;
+        this.request = request;
+        this.progress = progress;
+        this.onResult = onResult;
+        throttle = new HostThrottle(request.ThrottleLimit);
+    }
+
+    private bool PlanOnly => request.PlanOnly;
+    private string Activity => PlanOnly ? $"Planning copy to {destination.Text}" : $"Copying to {destination.Text}";
+
+    public async Task<CopySummary> RunAsync(CancellationToken cancellationToken)
+    {
+        var sources = request.Sources.Select(CopySource.Parse).ToList();
+        destination = CopyDestination.Parse(request.Destination, request.DestinationPrefix);
+        mapper = new RepositoryMapper(request.StripPrefixSegments, request.RenameRepositories, destination.Prefix);
+        selection = new TagSelection(request);
+        destinationStore = engine.OpenStore(destination.Registry, request.DestinationCredential);
+        try
+        {
+            if (request.JournalPath is not null && !PlanOnly)
+                journal = await CopyJournal.OpenAsync(request.JournalPath, destinationStore.Registry, cancellationToken).ConfigureAwait(false);
+
+            var plans = await DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
+            var work = plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList();
+            Interlocked.Add(ref totalTags, work.Count + plans.Sum(p => p.ReferrerTagCount));
+            Report(null);
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = throttle.Limit * 2, CancellationToken = cancellationToken };
+            await Parallel.ForEachAsync(work, parallel, async (item, token) =>
+                await CopyTagAsync(item.Plan, item.Work, subject: null, probeReferrers: item.Plan.SourceTags is null, token).ConfigureAwait(false)).ConfigureAwait(false);
+
+            // Referrer tags whose subject no copied tag reached (a signature of an untagged digest, or of an image the
+            // filter left out): copied last, after their subject by digest when the source still has it.
+            var orphans = plans.SelectMany(p => p.UnclaimedReferrerTags().Select(t => (Plan: p, Tag: t))).ToList();
+            await Parallel.ForEachAsync(orphans, parallel, async (item, token) =>
+                await CopyOrphanReferrerTagAsync(item.Plan, item.Tag, token).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (journal is not null) await journal.DisposeAsync().ConfigureAwait(false);
+            throttle.Dispose();
+        }
+        var summary = BuildSummary();
+        progress?.Report(new OperationProgress(Activity, summary.ToString(), Completed: doneTags, Total: Math.Max(doneTags, totalTags), IsComplete: true));
+        return summary;
+    }
+
+    // ---------------------------------------------------------------- discovery
+
+    private IImageStore SourceStore(string registry) =>
+        sourceStores.GetOrAdd(registry, r => engine.OpenStore(r, request.SourceCredential));
+
+    private async Task<List<RepositoryPlan>> DiscoverAsync(List<CopySource> sources, CancellationToken cancellationToken)
+    {
+        var candidates = new List<(IImageStore Store, string Repository, CopySource Source)>();
+        var plans = new List<RepositoryPlan>();
+        foreach (var source in sources)
+        {
+            var store = SourceStore(source.Registry);
+            switch (source.Kind)
+            {
+                case CopySourceKind.Image:
+                    var plan = NewPlan(store, source.Repository, source.Text);
+                    if (plan is null) continue;
+                    plan.Works.Add(new TagWork(source.Digest is not null && source.Tag is null ? "" : source.Tag ?? "", source.Digest));
+                    plans.Add(plan);
+                    continue;
+                case CopySourceKind.Repository:
+                    candidates.Add((store, source.Repository, source));
+                    continue;
+                default:
+                    progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
+                    try
+                    {
+                        var prefix = source.Kind == CopySourceKind.Prefix ? source.Repository : "";
+                        await foreach (var page in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
+                            foreach (var name in page)
+                                if (prefix.Length == 0 || name == prefix || name.StartsWith(prefix + "/", StringComparison.Ordinal))
+                                    candidates.Add((store, name, source));
+                    }
+                    catch (HarborOpsException ex) when (!ex.IsTerminating)
+                    {
+                        EmitFailure(source.Text, destination.Text, "", "", ex);
+                    }
+                    continue;
+            }
+        }
+
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        candidates = candidates.Where(c => seen.Add(c.Store.Registry + "/" + c.Repository)).ToList();
+        var listed = new RepositoryPlan?[candidates.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = throttle.Limit, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, candidates.Count), parallel, async (i, token) =>
+        {
+            var (store, repository, source) = candidates[i];
+            var plan = NewPlan(store, repository, source.Text);
+            if (plan is null) return;
+            progress?.Report(new OperationProgress(Activity, $"Listing tags of {plan.SourceName}", plan.SourceName, i, candidates.Count));
+            try
+            {
+                var tags = await ListTagsAsync(store, repository, token).ConfigureAwait(false);
+                plan.SetSourceTags(tags, selection, request.IncludeReferrers);
+                var destinationTags = await ListDestinationTagsAsync(plan.DestinationRepository, token).ConfigureAwait(false);
+                plan.DestinationTags = destinationTags ?? new HashSet<string>(StringComparer.Ordinal);
+                // A repository the destination does not have yet (and no earlier run of the journal wrote into) holds
+                // nothing: its blobs and manifests need no HEAD before they are written.
+                plan.DestinationIsNew = destinationTags is null && journal?.HasEntriesFor(plan.DestinationRepository) != true;
+                listed[i] = plan;
+            }
+            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            {
+                EmitFailure(plan.SourceName, plan.DestinationName, plan.SourceRepository, plan.DestinationRepository, ex);
+            }
+        }).ConfigureAwait(false);
+        plans.AddRange(listed.Where(p => p is not null)!);
+        return plans;
+    }
+
+    private RepositoryPlan? NewPlan(IImageStore store, string repository, string sourceText)
+    {
+        string mapped;
+        try
+        {
+            mapped = mapper.Map(repository);
+            if (mapped.Length == 0 && !destinationStore.Registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
+                throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                    $"'{sourceText}' has no repository path to append to the destination '{destination.Text}'. Give the destination a path, e.g. {destination.Registry}/migrated/app.", sourceText);
+        }
+        catch (HarborOpsException ex) when (ex.ErrorId == CopyErrorIds.MappingInvalid)
+        {
+            EmitFailure(Describe(store, repository, null), destination.Text, repository, "", ex);
+            return null;
+        }
+        return new RepositoryPlan(store, repository, mapped)
+        {
+            SourceName = Describe(store, repository, null),
+            DestinationName = Describe(destinationStore, mapped, null),
+        };
+    }
+
+    private static async Task<List<string>> ListTagsAsync(IImageStore store, string repository, CancellationToken cancellationToken)
+    {
+        var tags = new List<string>();
+        await foreach (var page in store.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+            tags.AddRange(page);
+        return tags;
+    }
+
+    /// <summary>The destination repository's tags; null when the repository does not exist there.</summary>
+    private async Task<HashSet<string>?> ListDestinationTagsAsync(string repository, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var tags = await throttle.RunAsync(destinationStore.Registry, () => ListTagsAsync(destinationStore, repository, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return tags.ToHashSet(StringComparer.Ordinal);
+        }
+        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.RepositoryNotFound or RegistryErrorIds.ManifestNotFound)
+        {
+            return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- tags
+
+    private Task<CopyResult?> CopyTagAsync(RepositoryPlan plan, TagWork work, string? subject, bool probeReferrers, CancellationToken cancellationToken)
+    {
+        if (work.Tag.Length == 0) return CopyTagCoreAsync(plan, work, subject, probeReferrers, cancellationToken);
+        // A referrer tag can be reached from more than one walk; it is copied once.
+        return plan.TagJobs.GetOrAdd(work.Tag, _ => new Lazy<Task<CopyResult?>>(() => CopyTagCoreAsync(plan, work, subject, probeReferrers, cancellationToken))).Value;
+    }
+
+    private async Task<CopyResult?> CopyTagCoreAsync(RepositoryPlan plan, TagWork work, string? subject, bool probeReferrers, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.StartNew();
+        var counters = new TagCounters();
+        var tag = work.Tag;
+        var sourceName = Describe(plan.Source, plan.SourceRepository, tag.Length > 0 ? tag : work.Digest);
+        var destinationName = Describe(destinationStore, plan.DestinationRepository, tag.Length > 0 ? tag : work.Digest);
+        string? digest = work.Digest;
+        var mediaType = "";
+        string? previous = null;
+        CopyResult result;
+        ManifestContent? manifest = null;
+        var copyReferrers = request.IncludeReferrers;
+        try
+        {
+            var destinationMayHaveTag = tag.Length > 0 && (plan.DestinationTags is null || plan.DestinationTags.Contains(tag));
+            if (digest is null && !destinationMayHaveTag)
+            {
+                // Cold path: the destination has no such tag, so one GET by tag gives both digest and bytes.
+                manifest = await SourceManifestByTagAsync(plan, tag, cancellationToken).ConfigureAwait(false);
+                digest = manifest.Digest;
+            }
+            else if (digest is null)
+            {
+                var head = await throttle.RunAsync(plan.Source.Registry, () => plan.Source.HeadManifestAsync(plan.SourceRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false)
+                    ?? throw new RegistryException(RegistryErrorIds.ManifestNotFound, FailureKind.NotFound,
+                        $"'{sourceName}' was not found at the source (the tag was deleted or never existed). Get-RegistryTag -Reference {plan.SourceName} lists its tags.", sourceName);
+                digest = head.Digest;
+                mediaType = head.MediaType;
+            }
+
+            var destinationReference = tag.Length > 0 ? tag : digest;
+            if (destinationMayHaveTag || tag.Length == 0)
+            {
+                var existing = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, destinationReference, cancellationToken), cancellationToken).ConfigureAwait(false);
+                previous = existing?.Digest;
+            }
+
+            CopyAction action;
+            string reason;
+            if (previous == digest)
+            {
+                (action, reason) = (CopyAction.Skipped, "unchanged");
+                mediaType = manifest?.MediaType ?? mediaType;
+            }
+            else if (previous is not null && request.NoClobber)
+            {
+                (action, reason) = (CopyAction.Skipped, "NoClobber");
+                copyReferrers = false; // the destination tag keeps another image; its referrers are not ours to add
+            }
+            else
+            {
+                manifest ??= await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+                mediaType = manifest.MediaType;
+                await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
+                if (!PlanOnly)
+                {
+                    await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
+                    await throttle.RunAsync(destinationStore.Registry, () => destinationStore.PutManifestAsync(plan.DestinationRepository, destinationReference, manifest, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    Interlocked.Increment(ref manifestsWritten);
+                    if (journal is not null) await journal.RecordManifestAsync(plan.DestinationRepository, digest, cancellationToken).ConfigureAwait(false);
+                }
+                action = PlanOnly ? CopyAction.Planned : previous is null ? CopyAction.Copied : CopyAction.Updated;
+                reason = previous is null ? "new" : "differs";
+            }
+            result = NewResult(plan, sourceName, destinationName, tag, digest, mediaType, action, reason, previous, subject, counters, started);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            result = NewResult(plan, sourceName, destinationName, tag, digest ?? "", mediaType, CopyAction.Failed, ex.Kind.ToString(), previous, subject, counters, started)
+                with { Error = ex.Message, ErrorId = ex.ErrorId };
+            Emit(result);
+            return result;
+        }
+        Emit(result);
+
+        if (copyReferrers)
+        {
+            // A referrers index lists referrers, whose own referrers (a signed SBOM) must come along as well.
+            var isReferrersIndex = subject is not null && tag == Digests.ToTagSchemaTag(subject);
+            if (isReferrersIndex && manifest is null && probeReferrers)
+            {
+                try { manifest = await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false); }
+                catch (HarborOpsException ex) when (!ex.IsTerminating) { EmitFailure(sourceName, destinationName, plan.SourceRepository, plan.DestinationRepository, ex, subject); }
+            }
+            await CopyReferrersAsync(plan, digest, manifest, probeReferrers, isReferrersIndex, cancellationToken).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    private async Task CopyOrphanReferrerTagAsync(RepositoryPlan plan, string tag, CancellationToken cancellationToken)
+    {
+        var subject = TagSelection.SubjectOfReferrerTag(tag)!;
+        try
+        {
+            var head = await throttle.RunAsync(plan.Source.Registry, () => plan.Source.HeadManifestAsync(plan.SourceRepository, subject, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (head is not null)
+                await EnsureManifestByDigestAsync(plan, subject, new TagCounters(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (HarborOpsException failure) when (!failure.IsTerminating)
+        {
+            // The subject could not be copied; the referrer tag is still tried and reports its own result below.
+        }
+        await CopyTagAsync(plan, new TagWork(tag, null), subject, probeReferrers: false, cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---------------------------------------------------------------- referrers
+
+    /// <summary>
+    /// Copies what refers to <paramref name="digest"/>, after it: its referrer tags (the tag-schema index and cosign's
+    /// .sig/.att/.sbom), the referrers API's untagged manifests, and, recursively, their own referrers.
+    /// </summary>
+    private Task CopyReferrersAsync(RepositoryPlan plan, string digest, ManifestContent? manifest, bool probe, bool childrenAreReferrers, CancellationToken cancellationToken) =>
+        referrerWalks.GetOrAdd(plan.DestinationRepository + "@" + digest,
+            _ => new Lazy<Task>(() => CopyReferrersCoreAsync(plan, digest, manifest, probe, childrenAreReferrers, cancellationToken))).Value;
+
+    private async Task CopyReferrersCoreAsync(RepositoryPlan plan, string digest, ManifestContent? manifest, bool probe, bool childrenAreReferrers, CancellationToken cancellationToken)
+    {
+        var schemaTag = Digests.ToTagSchemaTag(digest);
+        var tags = new List<string>();
+        bool? sourceHasSchemaTag = null;
+        if (plan.SourceTags is not null)
+        {
+            tags.AddRange(plan.ReferrerTagsOf(digest));
+            sourceHasSchemaTag = plan.SourceTags.Contains(schemaTag);
+        }
+        else if (probe)
+        {
+            foreach (var candidate in CosignSuffixes.Select(s => schemaTag + s).Prepend(schemaTag))
+            {
+                var head = await TryHeadSourceAsync(plan, candidate, cancellationToken).ConfigureAwait(false);
+                if (head is null) continue;
+                tags.Add(candidate);
+                Interlocked.Increment(ref totalTags);
+            }
+            sourceHasSchemaTag = tags.Contains(schemaTag);
+        }
+
+        var walks = new List<Task>();
+        foreach (var tag in tags)
+        {
+            plan.Claim(tag);
+            walks.Add(CopyTagAsync(plan, new TagWork(tag, null), digest, probe, cancellationToken));
+        }
+
+        if (Volatile.Read(ref plan.ReferrersApi) >= 0)
+            walks.Add(CopyApiReferrersAsync(plan, digest, sourceHasSchemaTag, cancellationToken));
+
+        // Referrers of an index's children (a per-platform signature) come along when they cost no probing; the
+        // children of a referrers index are referrers themselves and are probed like their subject was.
+        if (manifest is { IsIndex: true } && (childrenAreReferrers || plan.SourceTags is not null || Volatile.Read(ref plan.ReferrersApi) > 0))
+            foreach (var child in manifest.Manifests)
+                walks.Add(CopyReferrersAsync(plan, child.Digest, null, probe && childrenAreReferrers, childrenAreReferrers: false, cancellationToken));
+        await Task.WhenAll(walks).ConfigureAwait(false);
+    }
+
+    private async Task<OciDescriptor?> TryHeadSourceAsync(RepositoryPlan plan, string tag, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await throttle.RunAsync(plan.Source.Registry, () => plan.Source.HeadManifestAsync(plan.SourceRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.ManifestNotFound or RegistryErrorIds.RepositoryNotFound)
+        {
+            return null;
+        }
+    }
+
+    private async Task CopyApiReferrersAsync(RepositoryPlan plan, string digest, bool? sourceHasSchemaTag, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<OciDescriptor>? referrers;
+        try
+        {
+            referrers = await throttle.RunAsync(plan.Source.Registry, () => plan.Source.GetReferrersAsync(plan.SourceRepository, digest, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            EmitFailure(Describe(plan.Source, plan.SourceRepository, digest) + " (referrers)", plan.DestinationName, plan.SourceRepository, plan.DestinationRepository, ex, digest);
+            return;
+        }
+        if (referrers is null)
+        {
+            Interlocked.CompareExchange(ref plan.ReferrersApi, -1, 0);
+            return;
+        }
+        Interlocked.Exchange(ref plan.ReferrersApi, 1);
+        if (referrers.Count == 0) return;
+
+        var written = 0;
+        var copiedReferrers = new List<OciDescriptor>();
+        await Task.WhenAll(referrers.Select(async referrer =>
+        {
+            try
+            {
+                if (await EnsureManifestByDigestAsync(plan, referrer.Digest, new TagCounters(), cancellationToken).ConfigureAwait(false))
+                {
+                    Interlocked.Increment(ref written);
+                    Interlocked.Increment(ref referrersCopied);
+                }
+                lock (copiedReferrers) copiedReferrers.Add(referrer);
+                await CopyReferrersAsync(plan, referrer.Digest, null, probe: plan.SourceTags is null, childrenAreReferrers: false, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            {
+                EmitFailure(Describe(plan.Source, plan.SourceRepository, referrer.Digest), Describe(destinationStore, plan.DestinationRepository, referrer.Digest),
+                    plan.SourceRepository, plan.DestinationRepository, ex, digest);
+            }
+        })).ConfigureAwait(false);
+
+        // A destination without the referrers API finds referrers through the tag schema only; when the source had no
+        // such index to copy byte for byte, keep the destination's index up to date ourselves.
+        if (written > 0 && sourceHasSchemaTag == false && !PlanOnly && !await DestinationHasReferrersApiAsync(plan, digest, cancellationToken).ConfigureAwait(false))
+        {
+            try
+            {
+                await MergeIntoReferrersIndexAsync(plan, digest, copiedReferrers, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            {
+                EmitFailure(Describe(plan.Source, plan.SourceRepository, digest) + " (referrers index)",
+                    Describe(destinationStore, plan.DestinationRepository, Digests.ToTagSchemaTag(digest)), plan.SourceRepository, plan.DestinationRepository, ex, digest);
+            }
+        }
+    }
+
+    private async Task<bool> DestinationHasReferrersApiAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken)
+    {
+        var known = Volatile.Read(ref destinationReferrersApi);
+        if (known != 0) return known > 0;
+        var answer = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.GetReferrersAsync(plan.DestinationRepository, digest, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+        Interlocked.CompareExchange(ref destinationReferrersApi, answer is null ? -1 : 1, 0);
+        return answer is not null;
+    }
+
+    private async Task MergeIntoReferrersIndexAsync(RepositoryPlan plan, string subject, IReadOnlyList<OciDescriptor> referrers, CancellationToken cancellationToken)
+    {
+        var tag = Digests.ToTagSchemaTag(subject);
+        var entries = new List<OciDescriptor>();
+        try
+        {
+            var existing = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.GetManifestAsync(plan.DestinationRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (existing.IsIndex) entries.AddRange(existing.Manifests);
+        }
+        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.ManifestNotFound or RegistryErrorIds.RepositoryNotFound)
+        {
+        }
+        var missing = referrers.Where(r => entries.All(e => e.Digest != r.Digest)).OrderBy(r => r.Digest, StringComparer.Ordinal).ToList();
+        if (missing.Count == 0) return;
+        entries.AddRange(missing);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("schemaVersion", 2);
+            writer.WriteString("mediaType", MediaTypes.OciIndex);
+            writer.WriteStartArray("manifests");
+            foreach (var entry in entries) OciLayoutStore.WriteDescriptor(writer, entry);
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+        var target = Describe(destinationStore, plan.DestinationRepository, tag);
+        var index = ManifestContent.Parse(buffer.ToArray(), MediaTypes.OciIndex, target);
+        await throttle.RunAsync(destinationStore.Registry, () => destinationStore.PutManifestAsync(plan.DestinationRepository, tag, index, cancellationToken), cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref manifestsWritten);
+    }
+
+    /// <summary>Before the first write into a repository the run found missing, the journal notes it (see CopyJournal).</summary>
+    private Task BeforeFirstWriteAsync(RepositoryPlan plan, CancellationToken cancellationToken)
+    {
+        if (journal is null || !plan.DestinationIsNew || PlanOnly) return Task.CompletedTask;
+        return plan.Started.GetOrAdd(0, _ => new Lazy<Task>(() => journal.RecordRepositoryStartedAsync(plan.DestinationRepository, cancellationToken))).Value;
+    }
+
+    // ---------------------------------------------------------------- manifests
+
+    private Task<ManifestContent> SourceManifestAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken) =>
+        sourceManifests.GetOrAdd($"{plan.Source.Registry}/{plan.SourceRepository}@{digest}", _ => new Lazy<Task<ManifestContent>>(() =>
+            throttle.RunAsync(plan.Source.Registry, () => plan.Source.GetManifestAsync(plan.SourceRepository, digest, cancellationToken), cancellationToken))).Value;
+
+    private async Task<ManifestContent> SourceManifestByTagAsync(RepositoryPlan plan, string tag, CancellationToken cancellationToken)
+    {
+        var manifest = await throttle.RunAsync(plan.Source.Registry, () => plan.Source.GetManifestAsync(plan.SourceRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false);
+        sourceManifests.TryAdd($"{plan.Source.Registry}/{plan.SourceRepository}@{manifest.Digest}", new Lazy<Task<ManifestContent>>(() => Task.FromResult(manifest)));
+        return manifest;
+    }
+
+    /// <summary>Blobs of an image, or child manifests of an index, present at the destination (copied when missing).</summary>
+    private async Task EnsureDependenciesAsync(RepositoryPlan plan, ManifestContent manifest, TagCounters counters, CancellationToken cancellationToken)
+    {
+        if (manifest.IsIndex)
+        {
+            await Task.WhenAll(manifest.Manifests.Select(child => EnsureManifestByDigestAsync(plan, child.Digest, counters, cancellationToken))).ConfigureAwait(false);
+            return;
+        }
+        var needed = manifest.Blobs().Where(b => request.IncludeForeignLayers || !IsForeign(b));
+        await Task.WhenAll(needed.Select(blob => EnsureBlobAsync(plan, blob, counters, cancellationToken))).ConfigureAwait(false);
+    }
+
+    private static bool IsForeign(OciDescriptor blob) =>
+        blob.Urls.Count > 0
+        || blob.MediaType.Contains(".foreign.", StringComparison.Ordinal)
+        || blob.MediaType.Contains(".nondistributable.", StringComparison.Ordinal);
+
+    /// <summary>
+    /// A manifest present at the destination under its digest: a HEAD when it is there (then everything under it is,
+    /// since it was only ever written after its dependencies), else its dependencies and then a PUT by digest.
+    /// True when it was (or, planning, would be) written.
+    /// </summary>
+    private Task<bool> EnsureManifestByDigestAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken) =>
+        manifestsByDigest.GetOrAdd(plan.DestinationRepository + "@" + digest,
+            _ => new Lazy<Task<bool>>(() => EnsureManifestByDigestCoreAsync(plan, digest, counters, cancellationToken))).Value;
+
+    private async Task<bool> EnsureManifestByDigestCoreAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken)
+    {
+        if (!plan.DestinationIsNew)
+        {
+            var present = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (present is not null) return false;
+        }
+        var manifest = await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+        await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
+        if (PlanOnly) return true;
+        await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
+        await throttle.RunAsync(destinationStore.Registry, () => destinationStore.PutManifestAsync(plan.DestinationRepository, digest, manifest, cancellationToken), cancellationToken).ConfigureAwait(false);
+        Interlocked.Increment(ref manifestsWritten);
+        if (journal is not null) await journal.RecordManifestAsync(plan.DestinationRepository, digest, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    // ---------------------------------------------------------------- blobs
+
+    private enum BlobOutcome { Present, Mounted, Transferred }
+
+    private async Task EnsureBlobAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
+    {
+        var mine = new Lazy<Task<BlobOutcome>>(() => EnsureBlobCoreAsync(plan, blob, counters, cancellationToken));
+        var actual = blobs.GetOrAdd(plan.DestinationRepository + "@" + blob.Digest, mine);
+        await actual.Value.ConfigureAwait(false);
+    }
+
+    private async Task<BlobOutcome> EnsureBlobCoreAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
+    {
+        var repository = plan.DestinationRepository;
+        var digest = blob.Digest;
+        var size = plan.DestinationIsNew ? null
+            : await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadBlobAsync(repository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (size is not null)
+        {
+            RememberLocation(digest, repository);
+            counters.Skipped();
+            Interlocked.Increment(ref blobsSkipped);
+            return BlobOutcome.Present;
+        }
+
+        foreach (var from in MountCandidates(plan, digest).Take(2))
+            if (await TryMountAsync(plan, digest, from, counters, cancellationToken).ConfigureAwait(false))
+                return BlobOutcome.Mounted;
+
+        // One transfer per digest for the whole run: later repositories wait for it and mount from where it landed.
+        var transfer = new Lazy<Task<string>>(() => TransferAsync(plan, blob, counters, cancellationToken));
+        var flight = transfers.GetOrAdd(digest, transfer);
+        if (ReferenceEquals(flight, transfer))
+        {
+            await transfer.Value.ConfigureAwait(false);
+            return BlobOutcome.Transferred;
+        }
+        string? landed = null;
+        try
+        {
+            landed = await flight.Value.ConfigureAwait(false);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            // That transfer failed for its repository; this one tries on its own below.
+        }
+        if (landed is not null && landed != repository && await TryMountAsync(plan, digest, landed, counters, cancellationToken).ConfigureAwait(false))
+            return BlobOutcome.Mounted;
+        await TransferAsync(plan, blob, counters, cancellationToken).ConfigureAwait(false);
+        return BlobOutcome.Transferred;
+    }
+
+    private IEnumerable<string> MountCandidates(RepositoryPlan plan, string digest)
+    {
+        var repository = plan.DestinationRepository;
+        if (blobLocations.TryGetValue(digest, out var known))
+            foreach (var location in known.Keys)
+                if (location != repository) yield return location;
+        if (journal is not null)
+            foreach (var location in journal.RepositoriesWithBlob(digest))
+                if (location != repository && (known is null || !known.ContainsKey(location))) yield return location;
+        // Copying within one registry: the blob is already in the source repository there.
+        if (plan.Source.Registry == destinationStore.Registry && plan.SourceRepository != repository && plan.SourceRepository.Length > 0)
+            yield return plan.SourceRepository;
+    }
+
+    private async Task<bool> TryMountAsync(RepositoryPlan plan, string digest, string from, TagCounters counters, CancellationToken cancellationToken)
+    {
+        var repository = plan.DestinationRepository;
+        if (!PlanOnly)
+        {
+            await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
+            var mounted = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.TryMountBlobAsync(repository, digest, from, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (!mounted) return false;
+            if (journal is not null) await journal.RecordBlobAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+        }
+        RememberLocation(digest, repository);
+        counters.Mounted();
+        Interlocked.Increment(ref blobsMounted);
+        return true;
+    }
+
+    private void RememberLocation(string digest, string repository) =>
+        blobLocations.GetOrAdd(digest, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(repository, 0);
+
+    /// <summary>
+    /// Streams one blob from the source to the destination (no temp file): the source stream verifies the digest as it
+    /// is read and the upload is committed only after the last byte verified. A transfer that fails on the way
+    /// (throttling, 5xx, a connection drop the download could not resume, a digest mismatch in transit) starts over.
+    /// </summary>
+    private async Task<string> TransferAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
+    {
+        var repository = plan.DestinationRepository;
+        if (!PlanOnly)
+        {
+            await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
+            await throttle.RunAsync(destinationStore.Registry, async () =>
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        await using var content = await plan.Source.OpenBlobAsync(plan.SourceRepository, blob.Digest, blob.Size, cancellationToken).ConfigureAwait(false);
+                        await destinationStore.PutBlobAsync(repository, blob.Digest, blob.Size, content, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+                    catch (Exception ex) when (attempt < engine.Options.MaxRetries && IsWorthRetrying(ex, cancellationToken))
+                    {
+                        var wait = (ex as RegistryException)?.RetryAfter ?? engine.Pipeline.BackoffDelay(attempt);
+                        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            if (journal is not null) await journal.RecordBlobAsync(repository, blob.Digest, cancellationToken).ConfigureAwait(false);
+        }
+        RememberLocation(blob.Digest, repository);
+        counters.Copied(blob.Size);
+        Interlocked.Increment(ref blobsCopied);
+        Interlocked.Add(ref bytesMoved, blob.Size);
+        return repository;
+    }
+
+    private static bool IsWorthRetrying(Exception ex, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && ex switch
+        {
+            RegistryException r => r.Kind is FailureKind.ConnectionFailed or FailureKind.Timeout or FailureKind.ServerError or FailureKind.Throttled
+                || r.ErrorId == RegistryErrorIds.DigestMismatch,
+            IOException or HttpRequestException => true,
+            _ => false,
+        };
+
+    // ---------------------------------------------------------------- results
+
+    private static string Describe(IImageStore store, string repository, string? reference)
+    {
+        var name = repository.Length == 0 ? store.Registry : $"{store.Registry}/{repository}";
+        if (string.IsNullOrEmpty(reference)) return name;
+        return reference.Contains(':') ? $"{name}@{reference}" : $"{name}:{reference}";
+    }
+
+    private CopyResult NewResult(RepositoryPlan plan, string sourceName, string destinationName, string tag, string digest, string mediaType,
+        CopyAction action, string reason, string? previous, string? subject, TagCounters counters, Stopwatch started) => new()
+    {
+        Source = sourceName,
+        Destination = destinationName,
+        SourceRepository = plan.SourceRepository,
+        DestinationRepository = plan.DestinationRepository,
+        Tag = tag,
+        Digest = digest,
+        MediaType = mediaType,
+        Action = action,
+        Reason = reason,
+        PreviousDigest = previous,
+        SubjectDigest = subject,
+        BytesMoved = counters.Bytes,
+        BlobsCopied = counters.CopiedCount,
+        BlobsMounted = counters.MountedCount,
+        BlobsSkipped = counters.SkippedCount,
+        Elapsed = started.Elapsed,
+    };
+
+    private void EmitFailure(string source, string destinationName, string sourceRepository, string destinationRepository, HarborOpsException ex, string? subject = null)
+    {
+        Emit(new CopyResult
+        {
+            Source = source,
+            Destination = destinationName,
+            SourceRepository = sourceRepository,
+            DestinationRepository = destinationRepository,
+            Action = CopyAction.Failed,
+            Reason = ex.Kind.ToString(),
+            SubjectDigest = subject,
+            Error = ex.Message,
+            ErrorId = ex.ErrorId,
+        });
+    }
+
+    private void Emit(CopyResult result)
+    {
+        lock (emitLock)
+        {
+            doneTags++;
+            switch (result.Action)
+            {
+                case CopyAction.Copied: copied++; break;
+                case CopyAction.Updated: updated++; break;
+                case CopyAction.Skipped: skipped++; break;
+                case CopyAction.Planned: planned++; break;
+                case CopyAction.Failed:
+                    failed++;
+                    if (failures.Count < 100) failures.Add($"{result.Source}: {result.Error}");
+                    break;
+            }
+            onResult?.Invoke(result);
+            Report(result);
+        }
+    }
+
+    private void Report(CopyResult? last)
+    {
+        if (progress is null) return;
+        var total = Math.Max(Volatile.Read(ref totalTags), doneTags);
+        var bytes = Interlocked.Read(ref bytesMoved);
+        var status = $"{doneTags} of {total} tags, {ByteCount.Format(bytes)} {(PlanOnly ? "to move" : "moved")}, {Volatile.Read(ref blobsMounted)} blobs mounted, {Volatile.Read(ref blobsSkipped)} present";
+        progress.Report(new OperationProgress(Activity, status, last?.Source, doneTags, total));
+    }
+
+    private CopySummary BuildSummary()
+    {
+        lock (emitLock)
+        {
+            return new CopySummary
+            {
+                Source = string.Join(", ", request.Sources),
+                Destination = destination.Text,
+                PlanOnly = PlanOnly,
+                Tags = doneTags,
+                Copied = copied,
+                Updated = updated,
+                Skipped = skipped,
+                Failed = failed,
+                Planned = planned,
+                BytesMoved = Interlocked.Read(ref bytesMoved),
+                BlobsCopied = blobsCopied,
+                BlobsMounted = blobsMounted,
+                BlobsSkipped = blobsSkipped,
+                ManifestsWritten = manifestsWritten,
+                ReferrersCopied = referrersCopied,
+                Elapsed = clock.Elapsed,
+                Failures = failures.ToArray(),
+            };
+        }
+    }
+}
+
+/// <summary>A tag to copy (or, with an empty tag, a digest to copy without one).</summary>
+internal sealed record TagWork(string Tag, string? Digest);
+
+/// <summary>What one tag moved; blobs shared with another tag count with the tag that moved them.</summary>
+internal sealed class TagCounters
+{
+    private long bytes;
+    private int copied, mounted, skipped;
+    public long Bytes => Interlocked.Read(ref bytes);
+    public int CopiedCount => Volatile.Read(ref copied);
+    public int MountedCount => Volatile.Read(ref mounted);
+    public int SkippedCount => Volatile.Read(ref skipped);
+    public void Copied(long size) { Interlocked.Increment(ref copied); Interlocked.Add(ref bytes, size); }
+    public void Mounted() => Interlocked.Increment(ref mounted);
+    public void Skipped() => Interlocked.Increment(ref skipped);
+}
+
+/// <summary>One source repository of a run and where it goes, with its tag inventory.</summary>
+internal sealed class RepositoryPlan(IImageStore source, string sourceRepository, string destinationRepository)
+{
+    public IImageStore Source { get; } = source;
+    public string SourceRepository { get; } = sourceRepository;
+    public string DestinationRepository { get; } = destinationRepository;
+    public string SourceName { get; init; } = "";
+    public string DestinationName { get; init; } = "";
+    /// <summary>Every tag of the source repository; null when one image was named (referrer tags are probed then).</summary>
+    public HashSet<string>? SourceTags { get; private set; }
+    /// <summary>Tags the destination repository has; null when not listed (each tag is HEADed then).</summary>
+    public HashSet<string>? DestinationTags { get; set; }
+    /// <summary>The destination repository did not exist when the run started.</summary>
+    public bool DestinationIsNew { get; set; }
+    /// <summary>The journal line written before the first write into a new repository (one entry, key 0).</summary>
+    public ConcurrentDictionary<int, Lazy<Task>> Started { get; } = new();
+    public List<TagWork> Works { get; } = [];
+    /// <summary>0 unknown, 1 the source answers the referrers API, -1 it does not (tag schema only).</summary>
+    public int ReferrersApi;
+    public ConcurrentDictionary<string, Lazy<Task<CopyResult?>>> TagJobs { get; } = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> referrerTagsBySubject = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, byte> claimed = new(StringComparer.Ordinal);
+    private readonly List<string> orphanCandidates = [];
+
+    public int ReferrerTagCount => referrerTagsBySubject.Values.Sum(l => l.Count);
+
+    public void SetSourceTags(IEnumerable<string> tags, TagSelection selection, bool includeReferrers)
+    {
+        SourceTags = tags.ToHashSet(StringComparer.Ordinal);
+        foreach (var tag in SourceTags.Order(StringComparer.Ordinal))
+        {
+            var subject = TagSelection.SubjectOfReferrerTag(tag);
+            if (subject is null)
+            {
+                if (selection.Matches(tag)) Works.Add(new TagWork(tag, null));
+                continue;
+            }
+            if (!includeReferrers) continue;
+            if (!referrerTagsBySubject.TryGetValue(subject, out var list)) referrerTagsBySubject[subject] = list = [];
+            list.Add(tag);
+            // Without a subject among the copied tags, a referrer tag is copied on its own only when the filter lets it.
+            if (selection.Matches(tag)) orphanCandidates.Add(tag);
+        }
+    }
+
+    public IReadOnlyList<string> ReferrerTagsOf(string digest) =>
+        referrerTagsBySubject.TryGetValue(digest, out var list) ? list : [];
+
+    public void Claim(string tag) => claimed.TryAdd(tag, 0);
+
+    public IEnumerable<string> UnclaimedReferrerTags() => orphanCandidates.Where(t => !claimed.ContainsKey(t));
+}

@@ -1,0 +1,230 @@
+using System.Collections;
+using System.Management.Automation;
+using HarborOps.Engine;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Migration;
+using HarborOps.Engine.Registry;
+using HarborOps.Infrastructure;
+using HarborOps.Models;
+
+namespace HarborOps.Commands;
+
+/// <summary>Copies images, with their signatures and SBOMs, from one registry (or OCI layout) to another, digest for digest.</summary>
+/// <remarks>
+/// <para>Copy-RegistryImage copies one tag or digest, a repository, every repository under a path prefix
+/// ("registry/team/*"), a whole registry (its catalog) or an OCI layout directory, and everything piped to it from
+/// Get-RegistryTag or Get-RegistryRepository, in one run. Each source repository lands under the destination with its
+/// path appended: "harbor.example.com/migrated" receives "team/app" as "migrated/team/app". -StripPrefixSegments drops
+/// leading path segments first and -Rename maps repository paths (a key matches a repository or a leading path).</para>
+/// <para>Manifests and indexes are copied byte for byte, so every digest stays the same. Signatures, attestations and
+/// SBOMs come along after the image they refer to: cosign's sha256-&lt;hex&gt;.sig/.att/.sbom tags, the referrers
+/// tag-schema index and the referrers API. -ExcludeReferrers leaves them behind.</para>
+/// <para>Each blob is moved at most once per run: it is looked up at the destination first (HEAD), mounted from
+/// another destination repository when it already sits there, and otherwise streamed from the source to the
+/// destination without a temporary file, verified against its digest on the way. A tag is written only after
+/// everything under it is at the destination, so no tag ever points at an incomplete image. A tag whose destination
+/// already has the same digest costs one request. A differing destination tag is updated unless -NoClobber.</para>
+/// <para>A failure of one tag (a missing repository, a refused push) is written as an error and the run goes on.
+/// With -JournalPath, finished blobs are recorded in a file, so a run interrupted by Ctrl+C, a crash or a killed
+/// process resumes where it stopped when started again with the same journal.</para>
+/// <para>The output is one object per tag (Action Copied, Updated, Skipped or Failed, with bytes moved) and a summary
+/// object last. -WhatIf reads both sides and prints what would be copied and how many bytes would move.</para>
+/// </remarks>
+/// <example>
+/// <code>Copy-RegistryImage -Source contoso.azurecr.io -Destination harbor.example.com/migrated -SourceCredential $acr -DestinationCredential $harbor -JournalPath ./acr.journal</code>
+/// <para>Copies every repository of the registry to Harbor under migrated/, with signatures, resumable.</para>
+/// </example>
+/// <example>
+/// <code>Get-RegistryTag contoso.azurecr.io/team/app -Tag 'v2.*' | Copy-RegistryImage -Destination harbor.example.com -DestinationPrefix migrated</code>
+/// <para>Copies the v2 tags of one repository, as Get-RegistryTag selected them.</para>
+/// </example>
+/// <example>
+/// <code>Copy-RegistryImage contoso.azurecr.io/team/* harbor.example.com/apps -StripPrefixSegments 1 -WhatIf</code>
+/// <para>Shows which tags of the repositories under team/ would be copied to apps/&lt;name&gt; and how many bytes would move.</para>
+/// </example>
+/// <example>
+/// <code>Copy-RegistryImage harbor.example.com/base/debian:bookworm oci:./offline</code>
+/// <para>Writes one image with its signature into an OCI image layout directory.</para>
+/// </example>
+/// <errors>
+/// <error id="RegistryReferenceInvalid">A source or the destination does not follow the reference grammar. Fix the value named in the message.</error>
+/// <error id="CopyMappingInvalid">A repository cannot be mapped to a destination (stripping leaves no name, a layout image needs a destination path) or a tag regex is invalid.</error>
+/// <error id="CopyJournalInvalid">The -JournalPath file cannot be opened or written.</error>
+/// <error id="RegistryHostUnreachable">A registry host cannot be resolved or reached. Check the name, the port and the network path.</error>
+/// <error id="RegistryAuthenticationFailed">A registry rejected the credential. Check it, or set one with Set-RegistryCredential.</error>
+/// <error id="RegistryPermissionDenied">The credential may not pull from the source or push to the destination repository; that item fails, the rest goes on.</error>
+/// <error id="RegistryRepositoryNotFound">A source repository does not exist; that item fails, the rest goes on.</error>
+/// <error id="RegistryManifestNotFound">A source tag or digest has no manifest; that item fails, the rest goes on.</error>
+/// <error id="RegistryBlobNotFound">A blob a source manifest names is missing at the source; that tag fails.</error>
+/// <error id="RegistryDigestMismatch">Content did not hash to its digest after the retries; that tag fails and nothing unverified was committed.</error>
+/// <error id="RegistryThrottled">A registry kept answering 429 after the retries; that item fails. Lower -ThrottleLimit or try later.</error>
+/// <error id="RegistryServerError">A registry kept failing with 5xx after the retries; that item fails.</error>
+/// <error id="RegistryUnsupportedMediaType">A source manifest has a media type HarborOps does not copy (schema 1).</error>
+/// <error id="RegistryCatalogUnsupported">A whole-registry source has no catalog API. Name the repositories instead.</error>
+/// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
+/// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
+/// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
+/// </errors>
+[Cmdlet(VerbsCommon.Copy, "RegistryImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(CopyResult), typeof(CopySummary))]
+public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
+{
+    private readonly List<string> _sources = [];
+    private string _destination = "";
+    private bool _whatIf;
+
+    /// <summary>
+    /// What to copy: "registry/repository:tag" or "@sha256:..." (one image), "registry/repository" (every tag),
+    /// "registry/prefix/*" (every repository under the prefix), "registry" (every repository), or "oci:directory[:tag]".
+    /// Binds the Reference property of Get-RegistryTag and Get-RegistryRepository output.
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Reference")]
+    [ValidateNotNullOrEmpty]
+    public string[] Source { get; set; } = [];
+
+    /// <summary>Where to: "registry" or "registry/prefix" (the source path is appended below it), or "oci:directory".</summary>
+    [Parameter(Mandatory = true, Position = 1)]
+    [ValidateNotNullOrEmpty]
+    public string Destination { get; set; } = "";
+
+    /// <summary>A path added below -Destination (and above the source path), such as "migrated".</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DestinationPrefix { get; set; }
+
+    /// <summary>Leading path segments removed from each source repository ("team/app" with 1 lands as "app").</summary>
+    [Parameter]
+    [ValidateRange(0, 32)]
+    public int StripPrefixSegments { get; set; }
+
+    /// <summary>Repository renames applied after stripping: @{ 'old-team' = 'new-team' } maps "old-team" and "old-team/*".</summary>
+    [Parameter]
+    public Hashtable? Rename { get; set; }
+
+    /// <summary>Only tags matching one of these wildcard patterns (* and ?).</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Include { get; set; }
+
+    /// <summary>Leave out tags matching one of these wildcard patterns.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    [ValidateNotNullOrEmpty]
+    public string[]? Exclude { get; set; }
+
+    /// <summary>Only tags matching this regular expression.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? IncludeRegex { get; set; }
+
+    /// <summary>Leave out tags matching this regular expression.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ExcludeRegex { get; set; }
+
+    /// <summary>Never change a destination tag that exists with another digest (it is reported as Skipped, reason NoClobber).</summary>
+    [Parameter]
+    public SwitchParameter NoClobber { get; set; }
+
+    /// <summary>Do not copy signatures, attestations, SBOMs and other referrers.</summary>
+    [Parameter]
+    public SwitchParameter ExcludeReferrers { get; set; }
+
+    /// <summary>Also copy foreign (non-distributable) layers, which registries normally leave to their URLs.</summary>
+    [Parameter]
+    public SwitchParameter IncludeForeignLayers { get; set; }
+
+    /// <summary>Concurrent requests per registry host (default 8).</summary>
+    [Parameter]
+    [ValidateRange(1, 256)]
+    public int ThrottleLimit { get; set; } = 8;
+
+    /// <summary>A file recording finished blobs, so an interrupted copy resumes without moving them again. Reuse it for the re-run.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? JournalPath { get; set; }
+
+    /// <summary>Credential for the source registry; otherwise the session credential, the docker config, or anonymous.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? SourceCredential { get; set; }
+
+    /// <summary>Credential for the destination registry; otherwise the session credential, the docker config, or anonymous.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? DestinationCredential { get; set; }
+
+    protected override void PrepareRecord()
+    {
+        // Session state (current location, preferences) is only safe to read on the pipeline thread.
+        _sources.AddRange(Source.Select(ResolveOciLayoutPath));
+        _destination = ResolveOciLayoutPath(Destination);
+        _whatIf = LanguagePrimitives.IsTrue(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) ? whatIf : GetVariableValue("WhatIfPreference"));
+        JournalPath = JournalPath is null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath);
+    }
+
+    // The input is gathered record by record and copied in one run, so blobs shared across everything piped in move once.
+    protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    protected override async Task EndProcessingAsync(CancellationToken cancellationToken)
+    {
+        if (_sources.Count == 0) return;
+        var sources = _sources.Distinct(StringComparer.Ordinal).ToList();
+        CurrentTarget = _destination;
+        var request = new CopyRequest(sources, _destination)
+        {
+            DestinationPrefix = DestinationPrefix,
+            StripPrefixSegments = StripPrefixSegments,
+            RenameRepositories = Rename?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "") ?? new Dictionary<string, string>(),
+            IncludeTags = Include ?? [],
+            ExcludeTags = Exclude ?? [],
+            IncludeTagRegex = IncludeRegex,
+            ExcludeTagRegex = ExcludeRegex,
+            NoClobber = NoClobber,
+            IncludeReferrers = !ExcludeReferrers,
+            IncludeForeignLayers = IncludeForeignLayers,
+            ThrottleLimit = ThrottleLimit,
+            JournalPath = JournalPath,
+            PlanOnly = _whatIf,
+            SourceCredential = ToNetworkCredential(SourceCredential),
+            DestinationCredential = ToNetworkCredential(DestinationCredential),
+        };
+        var what = sources.Count == 1 ? sources[0] : $"{sources.Count} sources";
+        var copier = new ImageCopier(RegistryEngine.Shared);
+
+        if (_whatIf)
+        {
+            IProgress<OperationProgress> planProgress = StartProgress("Copy-RegistryImage", $"Planning the copy of {what}");
+            var planned = new List<CopyResult>();
+            var plan = await copier.CopyAsync(request, planProgress, result =>
+            {
+                if (result.Action == CopyAction.Planned) lock (planned) planned.Add(result);
+                else if (result.Action == CopyAction.Failed) WriteFailure(ToException(result), result.Source);
+            }, cancellationToken).ConfigureAwait(false);
+            foreach (var result in planned.OrderBy(r => r.Destination, StringComparer.Ordinal))
+                await ShouldProcessAsync(result.Destination,
+                    $"{(result.PreviousDigest is null ? "Copy" : "Update")} from {result.Source} ({result.Digest}, {ByteCount.Format(result.BytesMoved)} to move)").ConfigureAwait(false);
+            await ShouldProcessAsync(_destination,
+                $"Copy {plan.Planned} tag(s), skip {plan.Skipped} already there, {plan.Failed} failed to plan; {ByteCount.Format(plan.BytesMoved)} to move, {plan.BlobsMounted} blob(s) to mount").ConfigureAwait(false);
+            return;
+        }
+
+        if (!await ShouldProcessAsync(_destination, $"Copy images from {what}").ConfigureAwait(false)) return;
+        IProgress<OperationProgress> progress = StartProgress("Copy-RegistryImage", $"Copying {what} to {_destination}");
+        WriteVerbose($"Copying {string.Join(", ", sources)} to {_destination}{(DestinationPrefix is null ? "" : "/" + DestinationPrefix)}.");
+        var summary = await copier.CopyAsync(request, progress, result =>
+        {
+            WriteObject(result);
+            if (result.Action == CopyAction.Failed) WriteFailure(ToException(result), result.Source);
+        }, cancellationToken).ConfigureAwait(false);
+        WriteObject(summary);
+    }
+
+    /// <summary>A failed tag as the error record the engine would have thrown for it.</summary>
+    private static HarborOpsException ToException(CopyResult result) =>
+        new(result.ErrorId ?? RegistryErrorIds.RequestFailed,
+            Enum.TryParse<FailureKind>(result.Reason, out var kind) ? kind : FailureKind.ServerError,
+            result.Error ?? $"Copying {result.Source} failed.", result.Source);
+}

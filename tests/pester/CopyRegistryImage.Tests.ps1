@@ -1,0 +1,194 @@
+# Copy-RegistryImage as users call it, against the lab's real registries (CNCF Distribution): from the open
+# registry to the Basic-auth one, to an OCI layout, through the fault proxy, and a copy killed halfway and resumed.
+BeforeAll {
+    Import-Module "$PSScriptRoot/HarborOps.TestHelpers.psm1" -Force
+    Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
+    $script:Lab = Get-LabEndpoint
+    $script:Open = $script:Lab.registries.open.host
+    $script:Basic = $script:Lab.registries.basic
+    $script:BasicCredential = New-TestCredential $script:Basic.username $script:Basic.password
+    $script:Proxy = $script:Lab.proxy.host
+    $script:ProxyControl = "http://$($script:Lab.proxy.host)/_lab"
+
+    function script:New-Prefix([string] $Name) { "$Name-$([Guid]::NewGuid().ToString('N').Substring(0, 8))" }
+
+    function script:Get-SkopeoDigest([string] $Image, [pscredential] $Credential) {
+        $arguments = @('inspect', '--raw', '--tls-verify=false')
+        if ($Credential) { $arguments += @('--creds', "$($Credential.UserName):$($Credential.GetNetworkCredential().Password)") }
+        $raw = & skopeo @arguments "docker://$Image"
+        if ($LASTEXITCODE -ne 0) { throw "skopeo inspect $Image failed" }
+        $bytes = [Text.Encoding]::UTF8.GetBytes(($raw -join "`n"))
+        'sha256:' + [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes)).ToLowerInvariant()
+    }
+
+    function script:Get-CommittedUploads {
+        # Blob uploads the fault proxy saw committed (PUT ...?digest= answered 201), by digest.
+        $log = Invoke-RestMethod -Uri "$($script:ProxyControl)/requests"
+        @($log.requests | Where-Object { $_.method -eq 'PUT' -and $_.statusCode -eq 201 -and $_.pathAndQuery -match '/blobs/uploads/.*[?&]digest=([^&]+)' } |
+            ForEach-Object { [Uri]::UnescapeDataString(([regex]::Match($_.pathAndQuery, '[?&]digest=([^&]+)')).Groups[1].Value) })
+    }
+}
+
+AfterAll {
+    $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/faults"
+}
+
+Describe 'Copy-RegistryImage' {
+    It 'copies tags piped from Get-RegistryTag byte for byte under the destination prefix' {
+        $prefix = New-Prefix 'piped'
+        $tags = @(Get-RegistryTag -Reference "$($script:Open)/team-a/api")
+        $output = @($tags | Copy-RegistryImage -Destination $script:Basic.host -DestinationPrefix $prefix -DestinationCredential $script:BasicCredential)
+
+        $results = @($output | Where-Object { $_ -is [HarborOps.Models.CopyResult] })
+        $summary = $output[-1]
+        $summary | Should -BeOfType ([HarborOps.Models.CopySummary])
+        $results.Count | Should -Be $tags.Count
+        $results.Action | Sort-Object -Unique | Should -Be 'Copied'
+        $summary.Copied | Should -Be $tags.Count
+        $summary.Failed | Should -Be 0
+        foreach ($tag in $tags) {
+            $result = $results | Where-Object Tag -EQ $tag.Tag
+            $result.Destination | Should -Be "$($script:Basic.host)/$prefix/team-a/api:$($tag.Tag)"
+            Get-SkopeoDigest "$($script:Basic.host)/$prefix/team-a/api:$($tag.Tag)" $script:BasicCredential | Should -Be $tag.Digest
+        }
+    }
+
+    It 'copies whole repositories with signatures, then skips them all on a re-run' {
+        $prefix = New-Prefix 'repo'
+        $sources = "$($script:Open)/platform/base/debian", "$($script:Open)/team-a/web"
+        $first = @(Copy-RegistryImage -Source $sources -Destination "$($script:Basic.host)/$prefix" -DestinationCredential $script:BasicCredential)
+        $firstSummary = $first[-1]
+        $firstSummary.Failed | Should -Be 0
+        $signature = $first | Where-Object { $_ -is [HarborOps.Models.CopyResult] -and $_.Tag -like 'sha256-*.sig' }
+        $signature | Should -Not -BeNullOrEmpty
+        $signature.SubjectDigest | Should -Be (Get-RegistryTag "$($script:Open)/platform/base/debian:bookworm").Digest
+
+        $second = @(Copy-RegistryImage -Source $sources -Destination "$($script:Basic.host)/$prefix" -DestinationCredential $script:BasicCredential)
+        $second[-1].Skipped | Should -Be $firstSummary.Copied
+        $second[-1].BytesMoved | Should -Be 0
+        ($second | Where-Object { $_ -is [HarborOps.Models.CopyResult] }).Reason | Sort-Object -Unique | Should -Be 'unchanged'
+    }
+
+    It 'shows a readable table and summary' {
+        $prefix = New-Prefix 'view'
+        $text = Copy-RegistryImage "$($script:Open)/team-b/worker" "$($script:Basic.host)/$prefix" -DestinationCredential $script:BasicCredential | Out-String -Width 200
+        $text | Should -Match 'Action\s+Source\s+Destination\s+Digest\s+Moved'
+        $text | Should -Match 'Copied\s+\S+team-b/worker:3\.1'
+        $text | Should -Match 'BytesMoved\s*:\s*\d'
+        $text | Should -Not -Match ([regex]::Escape($script:Basic.password))
+    }
+
+    It '-WhatIf prints the plan with tags and bytes and writes nothing' {
+        $prefix = New-Prefix 'whatif'
+        $script = @"
+`$ProgressPreference = 'SilentlyContinue'
+Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
+`$credential = [pscredential]::new('$($script:Basic.username)', (ConvertTo-SecureString '$($script:Basic.password)' -AsPlainText -Force))
+`$objects = @(Copy-RegistryImage '$($script:Open)/team-a/api' '$($script:Basic.host)/$prefix' -DestinationCredential `$credential -WhatIf)
+'##RESULT##' + (@{ Objects = `$objects.Count } | ConvertTo-Json -Compress)
+"@
+        $processPath = [Environment]::ProcessPath
+        $pwshArgs = @()
+        if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') { $pwshArgs += Join-Path $PSHOME 'pwsh.dll' }
+        $stdout = & $processPath @pwshArgs -NoProfile -NonInteractive -EncodedCommand ([Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script)))
+        $text = $stdout -join "`n"
+        $text | Should -Match "What if: Performing the operation `"Copy from $([regex]::Escape($script:Open))/team-a/api:1\.0"
+        $text | Should -Match 'Copy 3 tag\(s\), skip 0 already there, 0 failed to plan; [0-9.]+ KiB to move'
+        ($text -split "`n" | Where-Object { $_ -like '##RESULT##*' }) | Should -Be '##RESULT##{"Objects":0}'
+        @(Get-RegistryRepository -Registry $script:Basic.host -Prefix $prefix -Credential $script:BasicCredential) | Should -BeNullOrEmpty
+    }
+
+    It 'reports a missing repository as one error record and copies the rest' {
+        $prefix = New-Prefix 'partial'
+        $run = Invoke-InRunspace -Script 'param($Sources, $Destination, $Credential) Copy-RegistryImage -Source $Sources -Destination $Destination -DestinationCredential $Credential' -Parameters @{
+            Sources     = @("$($script:Open)/does-not/exist", "$($script:Open)/team-a/web")
+            Destination = "$($script:Basic.host)/$prefix"
+            Credential  = $script:BasicCredential
+        }
+        $run.Errors.Count | Should -Be 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeLike 'RegistryRepositoryNotFound,*'
+        "$($run.Errors[0].TargetObject)" | Should -Match 'does-not/exist'
+        $run.Errors[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $summary = $run.Output[-1]
+        $summary.Copied | Should -Be 1
+        $summary.Failed | Should -Be 1
+        ($run.Output | Where-Object { $_.Action -eq 'Copied' }).Source | Should -Be "$($script:Open)/team-a/web:2.0"
+        $run.Progress.Count | Should -BeGreaterThan 0
+    }
+
+    It 'stops with a terminating error for an invalid destination' {
+        $run = Invoke-InRunspace -Script 'param($Source) Copy-RegistryImage -Source $Source -Destination "127.0.0.1:1/Not-Lowercase"' -Parameters @{ Source = "$($script:Open)/team-a/web" }
+        $run.Errors.Count | Should -Be 1
+        $run.Errors[0].FullyQualifiedErrorId | Should -BeLike 'RegistryReferenceInvalid,*'
+        $run.Output | Should -BeNullOrEmpty
+    }
+
+    It 'writes an OCI layout at a path relative to the current location' {
+        Push-Location $TestDrive
+        try {
+            $output = @(Copy-RegistryImage "$($script:Open)/team-a/web:2.0" 'oci:./offline')
+            $output[-1].Copied | Should -Be 1
+            Test-Path (Join-Path $TestDrive 'offline/team-a/web/oci-layout') | Should -BeTrue
+            $layoutDigest = (Get-RegistryTag "oci:$(Join-Path $TestDrive 'offline/team-a/web'):2.0").Digest
+            $layoutDigest | Should -Be (Get-RegistryTag "$($script:Open)/team-a/web:2.0").Digest
+        }
+        finally {
+            Pop-Location
+        }
+    }
+
+    It 'resumes a copy whose process was killed halfway without moving a finished blob again' {
+        $prefix = New-Prefix 'killed'
+        $journal = Join-Path $TestDrive 'copy.journal'
+        $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/requests"
+        # Slow blob uploads through the proxy so the kill lands in the middle of the run.
+        $rule = @{ kind = 'Slow'; method = 'PUT'; pathPattern = "^/v2/$prefix/.+/blobs/uploads/"; delay = '00:00:00.400'; times = 1000 } | ConvertTo-Json
+        $null = Invoke-RestMethod -Method Post -Uri "$($script:ProxyControl)/faults" -Body $rule -ContentType 'application/json'
+        $copy = @"
+`$ProgressPreference = 'SilentlyContinue'
+Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
+Copy-RegistryImage -Source '$($script:Open)/team-a/api', '$($script:Open)/team-a/web', '$($script:Open)/team-b/worker', '$($script:Open)/platform/base/debian' -Destination '$($script:Proxy)/$prefix' -JournalPath '$journal' -ThrottleLimit 2 | Out-Null
+"@
+        $processPath = [Environment]::ProcessPath
+        $startInfo = [Diagnostics.ProcessStartInfo]::new($processPath)
+        if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') { $startInfo.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+        foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($copy))) { $startInfo.ArgumentList.Add($argument) }
+        $startInfo.RedirectStandardOutput = $true
+        $startInfo.UseShellExecute = $false
+        $process = [Diagnostics.Process]::Start($startInfo)
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (@(Get-CommittedUploads).Count -lt 4 -and -not $process.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            $process.HasExited | Should -BeFalse -Because 'the copy must still be running when it is killed'
+            $process.Kill($true)
+            $process.WaitForExit()
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill($true) }
+            $process.Dispose()
+        }
+        $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/faults"
+        Start-Sleep -Milliseconds 300
+        $firstRun = @(Get-CommittedUploads)
+        $firstRun.Count | Should -BeGreaterOrEqual 4
+        (Get-Content -Raw $journal) | Should -Match "blob\t$([regex]::Escape($script:Proxy))\t$prefix/"
+
+        # Whatever the killed run tagged is complete: skopeo pulls every blob of it.
+        foreach ($repository in @(Get-RegistryRepository -Registry $script:Open -Prefix $prefix).Repository) {
+            # A repository the killed run only uploaded blobs into has no tags yet (NAME_UNKNOWN): nothing to check there.
+            foreach ($tag in @(Get-RegistryTag "$($script:Open)/$repository" -ErrorAction SilentlyContinue)) {
+                & skopeo copy --all --preserve-digests --src-tls-verify=false "docker://$($script:Open)/$repository`:$($tag.Tag)" "dir:$(Join-Path $TestDrive ([Guid]::NewGuid()))" *> $null
+                $LASTEXITCODE | Should -Be 0 -Because "$repository`:$($tag.Tag) must be complete"
+            }
+        }
+
+        $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/requests"
+        $output = @(Copy-RegistryImage -Source "$($script:Open)/team-a/api", "$($script:Open)/team-a/web", "$($script:Open)/team-b/worker", "$($script:Open)/platform/base/debian" -Destination "$($script:Proxy)/$prefix" -JournalPath $journal)
+        $output[-1].Failed | Should -Be 0
+        $secondRun = @(Get-CommittedUploads)
+        @($secondRun | Where-Object { $_ -in $firstRun }) | Should -BeNullOrEmpty
+        foreach ($result in $output | Where-Object { $_ -is [HarborOps.Models.CopyResult] }) {
+            (Get-RegistryTag $result.Destination).Digest | Should -Be $result.Digest
+        }
+    }
+}
