@@ -53,9 +53,9 @@ public sealed class SwaggerContract
 
     public static string ContractPath()
     {
-        var path = Path.GetFullPath(Path.Combine(CmdletAssemblyIsolationTests.RepositoryRoot(), "..", "shared", "contracts", "harbor-v2.0-swagger.yaml"));
+        var path = Path.GetFullPath(Path.Combine(CmdletAssemblyIsolationTests.RepositoryRoot(), "tests", "contracts", "harbor-v2.0-swagger.yaml"));
         if (!File.Exists(path))
-            throw new FileNotFoundException($"The Harbor contract is not at {path}: the tests read shared/contracts beside the repository checkout.", path);
+            throw new FileNotFoundException($"The Harbor contract is not at {path}: it is part of the repository (tests/contracts); restore it from git.", path);
         return path;
     }
 
