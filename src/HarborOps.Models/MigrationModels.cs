@@ -69,6 +69,7 @@ public sealed class CopySummary
     public int BlobsMounted { get; init; }
     public int BlobsSkipped { get; init; }
     public int ManifestsWritten { get; init; }
+    /// <summary>Referrers written: untagged ones found through the referrers API, and referrer tags (cosign .sig/.att/.sbom, sha256-&lt;hex&gt; indexes).</summary>
     public int ReferrersCopied { get; init; }
     public TimeSpan Elapsed { get; init; }
     /// <summary>Blob bytes moved per second of the run.</summary>

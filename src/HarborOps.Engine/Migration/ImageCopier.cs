@@ -768,6 +768,13 @@ internal sealed class CopyRun
             {
                 case CopyAction.Copied: copied++; break;
                 case CopyAction.Updated: updated++; break;
+            }
+            // A referrer tag (cosign .sig/.att/.sbom, a sha256-<hex> index) counts as a copied tag and as a referrer, so
+            // the summary shows signatures came along also from registries without the referrers API.
+            if (result is { Action: CopyAction.Copied or CopyAction.Updated, SubjectDigest: not null, Tag.Length: > 0 })
+                Interlocked.Increment(ref referrersCopied);
+            switch (result.Action)
+            {
                 case CopyAction.Skipped: skipped++; break;
                 case CopyAction.Planned: planned++; break;
                 case CopyAction.Failed:

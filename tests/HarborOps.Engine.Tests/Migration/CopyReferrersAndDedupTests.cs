@@ -34,6 +34,12 @@ public sealed class CopyReferrersAndDedupTests(CopyLabFixture lab, ITestOutputHe
         await AssertDigestAsync(lab.DestinationEndpoint, destination, sbom.Digest, sbom.Digest);
         await AssertDigestAsync(lab.DestinationEndpoint, destination, signature.Referrer!.Digest, signature.Referrer.Digest);
         await AssertDigestAsync(lab.DestinationEndpoint, destination, sbomSignature.Tag!, sbomSignature.Digest);
+        // Referrer tags count as referrers in the summary even though the source has no referrers API.
+        var referrerTags = results.Where(r => r.SubjectDigest is not null && r.Action == CopyAction.Copied).Select(r => r.Tag).ToList();
+        Assert.Contains(schemaTag, referrerTags);
+        Assert.Contains(signature.Tag!, referrerTags);
+        Assert.Contains(sbomSignature.Tag!, referrerTags);
+        Assert.Equal(referrerTags.Count, summary.ReferrersCopied);
 
         // Order: the subject's tag is written before anything that refers to it.
         var puts = lab.DestinationProxy.Requests.Where(r => r.Method == "PUT" && r.PathAndQuery.StartsWith($"/v2/{destination}/manifests/", StringComparison.Ordinal)).ToList();
