@@ -41,7 +41,9 @@ public sealed class GetHarborProjectCommand : HarborCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         HarborClient client = CreateClient();
-        foreach (string? name in Name ?? [null])
+        // No -Name means every project: one pass with no name.
+        string?[] names = Name ?? new string?[] { null };
+        foreach (string? name in names)
         {
             CurrentTarget = name;
             try
