@@ -29,6 +29,11 @@ public sealed record CopyResult
     /// <summary>Manifest digest of the source (and, unless the copy failed, of the destination).</summary>
     public string Digest { get; init; } = "";
     public string MediaType { get; init; } = "";
+    /// <summary>
+    /// Set only when the destination digest differs from the source's on purpose: a -Platform filter wrote a new index
+    /// with fewer children. This is the source index's digest; <see cref="Digest"/> is the one written.
+    /// </summary>
+    public string? SourceDigest { get; init; }
     public CopyAction Action { get; init; }
     /// <summary>Why the tag was skipped or planned ("unchanged", "NoClobber", "new", "differs").</summary>
     public string Reason { get; init; } = "";
