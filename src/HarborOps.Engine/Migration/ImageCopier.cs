@@ -298,9 +298,11 @@ internal sealed class CopyRun
                 note = selected.Note;
                 if (selected.SkipReason is not null || !ReferenceEquals(selected.Manifest, manifest))
                 {
-                    // Signatures of the source digest sign something the destination will not have: they stay behind
-                    // (not even as orphans, which would bring the whole source image along by digest).
-                    foreach (var referrerTag in plan.ReferrerTagsOf(digest)) plan.Claim(referrerTag);
+                    // Signatures of the source digest, and of the children left out, sign something the destination will
+                    // not have: they stay behind (not even as orphans, which would bring those images along by digest).
+                    var kept = selected.Manifest?.Manifests.Select(c => c.Digest).ToHashSet(StringComparer.Ordinal) ?? [];
+                    foreach (var left in manifest.Manifests.Select(c => c.Digest).Where(d => !kept.Contains(d)).Append(digest))
+                        foreach (var referrerTag in plan.ReferrerTagsOf(left)) plan.Claim(referrerTag);
                 }
                 if (selected.SkipReason is not null)
                 {

@@ -21,6 +21,8 @@ public sealed class CopyFilterTests(CopyLabFixture lab)
         var repository = lab.Unique("platform/app");
         var index = await LabContent.PushIndexAsync(lab.SourceEndpoint, repository, "multi", ["linux/amd64", "linux/arm64/v8", "linux/arm/v7"]);
         var indexSignature = await LabContent.PushCosignSignatureAsync(lab.SourceEndpoint, index);
+        var keptChildSignature = await LabContent.PushCosignSignatureAsync(lab.SourceEndpoint, index.Children[0]);
+        await LabContent.PushCosignSignatureAsync(lab.SourceEndpoint, index.Children[1]);
         var arm = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "arm-only", new LabImageOptions { Platform = "linux/arm64" });
         var target = lab.Unique("filtered");
         var request = new CopyRequest([$"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/{target}") { Platforms = ["linux/amd64"] };
@@ -48,10 +50,13 @@ public sealed class CopyFilterTests(CopyLabFixture lab)
         var skipped = Assert.Single(results, r => r.Tag == "arm-only");
         Assert.Equal((CopyAction.Skipped, arm.Digest), (skipped.Action, skipped.Digest));
         Assert.Contains("linux/arm64 is not one of -Platform linux/amd64", skipped.Reason);
-        // The source index's signature signs a digest the destination does not have: it stays behind, and so does the
-        // arm image, which no tag or orphan walk may bring along.
+        // The kept child's signature comes along byte for byte. The source index's signature signs a digest the
+        // destination does not have: it stays behind, and so do the dropped child's signature and the arm image, which
+        // no tag or orphan walk may bring along.
         var destinationTags = await LabSkopeo.ListTagsAsync(lab.DestinationEndpoint, destination);
-        Assert.Equal(["multi"], destinationTags);
+        Assert.Equal(new[] { "multi", LabContent.ReferrersTagFor(index.Children[0].Digest), keptChildSignature.Tag! }.Order(StringComparer.Ordinal),
+            destinationTags.Order(StringComparer.Ordinal));
+        await AssertDigestAsync(lab.DestinationEndpoint, destination, keptChildSignature.Tag!, keptChildSignature.Digest);
         Assert.DoesNotContain(results, r => r.Tag == indexSignature.Tag);
 
         // The filtered index is what the destination is compared with: a re-run changes nothing.
@@ -96,7 +101,9 @@ public sealed class CopyFilterTests(CopyLabFixture lab)
         lab.Reset();
         var repository = lab.Unique("since/app");
         var since = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "old", new LabImageOptions { Created = since.AddYears(-1) });
+        var old = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "old", new LabImageOptions { Created = since.AddYears(-1) });
+        // A signature follows its subject: it must not bring the skipped image along as an orphan.
+        await LabContent.PushCosignSignatureAsync(lab.SourceEndpoint, old);
         var exact = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "exact", new LabImageOptions { Created = since });
         var fresh = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "fresh", new LabImageOptions { Created = since.AddDays(30), Docker = true });
         // An index is as new as its newest child.
@@ -116,7 +123,7 @@ public sealed class CopyFilterTests(CopyLabFixture lab)
         try
         {
             var (toLayout, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"oci:{layout}"));
-            Assert.Equal(6, toLayout.Copied);
+            Assert.Equal(8, toLayout.Copied); // six tags, the signature and its referrers index
             var fromLayoutTarget = lab.Unique("since-layout");
             var (fromLayout, layoutResults) = await lab.CopyAsync(new CopyRequest([$"oci:{Path.Combine(layout, repository)}"], $"{lab.DestinationHost}/{fromLayoutTarget}") { Since = since });
             AssertSinceOutcome(fromLayout, layoutResults);
