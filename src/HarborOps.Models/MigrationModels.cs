@@ -26,11 +26,22 @@ public sealed record CopyResult
     public string DestinationRepository { get; init; } = "";
     /// <summary>The tag; empty when a digest was copied without one.</summary>
     public string Tag { get; init; } = "";
-    /// <summary>Manifest digest of the source (and, unless the copy failed, of the destination).</summary>
+    /// <summary>
+    /// Manifest digest of the source (and, unless the copy failed, of the destination); when a -Platform filter trimmed
+    /// an index, the digest written at the destination, with the source's in <see cref="SourceDigest"/>.
+    /// </summary>
     public string Digest { get; init; } = "";
     public string MediaType { get; init; } = "";
+    /// <summary>
+    /// Set only when the destination digest differs from the source's on purpose: a -Platform filter wrote a new index
+    /// with fewer children. This is the source index's digest; <see cref="Digest"/> is the one written.
+    /// </summary>
+    public string? SourceDigest { get; init; }
     public CopyAction Action { get; init; }
-    /// <summary>Why the tag was skipped or planned ("unchanged", "NoClobber", "new", "differs").</summary>
+    /// <summary>
+    /// Why the tag was copied, skipped or planned ("unchanged", "NoClobber", "new", "differs", or a -Platform/-Since
+    /// reason), with notes after "; " (platforms filtered, creation time unknown).
+    /// </summary>
     public string Reason { get; init; } = "";
     /// <summary>Digest the destination tag pointed at before the copy; null when it did not exist.</summary>
     public string? PreviousDigest { get; init; }

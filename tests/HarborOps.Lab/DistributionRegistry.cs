@@ -163,6 +163,12 @@ public sealed class DistributionRegistry : IAsyncDisposable
             enabled: true
           cache:
             blobdescriptor: inmemory
+        validation:
+          manifests:
+            urls:
+              # Foreign (non-distributable) layers are accepted by reference, as Docker Hub and ACR accept Windows base layers.
+              allow:
+                - '^https?://'
         http:
           addr: 127.0.0.1:{port}
           secret: {Yaml(NewPassword())}

@@ -44,6 +44,8 @@ public sealed record LabImageOptions
     /// <summary>os/arch[/variant]</summary>
     public string Platform { get; init; } = "linux/amd64";
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+    /// <summary>The config's <c>created</c> time; null writes the time of the push.</summary>
+    public DateTimeOffset? Created { get; init; }
 }
 
 /// <summary>
@@ -101,7 +103,7 @@ public static class LabContent
             w.WriteString("architecture", architecture);
             w.WriteString("os", os);
             if (variant is not null) w.WriteString("variant", variant);
-            w.WriteString("created", DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ"));
+            w.WriteString("created", (options.Created ?? DateTimeOffset.UtcNow).UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
             w.WriteStartObject("config");
             w.WriteStartArray("Cmd");
             w.WriteStringValue("/bin/true");
@@ -137,14 +139,20 @@ public static class LabContent
         PushIndexAsync(reg.Endpoint, repository, tag, platforms, docker, ct);
 
     /// <summary>A multi-platform OCI index (or Docker manifest list) over child images pushed by digest.</summary>
-    public static async Task<PushedImage> PushIndexAsync(LabEndpoint endpoint, string repository, string? tag, string[] platforms, bool docker = false, CancellationToken ct = default)
+    public static Task<PushedImage> PushIndexAsync(LabEndpoint endpoint, string repository, string? tag, string[] platforms, bool docker = false, CancellationToken ct = default) =>
+        PushIndexAsync(endpoint, repository, tag, platforms, docker, created: null, ct);
+
+    /// <summary>As above, with each child's config <c>created</c> time (one per platform, in order; null entries mean now).</summary>
+    public static async Task<PushedImage> PushIndexAsync(LabEndpoint endpoint, string repository, string? tag, string[] platforms, bool docker,
+        IReadOnlyList<DateTimeOffset?>? created, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(platforms);
         if (platforms.Length == 0) throw new ArgumentException("an index needs at least one platform", nameof(platforms));
         var client = LabRegistryClient.For(endpoint);
         var children = new List<PushedImage>();
-        foreach (var platform in platforms)
-            children.Add(await PushImageAsync(endpoint, repository, null, new LabImageOptions { Docker = docker, Platform = platform, LayerSize = 512 }, ct));
+        for (var i = 0; i < platforms.Length; i++)
+            children.Add(await PushImageAsync(endpoint, repository, null,
+                new LabImageOptions { Docker = docker, Platform = platforms[i], LayerSize = 512, Created = created is not null && i < created.Count ? created[i] : null }, ct));
 
         var mediaType = docker ? DockerManifestList : OciIndex;
         var index = Json(w =>

@@ -69,6 +69,33 @@ Describe 'Copy-RegistryImage' {
         ($second | Where-Object { $_ -is [HarborOps.Models.CopyResult] }).Reason | Sort-Object -Unique | Should -Be 'unchanged'
     }
 
+    It '-Platform writes a trimmed index with a new digest and warns that parity checks will report it' {
+        $prefix = New-Prefix 'platform'
+        $source = Get-RegistryTag "$($script:Open)/team-a/web:2.0"
+        $output = @(Copy-RegistryImage "$($script:Open)/team-a/web:2.0" "$($script:Basic.host)/$prefix" -DestinationCredential $script:BasicCredential `
+            -Platform linux/amd64 -WarningVariable warnings -WarningAction SilentlyContinue)
+
+        $result = $output | Where-Object { $_ -is [HarborOps.Models.CopyResult] }
+        $result.Action | Should -Be 'Copied'
+        $result.SourceDigest | Should -Be $source.Digest
+        $result.Digest | Should -Not -Be $source.Digest
+        Get-SkopeoDigest "$($script:Basic.host)/$prefix/team-a/web:2.0" $script:BasicCredential | Should -Be $result.Digest
+        $warnings.Count | Should -Be 1
+        "$($warnings[0])" | Should -Match 'destination digests differ from the source'
+        "$($warnings[0])" | Should -Match 'Parity checks'
+    }
+
+    It '-Since skips tags created before it and says why' {
+        $prefix = New-Prefix 'since'
+        $output = @(Copy-RegistryImage "$($script:Open)/team-a/api" "$($script:Basic.host)/$prefix" -DestinationCredential $script:BasicCredential `
+            -Since ([DateTime]::UtcNow.AddDays(1)) -ExcludeReferrers)
+        $results = @($output | Where-Object { $_ -is [HarborOps.Models.CopyResult] })
+        $results.Count | Should -BeGreaterThan 0
+        $results.Action | Sort-Object -Unique | Should -Be 'Skipped'
+        $results.Reason | ForEach-Object { $_ | Should -Match '^created .+, before -Since ' }
+        @(Get-RegistryRepository -Registry $script:Basic.host -Prefix $prefix -Credential $script:BasicCredential) | Should -BeNullOrEmpty
+    }
+
     It 'shows a readable table and summary' {
         $prefix = New-Prefix 'view'
         $text = Copy-RegistryImage "$($script:Open)/team-b/worker" "$($script:Basic.host)/$prefix" -DestinationCredential $script:BasicCredential | Out-String -Width 200

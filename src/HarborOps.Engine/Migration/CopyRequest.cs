@@ -48,6 +48,23 @@ public sealed record CopyRequest
     /// <summary>A regular expression of tags to leave out.</summary>
     public string? ExcludeTagRegex { get; init; }
 
+    /// <summary>
+    /// Opt-in platform filter ("linux/amd64", "linux/arm64/v8"; a filter without a variant matches every variant). An
+    /// index with other platforms is written as a NEW index holding only the matching children, so its digest differs
+    /// from the source's (<see cref="HarborOps.Models.CopyResult.SourceDigest"/> names the source's) and signatures of the
+    /// source index are left behind (they sign a digest the destination does not have); the children keep their
+    /// digests. A single-platform image of another platform is skipped with the reason. Empty copies every platform.
+    /// </summary>
+    public IReadOnlyList<string> Platforms { get; init; } = [];
+
+    /// <summary>
+    /// Only tags whose image was created at or after this time, as the source records it: the image config's
+    /// <c>created</c> field (for an index, its newest child's), the same for a registry and an OCI layout. A tag whose
+    /// time cannot be read is copied and its Reason says so; it is never dropped silently. Referrer tags follow their
+    /// subject. (ACR's own listing times come with the ACR source.)
+    /// </summary>
+    public DateTimeOffset? Since { get; init; }
+
     /// <summary>Never change a destination tag that exists with another digest (reported as Skipped, reason NoClobber).</summary>
     public bool NoClobber { get; init; }
     /// <summary>Copy signatures, attestations, SBOMs and other referrers after their subject (default).</summary>
@@ -252,6 +269,36 @@ public sealed class TagSelection
                 $"{name} '{pattern}' is not a valid regular expression: {ex.Message}", pattern, ex);
         }
     }
+}
+
+/// <summary>An os/architecture[/variant] a -Platform filter names; parsed once per run.</summary>
+public sealed record PlatformFilter(string Os, string Architecture, string? Variant)
+{
+    /// <summary>Parses "os/arch[/variant]"; throws CopyMappingInvalid naming the expected form.</summary>
+    public static PlatformFilter Parse(string text)
+    {
+        var parts = (text ?? "").Trim().ToLowerInvariant().Split('/');
+        if (parts.Length is < 2 or > 3 || parts.Any(p => p.Length == 0))
+            throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                $"Platform '{text}' is not os/architecture[/variant]; write it like linux/amd64 or linux/arm64/v8.", text);
+        return new PlatformFilter(parts[0], parts[1], parts.Length == 3 ? parts[2] : null);
+    }
+
+    /// <summary>
+    /// True when <paramref name="platform"/> is this one. arm64 without a variant is v8 (the OCI image spec's only
+    /// arm64 variant that registries commonly omit).
+    /// </summary>
+    public bool Matches(Manifests.OciPlatform? platform)
+    {
+        if (platform is null) return false;
+        if (!string.Equals(platform.Os, Os, StringComparison.OrdinalIgnoreCase) || !string.Equals(platform.Architecture, Architecture, StringComparison.OrdinalIgnoreCase))
+            return false;
+        if (Variant is null) return true;
+        var variant = string.IsNullOrEmpty(platform.Variant) && Architecture == "arm64" ? "v8" : platform.Variant;
+        return string.Equals(variant, Variant, StringComparison.OrdinalIgnoreCase);
+    }
+
+    public override string ToString() => Variant is null ? $"{Os}/{Architecture}" : $"{Os}/{Architecture}/{Variant}";
 }
 
 /// <summary>Stable error ids of the copy engine. Documented in about_HarborOps_Errors; never renamed.</summary>

@@ -67,6 +67,8 @@ internal sealed class CopyRun
     private readonly ConcurrentDictionary<string, Lazy<Task<ManifestContent>>> sourceManifests = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task>> referrerWalks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<byte[]?>>> sourceConfigs = new(StringComparer.Ordinal);
+    private IReadOnlyList<PlatformFilter> platforms = [];
 
     private CopyDestination destination = null!;
     private IImageStore destinationStore = null!;
@@ -99,6 +101,7 @@ internal sealed class CopyRun
         destination = CopyDestination.Parse(request.Destination, request.DestinationPrefix);
         mapper = new RepositoryMapper(request.StripPrefixSegments, request.RenameRepositories, destination.Prefix);
         selection = new TagSelection(request);
+        platforms = request.Platforms.Select(PlatformFilter.Parse).Distinct().ToList();
         destinationStore = engine.OpenStore(destination.Registry, request.DestinationCredential);
         try
         {
@@ -266,6 +269,8 @@ internal sealed class CopyRun
         CopyResult result;
         ManifestContent? manifest = null;
         var copyReferrers = request.IncludeReferrers;
+        string? sourceDigest = null;
+        string? note = null;
         try
         {
             var destinationMayHaveTag = tag.Length > 0 && (plan.DestinationTags is null || plan.DestinationTags.Contains(tag));
@@ -282,6 +287,35 @@ internal sealed class CopyRun
                         $"'{sourceName}' was not found at the source (the tag was deleted or never existed). Get-RegistryTag -Reference {plan.SourceName} lists its tags.", sourceName);
                 digest = head.Digest;
                 mediaType = head.MediaType;
+            }
+
+            // -Platform and -Since look into the image; referrer tags follow their subject and are never filtered.
+            if (subject is null && (platforms.Count > 0 || request.Since is not null))
+            {
+                manifest ??= await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+                mediaType = manifest.MediaType;
+                var selected = await SelectImageAsync(plan, manifest, sourceName, cancellationToken).ConfigureAwait(false);
+                note = selected.Note;
+                if (selected.SkipReason is not null || !ReferenceEquals(selected.Manifest, manifest))
+                {
+                    // Signatures of the source digest, and of the children left out, sign something the destination will
+                    // not have: they stay behind (not even as orphans, which would bring those images along by digest).
+                    var kept = selected.Manifest?.Manifests.Select(c => c.Digest).ToHashSet(StringComparer.Ordinal) ?? [];
+                    foreach (var left in manifest.Manifests.Select(c => c.Digest).Where(d => !kept.Contains(d)).Append(digest))
+                        foreach (var referrerTag in plan.ReferrerTagsOf(left)) plan.Claim(referrerTag);
+                }
+                if (selected.SkipReason is not null)
+                {
+                    result = NewResult(plan, sourceName, destinationName, tag, digest, mediaType, CopyAction.Skipped, selected.SkipReason, null, subject, counters, started);
+                    Emit(result);
+                    return result;
+                }
+                if (!ReferenceEquals(selected.Manifest, manifest))
+                {
+                    sourceDigest = digest;
+                    manifest = selected.Manifest!;
+                    digest = manifest.Digest;
+                }
             }
 
             var destinationReference = tag.Length > 0 ? tag : digest;
@@ -318,7 +352,9 @@ internal sealed class CopyRun
                 action = PlanOnly ? CopyAction.Planned : previous is null ? CopyAction.Copied : CopyAction.Updated;
                 reason = previous is null ? "new" : "differs";
             }
-            result = NewResult(plan, sourceName, destinationName, tag, digest, mediaType, action, reason, previous, subject, counters, started);
+            if (note is not null) reason = $"{reason}; {note}";
+            result = NewResult(plan, sourceName, destinationName, tag, digest, mediaType, action, reason, previous, subject, counters, started)
+                with { SourceDigest = sourceDigest };
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
@@ -329,7 +365,13 @@ internal sealed class CopyRun
         }
         Emit(result);
 
-        if (copyReferrers)
+        if (copyReferrers && sourceDigest is not null)
+        {
+            // A rewritten index: the kept children are the source's, byte for byte, and so are their referrers.
+            await Task.WhenAll(manifest!.Manifests.Select(child =>
+                CopyReferrersAsync(plan, child.Digest, null, probeReferrers, childrenAreReferrers: false, cancellationToken))).ConfigureAwait(false);
+        }
+        else if (copyReferrers)
         {
             // A referrers index lists referrers, whose own referrers (a signed SBOM) must come along as well.
             var isReferrersIndex = subject is not null && tag == Digests.ToTagSchemaTag(subject);
@@ -342,6 +384,157 @@ internal sealed class CopyRun
         }
         return result;
     }
+
+    // ---------------------------------------------------------------- -Platform and -Since
+
+    private sealed record ImageSelection(ManifestContent? Manifest, string? SkipReason, string? Note);
+
+    /// <summary>
+    /// Applies -Platform (an index keeps only matching children, written as a new index; an image of another platform
+    /// is skipped) and then -Since (the newest config <c>created</c> of what is copied).
+    /// </summary>
+    private async Task<ImageSelection> SelectImageAsync(RepositoryPlan plan, ManifestContent manifest, string sourceName, CancellationToken cancellationToken)
+    {
+        string? note = null;
+        if (platforms.Count > 0)
+        {
+            if (manifest.IsIndex)
+            {
+                var kept = KeptChildren(manifest);
+                var images = manifest.Manifests.Where(IsPlatformImage).ToList();
+                if (kept.Count == 0)
+                    return new ImageSelection(null, $"no platform matches -Platform {string.Join(", ", platforms)} (the index has {DescribePlatforms(images)})", null);
+                if (kept.Count < manifest.Manifests.Count)
+                {
+                    manifest = FilteredIndex(manifest, kept, sourceName);
+                    note = $"platforms filtered: kept {DescribePlatforms(kept.Where(IsPlatformImage))} of {DescribePlatforms(images)}, a new index digest";
+                }
+            }
+            else if (manifest.Config is not null && IsImageConfig(manifest.Config.MediaType))
+            {
+                var config = await SourceConfigAsync(plan, manifest.Config, cancellationToken).ConfigureAwait(false);
+                var platform = config is null ? null : ManifestContent.ReadConfigPlatform(config);
+                // An image whose config names no platform is not filtered away: it cannot be said not to match.
+                if (platform is not null && !platforms.Any(p => p.Matches(platform)))
+                    return new ImageSelection(null, $"platform {platform} is not one of -Platform {string.Join(", ", platforms)}", null);
+            }
+        }
+
+        if (request.Since is { } since)
+        {
+            var created = await CreatedAsync(plan, manifest, cancellationToken).ConfigureAwait(false);
+            if (created is null)
+            {
+                var unknown = $"creation time unknown (no image config records one), copied despite -Since {since:yyyy-MM-ddTHH:mm:ssK}";
+                note = note is null ? unknown : $"{note}; {unknown}";
+            }
+            else if (created < since)
+                return new ImageSelection(null, $"created {created:yyyy-MM-ddTHH:mm:ssK}, before -Since {since:yyyy-MM-ddTHH:mm:ssK}", note);
+        }
+        return new ImageSelection(manifest, null, note);
+    }
+
+    private static bool IsPlatformImage(OciDescriptor child) =>
+        child.Platform is { Os.Length: > 0 } p && p.Os != "unknown";
+
+    private static bool IsImageConfig(string mediaType) =>
+        mediaType is MediaTypes.OciConfig or MediaTypes.DockerConfig;
+
+    private static string DescribePlatforms(IEnumerable<OciDescriptor> children)
+    {
+        var names = children.Select(c => c.Platform!.ToString()).Distinct(StringComparer.Ordinal).ToList();
+        return names.Count == 0 ? "no platforms" : string.Join(", ", names);
+    }
+
+    /// <summary>
+    /// The children a -Platform filter keeps: the matching images, and the attestation manifests (buildx writes them
+    /// as unknown/unknown children naming their image in vnd.docker.reference.digest) of those images.
+    /// </summary>
+    private List<OciDescriptor> KeptChildren(ManifestContent index)
+    {
+        var images = index.Manifests.Where(c => platforms.Any(p => p.Matches(c.Platform)) && IsPlatformImage(c)).ToList();
+        var keptDigests = images.Select(c => c.Digest).ToHashSet(StringComparer.Ordinal);
+        return index.Manifests.Where(c => keptDigests.Contains(c.Digest)
+            || (c.Annotations.TryGetValue("vnd.docker.reference.digest", out var of) && keptDigests.Contains(of))).ToList();
+    }
+
+    /// <summary>
+    /// The index with only <paramref name="kept"/> in its manifests array; every other field and every kept entry is
+    /// written exactly as the source had it.
+    /// </summary>
+    private static ManifestContent FilteredIndex(ManifestContent index, IReadOnlyList<OciDescriptor> kept, string sourceName)
+    {
+        var keep = kept.Select(c => c.Digest).ToHashSet(StringComparer.Ordinal);
+        using var document = JsonDocument.Parse(index.Bytes);
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false }))
+        {
+            writer.WriteStartObject();
+            foreach (var property in document.RootElement.EnumerateObject())
+            {
+                if (property.Name != "manifests")
+                {
+                    property.WriteTo(writer);
+                    continue;
+                }
+                writer.WriteStartArray("manifests");
+                foreach (var child in property.Value.EnumerateArray())
+                    if (child.ValueKind == JsonValueKind.Object && child.TryGetProperty("digest", out var d) && d.ValueKind == JsonValueKind.String && keep.Contains(d.GetString()!))
+                        child.WriteTo(writer);
+                writer.WriteEndArray();
+            }
+            writer.WriteEndObject();
+        }
+        return ManifestContent.Parse(buffer.ToArray(), index.MediaType, sourceName);
+    }
+
+    /// <summary>When the image was created as its config records it; for an index, its newest child's. Null when none says.</summary>
+    private async Task<DateTimeOffset?> CreatedAsync(RepositoryPlan plan, ManifestContent manifest, CancellationToken cancellationToken)
+    {
+        if (manifest.IsIndex)
+        {
+            var times = await Task.WhenAll(manifest.Manifests.Where(IsPlatformImage).Select(async child =>
+            {
+                var image = await SourceManifestAsync(plan, child.Digest, cancellationToken).ConfigureAwait(false);
+                return image.IsIndex ? null : await CreatedAsync(plan, image, cancellationToken).ConfigureAwait(false);
+            })).ConfigureAwait(false);
+            return times.Max();
+        }
+        if (manifest.Config is null || !IsImageConfig(manifest.Config.MediaType)) return null;
+        var config = await SourceConfigAsync(plan, manifest.Config, cancellationToken).ConfigureAwait(false);
+        return config is null ? null : ReadCreated(config);
+    }
+
+    private static DateTimeOffset? ReadCreated(byte[] config)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(config);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("created", out var created) || created.ValueKind != JsonValueKind.String
+                || !DateTimeOffset.TryParse(created.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var time))
+                return null;
+            // cosign and some builders write year 1 for "no time"; that records nothing.
+            return time.Year <= 1 ? null : time;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>An image config from the source (read once per run), or null when it is too large to be one.</summary>
+    private Task<byte[]?> SourceConfigAsync(RepositoryPlan plan, OciDescriptor config, CancellationToken cancellationToken) =>
+        sourceConfigs.GetOrAdd($"{plan.Source.Registry}/{plan.SourceRepository}@{config.Digest}", _ => new Lazy<Task<byte[]?>>(() =>
+            throttle.RunAsync(plan.Source.Registry, async () =>
+            {
+                const int MaxConfigBytes = 4 * 1024 * 1024;
+                if (config.Size > MaxConfigBytes) return null;
+                await using var stream = await plan.Source.OpenBlobAsync(plan.SourceRepository, config.Digest, config.Size, cancellationToken).ConfigureAwait(false);
+                using var buffer = new MemoryStream();
+                await stream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+                return (byte[]?)buffer.ToArray();
+            }, cancellationToken))).Value;
 
     private async Task CopyOrphanReferrerTagAsync(RepositoryPlan plan, string tag, CancellationToken cancellationToken)
     {

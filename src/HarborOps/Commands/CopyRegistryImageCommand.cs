@@ -27,6 +27,16 @@ namespace HarborOps.Commands;
 /// <para>A failure of one tag (a missing repository, a refused push) is written as an error and the run goes on.
 /// With -JournalPath, finished blobs are recorded in a file, so a run interrupted by Ctrl+C, a crash or a killed
 /// process resumes where it stopped when started again with the same journal.</para>
+/// <para>-Platform copies only the named platforms of multi-platform images. An index with other platforms is written
+/// as a new index holding only the matching children, so its destination digest differs from the source's (each
+/// result's SourceDigest names the source's, and a warning says how many differ); parity checks that compare source
+/// and destination digests will report those tags, and the source index's signatures stay behind because they sign a
+/// digest the destination does not have. The children themselves keep their digests and signatures. An image of
+/// another platform is skipped with the reason.</para>
+/// <para>-Since copies only tags whose image was created at or after the given time, as the image config's "created"
+/// field records it (for an index, its newest child's), from a registry or an OCI layout alike. A tag whose time
+/// cannot be read is copied anyway and its Reason says so. Azure Container Registry's own listing times are used
+/// once the ACR source is available.</para>
 /// <para>The output is one object per tag (Action Copied, Updated, Skipped or Failed, with bytes moved) and a summary
 /// object last. -WhatIf reads both sides and prints what would be copied and how many bytes would move.</para>
 /// </remarks>
@@ -46,9 +56,13 @@ namespace HarborOps.Commands;
 /// <code>Copy-RegistryImage harbor.example.com/base/debian:bookworm oci:./offline</code>
 /// <para>Writes one image with its signature into an OCI image layout directory.</para>
 /// </example>
+/// <example>
+/// <code>Copy-RegistryImage contoso.azurecr.io/team/app harbor.example.com/migrated -Platform linux/amd64, linux/arm64 -Since (Get-Date).AddDays(-90)</code>
+/// <para>Copies the tags built in the last 90 days, with only their amd64 and arm64 images; trimmed indexes get new digests and a warning says so.</para>
+/// </example>
 /// <errors>
 /// <error id="RegistryReferenceInvalid">A source or the destination does not follow the reference grammar. Fix the value named in the message.</error>
-/// <error id="CopyMappingInvalid">A repository cannot be mapped to a destination (stripping leaves no name, a layout image needs a destination path) or a tag regex is invalid.</error>
+/// <error id="CopyMappingInvalid">A repository cannot be mapped to a destination (stripping leaves no name, a layout image needs a destination path) a tag regex is invalid, or a -Platform value is not os/architecture[/variant].</error>
 /// <error id="CopyJournalInvalid">The -JournalPath file cannot be opened or written.</error>
 /// <error id="RegistryHostUnreachable">A registry host cannot be resolved or reached. Check the name, the port and the network path.</error>
 /// <error id="RegistryAuthenticationFailed">A registry rejected the credential. Check it, or set one with Set-RegistryCredential.</error>
@@ -136,6 +150,21 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
     [Parameter]
     public SwitchParameter IncludeForeignLayers { get; set; }
 
+    /// <summary>
+    /// Only these platforms ("linux/amd64", "linux/arm64/v8"; without a variant every variant matches). Indexes with other
+    /// platforms are written as new indexes with new digests, which differ from the source's; images of other platforms are skipped.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? Platform { get; set; }
+
+    /// <summary>
+    /// Only tags whose image was created at or after this time, as the image config records it (an index: its newest
+    /// child). Tags without a recorded time are copied and say so in Reason.
+    /// </summary>
+    [Parameter]
+    public DateTime? Since { get; set; }
+
     /// <summary>Concurrent requests per registry host (default 8).</summary>
     [Parameter]
     [ValidateRange(1, 256)]
@@ -185,6 +214,8 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
             NoClobber = NoClobber,
             IncludeReferrers = !ExcludeReferrers,
             IncludeForeignLayers = IncludeForeignLayers,
+            Platforms = Platform ?? [],
+            Since = Since is { } since ? new DateTimeOffset(since) : null,
             ThrottleLimit = ThrottleLimit,
             JournalPath = JournalPath,
             PlanOnly = _whatIf,
@@ -193,6 +224,7 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
         };
         var what = sources.Count == 1 ? sources[0] : $"{sources.Count} sources";
         var copier = new ImageCopier(RegistryEngine.Shared);
+        var rewritten = 0;
 
         if (_whatIf)
         {
@@ -200,6 +232,7 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
             var planned = new List<CopyResult>();
             var plan = await copier.CopyAsync(request, planProgress, result =>
             {
+                if (result.SourceDigest is not null) Interlocked.Increment(ref rewritten);
                 if (result.Action == CopyAction.Planned) lock (planned) planned.Add(result);
                 else if (result.Action == CopyAction.Failed) WriteFailure(ToException(result), result.Source);
             }, cancellationToken).ConfigureAwait(false);
@@ -208,6 +241,7 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
                     $"{(result.PreviousDigest is null ? "Copy" : "Update")} from {result.Source} ({result.Digest}, {ByteCount.Format(result.BytesMoved)} to move)").ConfigureAwait(false);
             await ShouldProcessAsync(_destination,
                 $"Copy {plan.Planned} tag(s), skip {plan.Skipped} already there, {plan.Failed} failed to plan; {ByteCount.Format(plan.BytesMoved)} to move, {plan.BlobsMounted} blob(s) to mount").ConfigureAwait(false);
+            WarnAboutRewrittenIndexes(rewritten);
             return;
         }
 
@@ -216,10 +250,20 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
         WriteVerbose($"Copying {string.Join(", ", sources)} to {_destination}{(DestinationPrefix is null ? "" : "/" + DestinationPrefix)}.");
         var summary = await copier.CopyAsync(request, progress, result =>
         {
+            if (result.SourceDigest is not null) Interlocked.Increment(ref rewritten);
             WriteObject(result);
             if (result.Action == CopyAction.Failed) WriteFailure(ToException(result), result.Source);
         }, cancellationToken).ConfigureAwait(false);
+        WarnAboutRewrittenIndexes(rewritten);
         WriteObject(summary);
+    }
+
+    private void WarnAboutRewrittenIndexes(int count)
+    {
+        if (count == 0) return;
+        WriteWarning($"-Platform removed platforms from {count} multi-platform index(es): they were {(_whatIf ? "planned to be " : "")}written as new indexes, so their destination digests differ from the source "
+            + "(each result's SourceDigest is the source's, Digest the destination's). Parity checks comparing source and destination digests will report them, "
+            + "and signatures of those source indexes were not copied.");
     }
 
     /// <summary>A failed tag as the error record the engine would have thrown for it.</summary>
