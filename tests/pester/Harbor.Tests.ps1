@@ -284,3 +284,67 @@ Describe 'Usage and members' {
         (Get-HarborProjectMember $project).Name | Should -Be @('admin', "bob$($script:Run)")
     }
 }
+
+Describe 'Copy-RegistryImage into Harbor' {
+    It 'without -CreateProject fails the images of a missing project with one error naming it and the fix' {
+        $project = "copy-missing-$($script:Run)"
+        # The session (Connect-Harbor) is for this registry, so the copier checks the projects without being told.
+        $output = @(Copy-RegistryImage "$($script:Open)/team-a/api" "$($script:H.host)/$project" -DestinationCredential $script:Admin -ErrorAction SilentlyContinue -ErrorVariable failures)
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'CopyHarborProjectMissing,*'
+        $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failures[0].Exception.Message | Should -Match "Project '$project' does not exist"
+        $failures[0].Exception.Message | Should -Match '-CreateProject'
+        $failures[0].Exception.Message | Should -Match "New-HarborProject $project"
+        $output[-1].Failed | Should -Be 1
+        $output[-1].Copied | Should -Be 0
+        Get-HarborProject $project -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It '-CreateProject -WhatIf lists the project it would create and creates nothing' {
+        $project = "copy-whatif-$($script:Run)"
+        $script = @"
+`$ProgressPreference = 'SilentlyContinue'
+Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
+`$credential = [pscredential]::new('$($script:H.username)', (ConvertTo-SecureString '$($script:H.password)' -AsPlainText -Force))
+`$objects = @(Copy-RegistryImage '$($script:Open)/team-a/api' '$($script:H.host)/$project' -Harbor '$($script:H.url)' -DestinationCredential `$credential -CreateProject -ProjectSettings @{ AutoScan = `$true } -WhatIf)
+'##RESULT##' + (@{ Objects = `$objects.Count } | ConvertTo-Json -Compress)
+"@
+        $processPath = [Environment]::ProcessPath
+        $pwshArgs = @()
+        if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') { $pwshArgs += Join-Path $PSHOME 'pwsh.dll' }
+        $stdout = & $processPath @pwshArgs -NoProfile -NonInteractive -EncodedCommand ([Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script)))
+        $text = $stdout -join "`n"
+        $text | Should -Match "What if: Performing the operation `"Create Harbor project \(AutoScan=True\)`" on target `"$project`""
+        $text | Should -Match "What if: Performing the operation `"Copy from $([regex]::Escape($script:Open))/team-a/api:1\.0"
+        ($text -split "`n" | Where-Object { $_ -like '##RESULT##*' }) | Should -Be '##RESULT##{"Objects":0}'
+        Get-HarborProject $project -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It '-CreateProject creates the missing project once with -ProjectSettings and copies into it' {
+        $project = "copy-created-$($script:Run)"
+        $output = @(Copy-RegistryImage "$($script:Open)/team-a/api", "$($script:Open)/team-a/web" "$($script:H.host)/$project" -DestinationCredential $script:Admin `
+                -CreateProject -ProjectSettings @{ AutoScan = $true; StorageQuotaGB = 1 } -Confirm:$false)
+        $summary = $output[-1]
+        $summary | Should -BeOfType ([HarborOps.Models.CopySummary])
+        $summary.ProjectsCreated | Should -Be @($project)
+        $summary.Failed | Should -Be 0
+        $summary.Copied | Should -BeGreaterThan 1
+        $created = Get-HarborProject $project
+        $created.AutoScan | Should -BeTrue
+        $created.Public | Should -BeFalse
+        $created.StorageLimit | Should -Be (1GB)
+        $digest = (Get-RegistryTag -Reference "$($script:H.host)/$project/team-a/api:1.0" -Credential $script:Admin).Digest
+        $digest | Should -Be (Get-SeedDigest 'team-a/api' '1.0')
+    }
+
+    It 'refuses an unknown -ProjectSettings key before copying anything' {
+        $project = "copy-badkey-$($script:Run)"
+        $failure = $null
+        try { Copy-RegistryImage "$($script:Open)/team-a/api" "$($script:H.host)/$project" -DestinationCredential $script:Admin -CreateProject -ProjectSettings @{ ScanOnPush = $true } -Confirm:$false }
+        catch { $failure = $_ }
+        $failure.FullyQualifiedErrorId | Should -BeLike 'HarborRequestInvalid,*'
+        $failure.Exception.Message | Should -Match "unknown key 'ScanOnPush'"
+        Get-HarborProject $project -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
