@@ -348,3 +348,46 @@ Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
         Get-HarborProject $project -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Replication' {
+    It 'adds an endpoint (-WhatIf adds nothing), pulls the filtered tags with their signatures through a piped policy, and reports the tasks' {
+        $endpointName = "lab-open-$($script:Run)"
+        New-HarborRegistryEndpoint $endpointName -Type DockerRegistry -Url "http://$($script:Open)" -WhatIf | Should -BeNullOrEmpty
+        Get-HarborRegistryEndpoint $endpointName | Should -BeNullOrEmpty
+
+        $endpoint = New-HarborRegistryEndpoint $endpointName -Type DockerRegistry -Url "http://$($script:Open)"
+        $endpoint | Should -BeOfType ([HarborOps.Models.HarborRegistryEndpointInfo])
+        $endpoint.Type | Should -Be 'docker-registry'
+        (Get-HarborRegistryEndpoint "lab-open-$($script:Run)*").Id | Should -Be @($endpoint.Id)
+        New-HarborRegistryEndpoint $endpointName -Type DockerRegistry -Url "http://$($script:Open)" -ErrorAction SilentlyContinue -ErrorVariable duplicate | Should -BeNullOrEmpty
+        $duplicate[0].FullyQualifiedErrorId | Should -BeLike 'HarborRegistryEndpointExists,*'
+
+        $namespace = "repl-$($script:Run)"
+        $execution = New-HarborReplicationPolicy "pull-$($script:Run)" -SourceRegistry $endpointName -NameFilter 'platform/**' -TagFilter 'book*' `
+            -DestinationNamespace $namespace -ReplaceCount 2 | Start-HarborReplication -Wait -TimeoutSeconds 120
+        $execution | Should -BeOfType ([HarborOps.Models.HarborReplicationExecutionInfo])
+        $execution.Status | Should -Be 'Succeed'
+        $execution.Tasks.Count | Should -Be 1
+        $execution.Tasks[0].Source | Should -Match '^platform/base/debian:\[bookworm,sha256-[0-9a-f]{64}\.sig\]$'
+        $execution.Tasks[0].Destination | Should -Match "^$namespace/debian:\[bookworm,sha256-[0-9a-f]{64}\.sig\]$"
+
+        $landed = (& skopeo list-tags --tls-verify=false --creds "$($script:H.username):$($script:H.password)" "docker://$($script:H.host)/$namespace/debian" | ConvertFrom-Json).Tags
+        $landed.Count | Should -Be 2
+        $landed | Should -Contain 'bookworm'
+        ($landed | Where-Object { $_ -match '^sha256-[0-9a-f]{64}\.sig$' }).Count | Should -Be 1
+        (Get-HarborProject $namespace).Public | Should -BeFalse
+
+        $read = $execution | Get-HarborReplicationExecution
+        $read.Id | Should -Be $execution.Id
+        $read.Tasks.Count | Should -Be 1
+        (Get-HarborReplicationExecution -Policy "pull-$($script:Run)")[0].Id | Should -Be $execution.Id
+    }
+
+    It 'reports an unknown policy and an unknown endpoint as non-terminating not-found errors' {
+        Start-HarborReplication "no-such-policy-$($script:Run)" -ErrorAction SilentlyContinue -ErrorVariable missing | Should -BeNullOrEmpty
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'HarborReplicationPolicyNotFound,*'
+        New-HarborReplicationPolicy "orphan-$($script:Run)" -SourceRegistry "no-such-endpoint-$($script:Run)" -ErrorAction SilentlyContinue -ErrorVariable noEndpoint | Should -BeNullOrEmpty
+        $noEndpoint[0].FullyQualifiedErrorId | Should -BeLike 'HarborRegistryEndpointNotFound,*'
+        $noEndpoint[0].Exception.Message | Should -Match 'New-HarborRegistryEndpoint'
+    }
+}

@@ -56,6 +56,7 @@ public static class HarborErrorIds
     public const string ReplicationPolicyNotFound = "HarborReplicationPolicyNotFound";
     public const string ReplicationExecutionNotFound = "HarborReplicationExecutionNotFound";
     public const string ReplicationTimeout = "HarborReplicationTimeout";
+    public const string ReplicationFailed = "HarborReplicationFailed";
     public const string ServerError = "HarborServerError";
     public const string ResponseInvalid = "HarborResponseInvalid";
 }

@@ -82,7 +82,7 @@ internal sealed class HarborProjectCheck
             if (!harbor.CreateMissingProjects)
             {
                 check.Refused[project] = Missing(harbor, project,
-                    $"Project '{project}' does not exist on {harbor.Connection.Url}, and Harbor refuses pushes into a missing project. Add -CreateProject to Copy-RegistryImage, or create it first with New-HarborProject {project}.");
+                    $"Project '{project}' does not exist on {harbor.Connection.Url} (or is hidden from '{harbor.Connection.UserName}'), and Harbor refuses pushes into a missing project. Add -CreateProject to Copy-RegistryImage, or create it first with New-HarborProject {project}.");
                 continue;
             }
             if (planOnly)

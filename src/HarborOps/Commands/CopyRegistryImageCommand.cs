@@ -301,7 +301,7 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
     private string DescribeProjectSettings() =>
         ProjectSettings is null || ProjectSettings.Count == 0
             ? "private, Harbor's default policies"
-            : string.Join(", ", ProjectSettings.Cast<DictionaryEntry>().OrderBy(e => e.Key.ToString(), StringComparer.OrdinalIgnoreCase).Select(e => $"{e.Key}={e.Value}"));
+            : string.Join(", ", ProjectSettings.Cast<DictionaryEntry>().OrderBy(e => e.Key.ToString(), StringComparer.OrdinalIgnoreCase).Select(e => $"{e.Key}={LanguagePrimitives.ConvertTo<string>(e.Value)}"));
 
     /// <summary>A failed tag as the error record the engine would have thrown for it.</summary>
     private static HarborOpsException ToException(CopyResult result) =>
