@@ -189,3 +189,75 @@ public sealed class HarborScanStatus
     public int? VulnerabilityCount { get; init; }
     public string Reference { get; init; } = "";
 }
+
+/// <summary>A registry endpoint Harbor replicates from or to (Administration > Registries).</summary>
+public sealed class HarborRegistryEndpointInfo
+{
+    public string Harbor { get; init; } = "";
+    public long Id { get; init; }
+    public string Name { get; init; } = "";
+    /// <summary>Harbor's adapter type: harbor, docker-hub, docker-registry, azure-acr, github-ghcr, ...</summary>
+    public string Type { get; init; } = "";
+    public string Url { get; init; } = "";
+    public bool Insecure { get; init; }
+    public string? AccessKey { get; init; }
+    public string? Status { get; init; }
+    public string? Description { get; init; }
+    public DateTimeOffset? CreationTime { get; init; }
+}
+
+/// <summary>A replication policy: from which endpoint, which repositories and tags, into which namespace.</summary>
+public sealed class HarborReplicationPolicyInfo
+{
+    public string Harbor { get; init; } = "";
+    public long Id { get; init; }
+    public string Name { get; init; } = "";
+    public string? SourceRegistry { get; init; }
+    public long? SourceRegistryId { get; init; }
+    public string? DestinationNamespace { get; init; }
+    public int? DestinationNamespaceReplaceCount { get; init; }
+    /// <summary>The name filter (a doublestar pattern such as "team/**").</summary>
+    public string? NameFilter { get; init; }
+    /// <summary>The tag filter as Harbor stores it, with the signature tags pattern when they are kept.</summary>
+    public string? TagFilter { get; init; }
+    public string? Trigger { get; init; }
+    public bool Override { get; init; }
+    public bool Enabled { get; init; }
+    public DateTimeOffset? CreationTime { get; init; }
+}
+
+/// <summary>One run of a replication policy with its task counts.</summary>
+public sealed class HarborReplicationExecutionInfo
+{
+    public string Harbor { get; init; } = "";
+    public long Id { get; init; }
+    public long PolicyId { get; init; }
+    /// <summary>InProgress, Succeed, Failed or Stopped.</summary>
+    public string Status { get; init; } = "";
+    public string? StatusText { get; init; }
+    public string? Trigger { get; init; }
+    public DateTimeOffset? StartTime { get; init; }
+    public DateTimeOffset? EndTime { get; init; }
+    public int Total { get; init; }
+    public int Succeed { get; init; }
+    public int Failed { get; init; }
+    public int InProgress { get; init; }
+    public int Stopped { get; init; }
+    public bool IsFinished => Status is "Succeed" or "Failed" or "Stopped";
+    /// <summary>The tasks, when they were asked for.</summary>
+    public HarborReplicationTaskInfo[] Tasks { get; init; } = [];
+}
+
+/// <summary>One task of a replication execution: a source repository and its tags, copied to the destination.</summary>
+public sealed class HarborReplicationTaskInfo
+{
+    public long Id { get; init; }
+    public long ExecutionId { get; init; }
+    public string Status { get; init; } = "";
+    public string? Operation { get; init; }
+    public string? ResourceType { get; init; }
+    public string? Source { get; init; }
+    public string? Destination { get; init; }
+    public DateTimeOffset? StartTime { get; init; }
+    public DateTimeOffset? EndTime { get; init; }
+}

@@ -88,6 +88,8 @@ public sealed class CopySummary
     public double TagsPerSecond => Elapsed.TotalSeconds > 0 ? Tags / Elapsed.TotalSeconds : 0;
     /// <summary>The failed tags' sources and messages, so a summary alone tells what to look at.</summary>
     public IReadOnlyList<string> Failures { get; init; } = [];
+    /// <summary>Harbor projects this run created (with -WhatIf: would create) for its destination repositories.</summary>
+    public IReadOnlyList<string> ProjectsCreated { get; init; } = [];
 
     public override string ToString() =>
         $"{Tags} tags: {Copied} copied, {Updated} updated, {Skipped} skipped, {Failed} failed{(PlanOnly ? $", {Planned} planned" : "")}; {BytesMoved} bytes, {BlobsMounted} blobs mounted, {BlobsSkipped} present, in {Elapsed.TotalSeconds:0.0} s";

@@ -284,3 +284,110 @@ Describe 'Usage and members' {
         (Get-HarborProjectMember $project).Name | Should -Be @('admin', "bob$($script:Run)")
     }
 }
+
+Describe 'Copy-RegistryImage into Harbor' {
+    It 'without -CreateProject fails the images of a missing project with one error naming it and the fix' {
+        $project = "copy-missing-$($script:Run)"
+        # The session (Connect-Harbor) is for this registry, so the copier checks the projects without being told.
+        $output = @(Copy-RegistryImage "$($script:Open)/team-a/api" "$($script:H.host)/$project" -DestinationCredential $script:Admin -ErrorAction SilentlyContinue -ErrorVariable failures)
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'CopyHarborProjectMissing,*'
+        $failures[0].CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $failures[0].Exception.Message | Should -Match "Project '$project' does not exist"
+        $failures[0].Exception.Message | Should -Match '-CreateProject'
+        $failures[0].Exception.Message | Should -Match "New-HarborProject $project"
+        $output[-1].Failed | Should -Be 1
+        $output[-1].Copied | Should -Be 0
+        Get-HarborProject $project -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It '-CreateProject -WhatIf lists the project it would create and creates nothing' {
+        $project = "copy-whatif-$($script:Run)"
+        $script = @"
+`$ProgressPreference = 'SilentlyContinue'
+Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
+`$credential = [pscredential]::new('$($script:H.username)', (ConvertTo-SecureString '$($script:H.password)' -AsPlainText -Force))
+`$objects = @(Copy-RegistryImage '$($script:Open)/team-a/api' '$($script:H.host)/$project' -Harbor '$($script:H.url)' -DestinationCredential `$credential -CreateProject -ProjectSettings @{ AutoScan = `$true } -WhatIf)
+'##RESULT##' + (@{ Objects = `$objects.Count } | ConvertTo-Json -Compress)
+"@
+        $processPath = [Environment]::ProcessPath
+        $pwshArgs = @()
+        if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') { $pwshArgs += Join-Path $PSHOME 'pwsh.dll' }
+        $stdout = & $processPath @pwshArgs -NoProfile -NonInteractive -EncodedCommand ([Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script)))
+        $text = $stdout -join "`n"
+        $text | Should -Match "What if: Performing the operation `"Create Harbor project \(AutoScan=True\)`" on target `"$project`""
+        $text | Should -Match "What if: Performing the operation `"Copy from $([regex]::Escape($script:Open))/team-a/api:1\.0"
+        ($text -split "`n" | Where-Object { $_ -like '##RESULT##*' }) | Should -Be '##RESULT##{"Objects":0}'
+        Get-HarborProject $project -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+
+    It '-CreateProject creates the missing project once with -ProjectSettings and copies into it' {
+        $project = "copy-created-$($script:Run)"
+        $output = @(Copy-RegistryImage "$($script:Open)/team-a/api", "$($script:Open)/team-a/web" "$($script:H.host)/$project" -DestinationCredential $script:Admin `
+                -CreateProject -ProjectSettings @{ AutoScan = $true; StorageQuotaGB = 1 } -Confirm:$false)
+        $summary = $output[-1]
+        $summary | Should -BeOfType ([HarborOps.Models.CopySummary])
+        $summary.ProjectsCreated | Should -Be @($project)
+        $summary.Failed | Should -Be 0
+        $summary.Copied | Should -BeGreaterThan 1
+        $created = Get-HarborProject $project
+        $created.AutoScan | Should -BeTrue
+        $created.Public | Should -BeFalse
+        $created.StorageLimit | Should -Be (1GB)
+        $digest = (Get-RegistryTag -Reference "$($script:H.host)/$project/team-a/api:1.0" -Credential $script:Admin).Digest
+        $digest | Should -Be (Get-SeedDigest 'team-a/api' '1.0')
+    }
+
+    It 'refuses an unknown -ProjectSettings key before copying anything' {
+        $project = "copy-badkey-$($script:Run)"
+        $failure = $null
+        try { Copy-RegistryImage "$($script:Open)/team-a/api" "$($script:H.host)/$project" -DestinationCredential $script:Admin -CreateProject -ProjectSettings @{ ScanOnPush = $true } -Confirm:$false }
+        catch { $failure = $_ }
+        $failure.FullyQualifiedErrorId | Should -BeLike 'HarborRequestInvalid,*'
+        $failure.Exception.Message | Should -Match "unknown key 'ScanOnPush'"
+        Get-HarborProject $project -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Replication' {
+    It 'adds an endpoint (-WhatIf adds nothing), pulls the filtered tags with their signatures through a piped policy, and reports the tasks' {
+        $endpointName = "lab-open-$($script:Run)"
+        New-HarborRegistryEndpoint $endpointName -Type DockerRegistry -Url "http://$($script:Open)" -WhatIf | Should -BeNullOrEmpty
+        Get-HarborRegistryEndpoint $endpointName | Should -BeNullOrEmpty
+
+        $endpoint = New-HarborRegistryEndpoint $endpointName -Type DockerRegistry -Url "http://$($script:Open)"
+        $endpoint | Should -BeOfType ([HarborOps.Models.HarborRegistryEndpointInfo])
+        $endpoint.Type | Should -Be 'docker-registry'
+        (Get-HarborRegistryEndpoint "lab-open-$($script:Run)*").Id | Should -Be @($endpoint.Id)
+        New-HarborRegistryEndpoint $endpointName -Type DockerRegistry -Url "http://$($script:Open)" -ErrorAction SilentlyContinue -ErrorVariable duplicate | Should -BeNullOrEmpty
+        $duplicate[0].FullyQualifiedErrorId | Should -BeLike 'HarborRegistryEndpointExists,*'
+
+        $namespace = "repl-$($script:Run)"
+        $execution = New-HarborReplicationPolicy "pull-$($script:Run)" -SourceRegistry $endpointName -NameFilter 'platform/**' -TagFilter 'book*' `
+            -DestinationNamespace $namespace -ReplaceCount 2 | Start-HarborReplication -Wait -TimeoutSeconds 120
+        $execution | Should -BeOfType ([HarborOps.Models.HarborReplicationExecutionInfo])
+        $execution.Status | Should -Be 'Succeed'
+        $execution.Tasks.Count | Should -Be 1
+        $execution.Tasks[0].Source | Should -Match '^platform/base/debian:\[bookworm,sha256-[0-9a-f]{64}\.sig\]$'
+        $execution.Tasks[0].Destination | Should -Match "^$namespace/debian:\[bookworm,sha256-[0-9a-f]{64}\.sig\]$"
+
+        $landed = (& skopeo list-tags --tls-verify=false --creds "$($script:H.username):$($script:H.password)" "docker://$($script:H.host)/$namespace/debian" | ConvertFrom-Json).Tags
+        $landed.Count | Should -Be 2
+        $landed | Should -Contain 'bookworm'
+        ($landed | Where-Object { $_ -match '^sha256-[0-9a-f]{64}\.sig$' }).Count | Should -Be 1
+        (Get-HarborProject $namespace).Public | Should -BeFalse
+
+        $read = $execution | Get-HarborReplicationExecution
+        $read.Id | Should -Be $execution.Id
+        $read.Tasks.Count | Should -Be 1
+        (Get-HarborReplicationExecution -Policy "pull-$($script:Run)")[0].Id | Should -Be $execution.Id
+    }
+
+    It 'reports an unknown policy and an unknown endpoint as non-terminating not-found errors' {
+        Start-HarborReplication "no-such-policy-$($script:Run)" -ErrorAction SilentlyContinue -ErrorVariable missing | Should -BeNullOrEmpty
+        $missing[0].FullyQualifiedErrorId | Should -BeLike 'HarborReplicationPolicyNotFound,*'
+        New-HarborReplicationPolicy "orphan-$($script:Run)" -SourceRegistry "no-such-endpoint-$($script:Run)" -ErrorAction SilentlyContinue -ErrorVariable noEndpoint | Should -BeNullOrEmpty
+        $noEndpoint[0].FullyQualifiedErrorId | Should -BeLike 'HarborRegistryEndpointNotFound,*'
+        $noEndpoint[0].Exception.Message | Should -Match 'New-HarborRegistryEndpoint'
+    }
+}

@@ -50,6 +50,13 @@ public static class HarborErrorIds
     public const string RequestInvalid = "HarborRequestInvalid";
     public const string PreconditionFailed = "HarborPreconditionFailed";
     public const string Throttled = "HarborThrottled";
+    public const string RegistryEndpointExists = "HarborRegistryEndpointExists";
+    public const string RegistryEndpointNotFound = "HarborRegistryEndpointNotFound";
+    public const string ReplicationPolicyExists = "HarborReplicationPolicyExists";
+    public const string ReplicationPolicyNotFound = "HarborReplicationPolicyNotFound";
+    public const string ReplicationExecutionNotFound = "HarborReplicationExecutionNotFound";
+    public const string ReplicationTimeout = "HarborReplicationTimeout";
+    public const string ReplicationFailed = "HarborReplicationFailed";
     public const string ServerError = "HarborServerError";
     public const string ResponseInvalid = "HarborResponseInvalid";
 }

@@ -78,6 +78,9 @@ public sealed record CopyRequest
     /// <summary>Read both sides and report what would be copied, moving nothing (-WhatIf).</summary>
     public bool PlanOnly { get; init; }
 
+    /// <summary>The destination is a Harbor: check (and with CreateMissingProjects create) its projects before pushing.</summary>
+    public HarborDestination? Harbor { get; init; }
+
     public NetworkCredential? SourceCredential { get; init; }
     public NetworkCredential? DestinationCredential { get; init; }
 }
@@ -306,4 +309,5 @@ public static class CopyErrorIds
 {
     public const string MappingInvalid = "CopyMappingInvalid";
     public const string JournalInvalid = "CopyJournalInvalid";
+    public const string HarborProjectMissing = "CopyHarborProjectMissing";
 }

@@ -82,6 +82,7 @@ internal sealed class CopyRun
     private int blobsCopied, blobsMounted, blobsSkipped, manifestsWritten, referrersCopied;
     private long bytesMoved;
     private readonly List<string> failures = [];
+    private readonly List<string> projectsCreated = [];
 
     public CopyRun(RegistryEngine engine, CopyRequest request, IProgress<OperationProgress>? progress, Action<CopyResult>? onResult)
     {
@@ -175,19 +176,26 @@ internal sealed class CopyRun
 
         var seen = new HashSet<string>(StringComparer.Ordinal);
         candidates = candidates.Where(c => seen.Add(c.Store.Registry + "/" + c.Repository)).ToList();
-        var listed = new RepositoryPlan?[candidates.Count];
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = throttle.Limit, CancellationToken = cancellationToken };
-        await Parallel.ForEachAsync(Enumerable.Range(0, candidates.Count), parallel, async (i, token) =>
+        var candidatePlans = candidates.Select(c => NewPlan(c.Store, c.Repository, c.Source.Text)).OfType<RepositoryPlan>().ToList();
+        if (request.Harbor is not null)
         {
-            var (store, repository, source) = candidates[i];
-            var plan = NewPlan(store, repository, source.Text);
-            if (plan is null) return;
-            progress?.Report(new OperationProgress(Activity, $"Listing tags of {plan.SourceName}", plan.SourceName, i, candidates.Count));
+            // Before anything reads the destination: Harbor answers a missing project's repositories with "unauthorized".
+            var check = await CheckHarborProjectsAsync(plans.Concat(candidatePlans), cancellationToken).ConfigureAwait(false);
+            plans.RemoveAll(p => !Admitted(p, check));
+            candidatePlans.RemoveAll(p => !Admitted(p, check));
+        }
+        var listed = new RepositoryPlan?[candidatePlans.Count];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = throttle.Limit, CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(Enumerable.Range(0, candidatePlans.Count), parallel, async (i, token) =>
+        {
+            var plan = candidatePlans[i];
+            progress?.Report(new OperationProgress(Activity, $"Listing tags of {plan.SourceName}", plan.SourceName, i, candidatePlans.Count));
             try
             {
-                var tags = await ListTagsAsync(store, repository, token).ConfigureAwait(false);
+                var tags = await ListTagsAsync(plan.Source, plan.SourceRepository, token).ConfigureAwait(false);
                 plan.SetSourceTags(tags, selection, request.IncludeReferrers);
-                var destinationTags = await ListDestinationTagsAsync(plan.DestinationRepository, token).ConfigureAwait(false);
+                var destinationTags = plan.DestinationIsNew ? null
+                    : await ListDestinationTagsAsync(plan.DestinationRepository, token).ConfigureAwait(false);
                 plan.DestinationTags = destinationTags ?? new HashSet<string>(StringComparer.Ordinal);
                 // A repository the destination does not have yet (and no earlier run of the journal wrote into) holds
                 // nothing: its blobs and manifests need no HEAD before they are written.
@@ -201,6 +209,40 @@ internal sealed class CopyRun
         }).ConfigureAwait(false);
         plans.AddRange(listed.Where(p => p is not null)!);
         return plans;
+    }
+
+    private async Task<HarborProjectCheck> CheckHarborProjectsAsync(IEnumerable<RepositoryPlan> plans, CancellationToken cancellationToken)
+    {
+        var check = await HarborProjectCheck.RunAsync(request.Harbor!, plans.Select(p => p.DestinationRepository), PlanOnly, progress, Activity, cancellationToken).ConfigureAwait(false);
+        projectsCreated.AddRange(check.Created);
+        return check;
+    }
+
+    /// <summary>
+    /// True when <paramref name="plan"/> can go to its Harbor project; otherwise its failure is reported. A plan in a
+    /// project this run creates starts out empty (no listing, no HEADs).
+    /// </summary>
+    private bool Admitted(RepositoryPlan plan, HarborProjectCheck check)
+    {
+        var project = HarborProjectCheck.ProjectOf(plan.DestinationRepository);
+        HarborOpsException? failure = project is null
+            ? new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                $"Harbor keeps every repository in a project, and '{plan.DestinationRepository}' has no project part. Give the destination a project, e.g. {destination.Registry}/<project>, or use -DestinationPrefix.", plan.SourceName)
+            : check.Refused.GetValueOrDefault(project);
+        if (failure is not null)
+        {
+            foreach (var work in plan.Works.DefaultIfEmpty(new TagWork("", null)))
+                EmitFailure(work.Tag.Length > 0 ? Describe(plan.Source, plan.SourceRepository, work.Tag) : plan.SourceName,
+                    work.Tag.Length > 0 ? Describe(destinationStore, plan.DestinationRepository, work.Tag) : plan.DestinationName,
+                    plan.SourceRepository, plan.DestinationRepository, failure);
+            return false;
+        }
+        if (check.New.Contains(project!))
+        {
+            plan.DestinationIsNew = true;
+            plan.DestinationTags = new HashSet<string>(StringComparer.Ordinal);
+        }
+        return true;
     }
 
     private RepositoryPlan? NewPlan(IImageStore store, string repository, string sourceText)
@@ -1012,6 +1054,7 @@ internal sealed class CopyRun
                 ReferrersCopied = referrersCopied,
                 Elapsed = clock.Elapsed,
                 Failures = failures.ToArray(),
+                ProjectsCreated = projectsCreated.ToArray(),
             };
         }
     }

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
 using HarborOps.Infrastructure;
@@ -39,6 +40,12 @@ namespace HarborOps.Commands;
 /// once the ACR source is available.</para>
 /// <para>The output is one object per tag (Action Copied, Updated, Skipped or Failed, with bytes moved) and a summary
 /// object last. -WhatIf reads both sides and prints what would be copied and how many bytes would move.</para>
+/// <para>Harbor keeps repositories in projects and refuses a push into a missing project with a bare "unauthorized".
+/// When the destination is a Harbor (-CreateProject, -Harbor, or the Harbor of the Connect-Harbor session), the
+/// projects of the destination repositories are looked up through Harbor's API first, with -DestinationCredential (or
+/// the session's credential). -CreateProject creates each missing project once per run, private unless
+/// -ProjectSettings says otherwise, asking for confirmation per project; -WhatIf lists the projects it would create.
+/// Without -CreateProject the images of a missing project fail with an error naming the project.</para>
 /// </remarks>
 /// <example>
 /// <code>Copy-RegistryImage -Source contoso.azurecr.io -Destination harbor.example.com/migrated -SourceCredential $acr -DestinationCredential $harbor -JournalPath ./acr.journal</code>
@@ -51,6 +58,10 @@ namespace HarborOps.Commands;
 /// <example>
 /// <code>Copy-RegistryImage contoso.azurecr.io/team/* harbor.example.com/apps -StripPrefixSegments 1 -WhatIf</code>
 /// <para>Shows which tags of the repositories under team/ would be copied to apps/&lt;name&gt; and how many bytes would move.</para>
+/// </example>
+/// <example>
+/// <code>Copy-RegistryImage contoso.azurecr.io/team-a/* harbor.example.com -DestinationCredential $harbor -CreateProject -ProjectSettings @{ AutoScan = $true; PreventVulnerable = $true; Severity = 'High' }</code>
+/// <para>Copies team-a's repositories into the Harbor project team-a, creating it with scan on push and the vulnerability gate if it is missing.</para>
 /// </example>
 /// <example>
 /// <code>Copy-RegistryImage harbor.example.com/base/debian:bookworm oci:./offline</code>
@@ -76,6 +87,11 @@ namespace HarborOps.Commands;
 /// <error id="RegistryUnsupportedMediaType">A source manifest has a media type HarborOps does not copy (schema 1).</error>
 /// <error id="RegistryCatalogUnsupported">A whole-registry source has no catalog API. Name the repositories instead.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
+/// <error id="CopyHarborProjectMissing">The Harbor project of a destination repository does not exist (or its creation was declined); that project's images fail. Add -CreateProject or run New-HarborProject.</error>
+/// <error id="HarborNotConnected">-CreateProject or -Harbor was given without a credential for Harbor's API: give -DestinationCredential or run Connect-Harbor.</error>
+/// <error id="HarborRequestInvalid">A -ProjectSettings key is unknown or its value has the wrong type.</error>
+/// <error id="HarborProjectNameInvalid">A destination project name breaks Harbor's naming rules; that project's images fail.</error>
+/// <error id="HarborPermissionDenied">The destination credential may not read or create Harbor projects; that project's images fail.</error>
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
@@ -185,6 +201,22 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
     [Credential]
     public PSCredential? DestinationCredential { get; set; }
 
+    /// <summary>Create each missing Harbor project of the destination repositories (once per run, confirmed per project), with -ProjectSettings.</summary>
+    [Parameter]
+    public SwitchParameter CreateProject { get; set; }
+
+    /// <summary>
+    /// Policies of the projects -CreateProject creates, keyed like New-HarborProject's parameters: Public, AutoScan,
+    /// PreventVulnerable, Severity, RequireCosignSignature, CveAllowlist, CveAllowlistExpiresAt, StorageQuotaGB.
+    /// </summary>
+    [Parameter]
+    public Hashtable? ProjectSettings { get; set; }
+
+    /// <summary>Harbor's URL when the destination is a Harbor whose API is not at https://&lt;destination registry&gt; (or is http).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Harbor { get; set; }
+
     protected override void PrepareRecord()
     {
         // Session state (current location, preferences) is only safe to read on the pipeline thread.
@@ -219,6 +251,7 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
             ThrottleLimit = ThrottleLimit,
             JournalPath = JournalPath,
             PlanOnly = _whatIf,
+            Harbor = HarborDestinationOf(_destination),
             SourceCredential = ToNetworkCredential(SourceCredential),
             DestinationCredential = ToNetworkCredential(DestinationCredential),
         };
@@ -236,6 +269,8 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
                 if (result.Action == CopyAction.Planned) lock (planned) planned.Add(result);
                 else if (result.Action == CopyAction.Failed) WriteFailure(ToException(result), result.Source);
             }, cancellationToken).ConfigureAwait(false);
+            foreach (var project in plan.ProjectsCreated)
+                await ShouldProcessAsync(project, $"Create Harbor project ({DescribeProjectSettings()})").ConfigureAwait(false);
             foreach (var result in planned.OrderBy(r => r.Destination, StringComparer.Ordinal))
                 await ShouldProcessAsync(result.Destination,
                     $"{(result.PreviousDigest is null ? "Copy" : "Update")} from {result.Source} ({result.Digest}, {ByteCount.Format(result.BytesMoved)} to move)").ConfigureAwait(false);
@@ -265,6 +300,52 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
             + "(each result's SourceDigest is the source's, Digest the destination's). Parity checks comparing source and destination digests will report them, "
             + "and signatures of those source indexes were not copied.");
     }
+
+    /// <summary>
+    /// The Harbor behind the destination, when the user said so (-CreateProject, -Harbor) or the Connect-Harbor session is
+    /// for that registry; null for other registries, which have no projects to check.
+    /// </summary>
+    private HarborDestination? HarborDestinationOf(string destinationText)
+    {
+        if (ProjectSettings is not null && !CreateProject)
+            throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
+                "-ProjectSettings applies to the projects -CreateProject creates; add -CreateProject.");
+        var registry = CopyDestination.Parse(destinationText).Registry;
+        if (registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
+        {
+            if (CreateProject || Harbor is not null)
+                throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
+                    $"-CreateProject and -Harbor apply to a Harbor destination, not to the OCI layout '{destinationText}'.");
+            return null;
+        }
+        var session = HarborSession.Current;
+        var sessionIsDestination = session is not null && string.Equals(session.Registry, registry, StringComparison.OrdinalIgnoreCase);
+        if (!CreateProject && Harbor is null && !sessionIsDestination) return null;
+        var url = Harbor ?? (sessionIsDestination ? session!.Url.ToString() : registry);
+        HarborConnection connection;
+        try
+        {
+            connection = HarborSession.Resolve(url, ToNetworkCredential(DestinationCredential), skipCertificateCheck: false);
+        }
+        catch (HarborException ex) when (ex.ErrorId == HarborErrorIds.NotConnected)
+        {
+            throw new HarborException(HarborErrorIds.NotConnected, FailureKind.InvalidArgument,
+                $"Checking and creating the projects on {url} needs a Harbor credential: give -DestinationCredential, or run Connect-Harbor -Harbor {url} first.", url, ex);
+        }
+        var settings = ProjectSettings is null ? new HarborProjectSettings() : HarborProjectSettingsCommandBase.SettingsFrom(ProjectSettings);
+        return new HarborDestination(connection)
+        {
+            CreateMissingProjects = CreateProject,
+            ProjectSettings = settings,
+            ConfirmCreateProject = (project, _) => ShouldProcessAsync(project, $"Create Harbor project ({DescribeProjectSettings()})"),
+            Log = WriteVerbose,
+        };
+    }
+
+    private string DescribeProjectSettings() =>
+        ProjectSettings is null || ProjectSettings.Count == 0
+            ? "private, Harbor's default policies"
+            : string.Join(", ", ProjectSettings.Cast<DictionaryEntry>().OrderBy(e => e.Key.ToString(), StringComparer.OrdinalIgnoreCase).Select(e => $"{e.Key}={LanguagePrimitives.ConvertTo<string>(e.Value)}"));
 
     /// <summary>A failed tag as the error record the engine would have thrown for it.</summary>
     private static HarborOpsException ToException(CopyResult result) =>

@@ -50,15 +50,59 @@ public abstract class HarborProjectSettingsCommandBase : HarborCommandBase
         RequireCosignSignature = Switch(nameof(RequireCosignSignature), RequireCosignSignature),
         CveAllowlist = CveAllowlist,
         CveAllowlistExpiresAt = CveAllowlistExpiresAt,
-        StorageLimit = StorageQuotaGB switch
-        {
-            null => null,
-            -1 => -1,
-            > 0 and var gb => (long)Math.Round(gb * 1024 * 1024 * 1024),
-            var other => throw new HarborException(HarborErrorIds.RequestInvalid, Engine.Errors.FailureKind.InvalidArgument,
-                $"-StorageQuotaGB {other} is neither -1 (unlimited) nor a positive size."),
-        },
+        StorageLimit = StorageLimitOf(StorageQuotaGB),
     };
+
+    /// <summary>A quota in GB as Harbor's bytes; -1 stays unlimited.</summary>
+    internal static long? StorageLimitOf(double? storageQuotaGB) => storageQuotaGB switch
+    {
+        null => null,
+        -1 => -1,
+        > 0 and var gb => (long)Math.Round(gb * 1024 * 1024 * 1024),
+        var other => throw new HarborException(HarborErrorIds.RequestInvalid, Engine.Errors.FailureKind.InvalidArgument,
+            $"StorageQuotaGB {other} is neither -1 (unlimited) nor a positive size."),
+    };
+
+    /// <summary>The names New-HarborProject's policy parameters have, as -ProjectSettings keys of Copy-RegistryImage.</summary>
+    internal static readonly string[] SettingNames =
+        [nameof(Public), nameof(AutoScan), nameof(PreventVulnerable), nameof(Severity), nameof(RequireCosignSignature), nameof(CveAllowlist), nameof(CveAllowlistExpiresAt), nameof(StorageQuotaGB)];
+
+    /// <summary>
+    /// Project policies given as a hashtable keyed like New-HarborProject's parameters (@{ AutoScan = $true; Severity = 'High' }).
+    /// An unknown key or a value of the wrong type fails, naming the key, instead of being ignored.
+    /// </summary>
+    internal static HarborProjectSettings SettingsFrom(System.Collections.IDictionary table)
+    {
+        var settings = new HarborProjectSettings();
+        foreach (System.Collections.DictionaryEntry entry in table)
+        {
+            string key = entry.Key?.ToString() ?? "";
+            string? name = SettingNames.FirstOrDefault(n => string.Equals(n, key, StringComparison.OrdinalIgnoreCase));
+            try
+            {
+                settings = name switch
+                {
+                    nameof(Public) => settings with { Public = LanguagePrimitives.ConvertTo<bool>(entry.Value) },
+                    nameof(AutoScan) => settings with { AutoScan = LanguagePrimitives.ConvertTo<bool>(entry.Value) },
+                    nameof(PreventVulnerable) => settings with { PreventVulnerable = LanguagePrimitives.ConvertTo<bool>(entry.Value) },
+                    nameof(Severity) => settings with { Severity = HarborClient.NormalizeSeverity(LanguagePrimitives.ConvertTo<string>(entry.Value)) },
+                    nameof(RequireCosignSignature) => settings with { RequireCosignSignature = LanguagePrimitives.ConvertTo<bool>(entry.Value) },
+                    nameof(CveAllowlist) => settings with { CveAllowlist = LanguagePrimitives.ConvertTo<string[]>(entry.Value) },
+                    nameof(CveAllowlistExpiresAt) => settings with { CveAllowlistExpiresAt = LanguagePrimitives.ConvertTo<DateTimeOffset>(entry.Value) },
+                    nameof(StorageQuotaGB) => settings with { StorageLimit = StorageLimitOf(LanguagePrimitives.ConvertTo<double>(entry.Value)) },
+                    _ => throw new HarborException(HarborErrorIds.RequestInvalid, Engine.Errors.FailureKind.InvalidArgument,
+                        $"-ProjectSettings has an unknown key '{key}'. Use {string.Join(", ", SettingNames)}, as New-HarborProject names them.", key),
+                };
+            }
+            catch (PSInvalidCastException ex)
+            {
+                throw new HarborException(HarborErrorIds.RequestInvalid, Engine.Errors.FailureKind.InvalidArgument,
+                    $"-ProjectSettings key '{key}' has a value of the wrong type: {ex.Message}", key, ex);
+            }
+        }
+
+        return settings;
+    }
 
     /// <summary>The settings given, for -WhatIf and confirmation text.</summary>
     protected string Describe()

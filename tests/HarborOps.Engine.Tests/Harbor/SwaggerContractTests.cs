@@ -55,6 +55,16 @@ public sealed class SwaggerContractTests(HarborLabFixture lab)
     }
 
     [Fact]
+    public void FailsWrongReplicationShapes()
+    {
+        Assert.Contains(Contract.ValidateRequest("POST", "/api/v2.0/replication/executions", "", """{"policy_id":"7"}"""), p => p.Contains("policy_id", StringComparison.Ordinal));
+        Assert.Contains(Contract.ValidateRequest("POST", "/api/v2.0/replication/policies", "", """{"name":"p","src_registry":{"id":"3"}}"""), p => p.Contains("id", StringComparison.Ordinal));
+        Assert.Contains(Contract.ValidateRequest("POST", "/api/v2.0/registries", "", """{"name":"r","insecure":"no"}"""), p => p.Contains("insecure", StringComparison.Ordinal));
+        Assert.Contains(Contract.ValidateResponse("GET", "/api/v2.0/replication/executions/1", 200, "application/json", """{"id":1,"total":"all"}"""), p => p.Contains("integer", StringComparison.Ordinal));
+        Assert.Empty(Contract.ValidateRequest("POST", "/api/v2.0/replication/executions", "", """{"policy_id":7}"""));
+    }
+
+    [Fact]
     public async Task AWrongRequestShapeSentToTheEmulatorFailsTheContractCheck()
     {
         lab.SkipExchanges();
