@@ -78,6 +78,22 @@ public sealed partial class FaultProxy : IAsyncDisposable
     public bool StorageHostRejectsAuthorization { get; set; } = true;
 
     public IReadOnlyList<ProxiedRequest> Requests { get { lock (_requests) return _requests.ToArray(); } }
+
+    /// <summary>
+    /// The request log once at least <paramref name="count"/> entries match (or after about two seconds, so the caller's
+    /// assertion reports what is there). A request is logged after its response has been sent, so a client can finish
+    /// reading a body before the proxy has written the entry.
+    /// </summary>
+    public static async Task<IReadOnlyList<ProxiedRequest>> LoggedAsync(Func<IReadOnlyList<ProxiedRequest>> read, Func<ProxiedRequest, bool> match, int count)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            var log = read();
+            if (log.Count(match) >= count) return log;
+            await Task.Delay(20);
+        }
+        return read();
+    }
     public IReadOnlyList<ProxiedRequest> StorageHostRequests { get { lock (_storageRequests) return _storageRequests.ToArray(); } }
     public IReadOnlyList<InjectedFault> Faults { get { lock (_faults) return _faults.ToArray(); } }
 

@@ -45,16 +45,8 @@ public sealed class ResilienceTests(RegistryLabFixture lab, ITestOutputHelper ou
     /// The proxy logs a request when it has finished answering, which can be just after the client has everything:
     /// wait (bounded) until the expected entries are there before asserting on the log.
     /// </summary>
-    private static async Task<IReadOnlyList<ProxiedRequest>> LoggedAsync(Func<IReadOnlyList<ProxiedRequest>> read, Func<ProxiedRequest, bool> match, int count)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            var log = read();
-            if (log.Count(match) >= count) return log;
-            await Task.Delay(20);
-        }
-        return read();
-    }
+    private static Task<IReadOnlyList<ProxiedRequest>> LoggedAsync(Func<IReadOnlyList<ProxiedRequest>> read, Func<ProxiedRequest, bool> match, int count) =>
+        FaultProxy.LoggedAsync(read, match, count);
     private void Log(FaultProxy proxy) { foreach (var r in proxy.Requests) output.WriteLine(r.ToString()); }
 
     [Fact]
