@@ -155,30 +155,33 @@ public static class LabContent
                 new LabImageOptions { Docker = docker, Platform = platforms[i], LayerSize = 512, Created = created is not null && i < created.Count ? created[i] : null }, ct));
 
         var mediaType = docker ? DockerManifestList : OciIndex;
-        var index = Json(w =>
-        {
-            w.WriteNumber("schemaVersion", 2);
-            w.WriteString("mediaType", mediaType);
-            w.WriteStartArray("manifests");
-            foreach (var child in children)
-            {
-                w.WriteStartObject();
-                w.WriteString("mediaType", child.MediaType);
-                w.WriteString("digest", child.Digest);
-                w.WriteNumber("size", child.Size);
-                var (os, architecture, variant) = ParsePlatform(child.Platform!);
-                w.WriteStartObject("platform");
-                w.WriteString("architecture", architecture);
-                w.WriteString("os", os);
-                if (variant is not null) w.WriteString("variant", variant);
-                w.WriteEndObject();
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-        });
+        var index = IndexManifest(mediaType, children);
         var pushed = await PutManifestAsync(client, repository, tag, mediaType, index, ct);
         return pushed with { Children = children, BlobDigests = children.SelectMany(c => c.BlobDigests).Distinct().ToList() };
     }
+
+    /// <summary>The bytes of an OCI index or Docker manifest list over already pushed children, with their platforms.</summary>
+    internal static byte[] IndexManifest(string mediaType, IReadOnlyList<PushedImage> children) => Json(w =>
+    {
+        w.WriteNumber("schemaVersion", 2);
+        w.WriteString("mediaType", mediaType);
+        w.WriteStartArray("manifests");
+        foreach (var child in children)
+        {
+            w.WriteStartObject();
+            w.WriteString("mediaType", child.MediaType);
+            w.WriteString("digest", child.Digest);
+            w.WriteNumber("size", child.Size);
+            var (os, architecture, variant) = ParsePlatform(child.Platform!);
+            w.WriteStartObject("platform");
+            w.WriteString("architecture", architecture);
+            w.WriteString("os", os);
+            if (variant is not null) w.WriteString("variant", variant);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    });
 
     // ---- signatures and referrers ----
 

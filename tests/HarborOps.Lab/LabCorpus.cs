@@ -131,25 +131,7 @@ public static class LabCorpus
                     var children = new List<PushedImage>();
                     foreach (var platform in platforms) children.Add(await ImageAsync(null, platform, docker, t));
                     var indexType = docker ? LabContent.DockerManifestList : LabContent.OciIndex;
-                    var index = Json(w =>
-                    {
-                        w.WriteNumber("schemaVersion", 2);
-                        w.WriteString("mediaType", indexType);
-                        w.WriteStartArray("manifests");
-                        foreach (var child in children)
-                        {
-                            w.WriteStartObject();
-                            w.WriteString("mediaType", child.MediaType);
-                            w.WriteString("digest", child.Digest);
-                            w.WriteNumber("size", child.Size);
-                            w.WriteStartObject("platform");
-                            w.WriteString("architecture", child.Platform!.Split('/')[1]);
-                            w.WriteString("os", child.Platform.Split('/')[0]);
-                            w.WriteEndObject();
-                            w.WriteEndObject();
-                        }
-                        w.WriteEndArray();
-                    });
+                    var index = LabContent.IndexManifest(indexType, children);
                     subject = await LabContent.PutManifestAsync(endpoint, repository, tag, indexType, index, token);
                 }
                 else
