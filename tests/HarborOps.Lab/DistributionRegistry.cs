@@ -70,6 +70,24 @@ public sealed class DistributionRegistry : IAsyncDisposable
     public static Task<DistributionRegistry> StartAsync(RegistryAuthMode auth = RegistryAuthMode.None, CancellationToken ct = default) =>
         StartAsync(new DistributionRegistryOptions { Auth = auth }, ct);
 
+    /// <summary>
+    /// Starts one registry per mode in parallel (start-up is mostly waiting, so this costs about one start). If any
+    /// fails, the ones that did start are stopped before the failure is rethrown, so a fixture leaks no process.
+    /// </summary>
+    public static async Task<DistributionRegistry[]> StartAllAsync(params RegistryAuthMode[] modes)
+    {
+        var starts = modes.Select(mode => StartAsync(mode)).ToArray();
+        try
+        {
+            return await Task.WhenAll(starts);
+        }
+        catch
+        {
+            foreach (var started in starts.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
+            throw;
+        }
+    }
+
     public static async Task<DistributionRegistry> StartAsync(DistributionRegistryOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -15,19 +15,8 @@ public sealed class LabRegistriesFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var clock = Stopwatch.StartNew();
-        var open = DistributionRegistry.StartAsync(RegistryAuthMode.None);
-        var basic = DistributionRegistry.StartAsync(RegistryAuthMode.Basic);
-        var token = DistributionRegistry.StartAsync(RegistryAuthMode.Token);
-        try
-        {
-            await Task.WhenAll(open, basic, token);
-        }
-        catch
-        {
-            foreach (var started in new[] { open, basic, token }.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
-            throw;
-        }
-        (Open, Basic, Token) = (open.Result, basic.Result, token.Result);
+        var registries = await DistributionRegistry.StartAllAsync(RegistryAuthMode.None, RegistryAuthMode.Basic, RegistryAuthMode.Token);
+        (Open, Basic, Token) = (registries[0], registries[1], registries[2]);
         StartAllTime = clock.Elapsed;
     }
 
