@@ -16,6 +16,19 @@ public sealed record RegistryEngineOptions
 {
     /// <summary>Hosts (host[:port]) reached over plain HTTP. Loopback hosts always are.</summary>
     public IReadOnlyCollection<string> PlainHttpHosts { get; init; } = [];
+
+    /// <summary>The variable that names plain-HTTP registries for the module's shared engine, comma or space separated.</summary>
+    public const string PlainHttpHostsVariable = "HARBOROPS_PLAIN_HTTP_HOSTS";
+
+    /// <summary>
+    /// The options of the process-wide engine the cmdlets use. Settings come from the environment so that a script, a
+    /// CI job or a runbook sets them once, before the first registry call, for every cmdlet of the process.
+    /// </summary>
+    public static RegistryEngineOptions FromEnvironment(Func<string, string?> getVariable) => new()
+    {
+        PlainHttpHosts = (getVariable(PlainHttpHostsVariable) ?? "")
+            .Split([',', ';', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+    };
     /// <summary>Docker config.json consulted for credentials; null means $DOCKER_CONFIG/config.json or ~/.docker/config.json.</summary>
     public string? DockerConfigPath { get; init; }
     /// <summary>Retries of a throttled or transient request before it fails.</summary>
@@ -67,7 +80,7 @@ public sealed record GetTagsRequest(string Reference)
 /// </summary>
 public sealed partial class RegistryEngine : IDisposable
 {
-    private static readonly Lazy<RegistryEngine> SharedEngine = new(() => new RegistryEngine(new RegistryEngineOptions()));
+    private static readonly Lazy<RegistryEngine> SharedEngine = new(() => new RegistryEngine(RegistryEngineOptions.FromEnvironment(Environment.GetEnvironmentVariable)));
 
     /// <summary>The engine of this process, used by the cmdlets.</summary>
     public static RegistryEngine Shared => SharedEngine.Value;

@@ -200,6 +200,18 @@ public sealed class PlainHttpTests
         using var engine = new RegistryEngine(new RegistryEngineOptions { PlainHttpHosts = ["http://Insecure.Example.com:5000/"], DockerConfigPath = "/nonexistent" });
         Assert.Equal(new Uri(expected), engine.Pipeline.BaseUri(registry));
     }
+
+    [Fact]
+    public void The_shared_engine_takes_plain_http_hosts_from_the_environment()
+    {
+        var variables = new Dictionary<string, string?> { [RegistryEngineOptions.PlainHttpHostsVariable] = " insecure.example.com:5000, registry.lab.internal ;" };
+        var options = RegistryEngineOptions.FromEnvironment(name => variables.GetValueOrDefault(name));
+        Assert.Equal(["insecure.example.com:5000", "registry.lab.internal"], options.PlainHttpHosts);
+        using var engine = new RegistryEngine(options with { DockerConfigPath = "/nonexistent" });
+        Assert.Equal(new Uri("http://registry.lab.internal/"), engine.Pipeline.BaseUri("registry.lab.internal"));
+        Assert.Equal(new Uri("https://registry.example.com/"), engine.Pipeline.BaseUri("registry.example.com"));
+        Assert.Empty(RegistryEngineOptions.FromEnvironment(_ => null).PlainHttpHosts);
+    }
 }
 
 public sealed class SignatureRecognitionTests

@@ -261,7 +261,7 @@ internal sealed class RegistryAuthenticator
         if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm)
             || !(realm.Scheme == Uri.UriSchemeHttps || (realm.Scheme == Uri.UriSchemeHttp && pipeline.IsPlainHttp(registry))))
             throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.AuthenticationFailed,
-                $"Registry '{registry}' named the token service '{challenge.Realm}', which is not an https URL; refusing to send credentials there. If the registry is a trusted plain-HTTP registry, add it to PlainHttpHosts.",
+                $"Registry '{registry}' named the token service '{challenge.Realm}', which is not an https URL; refusing to send credentials there. If the registry is a trusted plain-HTTP registry, add it to the HARBOROPS_PLAIN_HTTP_HOSTS environment variable before the first HarborOps command of the session.",
                 registry);
         return realm;
     }

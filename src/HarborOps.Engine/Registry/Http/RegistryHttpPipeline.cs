@@ -139,7 +139,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
                             request.Target ?? request.Registry, ex);
                     if (ex.HttpRequestError == HttpRequestError.SecureConnectionError)
                         throw new RegistryException(RegistryErrorIds.HostUnreachable, FailureKind.ConnectionFailed,
-                            $"The TLS connection to '{uri.Authority}' failed ({ex.InnerException?.Message ?? ex.Message}). If the registry serves plain HTTP, add it to PlainHttpHosts; if it uses a private CA, trust that CA on this machine.",
+                            $"The TLS connection to '{uri.Authority}' failed ({ex.InnerException?.Message ?? ex.Message}). If the registry serves plain HTTP, add it to the HARBOROPS_PLAIN_HTTP_HOSTS environment variable (before the first HarborOps command of the session); if it uses a private CA, trust that CA on this machine.",
                             request.Target ?? request.Registry, ex);
                     lastProblem = Describe(ex);
                     // A refused connection rarely heals within a backoff window (nothing listens on that port); a couple
