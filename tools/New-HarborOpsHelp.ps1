@@ -75,6 +75,12 @@ function Get-ExampleCode([System.Xml.XmlNode] $example) {
     (($lines -join "`n").Trim())
 }
 
+function Get-ShownType([type] $type) {
+    # An optional value (DateTimeOffset?) reads as its value type in help, as PowerShell's own cmdlets show it.
+    $underlying = [Nullable]::GetUnderlyingType($type)
+    if ($underlying) { $underlying } else { $type }
+}
+
 function Get-MemberDoc([string] $id) { if ($members.ContainsKey($id)) { $members[$id] } else { $null } }
 
 function Get-PropertyDoc([type] $type, [string] $name) {
@@ -130,9 +136,9 @@ function Write-Parameter($cmdlet, [string] $name, $metadata, $setInfo) {
     if (-not $isSwitch) {
         $w.WriteStartElement('command', 'parameterValue', $command)
         $w.WriteAttributeString('required', 'true'); $w.WriteAttributeString('variableLength', "$($metadata.ParameterType.IsArray)".ToLowerInvariant())
-        $w.WriteString($metadata.ParameterType.Name); $w.WriteEndElement()
+        $w.WriteString((Get-ShownType $metadata.ParameterType).Name); $w.WriteEndElement()
     }
-    Write-Type $metadata.ParameterType.FullName
+    Write-Type (Get-ShownType $metadata.ParameterType).FullName
     $w.WriteElementString('defaultValue', $dev, 'None')
     $w.WriteEndElement()
 }
@@ -189,7 +195,7 @@ foreach ($cmdlet in $cmdlets) {
     $pipelineTypes = $ownParameters | Where-Object { $_.Value.ParameterSets.Values.ValueFromPipeline -contains $true -or $_.Value.ParameterSets.Values.ValueFromPipelineByPropertyName -contains $true }
     foreach ($entry in $pipelineTypes) {
         $w.WriteStartElement('command', 'inputType', $command)
-        Write-Type $entry.Value.ParameterType.FullName
+        Write-Type (Get-ShownType $entry.Value.ParameterType).FullName
         Write-Description @("Binds to -$($entry.Key) ($(Get-PipelineInput @($entry.Value.ParameterSets.Values)))")
         $w.WriteEndElement()
     }
