@@ -87,7 +87,7 @@ public sealed class AzureIdentityRefreshTokenProvider
                 if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("refresh_token", out var r) && r.ValueKind == JsonValueKind.String)
                     refresh = r.GetString();
             }
-            catch (JsonException) { }
+            catch (JsonException) { } // not JSON: reported just below as an unusable exchange answer
             if (string.IsNullOrEmpty(refresh))
                 throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.InvalidData,
                     $"The ACR token exchange of '{registry}' answered without a refresh_token.", registry);

@@ -181,6 +181,7 @@ public sealed class DockerConfigCredentials
 
     private static void TryKill(Process process)
     {
+        // The helper may exit between the check and the kill; either way it is gone.
         try { if (!process.HasExited) process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
     }
 
