@@ -19,6 +19,12 @@ public interface IImageStore
     /// <summary>Tags of a repository, one page at a time, in the store's order (callers sort).</summary>
     IAsyncEnumerable<IReadOnlyList<string>> ListTagPagesAsync(string repository, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Tags of a repository with the manifest each points at, one page at a time: the inventory that parity checks and
+    /// copy planning diff by digest. Stores with a bulk listing answer in a few requests; others HEAD each tag.
+    /// </summary>
+    IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListTaggedManifestPagesAsync(string repository, CancellationToken cancellationToken);
+
     /// <summary>Digest, media type and size of a manifest by tag or digest; null when absent.</summary>
     Task<OciDescriptor?> HeadManifestAsync(string repository, string reference, CancellationToken cancellationToken);
 

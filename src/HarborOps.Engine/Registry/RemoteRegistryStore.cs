@@ -88,6 +88,9 @@ internal sealed class RemoteRegistryStore : IImageStore
         }
     }
 
+    public IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListTaggedManifestPagesAsync(string repository, CancellationToken cancellationToken) =>
+        TagInventory.HeadEachTagAsync(this, repository, pipeline.Options.TagDetailParallelism, cancellationToken);
+
     /// <summary>Follows Link rel="next"; a registry that keeps linking is cut off rather than looped on forever.</summary>
     private Uri? NextPage(RegistryResponse response, int pagesSoFar)
     {

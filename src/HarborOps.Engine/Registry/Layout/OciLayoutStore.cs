@@ -84,6 +84,16 @@ public sealed class OciLayoutStore : IImageStore
         yield return tags;
     }
 
+    public async IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListTaggedManifestPagesAsync(string repository, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        // The index is the inventory: every tag with its descriptor, no manifest read. A tag listed twice means its last entry.
+        var index = await ReadIndexAsync(repository, mustExist: true, cancellationToken).ConfigureAwait(false);
+        var byTag = new Dictionary<string, TaggedManifest>(StringComparer.Ordinal);
+        foreach (var descriptor in index.Manifests)
+            if (TagOf(descriptor) is { } tag) byTag[tag] = new TaggedManifest(tag, descriptor);
+        yield return byTag.Values.ToList();
+    }
+
     /// <summary>
     /// The tag a descriptor carries. ref.name is usually a bare tag (skopeo, oras) but may be a full reference; the part
     /// after the last ':' that follows the last '/' is the tag then.

@@ -1,0 +1,52 @@
+using System.Runtime.CompilerServices;
+using HarborOps.Engine.Manifests;
+
+namespace HarborOps.Engine.Registry;
+
+/// <summary>
+/// A tag and the manifest it points at, as a store's inventory reports it. Times and the read lock are filled only by
+/// stores that record them (ACR's /acr/v1 listing); a plain registry knows only the digest.
+/// </summary>
+public sealed record TaggedManifest(string Tag, OciDescriptor Manifest)
+{
+    /// <summary>When the tag was created, where the store records it.</summary>
+    public DateTimeOffset? CreatedOn { get; init; }
+
+    /// <summary>When the tag last moved, where the store records it.</summary>
+    public DateTimeOffset? UpdatedOn { get; init; }
+
+    /// <summary>False when the store refuses reads of this item (ACR readEnabled=false): reported, never fatal.</summary>
+    public bool ReadEnabled { get; init; } = true;
+}
+
+/// <summary>
+/// The inventory every store can give: its tag list with one manifest HEAD per tag, read with bounded parallelism.
+/// Stores with a bulk listing (ACR's _manifests, an OCI layout's index) answer from that instead.
+/// </summary>
+internal static class TagInventory
+{
+    public static async IAsyncEnumerable<IReadOnlyList<TaggedManifest>> HeadEachTagAsync(IImageStore store, string repository, int parallelism,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var limiter = new SemaphoreSlim(Math.Max(1, parallelism));
+        await foreach (var tags in store.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+        {
+            var heads = tags.Select(async tag =>
+            {
+                await limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    var head = await store.HeadManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+                    // A tag deleted between the listing and its HEAD is simply gone.
+                    return head is null ? null : new TaggedManifest(tag, head);
+                }
+                finally
+                {
+                    limiter.Release();
+                }
+            }).ToList();
+            var page = await Task.WhenAll(heads).ConfigureAwait(false);
+            yield return page.OfType<TaggedManifest>().ToList();
+        }
+    }
+}
