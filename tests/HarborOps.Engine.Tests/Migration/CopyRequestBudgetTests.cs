@@ -32,8 +32,9 @@ public sealed class CopyRequestBudgetTests(CopyLabFixture lab, ITestOutputHelper
 
         var (cold, _) = await lab.CopyAsync(request);
         Assert.Equal(0, cold.Failed);
-        var coldSource = RequestCensus.Of(lab.SourceProxy.Requests);
-        var coldDestination = RequestCensus.Of(lab.DestinationProxy.Requests);
+        var (coldSourceLog, coldDestinationLog) = (lab.SourceProxy.Requests, lab.DestinationProxy.Requests);
+        var coldSource = RequestCensus.Of(coldSourceLog);
+        var coldDestination = RequestCensus.Of(coldDestinationLog);
         lab.Reset();
         var (again, _) = await lab.CopyAsync(request);
         Assert.Equal(0, again.Failed);
@@ -41,9 +42,20 @@ public sealed class CopyRequestBudgetTests(CopyLabFixture lab, ITestOutputHelper
         var againDestination = RequestCensus.Of(lab.DestinationProxy.Requests);
 
         output.WriteLine($"corpus: {corpus.Tags.Count} tags ({corpus.ImageTags} image tags), {corpus.Repositories.Count} repositories, {corpus.UniqueBlobs} unique blobs, {corpus.Referrers.Count} untagged referrers; summary {cold}");
+        output.WriteLine($"cold: {cold.Elapsed.TotalSeconds:0.00} s; requests in flight on average: source {InFlight(coldSourceLog):0.0}, destination {InFlight(coldDestinationLog):0.0}");
         output.WriteLine(coldSource.Table("cold, source", cold.Tags));
         output.WriteLine(coldDestination.Table("cold, destination", cold.Tags));
         output.WriteLine(againSource.Table("unchanged, source", again.Tags));
         output.WriteLine(againDestination.Table("unchanged, destination", again.Tags));
+    }
+
+    /// <summary>Time-weighted requests in flight between the first request's start and the last one's end.</summary>
+    private static double InFlight(IReadOnlyList<ProxiedRequest> log)
+    {
+        if (log.Count == 0) return 0;
+        var start = log.Min(r => r.StartedAt);
+        var end = log.Max(r => r.StartedAt + r.Duration);
+        var span = (end - start).TotalMilliseconds;
+        return span <= 0 ? 0 : log.Sum(r => r.Duration.TotalMilliseconds) / span;
     }
 }

@@ -55,6 +55,7 @@ internal sealed partial class RequestCensus
             (_, "tags/list") => $"{request.Method} tags/list",
             ("HEAD", "manifests") => $"HEAD manifest by {referenceKind}{(status == 404 ? " (404)" : "")}",
             (_, "manifests") => $"{request.Method} manifest by {referenceKind}{(status == 404 ? " (404)" : "")}",
+            ("POST", "blobs/uploads") when IsSelfMount(query, m.Groups["repo"].Value) => $"POST upload start, unless present ({(status == 201 ? "present" : status.ToString())})",
             ("POST", "blobs/uploads") when query.Contains("mount=", StringComparison.Ordinal) => $"POST upload mount ({(status == 201 ? "mounted" : status.ToString())})",
             ("POST", "blobs/uploads") when query.Contains("digest=", StringComparison.Ordinal) => $"POST upload monolithic ({status})",
             ("POST", "blobs/uploads") => "POST upload start",
@@ -64,6 +65,9 @@ internal sealed partial class RequestCensus
             _ => $"{request.Method} {what}",
         };
     }
+
+    private static bool IsSelfMount(string query, string repository) =>
+        query.Split('&').Any(p => p.StartsWith("from=", StringComparison.Ordinal) && Uri.UnescapeDataString(p[5..]) == repository);
 
     [GeneratedRegex("^/v2/(?<repo>.+?)/(?<kind>tags/list|manifests|blobs/uploads|blobs|referrers)(/(?<ref>[^/]*))?.*$")]
     private static partial Regex Shape();
