@@ -689,18 +689,34 @@ internal sealed class CopyRun
         if (referrers is null) return;
         if (referrers.Count == 0) return;
 
-        var written = 0;
-        var copiedReferrers = new List<OciDescriptor>();
+        // A destination without the referrers API finds referrers through the tag schema only; when the source had no
+        // such index to copy byte for byte, the destination's index is kept up to date here. Its current entries are
+        // read first: a referrer listed there is present (the index is only written after what it lists), so it needs
+        // no HEAD, and a referrer an interrupted run wrote but never listed is added now.
+        IndexedReferrers? index = null;
+        if (sourceHasSchemaTag == false && !PlanOnly)
+        {
+            try
+            {
+                if (!await DestinationHasReferrersApiAsync(plan, digest, cancellationToken).ConfigureAwait(false))
+                    index = await DestinationReferrersIndexAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            {
+                EmitReferrersIndexFailure(plan, digest, ex);
+                return;
+            }
+        }
+
+        var listed = index?.Entries.Select(e => e.Digest).ToHashSet(StringComparer.Ordinal) ?? [];
+        var present = new List<OciDescriptor>();
         await Task.WhenAll(referrers.Select(async referrer =>
         {
             try
             {
-                if (await EnsureManifestByDigestAsync(plan, referrer.Digest, new TagCounters(), cancellationToken).ConfigureAwait(false))
-                {
-                    Interlocked.Increment(ref written);
+                if (!listed.Contains(referrer.Digest) && await EnsureManifestByDigestAsync(plan, referrer.Digest, new TagCounters(), cancellationToken).ConfigureAwait(false))
                     Interlocked.Increment(ref referrersCopied);
-                }
-                lock (copiedReferrers) copiedReferrers.Add(referrer);
+                lock (present) present.Add(referrer);
                 await CopyReferrersAsync(plan, referrer.Digest, null, probe: plan.SourceTags is null, childrenAreReferrers: false, cancellationToken).ConfigureAwait(false);
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating)
@@ -710,19 +726,40 @@ internal sealed class CopyRun
             }
         })).ConfigureAwait(false);
 
-        // A destination without the referrers API finds referrers through the tag schema only; when the source had no
-        // such index to copy byte for byte, keep the destination's index up to date ourselves.
-        if (written > 0 && sourceHasSchemaTag == false && !PlanOnly && !await DestinationHasReferrersApiAsync(plan, digest, cancellationToken).ConfigureAwait(false))
+        if (index is null) return;
+        var missing = present.Where(r => !listed.Contains(r.Digest)).OrderBy(r => r.Digest, StringComparer.Ordinal).ToList();
+        if (missing.Count == 0) return;
+        try
         {
-            try
-            {
-                await MergeIntoReferrersIndexAsync(plan, digest, copiedReferrers, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HarborOpsException ex) when (!ex.IsTerminating)
-            {
-                EmitFailure(Describe(plan.Source, plan.SourceRepository, digest) + " (referrers index)",
-                    Describe(destinationStore, plan.DestinationRepository, Digests.ToTagSchemaTag(digest)), plan.SourceRepository, plan.DestinationRepository, ex, digest);
-            }
+            await WriteReferrersIndexAsync(plan, digest, [.. index.Entries, .. missing], cancellationToken).ConfigureAwait(false);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            EmitReferrersIndexFailure(plan, digest, ex);
+        }
+    }
+
+    private void EmitReferrersIndexFailure(RepositoryPlan plan, string digest, HarborOpsException ex) =>
+        EmitFailure(Describe(plan.Source, plan.SourceRepository, digest) + " (referrers index)",
+            Describe(destinationStore, plan.DestinationRepository, Digests.ToTagSchemaTag(digest)), plan.SourceRepository, plan.DestinationRepository, ex, digest);
+
+    /// <summary>The entries of a tag-schema referrers index at the destination (none when it has no such tag).</summary>
+    private sealed record IndexedReferrers(IReadOnlyList<OciDescriptor> Entries);
+
+    private async Task<IndexedReferrers> DestinationReferrersIndexAsync(RepositoryPlan plan, string subject, CancellationToken cancellationToken)
+    {
+        var tag = Digests.ToTagSchemaTag(subject);
+        // The destination's tag list (read at the start, and the index is only ever written by its subject's walk)
+        // already says whether there is an index to read.
+        if (plan.DestinationIsNew || plan.DestinationTags is { } tags && !tags.Contains(tag)) return new IndexedReferrers([]);
+        try
+        {
+            var existing = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.GetManifestAsync(plan.DestinationRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return new IndexedReferrers(existing.IsIndex ? existing.Manifests : []);
+        }
+        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.ManifestNotFound or RegistryErrorIds.RepositoryNotFound)
+        {
+            return new IndexedReferrers([]);
         }
     }
 
@@ -781,21 +818,9 @@ internal sealed class CopyRun
         return answer is not null;
     }
 
-    private async Task MergeIntoReferrersIndexAsync(RepositoryPlan plan, string subject, IReadOnlyList<OciDescriptor> referrers, CancellationToken cancellationToken)
+    private async Task WriteReferrersIndexAsync(RepositoryPlan plan, string subject, IReadOnlyList<OciDescriptor> entries, CancellationToken cancellationToken)
     {
         var tag = Digests.ToTagSchemaTag(subject);
-        var entries = new List<OciDescriptor>();
-        try
-        {
-            var existing = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.GetManifestAsync(plan.DestinationRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (existing.IsIndex) entries.AddRange(existing.Manifests);
-        }
-        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.ManifestNotFound or RegistryErrorIds.RepositoryNotFound)
-        {
-        }
-        var missing = referrers.Where(r => entries.All(e => e.Digest != r.Digest)).OrderBy(r => r.Digest, StringComparer.Ordinal).ToList();
-        if (missing.Count == 0) return;
-        entries.AddRange(missing);
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {
