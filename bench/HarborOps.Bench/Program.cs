@@ -120,6 +120,8 @@ namespace HarborOps.Bench
                 mounted = summary.BlobsMounted,
                 peakBytes = PeakResidentBytes(),
                 cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds,
+                allocatedBytes = GC.GetTotalAllocatedBytes(),
+                collections = new[] { GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2) },
                 failures = summary.Failures,
             }));
             return summary.Failed == 0 ? 0 : 1;

@@ -61,7 +61,7 @@ internal sealed class CopyRun
 
     // Run-wide memo tables: each digest is transferred, and each manifest written, at most once per destination repository.
     private readonly ConcurrentDictionary<string, Lazy<Task<BlobOutcome>>> blobs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<string>>> transfers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<(string Repository, BlobOutcome Outcome)>>> transfers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> blobLocations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<bool>>> manifestsByDigest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<ManifestContent>>> sourceManifests = new(StringComparer.Ordinal);
@@ -76,6 +76,9 @@ internal sealed class CopyRun
     private TagSelection selection = null!;
     private CopyJournal? journal;
     private int destinationReferrersApi; // 0 unknown, 1 yes, -1 no
+    // Per source registry: the one probe of the referrers API others wait for (null: it failed, ask again), and its answer.
+    private readonly ConcurrentDictionary<string, TaskCompletionSource<bool?>> sourceReferrersApiProbes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> sourceReferrersApiAnswers = new(StringComparer.Ordinal);
 
     private int totalTags;
     private int doneTags, copied, updated, skipped, failed, planned;
@@ -313,9 +316,14 @@ internal sealed class CopyRun
         var copyReferrers = request.IncludeReferrers;
         string? sourceDigest = null;
         string? note = null;
+        var destinationMayHaveTag = tag.Length > 0 && (plan.DestinationTags is null || plan.DestinationTags.Contains(tag));
+        // The destination's digest of the tag does not depend on the source: both HEADs go out together, which halves
+        // the round trips of an unchanged tag.
+        var destinationHead = destinationMayHaveTag
+            ? throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, tag, cancellationToken), cancellationToken)
+            : null;
         try
         {
-            var destinationMayHaveTag = tag.Length > 0 && (plan.DestinationTags is null || plan.DestinationTags.Contains(tag));
             if (digest is null && !destinationMayHaveTag)
             {
                 // Cold path: the destination has no such tag, so one GET by tag gives both digest and bytes.
@@ -331,8 +339,13 @@ internal sealed class CopyRun
                 mediaType = head.MediaType;
             }
 
-            // -Platform and -Since look into the image; referrer tags follow their subject and are never filtered.
-            if (subject is null && (platforms.Count > 0 || request.Since is not null))
+            // -Platform and -Since look into the image; referrer tags follow their subject and are never filtered. A tag
+            // the destination already has with the source's digest needs no look: the filters could only skip it (an
+            // index -Platform would rewrite is the exception).
+            var filtered = subject is null && (platforms.Count > 0 || request.Since is not null);
+            if (filtered && destinationHead is not null && manifest is null && (platforms.Count == 0 || !MediaTypes.IsIndex(mediaType)))
+                filtered = (await destinationHead.ConfigureAwait(false))?.Digest != digest;
+            if (filtered)
             {
                 manifest ??= await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
                 mediaType = manifest.MediaType;
@@ -348,6 +361,7 @@ internal sealed class CopyRun
                 }
                 if (selected.SkipReason is not null)
                 {
+                    Observe(destinationHead);
                     result = NewResult(plan, sourceName, destinationName, tag, digest, mediaType, CopyAction.Skipped, selected.SkipReason, null, subject, counters, started);
                     Emit(result);
                     return result;
@@ -361,11 +375,10 @@ internal sealed class CopyRun
             }
 
             var destinationReference = tag.Length > 0 ? tag : digest;
-            if (destinationMayHaveTag || tag.Length == 0)
-            {
-                var existing = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, destinationReference, cancellationToken), cancellationToken).ConfigureAwait(false);
-                previous = existing?.Digest;
-            }
+            if (destinationHead is not null)
+                previous = (await destinationHead.ConfigureAwait(false))?.Digest;
+            else if (tag.Length == 0)
+                previous = (await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, destinationReference, cancellationToken), cancellationToken).ConfigureAwait(false))?.Digest;
 
             CopyAction action;
             string reason;
@@ -400,6 +413,7 @@ internal sealed class CopyRun
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
+            Observe(destinationHead);
             result = NewResult(plan, sourceName, destinationName, tag, digest ?? "", mediaType, CopyAction.Failed, ex.Kind.ToString(), previous, subject, counters, started)
                 with { Error = ex.Message, ErrorId = ex.ErrorId };
             Emit(result);
@@ -426,6 +440,10 @@ internal sealed class CopyRun
         }
         return result;
     }
+
+    /// <summary>A request started alongside another that failed first: its own failure, if any, adds nothing.</summary>
+    private static void Observe(Task? task) =>
+        task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     // ---------------------------------------------------------------- -Platform and -Since
 
@@ -633,12 +651,12 @@ internal sealed class CopyRun
             walks.Add(CopyTagAsync(plan, new TagWork(tag, null), digest, probe, cancellationToken));
         }
 
-        if (Volatile.Read(ref plan.ReferrersApi) >= 0)
+        if (SourceReferrersApi(plan) >= 0)
             walks.Add(CopyApiReferrersAsync(plan, digest, sourceHasSchemaTag, cancellationToken));
 
         // Referrers of an index's children (a per-platform signature) come along when they cost no probing; the
         // children of a referrers index are referrers themselves and are probed like their subject was.
-        if (manifest is { IsIndex: true } && (childrenAreReferrers || plan.SourceTags is not null || Volatile.Read(ref plan.ReferrersApi) > 0))
+        if (manifest is { IsIndex: true } && (childrenAreReferrers || plan.SourceTags is not null || SourceReferrersApi(plan) > 0))
             foreach (var child in manifest.Manifests)
                 walks.Add(CopyReferrersAsync(plan, child.Digest, null, probe && childrenAreReferrers, childrenAreReferrers: false, cancellationToken));
         await Task.WhenAll(walks).ConfigureAwait(false);
@@ -661,33 +679,44 @@ internal sealed class CopyRun
         IReadOnlyList<OciDescriptor>? referrers;
         try
         {
-            referrers = await throttle.RunAsync(plan.Source.Registry, () => plan.Source.GetReferrersAsync(plan.SourceRepository, digest, null, cancellationToken), cancellationToken).ConfigureAwait(false);
+            referrers = await SourceReferrersAsync(plan, digest, cancellationToken).ConfigureAwait(false);
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
             EmitFailure(Describe(plan.Source, plan.SourceRepository, digest) + " (referrers)", plan.DestinationName, plan.SourceRepository, plan.DestinationRepository, ex, digest);
             return;
         }
-        if (referrers is null)
-        {
-            Interlocked.CompareExchange(ref plan.ReferrersApi, -1, 0);
-            return;
-        }
-        Interlocked.Exchange(ref plan.ReferrersApi, 1);
+        if (referrers is null) return;
         if (referrers.Count == 0) return;
 
-        var written = 0;
-        var copiedReferrers = new List<OciDescriptor>();
+        // A destination without the referrers API finds referrers through the tag schema only; when the source had no
+        // such index to copy byte for byte, the destination's index is kept up to date here. Its current entries are
+        // read first: a referrer listed there is present (the index is only written after what it lists), so it needs
+        // no HEAD, and a referrer an interrupted run wrote but never listed is added now.
+        IndexedReferrers? index = null;
+        if (sourceHasSchemaTag == false && !PlanOnly)
+        {
+            try
+            {
+                if (!await DestinationHasReferrersApiAsync(plan, digest, cancellationToken).ConfigureAwait(false))
+                    index = await DestinationReferrersIndexAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            {
+                EmitReferrersIndexFailure(plan, digest, ex);
+                return;
+            }
+        }
+
+        var listed = index?.Entries.Select(e => e.Digest).ToHashSet(StringComparer.Ordinal) ?? [];
+        var present = new List<OciDescriptor>();
         await Task.WhenAll(referrers.Select(async referrer =>
         {
             try
             {
-                if (await EnsureManifestByDigestAsync(plan, referrer.Digest, new TagCounters(), cancellationToken).ConfigureAwait(false))
-                {
-                    Interlocked.Increment(ref written);
+                if (!listed.Contains(referrer.Digest) && await EnsureManifestByDigestAsync(plan, referrer.Digest, new TagCounters(), cancellationToken).ConfigureAwait(false))
                     Interlocked.Increment(ref referrersCopied);
-                }
-                lock (copiedReferrers) copiedReferrers.Add(referrer);
+                lock (present) present.Add(referrer);
                 await CopyReferrersAsync(plan, referrer.Digest, null, probe: plan.SourceTags is null, childrenAreReferrers: false, cancellationToken).ConfigureAwait(false);
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating)
@@ -697,21 +726,88 @@ internal sealed class CopyRun
             }
         })).ConfigureAwait(false);
 
-        // A destination without the referrers API finds referrers through the tag schema only; when the source had no
-        // such index to copy byte for byte, keep the destination's index up to date ourselves.
-        if (written > 0 && sourceHasSchemaTag == false && !PlanOnly && !await DestinationHasReferrersApiAsync(plan, digest, cancellationToken).ConfigureAwait(false))
+        if (index is null) return;
+        var missing = present.Where(r => !listed.Contains(r.Digest)).OrderBy(r => r.Digest, StringComparer.Ordinal).ToList();
+        if (missing.Count == 0) return;
+        try
         {
-            try
-            {
-                await MergeIntoReferrersIndexAsync(plan, digest, copiedReferrers, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HarborOpsException ex) when (!ex.IsTerminating)
-            {
-                EmitFailure(Describe(plan.Source, plan.SourceRepository, digest) + " (referrers index)",
-                    Describe(destinationStore, plan.DestinationRepository, Digests.ToTagSchemaTag(digest)), plan.SourceRepository, plan.DestinationRepository, ex, digest);
-            }
+            await WriteReferrersIndexAsync(plan, digest, [.. index.Entries, .. missing], cancellationToken).ConfigureAwait(false);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            EmitReferrersIndexFailure(plan, digest, ex);
         }
     }
+
+    private void EmitReferrersIndexFailure(RepositoryPlan plan, string digest, HarborOpsException ex) =>
+        EmitFailure(Describe(plan.Source, plan.SourceRepository, digest) + " (referrers index)",
+            Describe(destinationStore, plan.DestinationRepository, Digests.ToTagSchemaTag(digest)), plan.SourceRepository, plan.DestinationRepository, ex, digest);
+
+    /// <summary>The entries of a tag-schema referrers index at the destination (none when it has no such tag).</summary>
+    private sealed record IndexedReferrers(IReadOnlyList<OciDescriptor> Entries);
+
+    private async Task<IndexedReferrers> DestinationReferrersIndexAsync(RepositoryPlan plan, string subject, CancellationToken cancellationToken)
+    {
+        var tag = Digests.ToTagSchemaTag(subject);
+        // The destination's tag list (read at the start, and the index is only ever written by its subject's walk)
+        // already says whether there is an index to read.
+        if (plan.DestinationIsNew || plan.DestinationTags is { } tags && !tags.Contains(tag)) return new IndexedReferrers([]);
+        try
+        {
+            var existing = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.GetManifestAsync(plan.DestinationRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false);
+            return new IndexedReferrers(existing.IsIndex ? existing.Manifests : []);
+        }
+        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.ManifestNotFound or RegistryErrorIds.RepositoryNotFound)
+        {
+            return new IndexedReferrers([]);
+        }
+    }
+
+    /// <summary>1 when the source registry answers the referrers API, -1 when it does not, 0 while nobody knows yet.</summary>
+    private int SourceReferrersApi(RepositoryPlan plan) =>
+        sourceReferrersApiAnswers.TryGetValue(plan.Source.Registry, out var has) ? (has ? 1 : -1) : 0;
+
+    /// <summary>
+    /// The referrers API's answer for <paramref name="digest"/>, or null when the source registry has no such API. A
+    /// registry either has the API or not: the first call finds out for the whole run while the others wait for it, so
+    /// a registry without it (Distribution 2.8, Harbor before 2.8) costs one request per run instead of one per digest.
+    /// </summary>
+    private async Task<IReadOnlyList<OciDescriptor>?> SourceReferrersAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken)
+    {
+        var registry = plan.Source.Registry;
+        TaskCompletionSource<bool?>? prober = null;
+        for (var attempt = 0; attempt < 3 && prober is null; attempt++)
+        {
+            var mine = new TaskCompletionSource<bool?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var probe = sourceReferrersApiProbes.GetOrAdd(registry, mine);
+            if (ReferenceEquals(probe, mine))
+            {
+                prober = mine;
+                break;
+            }
+            var known = await probe.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (known == false) return null;
+            if (known == true) return await GetSourceReferrersAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+            // That probe failed without an answer: ask again, possibly as the next prober.
+        }
+        if (prober is null) return await GetSourceReferrersAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var answer = await GetSourceReferrersAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+            sourceReferrersApiAnswers[registry] = answer is not null;
+            prober.TrySetResult(answer is not null);
+            return answer;
+        }
+        catch
+        {
+            sourceReferrersApiProbes.TryRemove(KeyValuePair.Create(registry, prober));
+            prober.TrySetResult(null);
+            throw;
+        }
+    }
+
+    private Task<IReadOnlyList<OciDescriptor>?> GetSourceReferrersAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken) =>
+        throttle.RunAsync(plan.Source.Registry, () => plan.Source.GetReferrersAsync(plan.SourceRepository, digest, null, cancellationToken), cancellationToken);
 
     private async Task<bool> DestinationHasReferrersApiAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken)
     {
@@ -722,21 +818,9 @@ internal sealed class CopyRun
         return answer is not null;
     }
 
-    private async Task MergeIntoReferrersIndexAsync(RepositoryPlan plan, string subject, IReadOnlyList<OciDescriptor> referrers, CancellationToken cancellationToken)
+    private async Task WriteReferrersIndexAsync(RepositoryPlan plan, string subject, IReadOnlyList<OciDescriptor> entries, CancellationToken cancellationToken)
     {
         var tag = Digests.ToTagSchemaTag(subject);
-        var entries = new List<OciDescriptor>();
-        try
-        {
-            var existing = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.GetManifestAsync(plan.DestinationRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (existing.IsIndex) entries.AddRange(existing.Manifests);
-        }
-        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.ManifestNotFound or RegistryErrorIds.RepositoryNotFound)
-        {
-        }
-        var missing = referrers.Where(r => entries.All(e => e.Digest != r.Digest)).OrderBy(r => r.Digest, StringComparer.Ordinal).ToList();
-        if (missing.Count == 0) return;
-        entries.AddRange(missing);
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer))
         {
@@ -832,32 +916,27 @@ internal sealed class CopyRun
     {
         var repository = plan.DestinationRepository;
         var digest = blob.Digest;
-        var size = plan.DestinationIsNew ? null
+        var candidates = MountCandidates(plan, digest).Take(2).ToList();
+        // A destination that folds the presence check into the upload start needs no HEAD before an upload; a plan, or
+        // a mount that would otherwise report a blob the repository already has as mounted, still asks first.
+        var headFirst = !plan.DestinationIsNew && (PlanOnly || candidates.Count > 0 || destinationStore is not IBlobUploadUnlessPresent);
+        var size = !headFirst ? null
             : await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadBlobAsync(repository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
-        if (size is not null)
-        {
-            RememberLocation(digest, repository);
-            counters.Skipped();
-            Interlocked.Increment(ref blobsSkipped);
-            return BlobOutcome.Present;
-        }
+        if (size is not null) return Present(repository, digest, counters);
 
-        foreach (var from in MountCandidates(plan, digest).Take(2))
+        foreach (var from in candidates)
             if (await TryMountAsync(plan, digest, from, counters, cancellationToken).ConfigureAwait(false))
                 return BlobOutcome.Mounted;
 
         // One transfer per digest for the whole run: later repositories wait for it and mount from where it landed.
-        var transfer = new Lazy<Task<string>>(() => TransferAsync(plan, blob, counters, cancellationToken));
+        var transfer = new Lazy<Task<(string Repository, BlobOutcome Outcome)>>(() => TransferAsync(plan, blob, counters, cancellationToken));
         var flight = transfers.GetOrAdd(digest, transfer);
         if (ReferenceEquals(flight, transfer))
-        {
-            await transfer.Value.ConfigureAwait(false);
-            return BlobOutcome.Transferred;
-        }
+            return (await transfer.Value.ConfigureAwait(false)).Outcome;
         string? landed = null;
         try
         {
-            landed = await flight.Value.ConfigureAwait(false);
+            landed = (await flight.Value.ConfigureAwait(false)).Repository;
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
@@ -865,8 +944,15 @@ internal sealed class CopyRun
         }
         if (landed is not null && landed != repository && await TryMountAsync(plan, digest, landed, counters, cancellationToken).ConfigureAwait(false))
             return BlobOutcome.Mounted;
-        await TransferAsync(plan, blob, counters, cancellationToken).ConfigureAwait(false);
-        return BlobOutcome.Transferred;
+        return (await TransferAsync(plan, blob, counters, cancellationToken).ConfigureAwait(false)).Outcome;
+    }
+
+    private BlobOutcome Present(string repository, string digest, TagCounters counters)
+    {
+        RememberLocation(digest, repository);
+        counters.Skipped();
+        Interlocked.Increment(ref blobsSkipped);
+        return BlobOutcome.Present;
     }
 
     private IEnumerable<string> MountCandidates(RepositoryPlan plan, string digest)
@@ -906,22 +992,26 @@ internal sealed class CopyRun
     /// Streams one blob from the source to the destination (no temp file): the source stream verifies the digest as it
     /// is read and the upload is committed only after the last byte verified. A transfer that fails on the way
     /// (throttling, 5xx, a connection drop the download could not resume, a digest mismatch in transit) starts over.
+    /// Where the destination folds the presence check into the upload start, a blob it already holds (left by an
+    /// interrupted run that wrote no journal) is not moved again, and the download is opened while the upload starts.
     /// </summary>
-    private async Task<string> TransferAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
+    private async Task<(string Repository, BlobOutcome Outcome)> TransferAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
     {
         var repository = plan.DestinationRepository;
         if (!PlanOnly)
         {
             await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
-            await throttle.RunAsync(destinationStore.Registry, async () =>
+            var uploaded = await throttle.RunAsync(destinationStore.Registry, async () =>
             {
                 for (var attempt = 0; ; attempt++)
                 {
                     try
                     {
+                        if (destinationStore is IBlobUploadUnlessPresent unlessPresent)
+                            return await PutUnlessPresentAsync(unlessPresent, plan, blob, cancellationToken).ConfigureAwait(false);
                         await using var content = await plan.Source.OpenBlobAsync(plan.SourceRepository, blob.Digest, blob.Size, cancellationToken).ConfigureAwait(false);
                         await destinationStore.PutBlobAsync(repository, blob.Digest, blob.Size, content, cancellationToken).ConfigureAwait(false);
-                        return;
+                        return true;
                     }
                     catch (Exception ex) when (attempt < engine.Options.MaxRetries && IsWorthRetrying(ex, cancellationToken))
                     {
@@ -930,13 +1020,36 @@ internal sealed class CopyRun
                     }
                 }
             }, cancellationToken).ConfigureAwait(false);
+            if (!uploaded) return (repository, Present(repository, blob.Digest, counters));
             if (journal is not null) await journal.RecordBlobAsync(repository, blob.Digest, cancellationToken).ConfigureAwait(false);
         }
         RememberLocation(blob.Digest, repository);
         counters.Copied(blob.Size);
         Interlocked.Increment(ref blobsCopied);
         Interlocked.Add(ref bytesMoved, blob.Size);
-        return repository;
+        return (repository, BlobOutcome.Transferred);
+    }
+
+    /// <summary>The download and the upload start overlap (two round trips become one); false when the blob was there.</summary>
+    private async Task<bool> PutUnlessPresentAsync(IBlobUploadUnlessPresent destination, RepositoryPlan plan, OciDescriptor blob, CancellationToken cancellationToken)
+    {
+        var opening = plan.Source.OpenBlobAsync(plan.SourceRepository, blob.Digest, blob.Size, cancellationToken);
+        try
+        {
+            return await destination.PutBlobUnlessPresentAsync(plan.DestinationRepository, blob.Digest, blob.Size, () => opening, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HarborOpsException or IOException or HttpRequestException or OperationCanceledException)
+            {
+                // A failed download either failed the upload above (and that is the error reported) or was not needed
+                // because the destination already had the blob.
+            }
+        }
     }
 
     private static bool IsWorthRetrying(Exception ex, CancellationToken cancellationToken) =>
@@ -1094,8 +1207,6 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
     /// <summary>The journal line written before the first write into a new repository (one entry, key 0).</summary>
     public ConcurrentDictionary<int, Lazy<Task>> Started { get; } = new();
     public List<TagWork> Works { get; } = [];
-    /// <summary>0 unknown, 1 the source answers the referrers API, -1 it does not (tag schema only).</summary>
-    public int ReferrersApi;
     public ConcurrentDictionary<string, Lazy<Task<CopyResult?>>> TagJobs { get; } = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> referrerTagsBySubject = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> claimed = new(StringComparer.Ordinal);

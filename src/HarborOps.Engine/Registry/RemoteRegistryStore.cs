@@ -10,7 +10,7 @@ using HarborOps.Engine.Registry.Http;
 namespace HarborOps.Engine.Registry;
 
 /// <summary>An OCI Distribution registry reached over HTTP(S) through the engine's one pipeline.</summary>
-internal sealed class RemoteRegistryStore : IImageStore
+internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresent
 {
     private readonly RegistryHttpPipeline pipeline;
     private readonly NetworkCredential? credential;
@@ -276,6 +276,54 @@ internal sealed class RemoteRegistryStore : IImageStore
         var target = $"{Name(repository)}@{digest}";
         var (location, chunkMinimum) = await StartUploadAsync(repository, digest, target, null, cancellationToken).ConfigureAwait(false);
         if (ReferenceEquals(location, MountedMarker)) return; // the registry already had it and said so with 201
+        await UploadAsync(repository, digest, size, target, location, chunkMinimum, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Set when this registry refused a mount request naming the repository itself: it gets plain upload starts.</summary>
+    private volatile bool selfMountRefused;
+
+    public async Task<bool> PutBlobUnlessPresentAsync(string repository, string digest, long size, Func<Task<Stream>> openContent, CancellationToken cancellationToken)
+    {
+        Digests.Validate(digest, Name(repository));
+        var target = $"{Name(repository)}@{digest}";
+        Uri location;
+        int chunkMinimum;
+        if (selfMountRefused)
+        {
+            (location, chunkMinimum) = await StartUploadAsync(repository, digest, target, null, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            try
+            {
+                // A mount from the repository itself: 201 when the blob is already there (a HEAD folded into the upload
+                // start), 202 and an upload session when it is not (OCI distribution spec, "mounting a blob").
+                (location, chunkMinimum) = await StartUploadAsync(repository, digest, target, repository, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RegistryException ex) when (ex.Kind is FailureKind.NotFound or FailureKind.PermissionDenied or FailureKind.InvalidData or FailureKind.AuthenticationFailed)
+            {
+                // A registry that refuses the "from" instead of answering 202 (harbor#17097) gets plain upload starts.
+                selfMountRefused = true;
+                (location, chunkMinimum) = await StartUploadAsync(repository, digest, target, null, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        if (ReferenceEquals(location, MountedMarker)) return false;
+        Stream content;
+        try
+        {
+            content = await openContent().ConfigureAwait(false);
+        }
+        catch
+        {
+            await CancelUploadAsync(repository, location).ConfigureAwait(false);
+            throw;
+        }
+        await UploadAsync(repository, digest, size, target, location, chunkMinimum, content, cancellationToken).ConfigureAwait(false);
+        return true;
+    }
+
+    private async Task UploadAsync(string repository, string digest, long size, string target, Uri location, int chunkMinimum, Stream content, CancellationToken cancellationToken)
+    {
         var finished = false;
         try
         {
@@ -302,11 +350,11 @@ internal sealed class RemoteRegistryStore : IImageStore
         if (mountFrom is not null) path += $"?mount={Uri.EscapeDataString(digest)}&from={Uri.EscapeDataString(mountFrom)}";
         var start = new RegistryRequest(HttpMethod.Post, Registry, path)
         {
-            Scopes = mountFrom is null ? [Push(repository)] : [Push(repository), Pull(mountFrom)],
+            Scopes = mountFrom is null || mountFrom == repository ? [Push(repository)] : [Push(repository), Pull(mountFrom)],
             Credential = credential,
             Content = () => new ByteArrayContent([]),
             Target = target,
-            Description = mountFrom is null
+            Description = mountFrom is null || mountFrom == repository
                 ? $"starting the upload of blob {digest} to '{Name(repository)}'"
                 : $"mounting blob {digest} from '{Name(mountFrom)}' into '{Name(repository)}'",
         };

@@ -41,6 +41,14 @@ internal static partial class CopyAssertions
             .Select(m => Uri.UnescapeDataString(m.Groups["digest"].Value))
             .ToList();
 
+    /// <summary>"repository@digest" of every committed upload: what a resumed run must not commit again.</summary>
+    public static IReadOnlyList<string> CommittedUploadsByRepository(FaultProxy proxy) =>
+        proxy.Requests.Where(r => r.Method == "PUT" && r.StatusCode == 201)
+            .Select(r => UploadDigest().Match(r.PathAndQuery))
+            .Where(m => m.Success)
+            .Select(m => m.Groups["repo"].Value + "@" + Uri.UnescapeDataString(m.Groups["digest"].Value))
+            .ToList();
+
     [GeneratedRegex("^/v2/(?<repo>.+)/blobs/uploads/[^?]*\\?.*digest=(?<digest>sha256(:|%3[aA])[0-9a-f]{64})")]
     private static partial Regex UploadDigest();
 }
