@@ -41,6 +41,7 @@
         'Start-HarborReplication'
         'Start-HarborScan'
         'Test-HarborProjectGate'
+        'Get-WorkloadImage'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
