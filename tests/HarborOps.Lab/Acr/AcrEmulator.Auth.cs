@@ -216,7 +216,7 @@ public sealed partial class AcrEmulator
                 ["jti"] = Guid.NewGuid().ToString(),
                 ["sub"] = principal.Subject,
                 ["nbf"] = now.ToUnixTimeSeconds() - 5,
-                ["exp"] = (now + _options.AccessTokenLifetime).ToUnixTimeSeconds(),
+                ["exp"] = (now + AccessTokenLifetime).ToUnixTimeSeconds(),
                 ["iat"] = now.ToUnixTimeSeconds(),
                 ["iss"] = Issuer,
                 ["aud"] = Service,
