@@ -13,21 +13,28 @@ namespace HarborOps.Engine.Tests.Acr;
 public sealed class AcrEntraAuthTests(AcrLabFixture lab)
 {
     [Fact]
-    public async Task Client_secret_credential_lists_tags_through_the_exchange()
+    public async Task Client_secret_credential_lists_tags_through_the_exchange_with_digests_from_the_listing()
     {
-        await lab.ResetAsync();
         var repository = lab.Unique("entra/list");
         await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "1.0");
         await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "2.0");
+        var locked = await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "3.0");
+        lab.Acr.Lock(repository, locked.Digest);
+        await lab.ResetAsync();
         using var engine = lab.NewEngine();
         engine.Credentials.SetAzureIdentity(lab.AcrHost, lab.ReaderCredential());
 
-        var tags = new List<string>();
-        await foreach (var tag in engine.GetTagsAsync(new GetTagsRequest($"{lab.AcrHost}/{repository}"), null, default)) tags.Add(tag.Tag);
+        var tags = new List<HarborOps.Models.RegistryTagInfo>();
+        await foreach (var tag in engine.GetTagsAsync(new GetTagsRequest($"{lab.AcrHost}/{repository}"), null, default)) tags.Add(tag);
 
-        Assert.Equal(["1.0", "2.0"], tags);
+        Assert.Equal(["1.0", "2.0", "3.0"], tags.Select(t => t.Tag));
+        Assert.All(tags.Take(2), t => Assert.Equal(["linux/amd64"], t.Platforms));
+        // The locked tag is listed with what ACR's listing says; its manifest is not read.
+        Assert.Equal((locked.Digest, 0), (tags[2].Digest, tags[2].Platforms.Length));
         Assert.Equal(1, lab.Acr.Entra.TokenRequestCount);
         Assert.Equal(1, lab.Acr.ExchangeCount);
+        // Digests came from _manifests: no HEAD per tag, and nothing of the locked manifest was asked for.
+        Assert.DoesNotContain(lab.Acr.Front.Requests, r => r.Method == "HEAD" || r.PathAndQuery.Contains(locked.Digest, StringComparison.Ordinal));
     }
 
     /// <summary>
