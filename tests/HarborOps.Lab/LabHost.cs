@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HarborOps.Lab.Acr;
 using HarborOps.Lab.Harbor;
 using HarborOps.Lab.Kube;
 
@@ -23,7 +24,7 @@ public sealed record LabSeed(IReadOnlyList<string> Repositories, string ManyTags
 }
 
 /// <summary>
-/// A whole lab: an open, a Basic-auth and a token-auth registry (started in parallel), a fault proxy in front of the
+/// A whole lab: an open, a Basic-auth and a token-auth registry, the Harbor and ACR emulators (started in parallel), a fault proxy in front of the
 /// open one, optionally the demo content. Used by the host executable and by tests that want everything.
 /// </summary>
 public sealed class LabHost : IAsyncDisposable
@@ -31,7 +32,7 @@ public sealed class LabHost : IAsyncDisposable
     public const string KubeAdminContext = "lab-admin";
     public const string KubeReaderContext = "lab-reader";
 
-    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, KubeEmulator kube)
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, KubeEmulator kube, AcrEmulator acr)
     {
         Harbor = harbor;
         Kube = kube;
@@ -40,6 +41,10 @@ public sealed class LabHost : IAsyncDisposable
         Kubeconfig = KubeConfigFile.Write(Path.Combine(KubeDirectory, "kubeconfig"), kube, KubeAdminContext,
             new KubeConfigContext(KubeAdminContext, KubeEmulator.AdminUser, kube.AdminToken),
             new KubeConfigContext(KubeReaderContext, KubeReader.User, KubeReader.Token));
+        Acr = acr;
+        AcrReader = acr.Entra.AddApplication();
+        // What the AcrPull role and a catalog reader allow: pull, listings, the catalog.
+        acr.AssignRole(AcrReader, new LabGrant("repository", "*", ["pull", "metadata_read"]), new LabGrant("registry", "catalog", ["*"]));
         Open = open;
         Basic = basic;
         Token = token;
@@ -58,6 +63,10 @@ public sealed class LabHost : IAsyncDisposable
     public string Kubeconfig { get; }
     public KubeTokenGrant KubeReader { get; }
     private string KubeDirectory { get; }
+    /// <summary>The ACR emulator (its own Distribution, Entra endpoint and fault proxy with a storage host).</summary>
+    public AcrEmulator Acr { get; }
+    /// <summary>An Entra application with pull, metadata read and catalog rights on the ACR emulator.</summary>
+    public LabEntraApplication AcrReader { get; }
     public LabSeed? Seed { get; private set; }
     public TimeSpan StartTime { get; private set; }
     public TimeSpan SeedTime { get; private set; }
@@ -71,19 +80,22 @@ public sealed class LabHost : IAsyncDisposable
             .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
         var startingHarbor = HarborEmulator.StartAsync(null, ct);
         var startingKube = KubeEmulator.StartAsync(null, ct);
+        var startingAcr = AcrEmulator.StartAsync(null, ct);
         try
         {
-            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingKube);
+            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingKube, startingAcr);
         }
         catch
         {
             foreach (var started in starting.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
             if (startingHarbor.IsCompletedSuccessfully) await startingHarbor.Result.DisposeAsync();
             if (startingKube.IsCompletedSuccessfully) await startingKube.Result.DisposeAsync();
+            if (startingAcr.IsCompletedSuccessfully) await startingAcr.Result.DisposeAsync();
             throw;
         }
         var kube = startingKube.Result;
         var harbor = startingHarbor.Result;
+        var acr = startingAcr.Result;
         var (open, basic, token) = (starting[0].Result, starting[1].Result, starting[2].Result);
         FaultProxy proxy;
         try
@@ -98,9 +110,10 @@ public sealed class LabHost : IAsyncDisposable
             await token.DisposeAsync();
             await harbor.DisposeAsync();
             await kube.DisposeAsync();
+            await acr.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy, harbor, kube) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor, kube, acr) { StartTime = clock.Elapsed };
         if (options.Seed == "demo")
         {
             try
@@ -123,7 +136,7 @@ public sealed class LabHost : IAsyncDisposable
     private static async Task<LabSeed> SeedDemoAsync(LabHost host, int manyTagsCount, CancellationToken ct)
     {
         var manyTags = LabContent.PushManyTagsAsync(host.Open.Endpoint, LabSeed.ManyTagsRepositoryName, manyTagsCount, ct: ct);
-        var small = await Task.WhenAll(new[] { host.Open, host.Basic, host.Token }.Select(r => SeedSmallAsync(r.Endpoint, ct)));
+        var small = await Task.WhenAll(new[] { host.Open.Endpoint, host.Basic.Endpoint, host.Token.Endpoint, host.Acr.AdminEndpoint }.Select(e => SeedSmallAsync(e, ct)));
         var many = await manyTags;
         var images = small[0].Append(many.Image).ToList();
         var repositories = images.Select(i => i.Repository).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -176,6 +189,18 @@ public sealed class LabHost : IAsyncDisposable
                 server = Kube.Server, kubeconfig = Kubeconfig, adminContext = KubeAdminContext, readerContext = KubeReaderContext,
                 control = new Uri(Kube.BaseUri, "_lab/").AbsoluteUri,
             },
+            ["acr"] = new
+            {
+                host = Acr.Host, service = Acr.Service, username = Acr.AdminUser, password = Acr.AdminPassword,
+                storageHost = Acr.Front.StorageHost, registry = Acr.Registry.Host,
+                // faults and the request log of the front proxy; locks, planted times and token counts of the emulator
+                proxyControl = new Uri(Acr.Front.BaseUri, "_lab/").AbsoluteUri, control = Acr.ControlUri.AbsoluteUri,
+                entra = new
+                {
+                    authorityHost = Acr.Entra.AuthorityHost.AbsoluteUri, tenantId = Acr.Entra.TenantId,
+                    clientId = AcrReader.ClientId, clientSecret = AcrReader.ClientSecret, caBundle = Acr.Entra.CaBundlePath,
+                },
+            },
             ["seed"] = Seed is null
                 ? null
                 : new
@@ -213,6 +238,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  fault proxy     http://{Proxy.Host}/ -> open (storage host {Proxy.StorageHost}, tag pages of {Proxy.TagsPageSize?.ToString() ?? "all"})",
             $"  harbor          {Harbor.BaseUri}  user {Harbor.AdminUser} (emulated API, real registry {Harbor.Registry.Host} behind /v2/)",
             $"  kubernetes      {Kube.BaseUri}  kubeconfig {Kubeconfig} (contexts {KubeAdminContext}, {KubeReaderContext})",
+            $"  acr             http://{Acr.Host}/  user {Acr.AdminUser}, Entra {Acr.Entra.AuthorityHost} tenant {Acr.Entra.TenantId} (emulated, real registry {Acr.Registry.Host}, storage host {Acr.Front.StorageHost})",
         };
         if (Seed is not null)
             lines.Add($"  seeded          {string.Join(", ", Seed.Repositories)} ({Seed.ManyTagsCount} tags in {Seed.ManyTagsRepository} on open)");
@@ -223,7 +249,7 @@ public sealed class LabHost : IAsyncDisposable
     {
         await Proxy.DisposeAsync();
         await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(),
-            Kube.DisposeAsync().AsTask());
+            Kube.DisposeAsync().AsTask(), Acr.DisposeAsync().AsTask());
         System.IO.Directory.Delete(KubeDirectory, recursive: true);
     }
 }

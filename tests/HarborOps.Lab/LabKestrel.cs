@@ -1,5 +1,4 @@
 using System.Net;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -11,8 +10,9 @@ namespace HarborOps.Lab;
 /// <summary>The one way the lab's emulators get a Kestrel server: quiet, loopback only, port chosen by the OS.</summary>
 internal static class LabKestrel
 {
-    /// <summary>A builder whose listeners serve plain http, or https with <paramref name="certificate"/> when given.</summary>
-    public static WebApplicationBuilder CreateBuilder(int listeners = 1, X509Certificate2? certificate = null)
+    /// <param name="listeners">How many loopback ports to bind.</param>
+    /// <param name="tlsCertificate">Serve https with this certificate (the lab's Entra endpoint: Azure.Identity accepts only https authority hosts).</param>
+    public static WebApplicationBuilder CreateBuilder(int listeners = 1, System.Security.Cryptography.X509Certificates.X509Certificate2? tlsCertificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -20,8 +20,8 @@ internal static class LabKestrel
         {
             for (var i = 0; i < listeners; i++)
             {
-                if (certificate is null) kestrel.Listen(IPAddress.Loopback, 0);
-                else kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate));
+                if (tlsCertificate is null) kestrel.Listen(IPAddress.Loopback, 0);
+                else kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(tlsCertificate));
             }
             kestrel.Limits.MaxRequestBodySize = null; // blobs stream through the proxy
             kestrel.AllowSynchronousIO = false;
@@ -29,7 +29,7 @@ internal static class LabKestrel
         return builder;
     }
 
-    /// <summary>The bound http://127.0.0.1:PORT/ addresses, in listener order.</summary>
+    /// <summary>The bound http(s)://127.0.0.1:PORT/ addresses, in listener order.</summary>
     public static IReadOnlyList<Uri> BoundAddresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
             .Addresses.Select(a => new Uri(a.EndsWith('/') ? a : a + "/")).ToList();

@@ -94,7 +94,7 @@ public sealed partial class KubeEmulator : IAsyncDisposable
     {
         options ??= new KubeEmulatorOptions();
         var certificates = KubeCertificates.Create();
-        var builder = LabKestrel.CreateBuilder(certificate: certificates.Serving);
+        var builder = LabKestrel.CreateBuilder(tlsCertificate: certificates.Serving);
         var app = builder.Build();
         KubeEmulator? emulator = null;
         app.Run(context => emulator!.HandleAsync(context));
