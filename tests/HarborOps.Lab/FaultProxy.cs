@@ -73,6 +73,10 @@ public sealed partial class FaultProxy : IAsyncDisposable
     /// Harbor and ACR do; Distribution 2.8 itself ignores <c>n</c> and returns every tag unsorted.</summary>
     public int? TagsPageSize { get; set; }
 
+    /// <summary>Every blob GET is answered with 307 to the storage host, as ACR always does (a standing behaviour, not a
+    /// fault: clearing faults keeps it).</summary>
+    public bool RedirectBlobGetsToStorageHost { get; set; }
+
     /// <summary>When true (default), the storage host refuses requests that carry an Authorization header with 400, as
     /// S3-style storage does for a presigned URL plus a second credential.</summary>
     public bool StorageHostRejectsAuthorization { get; set; } = true;
@@ -191,6 +195,9 @@ public sealed partial class FaultProxy : IAsyncDisposable
                 await Task.Delay(rule.Delay, context.RequestAborted);
                 break;
             case FaultKind.RedirectToStorageHost:
+                await RedirectToStorageAsync(context);
+                return;
+            case null when RedirectBlobGetsToStorageHost && request.Method == "GET" && BlobPath().IsMatch(path):
                 await RedirectToStorageAsync(context);
                 return;
         }
@@ -535,6 +542,9 @@ public sealed partial class FaultProxy : IAsyncDisposable
 
     [GeneratedRegex("^/v2/(?<name>.+)/referrers/(?<digest>sha256:[0-9a-f]{64})$")]
     private static partial Regex ReferrersPath();
+
+    [GeneratedRegex(FaultRule.BlobPathPattern)]
+    private static partial Regex BlobPath();
 
     [GeneratedRegex("^/v2/(?<name>.+)/tags/list$")]
     private static partial Regex TagsListPath();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HarborOps.Lab.Acr;
 using HarborOps.Lab.Harbor;
 
 namespace HarborOps.Lab;
@@ -22,14 +23,18 @@ public sealed record LabSeed(IReadOnlyList<string> Repositories, string ManyTags
 }
 
 /// <summary>
-/// A whole lab: an open, a Basic-auth and a token-auth registry (started in parallel), a fault proxy in front of the
+/// A whole lab: an open, a Basic-auth and a token-auth registry, the Harbor and ACR emulators (started in parallel), a fault proxy in front of the
 /// open one, optionally the demo content. Used by the host executable and by tests that want everything.
 /// </summary>
 public sealed class LabHost : IAsyncDisposable
 {
-    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor)
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, AcrEmulator acr)
     {
         Harbor = harbor;
+        Acr = acr;
+        AcrReader = acr.Entra.AddApplication();
+        // What the AcrPull role and a catalog reader allow: pull, listings, the catalog.
+        acr.AssignRole(AcrReader, new LabGrant("repository", "*", ["pull", "metadata_read"]), new LabGrant("registry", "catalog", ["*"]));
         Open = open;
         Basic = basic;
         Token = token;
@@ -42,6 +47,10 @@ public sealed class LabHost : IAsyncDisposable
     public FaultProxy Proxy { get; }
     /// <summary>The Harbor emulator (its own token-mode Distribution behind /v2/), empty: tests create their projects.</summary>
     public HarborEmulator Harbor { get; }
+    /// <summary>The ACR emulator (its own Distribution, Entra endpoint and fault proxy with a storage host).</summary>
+    public AcrEmulator Acr { get; }
+    /// <summary>An Entra application with pull, metadata read and catalog rights on the ACR emulator.</summary>
+    public LabEntraApplication AcrReader { get; }
     public LabSeed? Seed { get; private set; }
     public TimeSpan StartTime { get; private set; }
     public TimeSpan SeedTime { get; private set; }
@@ -54,17 +63,20 @@ public sealed class LabHost : IAsyncDisposable
         var starting = new[] { RegistryAuthMode.None, RegistryAuthMode.Basic, RegistryAuthMode.Token }
             .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
         var startingHarbor = HarborEmulator.StartAsync(null, ct);
+        var startingAcr = AcrEmulator.StartAsync(null, ct);
         try
         {
-            await Task.WhenAll(Task.WhenAll(starting), startingHarbor);
+            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingAcr);
         }
         catch
         {
             foreach (var started in starting.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
             if (startingHarbor.IsCompletedSuccessfully) await startingHarbor.Result.DisposeAsync();
+            if (startingAcr.IsCompletedSuccessfully) await startingAcr.Result.DisposeAsync();
             throw;
         }
         var harbor = startingHarbor.Result;
+        var acr = startingAcr.Result;
         var (open, basic, token) = (starting[0].Result, starting[1].Result, starting[2].Result);
         FaultProxy proxy;
         try
@@ -78,9 +90,10 @@ public sealed class LabHost : IAsyncDisposable
             await basic.DisposeAsync();
             await token.DisposeAsync();
             await harbor.DisposeAsync();
+            await acr.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy, harbor) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor, acr) { StartTime = clock.Elapsed };
         if (options.Seed == "demo")
         {
             try
@@ -103,7 +116,7 @@ public sealed class LabHost : IAsyncDisposable
     private static async Task<LabSeed> SeedDemoAsync(LabHost host, int manyTagsCount, CancellationToken ct)
     {
         var manyTags = LabContent.PushManyTagsAsync(host.Open.Endpoint, LabSeed.ManyTagsRepositoryName, manyTagsCount, ct: ct);
-        var small = await Task.WhenAll(new[] { host.Open, host.Basic, host.Token }.Select(r => SeedSmallAsync(r.Endpoint, ct)));
+        var small = await Task.WhenAll(new[] { host.Open.Endpoint, host.Basic.Endpoint, host.Token.Endpoint, host.Acr.AdminEndpoint }.Select(e => SeedSmallAsync(e, ct)));
         var many = await manyTags;
         var images = small[0].Append(many.Image).ToList();
         var repositories = images.Select(i => i.Repository).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -151,6 +164,18 @@ public sealed class LabHost : IAsyncDisposable
                 url = Harbor.BaseUri.AbsoluteUri, host = Harbor.Host, username = Harbor.AdminUser, password = Harbor.AdminPassword,
                 control = new Uri(Harbor.BaseUri, "_lab/").AbsoluteUri, registry = Harbor.Registry.Host,
             },
+            ["acr"] = new
+            {
+                host = Acr.Host, service = Acr.Service, username = Acr.AdminUser, password = Acr.AdminPassword,
+                storageHost = Acr.Front.StorageHost, registry = Acr.Registry.Host,
+                // faults and the request log of the front proxy; locks, planted times and token counts of the emulator
+                proxyControl = new Uri(Acr.Front.BaseUri, "_lab/").AbsoluteUri, control = Acr.ControlUri.AbsoluteUri,
+                entra = new
+                {
+                    authorityHost = Acr.Entra.AuthorityHost.AbsoluteUri, tenantId = Acr.Entra.TenantId,
+                    clientId = AcrReader.ClientId, clientSecret = AcrReader.ClientSecret, caBundle = Acr.Entra.CaBundlePath,
+                },
+            },
             ["seed"] = Seed is null
                 ? null
                 : new
@@ -187,6 +212,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  token registry  http://{Token.Host}/  user {Token.UserName}, realm {Token.TokenService!.Realm}",
             $"  fault proxy     http://{Proxy.Host}/ -> open (storage host {Proxy.StorageHost}, tag pages of {Proxy.TagsPageSize?.ToString() ?? "all"})",
             $"  harbor          {Harbor.BaseUri}  user {Harbor.AdminUser} (emulated API, real registry {Harbor.Registry.Host} behind /v2/)",
+            $"  acr             http://{Acr.Host}/  user {Acr.AdminUser}, Entra {Acr.Entra.AuthorityHost} tenant {Acr.Entra.TenantId} (emulated, real registry {Acr.Registry.Host}, storage host {Acr.Front.StorageHost})",
         };
         if (Seed is not null)
             lines.Add($"  seeded          {string.Join(", ", Seed.Repositories)} ({Seed.ManyTagsCount} tags in {Seed.ManyTagsRepository} on open)");
@@ -196,6 +222,7 @@ public sealed class LabHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Proxy.DisposeAsync();
-        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask());
+        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(),
+            Acr.DisposeAsync().AsTask());
     }
 }

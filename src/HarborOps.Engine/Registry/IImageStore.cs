@@ -25,6 +25,12 @@ public interface IImageStore
     /// </summary>
     IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListTaggedManifestPagesAsync(string repository, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// True when <see cref="ListTaggedManifestPagesAsync"/> costs about as much as the tag list (ACR's _manifests
+    /// listing): then callers read digests, times and locks from it instead of asking per tag.
+    /// </summary>
+    bool HasBulkInventory => false;
+
     /// <summary>Digest, media type and size of a manifest by tag or digest; null when absent.</summary>
     Task<OciDescriptor?> HeadManifestAsync(string repository, string reference, CancellationToken cancellationToken);
 

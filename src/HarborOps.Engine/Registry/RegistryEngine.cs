@@ -26,9 +26,23 @@ public sealed record RegistryEngineOptions
     /// </summary>
     public static RegistryEngineOptions FromEnvironment(Func<string, string?> getVariable) => new()
     {
-        PlainHttpHosts = (getVariable(PlainHttpHostsVariable) ?? "")
-            .Split([',', ';', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+        PlainHttpHosts = HostList(getVariable(PlainHttpHostsVariable)),
+        AcrHosts = HostList(getVariable(AcrHostsVariable)),
     };
+
+    private static string[] HostList(string? value) =>
+        (value ?? "").Split([',', ';', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>
+    /// Registries (host[:port]) that are Azure Container Registries although their name does not say so: a custom
+    /// domain, a private endpoint reached by IP, the lab. Names ending in an ACR suffix (azurecr.io, azurecr.cn,
+    /// azurecr.us, azurecr.de) need no entry. ACR registries are listed with ACR's own /acr/v1 API (a tag inventory with
+    /// digests and times in one paged call) and asked for the metadata_read scope that ACR wants for listings.
+    /// </summary>
+    public IReadOnlyCollection<string> AcrHosts { get; init; } = [];
+
+    /// <summary>The variable that names ACR registries without an ACR suffix for the module's shared engine, comma or space separated.</summary>
+    public const string AcrHostsVariable = "HARBOROPS_ACR_HOSTS";
     /// <summary>Docker config.json consulted for credentials; null means $DOCKER_CONFIG/config.json or ~/.docker/config.json.</summary>
     public string? DockerConfigPath { get; init; }
     /// <summary>Retries of a throttled or transient request before it fails.</summary>

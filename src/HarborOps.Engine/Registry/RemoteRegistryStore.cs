@@ -10,7 +10,7 @@ using HarborOps.Engine.Registry.Http;
 namespace HarborOps.Engine.Registry;
 
 /// <summary>An OCI Distribution registry reached over HTTP(S) through the engine's one pipeline.</summary>
-internal sealed class RemoteRegistryStore : IImageStore
+internal sealed partial class RemoteRegistryStore : IImageStore
 {
     private readonly RegistryHttpPipeline pipeline;
     private readonly NetworkCredential? credential;
@@ -33,6 +33,11 @@ internal sealed class RemoteRegistryStore : IImageStore
 
     public async IAsyncEnumerable<IReadOnlyList<string>> ListRepositoryPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (IsAcr)
+        {
+            await foreach (var page in ListAcrRepositoryPagesAsync(cancellationToken).ConfigureAwait(false)) yield return page;
+            yield break;
+        }
         Uri? next = null;
         var first = true;
         var pages = 0;
@@ -70,7 +75,8 @@ internal sealed class RemoteRegistryStore : IImageStore
             var request = new RegistryRequest(HttpMethod.Get, Registry, $"/v2/{repository}/tags/list?n={pipeline.Options.PageSize}")
             {
                 AbsoluteUri = next,
-                Scopes = [Pull(repository)],
+                // ACR wants metadata_read for listings; asking for it up front saves a 401 and a second token per repository.
+                Scopes = [IsAcr ? MetadataRead(repository) : Pull(repository)],
                 Credential = credential,
                 Accept = ["application/json"],
                 Target = Name(repository),
@@ -89,10 +95,14 @@ internal sealed class RemoteRegistryStore : IImageStore
     }
 
     public IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListTaggedManifestPagesAsync(string repository, CancellationToken cancellationToken) =>
-        TagInventory.HeadEachTagAsync(this, repository, pipeline.Options.TagDetailParallelism, cancellationToken);
+        IsAcr
+            ? ListAcrManifestPagesAsync(repository, cancellationToken)
+            : TagInventory.HeadEachTagAsync(this, repository, pipeline.Options.TagDetailParallelism, cancellationToken);
+
+    public bool HasBulkInventory => IsAcr;
 
     /// <summary>Follows Link rel="next"; a registry that keeps linking is cut off rather than looped on forever.</summary>
-    private Uri? NextPage(RegistryResponse response, int pagesSoFar)
+    internal Uri? NextPage(RegistryResponse response, int pagesSoFar)
     {
         var next = LinkHeader.FindNext(response.Headers("Link"), response.RequestUri);
         if (next is null) return null;
@@ -102,7 +112,7 @@ internal sealed class RemoteRegistryStore : IImageStore
         return next;
     }
 
-    private static List<string> ReadStringArray(byte[]? body, string property, RegistryRequest request)
+    internal static List<string> ReadStringArray(byte[]? body, string property, RegistryRequest request)
     {
         try
         {

@@ -111,6 +111,14 @@ public sealed class LabHostTests : IDisposable
         using (var inspected = await LabSkopeo.InspectAsync(open, "platform/base/debian", "bookworm"))
             Assert.Equal(debian.GetProperty("digest").GetString(), inspected.RootElement.GetProperty("Digest").GetString());
 
+        // The ACR emulator holds the small demo content too, reachable with its admin user, and names its Entra endpoint.
+        var acrSection = endpoints.GetProperty("acr");
+        var acr = new LabEndpoint(new Uri($"http://{acrSection.GetProperty("host").GetString()}/"), acrSection.GetProperty("username").GetString(), acrSection.GetProperty("password").GetString());
+        Assert.Equal(["1.0", "1.1", "latest"], (await LabSkopeo.ListTagsAsync(acr, "team-a/api")).Order(StringComparer.Ordinal));
+        var entra = acrSection.GetProperty("entra");
+        Assert.StartsWith("https://127.0.0.1:", entra.GetProperty("authorityHost").GetString());
+        Assert.True(File.Exists(entra.GetProperty("caBundle").GetString()), "the Entra endpoint's certificate is written for SSL_CERT_FILE");
+
         // The proxy fronts the open registry and pages its tags.
         var proxy = endpoints.GetProperty("proxy");
         Assert.Equal("open", proxy.GetProperty("upstream").GetString());

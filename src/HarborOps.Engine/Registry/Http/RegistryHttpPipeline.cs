@@ -39,9 +39,22 @@ internal sealed class RegistryHttpPipeline : IDisposable
         plainHttpRegistries = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var host in options.PlainHttpHosts)
             plainHttpRegistries.Add(ImageReference.NormalizeRegistry(host)); // accepts "host:port" and "http://host:port/"
+        acrRegistries = new HashSet<string>(options.AcrHosts.Select(ImageReference.NormalizeRegistry), StringComparer.OrdinalIgnoreCase);
     }
 
     private readonly HashSet<string> plainHttpRegistries;
+    private readonly HashSet<string> acrRegistries;
+
+    /// <summary>Login-server suffixes of Azure Container Registry in the public and sovereign clouds (China, US Government, the retired Germany cloud).</summary>
+    private static readonly string[] AcrSuffixes = [".azurecr.io", ".azurecr.cn", ".azurecr.us", ".azurecr.de"];
+
+    /// <summary>Azure Container Registry: by its login-server suffix, or named in <see cref="RegistryEngineOptions.AcrHosts"/>.</summary>
+    public bool IsAcr(string registry)
+    {
+        if (acrRegistries.Contains(registry)) return true;
+        var host = HostOf(registry);
+        return AcrSuffixes.Any(suffix => host.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
+    }
 
     public RegistryEngineOptions Options { get; }
     public RegistryAuthenticator Authenticator { get; }

@@ -1,0 +1,120 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Registry.Auth;
+using HarborOps.Engine.Registry.Http;
+
+namespace HarborOps.Engine.Registry;
+
+/// <summary>
+/// Azure Container Registry's own listing API (/acr/v1, research §2.5): the catalog, and every manifest of a repository
+/// with its tags, digest, media type, times and lock state in one paged call, where the OCI API needs a request per tag.
+/// </summary>
+internal sealed partial class RemoteRegistryStore
+{
+    /// <summary>Azure Container Registry (by its suffix or the engine's AcrHosts).</summary>
+    public bool IsAcr => pipeline.IsAcr(Registry);
+
+    private static string MetadataRead(string repository) => TokenScope.Repository(repository, "metadata_read");
+
+    private async IAsyncEnumerable<IReadOnlyList<string>> ListAcrRepositoryPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Uri? next = null;
+        var first = true;
+        var pages = 0;
+        while (first || next is not null)
+        {
+            var request = new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/_catalog?n={pipeline.Options.PageSize}")
+            {
+                AbsoluteUri = next,
+                Scopes = [TokenScope.Catalog],
+                Credential = credential,
+                Accept = ["application/json"],
+                Target = Registry,
+                Description = $"the repository catalog of '{Registry}' (/acr/v1/_catalog)",
+            };
+            using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            first = false;
+            var names = ReadStringArray(response.Body, "repositories", request);
+            next = NextPage(response, pages++);
+            yield return names;
+        }
+    }
+
+    /// <summary>
+    /// /acr/v1/{repo}/_manifests, one page at a time, as tag inventory entries: one per tag of each manifest, with the
+    /// manifest's createdTime and lastUpdateTime and its readEnabled lock. Untagged manifests (index children,
+    /// referrers) are not tags and are left out.
+    /// </summary>
+    private async IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListAcrManifestPagesAsync(string repository, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Uri? next = null;
+        var first = true;
+        var pages = 0;
+        while (first || next is not null)
+        {
+            var request = new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/{repository}/_manifests?n={pipeline.Options.PageSize}")
+            {
+                AbsoluteUri = next,
+                Scopes = [MetadataRead(repository)],
+                Credential = credential,
+                Accept = ["application/json"],
+                Target = Name(repository),
+                Description = $"the manifest list of '{Name(repository)}' (/acr/v1/_manifests)",
+                NotFoundErrorId = RegistryErrorIds.RepositoryNotFound,
+            };
+            List<TaggedManifest> page;
+            using (var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false))
+            {
+                page = ReadAcrManifests(response.Body, request);
+                next = NextPage(response, pages++);
+            }
+            first = false;
+            yield return page;
+        }
+    }
+
+    private static List<TaggedManifest> ReadAcrManifests(byte[]? body, RegistryRequest request)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(body ?? []);
+            var result = new List<TaggedManifest>();
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("manifests", out var manifests) || manifests.ValueKind != JsonValueKind.Array)
+                return result;
+            foreach (var manifest in manifests.EnumerateArray())
+            {
+                if (!manifest.TryGetProperty("tags", out var tags) || tags.ValueKind != JsonValueKind.Array) continue;
+                var digest = String(manifest, "digest");
+                if (digest is null || !ImageReference.IsValidDigest(digest))
+                    throw new JsonException($"a manifest entry has no valid digest ('{digest}')");
+                // ACR's imageSize is the whole image (manifest, config, layers), not the manifest's own size, which
+                // the listing does not give: 0 says unknown.
+                var descriptor = new OciDescriptor(MediaTypes.Normalize(String(manifest, "mediaType")), digest, 0);
+                var created = Time(manifest, "createdTime");
+                var updated = Time(manifest, "lastUpdateTime");
+                var readEnabled = !(manifest.TryGetProperty("changeableAttributes", out var attributes) && attributes.ValueKind == JsonValueKind.Object
+                    && attributes.TryGetProperty("readEnabled", out var read) && read.ValueKind == JsonValueKind.False);
+                foreach (var tag in tags.EnumerateArray())
+                    if (tag.ValueKind == JsonValueKind.String && tag.GetString() is { Length: > 0 } name)
+                        result.Add(new TaggedManifest(name, descriptor) { CreatedOn = created, UpdatedOn = updated, ReadEnabled = readEnabled });
+            }
+            return result;
+        }
+        catch (JsonException ex)
+        {
+            throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.InvalidData,
+                $"Registry '{request.Registry}' answered {request.Description} with something that is not ACR's manifest list ({ex.Message}).", request.Target, ex);
+        }
+    }
+
+    private static string? String(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static DateTimeOffset? Time(JsonElement element, string name) =>
+        String(element, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
+            ? time
+            : null;
+}
