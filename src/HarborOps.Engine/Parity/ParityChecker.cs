@@ -244,12 +244,22 @@ internal sealed class ParityRun
             var head = await store.HeadManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false);
             if (head is not null && (pair.OnlyDigest is null || head.Digest == pair.OnlyDigest)) images[reference] = new TaggedManifest(reference, head);
             if (request.IncludeReferrers && head is not null)
-                await foreach (var page in store.ListTaggedManifestPagesAsync(repository, cancellationToken).ConfigureAwait(false))
-                    foreach (var item in page.Where(i => TagSelection.SubjectOfReferrerTag(i.Tag) == head.Digest))
+            {
+                bool OfThisImage(string tag) => TagSelection.SubjectOfReferrerTag(tag) == head.Digest;
+                var referrerPages = store.HasBulkInventory
+                    ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
+                    : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, OfThisImage, cancellationToken);
+                await foreach (var page in referrerPages.ConfigureAwait(false))
+                    foreach (var item in page.Where(i => OfThisImage(i.Tag)))
                         referrerTags[item.Tag] = item;
+            }
             return new Inventory(images, referrerTags);
         }
-        await foreach (var page in store.ListTaggedManifestPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+        // A bulk inventory (ACR) costs the same whatever is wanted; otherwise only the tags compared are HEADed.
+        var pages = store.HasBulkInventory
+            ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
+            : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, Wanted, cancellationToken);
+        await foreach (var page in pages.ConfigureAwait(false))
             foreach (var item in page)
             {
                 if (TagSelection.SubjectOfReferrerTag(item.Tag) is not null)
@@ -264,6 +274,10 @@ internal sealed class ParityRun
             }
         return new Inventory(images, referrerTags);
     }
+
+    /// <summary>Tags the comparison looks at: the filtered image tags, and referrer tags with -IncludeReferrers.</summary>
+    private bool Wanted(string tag) =>
+        TagSelection.SubjectOfReferrerTag(tag) is null ? selection.Matches(tag) : request.IncludeReferrers;
 
     private static async Task ObserveAsync(Task task)
     {
