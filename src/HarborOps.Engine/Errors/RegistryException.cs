@@ -38,6 +38,8 @@ public static class RegistryErrorIds
     public const string ServerError = "RegistryServerError";
     public const string RequestFailed = "RegistryRequestFailed";
     public const string PolicyViolation = "RegistryPolicyViolation";
+    /// <summary>The source locks the item against reads (ACR readEnabled=false): reported per item, never fatal.</summary>
+    public const string ReadDisabled = "RegistryItemReadDisabled";
     public const string LayoutInvalid = "OciLayoutInvalid";
     public const string CredentialStoreInvalid = "RegistryCredentialConfigInvalid";
     public const string Timeout = "RegistryTimeout";

@@ -61,7 +61,8 @@ public sealed record CopyRequest
     /// Only tags whose image was created at or after this time, as the source records it: the image config's
     /// <c>created</c> field (for an index, its newest child's), the same for a registry and an OCI layout. A tag whose
     /// time cannot be read is copied and its Reason says so; it is never dropped silently. Referrer tags follow their
-    /// subject. (ACR's own listing times come with the ACR source.)
+    /// subject. From Azure Container Registry the time is the manifest's lastUpdateTime in ACR's _manifests listing (when it
+    /// was pushed or last re-tagged), so older tags are skipped without reading a manifest or config.
     /// </summary>
     public DateTimeOffset? Since { get; init; }
 

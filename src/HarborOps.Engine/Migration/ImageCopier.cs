@@ -189,8 +189,10 @@ internal sealed class CopyRun
             progress?.Report(new OperationProgress(Activity, $"Listing tags of {plan.SourceName}", plan.SourceName, i, candidatePlans.Count));
             try
             {
-                var tags = await ListTagsAsync(plan.Source, plan.SourceRepository, token).ConfigureAwait(false);
-                plan.SetSourceTags(tags, selection, request.IncludeReferrers);
+                // A store with a bulk inventory (ACR's _manifests) gives digests, times and locks with the tag list.
+                var inventory = plan.Source.HasBulkInventory ? await ListInventoryAsync(plan.Source, plan.SourceRepository, token).ConfigureAwait(false) : null;
+                var tags = inventory?.Select(i => i.Tag).ToList() ?? await ListTagsAsync(plan.Source, plan.SourceRepository, token).ConfigureAwait(false);
+                plan.SetSourceTags(tags, selection, request.IncludeReferrers, inventory);
                 var destinationTags = plan.DestinationIsNew ? null
                     : await ListDestinationTagsAsync(plan.DestinationRepository, token).ConfigureAwait(false);
                 plan.DestinationTags = destinationTags ?? new HashSet<string>(StringComparer.Ordinal);
@@ -269,6 +271,14 @@ internal sealed class CopyRun
         return tags;
     }
 
+    private static async Task<List<TaggedManifest>> ListInventoryAsync(IImageStore store, string repository, CancellationToken cancellationToken)
+    {
+        var inventory = new List<TaggedManifest>();
+        await foreach (var page in store.ListTaggedManifestPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+            inventory.AddRange(page);
+        return inventory;
+    }
+
     /// <summary>The destination repository's tags; null when the repository does not exist there.</summary>
     private async Task<HashSet<string>?> ListDestinationTagsAsync(string repository, CancellationToken cancellationToken)
     {
@@ -300,7 +310,7 @@ internal sealed class CopyRun
         var sourceName = Describe(plan.Source, plan.SourceRepository, tag.Length > 0 ? tag : work.Digest);
         var destinationName = Describe(destinationStore, plan.DestinationRepository, tag.Length > 0 ? tag : work.Digest);
         string? digest = work.Digest;
-        var mediaType = "";
+        var mediaType = work.Listed?.Manifest.MediaType ?? "";
         string? previous = null;
         CopyResult result;
         ManifestContent? manifest = null;
@@ -309,6 +319,10 @@ internal sealed class CopyRun
         string? note = null;
         try
         {
+            if (work.Listed is { ReadEnabled: false })
+                throw new RegistryException(RegistryErrorIds.ReadDisabled, FailureKind.PermissionDenied,
+                    $"'{sourceName}' is locked against reads at the source (readEnabled is false), so it cannot be copied; the rest of the run goes on. To copy it, unlock it first (az acr repository update --name <registry> --image {plan.SourceRepository}:{tag} --read-enabled true).",
+                    sourceName);
             var destinationMayHaveTag = tag.Length > 0 && (plan.DestinationTags is null || plan.DestinationTags.Contains(tag));
             if (digest is null && !destinationMayHaveTag)
             {
@@ -325,12 +339,23 @@ internal sealed class CopyRun
                 mediaType = head.MediaType;
             }
 
+            // -Since from the store's listing (ACR's lastUpdateTime) costs no request: an older tag is skipped unread.
+            var sinceFromListing = subject is null && request.Since is not null && work.Listed is { } listed && (listed.UpdatedOn ?? listed.CreatedOn) is not null;
+            if (sinceFromListing && (work.Listed!.UpdatedOn ?? work.Listed.CreatedOn) is { } listedTime && listedTime < request.Since)
+            {
+                result = NewResult(plan, sourceName, destinationName, tag, digest, mediaType, CopyAction.Skipped,
+                    $"last updated {listedTime:yyyy-MM-ddTHH:mm:ssK} (the registry's listing), before -Since {request.Since:yyyy-MM-ddTHH:mm:ssK}", null, subject, counters, started);
+                foreach (var referrerTag in plan.ReferrerTagsOf(digest!)) plan.Claim(referrerTag);
+                Emit(result);
+                return result;
+            }
+
             // -Platform and -Since look into the image; referrer tags follow their subject and are never filtered.
-            if (subject is null && (platforms.Count > 0 || request.Since is not null))
+            if (subject is null && (platforms.Count > 0 || (request.Since is not null && !sinceFromListing)))
             {
                 manifest ??= await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
                 mediaType = manifest.MediaType;
-                var selected = await SelectImageAsync(plan, manifest, sourceName, cancellationToken).ConfigureAwait(false);
+                var selected = await SelectImageAsync(plan, manifest, sourceName, checkSince: !sinceFromListing, cancellationToken).ConfigureAwait(false);
                 note = selected.Note;
                 if (selected.SkipReason is not null || !ReferenceEquals(selected.Manifest, manifest))
                 {
@@ -429,7 +454,7 @@ internal sealed class CopyRun
     /// Applies -Platform (an index keeps only matching children, written as a new index; an image of another platform
     /// is skipped) and then -Since (the newest config <c>created</c> of what is copied).
     /// </summary>
-    private async Task<ImageSelection> SelectImageAsync(RepositoryPlan plan, ManifestContent manifest, string sourceName, CancellationToken cancellationToken)
+    private async Task<ImageSelection> SelectImageAsync(RepositoryPlan plan, ManifestContent manifest, string sourceName, bool checkSince, CancellationToken cancellationToken)
     {
         string? note = null;
         if (platforms.Count > 0)
@@ -456,7 +481,7 @@ internal sealed class CopyRun
             }
         }
 
-        if (request.Since is { } since)
+        if (checkSince && request.Since is { } since)
         {
             var created = await CreatedAsync(plan, manifest, cancellationToken).ConfigureAwait(false);
             if (created is null)
@@ -1050,7 +1075,11 @@ internal sealed class CopyRun
 }
 
 /// <summary>A tag to copy (or, with an empty tag, a digest to copy without one).</summary>
-internal sealed record TagWork(string Tag, string? Digest);
+internal sealed record TagWork(string Tag, string? Digest)
+{
+    /// <summary>The source store's inventory entry (digest, times, read lock), when its listing gives one.</summary>
+    public TaggedManifest? Listed { get; init; }
+}
 
 /// <summary>What one tag moved; blobs shared with another tag count with the tag that moved them.</summary>
 internal sealed class TagCounters
@@ -1092,15 +1121,17 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
 
     public int ReferrerTagCount => referrerTagsBySubject.Values.Sum(l => l.Count);
 
-    public void SetSourceTags(IEnumerable<string> tags, TagSelection selection, bool includeReferrers)
+    public void SetSourceTags(IEnumerable<string> tags, TagSelection selection, bool includeReferrers, IReadOnlyList<TaggedManifest>? inventory = null)
     {
         SourceTags = tags.ToHashSet(StringComparer.Ordinal);
+        var listed = inventory?.GroupBy(i => i.Tag, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         foreach (var tag in SourceTags.Order(StringComparer.Ordinal))
         {
             var subject = TagSelection.SubjectOfReferrerTag(tag);
             if (subject is null)
             {
-                if (selection.Matches(tag)) Works.Add(new TagWork(tag, null));
+                var entry = listed?.GetValueOrDefault(tag);
+                if (selection.Matches(tag)) Works.Add(new TagWork(tag, entry?.Manifest.Digest) { Listed = entry });
                 continue;
             }
             if (!includeReferrers) continue;

@@ -36,8 +36,13 @@ namespace HarborOps.Commands;
 /// another platform is skipped with the reason.</para>
 /// <para>-Since copies only tags whose image was created at or after the given time, as the image config's "created"
 /// field records it (for an index, its newest child's), from a registry or an OCI layout alike. A tag whose time
-/// cannot be read is copied anyway and its Reason says so. Azure Container Registry's own listing times are used
-/// once the ACR source is available.</para>
+/// cannot be read is copied anyway and its Reason says so. From Azure Container Registry the time is the manifest's
+/// lastUpdateTime from ACR's own listing (when it was pushed or last re-tagged), so older tags cost no request at all.</para>
+/// <para>Azure Container Registry sources (*.azurecr.io and the sovereign clouds' suffixes, or hosts named in the
+/// HARBOROPS_ACR_HOSTS environment variable) are listed with ACR's /acr/v1 API: every tag with its digest in one paged
+/// call. Sign in with Set-RegistryCredential -UseAzureIdentity (Entra ID through DefaultAzureCredential), an admin user,
+/// a service principal secret or a repository-scoped token. A tag locked against reads (readEnabled=false) is reported
+/// with the error id RegistryItemReadDisabled and the rest is copied.</para>
 /// <para>The output is one object per tag (Action Copied, Updated, Skipped or Failed, with bytes moved) and a summary
 /// object last. -WhatIf reads both sides and prints what would be copied and how many bytes would move.</para>
 /// <para>Harbor keeps repositories in projects and refuses a push into a missing project with a bare "unauthorized".
@@ -87,6 +92,7 @@ namespace HarborOps.Commands;
 /// <error id="RegistryUnsupportedMediaType">A source manifest has a media type HarborOps does not copy (schema 1).</error>
 /// <error id="RegistryCatalogUnsupported">A whole-registry source has no catalog API. Name the repositories instead.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
+/// <error id="RegistryItemReadDisabled">A source tag is locked against reads (Azure Container Registry readEnabled=false); it is reported, the rest goes on.</error>
 /// <error id="CopyHarborProjectMissing">The Harbor project of a destination repository does not exist (or its creation was declined); that project's images fail. Add -CreateProject or run New-HarborProject.</error>
 /// <error id="HarborNotConnected">-CreateProject or -Harbor was given without a credential for Harbor's API: give -DestinationCredential or run Connect-Harbor.</error>
 /// <error id="HarborRequestInvalid">A -ProjectSettings key is unknown or its value has the wrong type.</error>
@@ -179,7 +185,8 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
 
     /// <summary>
     /// Only tags whose image was created at or after this time, as the image config records it (an index: its newest
-    /// child). Tags without a recorded time are copied and say so in Reason.
+    /// child), or, from Azure Container Registry, as its listing's lastUpdateTime says. Tags without a recorded time
+    /// are copied and say so in Reason.
     /// </summary>
     [Parameter]
     public DateTime? Since { get; set; }

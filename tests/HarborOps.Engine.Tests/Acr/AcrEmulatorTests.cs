@@ -21,7 +21,7 @@ public sealed class AcrEmulatorTests(AcrLabFixture lab)
     [Fact]
     public async Task Skopeo_reads_an_image_through_the_token_service_and_the_storage_redirect()
     {
-        lab.Reset();
+        await lab.ResetAsync();
         var repository = lab.Unique("emu/skopeo");
         var pushed = await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "1.0", new LabImageOptions { LayerCount = 2 });
         var target = Path.Combine(LabDirectories.CreateOwned("acr-skopeo"), "image");
@@ -39,7 +39,7 @@ public sealed class AcrEmulatorTests(AcrLabFixture lab)
     [Fact]
     public async Task Listing_needs_metadata_read_and_the_challenge_names_it()
     {
-        lab.Reset();
+        await lab.ResetAsync();
         var repository = lab.Unique("emu/scopes");
         await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "1.0");
         var pullToken = await TokenAsync($"repository:{repository}:pull");
@@ -72,7 +72,7 @@ public sealed class AcrEmulatorTests(AcrLabFixture lab)
     [Fact]
     public async Task The_exchange_refuses_tokens_for_another_audience_or_from_another_issuer()
     {
-        lab.Reset();
+        await lab.ResetAsync();
         var application = lab.Acr.Entra.AddApplication();
         // A real Entra token, but for Microsoft Graph, not for ACR.
         var graph = await new Azure.Identity.ClientSecretCredential(lab.Acr.Entra.TenantId, application.ClientId, application.ClientSecret,

@@ -11,7 +11,7 @@ public sealed class AcrEntraAuthTests(AcrLabFixture lab)
     [Fact]
     public async Task Client_secret_credential_lists_tags_through_the_exchange()
     {
-        lab.Reset();
+        await lab.ResetAsync();
         var repository = lab.Unique("entra/list");
         await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "1.0");
         await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "2.0");
@@ -26,3 +26,4 @@ public sealed class AcrEntraAuthTests(AcrLabFixture lab)
         Assert.Equal(1, lab.Acr.ExchangeCount);
     }
 }
+

@@ -54,9 +54,14 @@ public sealed class AcrLabFixture : IAsyncLifetime
     /// <summary>A repository path no other test uses.</summary>
     public string Unique(string name) => $"{name}-{Interlocked.Increment(ref counter)}";
 
-    /// <summary>Clean slate for a test: no faults, empty logs and counters.</summary>
-    public void Reset()
+    /// <summary>
+    /// Clean slate for a test: no faults, empty logs and counters. The proxy logs a request after its response went out,
+    /// so the log is first given a moment to settle (bounded), lest an earlier request show up in the next test's log.
+    /// </summary>
+    public async Task ResetAsync()
     {
+        for (int i = 0, seen = -1; i < 20 && Acr.Front.Requests.Count + Acr.Front.StorageHostRequests.Count is var now && now != seen; i++, seen = now)
+            await Task.Delay(50);
         Acr.Front.ClearFaults();
         Acr.ClearRecords();
         Acr.Entra.ClearRecords();

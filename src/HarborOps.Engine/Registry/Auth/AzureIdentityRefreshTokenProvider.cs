@@ -25,7 +25,7 @@ public sealed class AzureIdentityRefreshTokenProvider
 
     public AzureIdentityRefreshTokenProvider(TokenCredential? credential, string? tenantId)
     {
-        Credential = credential ?? new DefaultAzureCredential();
+        Credential = credential ?? CreateDefaultCredential(Environment.GetEnvironmentVariable);
         TenantId = tenantId;
         Id = Interlocked.Increment(ref nextId);
     }
@@ -34,6 +34,24 @@ public sealed class AzureIdentityRefreshTokenProvider
     public string? TenantId { get; }
     internal int Id { get; }
     public string CredentialTypeName => Credential.GetType().Name;
+
+    /// <summary>Entra hosts of the public and sovereign clouds, which MSAL's instance discovery knows.</summary>
+    private static readonly string[] KnownAuthorityHosts =
+        ["login.microsoftonline.com", "login.chinacloudapi.cn", "login.microsoftonline.us", "login.microsoftonline.de", "login.windows.net", "login.microsoft.com", "sts.windows.net"];
+
+    /// <summary>
+    /// DefaultAzureCredential as Azure.Identity configures it from the environment, with one adjustment: when
+    /// AZURE_AUTHORITY_HOST names an authority outside the Microsoft clouds (Azure Stack, a private or test authority),
+    /// instance discovery is turned off, because it asks login.microsoftonline.com to vouch for that host, which it
+    /// cannot; where that host is unreachable, every sign-in would first wait for the attempt to time out.
+    /// </summary>
+    internal static DefaultAzureCredential CreateDefaultCredential(Func<string, string?> getVariable)
+    {
+        var authority = getVariable("AZURE_AUTHORITY_HOST");
+        var isPrivate = Uri.TryCreate(authority, UriKind.Absolute, out var host)
+            && !KnownAuthorityHosts.Contains(host.Host, StringComparer.OrdinalIgnoreCase);
+        return new DefaultAzureCredential(new DefaultAzureCredentialOptions { DisableInstanceDiscovery = isPrivate });
+    }
 
     /// <summary>An ACR refresh token for the registry's token service (from cache when still fresh).</summary>
     internal async Task<string> GetRefreshTokenAsync(RegistryHttpPipeline pipeline, string registry, string service, CancellationToken cancellationToken)
