@@ -168,4 +168,36 @@ public sealed class ParityCheckerTests(CopyLabFixture lab)
         // Without -IncludeReferrers nothing is said about them.
         Assert.Empty((await CompareAsync(request with { IncludeReferrers = false }, engine)).Differences);
     }
+
+    [Fact]
+    public async Task Progress_counts_repositories_to_the_end_and_cancellation_stops_a_slow_comparison()
+    {
+        lab.Reset();
+        using var engine = CopyLabFixture.NewEngine();
+        var root = lab.Unique("parity-progress");
+        foreach (var name in new[] { "a", "b", "c" }) await LabContent.PushImageAsync(lab.SourceEndpoint, $"{root}/{name}", "1.0");
+        var request = new ParityRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/mirror") { ThrottleLimit = 2 };
+        var reports = new ConcurrentQueue<OperationProgress>();
+
+        var summary = await new ParityChecker(engine).CompareAsync(request, new SynchronousProgress(reports.Enqueue), _ => { }, null, default);
+
+        Assert.Equal(3, summary.MissingAtDestination);
+        var last = reports.Last();
+        Assert.True(last.IsComplete);
+        Assert.Equal((3L, 3L), (last.Completed, last.Total));
+        Assert.Contains(reports, r => r.Status.StartsWith("Compared 1 of 3 repositories", StringComparison.Ordinal));
+
+        lab.DestinationProxy.Inject(FaultRule.Slow("/tags/list$", TimeSpan.FromSeconds(20), times: int.MaxValue));
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => new ParityChecker(engine).CompareAsync(request, null, _ => { }, null, cancel.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the cancelled comparison took {clock.Elapsed}");
+        lab.DestinationProxy.ClearFaults();
+    }
+
+    /// <summary>Progress reported on the reporting thread (Progress&lt;T&gt; would post to the thread pool and race the assertions).</summary>
+    private sealed class SynchronousProgress(Action<OperationProgress> report) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value) => report(value);
+    }
 }
