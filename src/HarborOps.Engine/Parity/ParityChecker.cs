@@ -189,6 +189,12 @@ internal sealed class ParityRun
             onFailure?.Invoke(ex);
             return;
         }
+        if ((pair.OnlyTag ?? pair.OnlyDigest) is { } only && source.Images.Count == 0)
+        {
+            Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, only, null, target.Images.GetValueOrDefault(only)?.Manifest.Digest)
+                with { Detail = $"{RepositoryMapping.Describe(pair.Source, pair.SourceRepository, only)} was not found at the source.", ErrorId = RegistryErrorIds.ManifestNotFound });
+            return;
+        }
         Interlocked.Increment(ref repositoriesCompared);
 
         var equalSubjects = new List<(string Tag, string Digest)>();

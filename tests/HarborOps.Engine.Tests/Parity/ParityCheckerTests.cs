@@ -139,6 +139,8 @@ public sealed class ParityCheckerTests(CopyLabFixture lab)
         var one = await CompareAsync(same with { Sources = [$"{lab.SourceHost}/{root}/old-team/api:dev"], IncludeTags = [] }, engine);
         Assert.Equal($"{lab.SourceHost}/{root}/old-team/api:dev", Assert.Single(one.Differences).Source);
         Assert.Equal(1, one.Summary.TagsCompared);
+        var absent = await CompareAsync(same with { Sources = [$"{lab.SourceHost}/{root}/old-team/api:nope"], IncludeTags = [] }, engine);
+        Assert.Equal((ParityDifferenceKind.SourceUnreadable, RegistryErrorIds.ManifestNotFound), (Assert.Single(absent.Differences).Kind, absent.Differences[0].ErrorId));
     }
 
     [Fact]
