@@ -11,6 +11,7 @@
     # No RequiredAssemblies or NestedModules: they would load before HarborOps.dll installs the load-context
     # hook that keeps the engine's dependencies (Azure.Core, MSAL, ...) out of the default context.
     CmdletsToExport      = @(
+        'Compare-RegistryParity'
         'Copy-RegistryImage'
         'Get-RegistryCredential'
         'Get-RegistryRepository'

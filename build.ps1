@@ -12,10 +12,14 @@
       Package  Build, then out/HarborOps.<version>.nupkg, checked by extracting and importing it.
       Demo     Build, bring the lab up, seed a realistic corpus (shared base layers, multi-arch indexes,
                signatures, SBOMs, nested paths), copy it with Copy-RegistryImage into the Basic-auth registry
-               under migrated/, print the summary and a few destination tags, and stop the lab.
+               under migrated/, print the summary and a few destination tags, then a parity report
+               (Compare-RegistryParity), one deliberately deleted tag found and repaired through the pipeline
+               into Copy-RegistryImage, a clean report again, and stop the lab.
       Bench    The copy benchmark (bench/HarborOps.Bench, Release): skopeo copy loop, skopeo sync, a raw blob
                floor and HarborOps on fresh registries, plus a 1 GiB layer for memory. -BenchSize small (~500
-               tags, default), large (~2,400) or both. Not part of Test; takes minutes.
+               tags, default), large (~2,400) or both. -BenchSuite parity runs the parity benchmark instead:
+               Compare-RegistryParity's engine against a `skopeo inspect --raw` loop on the large corpus shape
+               (~2,400 tags), requests counted through a fault proxy per side. Not part of Test; takes minutes.
       Clean    Removes out/ and the build output.
 .EXAMPLE
     ./build.ps1 -Task Test
@@ -30,7 +34,11 @@ param(
 
     # Corpus size of the Bench task.
     [ValidateSet('small', 'large', 'both')]
-    [string] $BenchSize = 'small'
+    [string] $BenchSize = 'small',
+
+    # What the Bench task measures: the copy (default), parity (the ~2,400-tag comparison), or both.
+    [ValidateSet('copy', 'parity', 'all')]
+    [string] $BenchSuite = 'copy'
 )
 
 $ErrorActionPreference = 'Stop'
@@ -370,7 +378,7 @@ function Invoke-Package {
 }
 
 function Invoke-Demo {
-    Write-Step 'Demo: migrate a realistic corpus with Copy-RegistryImage'
+    Write-Step 'Demo: migrate a realistic corpus with Copy-RegistryImage, then prove and repair parity with Compare-RegistryParity'
     Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'bench/HarborOps.Bench/HarborOps.Bench.csproj'), '-c', $Configuration, '-nologo', '-v', 'quiet', '-m:2')
     $benchDll = Join-Path $RepoRoot "bench/HarborOps.Bench/bin/$Configuration/net10.0/HarborOps.Bench.dll"
     $null = New-Item -ItemType Directory -Force (Join-Path $OutRoot 'demo')
@@ -396,6 +404,29 @@ Write-Host 'Again, with nothing changed:' -ForegroundColor Yellow
 Copy-RegistryImage -Source '$source/corp/*' -Destination '$($destination.host)/migrated' -StripPrefixSegments 1 -DestinationCredential `$harbor |
     Where-Object { `$_ -is [HarborOps.Models.CopySummary] } | Out-Host
 if (@(`$output | Where-Object { `$_ -is [HarborOps.Models.CopySummary] -and `$_.Failed -gt 0 }).Count) { exit 1 }
+
+# Parity: the dual-registry period. The destination is listed and HEADed only (a GET would count as a pull on Harbor).
+`$parity = @{ Source = '$source/corp/*'; Destination = '$($destination.host)/migrated'; StripPrefixSegments = 1; DestinationCredential = `$harbor; IncludeReferrers = `$true }
+Write-Host 'PS> Compare-RegistryParity -Source $source/corp/* -Destination $($destination.host)/migrated -StripPrefixSegments 1 -DestinationCredential `$harbor -IncludeReferrers' -ForegroundColor Yellow
+`$report = @(Compare-RegistryParity @parity)
+`$report | Out-Host
+if (`$report[-1].Differences -ne 0) { Write-Host 'The destination differs right after the copy.' -ForegroundColor Red; exit 1 }
+
+`$victim = Get-RegistryRepository -Registry '$($destination.host)' -Prefix migrated -Credential `$harbor | Select-Object -First 1 |
+    Get-RegistryTag -Credential `$harbor | Where-Object Tag -NotLike 'sha256-*' | Group-Object Digest | Where-Object Count -EQ 1 | Select-Object -First 1 -ExpandProperty Group
+Write-Host "A deliberate difference: deleting `$(`$victim.Reference) at the destination." -ForegroundColor Yellow
+`$registryUri = 'http://$($destination.host)/v2/' + `$victim.Repository + '/manifests/' + `$victim.Digest
+`$null = Invoke-WebRequest -Method Delete -Uri `$registryUri -Authentication Basic -Credential `$harbor -AllowUnencryptedAuthentication
+Write-Host 'PS> Compare-RegistryParity ... | Where-Object Kind -ne ExtraAtDestination | Copy-RegistryImage -DestinationCredential `$harbor' -ForegroundColor Yellow
+`$found = @(Compare-RegistryParity @parity)
+`$found | Where-Object { `$_ -is [HarborOps.Models.ParityDifference] } | Format-List Kind, Source, DestinationReference, SourceDigest, Detail | Out-Host
+`$found[-1] | Out-Host
+`$repair = @(`$found | Where-Object Kind -ne ExtraAtDestination | Copy-RegistryImage -DestinationCredential `$harbor)
+`$repair | Where-Object { `$_ -is [HarborOps.Models.CopyResult] } | Format-Table Action, Destination, Digest, Reason -AutoSize | Out-Host
+Write-Host 'PS> Compare-RegistryParity ... (again)' -ForegroundColor Yellow
+`$final = @(Compare-RegistryParity @parity)
+`$final | Out-Host
+if (`$found[-1].MissingAtDestination -ne 1 -or `$found[-1].Differences -ne 1 -or `$final[-1].Differences -ne 0) { Write-Host 'Parity did not find and repair the deleted tag.' -ForegroundColor Red; exit 1 }
 "@
         $exit = Invoke-ChildPwsh -Command $command
         if ($exit -ne 0) { throw "The demo failed (exit $exit)." }
@@ -406,12 +437,20 @@ if (@(`$output | Where-Object { `$_ -is [HarborOps.Models.CopySummary] -and `$_.
 }
 
 function Invoke-Bench {
-    Write-Step "Bench ($BenchSize corpus): skopeo loop, skopeo sync, raw floor, HarborOps"
+    Write-Step "Bench ($BenchSuite): copy on the $BenchSize corpus (skopeo loop, skopeo sync, raw floor, HarborOps) and/or parity (HarborOps vs a skopeo inspect loop)"
     Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'bench/HarborOps.Bench/HarborOps.Bench.csproj'), '-c', 'Release', '-nologo', '-v', 'quiet', '-m:2')
     $null = New-Item -ItemType Directory -Force (Join-Path $OutRoot 'bench')
     $report = Join-Path $OutRoot "bench/bench-$BenchSize.md"
-    Invoke-Native dotnet @((Join-Path $RepoRoot 'bench/HarborOps.Bench/bin/Release/net10.0/HarborOps.Bench.dll'), 'run', '--size', $BenchSize, '--report', $report)
-    Write-Host "Report: $report"
+    $benchDll = Join-Path $RepoRoot 'bench/HarborOps.Bench/bin/Release/net10.0/HarborOps.Bench.dll'
+    if ($BenchSuite -in 'copy', 'all') {
+        Invoke-Native dotnet @($benchDll, 'run', '--size', $BenchSize, '--report', $report)
+        Write-Host "Report: $report"
+    }
+    if ($BenchSuite -in 'parity', 'all') {
+        $parityReport = Join-Path $OutRoot 'bench/bench-parity.md'
+        Invoke-Native dotnet @($benchDll, 'parity', '--size', 'large', '--report', $parityReport)
+        Write-Host "Report: $parityReport"
+    }
 }
 
 $ok = $true

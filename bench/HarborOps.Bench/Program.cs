@@ -12,6 +12,7 @@ using HarborOps.Lab;
 //   run  [--size small|large|both] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md]
 //   copy --source S [--source S2] --destination D [--throttle N] [--journal F]   (one copy in this process; prints JSON)
 //   seed --registry host:port [--user U --password P] [--size demo|small|large] [--root prefix]
+//   parity [--size large|small] [--throttle N] [--report file.md]   (parity engine vs a skopeo inspect loop)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new Arguments(args);
 try
@@ -21,6 +22,7 @@ try
         "run" => await Bench.RunAsync(arguments),
         "copy" => await Bench.CopyInProcessAsync(arguments),
         "seed" => await Bench.SeedAsync(arguments),
+        "parity" => await ParityBench.RunAsync(arguments),
         _ => Usage(),
     };
 }
@@ -35,6 +37,7 @@ static int Usage()
     Console.Error.WriteLine("usage: HarborOps.Bench run [--size small|large|both] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md]");
     Console.Error.WriteLine("       HarborOps.Bench copy --source S --destination D [--throttle N] [--journal F]");
     Console.Error.WriteLine("       HarborOps.Bench seed --registry host:port [--user U --password P] [--size demo|small|large] [--root prefix]");
+    Console.Error.WriteLine("       HarborOps.Bench parity [--size large|small] [--throttle N] [--report file.md]");
     return 2;
 }
 

@@ -238,11 +238,17 @@ public sealed class TagSelection
     private readonly Regex? excludeRegex;
 
     public TagSelection(CopyRequest request)
+        : this(request.IncludeTags, request.IncludeTagRegex, request.ExcludeTags, request.ExcludeTagRegex)
     {
-        include = request.IncludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
-        exclude = request.ExcludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
-        includeRegex = Compile(request.IncludeTagRegex, "IncludeTagRegex");
-        excludeRegex = Compile(request.ExcludeTagRegex, "ExcludeTagRegex");
+    }
+
+    /// <summary>The same filters for any caller that selects tags like Copy-RegistryImage (parity checks).</summary>
+    public TagSelection(IReadOnlyList<string> includeTags, string? includeTagRegex, IReadOnlyList<string> excludeTags, string? excludeTagRegex)
+    {
+        include = includeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
+        exclude = excludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
+        includeRegex = Compile(includeTagRegex, "IncludeTagRegex");
+        excludeRegex = Compile(excludeTagRegex, "ExcludeTagRegex");
     }
 
     public bool HasIncludeFilter => include.Length > 0 || includeRegex is not null;

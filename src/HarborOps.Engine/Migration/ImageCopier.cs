@@ -72,7 +72,7 @@ internal sealed class CopyRun
 
     private CopyDestination destination = null!;
     private IImageStore destinationStore = null!;
-    private RepositoryMapper mapper = null!;
+    private RepositoryMapping mapping = null!;
     private TagSelection selection = null!;
     private CopyJournal? journal;
     private int destinationReferrersApi; // 0 unknown, 1 yes, -1 no
@@ -102,8 +102,8 @@ internal sealed class CopyRun
     public async Task<CopySummary> RunAsync(CancellationToken cancellationToken)
     {
         var sources = request.Sources.Select(CopySource.Parse).ToList();
-        destination = CopyDestination.Parse(request.Destination, request.DestinationPrefix);
-        mapper = new RepositoryMapper(request.StripPrefixSegments, request.RenameRepositories, destination.Prefix);
+        mapping = new RepositoryMapping(request.Destination, request.DestinationPrefix, request.StripPrefixSegments, request.RenameRepositories);
+        destination = mapping.Destination;
         selection = new TagSelection(request);
         platforms = request.Platforms.Select(PlatformFilter.Parse).Distinct().ToList();
         destinationStore = engine.OpenStore(destination.Registry, request.DestinationCredential);
@@ -163,11 +163,8 @@ internal sealed class CopyRun
                     progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
                     try
                     {
-                        var prefix = source.Kind == CopySourceKind.Prefix ? source.Repository : "";
-                        await foreach (var page in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
-                            foreach (var name in page)
-                                if (prefix.Length == 0 || name == prefix || name.StartsWith(prefix + "/", StringComparison.Ordinal))
-                                    candidates.Add((store, name, source));
+                        await foreach (var name in RepositoryMapping.ListRepositoriesAsync(store, source, cancellationToken).ConfigureAwait(false))
+                            candidates.Add((store, name, source));
                     }
                     catch (HarborOpsException ex) when (!ex.IsTerminating)
                     {
@@ -255,10 +252,7 @@ internal sealed class CopyRun
         string mapped;
         try
         {
-            mapped = mapper.Map(repository);
-            if (mapped.Length == 0 && !destinationStore.Registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
-                throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
-                    $"'{sourceText}' has no repository path to append to the destination '{destination.Text}'. Give the destination a path, e.g. {destination.Registry}/migrated/app.", sourceText);
+            mapped = mapping.MapRepository(repository, sourceText);
         }
         catch (HarborOpsException ex) when (ex.ErrorId == CopyErrorIds.MappingInvalid)
         {
@@ -1089,12 +1083,7 @@ internal sealed class CopyRun
 
     // ---------------------------------------------------------------- results
 
-    private static string Describe(IImageStore store, string repository, string? reference)
-    {
-        var name = repository.Length == 0 ? store.Registry : $"{store.Registry}/{repository}";
-        if (string.IsNullOrEmpty(reference)) return name;
-        return reference.Contains(':') ? $"{name}@{reference}" : $"{name}:{reference}";
-    }
+    private static string Describe(IImageStore store, string repository, string? reference) => RepositoryMapping.Describe(store, repository, reference);
 
     private CopyResult NewResult(RepositoryPlan plan, string sourceName, string destinationName, string tag, string digest, string mediaType,
         CopyAction action, string reason, string? previous, string? subject, TagCounters counters, Stopwatch started) => new()

@@ -252,6 +252,12 @@ public sealed partial class RegistryEngine : IDisposable
         }
     }
 
+    /// <summary>
+    /// Requests this engine has sent to a registry so far (0 for an OCI layout): callers take the difference over a run
+    /// to say what the run cost each side. Retries and token requests are not counted.
+    /// </summary>
+    public long RequestsSentTo(string registry) => Pipeline.RequestsSentTo(ImageReference.NormalizeRegistry(registry));
+
     /// <summary>Opens a registry ("host[:port]", "docker.io") or an OCI layout root ("oci:dir") as an image store.</summary>
     public IImageStore OpenStore(string registry, NetworkCredential? credential = null)
     {

@@ -25,13 +25,21 @@ public sealed record TaggedManifest(string Tag, OciDescriptor Manifest)
 /// </summary>
 internal static class TagInventory
 {
+    public static IAsyncEnumerable<IReadOnlyList<TaggedManifest>> HeadEachTagAsync(IImageStore store, string repository, int parallelism,
+        CancellationToken cancellationToken) =>
+        HeadEachTagAsync(store, repository, parallelism, wanted: null, cancellationToken);
+
+    /// <summary>
+    /// The same for the tags <paramref name="wanted"/> accepts only (null: every tag): a caller that ignores some tags
+    /// (a filter, referrer tags) saves their HEADs where the store has no bulk listing.
+    /// </summary>
     public static async IAsyncEnumerable<IReadOnlyList<TaggedManifest>> HeadEachTagAsync(IImageStore store, string repository, int parallelism,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        Func<string, bool>? wanted, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var limiter = new SemaphoreSlim(Math.Max(1, parallelism));
         await foreach (var tags in store.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
         {
-            var heads = tags.Select(async tag =>
+            var heads = tags.Where(tag => wanted?.Invoke(tag) ?? true).Select(async tag =>
             {
                 await limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try

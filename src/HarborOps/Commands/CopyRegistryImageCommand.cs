@@ -119,8 +119,11 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Source { get; set; } = [];
 
-    /// <summary>Where to: "registry" or "registry/prefix" (the source path is appended below it), or "oci:directory".</summary>
-    [Parameter(Mandatory = true, Position = 1)]
+    /// <summary>
+    /// Where to: "registry" or "registry/prefix" (the source path is appended below it), or "oci:directory". Binds the
+    /// Destination property of Compare-RegistryParity output.
+    /// </summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Destination { get; set; } = "";
 
@@ -224,13 +227,57 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
     [ValidateNotNullOrEmpty]
     public string? Harbor { get; set; }
 
+    /// <summary>
+    /// Compare-RegistryParity output, bound from the pipeline: each difference's Source is copied with the comparison's
+    /// destination and mapping; its summary, ExtraAtDestination and Equal entries are skipped (a copy never deletes).
+    /// </summary>
+    [Parameter(ValueFromPipeline = true, DontShow = true)]
+    public ParityRecord? ParityResult { get; set; }
+
+    private ParityDifference? _parityMapping;
+
     protected override void PrepareRecord()
     {
         // Session state (current location, preferences) is only safe to read on the pipeline thread.
-        _sources.AddRange(Source.Select(ResolveOciLayoutPath));
-        _destination = ResolveOciLayoutPath(Destination);
+        var parity = ParityResult;
+        ParityResult = null;
+        if (parity is not null) AddParityResult(parity);
+        else
+        {
+            _sources.AddRange(Source.Select(ResolveOciLayoutPath));
+            _destination = ResolveOciLayoutPath(Destination);
+        }
         _whatIf = LanguagePrimitives.IsTrue(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) ? whatIf : GetVariableValue("WhatIfPreference"));
         JournalPath = JournalPath is null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath);
+    }
+
+    /// <summary>
+    /// A piped Compare-RegistryParity result: a repairable difference adds its source, with the comparison's destination
+    /// and mapping, which every difference of the run must share; anything else is skipped.
+    /// </summary>
+    private void AddParityResult(ParityRecord parity)
+    {
+        if (parity is not ParityDifference { IsRepairable: true } difference)
+        {
+            WriteVerbose(parity is ParityDifference other ? $"Nothing to copy for {other.Kind} {other.DestinationReference}." : "Skipping the parity summary.");
+            return;
+        }
+        if (_parityMapping is null)
+        {
+            var bound = MyInvocation.BoundParameters;
+            if (bound.ContainsKey(nameof(DestinationPrefix)) || bound.ContainsKey(nameof(StripPrefixSegments)) || bound.ContainsKey(nameof(Rename)))
+                throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                    "Compare-RegistryParity results carry the destination and mapping of their comparison; leave out -DestinationPrefix, -StripPrefixSegments and -Rename when piping them.", difference.Source);
+            _parityMapping = difference;
+            _destination = ResolveOciLayoutPath(difference.Destination);
+        }
+        else if (_parityMapping.Destination != difference.Destination || _parityMapping.StripPrefixSegments != difference.StripPrefixSegments
+                 || !_parityMapping.Rename.OrderBy(r => r.Key, StringComparer.Ordinal).SequenceEqual(difference.Rename.OrderBy(r => r.Key, StringComparer.Ordinal)))
+        {
+            throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                $"The piped parity results come from comparisons with different destinations or mappings ({_parityMapping.Destination} and {difference.Destination}); pipe one comparison at a time.", difference.Source);
+        }
+        _sources.Add(ResolveOciLayoutPath(difference.Source));
     }
 
     // The input is gathered record by record and copied in one run, so blobs shared across everything piped in move once.
@@ -243,9 +290,10 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
         CurrentTarget = _destination;
         var request = new CopyRequest(sources, _destination)
         {
-            DestinationPrefix = DestinationPrefix,
-            StripPrefixSegments = StripPrefixSegments,
-            RenameRepositories = Rename?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "") ?? new Dictionary<string, string>(),
+            DestinationPrefix = _parityMapping is null ? DestinationPrefix : null,
+            StripPrefixSegments = _parityMapping?.StripPrefixSegments ?? StripPrefixSegments,
+            RenameRepositories = _parityMapping?.Rename
+                ?? Rename?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "") ?? new Dictionary<string, string>(),
             IncludeTags = Include ?? [],
             ExcludeTags = Exclude ?? [],
             IncludeTagRegex = IncludeRegex,

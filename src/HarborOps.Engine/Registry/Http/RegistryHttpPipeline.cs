@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -82,8 +83,14 @@ internal sealed class RegistryHttpPipeline : IDisposable
         return colon > 0 ? registry[..colon] : registry;
     }
 
+    /// <summary>Registry requests sent per registry name (one per call, whatever its retries and challenges cost).</summary>
+    public long RequestsSentTo(string registry) => requestCounts.TryGetValue(registry, out var count) ? Interlocked.Read(ref count.Value) : 0;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StrongBox<long>> requestCounts = new(StringComparer.OrdinalIgnoreCase);
+
     public async Task<RegistryResponse> SendAsync(RegistryRequest request, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref requestCounts.GetOrAdd(request.Registry, _ => new StrongBox<long>()).Value);
         var registryUri = BaseUri(request.Registry);
         var uri = request.AbsoluteUri ?? new Uri(registryUri, request.PathAndQuery);
         var originalAuthority = uri.Authority;

@@ -1,0 +1,404 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Migration;
+using HarborOps.Engine.Registry;
+using HarborOps.Models;
+
+namespace HarborOps.Engine.Parity;
+
+/// <summary>
+/// Compares what a source holds with what a destination holds, mapped by Copy-RegistryImage's rules, by digest: one
+/// inventory per repository and side (a bulk listing where the store has one, else the tag list and a HEAD per tag).
+/// The destination is only ever listed and HEADed: a manifest GET counts as a pull on Harbor and would defeat its
+/// retention rules. Referrers are read at the source only.
+/// </summary>
+public sealed class ParityChecker(RegistryEngine engine)
+{
+    /// <summary>
+    /// Runs the comparison, handing each finding to <paramref name="onDifference"/> as it is found (from worker threads,
+    /// one at a time), and failures that stop one repository's comparison at the destination to
+    /// <paramref name="onFailure"/>. Configuration and authentication problems throw.
+    /// </summary>
+    public Task<ParitySummary> CompareAsync(ParityRequest request, IProgress<OperationProgress>? progress, Action<ParityDifference> onDifference,
+        Action<HarborOpsException>? onFailure, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(onDifference);
+        return new ParityRun(engine, request, progress, onDifference, onFailure).RunAsync(cancellationToken);
+    }
+}
+
+internal sealed class ParityRun
+{
+    private readonly RegistryEngine engine;
+    private readonly ParityRequest request;
+    private readonly IProgress<OperationProgress>? progress;
+    private readonly Action<ParityDifference> onDifference;
+    private readonly Action<HarborOpsException>? onFailure;
+    private readonly Stopwatch clock = Stopwatch.StartNew();
+    private readonly object emitLock = new();
+    private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
+    // Per store: 1 has the referrers API, -1 has not, absent until the first answer.
+    private readonly ConcurrentDictionary<string, int> referrersApi = new(StringComparer.Ordinal);
+    private readonly RepositoryMapping mapping;
+    private readonly TagSelection selection;
+    private readonly IImageStore destination;
+    private readonly Dictionary<ParityDifferenceKind, int> counts = Enum.GetValues<ParityDifferenceKind>().ToDictionary(k => k, _ => 0);
+    private int tagsCompared, referrersChecked, repositoriesCompared, repositoriesDone, repositoriesTotal;
+
+    public ParityRun(RegistryEngine engine, ParityRequest request, IProgress<OperationProgress>? progress, Action<ParityDifference> onDifference, Action<HarborOpsException>? onFailure)
+    {
+        this.engine = engine;
+        this.request = request;
+        this.progress = progress;
+        this.onDifference = onDifference;
+        this.onFailure = onFailure;
+        mapping = new RepositoryMapping(request.Destination, request.DestinationPrefix, request.StripPrefixSegments, request.RenameRepositories);
+        selection = new TagSelection(request.IncludeTags, request.IncludeTagRegex, request.ExcludeTags, request.ExcludeTagRegex);
+        destination = engine.OpenStore(mapping.Destination.Registry, request.DestinationCredential);
+    }
+
+    private string Activity => $"Comparing with {mapping.Destination.Text}";
+
+    public async Task<ParitySummary> RunAsync(CancellationToken cancellationToken)
+    {
+        var sources = request.Sources.Select(CopySource.Parse).ToList();
+        var sourceRegistries = sources.Select(s => s.Registry).Distinct(StringComparer.Ordinal).ToList();
+        var sourceRequestsBefore = sourceRegistries.Sum(engine.RequestsSentTo);
+        var destinationRequestsBefore = engine.RequestsSentTo(destination.Registry);
+
+        var pairs = await ExpandAsync(sources, cancellationToken).ConfigureAwait(false);
+        repositoriesTotal = pairs.Count;
+        progress?.Report(new OperationProgress(Activity, $"Comparing {pairs.Count} repositories", Completed: 0, Total: pairs.Count));
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.ThrottleLimit), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(pairs, parallel, async (pair, token) =>
+        {
+            await CompareRepositoryAsync(pair, token).ConfigureAwait(false);
+            var done = Interlocked.Increment(ref repositoriesDone);
+            progress?.Report(new OperationProgress(Activity, $"Compared {done} of {pairs.Count} repositories, {Volatile.Read(ref tagsCompared)} tags", pair.SourceName, done, pairs.Count));
+        }).ConfigureAwait(false);
+
+        var summary = new ParitySummary
+        {
+            Source = request.Sources.ToArray(),
+            Destination = mapping.Destination.Text,
+            RepositoriesCompared = repositoriesCompared,
+            TagsCompared = tagsCompared,
+            ReferrersChecked = referrersChecked,
+            Equal = counts[ParityDifferenceKind.Equal],
+            MissingAtDestination = counts[ParityDifferenceKind.MissingAtDestination],
+            ExtraAtDestination = counts[ParityDifferenceKind.ExtraAtDestination],
+            DigestDiffers = counts[ParityDifferenceKind.DigestDiffers],
+            ReferrerMissing = counts[ParityDifferenceKind.ReferrerMissing],
+            SourceUnreadable = counts[ParityDifferenceKind.SourceUnreadable],
+            SourceRequests = (int)(sourceRegistries.Sum(engine.RequestsSentTo) - sourceRequestsBefore),
+            DestinationRequests = (int)(engine.RequestsSentTo(destination.Registry) - destinationRequestsBefore),
+            Elapsed = clock.Elapsed,
+        };
+        progress?.Report(new OperationProgress(Activity, summary.ToString(), Completed: repositoriesDone, Total: Math.Max(1, repositoriesTotal), IsComplete: true));
+        return summary;
+    }
+
+    // ---------------------------------------------------------------- scope
+
+    /// <summary>One source repository and where it maps; for a single-image source, the one tag or digest.</summary>
+    private sealed record RepositoryPair(IImageStore Source, string SourceRepository, string DestinationRepository, string? OnlyTag, string? OnlyDigest)
+    {
+        public string SourceName => RepositoryMapping.Describe(Source, SourceRepository, null);
+    }
+
+    private IImageStore SourceStore(string registry) => sourceStores.GetOrAdd(registry, r => engine.OpenStore(r, request.SourceCredential));
+
+    private async Task<List<RepositoryPair>> ExpandAsync(List<CopySource> sources, CancellationToken cancellationToken)
+    {
+        var pairs = new List<RepositoryPair>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var source in sources)
+        {
+            var store = SourceStore(source.Registry);
+            var repositories = new List<string>();
+            try
+            {
+                if (source.Kind is CopySourceKind.Prefix or CopySourceKind.Registry)
+                    progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
+                await foreach (var repository in RepositoryMapping.ListRepositoriesAsync(store, source, cancellationToken).ConfigureAwait(false))
+                    repositories.Add(repository);
+            }
+            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            {
+                Emit(new ParityDifference
+                {
+                    Kind = ParityDifferenceKind.SourceUnreadable,
+                    Source = source.Text,
+                    SourceRepository = source.Repository,
+                    Detail = $"The repositories of {source.Text} could not be listed: {ex.Message}",
+                    ErrorId = ex.ErrorId,
+                });
+                continue;
+            }
+            foreach (var repository in repositories)
+            {
+                string mapped;
+                try
+                {
+                    mapped = mapping.MapRepository(repository, RepositoryMapping.Describe(store, repository, null));
+                }
+                catch (HarborOpsException ex) when (ex.ErrorId == CopyErrorIds.MappingInvalid)
+                {
+                    onFailure?.Invoke(ex);
+                    continue;
+                }
+                var key = source.Kind == CopySourceKind.Image ? $"{store.Registry}/{repository}:{source.Tag}@{source.Digest}" : $"{store.Registry}/{repository}";
+                if (seen.Add(key))
+                    pairs.Add(new RepositoryPair(store, repository, mapped,
+                        source.Kind == CopySourceKind.Image ? source.Tag : null, source.Kind == CopySourceKind.Image ? source.Digest : null));
+            }
+        }
+        return pairs;
+    }
+
+    // ---------------------------------------------------------------- one repository
+
+    private async Task CompareRepositoryAsync(RepositoryPair pair, CancellationToken cancellationToken)
+    {
+        var sourceInventory = InventoryAsync(pair.Source, pair.SourceRepository, pair, cancellationToken);
+        var destinationInventory = InventoryAsync(destination, pair.DestinationRepository, pair, cancellationToken);
+        Inventory source, target;
+        try
+        {
+            source = await sourceInventory.ConfigureAwait(false);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            await ObserveAsync(destinationInventory).ConfigureAwait(false);
+            Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, "", null, null) with { Detail = $"{pair.SourceName} could not be listed: {ex.Message}", ErrorId = ex.ErrorId });
+            return;
+        }
+        try
+        {
+            target = await destinationInventory.ConfigureAwait(false);
+        }
+        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.RepositoryNotFound or RegistryErrorIds.ManifestNotFound)
+        {
+            target = Inventory.Empty;
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            onFailure?.Invoke(ex);
+            return;
+        }
+        if ((pair.OnlyTag ?? pair.OnlyDigest) is { } only && source.Images.Count == 0)
+        {
+            Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, only, null, target.Images.GetValueOrDefault(only)?.Manifest.Digest)
+                with { Detail = $"{RepositoryMapping.Describe(pair.Source, pair.SourceRepository, only)} was not found at the source.", ErrorId = RegistryErrorIds.ManifestNotFound });
+            return;
+        }
+        Interlocked.Increment(ref repositoriesCompared);
+
+        var equalSubjects = new List<(string Tag, string Digest)>();
+        var findings = new List<ParityDifference>();
+        foreach (var (tag, item) in source.Images.OrderBy(t => t.Key, StringComparer.Ordinal))
+        {
+            if (!item.ReadEnabled)
+            {
+                findings.Add(Difference(pair, ParityDifferenceKind.SourceUnreadable, tag, item.Manifest.Digest, target.Images.GetValueOrDefault(tag)?.Manifest.Digest)
+                    with { Detail = $"{RepositoryMapping.Describe(pair.Source, pair.SourceRepository, tag)} is locked for reads at the source (readEnabled=false); its parity is unknown." });
+                continue;
+            }
+            Interlocked.Increment(ref tagsCompared);
+            var there = target.Images.GetValueOrDefault(tag);
+            if (there is null)
+                findings.Add(Difference(pair, ParityDifferenceKind.MissingAtDestination, tag, item.Manifest.Digest, null) with { Detail = "not at the destination" });
+            else if (there.Manifest.Digest != item.Manifest.Digest)
+                findings.Add(Difference(pair, ParityDifferenceKind.DigestDiffers, tag, item.Manifest.Digest, there.Manifest.Digest)
+                    with { Detail = $"the destination tag points at {there.Manifest.Digest}" });
+            else
+            {
+                equalSubjects.Add((tag, item.Manifest.Digest));
+                if (request.IncludeEqual)
+                    findings.Add(Difference(pair, ParityDifferenceKind.Equal, tag, item.Manifest.Digest, there.Manifest.Digest) with { Detail = "same digest" });
+                else
+                    Count(ParityDifferenceKind.Equal);
+            }
+        }
+        if (pair.OnlyTag is null && pair.OnlyDigest is null)
+            foreach (var (tag, item) in target.Images.Where(t => !source.Images.ContainsKey(t.Key)).OrderBy(t => t.Key, StringComparer.Ordinal))
+                findings.Add(Difference(pair, ParityDifferenceKind.ExtraAtDestination, tag, null, item.Manifest.Digest)
+                    with { Detail = "the source repository has no such tag" });
+        foreach (var finding in findings) Emit(finding);
+
+        if (request.IncludeReferrers && equalSubjects.Count > 0)
+            await CompareReferrersAsync(pair, source, target, equalSubjects, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A repository's tags by digest: images (as the tag filters select them) and referrer tags apart.</summary>
+    private sealed record Inventory(Dictionary<string, TaggedManifest> Images, Dictionary<string, TaggedManifest> ReferrerTags)
+    {
+        public static Inventory Empty => new([], []);
+    }
+
+    private async Task<Inventory> InventoryAsync(IImageStore store, string repository, RepositoryPair pair, CancellationToken cancellationToken)
+    {
+        var images = new Dictionary<string, TaggedManifest>(StringComparer.Ordinal);
+        var referrerTags = new Dictionary<string, TaggedManifest>(StringComparer.Ordinal);
+        if (pair.OnlyTag is not null || pair.OnlyDigest is not null)
+        {
+            // One image: a HEAD per side instead of a whole inventory. A digest source is "tagged" by its digest.
+            var reference = pair.OnlyTag ?? pair.OnlyDigest!;
+            var head = await store.HeadManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false);
+            if (head is not null && (pair.OnlyDigest is null || head.Digest == pair.OnlyDigest)) images[reference] = new TaggedManifest(reference, head);
+            if (request.IncludeReferrers && head is not null)
+            {
+                bool OfThisImage(string tag) => TagSelection.SubjectOfReferrerTag(tag) == head.Digest;
+                var referrerPages = store.HasBulkInventory
+                    ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
+                    : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, OfThisImage, cancellationToken);
+                await foreach (var page in referrerPages.ConfigureAwait(false))
+                    foreach (var item in page.Where(i => OfThisImage(i.Tag)))
+                        referrerTags[item.Tag] = item;
+            }
+            return new Inventory(images, referrerTags);
+        }
+        // A bulk inventory (ACR) costs the same whatever is wanted; otherwise only the tags compared are HEADed.
+        var pages = store.HasBulkInventory
+            ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
+            : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, Wanted, cancellationToken);
+        await foreach (var page in pages.ConfigureAwait(false))
+            foreach (var item in page)
+            {
+                if (TagSelection.SubjectOfReferrerTag(item.Tag) is not null)
+                {
+                    // Referrer tags follow their subject: never compared as tags, checked as referrers with -IncludeReferrers.
+                    if (request.IncludeReferrers) referrerTags[item.Tag] = item;
+                }
+                else if (selection.Matches(item.Tag))
+                {
+                    images[item.Tag] = item;
+                }
+            }
+        return new Inventory(images, referrerTags);
+    }
+
+    /// <summary>Tags the comparison looks at: the filtered image tags, and referrer tags with -IncludeReferrers.</summary>
+    private bool Wanted(string tag) =>
+        TagSelection.SubjectOfReferrerTag(tag) is null ? selection.Matches(tag) : request.IncludeReferrers;
+
+    private static async Task ObserveAsync(Task task)
+    {
+        try { await task.ConfigureAwait(false); }
+        catch (HarborOpsException) { /* the source's failure is the one reported; the destination's listing is moot */ }
+    }
+
+    // ---------------------------------------------------------------- referrers
+
+    /// <summary>
+    /// For each image both sides have: its referrer tags (cosign's and the tag-schema index) must be at the destination
+    /// with the same digest, and referrers the source's referrers API lists must exist there (the destination's own
+    /// referrers API, else a HEAD by digest).
+    /// </summary>
+    private async Task CompareReferrersAsync(RepositoryPair pair, Inventory source, Inventory target, List<(string Tag, string Digest)> subjects, CancellationToken cancellationToken)
+    {
+        var bySubject = subjects.GroupBy(s => s.Digest, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(s => s.Tag).Min(StringComparer.Ordinal)!, StringComparer.Ordinal);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.ThrottleLimit), CancellationToken = cancellationToken };
+        await Parallel.ForEachAsync(bySubject, parallel, async (subject, token) =>
+        {
+            var (digest, tag) = (subject.Key, subject.Value);
+            var covered = new HashSet<string>(StringComparer.Ordinal);
+            try
+            {
+                foreach (var (referrerTag, item) in source.ReferrerTags.Where(r => TagSelection.SubjectOfReferrerTag(r.Key) == digest).OrderBy(r => r.Key, StringComparer.Ordinal))
+                {
+                    covered.Add(item.Manifest.Digest);
+                    Interlocked.Increment(ref referrersChecked);
+                    var there = target.ReferrerTags.GetValueOrDefault(referrerTag);
+                    if (there is not null && there.Manifest.Digest == item.Manifest.Digest) continue;
+                    if (there is not null && referrerTag == Digests.ToTagSchemaTag(digest))
+                    {
+                        // A destination that merged more referrers into its index has another digest: what matters is
+                        // that every referrer the source's index lists is there.
+                        var index = await pair.Source.GetManifestAsync(pair.SourceRepository, item.Manifest.Digest, token).ConfigureAwait(false);
+                        foreach (var child in index.Manifests)
+                        {
+                            covered.Add(child.Digest);
+                            if (await destination.HeadManifestAsync(pair.DestinationRepository, child.Digest, token).ConfigureAwait(false) is null)
+                                Emit(ReferrerMissing(pair, tag, digest, child.Digest, referrerTag, child.ArtifactType));
+                        }
+                        continue;
+                    }
+                    Emit(ReferrerMissing(pair, tag, digest, item.Manifest.Digest, referrerTag, ArtifactTypeOfTag(referrerTag)));
+                }
+
+                var fromApi = await ReferrersFromApiAsync(pair.Source, pair.SourceRepository, digest, token).ConfigureAwait(false);
+                var pending = fromApi?.Where(r => !covered.Contains(r.Digest)).ToList() ?? [];
+                if (pending.Count == 0) return;
+                var atDestination = await ReferrersFromApiAsync(destination, pair.DestinationRepository, digest, token).ConfigureAwait(false);
+                var present = atDestination?.Select(r => r.Digest).ToHashSet(StringComparer.Ordinal);
+                foreach (var referrer in pending)
+                {
+                    Interlocked.Increment(ref referrersChecked);
+                    var found = present is not null
+                        ? present.Contains(referrer.Digest)
+                        : await destination.HeadManifestAsync(pair.DestinationRepository, referrer.Digest, token).ConfigureAwait(false) is not null;
+                    if (!found) Emit(ReferrerMissing(pair, tag, digest, referrer.Digest, null, referrer.ArtifactType));
+                }
+            }
+            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            {
+                Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, tag, digest, digest)
+                    with { Detail = $"The referrers of {RepositoryMapping.Describe(pair.Source, pair.SourceRepository, tag)} could not be read: {ex.Message}", ErrorId = ex.ErrorId });
+            }
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>A store's referrers API answer; null, and remembered per store, when the store has no such API.</summary>
+    private async Task<IReadOnlyList<OciDescriptor>?> ReferrersFromApiAsync(IImageStore store, string repository, string digest, CancellationToken cancellationToken)
+    {
+        if (referrersApi.TryGetValue(store.Registry, out var known) && known < 0) return null;
+        var answer = await store.GetReferrersAsync(repository, digest, null, cancellationToken).ConfigureAwait(false);
+        referrersApi[store.Registry] = answer is null ? -1 : 1;
+        return answer;
+    }
+
+    private static string? ArtifactTypeOfTag(string tag) =>
+        tag.EndsWith(".sig", StringComparison.Ordinal) ? MediaTypes.CosignSignatureLayer
+        : tag.EndsWith(".att", StringComparison.Ordinal) ? "application/vnd.dsse.envelope.v1+json"
+        : tag.EndsWith(".sbom", StringComparison.Ordinal) ? "sbom"
+        : null;
+
+    private ParityDifference ReferrerMissing(RepositoryPair pair, string subjectTag, string subjectDigest, string referrerDigest, string? referrerTag, string? artifactType) =>
+        Difference(pair, ParityDifferenceKind.ReferrerMissing, subjectTag, subjectDigest, subjectDigest) with { Detail = $"{(referrerTag is null ? "referrer " + referrerDigest : referrerTag)}{(artifactType is null ? "" : $" ({artifactType})")} of {subjectDigest} is not at the destination" }
+            with { ReferrerDigest = referrerDigest, ReferrerTag = referrerTag, ArtifactType = artifactType };
+
+    // ---------------------------------------------------------------- results
+
+    private ParityDifference Difference(RepositoryPair pair, ParityDifferenceKind kind, string tag, string? sourceDigest, string? destinationDigest) => new()
+    {
+        Kind = kind,
+        Source = RepositoryMapping.Describe(pair.Source, pair.SourceRepository, tag.Length > 0 ? tag : null),
+        Destination = mapping.Destination.Text,
+        DestinationReference = RepositoryMapping.Describe(destination, pair.DestinationRepository, tag.Length > 0 ? tag : null),
+        SourceRepository = pair.SourceRepository,
+        DestinationRepository = pair.DestinationRepository,
+        Tag = tag,
+        SourceDigest = sourceDigest,
+        DestinationDigest = destinationDigest,
+        StripPrefixSegments = request.StripPrefixSegments,
+        Rename = request.RenameRepositories,
+    };
+
+    private void Count(ParityDifferenceKind kind)
+    {
+        lock (emitLock) counts[kind]++;
+    }
+
+    private void Emit(ParityDifference difference)
+    {
+        lock (emitLock)
+        {
+            counts[difference.Kind]++;
+            onDifference(difference);
+        }
+    }
+}
