@@ -72,7 +72,7 @@ internal sealed class CopyRun
 
     private CopyDestination destination = null!;
     private IImageStore destinationStore = null!;
-    private RepositoryMapper mapper = null!;
+    private ImageMapping mapping = null!;
     private TagSelection selection = null!;
     private CopyJournal? journal;
     private int destinationReferrersApi; // 0 unknown, 1 yes, -1 no
@@ -100,7 +100,7 @@ internal sealed class CopyRun
     {
         var sources = request.Sources.Select(CopySource.Parse).ToList();
         destination = CopyDestination.Parse(request.Destination, request.DestinationPrefix);
-        mapper = new RepositoryMapper(request.StripPrefixSegments, request.RenameRepositories, destination.Prefix);
+        mapping = new ImageMapping(destination, request.StripPrefixSegments, request.RenameRepositories);
         selection = new TagSelection(request);
         platforms = request.Platforms.Select(PlatformFilter.Parse).Distinct().ToList();
         destinationStore = engine.OpenStore(destination.Registry, request.DestinationCredential);
@@ -250,10 +250,7 @@ internal sealed class CopyRun
         string mapped;
         try
         {
-            mapped = mapper.Map(repository);
-            if (mapped.Length == 0 && !destinationStore.Registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
-                throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
-                    $"'{sourceText}' has no repository path to append to the destination '{destination.Text}'. Give the destination a path, e.g. {destination.Registry}/migrated/app.", sourceText);
+            mapped = mapping.MapRepository(repository, sourceText);
         }
         catch (HarborOpsException ex) when (ex.ErrorId == CopyErrorIds.MappingInvalid)
         {
