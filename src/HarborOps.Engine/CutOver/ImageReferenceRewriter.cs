@@ -192,11 +192,12 @@ public sealed class ImageReferenceRewriter
             foreach (var site in scanned.Sites)
             {
                 var composed = SiteReference.Of(site);
-                if (site.Form == ImageReferenceForm.HelmGlobalRegistry)
+                if (!site.IsImage)
                 {
-                    var global = site.Fields[0];
-                    if (!global.Templated && InScope(global.Value, repository: null) && NewHost(global.Value) is { } host)
-                        AddOrReport(site, [new Edit(global, host)], null, null);
+                    var registryEdits = site.Fields
+                        .Where(f => f.Role is FieldRole.Registry or FieldRole.GlobalRegistry && !f.Templated && InScope(f.Value, repository: null))
+                        .Select(f => new Edit(f, mapping.Destination.Registry)).ToList();
+                    AddOrReport(site, registryEdits, null, null);
                     continue;
                 }
                 if (site.Form == ImageReferenceForm.Kustomize)
@@ -232,7 +233,7 @@ public sealed class ImageReferenceRewriter
                 var splitEdits = new List<Edit>();
                 var repository = site.Get(FieldRole.Repository)!;
                 var registries = new[] { site.Get(FieldRole.GlobalRegistry), site.Get(FieldRole.Registry) }.Where(f => f is { Value.Length: > 0 }).ToList();
-                if (registries.Count > 0)
+                if (site.EffectiveRegistry is not null)
                 {
                     foreach (var registry in registries)
                         if (HostOf(registry!.Value) == composed.Identity!.Registry)
@@ -325,9 +326,6 @@ public sealed class ImageReferenceRewriter
             return scopes.Any(scope => scope.Registry == registry
                 && (scope.Prefix.Length == 0 || (repository is not null && (repository == scope.Prefix || repository.StartsWith(scope.Prefix + "/", StringComparison.Ordinal)))));
         }
-
-        /// <summary>The new value of a registry-only field (global.imageRegistry): the destination host.</summary>
-        private string? NewHost(string value) => HostOf(value) is null ? null : mapping.Destination.Registry;
 
         private static string? HostOf(string registryValue)
         {

@@ -63,7 +63,7 @@ internal static class LineReferenceFinder
                 field = "COPY --from";
                 if (stages.Contains(image.Value) || image.Value.All(char.IsAsciiDigit) || image.Value.IndexOfAny(['/', ':', '@', '$']) < 0) continue;
             }
-            else if (ArgLine.Match(text) is { Success: true } arg && NamesRegistryHost(arg.Groups["image"].Value))
+            else if (ArgLine.Match(text) is { Success: true } arg && ReferenceSite.NamesHost(arg.Groups["image"].Value))
             {
                 image = arg.Groups["image"];
                 field = $"ARG {arg.Groups["name"].Value}";
@@ -75,15 +75,6 @@ internal static class LineReferenceFinder
             yield return new ReferenceSite(ImageReferenceForm.Dockerfile, name,
                 [new ValueField(FieldRole.Full, name, image.Value, file.LineStart(line) + image.Index, image.Length, Editable: true, templated)]);
         }
-    }
-
-    /// <summary>Docker's rule for a host: the first path component has a '.' or ':' or is localhost.</summary>
-    private static bool NamesRegistryHost(string value)
-    {
-        var slash = value.IndexOf('/');
-        if (slash <= 0) return false;
-        var first = value[..slash];
-        return first.Contains('.') || first.Contains(':') || first == "localhost";
     }
 
     /// <summary>The value inside its quotes, or before a trailing comment; editable when written without escapes.</summary>

@@ -36,11 +36,34 @@ internal sealed record ReferenceSite(ImageReferenceForm Form, string Field, IRea
     public ValueField Primary =>
         Get(FieldRole.Full) ?? Get(FieldRole.Repository) ?? Get(FieldRole.KustomizeNewName) ?? Get(FieldRole.KustomizeName) ?? Fields[0];
 
-    /// <summary>False for global.imageRegistry on its own: it names a registry, not an image.</summary>
-    public bool IsImage => Form != ImageReferenceForm.HelmGlobalRegistry;
+    /// <summary>
+    /// False for a registry on its own (global.imageRegistry, an override file's image.registry, an Argo image.registry
+    /// parameter): it names where images come from, not an image.
+    /// </summary>
+    public bool IsImage => Fields.Any(f => f.Role is FieldRole.Full or FieldRole.Repository or FieldRole.KustomizeName or FieldRole.KustomizeNewName);
 
-    /// <summary>The registry the split parts are pulled from: global.imageRegistry wins over image.registry, as Bitnami charts do.</summary>
-    public ValueField? EffectiveRegistry => NonEmpty(Get(FieldRole.GlobalRegistry)) ?? NonEmpty(Get(FieldRole.Registry));
+    /// <summary>
+    /// The registry the split parts are pulled from: global.imageRegistry wins over image.registry, as Bitnami charts do;
+    /// none when the repository names its own host and no registry key sits beside it.
+    /// </summary>
+    public ValueField? EffectiveRegistry
+    {
+        get
+        {
+            var own = NonEmpty(Get(FieldRole.Registry));
+            if (own is null && Get(FieldRole.Repository) is { } repository && NamesHost(repository.Value)) return null;
+            return NonEmpty(Get(FieldRole.GlobalRegistry)) ?? own;
+        }
+    }
+
+    /// <summary>Docker's rule: the first path component is a host when it has a '.' or ':' or is localhost.</summary>
+    internal static bool NamesHost(string name)
+    {
+        var slash = name.IndexOf('/');
+        if (slash <= 0) return false;
+        var first = name[..slash];
+        return first.Contains('.') || first.Contains(':') || first == "localhost";
+    }
 
     private static ValueField? NonEmpty(ValueField? field) => field is { Value.Length: > 0 } ? field : null;
 }

@@ -111,6 +111,12 @@ internal sealed class YamlReferenceFinder
                     }
                     else if (value is YamlMappingNode map && SplitRepository(key, map) is { } repository)
                         Split(map, repository, childPath, scope);
+                    else if (value is YamlMappingNode registryOnly && IsImageKey(key) && Child(registryOnly, "registry") is YamlScalarNode registry && !IsNull(registry))
+                    {
+                        // An override file that moves only the registry (image: {registry: ...}); the repository is elsewhere.
+                        if (Field(registry, FieldRole.Registry, Join(childPath, "registry"), scope.Map) is { } field)
+                            Add(new ReferenceSite(scope.SplitForm, childPath, [field]));
+                    }
                     else if (value is YamlSequenceNode sequence)
                         for (var i = 0; i < sequence.Children.Count; i++)
                             Walk(sequence.Children[i], $"{childPath}[{i}]", scope, key);
@@ -261,8 +267,9 @@ internal sealed class YamlReferenceFinder
         }
         foreach (var (group, fields) in groups)
         {
-            if (fields.All(f => f.Role != FieldRole.Repository)) continue;
-            if (global is not null) fields.Add(global);
+            if (fields.All(f => f.Role is not (FieldRole.Repository or FieldRole.Registry))) continue;
+            // image.registry without image.repository overrides only the registry of the chart's own values.
+            if (global is not null && fields.Any(f => f.Role == FieldRole.Repository)) fields.Add(global);
             Add(new ReferenceSite(ImageReferenceForm.ArgoParameter, $"{path} {group}", fields));
         }
     }
