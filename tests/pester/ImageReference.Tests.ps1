@@ -119,3 +119,38 @@ Describe 'Get-ImageReference | Test-RegistryImage' {
         }
     }
 }
+
+Describe 'Get-ImageReference next to a module that already loaded an older YamlDotNet' {
+    It 'reads the charts with its own YamlDotNet in the HarborOps context, leaving the old one in the default context' {
+        $quote = { param($s) "'" + ($s -replace "'", "''") + "'" }
+        $stubDirectory = Join-Path $TestDrive 'powershell-yaml'
+        $null = New-Item -ItemType Directory -Force $stubDirectory
+        $stubPath = Join-Path $stubDirectory 'YamlDotNet.dll'
+        $report = Invoke-FreshPwsh -Script @"
+`$ErrorActionPreference = 'Stop'
+$(Get-LoadedAssemblyReport)
+# What powershell-yaml does first: a YamlDotNet of another version with the same type names, in the default context.
+Add-Type -TypeDefinition 'public static class RoslynWarmUp { }'
+`$tree = [Microsoft.CodeAnalysis.CSharp.CSharpSyntaxTree]::ParseText(@'
+[assembly: System.Reflection.AssemblyVersion("11.0.0.0")]
+namespace YamlDotNet.RepresentationModel { public class YamlStream { public string StubOnly => "stub"; } }
+'@)
+`$runtimeDirectory = [IO.Path]::GetDirectoryName([object].Assembly.Location)
+`$references = [Microsoft.CodeAnalysis.MetadataReference[]]@(
+    [Microsoft.CodeAnalysis.MetadataReference]::CreateFromFile([object].Assembly.Location),
+    [Microsoft.CodeAnalysis.MetadataReference]::CreateFromFile((Join-Path `$runtimeDirectory 'System.Runtime.dll')))
+`$compilation = [Microsoft.CodeAnalysis.CSharp.CSharpCompilation]::Create('YamlDotNet', [Microsoft.CodeAnalysis.SyntaxTree[]]@(`$tree), `$references,
+    [Microsoft.CodeAnalysis.CSharp.CSharpCompilationOptions]::new([Microsoft.CodeAnalysis.OutputKind]::DynamicallyLinkedLibrary))
+`$emitted = [Microsoft.CodeAnalysis.FileSystemExtensions]::Emit(`$compilation, $(& $quote $stubPath))
+if (-not `$emitted.Success) { throw "The YamlDotNet stub did not compile: `$(`$emitted.Diagnostics)" }
+`$null = [Reflection.Assembly]::LoadFrom($(& $quote $stubPath)).GetType('YamlDotNet.RepresentationModel.YamlStream', `$true)
+Import-Module $(& $quote (Get-TestModuleManifest))
+`$found = @(Get-ImageReference $(& $quote (Join-Path $script:Fixture 'manifests')) -Registry contoso.azurecr.io)
+'##RESULT##' + ([ordered]@{ Count = `$found.Count; Assemblies = @(Get-LoadedAssemblyReport) } | ConvertTo-Json -Depth 4 -Compress)
+"@
+        $report.Count | Should -Be 9
+        $yaml = @($report.Assemblies | Where-Object Name -EQ 'YamlDotNet')
+        ($yaml | Where-Object Context -EQ 'Default').Version | Should -Be '11.0.0.0'
+        [version]($yaml | Where-Object Context -EQ 'HarborOps').Version | Should -BeGreaterOrEqual ([version]'18.0.0.0')
+    }
+}
