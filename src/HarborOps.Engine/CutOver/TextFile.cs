@@ -90,9 +90,6 @@ internal sealed class TextFile
         return (line + 1, index - lineStarts[line] + 1);
     }
 
-    /// <summary>Byte offset of a character index in the file as stored (BOM included).</summary>
-    public long ByteOffset(int index) => (HasBom ? Utf8Bom.Length : 0) + Encoding.UTF8.GetByteCount(Text.AsSpan(0, index));
-
     public byte[] Encode(string text)
     {
         var body = Encoding.UTF8.GetBytes(text);
