@@ -222,6 +222,30 @@ public sealed class ImageReferenceRewriteTests : IDisposable
     }
 
     [Fact]
+    public async Task A_value_written_with_escapes_is_reported_as_skipped_with_its_whole_image_and_a_symlinked_file_is_written_through_its_link()
+    {
+        var folder = tree.PathOf("extra");
+        Directory.CreateDirectory(folder);
+        var escaped = Path.Combine(folder, "escaped.yaml");
+        const string escapedText = "image:\n  registry: \"contoso\\x2eazurecr.io\"\n  repository: \"team/web\"\n  tag: \"1.0\"\n";
+        File.WriteAllText(escaped, escapedText);
+        Directory.CreateDirectory(tree.PathOf("elsewhere"));
+        var target = tree.PathOf("elsewhere/real-values.yaml"); // outside the folder read: only the link leads to it
+        File.WriteAllText(target, "image: contoso.azurecr.io/team/web:1.0 # linked\n");
+        var link = Path.Combine(folder, "values.yaml");
+        File.CreateSymbolicLink(link, target);
+
+        var plans = await RewriteAsync(new ImageReferenceRewriteRequest([folder], [CutOverTree.OldRegistry], Destination));
+
+        var skipped = Assert.Single(plans.Single(p => p.Path == escaped).Changes);
+        Assert.Equal((ImageReferenceAction.Skipped, "image.registry", "harbor.example.com"), (skipped.Action, skipped.Field, skipped.NewValue));
+        Assert.Equal(escapedText, File.ReadAllText(escaped)); // neither part moved: half an image would point nowhere
+        Assert.Single(plans, p => p.Path == link && p.HasRewrite);
+        Assert.Equal(target, new FileInfo(link).LinkTarget);
+        Assert.Equal("image: harbor.example.com/migrated/team/web:1.0 # linked\n", File.ReadAllText(target));
+    }
+
+    [Fact]
     public async Task Bad_requests_stop_before_any_file_is_read()
     {
         var rewriter = new ImageReferenceRewriter(engine);
