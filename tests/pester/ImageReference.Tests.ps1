@@ -61,14 +61,14 @@ Describe 'Update-ImageReference' {
         $crlf | Should -Match '(?m)^\+          image: "harbor\.example\.com/migrated/team/report:3\.0"   # CRLF$'
         $crlf | Should -Match '(?m)^@@ -8,4 \+8,4 @@$'
         $changes = @($output | Where-Object { $_ -is [HarborOps.Models.ImageReferenceChange] })
-        @($changes | Where-Object Action -EQ Planned).Count | Should -Be 37
+        @($changes | Where-Object Action -EQ Planned).Count | Should -Be 40
         @($changes | Where-Object Action -EQ Templated).Count | Should -Be 4
     }
 
     It 'rewrites every reference to the old registry in place, reports the broken files and the templated values' {
         $output = @(Update-ImageReference $script:Tree -Recurse -From $script:Old -To harbor.example.com/migrated -ErrorVariable failures -ErrorAction SilentlyContinue)
 
-        @($output | Where-Object Action -EQ Rewritten).Count | Should -Be 37
+        @($output | Where-Object Action -EQ Rewritten).Count | Should -Be 40
         ($output | Where-Object Action -EQ Templated | ForEach-Object { Split-Path -Leaf $_.Path } | Sort-Object) -join ',' | Should -Be 'deployment.yaml,deployment.yaml,Dockerfile,values.yaml'
         $failures.Count | Should -Be 2
         ($failures | ForEach-Object { $_.FullyQualifiedErrorId.Split(',')[0] } | Sort-Object) -join ',' | Should -Be 'ImageReferenceFileBinary,ImageReferenceFileMalformed'
@@ -95,7 +95,7 @@ Describe 'Get-ImageReference | Test-RegistryImage' {
         try {
             $prefix = "cutover-$([Guid]::NewGuid().ToString('N').Substring(0, 8))"
             $referenced = @(Get-ImageReference $tree -Recurse -Registry $script:Old -ErrorAction SilentlyContinue | Where-Object Reference)
-            $referenced.Count | Should -Be 29   # every image of the old registry but the ApplicationSet's templated tag
+            $referenced.Count | Should -Be 31   # every image of the old registry but the ApplicationSet's templated tag
             $images = @($referenced | ForEach-Object { [pscustomobject]@{ Repository = $_.Repository; Tag = if ($_.Tag) { $_.Tag } else { 'latest' } } } |
                 Where-Object { "$($_.Repository):$($_.Tag)" -ne $script:Missing })
             New-ImageLayouts $layouts $images
@@ -110,7 +110,7 @@ Describe 'Get-ImageReference | Test-RegistryImage' {
             $missing[0].Reference | Should -Be "$($script:Open)/$prefix/$($script:Missing)"
             (Split-Path -Leaf $missing[0].Path), $missing[0].Line | Should -Be 'workloads.yaml', 82
             @($status | Where-Object State -EQ Templated).Count | Should -Be 1
-            @($status | Where-Object State -EQ Exists).Count | Should -Be 28
+            @($status | Where-Object State -EQ Exists).Count | Should -Be 30
             # Digest-pinned references kept their digests and those exist too.
             @($status | Where-Object { $_.State -eq 'Exists' -and $_.Reference -like '*@sha256:*' }).Count | Should -Be 5
         }

@@ -192,17 +192,17 @@ public sealed class ImageReferenceRewriter
             foreach (var site in scanned.Sites)
             {
                 var composed = SiteReference.Of(site);
+                if (site.Form == ImageReferenceForm.Kustomize && site.Get(FieldRole.Full) is null)
+                {
+                    await KustomizeAsync(site, cancellationToken).ConfigureAwait(false);
+                    continue;
+                }
                 if (!site.IsImage)
                 {
                     var registryEdits = site.Fields
                         .Where(f => f.Role is FieldRole.Registry or FieldRole.GlobalRegistry && !f.Templated && InScope(f.Value, repository: null))
                         .Select(f => new Edit(f, mapping.Destination.Registry)).ToList();
                     AddOrReport(site, registryEdits, null, null);
-                    continue;
-                }
-                if (site.Form == ImageReferenceForm.Kustomize)
-                {
-                    await KustomizeAsync(site, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 if (composed.Identity is null)

@@ -38,9 +38,11 @@ internal sealed record ReferenceSite(ImageReferenceForm Form, string Field, IRea
 
     /// <summary>
     /// False for a registry on its own (global.imageRegistry, an override file's image.registry, an Argo image.registry
-    /// parameter): it names where images come from, not an image.
+    /// parameter): it names where images come from, not an image. False too for a kustomize name with nothing beside it
+    /// (Argo's "name=" part): it is the key overrides match, and the image pulled is the one it is replaced by.
     /// </summary>
-    public bool IsImage => Fields.Any(f => f.Role is FieldRole.Full or FieldRole.Repository or FieldRole.KustomizeName or FieldRole.KustomizeNewName);
+    public bool IsImage => Fields.Any(f => f.Role is FieldRole.Full or FieldRole.Repository or FieldRole.KustomizeNewName)
+        || (Get(FieldRole.KustomizeName) is not null && Fields.Count > 1);
 
     /// <summary>
     /// The registry the split parts are pulled from: global.imageRegistry wins over image.registry, as Bitnami charts do;

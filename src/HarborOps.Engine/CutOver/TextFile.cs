@@ -43,6 +43,8 @@ internal sealed class TextFile
         try
         {
             info = new FileInfo(path);
+            // A link's own size and time say nothing of the file written through it.
+            if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) info = target;
             bytes = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -221,6 +221,8 @@ internal sealed class YamlReferenceFinder
 
     private void ArgoSource(YamlMappingNode source, string path, PositionMap map)
     {
+        if (Child(source, "kustomize") is YamlMappingNode kustomize && Child(kustomize, "images") is YamlSequenceNode images)
+            ArgoKustomizeImages(images, $"{path}.kustomize.images", map);
         if (Child(source, "helm") is not YamlMappingNode helm) return;
         path += ".helm";
         if (Child(helm, "parameters") is YamlSequenceNode parameters)
@@ -229,6 +231,32 @@ internal sealed class YamlReferenceFinder
             HelmValues(valuesObject, $"{path}.valuesObject", ImageReferenceForm.ArgoValues, ImageReferenceForm.ArgoValues, map);
         if (Child(helm, "values") is YamlScalarNode { Value.Length: > 0 } values)
             InlineValues(values, $"{path}.values", map);
+    }
+
+    /// <summary>
+    /// Argo's kustomize image overrides are strings: "registry/repo:tag" (an override of the image of that name) or
+    /// "name=registry/repo:tag". Each side of the '=' is a reference of its own within the one string.
+    /// </summary>
+    private void ArgoKustomizeImages(YamlSequenceNode images, string path, PositionMap map)
+    {
+        for (var i = 0; i < images.Children.Count; i++)
+        {
+            if (images.Children[i] is not YamlScalarNode scalar || IsNull(scalar)) continue;
+            var name = $"{path}[{i}]";
+            if (Field(scalar, FieldRole.Full, name, map) is not { } whole) continue;
+            var equals = whole.Value.IndexOf('=');
+            if (equals < 0)
+            {
+                if (whole.Templated || LooksLikeReference(whole.Value, needsShape: false))
+                    Add(new ReferenceSite(ImageReferenceForm.Kustomize, name, [whole]));
+                continue;
+            }
+            var matched = whole with { Role = FieldRole.KustomizeName, Name = name + " (name)", Value = whole.Value[..equals], Length = whole.Editable ? equals : 0, Templated = whole.Value[..equals].Contains("{{", StringComparison.Ordinal) };
+            var replacement = whole with { Name = name + " (new)", Value = whole.Value[(equals + 1)..], Start = whole.Start + equals + 1, Length = whole.Editable ? whole.Length - equals - 1 : 0, Templated = whole.Value[(equals + 1)..].Contains("{{", StringComparison.Ordinal) };
+            Add(new ReferenceSite(ImageReferenceForm.Kustomize, matched.Name, [matched]));
+            if (replacement.Templated || LooksLikeReference(replacement.Value, needsShape: false))
+                Add(new ReferenceSite(ImageReferenceForm.Kustomize, replacement.Name, [replacement]));
+        }
     }
 
     /// <summary>

@@ -55,7 +55,7 @@ public sealed class ImageReferenceRewriteTests : IDisposable
         Assert.Empty(stillOld);
         var moved = after.Where(r => r.Registry == "harbor.example.com").ToList();
         Assert.All(moved, r => Assert.StartsWith("migrated/", r.Repository));
-        Assert.Equal(30, moved.Count); // every image of the old registry in the tree (counted by hand in tests/fixtures/cutover)
+        Assert.Equal(32, moved.Count); // every image of the old registry in the tree (counted by hand in tests/fixtures/cutover)
 
         // Images of other registries stay.
         Assert.Contains(after, r => r.Reference == "docker.io/library/busybox:1.36");
@@ -99,6 +99,7 @@ public sealed class ImageReferenceRewriteTests : IDisposable
         var appSet = tree.Text("argocd/appset-api.yaml");
         Assert.Contains("value: harbor.example.com/migrated/team/api\n              - name: api.image.tag\n                value: '{{version}}'", appSet);
         Assert.Contains("repository: harbor.example.com/migrated/team/queue", appSet);
+        Assert.Contains("              - harbor.example.com/migrated/tools/wait-for:2.2\n              - harbor.example.com/migrated/team/web=harbor.example.com/migrated/team/web:1.5.0\n", appSet);
 
         var workloads = tree.Text("manifests/workloads.yaml");
         Assert.StartsWith("# Every workload kind, one file; the registry name in this comment stays: contoso.azurecr.io\n", workloads);
