@@ -94,8 +94,9 @@ public sealed class ImageReferenceRewriter
                 var scanned = await ImageReferenceScanner.ScanFileAsync(path, cancellationToken).ConfigureAwait(false);
                 plan = await rewrite.PlanAsync(scanned, cancellationToken).ConfigureAwait(false);
             }
-            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            catch (HarborOpsException ex) when (!ex.IsTerminating || ex.ErrorId == CopyErrorIds.MappingInvalid)
             {
+                // A reference the mapping cannot place (stripping leaves no name) stops its file, as it stops its repository in a copy.
                 plan = new ImageReferenceFilePlan(path, [], "", ex, null, null);
             }
             yield return plan;

@@ -1,5 +1,6 @@
 using HarborOps.Engine.CutOver;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 using Xunit;
@@ -197,6 +198,12 @@ public sealed class ImageReferenceRewriteTests : IDisposable
         ], changes);
         var workloads = tree.Text("manifests/workloads.yaml");
         Assert.Contains("image: contoso.azurecr.io/tools/netshoot:0.13", workloads); // outside -From's path
+
+        // Stripping every segment of a repository leaves no name: each such file fails and stays, and the run goes on to the next.
+        var files = new[] { tree.PathOf("manifests/crlf-deployment.yaml"), tree.PathOf("docker/Dockerfile") };
+        var stripped = await RewriteAsync(new ImageReferenceRewriteRequest(files, [CutOverTree.OldRegistry], "harbor.example.com") { StripPrefixSegments = 2 });
+        Assert.Equal([CopyErrorIds.MappingInvalid, CopyErrorIds.MappingInvalid], stripped.Select(p => p.Failure?.ErrorId));
+        Assert.All(files, file => Assert.Equal(tree.OriginalBytes(file), File.ReadAllBytes(file)));
     }
 
     [Fact]
