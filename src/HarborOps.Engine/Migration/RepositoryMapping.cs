@@ -40,6 +40,13 @@ public sealed class RepositoryMapping
         return mapped;
     }
 
+    /// <summary>The reference at the destination: same tag and digest, mapped registry and repository.</summary>
+    public ImageReference Map(ImageReference source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return source with { Registry = Destination.Registry, Repository = MapRepository(source.Repository, source.ToString()) };
+    }
+
     /// <summary>
     /// The repositories a Prefix or Registry source covers, in catalog order: every repository of the store, or those
     /// equal to or below the prefix. A Repository or Image source covers just its own repository.

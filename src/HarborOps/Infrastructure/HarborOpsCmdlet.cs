@@ -167,6 +167,10 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
 
     internal new void WriteProgress(ProgressRecord record) => OnPipelineThread(() => base.WriteProgress(record));
 
+    /// <summary>Text for the person at the console, as Write-Host shows it (information stream, tag PSHOST): a -WhatIf diff.</summary>
+    protected void WriteHostText(string text) =>
+        OnPipelineThread(() => base.WriteInformation(new HostInformationMessage { Message = text, NoNewLine = false }, ["PSHOST"]));
+
     /// <summary>Reports a per-item failure and lets the run go on; terminating failures should be thrown instead.</summary>
     protected void WriteFailure(Exception exception, object? target)
     {
