@@ -210,6 +210,42 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
         }
     }
 
+    /// <summary>
+    /// Rewrites only the rotation state on a managed secret (read, change, PUT with resourceVersion, again on 409);
+    /// writes nothing when the state comes out the same. Returns the state as stored.
+    /// </summary>
+    public async Task<PullSecretState> UpdateStateAsync(string namespaceName, string secretName, Func<PullSecretState, PullSecretState> update,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        for (var attempt = 1; ; attempt++)
+        {
+            var secret = await ReadSecretAsync(namespaceName, secretName, cancellationToken).ConfigureAwait(false)
+                ?? throw new PullSecretException(PullSecretErrorIds.NotManaged, FailureKind.NotFound,
+                    $"Secret '{secretName}' disappeared from namespace '{namespaceName}' during the rotation; run the rotation again to write it anew.", namespaceName);
+            var before = PullSecretState.FromAnnotations(secret.Metadata.Annotations);
+            var after = update(before);
+            var annotations = new Dictionary<string, string>(secret.Metadata.Annotations ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+            foreach (var (key, value) in after.ToAnnotations())
+            {
+                if (value is null) annotations.Remove(key);
+                else annotations[key] = value;
+            }
+            if (SameMap(secret.Metadata.Annotations, annotations)) return before;
+            secret.Metadata.Annotations = annotations;
+            try
+            {
+                await KubeCall.RunAsync(() => kubernetes.CoreV1.ReplaceNamespacedSecretAsync(secret, secretName, namespaceName, cancellationToken: cancellationToken),
+                    "update", "secrets", namespaceName, $"recording the rotation state on secret '{secretName}'").ConfigureAwait(false);
+                return after;
+            }
+            catch (KubeConflictException) when (attempt < ConflictRetries)
+            {
+                // Changed since read: apply the same change to the newer object.
+            }
+        }
+    }
+
     /// <summary>The secret, or null when the namespace has none of that name.</summary>
     public async Task<V1Secret?> ReadSecretAsync(string namespaceName, string secretName, CancellationToken cancellationToken)
     {
