@@ -16,7 +16,7 @@ public static class PullSecretErrorIds
     public const string ProjectsUnknown = "PullSecretProjectsUnknown";
     public const string ConflictRetriesExhausted = "PullSecretConflict";
     public const string VerificationFailed = "PullSecretVerificationFailed";
-    public const string RotationFailed = "PullSecretRotationFailed";
+    public const string ServiceAccountNotFound = "PullSecretServiceAccountNotFound";
     public const string RolloutStalled = "WorkloadRolloutStalled";
     public const string RolloutTimeout = "WorkloadRolloutTimeout";
 }

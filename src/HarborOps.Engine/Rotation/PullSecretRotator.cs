@@ -80,13 +80,8 @@ public sealed class PullSecretRotator
     public Action<string>? Log { get; init; }
 
     /// <summary>Namespaces to rotate: those given, or every namespace that has a managed secret of that name.</summary>
-    public async Task<IReadOnlyList<string>> ResolveNamespacesAsync(NamespaceSelection? selection, string secretName, CancellationToken cancellationToken)
-    {
-        if (selection is not null) return await sync.ResolveNamespacesAsync(selection, cancellationToken).ConfigureAwait(false);
-        var secrets = await KubeCall.RunAsync(() => Kubernetes.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: PullSecretKeys.ManagedSelector, cancellationToken: cancellationToken),
-            "list", "secrets", null, "listing the pull secrets HarborOps manages").ConfigureAwait(false);
-        return secrets.Items.Where(s => s.Metadata.Name == secretName).Select(s => s.Metadata.NamespaceProperty).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-    }
+    public Task<IReadOnlyList<string>> ResolveNamespacesAsync(NamespaceSelection? selection, string secretName, CancellationToken cancellationToken) =>
+        sync.ResolveManagedNamespacesAsync(selection, secretName, cancellationToken);
 
     /// <summary>Reads the namespace's secret and Harbor's robots and decides what the run will do. Changes nothing.</summary>
     public async Task<NamespaceRotationPlan> PlanAsync(string namespaceName, PullSecretRotationRequest request, CancellationToken cancellationToken)

@@ -72,6 +72,15 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
         return names.Concat(plain).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
+    /// <summary>The namespaces of a selection, or (null) every namespace that has a HarborOps-managed secret of that name.</summary>
+    public async Task<IReadOnlyList<string>> ResolveManagedNamespacesAsync(NamespaceSelection? selection, string secretName, CancellationToken cancellationToken)
+    {
+        if (selection is not null) return await ResolveNamespacesAsync(selection, cancellationToken).ConfigureAwait(false);
+        var secrets = await KubeCall.RunAsync(() => kubernetes.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: PullSecretKeys.ManagedSelector, cancellationToken: cancellationToken),
+            "list", "secrets", null, "listing the pull secrets HarborOps manages").ConfigureAwait(false);
+        return secrets.Items.Where(s => s.Metadata.Name == secretName).Select(s => s.Metadata.NamespaceProperty).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>
     /// Writes the secret and the ServiceAccount entries of one namespace. <paramref name="confirm"/> is asked with a
     /// description of the change just before the first write (return false for -WhatIf); it is not asked when nothing changes.
@@ -142,8 +151,16 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
             {
                 if (existing is null)
                 {
-                    await KubeCall.RunAsync(() => kubernetes.CoreV1.CreateNamespacedSecretAsync(wanted, namespaceName, cancellationToken: cancellationToken),
-                        "create", "secrets", namespaceName, $"creating secret '{request.SecretName}'", NamespaceMissing(namespaceName)).ConfigureAwait(false);
+                    try
+                    {
+                        await KubeCall.RunAsync(() => kubernetes.CoreV1.CreateNamespacedSecretAsync(wanted, namespaceName, cancellationToken: cancellationToken),
+                            "create", "secrets", namespaceName, $"creating secret '{request.SecretName}'").ConfigureAwait(false);
+                    }
+                    catch (KubeNotFoundException ex)
+                    {
+                        throw new PullSecretException(PullSecretErrorIds.NamespaceNotFound, FailureKind.NotFound,
+                            $"Namespace '{namespaceName}' does not exist in the cluster. Check the name, or create the namespace first.", namespaceName, ex);
+                    }
                     if (action != PullSecretAction.Replaced) action = PullSecretAction.Created;
                 }
                 else
@@ -183,9 +200,18 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
     {
         for (var attempt = 1; ; attempt++)
         {
-            var serviceAccount = await KubeCall.RunAsync(() => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, namespaceName, cancellationToken: cancellationToken),
-                "get", "serviceaccounts", namespaceName, $"reading ServiceAccount '{account}'",
-                $"Namespace '{namespaceName}' has no ServiceAccount '{account}'. Name existing ones with -ServiceAccount, or create it first.").ConfigureAwait(false);
+            V1ServiceAccount serviceAccount;
+            try
+            {
+                serviceAccount = await KubeCall.RunAsync(() => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, namespaceName, cancellationToken: cancellationToken),
+                    "get", "serviceaccounts", namespaceName, $"reading ServiceAccount '{account}'").ConfigureAwait(false);
+            }
+            catch (KubeNotFoundException ex)
+            {
+                throw new PullSecretException(PullSecretErrorIds.ServiceAccountNotFound, FailureKind.NotFound,
+                    $"Namespace '{namespaceName}' has no ServiceAccount '{account}' to list secret '{secretName}' in. Name existing ones with -ServiceAccount, or create it first.",
+                    namespaceName, ex);
+            }
             var entries = serviceAccount.ImagePullSecrets ?? [];
             if (entries.Any(e => e.Name == secretName)) return null;
             if (confirm is not null && !await confirm($"Add '{secretName}' to the imagePullSecrets of ServiceAccount '{account}' (keeping {entries.Count} entries)").ConfigureAwait(false))
@@ -259,9 +285,6 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
             return null;
         }
     }
-
-    private static string NamespaceMissing(string namespaceName) =>
-        $"Namespace '{namespaceName}' does not exist in the cluster. Check the name (Get-PullSecretStatus -All lists what there is) or create the namespace first.";
 
     private static V1Secret BuildSecret(string namespaceName, string secretName, byte[] payload, PullSecretState state, V1Secret? existing)
     {

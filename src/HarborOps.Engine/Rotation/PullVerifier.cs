@@ -41,7 +41,8 @@ public sealed class PullVerifier(RegistryEngine registry, HarborClient harbor)
             }
             catch (HarborOpsException ex) when (ex.Kind is FailureKind.AuthenticationFailed or FailureKind.PermissionDenied or FailureKind.NotFound)
             {
-                throw new PullSecretException(PullSecretErrorIds.VerificationFailed, FailureKind.AuthenticationFailed,
+                // PermissionDenied, not AuthenticationFailed: the robot's login failing is this namespace's problem, not the run's.
+                throw new PullSecretException(PullSecretErrorIds.VerificationFailed, FailureKind.PermissionDenied,
                     $"'{credential.UserName}' could not pull {repository}:{reference} from {Registry}: {ex.Message}", target, ex);
             }
         }
