@@ -32,6 +32,8 @@ param(
     [timespan] $GracePeriod = [timespan]::FromDays(7),
     [int] $ExpiringWithinDays = 14,
     [switch] $RestartWorkload,
+    # Rotate now, whatever the robots' age (after a suspected leak).
+    [switch] $Force,
     [string] $RobotNamePrefix = 'k8s-pull',
     # A HarborOps manifest to import instead of the installed module.
     [string] $ModulePath = 'HarborOps'
@@ -54,6 +56,7 @@ $rotation = @{
 if ($Namespace) { $rotation.Namespace = $Namespace }
 if ($Project) { $rotation.Project = $Project }
 if ($RestartWorkload) { $rotation.RestartWorkload = $true; $rotation.Wait = $true }
+if ($Force) { $rotation.Force = $true }
 
 # Per-namespace failures are error records; collect them and go on, so one namespace cannot block the others.
 $results = @(Invoke-PullSecretRotation @cluster @rotation -ErrorAction Continue -ErrorVariable rotationErrors)

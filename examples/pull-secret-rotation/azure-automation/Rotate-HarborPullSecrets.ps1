@@ -12,6 +12,8 @@
     namespace failed or a credential needs attention.
 #>
 param(
+    # Empty: every namespace with a HarborOps-managed pull secret.
+    [string[]] $Namespace,
     [int] $RotationPeriodDays = 90,
     [int] $GraceDays = 7,
     [int] $ExpiringWithinDays = 14
@@ -24,11 +26,13 @@ $harbor = Get-AutomationVariable -Name 'HarborUrl'
 # The sandbox has no kubeconfig: write the encrypted variable to a private temp file for this job only.
 $kubeconfig = Join-Path ([IO.Path]::GetTempPath()) ("kubeconfig-" + [guid]::NewGuid().ToString('N'))
 Set-Content -LiteralPath $kubeconfig -Value (Get-AutomationVariable -Name 'Kubeconfig') -NoNewline
+$scope = @{}
+if ($Namespace) { $scope.Namespace = $Namespace }
 try {
-    $results = @(Invoke-PullSecretRotation -Kubeconfig $kubeconfig -Harbor $harbor -Credential $credential `
+    $results = @(Invoke-PullSecretRotation @scope -Kubeconfig $kubeconfig -Harbor $harbor -Credential $credential `
             -RotationPeriodDays $RotationPeriodDays -GracePeriod ([timespan]::FromDays($GraceDays)) -ErrorAction Continue -ErrorVariable failures)
     $results | Select-Object Namespace, Robot, Rotated, Verified, RobotsDeleted, Error | Format-Table -AutoSize | Out-String | Write-Output
-    $status = @(Get-PullSecretStatus -Kubeconfig $kubeconfig -Harbor $harbor -Credential $credential -ExpiringWithinDays $ExpiringWithinDays)
+    $status = @(Get-PullSecretStatus @scope -Kubeconfig $kubeconfig -Harbor $harbor -Credential $credential -ExpiringWithinDays $ExpiringWithinDays)
     $status | Select-Object Namespace, Robot, DaysLeft, Authenticates, NeedsAttention | Format-Table -AutoSize | Out-String | Write-Output
     $attention = @($status | Where-Object NeedsAttention)
     if ($failures.Count -gt 0 -or @($results | Where-Object Error).Count -gt 0 -or $attention.Count -gt 0) {
