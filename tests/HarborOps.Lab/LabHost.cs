@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HarborOps.Lab.Harbor;
+using HarborOps.Lab.Kube;
 
 namespace HarborOps.Lab;
 
@@ -27,9 +28,18 @@ public sealed record LabSeed(IReadOnlyList<string> Repositories, string ManyTags
 /// </summary>
 public sealed class LabHost : IAsyncDisposable
 {
-    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor)
+    public const string KubeAdminContext = "lab-admin";
+    public const string KubeReaderContext = "lab-reader";
+
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, KubeEmulator kube)
     {
         Harbor = harbor;
+        Kube = kube;
+        KubeDirectory = System.IO.Directory.CreateTempSubdirectory("harborops-lab-kube-").FullName;
+        KubeReader = kube.AddToken("lab-reader", KubeAccessRule.ReadAll);
+        Kubeconfig = KubeConfigFile.Write(Path.Combine(KubeDirectory, "kubeconfig"), kube, KubeAdminContext,
+            new KubeConfigContext(KubeAdminContext, KubeEmulator.AdminUser, kube.AdminToken),
+            new KubeConfigContext(KubeReaderContext, KubeReader.User, KubeReader.Token));
         Open = open;
         Basic = basic;
         Token = token;
@@ -42,6 +52,12 @@ public sealed class LabHost : IAsyncDisposable
     public FaultProxy Proxy { get; }
     /// <summary>The Harbor emulator (its own token-mode Distribution behind /v2/), empty: tests create their projects.</summary>
     public HarborEmulator Harbor { get; }
+    /// <summary>The Kubernetes API emulator (https, its CA in <see cref="Kubeconfig"/>).</summary>
+    public KubeEmulator Kube { get; }
+    /// <summary>A kubeconfig with the contexts "lab-admin" (everything) and "lab-reader" (get, list, watch only).</summary>
+    public string Kubeconfig { get; }
+    public KubeTokenGrant KubeReader { get; }
+    private string KubeDirectory { get; }
     public LabSeed? Seed { get; private set; }
     public TimeSpan StartTime { get; private set; }
     public TimeSpan SeedTime { get; private set; }
@@ -54,16 +70,19 @@ public sealed class LabHost : IAsyncDisposable
         var starting = new[] { RegistryAuthMode.None, RegistryAuthMode.Basic, RegistryAuthMode.Token }
             .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
         var startingHarbor = HarborEmulator.StartAsync(null, ct);
+        var startingKube = KubeEmulator.StartAsync(null, ct);
         try
         {
-            await Task.WhenAll(Task.WhenAll(starting), startingHarbor);
+            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingKube);
         }
         catch
         {
             foreach (var started in starting.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
             if (startingHarbor.IsCompletedSuccessfully) await startingHarbor.Result.DisposeAsync();
+            if (startingKube.IsCompletedSuccessfully) await startingKube.Result.DisposeAsync();
             throw;
         }
+        var kube = startingKube.Result;
         var harbor = startingHarbor.Result;
         var (open, basic, token) = (starting[0].Result, starting[1].Result, starting[2].Result);
         FaultProxy proxy;
@@ -78,9 +97,10 @@ public sealed class LabHost : IAsyncDisposable
             await basic.DisposeAsync();
             await token.DisposeAsync();
             await harbor.DisposeAsync();
+            await kube.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy, harbor) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor, kube) { StartTime = clock.Elapsed };
         if (options.Seed == "demo")
         {
             try
@@ -151,6 +171,11 @@ public sealed class LabHost : IAsyncDisposable
                 url = Harbor.BaseUri.AbsoluteUri, host = Harbor.Host, username = Harbor.AdminUser, password = Harbor.AdminPassword,
                 control = new Uri(Harbor.BaseUri, "_lab/").AbsoluteUri, registry = Harbor.Registry.Host,
             },
+            ["kubernetes"] = new
+            {
+                server = Kube.Server, kubeconfig = Kubeconfig, adminContext = KubeAdminContext, readerContext = KubeReaderContext,
+                control = new Uri(Kube.BaseUri, "_lab/").AbsoluteUri,
+            },
             ["seed"] = Seed is null
                 ? null
                 : new
@@ -187,6 +212,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  token registry  http://{Token.Host}/  user {Token.UserName}, realm {Token.TokenService!.Realm}",
             $"  fault proxy     http://{Proxy.Host}/ -> open (storage host {Proxy.StorageHost}, tag pages of {Proxy.TagsPageSize?.ToString() ?? "all"})",
             $"  harbor          {Harbor.BaseUri}  user {Harbor.AdminUser} (emulated API, real registry {Harbor.Registry.Host} behind /v2/)",
+            $"  kubernetes      {Kube.BaseUri}  kubeconfig {Kubeconfig} (contexts {KubeAdminContext}, {KubeReaderContext})",
         };
         if (Seed is not null)
             lines.Add($"  seeded          {string.Join(", ", Seed.Repositories)} ({Seed.ManyTagsCount} tags in {Seed.ManyTagsRepository} on open)");
@@ -196,6 +222,8 @@ public sealed class LabHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Proxy.DisposeAsync();
-        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask());
+        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(),
+            Kube.DisposeAsync().AsTask());
+        System.IO.Directory.Delete(KubeDirectory, recursive: true);
     }
 }
