@@ -293,19 +293,27 @@ Describe 'Invoke-PullSecretRotation killed after each step' {
         $null = Invoke-PullSecretRotation -Namespace $script:CrashNs -Project $script:CrashProject -GracePeriod 0 @script:Cluster @script:HarborArgs
 
         function Stop-RotationAfter([string] $Marker) {
-            # A child pwsh runs the rotation with -Verbose; it is killed (SIGKILL, no cleanup) as soon as it reports the step.
+            # A child pwsh runs the rotation with -Verbose. The rotation waits until each step note has been taken
+            # (WriteVerboseAsync); the child holds each step note until this test answers on stdin, so the kill (SIGKILL,
+            # no cleanup) lands exactly after the step, before the next one starts.
             $script = @'
 $ErrorActionPreference = 'Stop'
 Import-Module $env:T_MANIFEST
 $credential = [pscredential]::new($env:T_USER, (ConvertTo-SecureString $env:T_PASSWORD -AsPlainText -Force))
 Invoke-PullSecretRotation -Namespace $env:T_NS -Force -GracePeriod 0 -RestartWorkload -Wait -Kubeconfig $env:T_KUBECONFIG -Context $env:T_CONTEXT -Harbor $env:T_HARBOR -Credential $credential -Verbose 4>&1 |
-    ForEach-Object { [Console]::Out.WriteLine("$_"); [Console]::Out.Flush() }
+    ForEach-Object {
+        $line = "$_"
+        [Console]::Out.WriteLine($line)
+        [Console]::Out.Flush()
+        if ($line.StartsWith("$($env:T_NS): ")) { $null = [Console]::In.ReadLine() }
+    }
 '@
             $startInfo = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
             if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $startInfo.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
             foreach ($a in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($script))) { $startInfo.ArgumentList.Add($a) }
             $startInfo.RedirectStandardOutput = $true
             $startInfo.RedirectStandardError = $true
+            $startInfo.RedirectStandardInput = $true
             $startInfo.UseShellExecute = $false
             $environment = @{
                 T_MANIFEST = (Get-TestModuleManifest); T_USER = $script:H.username; T_PASSWORD = $script:H.password; T_NS = $script:CrashNs
@@ -322,11 +330,12 @@ Invoke-PullSecretRotation -Namespace $env:T_NS -Force -GracePeriod 0 -RestartWor
                     $line = $process.StandardOutput.ReadLine()
                     if ($null -eq $line) { break }
                     $seen.Add($line)
-                    if ($line -like "*$($script:CrashNs): $Marker*") {
+                    if ($line.StartsWith("$($script:CrashNs): $Marker")) {
                         $process.Kill($true)
                         $killed = $true
                         break
                     }
+                    if ($line.StartsWith("$($script:CrashNs): ")) { $process.StandardInput.WriteLine(); $process.StandardInput.Flush() }
                 }
                 if (-not $killed -and -not $process.HasExited) { $process.Kill($true) }
                 $null = $process.WaitForExit(10000)
@@ -340,11 +349,16 @@ Invoke-PullSecretRotation -Namespace $env:T_NS -Force -GracePeriod 0 -RestartWor
         @{ Marker = 'created robot' }
         @{ Marker = 'the new robot pulled' }
         @{ Marker = 'updated secret' }
+        @{ Marker = "added 'harbor-pull' to ServiceAccount" }
         @{ Marker = 'restarted' }
         @{ Marker = "the secret's credential pulled" }
         @{ Marker = 'deleted retired robot' }
     ) {
         $before = (Get-SecretLogin $script:CrashNs).UserName
+        # Someone dropped the entry from the ServiceAccount: this run has that step to take (and the re-run to finish).
+        $sa = Invoke-Kube GET "/api/v1/namespaces/$($script:CrashNs)/serviceaccounts/default"
+        $sa.PSObject.Properties.Remove('imagePullSecrets')
+        $null = Invoke-Kube PUT "/api/v1/namespaces/$($script:CrashNs)/serviceaccounts/default" $sa
         $run = Stop-RotationAfter $Marker
         $run.Killed | Should -BeTrue -Because "the step '$Marker' should be reported; saw:`n$($run.Lines -join "`n")"
         # Whatever the kill left, the namespace still pulls with the secret it holds.
@@ -358,7 +372,10 @@ Invoke-PullSecretRotation -Namespace $env:T_NS -Force -GracePeriod 0 -RestartWor
         # Converged: exactly one robot for the namespace in Harbor, the one the secret holds; nothing retired is left.
         @((Get-NamespaceRobots $script:CrashProject $script:CrashNs).Name) | Should -Be @($login.UserName)
         (Get-LabSecret $script:CrashNs).metadata.annotations.'harborops.io/retired-robots' | Should -BeNullOrEmpty
-        if ($run.Killed -and $Marker -in 'created robot', 'the new robot pulled') { $login.UserName | Should -Be $before }
+        @((Invoke-Kube GET "/api/v1/namespaces/$($script:CrashNs)/serviceaccounts/default").imagePullSecrets.name) | Should -Be @('harbor-pull')
+        # Killed before the secret was written, the namespace keeps its robot; killed after, it has the new one.
+        if ($Marker -in 'created robot', 'the new robot pulled') { $login.UserName | Should -Be $before }
+        else { $login.UserName | Should -Not -Be $before }
     }
 }
 
@@ -489,7 +506,7 @@ Describe 'Where the rotation runs (examples)' {
         $kubeconfig = New-TokenKubeconfig $rules "rotation-noupdate-$script:Run"
         $run = Invoke-JobScript $kubeconfig @('-Namespace', $script:ExampleNs, '-Force', '-GracePeriod', '00:00:00')
         $run.ExitCode | Should -Be 1 -Because $run.Output
-        $run.Output | Should -Match "may not update secrets"
+        $run.Output | Should -Match "Not allowed to update secrets"
         Test-NamespacePulls $script:ExampleNs $script:ExampleProject | Should -BeTrue
     }
 

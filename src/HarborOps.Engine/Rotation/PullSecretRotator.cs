@@ -3,7 +3,7 @@ using System.Net;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
-using k8s;
+using HarborOps.Engine.Kube;
 
 namespace HarborOps.Engine.Rotation;
 
@@ -63,21 +63,21 @@ public sealed class PullSecretRotator
     private readonly PullVerifier verifier;
     private readonly TimeProvider time;
 
-    public PullSecretRotator(IKubernetes kubernetes, HarborClient harbor, PullVerifier verifier, TimeProvider? clock = null)
+    public PullSecretRotator(KubeCluster cluster, HarborClient harbor, PullVerifier verifier, TimeProvider? clock = null)
     {
-        ArgumentNullException.ThrowIfNull(kubernetes);
+        ArgumentNullException.ThrowIfNull(cluster);
         this.harbor = harbor ?? throw new ArgumentNullException(nameof(harbor));
         this.verifier = verifier ?? throw new ArgumentNullException(nameof(verifier));
         time = clock ?? TimeProvider.System;
-        sync = new PullSecretSync(kubernetes, time);
-        restarter = new WorkloadRestarter(kubernetes, time);
-        Kubernetes = kubernetes;
+        sync = new PullSecretSync(cluster, time);
+        restarter = new WorkloadRestarter(cluster, time);
     }
 
-    public IKubernetes Kubernetes { get; }
-
-    /// <summary>Step notes as they happen ("ns: created robot ..."), for verbose output and for a caller that watches progress.</summary>
-    public Action<string>? Log { get; init; }
+    /// <summary>
+    /// Step notes as they happen ("ns: created robot ..."). Awaited before the next step starts, so a log cut off by a
+    /// crash or a kill ends exactly at the last step taken.
+    /// </summary>
+    public Func<string, Task>? Log { get; init; }
 
     /// <summary>Namespaces to rotate: those given, or every namespace that has a managed secret of that name.</summary>
     public Task<IReadOnlyList<string>> ResolveNamespacesAsync(NamespaceSelection? selection, string secretName, CancellationToken cancellationToken) =>
@@ -169,10 +169,10 @@ public sealed class PullSecretRotator
         var verified = false;
         DateTimeOffset? expires = plan.State.ExpiresAt;
 
-        void Note(string change)
+        async Task Note(string change)
         {
             changes.Add(change);
-            Log?.Invoke($"{ns}: {change}");
+            if (Log is not null) await Log($"{ns}: {change}").ConfigureAwait(false);
         }
 
         var rotated = false;
@@ -192,7 +192,7 @@ public sealed class PullSecretRotator
             {
                 await DeleteRobotAsync(orphan.Id, cancellationToken).ConfigureAwait(false);
                 deleted.Add(orphan.Name);
-                Note($"deleted robot '{orphan.Name}' (an interrupted run created it; no secret held it)");
+                await Note($"deleted robot '{orphan.Name}' (an interrupted run created it; no secret held it)");
             }
 
             if (plan.Rotate)
@@ -202,7 +202,7 @@ public sealed class PullSecretRotator
                 if (request.RefreshInPlace && plan.CurrentRobot is not null && SameProjects(ProjectsOf(plan.CurrentRobot), plan.Projects))
                 {
                     credential = await harbor.RefreshRobotSecretAsync(plan.CurrentRobot.Id, cancellationToken).ConfigureAwait(false);
-                    Note($"refreshed the secret of robot '{credential.UserName}' in place (the old secret stopped working)");
+                    await Note($"refreshed the secret of robot '{credential.UserName}' in place (the old secret stopped working)");
                 }
                 else
                 {
@@ -215,10 +215,10 @@ public sealed class PullSecretRotator
                         DurationDays = request.RobotDurationDays,
                         Description = $"HarborOps pull secret '{request.SecretName}' of namespace '{ns}'",
                     }, cancellationToken).ConfigureAwait(false);
-                    Note($"created robot '{credential.UserName}' (pull on {string.Join(", ", plan.Projects)}, {request.RobotDurationDays} days)");
+                    await Note($"created robot '{credential.UserName}' (pull on {string.Join(", ", plan.Projects)}, {request.RobotDurationDays} days)");
                     // Check before the secret is written, so the secret never holds a login that cannot pull.
                     var proof = await verifier.VerifyAsync(new NetworkCredential(credential.UserName, credential.Secret), plan.Projects, ns, cancellationToken).ConfigureAwait(false);
-                    Note($"the new robot pulled {proof}");
+                    await Note($"the new robot pulled {proof}");
                     if (plan.CurrentRobot is not null) retire.Add(new RetiredRobot(plan.CurrentRobot.Id, plan.CurrentRobot.Name, time.GetUtcNow()));
                 }
                 var written = await sync.SyncAsync(ns, new PullSecretSyncRequest(credential.Registry, credential.UserName, credential.Secret)
@@ -235,13 +235,13 @@ public sealed class PullSecretRotator
                 expires = credential.ExpiresAt;
                 rotatedAt = time.GetUtcNow();
                 rotated = true;
-                Note($"{written.Action.ToString().ToLowerInvariant()} secret '{request.SecretName}' with robot '{credential.UserName}'");
+                await Note($"{written.Action.ToString().ToLowerInvariant()} secret '{request.SecretName}' with robot '{credential.UserName}'");
             }
 
             foreach (var account in request.ServiceAccounts.Distinct(StringComparer.Ordinal))
             {
                 if (await sync.EnsureServiceAccountListsAsync(ns, account, request.SecretName, null, cancellationToken).ConfigureAwait(false) == true)
-                    Note($"added '{request.SecretName}' to ServiceAccount '{account}'");
+                    await Note($"added '{request.SecretName}' to ServiceAccount '{account}'");
             }
 
             var state = await sync.UpdateStateAsync(ns, request.SecretName, s => s, cancellationToken).ConfigureAwait(false);
@@ -250,7 +250,7 @@ public sealed class PullSecretRotator
                 var targets = await restarter.FindAsync(ns, new WorkloadSelection { SecretName = request.SecretName }, cancellationToken).ConfigureAwait(false);
                 var outcomes = await restarter.RestartAllAsync(targets, request.Wait, request.RolloutTimeout, null, cancellationToken).ConfigureAwait(false);
                 workloads.AddRange(outcomes);
-                Note($"restarted {outcomes.Count(o => o.Failure is null)} of {targets.Count} workloads{(request.Wait ? " and waited for their rollouts" : "")}");
+                await Note($"restarted {outcomes.Count(o => o.Failure is null)} of {targets.Count} workloads{(request.Wait ? " and waited for their rollouts" : "")}");
                 if (outcomes.All(o => o.Failure is null))
                 {
                     var restartedAt = time.GetUtcNow();
@@ -266,7 +266,7 @@ public sealed class PullSecretRotator
                     $"Secret '{request.SecretName}' in namespace '{ns}' holds no login for {verifier.Registry} after the rotation; run the rotation again.", ns);
             var pulled = await verifier.VerifyAsync(held, plan.Projects, ns, cancellationToken).ConfigureAwait(false);
             verified = true;
-            Note($"the secret's credential pulled {pulled}");
+            await Note($"the secret's credential pulled {pulled}");
             var verifiedAt = time.GetUtcNow();
 
             // Only now, with a credential in the secret that just pulled, may older robots go.
@@ -284,11 +284,11 @@ public sealed class PullSecretRotator
                 await DeleteRobotAsync(retired.Id, cancellationToken).ConfigureAwait(false);
                 gone.Add(retired.Id);
                 deleted.Add(retired.Name);
-                Note($"deleted retired robot '{retired.Name}' (grace period over)");
+                await Note($"deleted retired robot '{retired.Name}' (grace period over)");
             }
             if (gone.Count > 0)
                 await sync.UpdateStateAsync(ns, request.SecretName, s => s with { RetiredRobots = [.. s.RetiredRobots.Where(r => !gone.Contains(r.Id))] }, cancellationToken).ConfigureAwait(false);
-            if (kept.Count > 0) Note($"kept {kept.Count} retired robot(s) until their grace period ends");
+            if (kept.Count > 0) await Note($"kept {kept.Count} retired robot(s) until their grace period ends");
             return (Result(), null, workloads);
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating || ex is PullSecretException { ErrorId: PullSecretErrorIds.ProjectsUnknown })

@@ -1,5 +1,5 @@
 using HarborOps.Models;
-using k8s;
+using HarborOps.Engine.Kube;
 
 namespace HarborOps.Engine.Rotation;
 
@@ -7,9 +7,9 @@ namespace HarborOps.Engine.Rotation;
 /// A namespace's pull secret as an alert wants it: which robot, how old, when it expires, and whether it still pulls
 /// (tried for real against Harbor with the secret's own credential when a verifier is given).
 /// </summary>
-public sealed class PullSecretStatusReader(IKubernetes kubernetes, PullVerifier? verifier, TimeProvider? clock = null)
+public sealed class PullSecretStatusReader(KubeCluster cluster, PullVerifier? verifier, TimeProvider? clock = null)
 {
-    private readonly PullSecretSync sync = new(kubernetes, clock);
+    private readonly PullSecretSync sync = new(cluster, clock);
     private readonly TimeProvider time = clock ?? TimeProvider.System;
 
     public async Task<PullSecretStatus> ReadAsync(string namespaceName, string secretName, int expiringWithinDays, string? registry, CancellationToken cancellationToken)

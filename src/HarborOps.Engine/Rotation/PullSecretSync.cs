@@ -1,9 +1,8 @@
-using System.Net;
 using System.Security;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.Kube;
 using HarborOps.Models;
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 
 namespace HarborOps.Engine.Rotation;
@@ -39,7 +38,7 @@ public sealed record PullSecretSyncRequest(string Registry, string UserName, Sec
 /// imagePullSecrets. Every write is read-compare-write with the object's resourceVersion, retried on 409, and
 /// skipped when nothing would change. Never writes the secret into any message.
 /// </summary>
-public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock = null)
+public sealed class PullSecretSync(KubeCluster cluster, TimeProvider? clock = null)
 {
     /// <summary>How often a write that lost a race (409) is retried with a fresh read.</summary>
     public const int ConflictRetries = 5;
@@ -57,8 +56,8 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
         var plain = selection.Names.Except(patterns, StringComparer.Ordinal).ToList();
         if (!selection.All && selection.LabelSelector is null && patterns.Count == 0) return plain.Distinct(StringComparer.Ordinal).ToList();
 
-        var listed = await KubeCall.RunAsync(() => kubernetes.CoreV1.ListNamespaceAsync(labelSelector: selection.LabelSelector, cancellationToken: cancellationToken),
-            "list", "namespaces", null, "listing namespaces").ConfigureAwait(false);
+        var listed = await cluster.CallAsync(KubeOperation.List("namespaces"),
+            (k, ct) => k.CoreV1.ListNamespaceAsync(labelSelector: selection.LabelSelector, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
         var names = listed.Items.Select(n => n.Metadata.Name);
         if (!selection.All && patterns.Count > 0)
         {
@@ -76,8 +75,8 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
     public async Task<IReadOnlyList<string>> ResolveManagedNamespacesAsync(NamespaceSelection? selection, string secretName, CancellationToken cancellationToken)
     {
         if (selection is not null) return await ResolveNamespacesAsync(selection, cancellationToken).ConfigureAwait(false);
-        var secrets = await KubeCall.RunAsync(() => kubernetes.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: PullSecretKeys.ManagedSelector, cancellationToken: cancellationToken),
-            "list", "secrets", null, "listing the pull secrets HarborOps manages").ConfigureAwait(false);
+        var secrets = await cluster.CallAsync(KubeOperation.List("secrets"),
+            (k, ct) => k.CoreV1.ListSecretForAllNamespacesAsync(labelSelector: PullSecretKeys.ManagedSelector, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
         return secrets.Items.Where(s => s.Metadata.Name == secretName).Select(s => s.Metadata.NamespaceProperty).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
@@ -116,9 +115,10 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
                         namespaceName);
                 if (!await ConfirmAsync($"Replace secret '{request.SecretName}' of type '{existing.Type}' with a pull secret for {request.UserName} @ {registry}").ConfigureAwait(false))
                     return result with { Action = PullSecretAction.Planned, Message = "would replace the secret of another type" };
-                await KubeCall.RunAsync(() => kubernetes.CoreV1.DeleteNamespacedSecretAsync(request.SecretName, namespaceName,
-                    new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = existing.Metadata.ResourceVersion } }, cancellationToken: cancellationToken),
-                    "delete", "secrets", namespaceName, $"deleting secret '{request.SecretName}' of the wrong type").ConfigureAwait(false);
+                await cluster.CallAsync(KubeOperation.Delete("secrets", namespaceName, request.SecretName),
+                    (k, ct) => k.CoreV1.DeleteNamespacedSecretAsync(request.SecretName, namespaceName,
+                        new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = existing.Metadata.ResourceVersion } }, cancellationToken: ct),
+                    cancellationToken).ConfigureAwait(false);
                 action = PullSecretAction.Replaced;
                 existing = null;
             }
@@ -153,10 +153,10 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
                 {
                     try
                     {
-                        await KubeCall.RunAsync(() => kubernetes.CoreV1.CreateNamespacedSecretAsync(wanted, namespaceName, cancellationToken: cancellationToken),
-                            "create", "secrets", namespaceName, $"creating secret '{request.SecretName}'").ConfigureAwait(false);
+                        await cluster.CallAsync(KubeOperation.Create("secrets", namespaceName, request.SecretName),
+                            (k, ct) => k.CoreV1.CreateNamespacedSecretAsync(wanted, namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                     }
-                    catch (KubeNotFoundException ex)
+                    catch (KubeException ex) when (ex.IsNotFound)
                     {
                         throw new PullSecretException(PullSecretErrorIds.NamespaceNotFound, FailureKind.NotFound,
                             $"Namespace '{namespaceName}' does not exist in the cluster. Check the name, or create the namespace first.", namespaceName, ex);
@@ -165,13 +165,13 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
                 }
                 else
                 {
-                    await KubeCall.RunAsync(() => kubernetes.CoreV1.ReplaceNamespacedSecretAsync(wanted, request.SecretName, namespaceName, cancellationToken: cancellationToken),
-                        "update", "secrets", namespaceName, $"updating secret '{request.SecretName}'").ConfigureAwait(false);
+                    await cluster.CallAsync(KubeOperation.Update("secrets", namespaceName, request.SecretName),
+                        (k, ct) => k.CoreV1.ReplaceNamespacedSecretAsync(wanted, request.SecretName, namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                     action = PullSecretAction.Updated;
                 }
                 break;
             }
-            catch (KubeConflictException) when (attempt < ConflictRetries)
+            catch (KubeException ex) when ((ex.IsConflict || ex.IsAlreadyExists) && attempt < ConflictRetries)
             {
                 // Someone wrote the secret between our read and write: read again and decide again.
             }
@@ -203,10 +203,10 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
             V1ServiceAccount serviceAccount;
             try
             {
-                serviceAccount = await KubeCall.RunAsync(() => kubernetes.CoreV1.ReadNamespacedServiceAccountAsync(account, namespaceName, cancellationToken: cancellationToken),
-                    "get", "serviceaccounts", namespaceName, $"reading ServiceAccount '{account}'").ConfigureAwait(false);
+                serviceAccount = await cluster.CallAsync(KubeOperation.Get("serviceaccounts", namespaceName, account),
+                    (k, ct) => k.CoreV1.ReadNamespacedServiceAccountAsync(account, namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
             }
-            catch (KubeNotFoundException ex)
+            catch (KubeException ex) when (ex.IsNotFound)
             {
                 throw new PullSecretException(PullSecretErrorIds.ServiceAccountNotFound, FailureKind.NotFound,
                     $"Namespace '{namespaceName}' has no ServiceAccount '{account}' to list secret '{secretName}' in. Name existing ones with -ServiceAccount, or create it first.",
@@ -219,15 +219,15 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
             serviceAccount.ImagePullSecrets = [.. entries, new V1LocalObjectReference { Name = secretName }];
             try
             {
-                await KubeCall.RunAsync(() => kubernetes.CoreV1.ReplaceNamespacedServiceAccountAsync(serviceAccount, account, namespaceName, cancellationToken: cancellationToken),
-                    "update", "serviceaccounts", namespaceName, $"updating ServiceAccount '{account}'").ConfigureAwait(false);
+                await cluster.CallAsync(KubeOperation.Update("serviceaccounts", namespaceName, account),
+                    (k, ct) => k.CoreV1.ReplaceNamespacedServiceAccountAsync(serviceAccount, account, namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 return true;
             }
-            catch (KubeConflictException) when (attempt < ConflictRetries)
+            catch (KubeException ex) when (ex.IsConflict && attempt < ConflictRetries)
             {
                 // Another writer changed the ServiceAccount (a controller adding its token, a second sync): merge into theirs.
             }
-            catch (KubeConflictException ex)
+            catch (KubeException ex) when (ex.IsConflict)
             {
                 throw new PullSecretException(PullSecretErrorIds.ConflictRetriesExhausted, FailureKind.Conflict,
                     $"ServiceAccount '{account}' in namespace '{namespaceName}' changed under every one of {ConflictRetries} attempts to add '{secretName}'; something rewrites it constantly. Run again, or find the writer.",
@@ -261,11 +261,11 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
             secret.Metadata.Annotations = annotations;
             try
             {
-                await KubeCall.RunAsync(() => kubernetes.CoreV1.ReplaceNamespacedSecretAsync(secret, secretName, namespaceName, cancellationToken: cancellationToken),
-                    "update", "secrets", namespaceName, $"recording the rotation state on secret '{secretName}'").ConfigureAwait(false);
+                await cluster.CallAsync(KubeOperation.Update("secrets", namespaceName, secretName),
+                    (k, ct) => k.CoreV1.ReplaceNamespacedSecretAsync(secret, secretName, namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 return after;
             }
-            catch (KubeConflictException) when (attempt < ConflictRetries)
+            catch (KubeException ex) when (ex.IsConflict && attempt < ConflictRetries)
             {
                 // Changed since read: apply the same change to the newer object.
             }
@@ -273,18 +273,9 @@ public sealed class PullSecretSync(IKubernetes kubernetes, TimeProvider? clock =
     }
 
     /// <summary>The secret, or null when the namespace has none of that name.</summary>
-    public async Task<V1Secret?> ReadSecretAsync(string namespaceName, string secretName, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await KubeCall.RunAsync(() => kubernetes.CoreV1.ReadNamespacedSecretAsync(secretName, namespaceName, cancellationToken: cancellationToken),
-                "get", "secrets", namespaceName, $"reading secret '{secretName}'").ConfigureAwait(false);
-        }
-        catch (KubeNotFoundException)
-        {
-            return null;
-        }
-    }
+    public Task<V1Secret?> ReadSecretAsync(string namespaceName, string secretName, CancellationToken cancellationToken) =>
+        cluster.GetOrDefaultAsync(KubeOperation.Get("secrets", namespaceName, secretName),
+            (k, ct) => k.CoreV1.ReadNamespacedSecretAsync(secretName, namespaceName, cancellationToken: ct), cancellationToken);
 
     private static V1Secret BuildSecret(string namespaceName, string secretName, byte[] payload, PullSecretState state, V1Secret? existing)
     {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.Kube;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 using k8s;
@@ -30,7 +31,7 @@ public sealed record WorkloadOutcome(WorkloadRestartResult Result, HarborOpsExce
 /// template annotation, by strategic merge patch so the template's other annotations stay) and follows their rollouts
 /// the way <c>kubectl rollout status</c> does, including a Deployment's progress deadline.
 /// </summary>
-public sealed class WorkloadRestarter(IKubernetes kubernetes, TimeProvider? clock = null)
+public sealed class WorkloadRestarter(KubeCluster cluster, TimeProvider? clock = null)
 {
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
     public static readonly IReadOnlyList<string> Kinds = ["Deployment", "StatefulSet", "DaemonSet"];
@@ -55,8 +56,8 @@ public sealed class WorkloadRestarter(IKubernetes kubernetes, TimeProvider? cloc
         HashSet<string>? accountsWithSecret = null;
         if (selection.SecretName is not null)
         {
-            var accounts = await KubeCall.RunAsync(() => kubernetes.CoreV1.ListNamespacedServiceAccountAsync(namespaceName, cancellationToken: cancellationToken),
-                "list", "serviceaccounts", namespaceName, "listing ServiceAccounts").ConfigureAwait(false);
+            var accounts = await cluster.CallAsync(KubeOperation.List("serviceaccounts", namespaceName),
+                (k, ct) => k.CoreV1.ListNamespacedServiceAccountAsync(namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
             accountsWithSecret = accounts.Items.Where(a => a.ImagePullSecrets?.Any(s => s.Name == selection.SecretName) == true)
                 .Select(a => a.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         }
@@ -99,14 +100,13 @@ public sealed class WorkloadRestarter(IKubernetes kubernetes, TimeProvider? cloc
     private async Task<IReadOnlyList<(string Name, V1PodTemplateSpec Template)>> ListTemplatesAsync(string namespaceName, string kind, CancellationToken cancellationToken)
     {
         var resource = Plural(kind);
-        var doing = $"listing {resource}";
         return kind switch
         {
-            "Deployment" => (await KubeCall.RunAsync(() => kubernetes.AppsV1.ListNamespacedDeploymentAsync(namespaceName, cancellationToken: cancellationToken), "list", resource, namespaceName, doing).ConfigureAwait(false))
+            "Deployment" => (await cluster.CallAsync(KubeOperation.List(resource, namespaceName, "apps"), (k, ct) => k.AppsV1.ListNamespacedDeploymentAsync(namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false))
                 .Items.Select(d => (d.Metadata.Name, d.Spec.Template)).ToList(),
-            "StatefulSet" => (await KubeCall.RunAsync(() => kubernetes.AppsV1.ListNamespacedStatefulSetAsync(namespaceName, cancellationToken: cancellationToken), "list", resource, namespaceName, doing).ConfigureAwait(false))
+            "StatefulSet" => (await cluster.CallAsync(KubeOperation.List(resource, namespaceName, "apps"), (k, ct) => k.AppsV1.ListNamespacedStatefulSetAsync(namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false))
                 .Items.Select(d => (d.Metadata.Name, d.Spec.Template)).ToList(),
-            _ => (await KubeCall.RunAsync(() => kubernetes.AppsV1.ListNamespacedDaemonSetAsync(namespaceName, cancellationToken: cancellationToken), "list", resource, namespaceName, doing).ConfigureAwait(false))
+            _ => (await cluster.CallAsync(KubeOperation.List(resource, namespaceName, "apps"), (k, ct) => k.AppsV1.ListNamespacedDaemonSetAsync(namespaceName, cancellationToken: ct), cancellationToken).ConfigureAwait(false))
                 .Items.Select(d => (d.Metadata.Name, d.Spec.Template)).ToList(),
         };
     }
@@ -123,18 +123,16 @@ public sealed class WorkloadRestarter(IKubernetes kubernetes, TimeProvider? cloc
         };
         var patch = new V1Patch(body.ToJsonString(), V1Patch.PatchType.StrategicMergePatch);
         var resource = Plural(target.Kind);
-        var doing = $"restarting {target.Kind} '{target.Name}'";
-        var notFound = $"{target.Kind} '{target.Name}' no longer exists in namespace '{target.Namespace}'.";
         switch (target.Kind)
         {
             case "Deployment":
-                await KubeCall.RunAsync(() => kubernetes.AppsV1.PatchNamespacedDeploymentAsync(patch, target.Name, target.Namespace, cancellationToken: cancellationToken), "patch", resource, target.Namespace, doing, notFound).ConfigureAwait(false);
+                await cluster.CallAsync(KubeOperation.Patch(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.PatchNamespacedDeploymentAsync(patch, target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 break;
             case "StatefulSet":
-                await KubeCall.RunAsync(() => kubernetes.AppsV1.PatchNamespacedStatefulSetAsync(patch, target.Name, target.Namespace, cancellationToken: cancellationToken), "patch", resource, target.Namespace, doing, notFound).ConfigureAwait(false);
+                await cluster.CallAsync(KubeOperation.Patch(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.PatchNamespacedStatefulSetAsync(patch, target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 break;
             default:
-                await KubeCall.RunAsync(() => kubernetes.AppsV1.PatchNamespacedDaemonSetAsync(patch, target.Name, target.Namespace, cancellationToken: cancellationToken), "patch", resource, target.Namespace, doing, notFound).ConfigureAwait(false);
+                await cluster.CallAsync(KubeOperation.Patch(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.PatchNamespacedDaemonSetAsync(patch, target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 break;
         }
         return at;
@@ -171,12 +169,11 @@ public sealed class WorkloadRestarter(IKubernetes kubernetes, TimeProvider? cloc
     private async Task<(bool Done, string Message)> ReadRolloutAsync(WorkloadTarget target, CancellationToken cancellationToken)
     {
         var resource = Plural(target.Kind);
-        var doing = $"reading the rollout of {target.Kind} '{target.Name}'";
         switch (target.Kind)
         {
             case "Deployment":
             {
-                var deployment = await KubeCall.RunAsync(() => kubernetes.AppsV1.ReadNamespacedDeploymentAsync(target.Name, target.Namespace, cancellationToken: cancellationToken), "get", resource, target.Namespace, doing).ConfigureAwait(false);
+                var deployment = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedDeploymentAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 var s = deployment.Status ?? new V1DeploymentStatus();
                 if (deployment.Metadata.Generation > (s.ObservedGeneration ?? 0))
                     return (false, "Waiting for deployment spec update to be observed...");
@@ -197,7 +194,7 @@ public sealed class WorkloadRestarter(IKubernetes kubernetes, TimeProvider? cloc
             }
             case "StatefulSet":
             {
-                var set = await KubeCall.RunAsync(() => kubernetes.AppsV1.ReadNamespacedStatefulSetAsync(target.Name, target.Namespace, cancellationToken: cancellationToken), "get", resource, target.Namespace, doing).ConfigureAwait(false);
+                var set = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedStatefulSetAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 var s = set.Status ?? new V1StatefulSetStatus();
                 if ((s.ObservedGeneration ?? 0) == 0 || set.Metadata.Generation > s.ObservedGeneration)
                     return (false, "Waiting for statefulset spec update to be observed...");
@@ -216,7 +213,7 @@ public sealed class WorkloadRestarter(IKubernetes kubernetes, TimeProvider? cloc
             }
             default:
             {
-                var set = await KubeCall.RunAsync(() => kubernetes.AppsV1.ReadNamespacedDaemonSetAsync(target.Name, target.Namespace, cancellationToken: cancellationToken), "get", resource, target.Namespace, doing).ConfigureAwait(false);
+                var set = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedDaemonSetAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
                 var s = set.Status ?? new V1DaemonSetStatus();
                 if (set.Metadata.Generation > (s.ObservedGeneration ?? 0))
                     return (false, "Waiting for daemon set spec update to be observed...");

@@ -27,8 +27,9 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="KubePermissionDenied">The cluster credential lacks a verb on a resource (the message names both).</error>
 /// <error id="KubeAuthenticationFailed">The API server rejected the cluster credential.</error>
-/// <error id="KubeUnreachable">The API server could not be reached.</error>
-/// <error id="KubeConfigInvalid">No usable kubeconfig or context.</error>
+/// <error id="KubeApiUnreachable">The API server could not be reached.</error>
+/// <error id="KubeconfigNotFound">No kubeconfig and not running in a pod.</error>
+/// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 [Cmdlet(VerbsCommon.Get, "PullSecretStatus")]
@@ -47,11 +48,11 @@ public sealed class GetPullSecretStatusCommand : PullSecretCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = SecretName;
-        using var cluster = ConnectCluster();
+        var cluster = await ConnectClusterAsync().ConfigureAwait(false);
         using var registry = NoVerify ? null : NewVerificationEngine();
-        var verifier = registry is null ? null : PullSecretCluster.Verifier(CreateClient(), registry);
-        var reader = cluster.StatusReader(verifier);
-        var namespaces = await cluster.Sync().ResolveManagedNamespacesAsync(Selection(), SecretName, cancellationToken).ConfigureAwait(false);
+        var verifier = registry is null ? null : new PullVerifier(registry, CreateHarborClient());
+        var reader = new PullSecretStatusReader(cluster, verifier);
+        var namespaces = await new PullSecretSync(cluster).ResolveManagedNamespacesAsync(Selection(), SecretName, cancellationToken).ConfigureAwait(false);
         foreach (var name in namespaces)
         {
             CurrentTarget = name;

@@ -49,8 +49,9 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="KubePermissionDenied">The cluster credential lacks a verb on a resource (the message names both).</error>
 /// <error id="KubeAuthenticationFailed">The API server rejected the cluster credential.</error>
-/// <error id="KubeUnreachable">The API server could not be reached.</error>
-/// <error id="KubeConfigInvalid">No usable kubeconfig or context.</error>
+/// <error id="KubeApiUnreachable">The API server could not be reached.</error>
+/// <error id="KubeconfigNotFound">No kubeconfig and not running in a pod.</error>
+/// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 [Cmdlet(VerbsLifecycle.Invoke, "PullSecretRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
@@ -114,10 +115,10 @@ public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
         };
         if (RefreshInPlace)
             WriteWarning("-RefreshInPlace: each rotated robot's old secret stops working the moment Harbor refreshes it, so a pod that pulls before its namespace's secret is rewritten fails. Without -RefreshInPlace the rotation overlaps two robots and no pull fails.");
-        var harbor = CreateClient();
-        using var cluster = ConnectCluster();
+        var harbor = CreateHarborClient();
+        var cluster = await ConnectClusterAsync().ConfigureAwait(false);
         using var registry = NewVerificationEngine();
-        var rotator = cluster.Rotator(harbor, PullSecretCluster.Verifier(harbor, registry), WriteVerbose);
+        var rotator = new PullSecretRotator(cluster, harbor, new PullVerifier(registry, harbor)) { Log = WriteVerboseAsync };
         var namespaces = await rotator.ResolveNamespacesAsync(Selection(), SecretName, cancellationToken).ConfigureAwait(false);
         if (namespaces.Count == 0) WriteWarning(Selection() is null ? $"No namespace has a HarborOps-managed secret '{SecretName}' yet; name the first ones with -Namespace and -Project." : "No namespace matched.");
         var progress = StartProgress("Invoke-PullSecretRotation", $"{namespaces.Count} namespaces");

@@ -6,11 +6,11 @@ using HarborOps.Engine.Rotation;
 namespace HarborOps.Commands;
 
 /// <summary>
-/// Base of the pull-secret cmdlets that need Harbor as well as the cluster (the rotation and the status): Harbor's
-/// session or -Harbor/-Credential, the cluster's -Kubeconfig/-Context (in-cluster configuration without them inside a
-/// pod), and the namespace selection.
+/// Base of the pull-secret cmdlets that need Harbor as well as the cluster (the rotation and the status): the cluster
+/// from KubeCommandBase (-Kubeconfig, -Context, -InCluster), Harbor's session or -Harbor/-Credential as the Harbor
+/// cmdlets take them, and the namespace selection.
 /// </summary>
-public abstract class PullSecretCommandBase : HarborCommandBase
+public abstract class PullSecretCommandBase : KubeCommandBase
 {
     /// <summary>Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones. Without -Namespace, -LabelSelector or -AllNamespaces: every namespace that has a HarborOps-managed secret of -SecretName.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -32,27 +32,28 @@ public abstract class PullSecretCommandBase : HarborCommandBase
     [ValidateNotNullOrEmpty]
     public string SecretName { get; set; } = PullSecretSyncRequest.DefaultSecretName;
 
-    /// <summary>The kubeconfig file; by default $env:KUBECONFIG or ~/.kube/config, or the pod's ServiceAccount when running in a cluster.</summary>
-    [Parameter]
-    public string? Kubeconfig { get; set; }
-
-    /// <summary>The kubeconfig context to use instead of its current context.</summary>
+    /// <summary>Harbor's URL (https://harbor.example.com); by default the one Connect-Harbor opened.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string? Context { get; set; }
+    public string? Harbor { get; set; }
+
+    /// <summary>The Harbor identity that creates and deletes robots (a project admin, a system admin, or a robot with robot:create/delete/list), for this command only; by default the session's.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Do not check Harbor's TLS certificate. Only for a lab or a Harbor whose CA you cannot install.</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
 
     /// <summary>The namespace selection as the engine takes it, or null for "the managed ones".</summary>
     protected NamespaceSelection? Selection() =>
         Namespace is null && LabelSelector is null && !AllNamespaces ? null
         : new NamespaceSelection { Names = Namespace ?? [], LabelSelector = LabelSelector, All = AllNamespaces };
 
-    /// <summary>Resolves -Kubeconfig against the PowerShell location (not the process directory); pipeline thread.</summary>
-    protected override void PrepareRecord()
-    {
-        if (!string.IsNullOrEmpty(Kubeconfig)) Kubeconfig = GetUnresolvedProviderPathFromPSPath(Kubeconfig);
-    }
-
-    protected PullSecretCluster ConnectCluster() => PullSecretCluster.Connect(Kubeconfig, Context);
+    /// <summary>A Harbor client for the session from Connect-Harbor or -Harbor/-Credential, logging its requests as verbose.</summary>
+    protected HarborClient CreateHarborClient() =>
+        new(HarborSession.Resolve(Harbor, ToNetworkCredential(Credential), SkipCertificateCheck), WriteVerbose);
 
     /// <summary>A registry engine of its own for this command, so credential checks ask Harbor's token service afresh.</summary>
     protected static RegistryEngine NewVerificationEngine() => new(RegistryEngine.Shared.Options);

@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Rotation;
-using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -28,16 +27,17 @@ namespace HarborOps.Commands;
 /// <error id="WorkloadRolloutStalled">A Deployment exceeded its progress deadline; its new pods do not become available.</error>
 /// <error id="WorkloadRolloutTimeout">A rollout did not finish within -Timeout.</error>
 /// <error id="PullSecretCredentialInvalid">Neither -SecretName nor -Registry was given, or an unknown -Kind.</error>
-/// <error id="KubeObjectNotFound">A workload disappeared before it was restarted.</error>
+/// <error id="KubeResourceNotFound">A workload disappeared before it was restarted.</error>
 /// <error id="KubePermissionDenied">The cluster credential lacks a verb on a resource (the message names both).</error>
 /// <error id="KubeAuthenticationFailed">The API server rejected the cluster credential.</error>
-/// <error id="KubeUnreachable">The API server could not be reached.</error>
-/// <error id="KubeConfigInvalid">No usable kubeconfig or context.</error>
+/// <error id="KubeApiUnreachable">The API server could not be reached.</error>
+/// <error id="KubeconfigNotFound">No kubeconfig and not running in a pod.</error>
+/// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 [Cmdlet(VerbsLifecycle.Restart, "Workload", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(WorkloadRestartResult))]
-public sealed class RestartWorkloadCommand : HarborOpsCmdlet
+public sealed class RestartWorkloadCommand : KubeCommandBase
 {
     /// <summary>Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -83,20 +83,6 @@ public sealed class RestartWorkloadCommand : HarborOpsCmdlet
     [Parameter]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
 
-    /// <summary>The kubeconfig file; by default $env:KUBECONFIG or ~/.kube/config, or the pod's ServiceAccount inside a cluster.</summary>
-    [Parameter]
-    public string? Kubeconfig { get; set; }
-
-    /// <summary>The kubeconfig context to use instead of its current context.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Context { get; set; }
-
-    protected override void PrepareRecord()
-    {
-        if (!string.IsNullOrEmpty(Kubeconfig)) Kubeconfig = GetUnresolvedProviderPathFromPSPath(Kubeconfig);
-    }
-
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         if (Namespace is null && LabelSelector is null && !AllNamespaces)
@@ -104,10 +90,10 @@ public sealed class RestartWorkloadCommand : HarborOpsCmdlet
                 "Name the namespaces: -Namespace (wildcards allowed), -LabelSelector or -AllNamespaces.", SecretName ?? Registry);
         if (Timeout <= TimeSpan.Zero)
             throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument, $"-Timeout must be positive; {Timeout} is not.", SecretName ?? Registry);
-        using var cluster = PullSecretCluster.Connect(Kubeconfig, Context);
-        var restarter = cluster.Restarter();
+        var cluster = await ConnectClusterAsync().ConfigureAwait(false);
+        var restarter = new WorkloadRestarter(cluster);
         var selection = new WorkloadSelection { SecretName = SecretName, Registry = Registry, Kinds = Kind, Names = Name ?? [] };
-        var namespaces = await cluster.Sync().ResolveNamespacesAsync(new NamespaceSelection { Names = Namespace ?? [], LabelSelector = LabelSelector, All = AllNamespaces }, cancellationToken).ConfigureAwait(false);
+        var namespaces = await new PullSecretSync(cluster).ResolveNamespacesAsync(new NamespaceSelection { Names = Namespace ?? [], LabelSelector = LabelSelector, All = AllNamespaces }, cancellationToken).ConfigureAwait(false);
         var targets = new List<WorkloadTarget>();
         foreach (var name in namespaces)
         {

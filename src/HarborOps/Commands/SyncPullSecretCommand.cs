@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Rotation;
-using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -35,13 +34,14 @@ namespace HarborOps.Commands;
 /// <error id="PullSecretConflict">An object kept changing under every retry.</error>
 /// <error id="KubePermissionDenied">The cluster credential lacks a verb on a resource (the message names both).</error>
 /// <error id="KubeAuthenticationFailed">The API server rejected the cluster credential.</error>
-/// <error id="KubeUnreachable">The API server could not be reached.</error>
-/// <error id="KubeConfigInvalid">No usable kubeconfig or context.</error>
+/// <error id="KubeApiUnreachable">The API server could not be reached.</error>
+/// <error id="KubeconfigNotFound">No kubeconfig and not running in a pod.</error>
+/// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 [Cmdlet(VerbsData.Sync, "PullSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PullSecretSyncResult))]
-public sealed class SyncPullSecretCommand : HarborOpsCmdlet
+public sealed class SyncPullSecretCommand : KubeCommandBase
 {
     /// <summary>Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones.</summary>
     [Parameter(Position = 0)]
@@ -95,20 +95,6 @@ public sealed class SyncPullSecretCommand : HarborOpsCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <summary>The kubeconfig file; by default $env:KUBECONFIG or ~/.kube/config, or the pod's ServiceAccount inside a cluster.</summary>
-    [Parameter]
-    public string? Kubeconfig { get; set; }
-
-    /// <summary>The kubeconfig context to use instead of its current context.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Context { get; set; }
-
-    protected override void PrepareRecord()
-    {
-        if (!string.IsNullOrEmpty(Kubeconfig)) Kubeconfig = GetUnresolvedProviderPathFromPSPath(Kubeconfig);
-    }
-
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Registry;
@@ -118,8 +104,8 @@ public sealed class SyncPullSecretCommand : HarborOpsCmdlet
         if (ReferenceEquals(Credential, PSCredential.Empty))
             throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument,
                 $"No login for {Registry}: pass -Credential, or pipe a robot credential from New-HarborRobot.", Registry);
-        using var cluster = PullSecretCluster.Connect(Kubeconfig, Context);
-        var sync = cluster.Sync();
+        var cluster = await ConnectClusterAsync().ConfigureAwait(false);
+        var sync = new PullSecretSync(cluster);
         var request = new PullSecretSyncRequest(Registry, Credential.UserName, Credential.Password)
         {
             SecretName = SecretName, ExpiresAt = ExpiresAt, RobotId = RobotId > 0 ? RobotId : null, ServiceAccounts = ServiceAccount,

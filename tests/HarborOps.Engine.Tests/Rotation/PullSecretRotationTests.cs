@@ -41,7 +41,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
             ["metadata"] = new JsonObject { ["name"] = "builder", ["namespace"] = ns },
             ["imagePullSecrets"] = new JsonArray(new JsonObject { ["name"] = "legacy-pull" }),
         }, ns);
-        using var kube = lab.Client();
+        using var kube = await lab.ClusterAsync();
         var sync = new PullSecretSync(kube);
         var request = new PullSecretSyncRequest("harbor.lab:5000", "robot$team+k8s", Secure("first-secret"))
         { ServiceAccounts = ["default", "builder"], ExpiresAt = DateTimeOffset.UtcNow.AddDays(90), RobotId = 12 };
@@ -73,7 +73,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     public async Task AServiceAccountWriteThatLosesARaceIsMergedAgainNotDropped()
     {
         var ns = lab.NewNamespace();
-        using var kube = lab.Client();
+        using var kube = await lab.ClusterAsync();
         lab.Kube.InjectConflicts("serviceaccounts", times: 2, ns: ns);
         var result = await new PullSecretSync(kube).SyncAsync(ns, new PullSecretSyncRequest("harbor.lab", "u", Secure("p")), null, None);
         Assert.Equal(["default"], result.ServiceAccountsUpdated);
@@ -90,7 +90,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
             ["metadata"] = new JsonObject { ["name"] = "harbor-pull", ["namespace"] = ns }, ["type"] = "Opaque",
             ["data"] = new JsonObject { ["token"] = Convert.ToBase64String("keep me"u8.ToArray()) },
         }, ns);
-        using var kube = lab.Client();
+        using var kube = await lab.ClusterAsync();
         var sync = new PullSecretSync(kube);
         var request = new PullSecretSyncRequest("harbor.lab", "u", Secure("p"));
         var ex = await Assert.ThrowsAsync<PullSecretException>(() => sync.SyncAsync(ns, request, null, None));
@@ -108,7 +108,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     public async Task DeclinedChangesWriteNothing()
     {
         var ns = lab.NewNamespace();
-        using var kube = lab.Client();
+        using var kube = await lab.ClusterAsync();
         var asked = new List<string>();
         var result = await new PullSecretSync(kube).SyncAsync(ns, new PullSecretSyncRequest("harbor.lab", "u", Secure("p")),
             change => { asked.Add(change); return Task.FromResult(false); }, None);
@@ -125,7 +125,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         lab.CreateDeployment(ns, "api", "harbor.lab/team/api:1", pullSecret: "harbor-pull", templateAnnotations: new Dictionary<string, string> { ["team/owner"] = "payments" });
         lab.CreateDeployment(ns, "stuck", "harbor.lab/team/stuck:1", pullSecret: "harbor-pull");
         lab.CreateDeployment(ns, "unrelated", "docker.io/library/nginx:1");
-        using var kube = lab.Client();
+        using var kube = await lab.ClusterAsync();
         var restarter = new WorkloadRestarter(kube) { PollInterval = TimeSpan.FromMilliseconds(50) };
         await restarter.WaitAsync(new WorkloadTarget(ns, "Deployment", "stuck", ""), TimeSpan.FromSeconds(20), null, None);
         await restarter.WaitAsync(new WorkloadTarget(ns, "Deployment", "api", ""), TimeSpan.FromSeconds(20), null, None);
@@ -156,7 +156,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         lab.Kube.Create(KubeResourceType.ServiceAccounts, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "runner", ["namespace"] = ns } }, ns);
         lab.CreateDeployment(ns, "via-sa", "other.io/x:1");
         lab.CreateDeployment(ns, "by-image", "harbor.lab:5000/team/api:1", serviceAccount: "runner");
-        using var kube = lab.Client();
+        using var kube = await lab.ClusterAsync();
         await new PullSecretSync(kube).SyncAsync(ns, new PullSecretSyncRequest("harbor.lab", "u", Secure("p")), null, None);
         var restarter = new WorkloadRestarter(kube);
         Assert.Equal(["via-sa"], (await restarter.FindAsync(ns, new WorkloadSelection { SecretName = "harbor-pull" }, None)).Select(t => t.Name));
@@ -165,7 +165,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
 
     private async Task<(PullSecretRotationResult Result, HarborOpsException? Failure)> RotateAsync(string ns, PullSecretRotationRequest request)
     {
-        using var kube = lab.Client();
+        using var kube = await lab.ClusterAsync();
         using var registry = lab.NewRegistryEngine();
         var harbor = lab.Admin();
         var rotator = new PullSecretRotator(kube, harbor, new PullVerifier(registry, harbor));
@@ -237,7 +237,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         var project = await lab.NewProjectAsync();
         var ns = lab.NewNamespace();
         var (rotated, _) = await RotateAsync(ns, new PullSecretRotationRequest { Projects = [project], RotationPeriodDays = 10, GracePeriod = TimeSpan.Zero });
-        using var kube = lab.Client();
+        using var kube = await lab.ClusterAsync();
         using var registry = lab.NewRegistryEngine();
         var reader = new PullSecretStatusReader(kube, new PullVerifier(registry, lab.Admin()));
 

@@ -6,7 +6,7 @@ using HarborOps.Engine.Rotation;
 using HarborOps.Lab;
 using HarborOps.Lab.Harbor;
 using HarborOps.Lab.Kube;
-using k8s;
+using HarborOps.Engine.Kube;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Rotation;
@@ -58,8 +58,8 @@ public sealed class RotationLabFixture : IAsyncLifetime
 
     public HarborClient Admin() => new(new HarborConnection(Harbor.BaseUri, new NetworkCredential(Harbor.AdminUser, Harbor.AdminPassword)), null, FastOptions);
 
-    public IKubernetes Client(string? kubeconfig = null, string context = AdminContext) =>
-        new Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(kubeconfig ?? Kubeconfig, context));
+    public Task<KubeCluster> ClusterAsync(string context = AdminContext) =>
+        KubeCluster.ConnectAsync(new KubeConnectionRequest { KubeconfigPath = Kubeconfig, Context = context });
 
     /// <summary>A registry engine of its own (fresh token cache), reading no docker config.</summary>
     public RegistryEngine NewRegistryEngine() => new(new RegistryEngineOptions
