@@ -13,6 +13,10 @@
     CmdletsToExport      = @(
         'Compare-RegistryParity'
         'Copy-RegistryImage'
+        'Sync-PullSecret'
+        'Restart-Workload'
+        'Invoke-PullSecretRotation'
+        'Get-PullSecretStatus'
         'Get-RegistryCredential'
         'Get-RegistryRepository'
         'Get-RegistryTag'

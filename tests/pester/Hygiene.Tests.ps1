@@ -77,7 +77,8 @@ Describe '<Name>' -ForEach $cmdletCases {
 
     It 'takes no secret as a plain string' {
         $plain = $script:Parameters | Where-Object {
-            $_.Name -match 'Password|Secret|Token|ApiKey' -and ($_.ParameterType -eq [string] -or $_.ParameterType -eq [string[]])
+            # -SecretName names a Kubernetes Secret object; it is not a secret value.
+            $_.Name -match 'Password|Secret|Token|ApiKey' -and $_.Name -notmatch 'Name$' -and ($_.ParameterType -eq [string] -or $_.ParameterType -eq [string[]])
         }
         $plain.Name | Should -BeNullOrEmpty -Because 'secrets arrive as PSCredential or SecureString'
     }

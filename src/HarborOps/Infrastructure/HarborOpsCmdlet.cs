@@ -161,6 +161,35 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
 
     protected new void WriteVerbose(string text) => OnPipelineThread(() => base.WriteVerbose(text));
 
+    /// <summary>
+    /// Verbose text the worker waits for: done once the pipeline thread has written it (and whatever consumes the
+    /// merged stream has taken it), so the next step starts only after its predecessor is on record.
+    /// </summary>
+    protected Task WriteVerboseAsync(string text)
+    {
+        if (Environment.CurrentManagedThreadId == _pipelineThreadId || _pump is null)
+        {
+            base.WriteVerbose(text);
+            return Task.CompletedTask;
+        }
+
+        var written = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        OnPipelineThread(() =>
+        {
+            try
+            {
+                base.WriteVerbose(text);
+                written.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                written.TrySetException(ex);
+                throw;
+            }
+        });
+        return written.Task.WaitAsync(StopToken);
+    }
+
     protected new void WriteWarning(string text) => OnPipelineThread(() => base.WriteWarning(text));
 
     protected new void WriteDebug(string text) => OnPipelineThread(() => base.WriteDebug(text));
