@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,20 +11,28 @@ namespace HarborOps.Lab;
 /// <summary>The one way the lab's emulators get a Kestrel server: quiet, loopback only, port chosen by the OS.</summary>
 internal static class LabKestrel
 {
-    public static WebApplicationBuilder CreateBuilder(int listeners = 1)
+    /// <param name="listeners">How many loopback ports to listen on.</param>
+    /// <param name="httpsCertificate">Serve TLS with this certificate (emulators of services clients only reach over https).</param>
+    public static WebApplicationBuilder CreateBuilder(int listeners = 1, X509Certificate2? httpsCertificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            for (var i = 0; i < listeners; i++) kestrel.Listen(IPAddress.Loopback, 0);
+            for (var i = 0; i < listeners; i++)
+            {
+                kestrel.Listen(IPAddress.Loopback, 0, listen =>
+                {
+                    if (httpsCertificate is not null) listen.UseHttps(httpsCertificate);
+                });
+            }
             kestrel.Limits.MaxRequestBodySize = null; // blobs stream through the proxy
             kestrel.AllowSynchronousIO = false;
         });
         return builder;
     }
 
-    /// <summary>The bound http://127.0.0.1:PORT/ addresses, in listener order.</summary>
+    /// <summary>The bound http(s)://127.0.0.1:PORT/ addresses, in listener order.</summary>
     public static IReadOnlyList<Uri> BoundAddresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!
             .Addresses.Select(a => new Uri(a.EndsWith('/') ? a : a + "/")).ToList();

@@ -195,30 +195,14 @@ public sealed class EntraDirectory : IDisposable
         {
             return await call().ConfigureAwait(false);
         }
-        catch (ODataError error)
-        {
-            var status = error.ResponseStatusCode;
-            var code = error.Error?.Code;
-            var detail = $"HTTP {status} {code}: {error.Error?.Message}";
-            throw status switch
-            {
-                401 => new EntraException(EntraErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
-                    $"Microsoft Graph at {Endpoint} rejected the token of {Credential.GetType().Name} while {description} ({detail}). Check the tenant and that the token is for this Graph endpoint.",
-                    target, error, status, code),
-                403 => new EntraException(EntraErrorIds.PermissionDenied, FailureKind.PermissionDenied,
-                    $"Microsoft Graph refused {description} ({detail}). Grant the identity GroupMember.Read.All and User.ReadBasic.All (application permissions, with admin consent).",
-                    target, error, status, code),
-                404 => new EntraException(EntraErrorIds.GroupNotFound, FailureKind.NotFound, $"Microsoft Graph found nothing while {description} ({detail}).", target, error, status, code),
-                429 or 503 or 504 => new EntraException(EntraErrorIds.Throttled, FailureKind.Throttled,
-                    $"Microsoft Graph was still throttling or unavailable after {_options.MaxRetries} retries while {description} ({detail}). Run again later.",
-                    target, error, status, code),
-                _ => new EntraException(EntraErrorIds.RequestFailed, FailureKind.ServerError, $"Microsoft Graph failed while {description} ({detail}).", target, error, status, code),
-            };
-        }
         catch (ApiException error)
         {
-            throw new EntraException(EntraErrorIds.RequestFailed, FailureKind.ServerError,
-                $"Microsoft Graph answered HTTP {error.ResponseStatusCode} while {description}: {error.Message}", target, error, error.ResponseStatusCode);
+            throw Translate(error, target, description);
+        }
+        catch (AggregateException error) when (error.InnerExceptions.LastOrDefault() is ApiException last)
+        {
+            // Graph's retry handler gives up with every attempt's failure aggregated; the last one says where things stand.
+            throw Translate(last, target, description, error);
         }
         catch (AuthenticationFailedException error)
         {
@@ -231,6 +215,28 @@ public sealed class EntraDirectory : IDisposable
             throw new EntraException(EntraErrorIds.Unreachable, FailureKind.ConnectionFailed,
                 $"Microsoft Graph at {Endpoint} could not be reached while {description}: {error.Message} Check -GraphEndpoint and the network.", target, error);
         }
+    }
+
+    private EntraException Translate(ApiException error, string target, string description, Exception? outer = null)
+    {
+        var status = error.ResponseStatusCode;
+        var code = (error as ODataError)?.Error?.Code;
+        var detail = error is ODataError odata ? $"HTTP {status} {code}: {odata.Error?.Message}" : $"HTTP {status}";
+        var inner = outer ?? error;
+        return status switch
+        {
+            401 => new EntraException(EntraErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
+                $"Microsoft Graph at {Endpoint} rejected the token of {Credential.GetType().Name} while {description} ({detail}). Check the tenant and that the token is for this Graph endpoint.",
+                target, inner, status, code),
+            403 => new EntraException(EntraErrorIds.PermissionDenied, FailureKind.PermissionDenied,
+                $"Microsoft Graph refused {description} ({detail}). Grant the identity GroupMember.Read.All and User.ReadBasic.All (application permissions, with admin consent).",
+                target, inner, status, code),
+            404 => new EntraException(EntraErrorIds.GroupNotFound, FailureKind.NotFound, $"Microsoft Graph found nothing while {description} ({detail}).", target, inner, status, code),
+            429 or 503 or 504 => new EntraException(EntraErrorIds.Throttled, FailureKind.Throttled,
+                $"Microsoft Graph was still throttling or unavailable after {_options.MaxRetries} retries while {description} ({detail}). Run again later.",
+                target, inner, status, code),
+            _ => new EntraException(EntraErrorIds.RequestFailed, FailureKind.ServerError, $"Microsoft Graph failed while {description} ({detail}).", target, inner, status, code),
+        };
     }
 
     public void Dispose() => _http.Dispose();
