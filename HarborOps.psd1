@@ -40,6 +40,8 @@
         'Set-HarborRobot'
         'Start-HarborReplication'
         'Start-HarborScan'
+        'Sync-HarborProjectMember'
+        'Test-HarborOidcGroupClaim'
         'Test-HarborProjectGate'
     )
     FunctionsToExport    = @()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HarborOps.Lab.Graph;
 using HarborOps.Lab.Harbor;
 
 namespace HarborOps.Lab;
@@ -27,9 +28,10 @@ public sealed record LabSeed(IReadOnlyList<string> Repositories, string ManyTags
 /// </summary>
 public sealed class LabHost : IAsyncDisposable
 {
-    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor)
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, GraphEmulator graph)
     {
         Harbor = harbor;
+        Graph = graph;
         Open = open;
         Basic = basic;
         Token = token;
@@ -42,6 +44,11 @@ public sealed class LabHost : IAsyncDisposable
     public FaultProxy Proxy { get; }
     /// <summary>The Harbor emulator (its own token-mode Distribution behind /v2/), empty: tests create their projects.</summary>
     public HarborEmulator Harbor { get; }
+    /// <summary>Entra ID and Microsoft Graph (TLS from the lab CA), with an empty directory and one app that may read it.</summary>
+    public GraphEmulator Graph { get; }
+    /// <summary>Where WriteEndpointsAsync put the lab CA and the CA bundle (system CAs plus the lab CA) for SSL_CERT_FILE.</summary>
+    public string? CertificateAuthorityFile { get; private set; }
+    public string? CertificateBundleFile { get; private set; }
     public LabSeed? Seed { get; private set; }
     public TimeSpan StartTime { get; private set; }
     public TimeSpan SeedTime { get; private set; }
@@ -54,17 +61,20 @@ public sealed class LabHost : IAsyncDisposable
         var starting = new[] { RegistryAuthMode.None, RegistryAuthMode.Basic, RegistryAuthMode.Token }
             .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
         var startingHarbor = HarborEmulator.StartAsync(null, ct);
+        var startingGraph = GraphEmulator.StartAsync(ct);
         try
         {
-            await Task.WhenAll(Task.WhenAll(starting), startingHarbor);
+            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingGraph);
         }
         catch
         {
             foreach (var started in starting.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
             if (startingHarbor.IsCompletedSuccessfully) await startingHarbor.Result.DisposeAsync();
+            if (startingGraph.IsCompletedSuccessfully) await startingGraph.Result.DisposeAsync();
             throw;
         }
         var harbor = startingHarbor.Result;
+        var graph = startingGraph.Result;
         var (open, basic, token) = (starting[0].Result, starting[1].Result, starting[2].Result);
         FaultProxy proxy;
         try
@@ -78,9 +88,10 @@ public sealed class LabHost : IAsyncDisposable
             await basic.DisposeAsync();
             await token.DisposeAsync();
             await harbor.DisposeAsync();
+            await graph.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy, harbor) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor, graph) { StartTime = clock.Elapsed };
         if (options.Seed == "demo")
         {
             try
@@ -151,6 +162,12 @@ public sealed class LabHost : IAsyncDisposable
                 url = Harbor.BaseUri.AbsoluteUri, host = Harbor.Host, username = Harbor.AdminUser, password = Harbor.AdminPassword,
                 control = new Uri(Harbor.BaseUri, "_lab/").AbsoluteUri, registry = Harbor.Registry.Host,
             },
+            ["graph"] = new
+            {
+                authorityHost = Graph.AuthorityHost.AbsoluteUri, graphEndpoint = Graph.GraphEndpoint.AbsoluteUri, tenantId = Graph.TenantId,
+                clientId = Graph.DefaultApp.ClientId, clientSecret = Graph.DefaultApp.ClientSecret, control = new Uri(Graph.GraphEndpoint, "_lab/").AbsoluteUri,
+                caCertificate = CertificateAuthorityFile, caBundle = CertificateBundleFile,
+            },
             ["seed"] = Seed is null
                 ? null
                 : new
@@ -171,6 +188,14 @@ public sealed class LabHost : IAsyncDisposable
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
         System.IO.Directory.CreateDirectory(directory);
+        // TLS clients in other processes trust the Graph emulator through SSL_CERT_FILE (OpenSSL's trust store), which
+        // replaces the system bundle: so the bundle is the system CAs plus the lab CA.
+        CertificateAuthorityFile = Path.ChangeExtension(full, ".graph-ca.pem");
+        CertificateBundleFile = Path.ChangeExtension(full, ".ca-bundle.pem");
+        await File.WriteAllTextAsync(CertificateAuthorityFile, Graph.CertificateAuthorityPem, ct);
+        const string SystemBundle = "/etc/ssl/certs/ca-certificates.crt";
+        var system = File.Exists(SystemBundle) ? await File.ReadAllTextAsync(SystemBundle, ct) : "";
+        await File.WriteAllTextAsync(CertificateBundleFile, system.TrimEnd() + "\n" + Graph.CertificateAuthorityPem, ct);
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         await File.WriteAllTextAsync(temp, EndpointsJson(), ct);
         File.Move(temp, full, overwrite: true);
@@ -187,6 +212,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  token registry  http://{Token.Host}/  user {Token.UserName}, realm {Token.TokenService!.Realm}",
             $"  fault proxy     http://{Proxy.Host}/ -> open (storage host {Proxy.StorageHost}, tag pages of {Proxy.TagsPageSize?.ToString() ?? "all"})",
             $"  harbor          {Harbor.BaseUri}  user {Harbor.AdminUser} (emulated API, real registry {Harbor.Registry.Host} behind /v2/)",
+            $"  entra / graph   authority {Graph.AuthorityHost}, Graph {Graph.GraphEndpoint}, tenant {Graph.TenantId} (TLS from the lab CA)",
         };
         if (Seed is not null)
             lines.Add($"  seeded          {string.Join(", ", Seed.Repositories)} ({Seed.ManyTagsCount} tags in {Seed.ManyTagsRepository} on open)");
@@ -196,6 +222,6 @@ public sealed class LabHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Proxy.DisposeAsync();
-        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask());
+        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(), Graph.DisposeAsync().AsTask());
     }
 }
