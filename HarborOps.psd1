@@ -12,6 +12,10 @@
     # hook that keeps the engine's dependencies (Azure.Core, MSAL, ...) out of the default context.
     CmdletsToExport      = @(
         'Copy-RegistryImage'
+        'Sync-PullSecret'
+        'Restart-Workload'
+        'Invoke-PullSecretRotation'
+        'Get-PullSecretStatus'
         'Get-RegistryCredential'
         'Get-RegistryRepository'
         'Get-RegistryTag'

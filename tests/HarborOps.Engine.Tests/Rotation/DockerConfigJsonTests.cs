@@ -1,0 +1,103 @@
+using System.Security;
+using System.Text;
+using System.Text.Json.Nodes;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Rotation;
+using Xunit;
+
+namespace HarborOps.Engine.Tests.Rotation;
+
+public sealed class DockerConfigJsonTests
+{
+    private static SecureString Secure(string value)
+    {
+        var secure = new SecureString();
+        foreach (var c in value) secure.AppendChar(c);
+        return secure;
+    }
+
+    [Fact]
+    public void PayloadHasTheKubeletsShapeForOneRegistry()
+    {
+        var payload = DockerConfigJson.Build("https://Harbor.Example.com:8443/", "robot$team-a+k8s-pull", Secure("s3cr:et"));
+        var auths = JsonNode.Parse(payload)!["auths"]!.AsObject();
+        var entry = Assert.Single(auths);
+        Assert.Equal("harbor.example.com:8443", entry.Key);
+        Assert.Equal("robot$team-a+k8s-pull", (string?)entry.Value!["username"]);
+        Assert.Equal("s3cr:et", (string?)entry.Value["password"]);
+        Assert.Equal("robot$team-a+k8s-pull:s3cr:et", Encoding.UTF8.GetString(Convert.FromBase64String((string)entry.Value["auth"]!)));
+    }
+
+    [Fact]
+    public void ReadFindsTheLoginByHostWhateverTheKeysSchemeAndFallsBackToAuth()
+    {
+        var payload = Encoding.UTF8.GetBytes("""{"auths":{"other.io":{"auth":"eDp5"},"https://harbor.lab:5000":{"auth":"cm9ib3QkYTpwdw=="}}}""");
+        var login = DockerConfigJson.Read(payload, "harbor.lab:5000");
+        Assert.NotNull(login);
+        Assert.Equal("robot$a", login.UserName);
+        Assert.Equal("pw", login.Password);
+        Assert.Null(DockerConfigJson.Read(payload, "missing.io"));
+        Assert.Null(DockerConfigJson.Read(Encoding.UTF8.GetBytes("not json"), "harbor.lab:5000"));
+    }
+
+    [Fact]
+    public void HoldsOnlyWhenExactlyThisLoginAndNothingElse()
+    {
+        var payload = DockerConfigJson.Build("harbor.lab", "robot$a", Secure("one"));
+        Assert.True(DockerConfigJson.Holds(payload, "harbor.lab", "robot$a", Secure("one")));
+        Assert.False(DockerConfigJson.Holds(payload, "harbor.lab", "robot$a", Secure("two")));
+        Assert.False(DockerConfigJson.Holds(payload, "harbor.lab", "robot$b", Secure("one")));
+        var two = Encoding.UTF8.GetBytes("""{"auths":{"harbor.lab":{"username":"robot$a","password":"one"},"x.io":{"username":"u","password":"p"}}}""");
+        Assert.False(DockerConfigJson.Holds(two, "harbor.lab", "robot$a", Secure("one")));
+    }
+
+    [Theory]
+    [InlineData("harbor.lab/team-a")]
+    [InlineData("")]
+    public void ARegistryWithAPathIsRefusedNamingIt(string registry)
+    {
+        var ex = Assert.Throws<PullSecretException>(() => DockerConfigJson.Build(registry, "u", Secure("p")));
+        Assert.Equal(PullSecretErrorIds.CredentialInvalid, ex.ErrorId);
+        Assert.Equal(FailureKind.InvalidArgument, ex.Kind);
+    }
+
+    [Fact]
+    public void AnEmptySecretOrAColonInTheUserIsRefusedWithoutEchoingTheSecret()
+    {
+        Assert.Equal(PullSecretErrorIds.CredentialInvalid, Assert.Throws<PullSecretException>(() => DockerConfigJson.Build("h.io", "robot$a", Secure(""))).ErrorId);
+        var ex = Assert.Throws<PullSecretException>(() => DockerConfigJson.Build("h.io", "a:b", Secure("topsecret")));
+        Assert.DoesNotContain("topsecret", ex.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class PullSecretStateTests
+{
+    [Fact]
+    public void StateRoundTripsThroughAnnotations()
+    {
+        var state = new PullSecretState
+        {
+            Registry = "harbor.lab:5000", Robot = "robot$team-a+k8s-pull-ns-1", RobotId = 42,
+            RotatedAt = new DateTimeOffset(2026, 11, 26, 4, 0, 0, TimeSpan.Zero), ExpiresAt = new DateTimeOffset(2027, 3, 3, 4, 0, 0, TimeSpan.Zero),
+            Projects = ["team-a", "base"], RetiredRobots = [new RetiredRobot(7, "robot$team-a+old", new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero))],
+        };
+        var annotations = state.ToAnnotations().Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!);
+        Assert.Equal("team-a,base", annotations[PullSecretKeys.Projects]);
+        Assert.False(annotations.ContainsKey(PullSecretKeys.VerifiedAt));
+        var back = PullSecretState.FromAnnotations(annotations);
+        Assert.Equal(state.Robot, back.Robot);
+        Assert.Equal(state.RobotId, back.RobotId);
+        Assert.Equal(state.RotatedAt, back.RotatedAt);
+        Assert.Equal(state.ExpiresAt, back.ExpiresAt);
+        Assert.Equal(state.Projects, back.Projects);
+        Assert.Equal(state.RetiredRobots, back.RetiredRobots);
+    }
+
+    [Fact]
+    public void AHandEditedRetiredListDoesNotStopTheRotation()
+    {
+        var state = PullSecretState.FromAnnotations(new Dictionary<string, string> { [PullSecretKeys.RetiredRobots] = "{not json", [PullSecretKeys.RobotId] = "x" });
+        Assert.Empty(state.RetiredRobots);
+        Assert.Null(state.RobotId);
+    }
+}
