@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using HarborOps.Lab.Graph;
 using HarborOps.Lab.Harbor;
+using HarborOps.Lab.Kube;
 
 namespace HarborOps.Lab;
 
@@ -28,10 +29,19 @@ public sealed record LabSeed(IReadOnlyList<string> Repositories, string ManyTags
 /// </summary>
 public sealed class LabHost : IAsyncDisposable
 {
-    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, GraphEmulator graph)
+    public const string KubeAdminContext = "lab-admin";
+    public const string KubeReaderContext = "lab-reader";
+
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, KubeEmulator kube, GraphEmulator graph)
     {
         Harbor = harbor;
+        Kube = kube;
         Graph = graph;
+        KubeDirectory = System.IO.Directory.CreateTempSubdirectory("harborops-lab-kube-").FullName;
+        KubeReader = kube.AddToken("lab-reader", KubeAccessRule.ReadAll);
+        Kubeconfig = KubeConfigFile.Write(Path.Combine(KubeDirectory, "kubeconfig"), kube, KubeAdminContext,
+            new KubeConfigContext(KubeAdminContext, KubeEmulator.AdminUser, kube.AdminToken),
+            new KubeConfigContext(KubeReaderContext, KubeReader.User, KubeReader.Token));
         Open = open;
         Basic = basic;
         Token = token;
@@ -49,6 +59,12 @@ public sealed class LabHost : IAsyncDisposable
     /// <summary>Where WriteEndpointsAsync put the lab CA and the CA bundle (system CAs plus the lab CA) for SSL_CERT_FILE.</summary>
     public string? CertificateAuthorityFile { get; private set; }
     public string? CertificateBundleFile { get; private set; }
+    /// <summary>The Kubernetes API emulator (https, its CA in <see cref="Kubeconfig"/>).</summary>
+    public KubeEmulator Kube { get; }
+    /// <summary>A kubeconfig with the contexts "lab-admin" (everything) and "lab-reader" (get, list, watch only).</summary>
+    public string Kubeconfig { get; }
+    public KubeTokenGrant KubeReader { get; }
+    private string KubeDirectory { get; }
     public LabSeed? Seed { get; private set; }
     public TimeSpan StartTime { get; private set; }
     public TimeSpan SeedTime { get; private set; }
@@ -61,18 +77,21 @@ public sealed class LabHost : IAsyncDisposable
         var starting = new[] { RegistryAuthMode.None, RegistryAuthMode.Basic, RegistryAuthMode.Token }
             .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
         var startingHarbor = HarborEmulator.StartAsync(null, ct);
+        var startingKube = KubeEmulator.StartAsync(null, ct);
         var startingGraph = GraphEmulator.StartAsync(ct);
         try
         {
-            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingGraph);
+            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingKube, startingGraph);
         }
         catch
         {
             foreach (var started in starting.Where(t => t.IsCompletedSuccessfully)) await started.Result.DisposeAsync();
             if (startingHarbor.IsCompletedSuccessfully) await startingHarbor.Result.DisposeAsync();
+            if (startingKube.IsCompletedSuccessfully) await startingKube.Result.DisposeAsync();
             if (startingGraph.IsCompletedSuccessfully) await startingGraph.Result.DisposeAsync();
             throw;
         }
+        var kube = startingKube.Result;
         var harbor = startingHarbor.Result;
         var graph = startingGraph.Result;
         var (open, basic, token) = (starting[0].Result, starting[1].Result, starting[2].Result);
@@ -88,10 +107,11 @@ public sealed class LabHost : IAsyncDisposable
             await basic.DisposeAsync();
             await token.DisposeAsync();
             await harbor.DisposeAsync();
+            await kube.DisposeAsync();
             await graph.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy, harbor, graph) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor, kube, graph) { StartTime = clock.Elapsed };
         if (options.Seed == "demo")
         {
             try
@@ -162,6 +182,11 @@ public sealed class LabHost : IAsyncDisposable
                 url = Harbor.BaseUri.AbsoluteUri, host = Harbor.Host, username = Harbor.AdminUser, password = Harbor.AdminPassword,
                 control = new Uri(Harbor.BaseUri, "_lab/").AbsoluteUri, registry = Harbor.Registry.Host,
             },
+            ["kubernetes"] = new
+            {
+                server = Kube.Server, kubeconfig = Kubeconfig, adminContext = KubeAdminContext, readerContext = KubeReaderContext,
+                control = new Uri(Kube.BaseUri, "_lab/").AbsoluteUri,
+            },
             ["graph"] = new
             {
                 authorityHost = Graph.AuthorityHost.AbsoluteUri, graphEndpoint = Graph.GraphEndpoint.AbsoluteUri, tenantId = Graph.TenantId,
@@ -213,6 +238,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  fault proxy     http://{Proxy.Host}/ -> open (storage host {Proxy.StorageHost}, tag pages of {Proxy.TagsPageSize?.ToString() ?? "all"})",
             $"  harbor          {Harbor.BaseUri}  user {Harbor.AdminUser} (emulated API, real registry {Harbor.Registry.Host} behind /v2/)",
             $"  entra / graph   authority {Graph.AuthorityHost}, Graph {Graph.GraphEndpoint}, tenant {Graph.TenantId} (TLS from the lab CA)",
+            $"  kubernetes      {Kube.BaseUri}  kubeconfig {Kubeconfig} (contexts {KubeAdminContext}, {KubeReaderContext})",
         };
         if (Seed is not null)
             lines.Add($"  seeded          {string.Join(", ", Seed.Repositories)} ({Seed.ManyTagsCount} tags in {Seed.ManyTagsRepository} on open)");
@@ -222,6 +248,8 @@ public sealed class LabHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Proxy.DisposeAsync();
-        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(), Graph.DisposeAsync().AsTask());
+        await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(),
+            Kube.DisposeAsync().AsTask(), Graph.DisposeAsync().AsTask());
+        System.IO.Directory.Delete(KubeDirectory, recursive: true);
     }
 }

@@ -11,9 +11,8 @@ namespace HarborOps.Lab;
 /// <summary>The one way the lab's emulators get a Kestrel server: quiet, loopback only, port chosen by the OS.</summary>
 internal static class LabKestrel
 {
-    /// <param name="listeners">How many loopback ports to listen on.</param>
-    /// <param name="httpsCertificate">Serve TLS with this certificate (emulators of services clients only reach over https).</param>
-    public static WebApplicationBuilder CreateBuilder(int listeners = 1, X509Certificate2? httpsCertificate = null)
+    /// <summary>A builder whose listeners serve plain http, or https with <paramref name="certificate"/> when given.</summary>
+    public static WebApplicationBuilder CreateBuilder(int listeners = 1, X509Certificate2? certificate = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
@@ -21,10 +20,8 @@ internal static class LabKestrel
         {
             for (var i = 0; i < listeners; i++)
             {
-                kestrel.Listen(IPAddress.Loopback, 0, listen =>
-                {
-                    if (httpsCertificate is not null) listen.UseHttps(httpsCertificate);
-                });
+                if (certificate is null) kestrel.Listen(IPAddress.Loopback, 0);
+                else kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate));
             }
             kestrel.Limits.MaxRequestBodySize = null; // blobs stream through the proxy
             kestrel.AllowSynchronousIO = false;

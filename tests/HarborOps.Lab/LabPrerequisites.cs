@@ -9,6 +9,7 @@ public static class LabPrerequisites
     public const string DockerRegistryPath = "/usr/bin/docker-registry";
     public const string HtpasswdPath = "/usr/bin/htpasswd";
     public const string SkopeoPath = "/usr/bin/skopeo";
+    public const string KubectlPath = "/usr/bin/kubectl";
 
     /// <summary>The message a test shows when a tool is missing, e.g.
     /// "docker-registry is not installed: apt-get install -y docker-registry".</summary>
@@ -22,4 +23,5 @@ public static class LabPrerequisites
     public static string RequireDockerRegistry() => Require(DockerRegistryPath, "docker-registry", "docker-registry");
     public static string RequireHtpasswd() => Require(HtpasswdPath, "htpasswd", "apache2-utils");
     public static string RequireSkopeo() => Require(SkopeoPath, "skopeo", "skopeo");
+    public static string RequireKubectl() => Require(KubectlPath, "kubectl", "kubernetes-client");
 }

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using HarborOps.Lab;
+using HarborOps.Lab.Kube;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Lab;
@@ -122,11 +123,21 @@ public sealed class LabHostTests : IDisposable
             Assert.Contains("rel=\"next\"", page.Headers.GetValues("Link").Single());
         }
 
+        // The Kubernetes emulator answers kubectl through the kubeconfig the host wrote: the admin context may write,
+        // the reader context may only read.
+        var kubernetes = endpoints.GetProperty("kubernetes");
+        var kubeconfig = kubernetes.GetProperty("kubeconfig").GetString()!;
+        var created = await LabKubectl.RunAsync(kubeconfig, kubernetes.GetProperty("adminContext").GetString()!, ["create", "namespace", "from-host-test"]);
+        Assert.True(created.ExitCode == 0, created.Output);
+        var denied = await LabKubectl.RunAsync(kubeconfig, kubernetes.GetProperty("readerContext").GetString()!, ["delete", "namespace", "from-host-test"]);
+        Assert.Contains("namespaces \"from-host-test\" is forbidden: User \"lab-reader\" cannot delete resource \"namespaces\"", denied.StandardError);
+
         host.StandardInput.Close();
         using var exited = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await host.WaitForExitAsync(exited.Token);
         Assert.Equal(0, host.ExitCode);
         Assert.False(File.Exists(endpointsFile), "the endpoints file is removed on shutdown");
+        Assert.False(File.Exists(kubeconfig), "the lab's kubeconfig is removed on shutdown");
         foreach (var endpoint in new[] { open, basic, token })
             Assert.False(await AcceptsConnectionsAsync(endpoint.Host), $"{endpoint.Host} still accepts connections after shutdown");
     }

@@ -80,7 +80,7 @@ public sealed class GraphEmulator : IAsyncDisposable
     public static async Task<GraphEmulator> StartAsync(CancellationToken ct = default)
     {
         var (authority, serverCertificate) = CreateCertificates();
-        var builder = LabKestrel.CreateBuilder(listeners: 2, httpsCertificate: serverCertificate);
+        var builder = LabKestrel.CreateBuilder(listeners: 2, certificate: serverCertificate);
         var app = builder.Build();
         GraphEmulator? emulator = null;
         app.Run(context => emulator!.HandleAsync(context));

@@ -1,0 +1,259 @@
+using System.Net;
+using System.Security;
+using System.Text.Json.Nodes;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Harbor;
+using HarborOps.Engine.Rotation;
+using HarborOps.Lab.Kube;
+using HarborOps.Models;
+using Xunit;
+
+namespace HarborOps.Engine.Tests.Rotation;
+
+/// <summary>Sync, restart and rotation against the Harbor and Kubernetes emulators together.</summary>
+[Collection(RotationLabCollection.Name)]
+public sealed class PullSecretRotationTests(RotationLabFixture lab)
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private static SecureString Secure(string value)
+    {
+        var secure = new SecureString();
+        foreach (var c in value) secure.AppendChar(c);
+        return secure;
+    }
+
+    private static string[] PullSecretsOf(JsonObject serviceAccount) =>
+        (serviceAccount["imagePullSecrets"] as JsonArray ?? []).Select(e => (string)e!["name"]!).ToArray();
+
+    private int Writes(string resource, string ns) =>
+        lab.Kube.Requests.Count(r => r.Method is "PUT" or "POST" or "PATCH" or "DELETE" && r.Path.Contains($"/namespaces/{ns}/{resource}", StringComparison.Ordinal));
+
+    private static NetworkCredential LoginIn(JsonObject secret, string registry) =>
+        DockerConfigJson.Read(Convert.FromBase64String((string)secret["data"]![DockerConfigJson.DataKey]!), registry)!;
+
+    [Fact]
+    public async Task SyncWritesThePullSecretKeepsExistingServiceAccountEntriesAndIsFreeOnTheSecondRun()
+    {
+        var ns = lab.NewNamespace();
+        lab.Kube.Create(KubeResourceType.ServiceAccounts, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "builder", ["namespace"] = ns },
+            ["imagePullSecrets"] = new JsonArray(new JsonObject { ["name"] = "legacy-pull" }),
+        }, ns);
+        using var kube = lab.Client();
+        var sync = new PullSecretSync(kube);
+        var request = new PullSecretSyncRequest("harbor.lab:5000", "robot$team+k8s", Secure("first-secret"))
+        { ServiceAccounts = ["default", "builder"], ExpiresAt = DateTimeOffset.UtcNow.AddDays(90), RobotId = 12 };
+
+        var first = await sync.SyncAsync(ns, request, null, None);
+        Assert.Equal(PullSecretAction.Created, first.Action);
+        Assert.Equal(["default", "builder"], first.ServiceAccountsUpdated);
+        Assert.Equal(["legacy-pull", "harbor-pull"], PullSecretsOf(lab.Kube.Get(KubeResourceType.ServiceAccounts, ns, "builder")!));
+        var secret = lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!;
+        Assert.Equal(DockerConfigJson.SecretType, (string?)secret["type"]);
+        Assert.Equal("harborops", (string?)secret["metadata"]!["labels"]![PullSecretKeys.ManagedByLabel]);
+        Assert.Equal("robot$team+k8s", (string?)secret["metadata"]!["annotations"]![PullSecretKeys.Robot]);
+        Assert.NotNull(secret["metadata"]!["annotations"]![PullSecretKeys.RotatedAt]);
+        Assert.NotNull(secret["metadata"]!["annotations"]![PullSecretKeys.ExpiresAt]);
+        Assert.Equal("first-secret", LoginIn(secret, "harbor.lab:5000").Password);
+
+        var writes = Writes("secrets", ns) + Writes("serviceaccounts", ns);
+        var second = await sync.SyncAsync(ns, request, null, None);
+        Assert.Equal(PullSecretAction.Unchanged, second.Action);
+        Assert.Empty(second.ServiceAccountsUpdated);
+        Assert.Equal(writes, Writes("secrets", ns) + Writes("serviceaccounts", ns));
+
+        var third = await sync.SyncAsync(ns, request with { Secret = Secure("second-secret") }, null, None);
+        Assert.Equal(PullSecretAction.Updated, third.Action);
+        Assert.Equal("second-secret", LoginIn(lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!, "harbor.lab:5000").Password);
+    }
+
+    [Fact]
+    public async Task AServiceAccountWriteThatLosesARaceIsMergedAgainNotDropped()
+    {
+        var ns = lab.NewNamespace();
+        using var kube = lab.Client();
+        lab.Kube.InjectConflicts("serviceaccounts", times: 2, ns: ns);
+        var result = await new PullSecretSync(kube).SyncAsync(ns, new PullSecretSyncRequest("harbor.lab", "u", Secure("p")), null, None);
+        Assert.Equal(["default"], result.ServiceAccountsUpdated);
+        Assert.Equal(["harbor-pull"], PullSecretsOf(lab.Kube.Get(KubeResourceType.ServiceAccounts, ns, "default")!));
+        Assert.True(lab.Kube.Requests.Count(r => r.Method == "PUT" && r.Path.EndsWith($"/namespaces/{ns}/serviceaccounts/default", StringComparison.Ordinal) && r.Status == 409) >= 2);
+    }
+
+    [Fact]
+    public async Task ASecretOfAnotherTypeIsLeftAloneUnlessForced()
+    {
+        var ns = lab.NewNamespace();
+        lab.Kube.Create(KubeResourceType.Secrets, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "harbor-pull", ["namespace"] = ns }, ["type"] = "Opaque",
+            ["data"] = new JsonObject { ["token"] = Convert.ToBase64String("keep me"u8.ToArray()) },
+        }, ns);
+        using var kube = lab.Client();
+        var sync = new PullSecretSync(kube);
+        var request = new PullSecretSyncRequest("harbor.lab", "u", Secure("p"));
+        var ex = await Assert.ThrowsAsync<PullSecretException>(() => sync.SyncAsync(ns, request, null, None));
+        Assert.Equal(PullSecretErrorIds.WrongType, ex.ErrorId);
+        Assert.Contains("-Force", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Opaque", ex.Message, StringComparison.Ordinal);
+        Assert.Equal("Opaque", (string?)lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!["type"]);
+
+        var forced = await sync.SyncAsync(ns, request with { Force = true }, null, None);
+        Assert.Equal(PullSecretAction.Replaced, forced.Action);
+        Assert.Equal(DockerConfigJson.SecretType, (string?)lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!["type"]);
+    }
+
+    [Fact]
+    public async Task DeclinedChangesWriteNothing()
+    {
+        var ns = lab.NewNamespace();
+        using var kube = lab.Client();
+        var asked = new List<string>();
+        var result = await new PullSecretSync(kube).SyncAsync(ns, new PullSecretSyncRequest("harbor.lab", "u", Secure("p")),
+            change => { asked.Add(change); return Task.FromResult(false); }, None);
+        Assert.Equal(PullSecretAction.Planned, result.Action);
+        Assert.Single(asked);
+        Assert.Null(lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull"));
+        Assert.Equal(0, Writes("secrets", ns) + Writes("serviceaccounts", ns));
+    }
+
+    [Fact]
+    public async Task RestartKeepsTemplateAnnotationsFollowsRolloutsAndAStalledDeploymentFailsAlone()
+    {
+        var ns = lab.NewNamespace();
+        lab.CreateDeployment(ns, "api", "harbor.lab/team/api:1", pullSecret: "harbor-pull", templateAnnotations: new Dictionary<string, string> { ["team/owner"] = "payments" });
+        lab.CreateDeployment(ns, "stuck", "harbor.lab/team/stuck:1", pullSecret: "harbor-pull");
+        lab.CreateDeployment(ns, "unrelated", "docker.io/library/nginx:1");
+        using var kube = lab.Client();
+        var restarter = new WorkloadRestarter(kube) { PollInterval = TimeSpan.FromMilliseconds(50) };
+        await restarter.WaitAsync(new WorkloadTarget(ns, "Deployment", "stuck", ""), TimeSpan.FromSeconds(20), null, None);
+        await restarter.WaitAsync(new WorkloadTarget(ns, "Deployment", "api", ""), TimeSpan.FromSeconds(20), null, None);
+
+        var targets = await restarter.FindAsync(ns, new WorkloadSelection { SecretName = "harbor-pull" }, None);
+        Assert.Equal(["api", "stuck"], targets.Select(t => t.Name).Order());
+        lab.Kube.SetStalled("Deployment", ns, "stuck");
+        var outcomes = await restarter.RestartAllAsync(targets, wait: true, TimeSpan.FromSeconds(30), null, None);
+
+        var api = outcomes.Single(o => o.Result.Name == "api");
+        Assert.Null(api.Failure);
+        Assert.Equal(WorkloadRolloutState.RolledOut, api.Result.State);
+        Assert.Contains("successfully rolled out", api.Result.Status, StringComparison.Ordinal);
+        var annotations = lab.Kube.Get(KubeResourceType.Deployments, ns, "api")!["spec"]!["template"]!["metadata"]!["annotations"]!;
+        Assert.Equal("payments", (string?)annotations["team/owner"]);
+        Assert.NotNull(annotations[WorkloadRestarter.RestartedAtAnnotation]);
+
+        var stuck = outcomes.Single(o => o.Result.Name == "stuck");
+        Assert.Equal(WorkloadRolloutState.Stalled, stuck.Result.State);
+        Assert.Equal(PullSecretErrorIds.RolloutStalled, stuck.Failure!.ErrorId);
+        Assert.Contains("progress deadline", stuck.Failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WorkloadsAreFoundThroughTheirServiceAccountAndByRegistry()
+    {
+        var ns = lab.NewNamespace();
+        lab.Kube.Create(KubeResourceType.ServiceAccounts, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "runner", ["namespace"] = ns } }, ns);
+        lab.CreateDeployment(ns, "via-sa", "other.io/x:1");
+        lab.CreateDeployment(ns, "by-image", "harbor.lab:5000/team/api:1", serviceAccount: "runner");
+        using var kube = lab.Client();
+        await new PullSecretSync(kube).SyncAsync(ns, new PullSecretSyncRequest("harbor.lab", "u", Secure("p")), null, None);
+        var restarter = new WorkloadRestarter(kube);
+        Assert.Equal(["via-sa"], (await restarter.FindAsync(ns, new WorkloadSelection { SecretName = "harbor-pull" }, None)).Select(t => t.Name));
+        Assert.Equal(["by-image"], (await restarter.FindAsync(ns, new WorkloadSelection { Registry = "harbor.lab:5000" }, None)).Select(t => t.Name));
+    }
+
+    private async Task<(PullSecretRotationResult Result, HarborOpsException? Failure)> RotateAsync(string ns, PullSecretRotationRequest request)
+    {
+        using var kube = lab.Client();
+        using var registry = lab.NewRegistryEngine();
+        var harbor = lab.Admin();
+        var rotator = new PullSecretRotator(kube, harbor, new PullVerifier(registry, harbor));
+        var plan = await rotator.PlanAsync(ns, request, None);
+        var (result, failure, _) = await rotator.ExecuteAsync(plan, request, None);
+        return (result, failure);
+    }
+
+    [Fact]
+    public async Task RotationOverlapsTwoRobotsAndDeletesTheOldOneOnlyAfterTheGracePeriod()
+    {
+        var project = await lab.NewProjectAsync();
+        var ns = lab.NewNamespace();
+        var request = new PullSecretRotationRequest { Projects = [project], GracePeriod = TimeSpan.FromHours(1), RotationPeriodDays = 90 };
+
+        var (first, failure) = await RotateAsync(ns, request);
+        Assert.Null(failure);
+        Assert.True(first.Rotated);
+        Assert.True(first.Verified);
+        var robots = await lab.Admin().ListRobotsAsync(project, None);
+        var firstRobot = Assert.Single(robots);
+        Assert.Equal(first.Robot, firstRobot.Name);
+        Assert.Equal(["artifact:read", "repository:pull"], firstRobot.Permissions.Select(p => p[(project.Length + 1)..]).Order());
+        Assert.Equal(90 + 1, firstRobot.DurationDays);
+
+        var (quiet, _) = await RotateAsync(ns, request);
+        Assert.False(quiet.Rotated);
+        Assert.Equal(first.Robot, quiet.Robot);
+
+        var (second, _) = await RotateAsync(ns, request with { Force = true });
+        Assert.True(second.Rotated);
+        Assert.NotEqual(first.Robot, second.Robot);
+        Assert.Equal([first.Robot!], second.RobotsKept);
+        Assert.Equal(2, (await lab.Admin().ListRobotsAsync(project, None)).Count);
+        Assert.Equal(second.Robot, LoginIn(lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!, lab.Harbor.Host).UserName);
+
+        var (cleanup, _) = await RotateAsync(ns, request with { GracePeriod = TimeSpan.Zero });
+        Assert.False(cleanup.Rotated);
+        Assert.Equal([first.Robot!], cleanup.RobotsDeleted);
+        Assert.Equal(second.Robot, Assert.Single(await lab.Admin().ListRobotsAsync(project, None)).Name);
+    }
+
+    [Fact]
+    public async Task ARobotThatNeverReachedASecretIsDeletedByTheNextRunAndARobotDeletedInHarborIsReplaced()
+    {
+        var project = await lab.NewProjectAsync();
+        var ns = lab.NewNamespace();
+        var request = new PullSecretRotationRequest { Projects = [project], GracePeriod = TimeSpan.Zero };
+        var (first, _) = await RotateAsync(ns, request);
+        // What a run killed right after creating its robot leaves behind.
+        var orphan = await lab.Admin().CreateRobotAsync(new HarborRobotRequest($"k8s-pull-{ns}-20260101000000000") { Projects = [project] }, None);
+
+        var (second, failure) = await RotateAsync(ns, request);
+        Assert.Null(failure);
+        Assert.Contains(orphan.UserName, second.RobotsDeleted);
+        Assert.False(second.Rotated);
+
+        var current = await lab.Admin().FindRobotAsync(first.Robot!, null, None);
+        await lab.Admin().DeleteRobotAsync(current.Id, None);
+        var (third, _) = await RotateAsync(ns, request);
+        Assert.True(third.Rotated);
+        Assert.True(third.Verified);
+        Assert.Equal(third.Robot, Assert.Single(await lab.Admin().ListRobotsAsync(project, None)).Name);
+    }
+
+    [Fact]
+    public async Task StatusTriesTheSecretAgainstHarborAndFlagsWhatExpiresOrFails()
+    {
+        var project = await lab.NewProjectAsync();
+        var ns = lab.NewNamespace();
+        var (rotated, _) = await RotateAsync(ns, new PullSecretRotationRequest { Projects = [project], RotationPeriodDays = 10, GracePeriod = TimeSpan.Zero });
+        using var kube = lab.Client();
+        using var registry = lab.NewRegistryEngine();
+        var reader = new PullSecretStatusReader(kube, new PullVerifier(registry, lab.Admin()));
+
+        var healthy = await reader.ReadAsync(ns, "harbor-pull", 5, null, None);
+        Assert.True(healthy.Authenticates);
+        Assert.Equal(rotated.Robot, healthy.Robot);
+        Assert.Equal(0, healthy.AgeDays);
+        Assert.InRange(healthy.DaysLeft!.Value, 9, 11);
+        Assert.False(healthy.NeedsAttention);
+        Assert.True((await reader.ReadAsync(ns, "harbor-pull", 30, null, None)).NeedsAttention);
+
+        var robot = await lab.Admin().FindRobotAsync(rotated.Robot!, null, None);
+        await lab.Admin().DeleteRobotAsync(robot.Id, None);
+        using var fresh = lab.NewRegistryEngine();
+        var broken = await new PullSecretStatusReader(kube, new PullVerifier(fresh, lab.Admin())).ReadAsync(ns, "harbor-pull", 5, null, None);
+        Assert.False(broken.Authenticates);
+        Assert.True(broken.NeedsAttention);
+    }
+}

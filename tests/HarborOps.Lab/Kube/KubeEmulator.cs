@@ -1,0 +1,708 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace HarborOps.Lab.Kube;
+
+public sealed record KubeEmulatorOptions
+{
+    /// <summary>How long each rollout step (one pod replaced or made ready) takes.</summary>
+    public TimeSpan RolloutStepInterval { get; init; } = TimeSpan.FromMilliseconds(60);
+    /// <summary>How long a Job's pod runs before it succeeds.</summary>
+    public TimeSpan JobDuration { get; init; } = TimeSpan.FromMilliseconds(150);
+    /// <summary>Nodes a DaemonSet schedules one pod on each of.</summary>
+    public int DaemonSetNodes { get; init; } = 2;
+    /// <summary>What /version reports (kubectl warns when its own minor version is more than one away).</summary>
+    public string GitVersion { get; init; } = "v1.32.4";
+}
+
+/// <summary>One API request the emulator answered: who, what, and the status, for tests that assert on the traffic.</summary>
+public sealed record KubeRequest(string Method, string Path, string Query, string User, string? ContentType, int Status);
+
+/// <summary>
+/// An injected failure: the next <see cref="Times"/> requests that match answer <see cref="Code"/> with a Status of
+/// <see cref="Reason"/> (a Conflict gets the API server's conflict wording). Null filters match anything.
+/// </summary>
+public sealed record KubeFault
+{
+    /// <summary>get, list, watch, create, update, patch, delete; "write" matches create, update, patch and delete.</summary>
+    public string? Verb { get; init; }
+    public string? Resource { get; init; }
+    public string? Namespace { get; init; }
+    public string? Name { get; init; }
+    public int Code { get; init; } = 409;
+    public string Reason { get; init; } = "Conflict";
+    public int Times { get; init; } = 1;
+}
+
+/// <summary>
+/// An emulator of the Kubernetes API server subset HarborOps uses: core/v1 namespaces, secrets, service accounts and
+/// pods, apps/v1 deployments, statefulsets, daemonsets and replicasets, batch/v1 jobs and cronjobs. Strict where a
+/// client could get it wrong: resourceVersion conflicts, the API server's Status objects and wording, atomic versus
+/// merged lists in strategic merge patches, immutable secret types, bearer tokens with RBAC-like rules whose denials
+/// name verb, resource and namespace, watches, and discovery good enough for the real kubectl. Controllers create
+/// ReplicaSets, Pods and Jobs with ownerReferences and roll workloads out step by step after a template change; a
+/// test can stall a rollout until its progress deadline passes.
+/// </summary>
+public sealed partial class KubeEmulator : IAsyncDisposable
+{
+    public const string AdminUser = "lab-admin";
+    public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
+
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+
+    private readonly object _gate = new();
+    private readonly WebApplication _app;
+    private readonly KubeEmulatorOptions _options;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Dictionary<string, JsonObject> _objects = new(StringComparer.Ordinal);
+    private readonly List<KubeTokenGrant> _tokens = [];
+    private readonly List<KubeFault> _faults = [];
+    private readonly List<KubeRequest> _requests = [];
+    private readonly List<string> _failures = [];
+    private readonly List<Watcher> _watchers = [];
+    private readonly LinkedList<WatchEvent> _history = new();
+    private readonly Dictionary<string, string> _imageDigests = new(StringComparer.Ordinal);
+    private long _resourceVersion = 1000;
+    private Task _controllers = Task.CompletedTask;
+
+    private KubeEmulator(WebApplication app, KubeEmulatorOptions options, Uri baseUri, KubeCertificates certificates)
+    {
+        _app = app;
+        Certificates = certificates;
+        _options = options;
+        BaseUri = baseUri;
+        AdminToken = NewToken();
+        _tokens.Add(new KubeTokenGrant(AdminUser, AdminToken, [KubeAccessRule.Everything]));
+    }
+
+    /// <summary>https://127.0.0.1:PORT/ — the server a kubeconfig names (its CA is <see cref="Certificates"/>).</summary>
+    public Uri BaseUri { get; }
+    public KubeCertificates Certificates { get; }
+    public string Server => BaseUri.AbsoluteUri.TrimEnd('/');
+    /// <summary>Bearer token of <see cref="AdminUser"/>, who may do everything.</summary>
+    public string AdminToken { get; }
+    public KubeEmulatorOptions Options => _options;
+
+    /// <summary>When true every connection is dropped before an answer, as if the server were gone (the lab's /_lab/ control still answers).</summary>
+    public bool Unreachable { get; set; }
+
+    public static async Task<KubeEmulator> StartAsync(KubeEmulatorOptions? options = null, CancellationToken ct = default)
+    {
+        options ??= new KubeEmulatorOptions();
+        var certificates = KubeCertificates.Create();
+        var builder = LabKestrel.CreateBuilder(certificate: certificates.Serving);
+        var app = builder.Build();
+        KubeEmulator? emulator = null;
+        app.Run(context => emulator!.HandleAsync(context));
+        await app.StartAsync(ct);
+        emulator = new KubeEmulator(app, options, LabKestrel.BoundAddresses(app)[0], certificates);
+        emulator.SeedSystemNamespaces();
+        emulator._controllers = Task.Run(() => emulator.RunControllersAsync(emulator._stopping.Token));
+        return emulator;
+    }
+
+    // ---------------------------------------------------------------- lab control (in process; also over /_lab/)
+
+    /// <summary>Adds a bearer token for <paramref name="user"/> with exactly these rules and returns it.</summary>
+    public KubeTokenGrant AddToken(string user, params KubeAccessRule[] rules)
+    {
+        var grant = new KubeTokenGrant(user, NewToken(), rules);
+        lock (_gate) _tokens.Add(grant);
+        return grant;
+    }
+
+    /// <summary>Revokes a token: its next request is 401 Unauthorized.</summary>
+    public void RevokeToken(string token)
+    {
+        lock (_gate) _tokens.RemoveAll(t => t.Token == token);
+    }
+
+    /// <summary>Queues a failure for the next matching requests (after authentication and authorization).</summary>
+    public void InjectFault(KubeFault fault)
+    {
+        lock (_gate) _faults.Add(fault);
+    }
+
+    /// <summary>The next <paramref name="times"/> writes (update, patch) of <paramref name="resource"/> answer 409 Conflict.</summary>
+    public void InjectConflicts(string resource, int times = 1, string? ns = null) =>
+        InjectFault(new KubeFault { Verb = "write", Resource = resource, Namespace = ns, Times = times });
+
+    public void ClearFaults()
+    {
+        lock (_gate) _faults.Clear();
+    }
+
+    /// <summary>
+    /// Stalls (or resumes) a Deployment's, StatefulSet's, DaemonSet's or Job's progress: the next new pod stays in
+    /// ImagePullBackOff, so a Deployment's Progressing condition turns False with ProgressDeadlineExceeded once its
+    /// progressDeadlineSeconds pass without progress.
+    /// </summary>
+    public void SetStalled(string kind, string ns, string name, bool stalled = true)
+    {
+        var type = KubeResourceType.OfKind(kind);
+        lock (_gate)
+        {
+            var key = Key(type, ns, name);
+            if (!_objects.ContainsKey(key)) throw new InvalidOperationException($"no {kind} {ns}/{name} to stall");
+            if (stalled) _stalled.Add(key);
+            else _stalled.Remove(key);
+            _dirty.Add(key);
+        }
+    }
+
+    /// <summary>The digest a node resolves <paramref name="image"/> to (what pods report as imageID).</summary>
+    public void SetImageDigest(string image, string digest)
+    {
+        lock (_gate) _imageDigests[image] = digest;
+    }
+
+    /// <summary>Every API request answered so far (not /_lab/).</summary>
+    public IReadOnlyList<KubeRequest> Requests { get { lock (_gate) return _requests.ToArray(); } }
+
+    public void ClearRequests()
+    {
+        lock (_gate) _requests.Clear();
+    }
+
+    /// <summary>Emulator defects (unhandled exceptions behind a 500), for test diagnostics.</summary>
+    public IReadOnlyList<string> Failures { get { lock (_gate) return _failures.ToArray(); } }
+
+    /// <summary>A copy of a stored object as a GET would return it, or null.</summary>
+    public JsonObject? Get(KubeResourceType type, string? ns, string name)
+    {
+        lock (_gate) return _objects.TryGetValue(Key(type, ns, name), out var item) ? (JsonObject)item.DeepClone() : null;
+    }
+
+    /// <summary>Copies of the stored objects of a type, in one namespace or all.</summary>
+    public IReadOnlyList<JsonObject> List(KubeResourceType type, string? ns = null)
+    {
+        lock (_gate) return ListLocked(type, ns).Select(o => (JsonObject)o.DeepClone()).ToList();
+    }
+
+    /// <summary>Creates an object as the admin would (validation, defaults and controllers included), returning what was stored.</summary>
+    public JsonObject Create(KubeResourceType type, JsonObject body, string? ns = null)
+    {
+        lock (_gate) return (JsonObject)CreateLocked(type, ns ?? body["metadata"]?["namespace"]?.GetValue<string>(), (JsonObject)body.DeepClone()).DeepClone();
+    }
+
+    /// <summary>Creates a namespace with these labels (and its default ServiceAccount, as the controller would).</summary>
+    public JsonObject CreateNamespace(string name, IReadOnlyDictionary<string, string>? labels = null)
+    {
+        var metadata = new JsonObject { ["name"] = name };
+        if (labels is not null) metadata["labels"] = new JsonObject(labels.Select(l => KeyValuePair.Create(l.Key, (JsonNode?)l.Value)));
+        return Create(KubeResourceType.Namespaces, new JsonObject { ["metadata"] = metadata });
+    }
+
+    /// <summary>Waits (bounded) until <paramref name="condition"/> holds for the stored object.</summary>
+    public async Task<JsonObject> WaitForAsync(KubeResourceType type, string? ns, string name, Func<JsonObject, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var item = Get(type, ns, name);
+            if (item is not null && condition(item)) return item;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{type.Kind} {ns}/{name} did not reach the expected state in {timeout.TotalSeconds:0.#} s: {item?.ToJsonString()}");
+            await Task.Delay(20);
+        }
+    }
+
+    // ---------------------------------------------------------------- dispatch
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var raw = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
+        var question = raw.IndexOf('?');
+        var path = Uri.UnescapeDataString(question < 0 ? raw : raw[..question]);
+        if (path.StartsWith("/_lab/", StringComparison.Ordinal))
+        {
+            await ControlAsync(context, path["/_lab/".Length..]);
+            return;
+        }
+        if (Unreachable)
+        {
+            context.Abort();
+            return;
+        }
+        var user = "";
+        try
+        {
+            var grant = Authenticate(context.Request.Headers.Authorization.ToString());
+            user = grant.User;
+            if (path is "/version" or "/version/") await WriteJsonAsync(context, 200, VersionInfo());
+            else if (Discovery(path) is { } document) await WriteJsonAsync(context, 200, document);
+            else if (path.StartsWith("/api/", StringComparison.Ordinal) || path.StartsWith("/apis/", StringComparison.Ordinal)) await ResourceAsync(context, grant, path);
+            else throw KubeApiError.NotFoundPath();
+        }
+        catch (KubeApiError error)
+        {
+            if (!context.Response.HasStarted) await WriteJsonAsync(context, error.Code, error.ToStatus());
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested || _stopping.IsCancellationRequested)
+        {
+            // the client went away, or the lab is stopping
+        }
+        catch (Exception ex)
+        {
+            lock (_gate) _failures.Add($"{context.Request.Method} {raw}: {ex}");
+            if (!context.Response.HasStarted)
+                await WriteJsonAsync(context, 500, new KubeApiError(500, "InternalError", $"Internal error occurred: {ex.Message}").ToStatus());
+        }
+        finally
+        {
+            lock (_gate)
+                _requests.Add(new KubeRequest(context.Request.Method, path, context.Request.QueryString.Value ?? "", user,
+                    context.Request.ContentType, context.Response.StatusCode));
+        }
+    }
+
+    private KubeTokenGrant Authenticate(string header)
+    {
+        const string bearer = "Bearer ";
+        if (!header.StartsWith(bearer, StringComparison.OrdinalIgnoreCase)) throw KubeApiError.Unauthorized();
+        var token = header[bearer.Length..].Trim();
+        lock (_gate) return _tokens.FirstOrDefault(t => t.Token == token) ?? throw KubeApiError.Unauthorized();
+    }
+
+    private static async Task WriteJsonAsync(HttpContext context, int status, JsonNode body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(body.ToJsonString(Compact), context.RequestAborted);
+    }
+
+    private JsonObject VersionInfo()
+    {
+        var version = _options.GitVersion.TrimStart('v').Split('.');
+        return new JsonObject
+        {
+            ["major"] = version[0], ["minor"] = version[1], ["gitVersion"] = _options.GitVersion, ["gitCommit"] = "0000000000000000000000000000000000000000",
+            ["gitTreeState"] = "clean", ["buildDate"] = "2026-01-01T00:00:00Z", ["goVersion"] = "go1.23.8", ["compiler"] = "gc", ["platform"] = "linux/amd64",
+        };
+    }
+
+    /// <summary>Legacy discovery (kubectl falls back to it when the server does not answer the aggregated form).</summary>
+    private static JsonObject? Discovery(string path)
+    {
+        path = path.TrimEnd('/');
+        if (path == "/api")
+            return new JsonObject { ["kind"] = "APIVersions", ["versions"] = new JsonArray("v1"), ["serverAddressByClientCIDRs"] = new JsonArray(new JsonObject { ["clientCIDR"] = "0.0.0.0/0", ["serverAddress"] = "127.0.0.1:6443" }) };
+        var groups = KubeResourceType.All.Where(t => t.Group.Length > 0).Select(t => t.Group).Distinct().ToList();
+        if (path == "/apis")
+            return new JsonObject
+            {
+                ["kind"] = "APIGroupList", ["apiVersion"] = "v1",
+                ["groups"] = new JsonArray(groups.Select(g => (JsonNode)new JsonObject
+                {
+                    ["name"] = g,
+                    ["versions"] = new JsonArray(new JsonObject { ["groupVersion"] = $"{g}/v1", ["version"] = "v1" }),
+                    ["preferredVersion"] = new JsonObject { ["groupVersion"] = $"{g}/v1", ["version"] = "v1" },
+                }).ToArray()),
+            };
+        string? groupVersion = path == "/api/v1" ? "v1" : path.StartsWith("/apis/", StringComparison.Ordinal) && path.Count(c => c == '/') == 3 ? path["/apis/".Length..] : null;
+        if (groupVersion is null) return null;
+        var types = KubeResourceType.All.Where(t => t.ApiVersion == groupVersion).ToList();
+        if (types.Count == 0) return null;
+        var resources = new JsonArray();
+        foreach (var t in types)
+        {
+            resources.Add(new JsonObject
+            {
+                ["name"] = t.Plural, ["singularName"] = t.Singular, ["namespaced"] = t.Namespaced, ["kind"] = t.Kind,
+                ["verbs"] = new JsonArray(KubeResourceType.AllVerbs.Select(v => (JsonNode)v).ToArray()),
+                ["shortNames"] = new JsonArray(t.ShortNames.Select(s => (JsonNode)s).ToArray()),
+                ["storageVersionHash"] = Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(t.Qualified)))[..11],
+            });
+            if (t.IsWorkload || t == KubeResourceType.Jobs || t == KubeResourceType.CronJobs || t == KubeResourceType.ReplicaSets || t == KubeResourceType.Namespaces)
+                resources.Add(new JsonObject { ["name"] = $"{t.Plural}/status", ["singularName"] = "", ["namespaced"] = t.Namespaced, ["kind"] = t.Kind, ["verbs"] = new JsonArray("get", "patch", "update") });
+            if (t == KubeResourceType.Pods)
+                resources.Add(new JsonObject { ["name"] = "pods/ephemeralcontainers", ["singularName"] = "", ["namespaced"] = true, ["kind"] = "Pod", ["verbs"] = new JsonArray("get", "patch", "update") });
+        }
+        return new JsonObject { ["kind"] = "APIResourceList", ["apiVersion"] = "v1", ["groupVersion"] = groupVersion, ["resources"] = resources };
+    }
+
+    // ---------------------------------------------------------------- resources
+
+    private sealed record Target(KubeResourceType Type, string? Namespace, string? Name, string? Subresource);
+
+    private static Target ParseTarget(string path)
+    {
+        var segments = path.Trim('/').Split('/');
+        string group, version;
+        int rest;
+        if (segments[0] == "api" && segments.Length >= 3 && segments[1] == "v1") (group, version, rest) = ("", "v1", 2);
+        else if (segments[0] == "apis" && segments.Length >= 4) (group, version, rest) = (segments[1], segments[2], 3);
+        else throw KubeApiError.NotFoundPath();
+        var tail = segments[rest..];
+        KubeResourceType? Resource(string plural) => KubeResourceType.Find(group, version, plural);
+        // namespaces/{ns}/{resource}[/{name}[/{sub}]] — unless {resource} is not a namespaced resource (namespaces/{ns}/status).
+        if (tail.Length >= 3 && tail[0] == "namespaces" && Resource(tail[2]) is { Namespaced: true } namespaced)
+        {
+            if (tail.Length > 5) throw KubeApiError.NotFoundPath();
+            return new Target(namespaced, tail[1], tail.Length > 3 ? tail[3] : null, tail.Length > 4 ? tail[4] : null);
+        }
+        var type = Resource(tail[0]) ?? throw KubeApiError.NotFoundPath();
+        if (tail.Length > 3) throw KubeApiError.NotFoundPath();
+        var name = tail.Length > 1 ? tail[1] : null;
+        var sub = tail.Length > 2 ? tail[2] : null;
+        // a namespaced resource listed across namespaces (/api/v1/secrets) has no name segment
+        if (type.Namespaced && name is not null) throw KubeApiError.NotFoundPath();
+        return new Target(type, null, name, sub);
+    }
+
+    private async Task ResourceAsync(HttpContext context, KubeTokenGrant grant, string path)
+    {
+        var target = ParseTarget(path);
+        var (type, ns, name, sub) = target;
+        if (sub is not null && !(sub == "status" || (sub == "ephemeralcontainers" && type == KubeResourceType.Pods))) throw KubeApiError.NotFoundPath();
+        var query = context.Request.Query;
+        var method = context.Request.Method;
+        var watch = query["watch"] is var w && (w == "true" || w == "1");
+        var verb = method switch
+        {
+            "GET" when watch => "watch",
+            "GET" => name is null ? "list" : "get",
+            "POST" when name is null => "create",
+            "PUT" when name is not null => "update",
+            "PATCH" when name is not null => "patch",
+            "DELETE" => name is null ? "deletecollection" : "delete",
+            _ => throw KubeApiError.MethodNotAllowed(),
+        };
+        // The API server authorizes a namespace object in its own namespace.
+        var authzNamespace = type == KubeResourceType.Namespaces ? name : ns;
+        if (!grant.Allows(verb, type, sub, authzNamespace, name))
+            throw KubeApiError.Forbidden(type, sub, name, grant.User, verb, authzNamespace);
+        TakeFault(verb, type, ns, name);
+
+        switch (verb)
+        {
+            case "watch":
+                await WatchAsync(context, type, ns, name, query);
+                return;
+            case "list":
+            {
+                var labels = KubeLabelSelector.Parse(query["labelSelector"]);
+                var fields = KubeFieldSelector.Parse(query["fieldSelector"], type);
+                JsonObject list;
+                lock (_gate)
+                {
+                    var items = ListLocked(type, ns).Where(o => labels.Matches(o) && fields.Matches(o)).Select(ForList).ToArray();
+                    list = new JsonObject
+                    {
+                        ["kind"] = type.Kind + "List", ["apiVersion"] = type.ApiVersion,
+                        ["metadata"] = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString() }, ["items"] = new JsonArray(items),
+                    };
+                }
+                await WriteJsonAsync(context, 200, list);
+                return;
+            }
+            case "get":
+            {
+                JsonObject item;
+                lock (_gate) item = (JsonObject)Find(type, ns, name!).DeepClone();
+                await WriteJsonAsync(context, 200, item);
+                return;
+            }
+            case "create":
+            {
+                var body = await ReadBodyAsync(context, type);
+                JsonObject created;
+                lock (_gate) created = (JsonObject)CreateLocked(type, ns, body).DeepClone();
+                await WriteJsonAsync(context, 201, created);
+                return;
+            }
+            case "update":
+            {
+                var body = await ReadBodyAsync(context, type);
+                JsonObject updated;
+                lock (_gate) updated = (JsonObject)UpdateLocked(type, ns, name!, sub, body, fromPatch: false).DeepClone();
+                await WriteJsonAsync(context, 200, updated);
+                return;
+            }
+            case "patch":
+            {
+                var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
+                if (contentType is not (KubePatch.MergePatch or KubePatch.StrategicMergePatch or KubePatch.JsonPatch)) throw KubeApiError.UnsupportedMediaType();
+                var patch = await ReadJsonAsync(context);
+                JsonObject patched;
+                lock (_gate)
+                {
+                    var current = Find(type, ns, name!);
+                    var merged = KubePatch.Apply(current, contentType, patch, type.Kind);
+                    patched = (JsonObject)UpdateLocked(type, ns, name!, sub, merged, fromPatch: true).DeepClone();
+                }
+                await WriteJsonAsync(context, 200, patched);
+                return;
+            }
+            case "delete":
+            {
+                JsonObject deleted;
+                lock (_gate) deleted = (JsonObject)DeleteLocked(type, ns, name!).DeepClone();
+                await WriteJsonAsync(context, 200, deleted);
+                return;
+            }
+            default: // deletecollection
+            {
+                var labels = KubeLabelSelector.Parse(query["labelSelector"]);
+                var fields = KubeFieldSelector.Parse(query["fieldSelector"], type);
+                JsonArray items;
+                lock (_gate)
+                {
+                    var doomed = ListLocked(type, ns).Where(o => labels.Matches(o) && fields.Matches(o)).ToList();
+                    items = new JsonArray(doomed.Select(o => ForList(DeleteLocked(type, NamespaceOf(o), NameOf(o)))).ToArray());
+                }
+                await WriteJsonAsync(context, 200, new JsonObject { ["kind"] = type.Kind + "List", ["apiVersion"] = type.ApiVersion, ["metadata"] = new JsonObject(), ["items"] = items });
+                return;
+            }
+        }
+    }
+
+    private void TakeFault(string verb, KubeResourceType type, string? ns, string? name)
+    {
+        KubeFault? hit;
+        lock (_gate)
+        {
+            var index = _faults.FindIndex(f =>
+                (f.Verb is null || f.Verb == verb || (f.Verb == "write" && verb is "create" or "update" or "patch" or "delete"))
+                && (f.Resource is null || f.Resource == type.Plural) && (f.Namespace is null || f.Namespace == ns) && (f.Name is null || f.Name == name));
+            if (index < 0) return;
+            hit = _faults[index];
+            if (hit.Times <= 1) _faults.RemoveAt(index);
+            else _faults[index] = hit with { Times = hit.Times - 1 };
+        }
+        throw hit.Reason == "Conflict" && name is not null
+            ? KubeApiError.Conflict(type, name)
+            : new KubeApiError(hit.Code, hit.Reason, $"injected by the lab: {hit.Reason} for {verb} {type.Qualified} {name}".TrimEnd());
+    }
+
+    private static async Task<JsonNode?> ReadJsonAsync(HttpContext context)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw KubeApiError.BadRequest($"error decoding request body: {e.Message}");
+        }
+    }
+
+    private static async Task<JsonObject> ReadBodyAsync(HttpContext context, KubeResourceType type)
+    {
+        var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
+        JsonObject body;
+        if (contentType == KubeProtobuf.ContentType)
+        {
+            using var buffer = new MemoryStream();
+            await context.Request.Body.CopyToAsync(buffer, context.RequestAborted);
+            body = KubeProtobuf.Decode(buffer.ToArray());
+        }
+        else if (contentType is "application/json" or "")
+        {
+            body = await ReadJsonAsync(context) as JsonObject ?? throw KubeApiError.BadRequest("the request body is not a JSON object");
+        }
+        else
+        {
+            throw new KubeApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf");
+        }
+        var kind = body["kind"]?.GetValue<string>();
+        var apiVersion = body["apiVersion"]?.GetValue<string>();
+        if ((kind is not null && kind != type.Kind) || (apiVersion is not null && apiVersion != type.ApiVersion))
+            throw KubeApiError.BadRequest($"the API version in the data ({apiVersion}) does not match the expected API version ({type.ApiVersion})");
+        return body;
+    }
+
+    // ---------------------------------------------------------------- store
+
+    private static string Key(KubeResourceType type, string? ns, string name) => $"{type.Plural}.{type.Group}/{ns}/{name}";
+
+    private static string NameOf(JsonObject item) => item["metadata"]?["name"]?.GetValue<string>() ?? "";
+
+    private static string? NamespaceOf(JsonObject item) => item["metadata"]?["namespace"]?.GetValue<string>();
+
+    private static string UidOf(JsonObject item) => item["metadata"]!["uid"]!.GetValue<string>();
+
+    private static JsonObject Metadata(JsonObject item) => item["metadata"] as JsonObject ?? (JsonObject)(item["metadata"] = new JsonObject());
+
+    private static JsonObject Annotations(JsonObject item) =>
+        Metadata(item)["annotations"] as JsonObject ?? (JsonObject)(Metadata(item)["annotations"] = new JsonObject());
+
+    private static JsonObject LabelsNode(JsonObject item) =>
+        Metadata(item)["labels"] as JsonObject ?? (JsonObject)(Metadata(item)["labels"] = new JsonObject());
+
+    /// <summary>Items in a list response carry no kind/apiVersion, as the API server serves them.</summary>
+    private static JsonObject ForList(JsonObject item)
+    {
+        var copy = (JsonObject)item.DeepClone();
+        copy.Remove("kind");
+        copy.Remove("apiVersion");
+        return copy;
+    }
+
+    private IEnumerable<JsonObject> ListLocked(KubeResourceType type, string? ns)
+    {
+        var prefix = ns is null ? $"{type.Plural}.{type.Group}/" : $"{type.Plural}.{type.Group}/{ns}/";
+        return _objects.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).Select(p => p.Value)
+            .OrderBy(o => NamespaceOf(o), StringComparer.Ordinal).ThenBy(NameOf, StringComparer.Ordinal).ToList();
+    }
+
+    private JsonObject Find(KubeResourceType type, string? ns, string name) =>
+        _objects.TryGetValue(Key(type, ns, name), out var item) ? item : throw KubeApiError.NotFound(type, name);
+
+    private string NextResourceVersion() => (++_resourceVersion).ToString();
+
+    private void Store(KubeResourceType type, JsonObject item, string eventType)
+    {
+        Metadata(item)["resourceVersion"] = NextResourceVersion();
+        _objects[Key(type, NamespaceOf(item), NameOf(item))] = item;
+        Publish(type, eventType, item);
+    }
+
+    private JsonObject CreateLocked(KubeResourceType type, string? ns, JsonObject body)
+    {
+        var metadata = Metadata(body);
+        if (type.Namespaced)
+        {
+            var bodyNamespace = metadata["namespace"]?.GetValue<string>();
+            ns ??= bodyNamespace ?? "default";
+            if (bodyNamespace is not null && bodyNamespace != ns)
+                throw KubeApiError.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+            metadata["namespace"] = ns;
+            if (!_objects.ContainsKey(Key(KubeResourceType.Namespaces, null, ns))) throw KubeApiError.NotFound(KubeResourceType.Namespaces, ns);
+        }
+        else
+        {
+            metadata.Remove("namespace");
+        }
+        var name = metadata["name"]?.GetValue<string>();
+        if (string.IsNullOrEmpty(name))
+        {
+            var generateName = metadata["generateName"]?.GetValue<string>();
+            if (string.IsNullOrEmpty(generateName))
+                throw KubeApiError.Invalid(type, "", ("metadata.name", "FieldValueRequired", "Required value: name or generateName is required"));
+            name = generateName + RandomSuffix();
+            metadata["name"] = name;
+        }
+        ValidateName(type, name);
+        if (_objects.ContainsKey(Key(type, type.Namespaced ? ns : null, name))) throw KubeApiError.AlreadyExists(type, name);
+        body["kind"] = type.Kind;
+        body["apiVersion"] = type.ApiVersion;
+        metadata["uid"] = Guid.NewGuid().ToString();
+        metadata["creationTimestamp"] = Now();
+        metadata.Remove("resourceVersion");
+        metadata.Remove("deletionTimestamp");
+        if (type.HasGeneration) metadata["generation"] = 1;
+        Admit(type, body, old: null);
+        Store(type, body, "ADDED");
+        AfterWrite(type, body, old: null);
+        return body;
+    }
+
+    private JsonObject UpdateLocked(KubeResourceType type, string? ns, string name, string? sub, JsonObject body, bool fromPatch)
+    {
+        var current = Find(type, ns, name);
+        var metadata = Metadata(body);
+        var bodyName = metadata["name"]?.GetValue<string>();
+        if (bodyName is not null && bodyName != name)
+            throw KubeApiError.BadRequest($"the name of the object ({bodyName}) does not match the name on the URL ({name})");
+        var bodyNamespace = metadata["namespace"]?.GetValue<string>();
+        if (type.Namespaced && bodyNamespace is not null && bodyNamespace != ns)
+            throw KubeApiError.BadRequest("the namespace of the provided object does not match the namespace sent on the request");
+        var sentVersion = metadata["resourceVersion"]?.GetValue<string>();
+        var currentVersion = current["metadata"]!["resourceVersion"]!.GetValue<string>();
+        if (!string.IsNullOrEmpty(sentVersion) && sentVersion != currentVersion) throw KubeApiError.Conflict(type, name);
+        if (sub == "ephemeralcontainers")
+        {
+            var next = (JsonObject)current.DeepClone();
+            next["spec"]!["ephemeralContainers"] = body["spec"]?["ephemeralContainers"]?.DeepClone();
+            body = next;
+        }
+        else if (sub == "status")
+        {
+            var next = (JsonObject)current.DeepClone();
+            next["status"] = body["status"]?.DeepClone();
+            body = next;
+        }
+        else if (current["status"] is { } status && type != KubeResourceType.Namespaces)
+        {
+            // status is a subresource: writes to the object itself keep it
+            body["status"] = status.DeepClone();
+        }
+        body["kind"] = type.Kind;
+        body["apiVersion"] = type.ApiVersion;
+        metadata["name"] = name;
+        if (type.Namespaced) metadata["namespace"] = ns;
+        foreach (var immutable in new[] { "uid", "creationTimestamp", "generation" })
+        {
+            if (current["metadata"]![immutable] is { } value) metadata[immutable] = value.DeepClone();
+            else metadata.Remove(immutable);
+        }
+        metadata["resourceVersion"] = currentVersion;
+        if (type.HasGeneration && !JsonNode.DeepEquals(current["spec"], body["spec"]))
+            metadata["generation"] = Number(current["metadata"]!["generation"]) + 1;
+        Admit(type, body, current, sub);
+        if (JsonNode.DeepEquals(current, body)) return current; // a no-op write keeps the resourceVersion, as the API server does
+        Store(type, body, "MODIFIED");
+        AfterWrite(type, body, current);
+        return body;
+    }
+
+    private JsonObject DeleteLocked(KubeResourceType type, string? ns, string name)
+    {
+        var item = Find(type, ns, name);
+        RemoveLocked(type, item);
+        return item;
+    }
+
+    /// <summary>Removes an object and, like the garbage collector with background propagation, everything it owns;
+    /// a namespace takes everything in it.</summary>
+    private void RemoveLocked(KubeResourceType type, JsonObject item)
+    {
+        if (!_objects.Remove(Key(type, NamespaceOf(item), NameOf(item)))) return;
+        Metadata(item)["resourceVersion"] = NextResourceVersion();
+        Publish(type, "DELETED", item);
+        if (type == KubeResourceType.Namespaces)
+        {
+            foreach (var inner in KubeResourceType.All.Where(t => t.Namespaced))
+                foreach (var child in ListLocked(inner, NameOf(item))) RemoveLocked(inner, child);
+            return;
+        }
+        var uid = UidOf(item);
+        foreach (var inner in KubeResourceType.All.Where(t => t.Namespaced))
+            foreach (var child in ListLocked(inner, NamespaceOf(item)).Where(c => OwnerUids(c).Contains(uid)))
+                RemoveLocked(inner, child);
+    }
+
+    private static IEnumerable<string> OwnerUids(JsonObject item) =>
+        (item["metadata"]?["ownerReferences"] as JsonArray ?? []).Select(r => r?["uid"]?.GetValue<string>() ?? "");
+
+    /// <summary>A number however it was stored (parsed JSON or a value the emulator set), or the fallback when absent.</summary>
+    private static long Number(JsonNode? node, long fallback = 0) =>
+        node is null ? fallback : long.TryParse(node.ToJsonString(), out var value) ? value : fallback;
+
+    private static string Now() => DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'");
+
+    private static string NewToken() => "lab-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+
+    private const string SafeAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+
+    /// <summary>Five characters from the API server's generateName alphabet (no vowels, no look-alikes).</summary>
+    private static string RandomSuffix() => new(Enumerable.Range(0, 5).Select(_ => SafeAlphabet[RandomNumberGenerator.GetInt32(SafeAlphabet.Length)]).ToArray());
+
+    public override string ToString() => $"Kubernetes API emulator at {Server}";
+
+    public async ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        lock (_gate)
+            foreach (var watcher in _watchers) watcher.Events.Writer.TryComplete();
+        try { await _controllers; } catch (OperationCanceledException) { /* stopping */ }
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        _stopping.Dispose();
+        Certificates.Dispose();
+    }
+}
