@@ -30,7 +30,7 @@ param(
     [double] $StorageQuotaGB = 50,
     # Pulls of images vulnerable at this severity or above are refused.
     [ValidateSet('Low', 'Medium', 'High', 'Critical')] [string] $Severity = 'High',
-    # Kubernetes namespaces that get the pull secret (nothing is written to a cluster without them).
+    # Kubernetes namespaces that get the pull secret (nothing is written to a cluster without them); -Kubeconfig and -Context choose the cluster.
     [string[]] $Namespace,
     [string] $Kubeconfig,
     [string] $Context,

@@ -1,6 +1,6 @@
 # Entra ID groups as Harbor project members and the team onboarding pipeline, as an operator runs them: against the
 # lab's Harbor emulator and its Graph emulator (Entra authority and Graph over TLS from the lab CA, which this process
-# trusts through SSL_CERT_FILE as build.ps1 sets it). The credential really signs in (ClientSecretCredential against
+# trusts through SSL_CERT_FILE as build.ps1 sets it), and its Kubernetes API emulator for the team's pull secrets. The credential really signs in (ClientSecretCredential against
 # the emulator's token endpoint); Graph pages, throttles and answers errors as Graph does.
 BeforeAll {
     Import-Module "$PSScriptRoot/HarborOps.TestHelpers.psm1" -Force
@@ -19,6 +19,26 @@ BeforeAll {
         GraphEndpoint = $script:G.graphEndpoint; AuthorityHost = $script:G.authorityHost
     }
     $script:Example = Join-Path $env:HARBOROPS_REPO_ROOT 'examples/team-onboarding/New-HarborTeam.ps1'
+    $script:K = $script:Lab.kubernetes
+    $script:Cluster = @{ Kubeconfig = $script:K.kubeconfig; Context = $script:K.adminContext }
+
+    function Invoke-Kubectl {
+        # The real kubectl against the lab's Kubernetes API emulator: an independent reader of what the pipeline wrote.
+        $out = & kubectl --kubeconfig $script:K.kubeconfig --context $script:K.adminContext @args 2>&1
+        if ($LASTEXITCODE -ne 0) { throw "kubectl $args failed: $out" }
+        $out
+    }
+    function New-TeamNamespace([string] $Name) {
+        $null = Invoke-Kubectl create namespace $Name
+        # The lab's namespace controller makes the default ServiceAccount shortly after, as a real cluster does.
+        $deadline = [DateTime]::UtcNow.AddSeconds(10)
+        while ($true) {
+            $null = & kubectl --kubeconfig $script:K.kubeconfig --context $script:K.adminContext get serviceaccount default -n $Name 2>&1
+            if ($LASTEXITCODE -eq 0) { break }
+            if ([DateTime]::UtcNow -gt $deadline) { throw "no default ServiceAccount in namespace $Name" }
+            Start-Sleep -Milliseconds 50
+        }
+    }
 
     function Invoke-GraphLab([string] $Path, $Body, [string] $Method = 'Post') {
         $arguments = @{ Method = $Method; Uri = "$($script:G.control)$Path" }
@@ -54,7 +74,10 @@ Describe 'Team onboarding (examples/team-onboarding/New-HarborTeam.ps1), then th
         $script:Leads = New-EntraGroup "$($script:Team)-leads"
         $script:Readers = New-EntraGroup "$($script:Team)-readers"
         $script:Auditors = New-EntraGroup "$($script:Team)-auditors"
-        $script:Onboarded = & $script:Example -Team $script:Team -StorageQuotaGB 5 -Severity Critical -EntraSignIn $script:Entra -Group @{
+        $script:Namespaces = @("$($script:Team)-api", "$($script:Team)-jobs")
+        $script:Namespaces | ForEach-Object { New-TeamNamespace $_ }
+        $script:Onboarded = & $script:Example -Team $script:Team -StorageQuotaGB 5 -Severity Critical -EntraSignIn $script:Entra `
+            -Namespace $script:Namespaces @script:Cluster -Group @{
             "$($script:Team)-devs" = 'Developer'; "$($script:Team)-leads" = 'Maintainer'; $script:Readers = 'Guest'
         }
     }
@@ -86,22 +109,16 @@ Describe 'Team onboarding (examples/team-onboarding/New-HarborTeam.ps1), then th
         $script:Onboarded.Usage.QuotaBytes | Should -Be (5GB)
     }
 
-    It 'hands the pull robot to Sync-PullSecret by property name (the lab has no Kubernetes API: it stops at the cluster, after binding)' {
-        $kubeconfig = Join-Path $TestDrive 'kubeconfig'
-        $port = Get-FreeLoopbackPort
-        @"
-apiVersion: v1
-kind: Config
-clusters: [{ name: lab, cluster: { server: 'http://127.0.0.1:$port' } }]
-users: [{ name: lab, user: { token: unused } }]
-contexts: [{ name: lab, context: { cluster: lab, user: lab } }]
-current-context: lab
-"@ | Set-Content $kubeconfig
-        $failure = $null
-        try { $script:Onboarded.PullRobot | Sync-PullSecret -Namespace $script:Team -Kubeconfig $kubeconfig -ErrorAction Stop } catch { $failure = $_ }
-        $failure | Should -Not -BeNullOrEmpty
-        $failure.FullyQualifiedErrorId | Should -Not -BeLike '*ParameterBinding*'
-        $failure.FullyQualifiedErrorId | Should -BeLike '*,HarborOps.Commands.SyncPullSecretCommand'
+    It 'writes the pull robot''s secret into each of the team''s namespaces and their default ServiceAccounts (read back with kubectl)' {
+        @($script:Onboarded.PullSecrets).Count | Should -Be 2
+        $script:Onboarded.PullSecrets.Action | Sort-Object -Unique | Should -Be 'Created'
+        foreach ($namespace in $script:Namespaces) {
+            $secret = Invoke-Kubectl get secret harbor-pull -n $namespace -o json | ConvertFrom-Json
+            $secret.type | Should -Be 'kubernetes.io/dockerconfigjson'
+            $auths = ([Text.Encoding]::UTF8.GetString([Convert]::FromBase64String($secret.data.'.dockerconfigjson')) | ConvertFrom-Json -AsHashtable).auths
+            $auths[$script:H.host].username | Should -Be $script:Onboarded.PullRobot.UserName
+            (Invoke-Kubectl get serviceaccount default -n $namespace -o json | ConvertFrom-Json).imagePullSecrets.name | Should -Contain 'harbor-pull'
+        }
     }
 
     It 'then applies exactly the group changes asked for: one add, one role change, one removal' {
@@ -117,7 +134,7 @@ current-context: lab
     }
 
     It 'changes nothing on a second run of the pipeline' {
-        $again = & $script:Example -Team $script:Team -StorageQuotaGB 5 -Severity Critical -EntraSignIn $script:Entra -Group @{
+        $again = & $script:Example -Team $script:Team -StorageQuotaGB 5 -Severity Critical -EntraSignIn $script:Entra -Namespace $script:Namespaces @script:Cluster -Group @{
             "$($script:Team)-devs" = 'Maintainer'; "$($script:Team)-leads" = 'Maintainer'; "$($script:Team)-auditors" = 'LimitedGuest' }
         $again.MemberChanges | Should -BeNullOrEmpty
         $again.PullRobot | Should -BeNullOrEmpty -Because 'the existing robots are kept'
@@ -126,23 +143,15 @@ current-context: lab
     }
 
     It '-WhatIf lists each change and makes none; piped rows work like the hashtable' {
-        $rows = @(
-            [pscustomobject]@{ GroupName = "$($script:Team)-devs"; Role = 'Guest' }
-            [pscustomobject]@{ GroupId = $script:Leads; Role = 'Maintainer' }
-        )
-        $result = Invoke-InRunspace -Script "param(`$rows, `$entra, `$team) `$rows | Sync-HarborProjectMember -Project `$team -Prune @entra -WhatIf" -Parameters @{
-            rows = $rows; entra = $script:Entra; team = $script:Team }
-        $result.Errors | Should -BeNullOrEmpty
-        $result.Output | Should -BeNullOrEmpty
-        Get-GroupMember $script:Team | Should -Be (@("$($script:Devs)=Maintainer", "$($script:Leads)=Maintainer", "$($script:Auditors)=LimitedGuest") | Sort-Object)
         # What if: lines go to the host, so they are read from a child pwsh's output (it inherits SSL_CERT_FILE).
         $q = { param($v) "'" + ($v -replace "'", "''") + "'" }
         $script = @"
 Import-Module $(& $q (Get-TestModuleManifest)) -ErrorAction Stop
 Connect-Harbor -Harbor $(& $q $script:H.url) -Credential ([pscredential]::new($(& $q $script:H.username), (ConvertTo-SecureString $(& $q $script:H.password) -AsPlainText -Force))) | Out-Null
 `$entra = @{ TenantId = $(& $q $script:G.tenantId); ClientId = $(& $q $script:G.clientId); ClientSecret = (ConvertTo-SecureString $(& $q $script:G.clientSecret) -AsPlainText -Force); GraphEndpoint = $(& $q $script:G.graphEndpoint); AuthorityHost = $(& $q $script:G.authorityHost) }
-[pscustomobject]@{ GroupName = $(& $q "$($script:Team)-devs"); Role = 'Guest' }, [pscustomobject]@{ GroupId = $(& $q $script:Leads); Role = 'Maintainer' } |
-    Sync-HarborProjectMember -Project $(& $q $script:Team) -Prune @entra -WhatIf
+`$out = @([pscustomobject]@{ GroupName = $(& $q "$($script:Team)-devs"); Role = 'Guest' }, [pscustomobject]@{ GroupId = $(& $q $script:Leads); Role = 'Maintainer' } |
+    Sync-HarborProjectMember -Project $(& $q $script:Team) -Prune @entra -WhatIf -ErrorVariable failures)
+"##OUTPUT## `$(`$out.Count) ##ERRORS## `$(`$failures.Count)"
 "@
         $processPath = [Environment]::ProcessPath
         $pwshArgs = @()
@@ -151,6 +160,7 @@ Connect-Harbor -Harbor $(& $q $script:H.url) -Credential ([pscredential]::new($(
         $text | Should -Match "What if: Performing the operation `"Change the role of Entra group '$($script:Team)-devs' \($($script:Devs)\) from Maintainer to Guest`" on target `"$($script:Team)`""
         $text | Should -Match "What if: Performing the operation `"Remove Entra group '$($script:Team)-auditors' \($($script:Auditors)\) \(was LimitedGuest\)`""
         ([regex]::Matches($text, 'What if:')).Count | Should -Be 2 -Because 'leads already has Maintainer'
+        $text | Should -Match '##OUTPUT## 0 ##ERRORS## 0'
         Get-GroupMember $script:Team | Should -Be (@("$($script:Devs)=Maintainer", "$($script:Leads)=Maintainer", "$($script:Auditors)=LimitedGuest") | Sort-Object)
     }
 }
