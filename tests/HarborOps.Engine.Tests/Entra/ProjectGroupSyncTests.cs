@@ -63,6 +63,12 @@ public sealed class ProjectGroupSyncTests(EntraLabFixture lab)
 
         var third = await sync.PlanAsync(project, [new(devs, HarborProjectRole.Maintainer), new(leads, HarborProjectRole.Maintainer)], prune: true, default);
         Assert.Empty(third.Changes);
+
+        // Every member call the sync made (list, add, PUT role, delete) has the shape Harbor's swagger gives it.
+        var problems = HarborOps.Engine.Tests.Harbor.HarborLabFixture.ContractProblems(
+            lab.Harbor.Exchanges.Where(x => x.Path.Contains($"/projects/{project}/members", StringComparison.Ordinal)).ToList(), 0);
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+        Assert.Contains(lab.Harbor.Exchanges, x => x.Method == "PUT" && x.Path.Contains($"/projects/{project}/members/", StringComparison.Ordinal));
     }
 
     [Fact]
