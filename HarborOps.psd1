@@ -48,6 +48,8 @@
         'Set-HarborRobot'
         'Start-HarborReplication'
         'Start-HarborScan'
+        'Sync-HarborProjectMember'
+        'Test-HarborOidcGroupClaim'
         'Test-HarborProjectGate'
         'Get-WorkloadImage'
     )

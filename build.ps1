@@ -274,10 +274,14 @@ Import-Module $(& $q $pesterManifest) -RequiredVersion 6.2.0
     Skipped = `$result.SkippedCount + `$result.NotRunCount
 } | ConvertTo-Json | Set-Content -LiteralPath $(& $q $summaryFile)
 "@
+        # The lab's Graph emulator speaks TLS from a lab CA (Azure.Identity insists on an https authority); the module
+        # trusts it the way any .NET process on Linux trusts a CA, through OpenSSL's SSL_CERT_FILE (read at process start).
+        $caBundle = (Get-Content -Raw $lab.EndpointsFile | ConvertFrom-Json).graph.caBundle
         $exit = Invoke-ChildPwsh -Command $command -Environment @{
             HARBOROPS_MODULE_MANIFEST = $BuiltManifest
             HARBOROPS_LAB_ENDPOINTS   = $lab.EndpointsFile
             HARBOROPS_REPO_ROOT       = $RepoRoot
+            SSL_CERT_FILE             = $caBundle
         }
     }
     finally {

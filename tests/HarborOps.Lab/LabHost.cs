@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HarborOps.Lab.Acr;
+using HarborOps.Lab.Graph;
 using HarborOps.Lab.Harbor;
 using HarborOps.Lab.Kube;
 
@@ -32,10 +33,11 @@ public sealed class LabHost : IAsyncDisposable
     public const string KubeAdminContext = "lab-admin";
     public const string KubeReaderContext = "lab-reader";
 
-    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, KubeEmulator kube, AcrEmulator acr)
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, KubeEmulator kube, AcrEmulator acr, GraphEmulator graph)
     {
         Harbor = harbor;
         Kube = kube;
+        Graph = graph;
         KubeDirectory = System.IO.Directory.CreateTempSubdirectory("harborops-lab-kube-").FullName;
         KubeReader = kube.AddToken("lab-reader", KubeAccessRule.ReadAll);
         Kubeconfig = KubeConfigFile.Write(Path.Combine(KubeDirectory, "kubeconfig"), kube, KubeAdminContext,
@@ -57,6 +59,11 @@ public sealed class LabHost : IAsyncDisposable
     public FaultProxy Proxy { get; }
     /// <summary>The Harbor emulator (its own token-mode Distribution behind /v2/), empty: tests create their projects.</summary>
     public HarborEmulator Harbor { get; }
+    /// <summary>Entra ID and Microsoft Graph (TLS from the lab CA), with an empty directory and one app that may read it.</summary>
+    public GraphEmulator Graph { get; }
+    /// <summary>Where WriteEndpointsAsync put the lab CA and the CA bundle (system CAs plus the lab CA) for SSL_CERT_FILE.</summary>
+    public string? CertificateAuthorityFile { get; private set; }
+    public string? CertificateBundleFile { get; private set; }
     /// <summary>The Kubernetes API emulator (https, its CA in <see cref="Kubeconfig"/>).</summary>
     public KubeEmulator Kube { get; }
     /// <summary>A kubeconfig with the contexts "lab-admin" (everything) and "lab-reader" (get, list, watch only).</summary>
@@ -81,9 +88,10 @@ public sealed class LabHost : IAsyncDisposable
         var startingHarbor = HarborEmulator.StartAsync(null, ct);
         var startingKube = KubeEmulator.StartAsync(null, ct);
         var startingAcr = AcrEmulator.StartAsync(null, ct);
+        var startingGraph = GraphEmulator.StartAsync(ct);
         try
         {
-            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingKube, startingAcr);
+            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingKube, startingAcr, startingGraph);
         }
         catch
         {
@@ -91,11 +99,13 @@ public sealed class LabHost : IAsyncDisposable
             if (startingHarbor.IsCompletedSuccessfully) await startingHarbor.Result.DisposeAsync();
             if (startingKube.IsCompletedSuccessfully) await startingKube.Result.DisposeAsync();
             if (startingAcr.IsCompletedSuccessfully) await startingAcr.Result.DisposeAsync();
+            if (startingGraph.IsCompletedSuccessfully) await startingGraph.Result.DisposeAsync();
             throw;
         }
         var kube = startingKube.Result;
         var harbor = startingHarbor.Result;
         var acr = startingAcr.Result;
+        var graph = startingGraph.Result;
         var (open, basic, token) = (starting[0].Result, starting[1].Result, starting[2].Result);
         FaultProxy proxy;
         try
@@ -111,9 +121,10 @@ public sealed class LabHost : IAsyncDisposable
             await harbor.DisposeAsync();
             await kube.DisposeAsync();
             await acr.DisposeAsync();
+            await graph.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy, harbor, kube, acr) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor, kube, acr, graph) { StartTime = clock.Elapsed };
         if (options.Seed == "demo")
         {
             try
@@ -201,6 +212,12 @@ public sealed class LabHost : IAsyncDisposable
                     clientId = AcrReader.ClientId, clientSecret = AcrReader.ClientSecret, caBundle = Acr.Entra.CaBundlePath,
                 },
             },
+            ["graph"] = new
+            {
+                authorityHost = Graph.AuthorityHost.AbsoluteUri, graphEndpoint = Graph.GraphEndpoint.AbsoluteUri, tenantId = Graph.TenantId,
+                clientId = Graph.DefaultApp.ClientId, clientSecret = Graph.DefaultApp.ClientSecret, control = new Uri(Graph.GraphEndpoint, "_lab/").AbsoluteUri,
+                caCertificate = CertificateAuthorityFile, caBundle = CertificateBundleFile,
+            },
             ["seed"] = Seed is null
                 ? null
                 : new
@@ -221,6 +238,14 @@ public sealed class LabHost : IAsyncDisposable
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
         System.IO.Directory.CreateDirectory(directory);
+        // TLS clients in other processes trust the Graph emulator through SSL_CERT_FILE (OpenSSL's trust store), which
+        // replaces the system bundle: so the bundle is the system CAs plus the lab CA.
+        CertificateAuthorityFile = Path.ChangeExtension(full, ".graph-ca.pem");
+        CertificateBundleFile = Path.ChangeExtension(full, ".ca-bundle.pem");
+        await File.WriteAllTextAsync(CertificateAuthorityFile, Graph.CertificateAuthorityPem, ct);
+        const string SystemBundle = "/etc/ssl/certs/ca-certificates.crt";
+        var system = File.Exists(SystemBundle) ? await File.ReadAllTextAsync(SystemBundle, ct) : "";
+        await File.WriteAllTextAsync(CertificateBundleFile, system.TrimEnd() + "\n" + Graph.CertificateAuthorityPem, ct);
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         await File.WriteAllTextAsync(temp, EndpointsJson(), ct);
         File.Move(temp, full, overwrite: true);
@@ -237,6 +262,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  token registry  http://{Token.Host}/  user {Token.UserName}, realm {Token.TokenService!.Realm}",
             $"  fault proxy     http://{Proxy.Host}/ -> open (storage host {Proxy.StorageHost}, tag pages of {Proxy.TagsPageSize?.ToString() ?? "all"})",
             $"  harbor          {Harbor.BaseUri}  user {Harbor.AdminUser} (emulated API, real registry {Harbor.Registry.Host} behind /v2/)",
+            $"  entra / graph   authority {Graph.AuthorityHost}, Graph {Graph.GraphEndpoint}, tenant {Graph.TenantId} (TLS from the lab CA)",
             $"  kubernetes      {Kube.BaseUri}  kubeconfig {Kubeconfig} (contexts {KubeAdminContext}, {KubeReaderContext})",
             $"  acr             http://{Acr.Host}/  user {Acr.AdminUser}, Entra {Acr.Entra.AuthorityHost} tenant {Acr.Entra.TenantId} (emulated, real registry {Acr.Registry.Host}, storage host {Acr.Front.StorageHost})",
         };
@@ -249,7 +275,7 @@ public sealed class LabHost : IAsyncDisposable
     {
         await Proxy.DisposeAsync();
         await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(),
-            Kube.DisposeAsync().AsTask(), Acr.DisposeAsync().AsTask());
+            Kube.DisposeAsync().AsTask(), Acr.DisposeAsync().AsTask(), Graph.DisposeAsync().AsTask());
         System.IO.Directory.Delete(KubeDirectory, recursive: true);
     }
 }

@@ -335,11 +335,19 @@ public sealed class LabTokenService : IAsyncDisposable
             ["jti"] = Guid.NewGuid().ToString("N"),
             ["access"] = granted.Select(g => new Dictionary<string, object> { ["type"] = g.Type, ["name"] = g.Name, ["actions"] = g.Actions }).ToArray(),
         };
+        return SignJwt(certificate, header, claims);
+    }
+
+    /// <summary>Any RS256 JWT the lab issues (registry tokens here, Entra access tokens in the Graph emulator).</summary>
+    public static string SignJwt(X509Certificate2 certificate, IReadOnlyDictionary<string, object> header, IReadOnlyDictionary<string, object> claims)
+    {
         var signingInput = Base64Url(JsonSerializer.SerializeToUtf8Bytes(header)) + "." + Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims));
         using var rsa = certificate.GetRSAPrivateKey()!;
         var signature = rsa.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
         return signingInput + "." + Base64Url(signature);
     }
+
+    internal static string Base64UrlEncode(byte[] bytes) => Base64Url(bytes);
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

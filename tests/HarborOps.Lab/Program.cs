@@ -63,6 +63,7 @@ internal static class LabProgram
             stopping.Start();
             // A stale endpoints file would point the next reader at ports nobody listens on.
             File.Delete(endpoints!);
+            foreach (var written in new[] { lab.CertificateAuthorityFile, lab.CertificateBundleFile }) if (written is not null) File.Delete(written);
         }
         Console.WriteLine($"Lab stopped in {stopping.ElapsedMilliseconds} ms.");
         return 0;

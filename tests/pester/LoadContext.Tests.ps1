@@ -48,6 +48,56 @@ Import-Module $(& $script:Quote $script:Manifest)
     }
 }
 
+Describe 'Microsoft.Graph loads only when an Entra cmdlet runs, and only in the HarborOps context' {
+    BeforeAll {
+        $graph = $script:Lab.graph
+        $harbor = $script:Lab.harbor
+        $project = 'graph-load-' + [guid]::NewGuid().ToString('n').Substring(0, 6)
+        $group = (Invoke-RestMethod -Method Post -Uri "$($graph.control)groups" -ContentType 'application/json' -Body (@{ displayName = "$project-devs" } | ConvertTo-Json)).id
+        # The fresh pwsh inherits SSL_CERT_FILE, so it trusts the lab's Graph emulator as this process does.
+        $script:GraphReport = Invoke-FreshPwsh -Script @"
+`$ErrorActionPreference = 'Stop'
+$(Get-LoadedAssemblyReport)
+Import-Module $(& $script:Quote $script:Manifest)
+`$afterImport = @(Get-LoadedAssemblyReport)
+Connect-Harbor -Harbor $(& $script:Quote $harbor.url) -Credential ([pscredential]::new($(& $script:Quote $harbor.username), (ConvertTo-SecureString $(& $script:Quote $harbor.password) -AsPlainText -Force))) | Out-Null
+New-HarborProject $(& $script:Quote $project) | Out-Null
+`$null = @(Get-HarborProjectMember $(& $script:Quote $project))
+`$null = @(Get-RegistryTag -Reference $(& $script:Quote "$($script:OpenRegistry)/$($script:SeedRepository)"))
+`$afterOthers = @(Get-LoadedAssemblyReport)
+`$secret = ConvertTo-SecureString $(& $script:Quote $graph.clientSecret) -AsPlainText -Force
+`$changes = @(Sync-HarborProjectMember $(& $script:Quote $project) -Group @{ $(& $script:Quote $group) = 'Developer' } -TenantId $(& $script:Quote $graph.tenantId) -ClientId $(& $script:Quote $graph.clientId) -ClientSecret `$secret -GraphEndpoint $(& $script:Quote $graph.graphEndpoint) -AuthorityHost $(& $script:Quote $graph.authorityHost))
+'##RESULT##' + ([ordered]@{ AfterImport = `$afterImport; AfterOthers = `$afterOthers; Changes = `$changes.Count; AfterGraph = @(Get-LoadedAssemblyReport) } | ConvertTo-Json -Depth 4 -Compress)
+"@
+        $script:GraphPattern = '^(Microsoft\.Graph|Microsoft\.Kiota|Std\.UriTemplate)'
+    }
+
+    It 'loads no Graph or Kiota assembly in any context on import, nor when Harbor and registry cmdlets run' {
+        ($script:GraphReport.AfterImport | Where-Object Name -Match $script:GraphPattern).Name | Should -BeNullOrEmpty
+        ($script:GraphReport.AfterOthers | Where-Object Name -Match $script:GraphPattern).Name | Should -BeNullOrEmpty
+        ($script:GraphReport.AfterOthers | Where-Object Name -EQ 'HarborOps.Engine').Context | Should -Be 'HarborOps' -Because 'the engine itself did load'
+    }
+
+    It 'loads Microsoft.Graph and Kiota when Sync-HarborProjectMember runs, all of them in the HarborOps context' {
+        $script:GraphReport.Changes | Should -Be 1
+        $loaded = @($script:GraphReport.AfterGraph | Where-Object Name -Match $script:GraphPattern)
+        $loaded.Name | Should -Contain 'Microsoft.Graph'
+        $loaded.Name | Should -Contain 'Microsoft.Kiota.Abstractions'
+        ($loaded | Where-Object Context -NE 'HarborOps').Name | Should -BeNullOrEmpty
+    }
+
+    It 'keeps Microsoft.Graph out of the import path: not in the manifest, only under Dependencies/' {
+        $manifest = Import-PowerShellDataFile $script:Manifest
+        foreach ($key in 'RequiredAssemblies', 'NestedModules', 'RequiredModules') {
+            @($manifest[$key]) -join ' ' | Should -Not -Match 'Graph|Kiota'
+        }
+        $moduleRoot = Split-Path $script:Manifest
+        $graphFiles = @(Get-ChildItem $moduleRoot -Recurse -File -Filter 'Microsoft.Graph*.dll')
+        $graphFiles.Count | Should -BeGreaterThan 0
+        $graphFiles | ForEach-Object { [IO.Path]::GetRelativePath($moduleRoot, $_.FullName) } | Should -BeLike 'Dependencies*'
+    }
+}
+
 Describe 'HarborOps next to a module that already loaded an older Azure.Core' {
     BeforeAll {
         $stubDirectory = Join-Path $TestDrive 'conflicting-module'

@@ -74,6 +74,15 @@ public sealed partial class HarborClient
             ?? members.First(m => m.Name == (request.UserName ?? request.GroupName));
     }
 
+    /// <summary>Changes a member's role in place (Harbor keeps the member id, so nothing is removed and re-added).</summary>
+    public async Task UpdateMemberRoleAsync(string project, int memberId, HarborProjectRole role, CancellationToken cancellationToken) =>
+        await SendAsync(new HarborCall(HttpMethod.Put, $"projects/{ProjectSegment(project)}/members/{memberId}")
+        {
+            Body = new RoleRequestDto { RoleId = (int)role }, ProjectByName = true, Target = memberId,
+            Description = $"changing the role of member {memberId} in project '{project}' to {role}",
+            NotFoundId = HarborErrorIds.MemberNotFound, NotFoundMessage = $"Project '{project}' has no member {memberId}",
+        }, cancellationToken).ConfigureAwait(false);
+
     public async Task RemoveMemberAsync(string project, int memberId, CancellationToken cancellationToken) =>
         await SendAsync(new HarborCall(HttpMethod.Delete, $"projects/{ProjectSegment(project)}/members/{memberId}")
         {

@@ -225,6 +225,12 @@ internal sealed class ScanAllStatsDto
     public bool Ongoing { get; set; }
 }
 
+/// <summary>PUT projects/{p}/members/{id}: the one field a member's update carries.</summary>
+internal sealed class RoleRequestDto
+{
+    public int RoleId { get; set; }
+}
+
 internal sealed class ProjectMemberDto
 {
     public int RoleId { get; set; }

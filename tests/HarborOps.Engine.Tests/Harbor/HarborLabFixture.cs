@@ -46,8 +46,18 @@ public sealed class HarborLabFixture : IAsyncLifetime
     public void AssertExchangesMatchContract()
     {
         var exchanges = Harbor.Exchanges;
+        var problems = ContractProblems(exchanges, _validatedUpTo);
+        _validatedUpTo = exchanges.Count;
+        problems.AddRange(Harbor.Failures.Skip(_failuresSeen).Select(f => "emulator failure: " + f));
+        _failuresSeen = Harbor.Failures.Count;
+        Assert.True(problems.Count == 0, "Contract violations:\n" + string.Join("\n", problems));
+    }
+
+    /// <summary>What in the exchanges from index <paramref name="from"/> on breaks the swagger contract (requests, responses, X-Request-Id).</summary>
+    internal static List<string> ContractProblems(IReadOnlyList<HarborExchange> exchanges, int from)
+    {
         var problems = new List<string>();
-        for (var i = _validatedUpTo; i < exchanges.Count; i++)
+        for (var i = from; i < exchanges.Count; i++)
         {
             var x = exchanges[i];
             var sid = x.RequestHeaders.TryGetValue("Cookie", out var cookie) && cookie.Contains("sid=", StringComparison.Ordinal);
@@ -58,10 +68,7 @@ public sealed class HarborLabFixture : IAsyncLifetime
             if (!x.RequestHeaders.ContainsKey("X-Request-Id") && !x.RequestHeaders.ContainsKey("X-Harbor-Lab-Raw"))
                 problems.Add($"request {x.Method} {x.Path}: no X-Request-Id");
         }
-        _validatedUpTo = exchanges.Count;
-        problems.AddRange(Harbor.Failures.Skip(_failuresSeen).Select(f => "emulator failure: " + f));
-        _failuresSeen = Harbor.Failures.Count;
-        Assert.True(problems.Count == 0, "Contract violations:\n" + string.Join("\n", problems));
+        return problems;
     }
 
     /// <summary>Marks the exchanges so far as checked (a test that sends deliberately wrong shapes checks them itself).</summary>

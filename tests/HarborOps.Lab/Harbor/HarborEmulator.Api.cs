@@ -110,6 +110,7 @@ public sealed partial class HarborEmulator
             if (c.Is("GET", "projects", "*", "members")) return ListMembersAsync(c, project);
             if (c.Is("POST", "projects", "*", "members")) return AddMemberAsync(c, project);
             if (c.Is("GET", "projects", "*", "members", "*")) return GetMemberAsync(c, project, s[3]);
+            if (c.Is("PUT", "projects", "*", "members", "*")) return UpdateMemberAsync(c, project, s[3]);
             if (c.Is("DELETE", "projects", "*", "members", "*")) return DeleteMemberAsync(c, project, s[3]);
             if (c.Is("GET", "projects", "*", "repositories")) return ListRepositoriesAsync(c, project);
             if (s.Length >= 4 && s[2] == "repositories")
@@ -572,6 +573,22 @@ public sealed partial class HarborEmulator
             var member = new LabHarborMember { Id = NextId(), ProjectId = project.Id, EntityId = entityId, EntityType = type, EntityName = name, RoleId = role };
             _members.Add(member);
             return ReplyAsync(c, 201, null, new Dictionary<string, string> { ["Location"] = $"/api/v2.0/projects/{project.Id}/members/{member.Id}" });
+        }
+    }
+
+    private Task UpdateMemberAsync(ApiCall c, LabHarborProject project, string id)
+    {
+        if (!Can(c.Who, project, "member", "update")) return FailAsync(c, 403, "FORBIDDEN", "forbidden");
+        var body = ParseBody(c);
+        // RoleRequest: role_id only; Harbor answers 400 for a role outside 1..5.
+        var role = body?["role_id"] is JsonValue r && r.TryGetValue<int>(out var roleId) ? roleId : 0;
+        if (role is < 1 or > 5) return FailAsync(c, 400, "BAD_REQUEST", $"invalid role_id {role}");
+        lock (_gate)
+        {
+            var member = _members.FirstOrDefault(m => m.ProjectId == project.Id && m.Id.ToString(CultureInfo.InvariantCulture) == id);
+            if (member is null) return FailAsync(c, 404, "NOT_FOUND", $"member {id} not found");
+            member.RoleId = role;
+            return ReplyAsync(c, 200, null);
         }
     }
 

@@ -1,0 +1,113 @@
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Harbor;
+using HarborOps.Models;
+
+namespace HarborOps.Engine.Entra;
+
+/// <summary>A wanted member: an Entra group by display name or object id, with its Harbor role.</summary>
+public sealed record DesiredGroupMember(string Group, HarborProjectRole Role);
+
+/// <summary>What a sync would do to one member; applied one by one so the cmdlet can confirm each.</summary>
+public sealed record PlannedGroupChange(string Project, EntraGroup Group, string Action, int MemberId, HarborProjectRole? OldRole, HarborProjectRole? NewRole)
+{
+    public const string Added = "Added";
+    public const string RoleChanged = "RoleChanged";
+    public const string Removed = "Removed";
+
+    public string Describe() => Action switch
+    {
+        Added => $"Add Entra group '{Group.DisplayName}' ({Group.Id}) as {NewRole}",
+        RoleChanged => $"Change the role of Entra group '{Group.DisplayName}' ({Group.Id}) from {OldRole} to {NewRole}",
+        _ => $"Remove Entra group '{Group.DisplayName}' ({Group.Id}) (was {OldRole})",
+    };
+}
+
+/// <summary>The plan of one project: the changes, and the GUID-named groups -Prune left alone because Entra does not know them.</summary>
+public sealed record ProjectGroupPlan(string Project, IReadOnlyList<PlannedGroupChange> Changes, IReadOnlyList<string> UnknownGuidGroups);
+
+/// <summary>
+/// Makes a Harbor project's Entra group members match a wanted set. With Entra as Harbor's OIDC provider the groups
+/// claim carries object ids, so Harbor's OIDC group for an Entra group is named by the group's object id. A group member
+/// counts as managed here when its name is a GUID that Entra resolves to a group: users, LDAP/HTTP groups and OIDC groups
+/// with other names are never touched, and a GUID Entra does not know (a deleted group, another tenant's) is reported,
+/// not removed.
+/// </summary>
+public sealed class ProjectGroupSync(HarborClient harbor, EntraDirectory directory)
+{
+    public async Task<ProjectGroupPlan> PlanAsync(string project, IReadOnlyList<DesiredGroupMember> desired, bool prune, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(project);
+        // Resolve every wanted group first: a misspelt name stops the run before Harbor is changed at all.
+        var wanted = new Dictionary<string, (EntraGroup Group, HarborProjectRole Role)>(StringComparer.OrdinalIgnoreCase);
+        foreach (var member in desired)
+        {
+            var group = await directory.ResolveGroupAsync(member.Group, cancellationToken).ConfigureAwait(false);
+            if (wanted.TryGetValue(group.Id, out var already) && already.Role != member.Role)
+                throw new EntraException(EntraErrorIds.OptionsInvalid, FailureKind.InvalidArgument,
+                    $"Entra group '{group.DisplayName}' ({group.Id}) is wanted twice in project '{project}', as {already.Role} and as {member.Role}; give it once.", member.Group);
+            wanted[group.Id] = (group, member.Role);
+        }
+
+        var members = await harbor.ListMembersAsync(project, cancellationToken).ConfigureAwait(false);
+        var guidGroups = members.Where(m => m.EntityType == "Group" && Guid.TryParse(m.Name, out _)).ToList();
+        var changes = new List<PlannedGroupChange>();
+        foreach (var (id, (group, role)) in wanted.OrderBy(w => w.Value.Group.DisplayName, StringComparer.Ordinal))
+        {
+            var existing = guidGroups.FirstOrDefault(m => string.Equals(m.Name, id, StringComparison.OrdinalIgnoreCase));
+            if (existing is null)
+                changes.Add(new PlannedGroupChange(project, group, PlannedGroupChange.Added, 0, null, role));
+            else if (ParseRole(existing.Role) is var current && current != role)
+                changes.Add(new PlannedGroupChange(project, group, PlannedGroupChange.RoleChanged, existing.MemberId, current, role));
+        }
+
+        var unknown = new List<string>();
+        if (prune)
+        {
+            foreach (var member in guidGroups.Where(m => !wanted.ContainsKey(m.Name)).OrderBy(m => m.Name, StringComparer.Ordinal))
+            {
+                var group = await directory.FindGroupByIdAsync(member.Name, cancellationToken).ConfigureAwait(false);
+                if (group is null) unknown.Add(member.Name);
+                else changes.Add(new PlannedGroupChange(project, group, PlannedGroupChange.Removed, member.MemberId, ParseRole(member.Role), null));
+            }
+        }
+        return new ProjectGroupPlan(project, changes, unknown);
+    }
+
+    public async Task<HarborProjectGroupChange> ApplyAsync(PlannedGroupChange change, CancellationToken cancellationToken)
+    {
+        var memberId = change.MemberId;
+        switch (change.Action)
+        {
+            case PlannedGroupChange.Added:
+                var added = await harbor.AddMemberAsync(change.Project, new HarborMemberRequest(change.NewRole!.Value) { GroupName = change.Group.Id, GroupType = HarborGroupType.Oidc }, cancellationToken).ConfigureAwait(false);
+                memberId = added.MemberId;
+                break;
+            case PlannedGroupChange.RoleChanged:
+                await harbor.UpdateMemberRoleAsync(change.Project, change.MemberId, change.NewRole!.Value, cancellationToken).ConfigureAwait(false);
+                break;
+            default:
+                await harbor.RemoveMemberAsync(change.Project, change.MemberId, cancellationToken).ConfigureAwait(false);
+                break;
+        }
+        return new HarborProjectGroupChange
+        {
+            Harbor = harbor.Connection.Url.ToString(), Project = change.Project, GroupName = change.Group.DisplayName, GroupId = change.Group.Id,
+            Action = change.Action, OldRole = change.OldRole?.ToString(), NewRole = change.NewRole?.ToString(), MemberId = memberId,
+        };
+    }
+
+    /// <summary>The project's Entra groups: its OIDC group members whose names are object ids Entra knows.</summary>
+    public async Task<IReadOnlyList<EntraGroup>> ProjectGroupsAsync(string project, CancellationToken cancellationToken)
+    {
+        var groups = new List<EntraGroup>();
+        foreach (var member in await harbor.ListMembersAsync(project, cancellationToken).ConfigureAwait(false))
+        {
+            if (member.EntityType == "Group" && Guid.TryParse(member.Name, out _)
+                && await directory.FindGroupByIdAsync(member.Name, cancellationToken).ConfigureAwait(false) is { } group)
+                groups.Add(group);
+        }
+        return groups;
+    }
+
+    private static HarborProjectRole ParseRole(string role) => Enum.TryParse<HarborProjectRole>(role, ignoreCase: true, out var parsed) ? parsed : 0;
+}

@@ -1,0 +1,158 @@
+using HarborOps.Engine.Entra;
+using HarborOps.Engine.Errors;
+using HarborOps.Lab.Graph;
+using Xunit;
+
+namespace HarborOps.Engine.Tests.Entra;
+
+[Collection(EntraLabFixture.Name)]
+public sealed class EntraDirectoryTests(EntraLabFixture lab)
+{
+    [Fact]
+    public async Task Resolves_a_group_by_name_and_by_id_after_a_real_client_credentials_sign_in()
+    {
+        var name = lab.Unique("team-devs");
+        var id = lab.Graph.AddGroup(name);
+        var before = lab.Graph.TokensIssued;
+        using var directory = lab.Directory();
+
+        Assert.Equal(new EntraGroup(id, name), await directory.ResolveGroupAsync(name, default));
+        Assert.Equal(new EntraGroup(id, name), await directory.ResolveGroupAsync(id.ToUpperInvariant(), default));
+
+        Assert.IsType<Azure.Identity.ClientSecretCredential>(directory.Credential);
+        Assert.True(lab.Graph.TokensIssued > before, "the credential must have fetched its token from the emulator's token endpoint");
+        var exchanges = lab.Graph.Exchanges;
+        Assert.Contains(exchanges, x => x.Listener == "authority" && x.Method == "POST" && x.Path == $"/{lab.Graph.TenantId}/oauth2/v2.0/token" && x.Status == 200);
+        Assert.Contains(exchanges, x => x.Listener == "graph" && x.Path == "/v1.0/groups" && x.Query.Contains("displayName%20eq%20", StringComparison.Ordinal) && x.Status == 200);
+    }
+
+    [Fact]
+    public async Task An_unknown_name_or_id_fails_naming_it_and_a_shared_name_lists_the_candidates()
+    {
+        using var directory = lab.Directory();
+        var shared = lab.Unique("shared");
+        var first = lab.Graph.AddGroup(shared);
+        var second = lab.Graph.AddGroup(shared);
+
+        var ambiguous = await Assert.ThrowsAsync<EntraException>(() => directory.ResolveGroupAsync(shared, default));
+        Assert.Equal(EntraErrorIds.GroupAmbiguous, ambiguous.ErrorId);
+        Assert.Contains(first, ambiguous.Message);
+        Assert.Contains(second, ambiguous.Message);
+        Assert.Equal(shared, ambiguous.Target);
+
+        var unknownName = await Assert.ThrowsAsync<EntraException>(() => directory.ResolveGroupAsync("no-such-group", default));
+        Assert.Equal(EntraErrorIds.GroupNotFound, unknownName.ErrorId);
+        Assert.Contains("'no-such-group'", unknownName.Message);
+
+        var missingId = Guid.NewGuid().ToString();
+        var unknownId = await Assert.ThrowsAsync<EntraException>(() => directory.ResolveGroupAsync(missingId, default));
+        Assert.Equal(EntraErrorIds.GroupNotFound, unknownId.ErrorId);
+        Assert.Equal(404, unknownId.StatusCode);
+        Assert.Null(await directory.FindGroupByIdAsync(missingId, default));
+    }
+
+    [Fact]
+    public async Task Names_with_quotes_are_escaped_in_the_filter()
+    {
+        var name = lab.Unique("o'brien's team");
+        var id = lab.Graph.AddGroup(name);
+        using var directory = lab.Directory();
+        Assert.Equal(id, (await directory.ResolveGroupAsync(name, default)).Id);
+    }
+
+    [Fact]
+    public async Task A_group_with_1000_transitive_members_is_read_through_every_page()
+    {
+        var nested = lab.Graph.AddGroup(lab.Unique("nested"));
+        lab.Graph.AddMembers(nested, Enumerable.Range(0, 400).Select(i => lab.Graph.AddUser($"Nested {i}", $"nested{i}.{nested[..8]}@lab.example")));
+        var big = lab.Graph.AddGroup(lab.Unique("big"));
+        lab.Graph.AddMembers(big, Enumerable.Range(0, 600).Select(i => lab.Graph.AddUser($"Direct {i}", $"direct{i}.{big[..8]}@lab.example")).Append(nested));
+        var log = new List<string>();
+        using var directory = lab.Directory(log, pageSize: 100);
+
+        var users = await directory.ListTransitiveUsersAsync(new EntraGroup(big, "big"), default);
+
+        Assert.Equal(1000, users.Count);
+        Assert.Equal(1000, users.Select(u => u.Id).Distinct().Count());
+        // 1,001 members (the nested group is one of them) in pages of 100: the first request and ten @odata.nextLink follow-ups.
+        var pages = lab.Graph.Exchanges.Where(x => x.Path == $"/v1.0/groups/{big}/transitiveMembers").ToList();
+        Assert.Equal(11, pages.Count);
+        Assert.Equal(10, pages.Count(p => p.Query.Contains("skiptoken", StringComparison.Ordinal)));
+        Assert.Contains(log, l => l.Contains("1000 user(s)", StringComparison.Ordinal) && l.Contains("11 page(s)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Counts_a_users_transitive_memberships_with_the_eventual_consistency_header()
+    {
+        var user = lab.Graph.AddUser("Heavy", lab.Unique("heavy") + "@lab.example");
+        var outer = lab.Graph.AddGroup(lab.Unique("outer"));
+        var inner = lab.Graph.AddGroup(lab.Unique("inner"));
+        lab.Graph.AddMembers(outer, [inner]);
+        lab.Graph.AddMembers(inner, [user]);
+        using var directory = lab.Directory();
+        Assert.Equal(2, await directory.CountTransitiveMembershipsAsync(new EntraUser(user, "Heavy", null), default));
+    }
+
+    [Fact]
+    public async Task Throttling_is_retried_after_Retry_After_by_Graphs_retry_handler_and_reported_when_it_persists()
+    {
+        var name = lab.Unique("throttled");
+        var id = lab.Graph.AddGroup(name);
+        using (var warmed = lab.Directory())
+        {
+            await warmed.ResolveGroupAsync(id, default);
+        }
+
+        using var directory = lab.Directory(maxRetries: 3);
+        await directory.ResolveGroupAsync(id, default); // token acquired before throttling starts
+        lab.Graph.ThrottleNext(2, retryAfterSeconds: 1);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        Assert.Equal(name, (await directory.ResolveGroupAsync(name, default)).DisplayName);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1.8), $"two Retry-After: 1 waits, took {clock.Elapsed}");
+        var tail = lab.Graph.Exchanges.Where(x => x.Path == "/v1.0/groups").TakeLast(3).Select(x => x.Status);
+        Assert.Equal([429, 429, 200], tail);
+
+        using var impatient = lab.Directory(maxRetries: 1);
+        await impatient.ResolveGroupAsync(id, default);
+        lab.Graph.ThrottleNext(5, retryAfterSeconds: 1);
+        var failure = await Assert.ThrowsAsync<EntraException>(() => impatient.ResolveGroupAsync(id, default));
+        lab.Graph.ThrottleNext(0, 0);
+        Assert.Equal(EntraErrorIds.Throttled, failure.ErrorId);
+        Assert.Equal(429, failure.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_wrong_secret_is_an_authentication_failure_that_never_shows_the_secret()
+    {
+        var wrong = "wrong-secret-" + Guid.NewGuid().ToString("N");
+        using var directory = new EntraDirectory(lab.Options(secret: wrong));
+        var failure = await Assert.ThrowsAsync<EntraException>(() => directory.ResolveGroupAsync("anything", default));
+        Assert.Equal(EntraErrorIds.AuthenticationFailed, failure.ErrorId);
+        Assert.True(failure.IsTerminating);
+        Assert.Contains("ClientSecretCredential", failure.Message);
+        Assert.DoesNotContain(wrong, failure.ToString());
+        Assert.DoesNotContain(lab.Graph.DefaultApp.ClientSecret, lab.Options().ToString());
+    }
+
+    [Fact]
+    public async Task An_app_without_Graph_permissions_gets_Graphs_403_as_a_permission_failure_naming_the_permissions()
+    {
+        var app = lab.Graph.RegisterApp(Guid.NewGuid().ToString(), "secret-" + Guid.NewGuid().ToString("N"), []);
+        using var directory = new EntraDirectory(lab.Options(app.ClientId, app.ClientSecret));
+        var failure = await Assert.ThrowsAsync<EntraException>(() => directory.ResolveGroupAsync("anything", default));
+        Assert.Equal(EntraErrorIds.PermissionDenied, failure.ErrorId);
+        Assert.Equal("Authorization_RequestDenied", failure.GraphErrorCode);
+        Assert.Contains("GroupMember.Read.All", failure.Message);
+        Assert.True(failure.IsTerminating);
+    }
+
+    [Fact]
+    public void Options_that_cannot_sign_in_fail_before_any_call()
+    {
+        var failure = Assert.Throws<EntraException>(() => new EntraDirectory(new EntraConnectionOptions { CredentialKind = EntraCredentialKind.ClientSecret, TenantId = "t" }));
+        Assert.Equal(EntraErrorIds.OptionsInvalid, failure.ErrorId);
+        Assert.Contains("-ClientId", failure.Message);
+        var insecure = Assert.Throws<EntraException>(() => new EntraDirectory(new EntraConnectionOptions { GraphEndpoint = new Uri("http://graph.example") }));
+        Assert.Contains("https://", insecure.Message);
+    }
+}

@@ -1,0 +1,713 @@
+using System.Globalization;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http;
+
+namespace HarborOps.Lab.Graph;
+
+/// <summary>An app registration the token endpoint knows: its client secret and the Graph application roles granted to it.</summary>
+public sealed record GraphLabApp(string ClientId, string ClientSecret, IReadOnlyList<string> Roles)
+{
+    public override string ToString() => $"app {ClientId} ({string.Join(", ", Roles)})";
+}
+
+/// <summary>One request either listener answered, for tests that check what a client sent.</summary>
+public sealed record GraphExchange(string Listener, string Method, string Path, string Query, int Status);
+
+/// <summary>
+/// Entra ID and Microsoft Graph for the lab, over TLS on two loopback ports (Azure.Identity and MSAL insist on an https
+/// authority). The authority port answers what MSAL asks of Entra for a client-credentials sign-in: instance discovery,
+/// OpenID configuration and /{tenant}/oauth2/v2.0/token, with Entra's error bodies (AADSTS codes) and an RS256 JWT with
+/// aud, tid, roles and exp. The Graph port answers the v1.0 subset HarborOps uses (groups by displayName filter, group by
+/// id, members and transitiveMembers with @odata.type, $select, $top and @odata.nextLink paging, a user's
+/// transitiveMemberOf/$count under ConsistencyLevel: eventual), validates the token (signature, audience, expiry, tenant)
+/// and the app's roles, and answers wrong paths, options and ids with Graph's error bodies. 429s with Retry-After are
+/// injected on demand. Strict on purpose: a client that sends what Graph would refuse fails here too.
+/// </summary>
+public sealed class GraphEmulator : IAsyncDisposable
+{
+    public const string DefaultClientId = "7a0c4b6e-2f2d-4a8e-9d8b-1c2f3e4d5a6b";
+    /// <summary>The application permissions HarborOps documents: enough to read groups, their members and users' memberships.</summary>
+    public static readonly IReadOnlyList<string> HarborOpsRoles = ["GroupMember.Read.All", "User.ReadBasic.All"];
+    private static readonly string[] GroupReadRoles = ["GroupMember.Read.All", "Group.Read.All", "Directory.Read.All"];
+    private static readonly string[] UserReadRoles = ["User.ReadBasic.All", "User.Read.All", "Directory.Read.All"];
+    private static readonly string[] SelectableProperties = ["id", "displayName", "userPrincipalName"];
+    private const int DefaultPageSize = 100;
+    private static readonly Regex DisplayNameFilter = new("^displayName eq '((?:[^']|'')*)'$", RegexOptions.CultureInvariant);
+
+    private readonly object _gate = new();
+    private readonly WebApplication _app;
+    private readonly X509Certificate2 _signing;
+    private readonly Dictionary<string, GraphLabApp> _apps = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, LabDirectoryObject> _objects = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<GraphExchange> _exchanges = [];
+    private int _throttleRemaining;
+    private int _throttleRetryAfterSeconds;
+    private int _tokensIssued;
+
+    private GraphEmulator(WebApplication app, X509Certificate2 certificateAuthority, Uri authorityHost, Uri graphEndpoint)
+    {
+        _app = app;
+        CertificateAuthority = certificateAuthority;
+        AuthorityHost = authorityHost;
+        GraphEndpoint = graphEndpoint;
+        _signing = LabTokenService.CreateSigningCertificate();
+        DefaultApp = RegisterApp(DefaultClientId, "lab-secret-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant(), HarborOpsRoles);
+    }
+
+    /// <summary>The tenant the lab's Entra knows; other tenants get AADSTS90002.</summary>
+    public string TenantId { get; } = "4f1c2a3b-5d6e-4f70-8a9b-0c1d2e3f4a5b";
+    /// <summary>https://127.0.0.1:PORT/: give it to the credential as AuthorityHost.</summary>
+    public Uri AuthorityHost { get; }
+    /// <summary>https://127.0.0.1:PORT/: the Graph base, as https://graph.microsoft.com/ is for the public cloud.</summary>
+    public Uri GraphEndpoint { get; }
+    /// <summary>The lab CA that issued both listeners' TLS certificate (trust it, never skip the check).</summary>
+    public X509Certificate2 CertificateAuthority { get; }
+    public string CertificateAuthorityPem => CertificateAuthority.ExportCertificatePem();
+    /// <summary>An app with <see cref="HarborOpsRoles"/>.</summary>
+    public GraphLabApp DefaultApp { get; }
+    public int TokensIssued => Volatile.Read(ref _tokensIssued);
+    /// <summary>The audience Graph tokens carry and the scope a client must ask for (without "/.default").</summary>
+    public string Audience => GraphEndpoint.GetLeftPart(UriPartial.Authority);
+
+    public IReadOnlyList<GraphExchange> Exchanges { get { lock (_gate) return _exchanges.ToArray(); } }
+
+    public static async Task<GraphEmulator> StartAsync(CancellationToken ct = default)
+    {
+        var (authority, serverCertificate) = CreateCertificates();
+        var builder = LabKestrel.CreateBuilder(listeners: 2, tlsCertificate: serverCertificate);
+        var app = builder.Build();
+        GraphEmulator? emulator = null;
+        app.Run(context => emulator!.HandleAsync(context));
+        await app.StartAsync(ct);
+        var addresses = LabKestrel.BoundAddresses(app);
+        emulator = new GraphEmulator(app, authority, addresses[0], addresses[1]);
+        return emulator;
+    }
+
+    /// <summary>A handler that checks the emulator's certificate against the lab CA, for in-process clients.</summary>
+    public HttpMessageHandler CreateTrustingHandler()
+    {
+        var authority = CertificateAuthority;
+        return new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                {
+                    if (certificate is null) return false;
+                    if (errors == SslPolicyErrors.None) return true;
+                    if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.Add(authority);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build(new X509Certificate2(certificate));
+                },
+            },
+        };
+    }
+
+    // ---------------------------------------------------------------- the directory (in process; also over /_lab/)
+
+    public GraphLabApp RegisterApp(string clientId, string clientSecret, IReadOnlyList<string> roles)
+    {
+        var app = new GraphLabApp(clientId, clientSecret, roles);
+        lock (_gate) _apps[clientId] = app;
+        return app;
+    }
+
+    public string AddUser(string displayName, string userPrincipalName, string? id = null)
+    {
+        lock (_gate)
+        {
+            var user = new LabDirectoryObject(id ?? Guid.NewGuid().ToString(), "user", displayName, userPrincipalName);
+            _objects.Add(user.Id, user);
+            return user.Id;
+        }
+    }
+
+    public string AddGroup(string displayName, string? id = null)
+    {
+        lock (_gate)
+        {
+            var group = new LabDirectoryObject(id ?? Guid.NewGuid().ToString(), "group", displayName, null);
+            _objects.Add(group.Id, group);
+            return group.Id;
+        }
+    }
+
+    /// <summary>Makes users or groups direct members of a group (nesting allowed; Graph's transitive views expand it).</summary>
+    public void AddMembers(string groupId, IEnumerable<string> memberIds)
+    {
+        lock (_gate)
+        {
+            var group = _objects.TryGetValue(groupId, out var g) && g.Kind == "group" ? g : throw new ArgumentException($"no group {groupId}");
+            foreach (var id in memberIds)
+            {
+                if (!_objects.ContainsKey(id)) throw new ArgumentException($"no directory object {id}");
+                if (!group.Members.Contains(id, StringComparer.OrdinalIgnoreCase)) group.Members.Add(id);
+            }
+        }
+    }
+
+    public void RemoveMember(string groupId, string memberId)
+    {
+        lock (_gate)
+        {
+            if (_objects.TryGetValue(groupId, out var group)) group.Members.RemoveAll(m => string.Equals(m, memberId, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    /// <summary>The next <paramref name="count"/> Graph requests get 429 with Retry-After (seconds).</summary>
+    public void ThrottleNext(int count, int retryAfterSeconds)
+    {
+        lock (_gate)
+        {
+            _throttleRemaining = count;
+            _throttleRetryAfterSeconds = retryAfterSeconds;
+        }
+    }
+
+    // ---------------------------------------------------------------- HTTP
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        var listener = context.Connection.LocalPort == AuthorityHost.Port ? "authority" : "graph";
+        try
+        {
+            if (listener == "authority") await HandleAuthorityAsync(context);
+            else if (context.Request.Path.StartsWithSegments("/_lab", out var rest)) await HandleControlAsync(context, rest.Value ?? "");
+            else await HandleGraphAsync(context);
+        }
+        finally
+        {
+            if (!context.Request.Path.StartsWithSegments("/_lab"))
+            {
+                lock (_gate) _exchanges.Add(new GraphExchange(listener, context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", context.Response.StatusCode));
+            }
+        }
+    }
+
+    // ---- Entra (the authority listener)
+
+    private async Task HandleAuthorityAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var segments = (request.Path.Value ?? "").Trim('/').Split('/');
+        var host = AuthorityHost.GetLeftPart(UriPartial.Authority);
+        if (request.Method == "GET" && segments is ["common", "discovery", "instance"])
+        {
+            // MSAL's instance discovery: the authority is its own alias and its metadata lives at the tenant's OpenID document.
+            var authorize = request.Query["authorization_endpoint"].ToString();
+            if (request.Query["api-version"] != "1.1" || !Uri.TryCreate(authorize, UriKind.Absolute, out var authorizeUri) || authorizeUri.Authority != AuthorityHost.Authority)
+            {
+                await EntraErrorAsync(context, 400, "invalid_instance", 50049, "Unknown or invalid instance.");
+                return;
+            }
+            var tenant = authorizeUri.AbsolutePath.Trim('/').Split('/')[0];
+            await JsonAsync(context, 200, new JsonObject
+            {
+                ["tenant_discovery_endpoint"] = $"{host}/{tenant}/v2.0/.well-known/openid-configuration",
+                ["api-version"] = "1.1",
+                ["metadata"] = new JsonArray(new JsonObject
+                {
+                    ["preferred_network"] = AuthorityHost.Authority, ["preferred_cache"] = AuthorityHost.Authority,
+                    ["aliases"] = new JsonArray(AuthorityHost.Authority),
+                }),
+            });
+            return;
+        }
+        if (segments.Length >= 1 && !IsTenant(segments[0]))
+        {
+            await EntraErrorAsync(context, 400, "invalid_tenant", 90002, $"Tenant '{segments[0]}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.");
+            return;
+        }
+        if (request.Method == "GET" && segments.Length == 4 && segments[1..] is ["v2.0", ".well-known", "openid-configuration"])
+        {
+            await JsonAsync(context, 200, new JsonObject
+            {
+                ["token_endpoint"] = $"{host}/{TenantId}/oauth2/v2.0/token",
+                ["authorization_endpoint"] = $"{host}/{TenantId}/oauth2/v2.0/authorize",
+                ["issuer"] = $"{host}/{TenantId}/v2.0",
+                ["jwks_uri"] = $"{host}/{TenantId}/discovery/v2.0/keys",
+                ["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_post", "private_key_jwt", "client_secret_basic"),
+                ["response_types_supported"] = new JsonArray("code", "id_token", "code id_token", "id_token token"),
+                ["subject_types_supported"] = new JsonArray("pairwise"),
+                ["id_token_signing_alg_values_supported"] = new JsonArray("RS256"),
+                ["tenant_region_scope"] = "EU",
+            });
+            return;
+        }
+        if (request.Method == "POST" && segments.Length == 4 && segments[1..] is ["oauth2", "v2.0", "token"])
+        {
+            await TokenAsync(context);
+            return;
+        }
+        await EntraErrorAsync(context, 404, "not_found", 90027, $"The request path {request.Path} is not an Entra endpoint the lab serves.");
+    }
+
+    private bool IsTenant(string segment) => segment.Equals(TenantId, StringComparison.OrdinalIgnoreCase) || segment is "organizations";
+
+    private async Task TokenAsync(HttpContext context)
+    {
+        if (!context.Request.HasFormContentType)
+        {
+            await EntraErrorAsync(context, 400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
+            return;
+        }
+        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        if (form["grant_type"] != "client_credentials")
+        {
+            await EntraErrorAsync(context, 400, "unsupported_grant_type", 70003, $"The app requested an unsupported grant type '{form["grant_type"]}'. The lab serves client_credentials.");
+            return;
+        }
+        var clientId = form["client_id"].ToString();
+        GraphLabApp? app;
+        lock (_gate) _apps.TryGetValue(clientId, out app);
+        if (app is null)
+        {
+            await EntraErrorAsync(context, 400, "unauthorized_client", 700016, $"Application with identifier '{clientId}' was not found in the directory '{TenantId}'.");
+            return;
+        }
+        if (form.ContainsKey("client_assertion"))
+        {
+            await EntraErrorAsync(context, 401, "invalid_client", 700027, "Client assertion failed signature validation. (The lab's apps have client secrets only.)");
+            return;
+        }
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(form["client_secret"].ToString()), Encoding.UTF8.GetBytes(app.ClientSecret)))
+        {
+            await EntraErrorAsync(context, 401, "invalid_client", 7000215, $"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{clientId}'.");
+            return;
+        }
+        var scope = form["scope"].ToString();
+        if (scope != Audience + "/.default")
+        {
+            await EntraErrorAsync(context, 400, "invalid_scope", 1002012, $"The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI): {Audience}/.default.");
+            return;
+        }
+        var now = DateTimeOffset.UtcNow;
+        var lifetime = TimeSpan.FromMinutes(60);
+        var token = LabTokenService.SignJwt(_signing,
+            new Dictionary<string, object> { ["typ"] = "JWT", ["alg"] = "RS256", ["kid"] = _signing.Thumbprint },
+            new Dictionary<string, object>
+            {
+                ["aud"] = Audience, ["iss"] = $"{AuthorityHost.GetLeftPart(UriPartial.Authority)}/{TenantId}/", ["iat"] = now.ToUnixTimeSeconds(),
+                ["nbf"] = now.ToUnixTimeSeconds() - 5, ["exp"] = (now + lifetime).ToUnixTimeSeconds(), ["appid"] = app.ClientId, ["oid"] = app.ClientId,
+                ["tid"] = TenantId, ["roles"] = app.Roles.ToArray(), ["idtyp"] = "app", ["ver"] = "1.0",
+            });
+        Interlocked.Increment(ref _tokensIssued);
+        await JsonAsync(context, 200, new JsonObject
+        {
+            ["token_type"] = "Bearer", ["expires_in"] = (int)lifetime.TotalSeconds, ["ext_expires_in"] = (int)lifetime.TotalSeconds, ["access_token"] = token,
+        });
+    }
+
+    private static Task EntraErrorAsync(HttpContext context, int status, string error, int code, string description)
+    {
+        var trace = Guid.NewGuid().ToString();
+        var correlation = Guid.NewGuid().ToString();
+        var timestamp = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        return JsonAsync(context, status, new JsonObject
+        {
+            ["error"] = error,
+            ["error_description"] = $"AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}",
+            ["error_codes"] = new JsonArray(code), ["timestamp"] = timestamp, ["trace_id"] = trace, ["correlation_id"] = correlation,
+            ["error_uri"] = $"https://login.microsoftonline.com/error?code={code}",
+        });
+    }
+
+    // ---- Graph (the graph listener)
+
+    private async Task HandleGraphAsync(HttpContext context)
+    {
+        var request = context.Request;
+        context.Response.Headers["request-id"] = Guid.NewGuid().ToString();
+        if (request.Path.Value is not { } path || !path.StartsWith("/v1.0/", StringComparison.Ordinal))
+        {
+            await GraphErrorAsync(context, 400, "BadRequest", $"Invalid version: {request.Path.Value?.TrimStart('/').Split('/')[0]}");
+            return;
+        }
+        var app = Authenticate(context, out var problem);
+        if (app is null)
+        {
+            await GraphErrorAsync(context, 401, "InvalidAuthenticationToken", problem!);
+            return;
+        }
+        lock (_gate)
+        {
+            if (_throttleRemaining > 0)
+            {
+                _throttleRemaining--;
+                context.Response.Headers.RetryAfter = _throttleRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                problem = "throttled";
+            }
+        }
+        if (problem == "throttled")
+        {
+            await GraphErrorAsync(context, 429, "TooManyRequests", "Too many requests.");
+            return;
+        }
+
+        var segments = path["/v1.0/".Length..].TrimEnd('/').Split('/');
+        if (request.Method != "GET")
+        {
+            await GraphErrorAsync(context, 405, "Request_BadRequest", $"The HTTP method '{request.Method}' is not allowed for the lab's read-only directory.");
+            return;
+        }
+        switch (segments)
+        {
+            case ["groups"]:
+                if (!await RequireRoleAsync(context, app, GroupReadRoles) || !await RequireQueryAsync(context, "$filter", "$select", "$top")) return;
+                await ListGroupsAsync(context);
+                return;
+            case ["groups", var id]:
+                if (!await RequireRoleAsync(context, app, GroupReadRoles) || !await RequireQueryAsync(context, "$select")) return;
+                if (await FindAsync(context, id, "group") is { } group) await JsonAsync(context, 200, Project(group, Select(context), "groups/$entity"));
+                return;
+            case ["groups", var id, var relation and ("members" or "transitiveMembers")]:
+                if (!await RequireRoleAsync(context, app, GroupReadRoles) || !await RequireQueryAsync(context, "$select", "$top", "$skiptoken")) return;
+                if (await FindAsync(context, id, "group") is { } parent) await ListMembersAsync(context, parent, relation == "transitiveMembers");
+                return;
+            case ["users", var id, "transitiveMemberOf", "$count"]:
+                if (!await RequireRoleAsync(context, app, UserReadRoles) || !await RequireQueryAsync(context)) return;
+                if (request.Headers["ConsistencyLevel"] != "eventual")
+                {
+                    // $count on directory objects is an advanced query.
+                    await GraphErrorAsync(context, 400, "Request_BadRequest", "Count is not currently supported.");
+                    return;
+                }
+                if (await FindAsync(context, id, "user") is { } user)
+                {
+                    int count;
+                    lock (_gate) count = _objects.Values.Count(o => o.Kind == "group" && TransitiveMembers(o).Any(m => m.Id == user.Id));
+                    context.Response.StatusCode = 200;
+                    context.Response.ContentType = "text/plain; charset=utf-8";
+                    await context.Response.WriteAsync(count.ToString(CultureInfo.InvariantCulture));
+                }
+                return;
+            default:
+                await GraphErrorAsync(context, 400, "BadRequest", $"Resource not found for the segment '{segments.Last()}'.");
+                return;
+        }
+    }
+
+    private GraphLabApp? Authenticate(HttpContext context, out string? problem)
+    {
+        problem = null;
+        var header = context.Request.Headers.Authorization.ToString();
+        if (!header.StartsWith("Bearer ", StringComparison.Ordinal))
+        {
+            problem = "Access token is empty.";
+            return null;
+        }
+        var parts = header["Bearer ".Length..].Split('.');
+        if (parts.Length != 3)
+        {
+            problem = "IDX14100: JWT is not well formed, there are no dots (.).";
+            return null;
+        }
+        using var rsa = _signing.GetRSAPublicKey()!;
+        if (!rsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), FromBase64Url(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+        {
+            problem = "Access token validation failure. Invalid signature.";
+            return null;
+        }
+        var claims = JsonNode.Parse(FromBase64Url(parts[1]))!.AsObject();
+        if (claims["aud"]?.GetValue<string>() != Audience) problem = "Access token validation failure. Invalid audience.";
+        else if (claims["tid"]?.GetValue<string>() != TenantId) problem = "Access token validation failure. Invalid tenant.";
+        else if (claims["exp"]?.GetValue<long>() is not { } exp || exp < DateTimeOffset.UtcNow.ToUnixTimeSeconds()) problem = "Lifetime validation failed, the token is expired.";
+        if (problem is not null) return null;
+        lock (_gate) return _apps.GetValueOrDefault(claims["appid"]!.GetValue<string>());
+    }
+
+    private static async Task<bool> RequireRoleAsync(HttpContext context, GraphLabApp app, string[] anyOf)
+    {
+        if (app.Roles.Any(r => anyOf.Contains(r, StringComparer.Ordinal))) return true;
+        await GraphErrorAsync(context, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+        return false;
+    }
+
+    private static async Task<bool> RequireQueryAsync(HttpContext context, params string[] allowed)
+    {
+        foreach (var key in context.Request.Query.Keys)
+        {
+            if (!allowed.Contains(key, StringComparer.Ordinal))
+            {
+                await GraphErrorAsync(context, 400, "BadRequest", key.StartsWith('$')
+                    ? $"Query option '{key}' is not allowed. To allow it, set the 'AllowedQueryOptions' property on EnableQueryAttribute or QueryValidationSettings."
+                    : $"Unrecognized query argument specified: '{key}'.");
+                return false;
+            }
+        }
+        if (Select(context) is { } select && select.FirstOrDefault(p => !SelectableProperties.Contains(p, StringComparer.Ordinal)) is { } unknown)
+        {
+            await GraphErrorAsync(context, 400, "BadRequest", $"Could not find a property named '{unknown}' on type 'microsoft.graph.directoryObject'.");
+            return false;
+        }
+        return true;
+    }
+
+    private static string[]? Select(HttpContext context) =>
+        context.Request.Query.TryGetValue("$select", out var select) ? select.ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) : null;
+
+    private async Task<LabDirectoryObject?> FindAsync(HttpContext context, string id, string kind)
+    {
+        if (!Guid.TryParse(id, out _))
+        {
+            await GraphErrorAsync(context, 400, "Request_BadRequest", $"Invalid object identifier '{id}'.");
+            return null;
+        }
+        LabDirectoryObject? found;
+        lock (_gate) found = _objects.TryGetValue(id, out var o) && o.Kind == kind ? o : null;
+        if (found is null)
+            await GraphErrorAsync(context, 404, "Request_ResourceNotFound", $"Resource '{id}' does not exist or one of its queried reference-property objects are not present.");
+        return found;
+    }
+
+    private async Task ListGroupsAsync(HttpContext context)
+    {
+        var filter = context.Request.Query["$filter"].ToString();
+        var match = DisplayNameFilter.Match(filter);
+        if (!match.Success)
+        {
+            await GraphErrorAsync(context, 400, "Request_UnsupportedQuery", $"Unsupported Query. The lab filters groups by \"displayName eq '...'\" only, not '{filter}'.");
+            return;
+        }
+        var name = match.Groups[1].Value.Replace("''", "'", StringComparison.Ordinal);
+        List<LabDirectoryObject> groups;
+        lock (_gate) groups = _objects.Values.Where(o => o.Kind == "group" && string.Equals(o.DisplayName, name, StringComparison.OrdinalIgnoreCase)).OrderBy(o => o.Id, StringComparer.Ordinal).ToList();
+        await PageAsync(context, groups, "groups", $"{GraphEndpoint}v1.0/groups");
+    }
+
+    private async Task ListMembersAsync(HttpContext context, LabDirectoryObject group, bool transitive)
+    {
+        List<LabDirectoryObject> members;
+        lock (_gate) members = (transitive ? TransitiveMembers(group) : group.Members.Select(id => _objects[id])).ToList();
+        await PageAsync(context, members, "directoryObjects", $"{GraphEndpoint}v1.0/groups/{group.Id}/{(transitive ? "transitiveMembers" : "members")}");
+    }
+
+    /// <summary>Every member reached through nested groups, each once, groups included (as Graph lists them).</summary>
+    private IEnumerable<LabDirectoryObject> TransitiveMembers(LabDirectoryObject group)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase) { group.Id };
+        var queue = new Queue<LabDirectoryObject>([group]);
+        while (queue.Count > 0)
+        {
+            foreach (var id in queue.Dequeue().Members)
+            {
+                if (!seen.Add(id)) continue;
+                var member = _objects[id];
+                yield return member;
+                if (member.Kind == "group") queue.Enqueue(member);
+            }
+        }
+    }
+
+    private async Task PageAsync(HttpContext context, List<LabDirectoryObject> items, string entitySet, string selfUrl)
+    {
+        var top = DefaultPageSize;
+        if (context.Request.Query.TryGetValue("$top", out var topText) && (!int.TryParse(topText, NumberStyles.None, CultureInfo.InvariantCulture, out top) || top is < 1 or > 999))
+        {
+            await GraphErrorAsync(context, 400, "Request_BadRequest", $"Invalid page size specified: '{topText}'. Must be between 1 and 999 inclusive.");
+            return;
+        }
+        var offset = 0;
+        if (context.Request.Query.TryGetValue("$skiptoken", out var skip) && !TryReadSkipToken(skip.ToString(), out offset))
+        {
+            await GraphErrorAsync(context, 400, "Directory_ExpiredPageToken", "The specified page token value has expired and can no longer be included in your request.");
+            return;
+        }
+        var select = Select(context);
+        var page = new JsonArray(items.Skip(offset).Take(top).Select(o => (JsonNode)Project(o, select, null)).ToArray());
+        var body = new JsonObject { ["@odata.context"] = $"{GraphEndpoint}v1.0/$metadata#{entitySet}{(select is null ? "" : $"({string.Join(',', select)})")}" };
+        if (offset + top < items.Count)
+        {
+            var query = new List<string>();
+            if (select is not null) query.Add("$select=" + Uri.EscapeDataString(string.Join(',', select)));
+            query.Add($"$top={top}");
+            query.Add("$skiptoken=" + SkipToken(offset + top));
+            body["@odata.nextLink"] = selfUrl + "?" + string.Join('&', query);
+        }
+        body["value"] = page;
+        await JsonAsync(context, 200, body);
+    }
+
+    // Opaque like Graph's: the offset, wrapped so a client cannot make one up.
+    private static string SkipToken(int offset) => "RFNwdAIA" + LabTokenService.Base64UrlEncode(Encoding.UTF8.GetBytes("lab-offset:" + offset.ToString(CultureInfo.InvariantCulture)));
+
+    private static bool TryReadSkipToken(string token, out int offset)
+    {
+        offset = 0;
+        if (!token.StartsWith("RFNwdAIA", StringComparison.Ordinal)) return false;
+        try
+        {
+            var text = Encoding.UTF8.GetString(FromBase64Url(token["RFNwdAIA".Length..]));
+            return text.StartsWith("lab-offset:", StringComparison.Ordinal) && int.TryParse(text["lab-offset:".Length..], NumberStyles.None, CultureInfo.InvariantCulture, out offset);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static JsonObject Project(LabDirectoryObject o, string[]? select, string? contextSuffix)
+    {
+        var json = new JsonObject();
+        if (contextSuffix is null) json["@odata.type"] = "#microsoft.graph." + o.Kind;
+        bool Wanted(string property) => select is null || select.Contains(property, StringComparer.Ordinal);
+        if (Wanted("id")) json["id"] = o.Id;
+        if (Wanted("displayName")) json["displayName"] = o.DisplayName;
+        // directoryObject $select: properties the type does not have are simply absent.
+        if (o.Kind == "user" && Wanted("userPrincipalName")) json["userPrincipalName"] = o.UserPrincipalName;
+        if (o.Kind == "group" && select is null) json["securityEnabled"] = true;
+        return json;
+    }
+
+    private static Task GraphErrorAsync(HttpContext context, int status, string code, string message)
+    {
+        var requestId = context.Response.Headers["request-id"].ToString() is { Length: > 0 } id ? id : Guid.NewGuid().ToString();
+        return JsonAsync(context, status, new JsonObject
+        {
+            ["error"] = new JsonObject
+            {
+                ["code"] = code, ["message"] = message,
+                ["innerError"] = new JsonObject
+                {
+                    ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture), ["request-id"] = requestId,
+                    ["client-request-id"] = context.Request.Headers["client-request-id"].ToString() is { Length: > 0 } client ? client : requestId,
+                },
+            },
+        });
+    }
+
+    private static async Task JsonAsync(HttpContext context, int status, JsonNode body)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.WriteAsync(body.ToJsonString(), context.RequestAborted);
+    }
+
+    private static byte[] FromBase64Url(string text)
+    {
+        var s = text.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(s.PadRight(s.Length + (4 - s.Length % 4) % 4, '='));
+    }
+
+    // ---- lab control over HTTP (/_lab/ on the Graph listener), for Pester and the lab host
+
+    private async Task HandleControlAsync(HttpContext context, string rest)
+    {
+        var body = context.Request.ContentLength > 0 ? JsonNode.Parse(await new StreamReader(context.Request.Body).ReadToEndAsync(context.RequestAborted))?.AsObject() : null;
+        try
+        {
+            switch (context.Request.Method, rest.Trim('/').Split('/'))
+            {
+                case ("POST", ["users"]):
+                {
+                    var id = AddUser(Required(body, "displayName"), Required(body, "userPrincipalName"), body?["id"]?.GetValue<string>());
+                    // extraGroups: that many filler groups with the user in them, to push the user over the groups-claim limit.
+                    var extra = body?["extraGroups"]?.GetValue<int>() ?? 0;
+                    for (var i = 0; i < extra; i++) AddMembers(AddGroup($"filler-{id[..8]}-{i:D3}"), [id]);
+                    await JsonAsync(context, 201, new JsonObject { ["id"] = id });
+                    return;
+                }
+                case ("POST", ["groups"]):
+                {
+                    var id = AddGroup(Required(body, "displayName"), body?["id"]?.GetValue<string>());
+                    var members = body?["members"]?.AsArray().Select(m => m!.GetValue<string>()).ToList() ?? [];
+                    // newUsers: that many generated users as direct members (a big group without a thousand calls).
+                    var newUsers = body?["newUsers"]?.GetValue<int>() ?? 0;
+                    for (var i = 0; i < newUsers; i++) members.Add(AddUser($"Lab User {id[..8]} {i:D4}", $"user{i:D4}.{id[..8]}@lab.example"));
+                    AddMembers(id, members);
+                    await JsonAsync(context, 201, new JsonObject { ["id"] = id });
+                    return;
+                }
+                case ("POST", ["groups", var groupId, "members"]):
+                    AddMembers(groupId, body?["members"]?.AsArray().Select(m => m!.GetValue<string>()) ?? []);
+                    await JsonAsync(context, 200, new JsonObject());
+                    return;
+                case ("DELETE", ["groups", var groupId, "members", var memberId]):
+                    RemoveMember(groupId, memberId);
+                    await JsonAsync(context, 200, new JsonObject());
+                    return;
+                case ("POST", ["apps"]):
+                {
+                    var roles = body?["roles"]?.AsArray().Select(r => r!.GetValue<string>()).ToList() ?? [];
+                    RegisterApp(Required(body, "clientId"), Required(body, "clientSecret"), roles);
+                    await JsonAsync(context, 201, new JsonObject());
+                    return;
+                }
+                case ("POST", ["throttle"]):
+                    ThrottleNext(body?["count"]?.GetValue<int>() ?? 1, body?["retryAfterSeconds"]?.GetValue<int>() ?? 1);
+                    await JsonAsync(context, 200, new JsonObject());
+                    return;
+                case ("GET", ["exchanges"]):
+                    await JsonAsync(context, 200, JsonSerializer.SerializeToNode(Exchanges)!);
+                    return;
+                default:
+                    await JsonAsync(context, 404, new JsonObject { ["error"] = $"no lab control {context.Request.Method} /_lab{rest}" });
+                    return;
+            }
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or FormatException or JsonException)
+        {
+            await JsonAsync(context, 400, new JsonObject { ["error"] = ex.Message });
+        }
+    }
+
+    private static string Required(JsonObject? body, string name) =>
+        body?[name]?.GetValue<string>() is { Length: > 0 } value ? value : throw new ArgumentException($"'{name}' is required");
+
+    private static (X509Certificate2 Authority, X509Certificate2 Server) CreateCertificates()
+    {
+        var now = DateTimeOffset.UtcNow;
+        using var caKey = RSA.Create(2048);
+        var caRequest = new CertificateRequest("CN=HarborOps lab Entra CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
+        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
+
+        using var serverKey = RSA.Create(2048);
+        var serverRequest = new CertificateRequest("CN=127.0.0.1", serverKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        var names = new SubjectAlternativeNameBuilder();
+        names.AddIpAddress(System.Net.IPAddress.Loopback);
+        names.AddDnsName("localhost");
+        serverRequest.CertificateExtensions.Add(names.Build());
+        serverRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+        serverRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
+        serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+        serverRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
+        using var issued = serverRequest.Create(ca, now.AddDays(-1), now.AddYears(1), RandomNumberGenerator.GetBytes(16));
+        using var withKey = issued.CopyWithPrivateKey(serverKey);
+        // Through PKCS#12 so Kestrel's TLS gets a key it can use on every platform.
+        var server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        return (X509CertificateLoader.LoadCertificate(ca.RawData), server);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    public override string ToString() => $"Graph emulator: authority {AuthorityHost}, Graph {GraphEndpoint}, tenant {TenantId}";
+}
+
+/// <summary>A user or group of the lab directory.</summary>
+internal sealed class LabDirectoryObject(string id, string kind, string displayName, string? userPrincipalName)
+{
+    public string Id { get; } = id;
+    /// <summary>"user" or "group" (the @odata.type's last segment).</summary>
+    public string Kind { get; } = kind;
+    public string DisplayName { get; } = displayName;
+    public string? UserPrincipalName { get; } = userPrincipalName;
+    /// <summary>Direct members (groups only).</summary>
+    public List<string> Members { get; } = [];
+}
