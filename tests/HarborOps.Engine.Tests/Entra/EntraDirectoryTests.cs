@@ -135,6 +135,51 @@ public sealed class EntraDirectoryTests(EntraLabFixture lab)
     }
 
     [Fact]
+    public async Task Signs_in_with_a_certificate_file_through_a_signed_client_assertion_and_a_foreign_certificate_is_refused()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=harborops-team-sync", key,
+            System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        var registered = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate.RawData);
+        var app = lab.Graph.RegisterApp(Guid.NewGuid().ToString(), "unused-" + Guid.NewGuid().ToString("N"), GraphEmulator.HarborOpsRoles, registered);
+        var pem = Path.Combine(Path.GetTempPath(), $"harborops-entra-{Guid.NewGuid():N}.pem");
+        await File.WriteAllTextAsync(pem, certificate.ExportCertificatePem() + "\n" + key.ExportPkcs8PrivateKeyPem());
+        try
+        {
+            var name = lab.Unique("cert-devs");
+            var id = lab.Graph.AddGroup(name);
+            var options = lab.Options(app.ClientId);
+            using var directory = new EntraDirectory(new EntraConnectionOptions
+            {
+                CredentialKind = EntraCredentialKind.ClientCertificate, TenantId = options.TenantId, ClientId = app.ClientId, CertificatePath = pem,
+                AuthorityHost = options.AuthorityHost, GraphEndpoint = options.GraphEndpoint, TransportHandler = lab.Graph.CreateTrustingHandler(),
+            });
+            Assert.Equal(id, (await directory.ResolveGroupAsync(name, default)).Id);
+            Assert.Empty(lab.Graph.Failures);
+            Assert.IsType<Azure.Identity.ClientCertificateCredential>(directory.Credential);
+
+            var stranger = lab.Graph.RegisterApp(Guid.NewGuid().ToString(), "unused-" + Guid.NewGuid().ToString("N"), GraphEmulator.HarborOpsRoles);
+            using var refused = new EntraDirectory(new EntraConnectionOptions
+            {
+                CredentialKind = EntraCredentialKind.ClientCertificate, TenantId = options.TenantId, ClientId = stranger.ClientId, CertificatePath = pem,
+                AuthorityHost = options.AuthorityHost, GraphEndpoint = options.GraphEndpoint, TransportHandler = lab.Graph.CreateTrustingHandler(),
+            });
+            var failure = await Assert.ThrowsAsync<EntraException>(() => refused.ResolveGroupAsync(name, default));
+            Assert.Equal(EntraErrorIds.AuthenticationFailed, failure.ErrorId);
+            Assert.Contains("ClientCertificateCredential", failure.Message);
+        }
+        catch (EntraException) when (lab.Graph.Failures.Count > 0)
+        {
+            Assert.Fail(string.Join("\n", lab.Graph.Failures));
+        }
+        finally
+        {
+            File.Delete(pem);
+        }
+    }
+
+    [Fact]
     public async Task An_app_without_Graph_permissions_gets_Graphs_403_as_a_permission_failure_naming_the_permissions()
     {
         var app = lab.Graph.RegisterApp(Guid.NewGuid().ToString(), "secret-" + Guid.NewGuid().ToString("N"), []);

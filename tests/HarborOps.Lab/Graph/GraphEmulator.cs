@@ -13,6 +13,9 @@ namespace HarborOps.Lab.Graph;
 /// <summary>An app registration the token endpoint knows: its client secret and the Graph application roles granted to it.</summary>
 public sealed record GraphLabApp(string ClientId, string ClientSecret, IReadOnlyList<string> Roles)
 {
+    /// <summary>A certificate credential of the app (public part): client assertions signed with its key are accepted.</summary>
+    public X509Certificate2? Certificate { get; init; }
+
     public override string ToString() => $"app {ClientId} ({string.Join(", ", Roles)})";
 }
 
@@ -22,7 +25,8 @@ public sealed record GraphExchange(string Listener, string Method, string Path, 
 /// <summary>
 /// Entra ID and Microsoft Graph for the lab, over TLS on two loopback ports (Azure.Identity and MSAL insist on an https
 /// authority). The authority port answers what MSAL asks of Entra for a client-credentials sign-in: instance discovery,
-/// OpenID configuration and /{tenant}/oauth2/v2.0/token, with Entra's error bodies (AADSTS codes) and an RS256 JWT with
+/// OpenID configuration and /{tenant}/oauth2/v2.0/token (client secret or a certificate-signed client assertion), with
+/// Entra's error bodies (AADSTS codes) and an RS256 JWT with
 /// aud, tid, roles and exp. The Graph port answers the v1.0 subset HarborOps uses (groups by displayName filter, group by
 /// id, members and transitiveMembers with @odata.type, $select, $top and @odata.nextLink paging, a user's
 /// transitiveMemberOf/$count under ConsistencyLevel: eventual), validates the token (signature, audience, expiry, tenant)
@@ -46,6 +50,7 @@ public sealed class GraphEmulator : IAsyncDisposable
     private readonly Dictionary<string, GraphLabApp> _apps = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, LabDirectoryObject> _objects = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<GraphExchange> _exchanges = [];
+    private readonly List<string> _failures = [];
     private int _throttleRemaining;
     private int _throttleRetryAfterSeconds;
     private int _tokensIssued;
@@ -76,6 +81,9 @@ public sealed class GraphEmulator : IAsyncDisposable
     public string Audience => GraphEndpoint.GetLeftPart(UriPartial.Authority);
 
     public IReadOnlyList<GraphExchange> Exchanges { get { lock (_gate) return _exchanges.ToArray(); } }
+
+    /// <summary>Exceptions the emulator itself threw (answered 500): a test asserts there are none.</summary>
+    public IReadOnlyList<string> Failures { get { lock (_gate) return _failures.ToArray(); } }
 
     public static async Task<GraphEmulator> StartAsync(CancellationToken ct = default)
     {
@@ -115,9 +123,9 @@ public sealed class GraphEmulator : IAsyncDisposable
 
     // ---------------------------------------------------------------- the directory (in process; also over /_lab/)
 
-    public GraphLabApp RegisterApp(string clientId, string clientSecret, IReadOnlyList<string> roles)
+    public GraphLabApp RegisterApp(string clientId, string clientSecret, IReadOnlyList<string> roles, X509Certificate2? certificate = null)
     {
-        var app = new GraphLabApp(clientId, clientSecret, roles);
+        var app = new GraphLabApp(clientId, clientSecret, roles) { Certificate = certificate };
         lock (_gate) _apps[clientId] = app;
         return app;
     }
@@ -184,6 +192,12 @@ public sealed class GraphEmulator : IAsyncDisposable
             if (listener == "authority") await HandleAuthorityAsync(context);
             else if (context.Request.Path.StartsWithSegments("/_lab", out var rest)) await HandleControlAsync(context, rest.Value ?? "");
             else await HandleGraphAsync(context);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // An emulator bug must fail the test that hit it, with the reason, rather than look like a service outage.
+            lock (_gate) _failures.Add($"{context.Request.Method} {context.Request.Path}: {ex}");
+            if (!context.Response.HasStarted) context.Response.StatusCode = 500;
         }
         finally
         {
@@ -277,10 +291,13 @@ public sealed class GraphEmulator : IAsyncDisposable
         }
         if (form.ContainsKey("client_assertion"))
         {
-            await EntraErrorAsync(context, 401, "invalid_client", 700027, "Client assertion failed signature validation. (The lab's apps have client secrets only.)");
-            return;
+            if (ClientAssertionProblem(form, app) is { } assertionProblem)
+            {
+                await EntraErrorAsync(context, 401, "invalid_client", 700027, assertionProblem);
+                return;
+            }
         }
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(form["client_secret"].ToString()), Encoding.UTF8.GetBytes(app.ClientSecret)))
+        else if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(form["client_secret"].ToString()), Encoding.UTF8.GetBytes(app.ClientSecret)))
         {
             await EntraErrorAsync(context, 401, "invalid_client", 7000215, $"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{clientId}'.");
             return;
@@ -306,6 +323,45 @@ public sealed class GraphEmulator : IAsyncDisposable
         {
             ["token_type"] = "Bearer", ["expires_in"] = (int)lifetime.TotalSeconds, ["ext_expires_in"] = (int)lifetime.TotalSeconds, ["access_token"] = token,
         });
+    }
+
+    /// <summary>
+    /// Checks a certificate client assertion as Entra does: the jwt-bearer type, a JWT signed (RS256 or PS256) by the key
+    /// of a certificate registered on the app (named by x5t or x5t#S256), iss and sub the client id, aud this token
+    /// endpoint, and not expired. Null when it is good.
+    /// </summary>
+    private string? ClientAssertionProblem(IFormCollection form, GraphLabApp app)
+    {
+        if (form["client_assertion_type"] != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+            return $"The client_assertion_type '{form["client_assertion_type"]}' is not supported.";
+        if (app.Certificate is null) return $"Client assertion failed signature validation: app '{app.ClientId}' has no certificate credential.";
+        var parts = form["client_assertion"].ToString().Split('.');
+        if (parts.Length != 3) return "Client assertion is not a well-formed JWT.";
+        JsonObject header, claims;
+        try
+        {
+            header = JsonNode.Parse(FromBase64Url(parts[0]))!.AsObject();
+            claims = JsonNode.Parse(FromBase64Url(parts[1]))!.AsObject();
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return "Client assertion is not a well-formed JWT.";
+        }
+        var thumbprintSha1 = LabTokenService.Base64UrlEncode(app.Certificate.GetCertHash());
+        var thumbprintSha256 = LabTokenService.Base64UrlEncode(app.Certificate.GetCertHash(HashAlgorithmName.SHA256));
+        if (header["x5t"]?.GetValue<string>() != thumbprintSha1 && header["x5t#S256"]?.GetValue<string>() != thumbprintSha256)
+            return "Client assertion contains an invalid signature: the key was not found among the app's certificates.";
+        var padding = header["alg"]?.GetValue<string>() switch { "RS256" => RSASignaturePadding.Pkcs1, "PS256" => RSASignaturePadding.Pss, _ => null };
+        using var rsa = app.Certificate.GetRSAPublicKey();
+        if (padding is null || rsa is null || !rsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), FromBase64Url(parts[2]), HashAlgorithmName.SHA256, padding))
+            return "Client assertion failed signature validation.";
+        var tokenEndpoint = $"{AuthorityHost.GetLeftPart(UriPartial.Authority)}/{TenantId}/oauth2/v2.0/token";
+        if (claims["aud"]?.GetValue<string>() != tokenEndpoint) return $"The audience '{claims["aud"]}' of the client assertion is not the token endpoint {tokenEndpoint}.";
+        if (claims["iss"]?.GetValue<string>() != app.ClientId || claims["sub"]?.GetValue<string>() != app.ClientId) return "The client assertion's iss and sub must be the client id.";
+        // MSAL writes exp as a string ("1764131234"), which Entra accepts as well as a number.
+        var expText = claims["exp"] is JsonValue expValue ? expValue.ToJsonString().Trim('"') : null;
+        if (!long.TryParse(expText, NumberStyles.None, CultureInfo.InvariantCulture, out var exp) || exp < DateTimeOffset.UtcNow.ToUnixTimeSeconds()) return "The client assertion is expired or has no exp.";
+        return null;
     }
 
     private static Task EntraErrorAsync(HttpContext context, int status, string error, int code, string description)
