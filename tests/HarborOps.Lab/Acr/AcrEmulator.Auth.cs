@@ -46,7 +46,8 @@ public sealed partial class AcrEmulator
     private Caller Authenticate(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
-        if (header.Length == 0) return new Caller(null, AnonymousPrincipal, false, null);
+        // Even with anonymous pull on, the registry API wants a token: anonymous callers get theirs from /oauth2/token.
+        if (header.Length == 0) return new Caller(null, null, false, null);
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             var claims = LabJwt.Validate(header[7..].Trim(), LabTokenService.SharedSigningCertificate, Issuer, Service, out var problem);
