@@ -319,6 +319,13 @@ internal sealed class CopyRun
         ManifestContent? manifest = null;
         var copyReferrers = request.IncludeReferrers;
         string? sourceDigest = null;
+        // The store's listing (ACR's _manifests) decides some tags by itself: a locked one fails alone, one older than
+        // -Since is skipped, both without a request.
+        if (ListedVerdict(plan, work, subject, sourceName, destinationName, counters, started) is { } listedVerdict)
+        {
+            Emit(listedVerdict);
+            return listedVerdict;
+        }
         string? note = null;
         var destinationMayHaveTag = tag.Length > 0 && (plan.DestinationTags is null || plan.DestinationTags.Contains(tag));
         // The destination's digest of the tag does not depend on the source: both HEADs go out together, which halves
@@ -328,10 +335,6 @@ internal sealed class CopyRun
             : null;
         try
         {
-            if (work.Listed is { ReadEnabled: false })
-                throw new RegistryException(RegistryErrorIds.ReadDisabled, FailureKind.PermissionDenied,
-                    $"'{sourceName}' is locked against reads at the source (readEnabled is false), so it cannot be copied; the rest of the run goes on. To copy it, unlock it first (az acr repository update --name <registry> --image {plan.SourceRepository}:{tag} --read-enabled true).",
-                    sourceName);
             if (digest is null && !destinationMayHaveTag)
             {
                 // Cold path: the destination has no such tag, so one GET by tag gives both digest and bytes.
@@ -347,29 +350,17 @@ internal sealed class CopyRun
                 mediaType = head.MediaType;
             }
 
-            // -Since from the store's listing (ACR's lastUpdateTime) costs no request: an older tag is skipped unread.
-            var sinceFromListing = subject is null && request.Since is not null && work.Listed is { } listed && (listed.UpdatedOn ?? listed.CreatedOn) is not null;
-            if (sinceFromListing && (work.Listed!.UpdatedOn ?? work.Listed.CreatedOn) is { } listedTime && listedTime < request.Since)
-            {
-                Observe(destinationHead);
-                result = NewResult(plan, sourceName, destinationName, tag, digest, mediaType, CopyAction.Skipped,
-                    $"last updated {listedTime:yyyy-MM-ddTHH:mm:ssK} (the registry's listing), before -Since {request.Since:yyyy-MM-ddTHH:mm:ssK}", null, subject, counters, started);
-                foreach (var referrerTag in plan.ReferrerTagsOf(digest!)) plan.Claim(referrerTag);
-                Emit(result);
-                return result;
-            }
-
             // -Platform and -Since look into the image; referrer tags follow their subject and are never filtered. A tag
             // the destination already has with the source's digest needs no look: the filters could only skip it (an
             // index -Platform would rewrite is the exception).
-            var filtered = subject is null && (platforms.Count > 0 || (request.Since is not null && !sinceFromListing));
+            var filtered = subject is null && (platforms.Count > 0 || (request.Since is not null && ListedSinceTime(work, subject) is null));
             if (filtered && destinationHead is not null && manifest is null && (platforms.Count == 0 || !MediaTypes.IsIndex(mediaType)))
                 filtered = (await destinationHead.ConfigureAwait(false))?.Digest != digest;
             if (filtered)
             {
                 manifest ??= await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
                 mediaType = manifest.MediaType;
-                var selected = await SelectImageAsync(plan, manifest, sourceName, checkSince: !sinceFromListing, cancellationToken).ConfigureAwait(false);
+                var selected = await SelectImageAsync(plan, manifest, sourceName, checkSince: ListedSinceTime(work, subject) is null, cancellationToken).ConfigureAwait(false);
                 note = selected.Note;
                 if (selected.SkipReason is not null || !ReferenceEquals(selected.Manifest, manifest))
                 {
@@ -466,6 +457,33 @@ internal sealed class CopyRun
         task?.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     // ---------------------------------------------------------------- -Platform and -Since
+
+    /// <summary>The time -Since compares when the store's listing gives one (ACR's lastUpdateTime); null: read the image config.</summary>
+    private DateTimeOffset? ListedSinceTime(TagWork work, string? subject) =>
+        subject is null && request.Since is not null ? work.Listed?.UpdatedOn ?? work.Listed?.CreatedOn : null;
+
+    /// <summary>What the listing alone decides for a tag: Failed when locked against reads, Skipped when older than -Since.</summary>
+    private CopyResult? ListedVerdict(RepositoryPlan plan, TagWork work, string? subject, string sourceName, string destinationName, TagCounters counters, Stopwatch started)
+    {
+        if (work.Listed is not { } listed) return null;
+        var digest = listed.Manifest.Digest;
+        if (!listed.ReadEnabled)
+        {
+            var locked = new RegistryException(RegistryErrorIds.ReadDisabled, FailureKind.PermissionDenied,
+                $"'{sourceName}' is locked against reads at the source (readEnabled is false), so it cannot be copied; the rest of the run goes on. To copy it, unlock it first (az acr repository update --name <registry> --image {plan.SourceRepository}:{work.Tag} --read-enabled true).",
+                sourceName);
+            return NewResult(plan, sourceName, destinationName, work.Tag, digest, listed.Manifest.MediaType, CopyAction.Failed, locked.Kind.ToString(), null, subject, counters, started)
+                with { Error = locked.Message, ErrorId = locked.ErrorId };
+        }
+        if (ListedSinceTime(work, subject) is { } listedTime && listedTime < request.Since)
+        {
+            // Its signatures sign an image the destination will not get: they stay behind too.
+            foreach (var referrerTag in plan.ReferrerTagsOf(digest)) plan.Claim(referrerTag);
+            return NewResult(plan, sourceName, destinationName, work.Tag, digest, listed.Manifest.MediaType, CopyAction.Skipped,
+                $"last updated {listedTime:yyyy-MM-ddTHH:mm:ssK} (the registry's listing), before -Since {request.Since:yyyy-MM-ddTHH:mm:ssK}", null, subject, counters, started);
+        }
+        return null;
+    }
 
     private sealed record ImageSelection(ManifestContent? Manifest, string? SkipReason, string? Note);
 

@@ -10,7 +10,7 @@ using HarborOps.Engine.Registry.Http;
 namespace HarborOps.Engine.Registry;
 
 /// <summary>An OCI Distribution registry reached over HTTP(S) through the engine's one pipeline.</summary>
-internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresent
+internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresent
 {
     private readonly RegistryHttpPipeline pipeline;
     private readonly NetworkCredential? credential;
@@ -35,7 +35,7 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
     {
         if (IsAcr)
         {
-            await foreach (var page in ListAcrRepositoryPagesAsync(cancellationToken).ConfigureAwait(false)) yield return page;
+            await foreach (var page in Acr.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false)) yield return page;
             yield break;
         }
         Uri? next = null;
@@ -76,7 +76,7 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
             {
                 AbsoluteUri = next,
                 // ACR wants metadata_read for listings; asking for it up front saves a 401 and a second token per repository.
-                Scopes = [IsAcr ? MetadataRead(repository) : Pull(repository)],
+                Scopes = [IsAcr ? AcrListing.MetadataRead(repository) : Pull(repository)],
                 Credential = credential,
                 Accept = ["application/json"],
                 Target = Name(repository),
@@ -96,10 +96,15 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
 
     public IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListTaggedManifestPagesAsync(string repository, CancellationToken cancellationToken) =>
         IsAcr
-            ? ListAcrManifestPagesAsync(repository, cancellationToken)
+            ? Acr.ListManifestPagesAsync(repository, cancellationToken)
             : TagInventory.HeadEachTagAsync(this, repository, pipeline.Options.TagDetailParallelism, cancellationToken);
 
     public bool HasBulkInventory => IsAcr;
+
+    /// <summary>Azure Container Registry (by its suffix or the engine's AcrHosts): listed with its own /acr/v1 API.</summary>
+    public bool IsAcr => pipeline.IsAcr(Registry);
+
+    private AcrListing Acr => new(pipeline, this, credential);
 
     /// <summary>Follows Link rel="next"; a registry that keeps linking is cut off rather than looped on forever.</summary>
     internal Uri? NextPage(RegistryResponse response, int pagesSoFar)

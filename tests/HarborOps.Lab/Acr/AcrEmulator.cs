@@ -84,7 +84,7 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, LabGrant[]> _roles = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Repository, string Reference), AcrChangeableAttributes> _attributes = [];
     private readonly Dictionary<(string Repository, string Reference), (DateTimeOffset Created, DateTimeOffset Updated)> _times = [];
-    private readonly ConcurrentDictionary<(string Repository, string Tag), string> _tagDigests = new();
+    private readonly ConcurrentDictionary<(string Repository, string Tag), (string Digest, string MediaType)> _tagDigests = new();
     private readonly ConcurrentDictionary<string, AcrManifestFacts> _manifestFacts = new(StringComparer.Ordinal);
     private readonly List<AcrTokenCall> _tokenCalls = [];
     private readonly List<string> _failures = [];

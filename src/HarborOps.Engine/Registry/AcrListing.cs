@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using HarborOps.Engine.Errors;
@@ -12,14 +13,15 @@ namespace HarborOps.Engine.Registry;
 /// Azure Container Registry's own listing API (/acr/v1, research §2.5): the catalog, and every manifest of a repository
 /// with its tags, digest, media type, times and lock state in one paged call, where the OCI API needs a request per tag.
 /// </summary>
-internal sealed partial class RemoteRegistryStore
+internal sealed class AcrListing(RegistryHttpPipeline pipeline, RemoteRegistryStore store, NetworkCredential? credential)
 {
-    /// <summary>Azure Container Registry (by its suffix or the engine's AcrHosts).</summary>
-    public bool IsAcr => pipeline.IsAcr(Registry);
+    private string Registry => store.Registry;
+    private string Name(string repository) => $"{Registry}/{repository}";
 
-    private static string MetadataRead(string repository) => TokenScope.Repository(repository, "metadata_read");
+    /// <summary>ACR wants this scope for every listing of a repository (/v2 tag lists included).</summary>
+    public static string MetadataRead(string repository) => TokenScope.Repository(repository, "metadata_read");
 
-    private async IAsyncEnumerable<IReadOnlyList<string>> ListAcrRepositoryPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<IReadOnlyList<string>> ListRepositoryPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Uri? next = null;
         var first = true;
@@ -37,8 +39,8 @@ internal sealed partial class RemoteRegistryStore
             };
             using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
             first = false;
-            var names = ReadStringArray(response.Body, "repositories", request);
-            next = NextPage(response, pages++);
+            var names = RemoteRegistryStore.ReadStringArray(response.Body, "repositories", request);
+            next = store.NextPage(response, pages++);
             yield return names;
         }
     }
@@ -48,7 +50,7 @@ internal sealed partial class RemoteRegistryStore
     /// manifest's createdTime and lastUpdateTime and its readEnabled lock. Untagged manifests (index children,
     /// referrers) are not tags and are left out.
     /// </summary>
-    private async IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListAcrManifestPagesAsync(string repository, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListManifestPagesAsync(string repository, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Uri? next = null;
         var first = true;
@@ -68,15 +70,15 @@ internal sealed partial class RemoteRegistryStore
             List<TaggedManifest> page;
             using (var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
-                page = ReadAcrManifests(response.Body, request);
-                next = NextPage(response, pages++);
+                page = ReadManifests(response.Body, request);
+                next = store.NextPage(response, pages++);
             }
             first = false;
             yield return page;
         }
     }
 
-    private static List<TaggedManifest> ReadAcrManifests(byte[]? body, RegistryRequest request)
+    private static List<TaggedManifest> ReadManifests(byte[]? body, RegistryRequest request)
     {
         try
         {
