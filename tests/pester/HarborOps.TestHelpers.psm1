@@ -85,9 +85,11 @@ function Invoke-FreshPwsh {
         Runs a script in a brand-new pwsh process (same pwsh as this one) and returns the object the script
         writes with "##RESULT##" + JSON on its last line. Needed where the default load context must be pristine.
     #>
-    param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSeconds = 120)
+    param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSeconds = 120, [hashtable] $Environment = @{})
     $processPath = [Environment]::ProcessPath
     $startInfo = [Diagnostics.ProcessStartInfo]::new($processPath)
+    # Settings a user makes before starting pwsh (HARBOROPS_*, AZURE_*, SSL_CERT_FILE) reach only the child.
+    foreach ($name in $Environment.Keys) { $startInfo.Environment[$name] = [string] $Environment[$name] }
     if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') {
         $startInfo.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll'))
     }

@@ -171,6 +171,8 @@ public sealed partial class RegistryEngine : IDisposable
         }
 
         List<string> tags;
+        // A store with a bulk inventory (ACR's _manifests) names each tag's digest: no HEAD per tag.
+        Dictionary<string, TaggedManifest>? listed = null;
         if (reference.Tag is not null)
         {
             tags = [reference.Tag];
@@ -179,11 +181,25 @@ public sealed partial class RegistryEngine : IDisposable
         {
             tags = [];
             var page = 0;
-            await foreach (var names in store.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+            if (store.HasBulkInventory)
             {
-                page++;
-                tags.AddRange(names);
-                progress?.Report(new OperationProgress(activity, $"Listing tags: page {page}, {tags.Count} tags so far", Completed: tags.Count));
+                listed = new Dictionary<string, TaggedManifest>(StringComparer.Ordinal);
+                await foreach (var entries in store.ListTaggedManifestPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+                {
+                    page++;
+                    foreach (var entry in entries) listed.TryAdd(entry.Tag, entry);
+                    tags.AddRange(entries.Select(e => e.Tag));
+                    progress?.Report(new OperationProgress(activity, $"Listing tags: page {page}, {tags.Count} tags so far", Completed: tags.Count));
+                }
+            }
+            else
+            {
+                await foreach (var names in store.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+                {
+                    page++;
+                    tags.AddRange(names);
+                    progress?.Report(new OperationProgress(activity, $"Listing tags: page {page}, {tags.Count} tags so far", Completed: tags.Count));
+                }
             }
             tags = tags.Distinct(StringComparer.Ordinal).ToList();
             context.KnownTags = tags.ToHashSet(StringComparer.Ordinal);
@@ -200,7 +216,9 @@ public sealed partial class RegistryEngine : IDisposable
         {
             foreach (var tag in tags)
             {
-                window.Enqueue(context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token));
+                window.Enqueue(listed?.GetValueOrDefault(tag) is { } entry
+                    ? context.DescribeListedAsync(entry, linked.Token)
+                    : context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token));
                 if (window.Count < parallelism) continue;
                 var info = await window.Dequeue().ConfigureAwait(false);
                 cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
@@ -269,6 +287,34 @@ public sealed partial class RegistryEngine : IDisposable
         private readonly ConcurrentDictionary<string, Lazy<Task<IReadOnlyList<RegistryReferrerInfo>>>> referrers = new(StringComparer.Ordinal);
 
         public IReadOnlySet<string>? KnownTags { get; set; }
+
+        /// <summary>
+        /// A tag the store's inventory listed with its digest. One locked against reads (ACR readEnabled=false) is shown
+        /// with what the listing says, without platforms or size, rather than failing the whole listing.
+        /// </summary>
+        public async Task<RegistryTagInfo?> DescribeListedAsync(TaggedManifest entry, CancellationToken cancellationToken)
+        {
+            if (entry.ReadEnabled)
+            {
+                try
+                {
+                    return await DescribeAsync(entry.Tag, entry.Manifest.Digest, mustExist: false, cancellationToken).ConfigureAwait(false);
+                }
+                catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.ManifestNotFound)
+                {
+                    return null; // deleted between listing and reading: it is simply gone
+                }
+            }
+            return new RegistryTagInfo
+            {
+                    Registry = reference.Registry,
+                    Repository = reference.Repository,
+                    Tag = entry.Tag,
+                    Digest = entry.Manifest.Digest,
+                    MediaType = entry.Manifest.MediaType,
+                Reference = $"{reference.RepositoryReference}:{entry.Tag}",
+            };
+        }
 
         public async Task<RegistryTagInfo?> DescribeAsync(string tag, string manifestReference, bool mustExist, CancellationToken cancellationToken)
         {

@@ -112,6 +112,23 @@ public sealed class AcrCopyTests(AcrLabFixture lab)
     }
 
     [Fact]
+    public async Task An_identity_without_a_role_is_refused_per_repository_with_the_permission_hint()
+    {
+        var (repository, _) = await SeedAsync("copy/no-role", "1.0");
+        var stranger = lab.Acr.Entra.AddApplication(); // signs in to Entra fine, but has no role on the registry
+        using var engine = lab.NewEngine();
+        engine.Credentials.SetAzureIdentity(lab.AcrHost, lab.ReaderCredential(stranger));
+
+        var (summary, _) = await AcrLabFixture.CopyAsync(engine, new CopyRequest([$"{lab.AcrHost}/{repository}"], Destination()));
+
+        Assert.Equal((0, 1), (summary.Copied, summary.Failed));
+        var failure = Assert.Single(summary.Failures);
+        Assert.Contains("does not allow", failure);
+        Assert.Contains("metadata_read", failure);
+        Assert.Equal(1, lab.Acr.ExchangeCount); // the exchange itself succeeds: ACR checks roles when it grants scopes
+    }
+
+    [Fact]
     public async Task Anonymous_pull_copies_named_tags_when_the_registry_allows_it()
     {
         var (repository, images) = await SeedAsync("copy/anonymous", "1.0", "2.0");

@@ -98,6 +98,80 @@ public sealed class AcrEmulatorTests(AcrLabFixture lab)
         }
     }
 
+    [Fact]
+    public async Task Tags_page_with_n_last_and_a_link_that_keeps_orderby_and_a_patch_locks_a_manifest()
+    {
+        await lab.ResetAsync();
+        var repository = lab.Unique("emu/paging");
+        var pushed = new List<PushedImage>();
+        foreach (var tag in new[] { "a", "b", "c", "d", "e" }) pushed.Add(await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, tag));
+        var token = await TokenAsync($"repository:{repository}:metadata_read,metadata_write");
+
+        var names = new List<string>();
+        var next = $"acr/v1/{repository}/_tags?n=2&orderby=timedesc";
+        var pages = 0;
+        while (next is not null && pages++ < 10)
+        {
+            using var response = await SendAsync(HttpMethod.Get, next, token);
+            response.EnsureSuccessStatusCode();
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            names.AddRange(json.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetProperty("name").GetString()!));
+            next = response.Headers.TryGetValues("Link", out var links) ? links.Single().Split('<', '>')[1].TrimStart('/') : null;
+            if (next is not null) Assert.Contains("orderby=timedesc", next);
+        }
+        Assert.Equal(3, pages);
+        Assert.Equal(["e", "d", "c", "b", "a"], names); // newest first: pushed in this order
+
+        using (var patch = new HttpRequestMessage(HttpMethod.Patch, new Uri(lab.Acr.BaseUri, $"acr/v1/{repository}/_manifests/{pushed[0].Digest}")))
+        {
+            patch.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            patch.Content = new StringContent("{\"readEnabled\":false}", Encoding.UTF8, "application/json");
+            using var patched = await Http.SendAsync(patch);
+            patched.EnsureSuccessStatusCode();
+            using var json = JsonDocument.Parse(await patched.Content.ReadAsStringAsync());
+            Assert.False(json.RootElement.GetProperty("manifest").GetProperty("changeableAttributes").GetProperty("readEnabled").GetBoolean());
+        }
+        var pullToken = await TokenAsync($"repository:{repository}:pull");
+        using var refused = await SendAsync(HttpMethod.Get, $"v2/{repository}/manifests/a", pullToken);
+        Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
+        Assert.Contains("DENIED", await refused.Content.ReadAsStringAsync());
+        using var other = await SendAsync(HttpMethod.Get, $"v2/{repository}/manifests/b", pullToken);
+        Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_refresh_token_works_as_the_basic_password_of_the_null_guid_user_as_docker_login_uses_it()
+    {
+        await lab.ResetAsync();
+        var repository = lab.Unique("emu/null-guid");
+        await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "1.0");
+        var entra = await lab.ReaderCredential().GetTokenAsync(new Azure.Core.TokenRequestContext(["https://containerregistry.azure.net/.default"]), default);
+        using var exchange = await Http.PostAsync(new Uri(lab.Acr.BaseUri, "oauth2/exchange"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "access_token", ["service"] = lab.AcrHost, ["tenant"] = lab.Acr.Entra.TenantId, ["access_token"] = entra.Token,
+        }));
+        exchange.EnsureSuccessStatusCode();
+        using var refresh = JsonDocument.Parse(await exchange.Content.ReadAsStringAsync());
+        using var engine = lab.NewEngine();
+        engine.Credentials.Set(lab.AcrHost, new NetworkCredential(AcrEmulator.NullGuidUser, refresh.RootElement.GetProperty("refresh_token").GetString()));
+
+        var tags = new List<string>();
+        await foreach (var tag in engine.GetTagsAsync(new GetTagsRequest($"{lab.AcrHost}/{repository}"), null, default)) tags.Add(tag.Tag);
+
+        Assert.Equal(["1.0"], tags);
+        Assert.All(lab.Acr.TokenCalls.Where(c => c.Endpoint == "token"), c => Assert.Equal(("GET", "basic", 200), (c.Method, c.GrantType, c.Status)));
+        Assert.StartsWith("entra:", lab.Acr.TokenCalls.Last().Subject);
+    }
+
+    private Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, string token)
+    {
+        var request = new HttpRequestMessage(method, new Uri(lab.Acr.BaseUri, relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Accept.ParseAdd(LabContent.OciManifest);
+        request.Headers.Accept.ParseAdd(LabContent.DockerManifest);
+        return Http.SendAsync(request);
+    }
+
     private async Task<string> TokenAsync(string scope)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(lab.Acr.BaseUri, $"oauth2/token?service={Uri.EscapeDataString(lab.AcrHost)}&scope={Uri.EscapeDataString(scope)}"));

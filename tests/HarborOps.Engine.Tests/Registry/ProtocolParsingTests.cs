@@ -212,6 +212,27 @@ public sealed class PlainHttpTests
         Assert.Equal(new Uri("https://registry.example.com/"), engine.Pipeline.BaseUri("registry.example.com"));
         Assert.Empty(RegistryEngineOptions.FromEnvironment(_ => null).PlainHttpHosts);
     }
+
+    [Theory]
+    [InlineData("contoso.azurecr.io", true)]
+    [InlineData("Contoso.AzureCR.io", true)]
+    [InlineData("contoso.westeurope.geo.azurecr.io", true)]
+    [InlineData("contoso.azurecr.cn", true)]
+    [InlineData("contoso.azurecr.us", true)]
+    [InlineData("registry.contoso.internal", true)]
+    [InlineData("10.1.2.3:443", true)]
+    [InlineData("azurecr.io.example.com", false)]
+    [InlineData("ghcr.io", false)]
+    [InlineData("docker.io", false)]
+    public void Acr_is_known_by_its_suffix_or_by_HARBOROPS_ACR_HOSTS(string registry, bool isAcr)
+    {
+        var variables = new Dictionary<string, string?> { [RegistryEngineOptions.AcrHostsVariable] = "registry.contoso.internal, 10.1.2.3:443" };
+        var options = RegistryEngineOptions.FromEnvironment(name => variables.GetValueOrDefault(name));
+        Assert.Equal(["registry.contoso.internal", "10.1.2.3:443"], options.AcrHosts);
+        using var engine = new RegistryEngine(options with { DockerConfigPath = "/nonexistent" });
+        Assert.Equal(isAcr, engine.Pipeline.IsAcr(ImageReference.NormalizeRegistry(registry)));
+        Assert.Equal(isAcr, engine.OpenStore(registry).HasBulkInventory);
+    }
 }
 
 public sealed class SignatureRecognitionTests

@@ -46,7 +46,8 @@ public sealed partial class AcrEmulator
     private Caller Authenticate(HttpContext context)
     {
         var header = context.Request.Headers.Authorization.ToString();
-        if (header.Length == 0) return new Caller(null, AnonymousPrincipal, false, null);
+        // Even with anonymous pull on, the registry API wants a token: anonymous callers get theirs from /oauth2/token.
+        if (header.Length == 0) return new Caller(null, null, false, null);
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             var claims = LabJwt.Validate(header[7..].Trim(), LabTokenService.SharedSigningCertificate, Issuer, Service, out var problem);
@@ -216,7 +217,7 @@ public sealed partial class AcrEmulator
                 ["jti"] = Guid.NewGuid().ToString(),
                 ["sub"] = principal.Subject,
                 ["nbf"] = now.ToUnixTimeSeconds() - 5,
-                ["exp"] = (now + _options.AccessTokenLifetime).ToUnixTimeSeconds(),
+                ["exp"] = (now + AccessTokenLifetime).ToUnixTimeSeconds(),
                 ["iat"] = now.ToUnixTimeSeconds(),
                 ["iss"] = Issuer,
                 ["aud"] = Service,
@@ -236,10 +237,19 @@ public sealed partial class AcrEmulator
     private static List<string> SplitScopes(StringValues values) =>
         values.SelectMany(v => (v ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
 
-    /// <summary>A token the backing Distribution trusts, for exactly the access the emulator already checked.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Token, DateTimeOffset Until)> BackendTokens = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A token the backing Distribution trusts, for exactly the access the emulator already checked; reused for a few
+    /// minutes per access set, because signing one per forwarded request made bulk seeding slow.
+    /// </summary>
     private static string BackendToken(params LabAccess[] access)
     {
+        var key = string.Join(' ', access.Select(a => a.ToString()));
         var now = DateTimeOffset.UtcNow;
-        return LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, InternalIssuer, InternalService, "acr-frontend", access, now, now.AddMinutes(5));
+        if (BackendTokens.TryGetValue(key, out var cached) && cached.Until > now) return cached.Token;
+        var token = LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, InternalIssuer, InternalService, "acr-frontend", access, now, now.AddMinutes(5));
+        BackendTokens[key] = (token, now.AddMinutes(4));
+        return token;
     }
 }

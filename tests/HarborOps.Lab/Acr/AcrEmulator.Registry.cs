@@ -105,12 +105,17 @@ public sealed partial class AcrEmulator
             var reference = written.Groups["ref"].Value;
             if (method == "PUT" && status == 201)
             {
+                var digest = context.Response.Headers["Docker-Content-Digest"].ToString();
                 if (!reference.StartsWith("sha256:", StringComparison.Ordinal))
                 {
-                    _tagDigests.TryRemove((repository, reference), out _);
+                    // The push says where the tag now points, so a listing right after needs no read of the registry.
+                    if (digest.Length > 0 && context.Request.ContentType is { Length: > 0 } mediaType)
+                        _tagDigests[(repository, reference)] = (digest, MediaTypeOf(mediaType));
+                    else
+                        _tagDigests.TryRemove((repository, reference), out _);
                     Touch(repository, reference);
                 }
-                if (context.Response.Headers["Docker-Content-Digest"].ToString() is { Length: > 0 } digest) Touch(repository, digest);
+                if (digest.Length > 0) Touch(repository, digest);
             }
             else if (method == "DELETE" && status is 202 or 200)
             {
@@ -133,8 +138,8 @@ public sealed partial class AcrEmulator
         };
         if (refuses(AttributesOf(repository, reference))) return true;
         if (reference.StartsWith("sha256:", StringComparison.Ordinal)) return false;
-        var digest = await TagDigestAsync(repository, reference, ct);
-        return digest is not null && refuses(AttributesOf(repository, digest));
+        var target = await TagDigestAsync(repository, reference, ct);
+        return target is { } known && refuses(AttributesOf(repository, known.Digest));
     }
 
     /// <summary>Forwards to Distribution with an internal token; returns the status it answered.</summary>
@@ -209,8 +214,8 @@ public sealed partial class AcrEmulator
             : [];
     }
 
-    /// <summary>The digest a tag points at (cached; every write goes through the emulator, which drops the entry).</summary>
-    private async Task<string?> TagDigestAsync(string repository, string tag, CancellationToken ct)
+    /// <summary>The digest and media type a tag points at (cached; every write goes through the emulator, which drops the entry).</summary>
+    private async Task<(string Digest, string MediaType)?> TagDigestAsync(string repository, string tag, CancellationToken ct)
     {
         if (_tagDigests.TryGetValue((repository, tag), out var cached)) return cached;
         var request = BackendRequest(HttpMethod.Head, $"v2/{repository}/manifests/{tag}", Pull(repository));
@@ -218,9 +223,9 @@ public sealed partial class AcrEmulator
         using var response = await Backend.SendAsync(request, ct);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         await LabRegistryClient.EnsureSuccessAsync(response, $"reading {repository}:{tag}", ct);
-        var digest = response.Headers.GetValues("Docker-Content-Digest").First();
-        _tagDigests[(repository, tag)] = digest;
-        return digest;
+        var resolved = (response.Headers.GetValues("Docker-Content-Digest").First(), response.Content.Headers.ContentType?.MediaType ?? "");
+        _tagDigests[(repository, tag)] = resolved;
+        return resolved;
     }
 
     private async Task<AcrManifestFacts?> FactsAsync(string repository, string digest, CancellationToken ct)
@@ -295,17 +300,8 @@ public sealed partial class AcrEmulator
             await ErrorAsync(context, 404, "NAME_UNKNOWN", "repository name not known to registry", new { name = repository });
             return;
         }
-        var tagRecords = new List<(string Tag, string Digest)>();
-        using (var limiter = new SemaphoreSlim(16))
-        {
-            var resolved = await Task.WhenAll(tags.Select(async tag =>
-            {
-                await limiter.WaitAsync(ct);
-                try { return (Tag: tag, Digest: await TagDigestAsync(repository, tag, ct)); }
-                finally { limiter.Release(); }
-            }));
-            tagRecords.AddRange(resolved.Where(r => r.Digest is not null).Select(r => (r.Tag, r.Digest!)));
-        }
+        var resolved = await ForEachAsync(tags, async tag => (Tag: tag, Target: await TagDigestAsync(repository, tag, ct)));
+        var tagRecords = resolved.Where(r => r.Target is not null).Select(r => (r.Tag, r.Target!.Value.Digest, r.Target.Value.MediaType)).ToList();
 
         if (method == "PATCH")
         {
@@ -346,29 +342,40 @@ public sealed partial class AcrEmulator
             return;
         }
 
-        // Manifests: every tagged digest, and the children of indexes (untagged, as ACR lists them too).
+        // Manifests: every tagged digest, and the children of indexes (untagged, as ACR lists them too). Only the indexes
+        // and the manifests of the page asked for are read, so paging through thousands of tags stays quick.
         var byDigest = tagRecords.GroupBy(t => t.Digest).ToDictionary(g => g.Key, g => g.Select(t => t.Tag).Order(StringComparer.Ordinal).ToList(), StringComparer.Ordinal);
-        foreach (var digest in byDigest.Keys.ToList())
-            if (await FactsAsync(repository, digest, ct) is { References.Count: > 0 } index)
-                foreach (var child in index.References) byDigest.TryAdd(child.Digest, []);
-        var manifests = new List<(string Key, (DateTimeOffset Created, DateTimeOffset Updated) Times, object Json)>();
-        foreach (var (digest, digestTags) in byDigest.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-        {
-            if (item.Length > 0 && digest != item) continue;
-            if (item.Length == 0 && !AttributesOf(repository, digest).ListEnabled) continue;
-            var facts = await FactsAsync(repository, digest, ct);
-            if (facts is null) continue;
-            manifests.Add((digest, ManifestTimes(repository, digest, digestTags), ManifestJson(repository, facts, digestTags)));
-        }
+        var indexes = tagRecords.Where(t => t.MediaType is LabContent.OciIndex or LabContent.DockerManifestList).Select(t => t.Digest).Distinct().ToList();
+        foreach (var index in await ForEachAsync(indexes, digest => FactsAsync(repository, digest, ct)))
+            foreach (var child in index?.References ?? []) byDigest.TryAdd(child.Digest, []);
+        var manifests = byDigest
+            .Where(kv => item.Length > 0 ? kv.Key == item : AttributesOf(repository, kv.Key).ListEnabled)
+            .Select(kv => (Key: kv.Key, Times: ManifestTimes(repository, kv.Key, kv.Value), Json: (object)kv.Value))
+            .ToList();
+        var (manifestPage, manifestNext) = item.Length > 0 ? (manifests, null) : Page(context, Order(context, manifests), m => m.Key, $"/acr/v1/{repository}/_manifests");
+        var described = await ForEachAsync(manifestPage, async m => await FactsAsync(repository, m.Key, ct) is { } facts ? ManifestJson(repository, facts, (List<string>)m.Json) : null);
         if (item.Length > 0)
         {
-            if (manifests.Count == 0) { await ErrorAsync(context, 404, "MANIFEST_UNKNOWN", $"manifest {item} not found"); return; }
-            await context.Response.WriteAsJsonAsync(new { registry = Service, imageName = repository, manifest = manifests[0].Json });
+            if (described.FirstOrDefault() is not { } single) { await ErrorAsync(context, 404, "MANIFEST_UNKNOWN", $"manifest {item} not found"); return; }
+            await context.Response.WriteAsJsonAsync(new { registry = Service, imageName = repository, manifest = single });
             return;
         }
-        var (manifestPage, manifestNext) = Page(context, Order(context, manifests), m => m.Key, $"/acr/v1/{repository}/_manifests");
         if (manifestNext is not null) context.Response.Headers["Link"] = manifestNext;
-        await context.Response.WriteAsJsonAsync(new { registry = Service, imageName = repository, manifests = manifestPage.Select(m => m.Json) });
+        await context.Response.WriteAsJsonAsync(new { registry = Service, imageName = repository, manifests = described.OfType<object>() });
+    }
+
+    private static string MediaTypeOf(string contentType) => contentType.Split(';')[0].Trim();
+
+    /// <summary>Runs the emulator's own reads of the registry 16 at a time, keeping the input order.</summary>
+    private static async Task<TResult[]> ForEachAsync<T, TResult>(IEnumerable<T> items, Func<T, Task<TResult>> read)
+    {
+        using var limiter = new SemaphoreSlim(16);
+        return await Task.WhenAll(items.Select(async item =>
+        {
+            await limiter.WaitAsync();
+            try { return await read(item); }
+            finally { limiter.Release(); }
+        }));
     }
 
     /// <summary>A manifest's times: when it was first pushed, and when a push last touched it (also a push of a tag onto it).</summary>

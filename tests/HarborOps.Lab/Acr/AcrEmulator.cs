@@ -84,7 +84,7 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, LabGrant[]> _roles = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Repository, string Reference), AcrChangeableAttributes> _attributes = [];
     private readonly Dictionary<(string Repository, string Reference), (DateTimeOffset Created, DateTimeOffset Updated)> _times = [];
-    private readonly ConcurrentDictionary<(string Repository, string Tag), string> _tagDigests = new();
+    private readonly ConcurrentDictionary<(string Repository, string Tag), (string Digest, string MediaType)> _tagDigests = new();
     private readonly ConcurrentDictionary<string, AcrManifestFacts> _manifestFacts = new(StringComparer.Ordinal);
     private readonly List<AcrTokenCall> _tokenCalls = [];
     private readonly List<string> _failures = [];
@@ -103,6 +103,7 @@ public sealed partial class AcrEmulator : IAsyncDisposable
         AdminPassword = options.AdminPassword ?? "Acr" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12));
         _users[options.AdminUser] = (AdminPassword, LabGrant.Everything);
         AnonymousPull = options.AnonymousPull;
+        AccessTokenLifetime = options.AccessTokenLifetime;
     }
 
     /// <summary>What clients use: the login server (host:port of <see cref="Front"/>), also the token service name.</summary>
@@ -122,6 +123,8 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     /// <summary>The admin user as a lab endpoint, for LabContent pushes through the emulator.</summary>
     public LabEndpoint AdminEndpoint => new(BaseUri, AdminUser, AdminPassword);
     public bool AnonymousPull { get; set; }
+    /// <summary>Lifetime of access tokens issued from now on (tests shorten it to see clients refresh).</summary>
+    public TimeSpan AccessTokenLifetime { get; set; }
 
     /// <summary>Successful and refused calls of /oauth2/exchange.</summary>
     public int ExchangeCount => Volatile.Read(ref _exchanges);

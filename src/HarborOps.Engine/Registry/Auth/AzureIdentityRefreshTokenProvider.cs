@@ -45,12 +45,14 @@ public sealed class AzureIdentityRefreshTokenProvider
     /// instance discovery is turned off, because it asks login.microsoftonline.com to vouch for that host, which it
     /// cannot; where that host is unreachable, every sign-in would first wait for the attempt to time out.
     /// </summary>
-    internal static DefaultAzureCredential CreateDefaultCredential(Func<string, string?> getVariable)
+    internal static DefaultAzureCredential CreateDefaultCredential(Func<string, string?> getVariable) => new(DefaultCredentialOptions(getVariable));
+
+    internal static DefaultAzureCredentialOptions DefaultCredentialOptions(Func<string, string?> getVariable)
     {
         var authority = getVariable("AZURE_AUTHORITY_HOST");
         var isPrivate = Uri.TryCreate(authority, UriKind.Absolute, out var host)
             && !KnownAuthorityHosts.Contains(host.Host, StringComparer.OrdinalIgnoreCase);
-        return new DefaultAzureCredential(new DefaultAzureCredentialOptions { DisableInstanceDiscovery = isPrivate });
+        return new DefaultAzureCredentialOptions { DisableInstanceDiscovery = isPrivate };
     }
 
     /// <summary>An ACR refresh token for the registry's token service (from cache when still fresh).</summary>
