@@ -127,6 +127,36 @@ Describe 'Compare-RegistryParity' {
         $clean.ExitCode | Should -Be 0 -Because $clean.Output
     }
 
+    It 'reports a locked ACR manifest as SourceUnreadable, read from the emulated ACR listing with its admin credential' {
+        $acr = $script:Lab.acr
+        $repository = "$($script:Prefix)-acr/api"
+        $seed = New-TestCredential $acr.username $acr.password
+        # Seed the emulated ACR with the lab's images, then copy them on to the open registry behind the proxy.
+        $null = Copy-RegistryImage "$($script:Open)/team-a/api" "$($acr.host)/$($script:Prefix)-acr" -StripPrefixSegments 1 -DestinationCredential $seed -ErrorAction Stop
+        $locked = Get-RegistryTag "$($script:Open)/team-a/api:1.0"
+        $env:HARBOROPS_ACR_HOSTS = $acr.host
+        try {
+            $script = @"
+Import-Module '$(Get-TestModuleManifest)' -ErrorAction Stop
+`$admin = [pscredential]::new('$($acr.username)', (ConvertTo-SecureString '$($acr.password)' -AsPlainText -Force))
+`$copy = Copy-RegistryImage '$($acr.host)/$repository' '$($script:Destination)' -SourceCredential `$admin
+Invoke-RestMethod -Method Post -Uri '$($acr.control)attributes' -ContentType 'application/json' -Body (@{ repository = '$repository'; reference = '$($locked.Digest)'; readEnabled = `$false } | ConvertTo-Json)
+`$found = @(Compare-RegistryParity '$($acr.host)/$repository' '$($script:Destination)' -SourceCredential `$admin)
+'##RESULT##' + (@{ copied = `$copy[-1].Copied; failed = `$copy[-1].Failed; differences = @(`$found | Where-Object Kind | ForEach-Object { "`$(`$_.Kind) `$(`$_.Tag) `$(`$_.ErrorId)" }); tags = `$found[-1].TagsCompared } | ConvertTo-Json -Compress)
+"@
+            $result = Invoke-FreshPwsh -Script $script
+        }
+        finally {
+            Remove-Item Env:HARBOROPS_ACR_HOSTS
+            $null = Invoke-RestMethod -Method Post -Uri "$($acr.control)attributes" -ContentType 'application/json' -Body (@{ repository = $repository; reference = $locked.Digest; readEnabled = $true } | ConvertTo-Json)
+        }
+
+        $result.failed | Should -Be 0
+        $result.copied | Should -Be 3
+        @($result.differences) | Should -Be @('SourceUnreadable 1.0 ')
+        $result.tags | Should -Be 2 # 1.1 and latest, whose manifest is not locked
+    }
+
     It 'has help with examples, the pipeline repair and every parameter' {
         $help = Get-Help Compare-RegistryParity -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty

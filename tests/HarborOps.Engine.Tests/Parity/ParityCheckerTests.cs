@@ -197,6 +197,32 @@ public sealed class ParityCheckerTests(CopyLabFixture lab)
         lab.DestinationProxy.ClearFaults();
     }
 
+    [Fact]
+    public async Task A_whole_registry_is_compared_through_its_catalog_and_an_unlistable_catalog_is_reported()
+    {
+        lab.Reset();
+        using var engine = CopyLabFixture.NewEngine();
+        // A registry of its own, so that its catalog holds exactly these repositories.
+        await using var source = await DistributionRegistry.StartAsync();
+        await LabContent.PushImageAsync(source.Endpoint, "team/api", "1.0");
+        await LabContent.PushImageAsync(source.Endpoint, "team/web", "1.0");
+        var prefix = lab.Unique("whole");
+        var (copy, _) = await lab.CopyAsync(new CopyRequest([$"{source.Host}/team/api"], $"{lab.DestinationHost}/{prefix}"), engine);
+        Assert.Equal(1, copy.Copied);
+
+        var whole = await CompareAsync(new ParityRequest([source.Host], $"{lab.DestinationHost}/{prefix}"), engine);
+
+        Assert.Equal((ParityDifferenceKind.MissingAtDestination, $"{source.Host}/team/web:1.0"), (Assert.Single(whole.Differences).Kind, whole.Differences[0].Source));
+        Assert.Equal((2, 2, 1), (whole.Summary.RepositoriesCompared, whole.Summary.TagsCompared, whole.Summary.Equal));
+
+        lab.SourceProxy.Inject(FaultRule.ServerError("^/v2/_catalog$", times: int.MaxValue));
+        var unlistable = await CompareAsync(new ParityRequest([lab.SourceHost], $"{lab.DestinationHost}/{prefix}"), engine);
+        var finding = Assert.Single(unlistable.Differences);
+        Assert.Equal((ParityDifferenceKind.SourceUnreadable, lab.SourceHost), (finding.Kind, finding.Source));
+        Assert.Equal(0, unlistable.Summary.RepositoriesCompared);
+        lab.SourceProxy.ClearFaults();
+    }
+
     /// <summary>Progress reported on the reporting thread (Progress&lt;T&gt; would post to the thread pool and race the assertions).</summary>
     private sealed class SynchronousProgress(Action<OperationProgress> report) : IProgress<OperationProgress>
     {
