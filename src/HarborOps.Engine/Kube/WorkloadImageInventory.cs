@@ -56,21 +56,11 @@ public static class WorkloadImageInventory
 
     private static int KindOrder(string kind) => kind switch { "Init" => 0, "Container" => 1, _ => 2 };
 
-    /// <summary>Null means every namespace (one cluster-wide list per resource); names are used as they are; wildcards list namespaces.</summary>
+    /// <summary>Null means every namespace (one cluster-wide list per resource).</summary>
     private static async Task<List<string?>> ResolveNamespacesAsync(KubeCluster cluster, IReadOnlyList<string> requested, CancellationToken ct)
     {
-        var names = requested.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()).ToList();
-        if (names.Count == 0) return [null];
-        var result = new List<string?>();
-        var patterns = names.Where(n => n.Contains('*') || n.Contains('?')).ToList();
-        if (patterns.Count > 0)
-        {
-            var all = await cluster.CallAsync(KubeOperation.List("namespaces"), (c, t) => c.CoreV1.ListNamespaceAsync(cancellationToken: t), ct).ConfigureAwait(false);
-            var regexes = patterns.Select(RegistryEngine.WildcardToRegex).ToList();
-            result.AddRange(all.Items.Select(n => n.Metadata.Name).Where(n => regexes.Any(r => r.IsMatch(n))));
-        }
-        result.AddRange(names.Except(patterns));
-        return result.Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList();
+        var scope = await KubeNamespaceScope.ResolveAsync(cluster, requested, null, ct).ConfigureAwait(false);
+        return scope.All ? [null] : scope.Names.Cast<string?>().ToList();
     }
 
     private sealed record Snapshot(
