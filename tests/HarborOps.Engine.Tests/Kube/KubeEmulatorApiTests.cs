@@ -310,12 +310,15 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
         Assert.Equal("acr.io/ctl@sha256:" + new string('7', 64), pod["status"]!["containerStatuses"]![0]!["imageID"]!.GetValue<string>());
 
         lab.Kube.Create(KubeResourceType.Deployments, JsonNode.Parse("""{"metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"acr.io/ctl:1"}]}}}}""")!.AsObject(), ns);
+        await lab.Kube.WaitForAsync(KubeResourceType.Deployments, ns, "d", d => d["status"]?["updatedReplicas"]?.GetValue<int>() == 1, TimeSpan.FromSeconds(10));
         Assert.Equal(HttpStatusCode.NoContent, await Control(HttpMethod.Put, "stall", new { kind = "Deployment", @namespace = ns, name = "d", stalled = true }));
+        await SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{ns}/deployments/d",
+            JsonNode.Parse("""{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-01-01T00:00:00Z"}}}}}"""), KubePatch.StrategicMergePatch);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         JsonObject? stalled;
-        while ((stalled = lab.Kube.List(KubeResourceType.Pods, ns).SingleOrDefault(p => p["metadata"]!["name"]!.GetValue<string>().StartsWith("d-", StringComparison.Ordinal))) is null)
+        while ((stalled = lab.Kube.List(KubeResourceType.Pods, ns).FirstOrDefault(p => p["status"]?["phase"]?.GetValue<string>() == "Pending")) is null)
         {
-            Assert.True(DateTime.UtcNow < deadline, "the stalled deployment made no pod");
+            Assert.True(DateTime.UtcNow < deadline, "the stalled rollout made no waiting pod");
             await Task.Delay(20);
         }
         Assert.Equal("ImagePullBackOff", stalled["status"]!["containerStatuses"]![0]!["state"]!["waiting"]!["reason"]!.GetValue<string>());
