@@ -12,6 +12,8 @@ public sealed record WorkloadImageRequest
 {
     public IReadOnlyList<string> Namespaces { get; init; } = [];
     public IReadOnlyList<string> Registries { get; init; } = [];
+    /// <summary>Only namespaces this label selector selects (the API server's syntax).</summary>
+    public string? NamespaceSelector { get; init; }
 }
 
 /// <summary>
@@ -29,7 +31,9 @@ public static class WorkloadImageInventory
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var registryPatterns = request.Registries.Where(r => !string.IsNullOrWhiteSpace(r)).Select(RegistryPattern).ToArray();
-        var scopes = await ResolveNamespacesAsync(cluster, request.Namespaces, cancellationToken).ConfigureAwait(false);
+        var resolved = await KubeNamespaceScope.ResolveAsync(cluster, request.Namespaces, request.NamespaceSelector, cancellationToken).ConfigureAwait(false);
+        // every namespace: one cluster-wide list per resource (null), rather than one list per namespace
+        List<string?> scopes = resolved.All ? [null] : resolved.Names.Cast<string?>().ToList();
         var rows = new List<WorkloadImageInfo>();
         var done = 0;
         foreach (var scope in scopes)
@@ -55,23 +59,6 @@ public static class WorkloadImageInventory
     }
 
     private static int KindOrder(string kind) => kind switch { "Init" => 0, "Container" => 1, _ => 2 };
-
-    /// <summary>Null means every namespace (one cluster-wide list per resource); names are used as they are; wildcards list namespaces.</summary>
-    private static async Task<List<string?>> ResolveNamespacesAsync(KubeCluster cluster, IReadOnlyList<string> requested, CancellationToken ct)
-    {
-        var names = requested.Where(n => !string.IsNullOrWhiteSpace(n)).Select(n => n.Trim()).ToList();
-        if (names.Count == 0) return [null];
-        var result = new List<string?>();
-        var patterns = names.Where(n => n.Contains('*') || n.Contains('?')).ToList();
-        if (patterns.Count > 0)
-        {
-            var all = await cluster.CallAsync(KubeOperation.List("namespaces"), (c, t) => c.CoreV1.ListNamespaceAsync(cancellationToken: t), ct).ConfigureAwait(false);
-            var regexes = patterns.Select(RegistryEngine.WildcardToRegex).ToList();
-            result.AddRange(all.Items.Select(n => n.Metadata.Name).Where(n => regexes.Any(r => r.IsMatch(n))));
-        }
-        result.AddRange(names.Except(patterns));
-        return result.Distinct().OrderBy(n => n, StringComparer.Ordinal).ToList();
-    }
 
     private sealed record Snapshot(
         IList<V1Pod> Pods, IList<V1ReplicaSet> ReplicaSets, IList<V1Job> Jobs, IList<V1Deployment> Deployments,
