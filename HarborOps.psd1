@@ -45,6 +45,7 @@
         'Start-HarborReplication'
         'Start-HarborScan'
         'Test-HarborProjectGate'
+        'Get-WorkloadImage'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

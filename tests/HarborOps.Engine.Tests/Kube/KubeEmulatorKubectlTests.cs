@@ -168,4 +168,46 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
         lab.Kube.SetStalled("Deployment", ns, "api", stalled: false);
         Assert.Contains("successfully rolled out", await lab.KubectlOkAsync("rollout", "status", "deployment/api", "-n", ns, "--timeout=30s"));
     }
+
+    [Fact]
+    public async Task StatefulSetAndDaemonSetRollOutAgainAfterARestart()
+    {
+        var ns = lab.Unique("kubectl-sts-ds");
+        lab.Kube.CreateNamespace(ns);
+        foreach (var kind in new[] { "StatefulSet", "DaemonSet" })
+        {
+            var name = kind.ToLowerInvariant();
+            var spec = new JsonObject
+            {
+                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
+                ["template"] = new JsonObject
+                {
+                    ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = name }, ["annotations"] = new JsonObject { ["team"] = "a" } },
+                    ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = "harbor.lab/team/app:1" }) },
+                },
+            };
+            if (kind == "StatefulSet") spec["replicas"] = 2;
+            var manifest = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = kind, ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns }, ["spec"] = spec };
+            var created = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-", "--validate=false"], manifest.ToJsonString());
+            Assert.True(created.ExitCode == 0, created.Output);
+        }
+        await lab.KubectlOkAsync("rollout", "status", "statefulset/statefulset", "-n", ns, "--timeout=30s");
+        await lab.KubectlOkAsync("rollout", "status", "daemonset/daemonset", "-n", ns, "--timeout=30s");
+        var before = lab.Kube.List(KubeResourceType.Pods, ns).Select(p => p["metadata"]!["uid"]!.GetValue<string>()).ToHashSet();
+        Assert.Equal(4, before.Count); // two replicas, one pod on each of two nodes
+
+        await lab.KubectlOkAsync("rollout", "restart", "statefulset/statefulset", "daemonset/daemonset", "-n", ns);
+        var sts = await lab.KubectlOkAsync("rollout", "status", "statefulset/statefulset", "-n", ns, "--timeout=30s");
+        // apps/v1 defaults a RollingUpdate partition of 0, so kubectl reports a partitioned roll out, as against a real cluster
+        Assert.Contains("partitioned roll out complete: 2 new pods have been updated", sts);
+        Assert.Contains("successfully rolled out", await lab.KubectlOkAsync("rollout", "status", "daemonset/daemonset", "-n", ns, "--timeout=30s"));
+
+        var after = lab.Kube.List(KubeResourceType.Pods, ns);
+        Assert.Equal(4, after.Count);
+        Assert.DoesNotContain(after, p => before.Contains(p["metadata"]!["uid"]!.GetValue<string>())); // every pod replaced
+        Assert.Equal(["statefulset-0", "statefulset-1"], after.Select(p => p["metadata"]!["name"]!.GetValue<string>()).Where(n => n.StartsWith("statefulset-", StringComparison.Ordinal)).Order());
+        var template = lab.Kube.Get(KubeResourceType.DaemonSets, ns, "daemonset")!["spec"]!["template"]!["metadata"]!["annotations"]!;
+        Assert.Equal("a", template["team"]!.GetValue<string>()); // the restart kept the template's other annotations
+        Assert.NotNull(template[KubeEmulator.RestartedAtAnnotation]);
+    }
 }

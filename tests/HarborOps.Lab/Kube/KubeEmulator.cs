@@ -52,7 +52,8 @@ public sealed partial class KubeEmulator : IAsyncDisposable
     public const string AdminUser = "lab-admin";
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 
-    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    // Go's encoding/json escapes a quote as \" (not \u0022): clients compare messages, so write them the same way.
+    private static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private readonly object _gate = new();
     private readonly WebApplication _app;

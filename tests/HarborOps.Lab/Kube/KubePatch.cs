@@ -67,7 +67,9 @@ public static class KubePatch
             if (value is JsonObject patchObject)
             {
                 if (strategic && patchObject["$patch"]?.GetValue<string>() == "delete") target.Remove(key);
-                else target[key] = MergeObject(existing as JsonObject ?? [], patchObject, strategic, kind, path);
+                else if (existing is JsonObject existingObject && !(strategic && patchObject["$patch"]?.GetValue<string>() == "replace"))
+                    MergeObject(existingObject, patchObject, strategic, kind, path); // in place: the node keeps its parent
+                else target[key] = MergeObject([], patchObject, strategic, kind, path);
             }
             else if (value is JsonArray patchArray && strategic && existing is JsonArray existingArray && MergeKey(kind, path) is { } mergeKey)
             {
@@ -100,7 +102,7 @@ public static class KubePatch
             }
             else if (index >= 0)
             {
-                result[index] = MergeObject((JsonObject)result[index]!, patchItem, strategic: true, kind, path);
+                MergeObject((JsonObject)result[index]!, patchItem, strategic: true, kind, path); // in place
             }
             else
             {
