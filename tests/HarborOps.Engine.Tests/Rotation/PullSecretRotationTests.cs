@@ -336,4 +336,27 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         Assert.DoesNotContain(old.Password, ex.Message, StringComparison.Ordinal);
         Assert.Contains(project, await verifier.VerifyAsync(now, [project], ns, None), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task WithoutProjectsTheFirstRotationGrantsThoseWhoseImagesTheNamespaceRuns()
+    {
+        var used = await lab.NewProjectAsync();
+        var other = await lab.NewProjectAsync();
+        var ns = lab.NewNamespace();
+        lab.CreateDeployment(ns, "api", $"{lab.Harbor.Host}/{used}/app:1.0");
+        lab.CreateDeployment(ns, "sidecar", "docker.io/library/busybox:1");
+        var (result, failure) = await RotateAsync(ns, new PullSecretRotationRequest { GracePeriod = TimeSpan.Zero });
+        Assert.Null(failure);
+        Assert.True(result.Verified);
+        var robot = await lab.Admin().FindRobotAsync(result.Robot!, null, None);
+        Assert.Equal("project", robot.Level);
+        Assert.Equal(used, robot.Project);
+        Assert.DoesNotContain(robot.Permissions, p => p.StartsWith(other, StringComparison.Ordinal));
+        Assert.Equal(used, (string?)lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!["metadata"]!["annotations"]![PullSecretKeys.Projects]);
+
+        var empty = lab.NewNamespace();
+        var (_, unknown) = await RotateAsync(empty, new PullSecretRotationRequest());
+        Assert.Equal(PullSecretErrorIds.ProjectsUnknown, unknown!.ErrorId);
+        Assert.Contains("-Project", unknown.Message, StringComparison.Ordinal);
+    }
 }
