@@ -54,6 +54,7 @@ users:
     function New-TeamNamespace([string] $Name) {
         # What a team namespace looks like before the cut-over: most images from ACR, one already from Harbor.
         Invoke-Kubectl @('create', 'namespace', $Name) | Out-Null
+        Invoke-Kubectl @('label', 'namespace', $Name, "run=$($script:Run)", "tier=$(if ($Name.EndsWith('-a')) { 'gold' } else { 'bronze' })") | Out-Null
         Invoke-Kubectl @('create', 'secret', 'docker-registry', 'acr-pull', '-n', $Name, "--docker-server=$($script:Acr)", '--docker-username=00000000-0000-0000-0000-000000000000', '--docker-password=not-a-real-token') | Out-Null
         Invoke-Kubectl @('patch', 'serviceaccount', 'default', '-n', $Name, '-p', '{"imagePullSecrets":[{"name":"acr-pull"}]}') | Out-Null
         $manifests = @(
@@ -108,6 +109,21 @@ Describe 'Get-WorkloadImage' {
         $result.Errors | Should -BeNullOrEmpty
         @($result.Output).Count | Should -Be 3
         $result.Output.Namespace | Select-Object -Unique | Should -Be $script:Teams[1]
+    }
+
+    It 'selects namespaces by label and says what is wrong with a bad selector' {
+        $rows = Get-WorkloadImage @script:Common -NamespaceSelector "run=$($script:Run),tier in (gold,silver)" -Registry '*.azurecr.io'
+        $rows.Namespace | Select-Object -Unique | Should -Be $script:Teams[0]
+        $result = Invoke-InRunspace -Script "param(`$kc) Get-WorkloadImage -Kubeconfig `$kc -NamespaceSelector 'tier in gold'" -Parameters @{ kc = $script:Kubeconfig }
+        $result.Errors.Count | Should -Be 1
+        $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'KubeRequestInvalid,*'
+        $result.Errors[0].Exception.Message | Should -Match 'unable to parse requirement'
+    }
+
+    It 'refuses -InCluster together with -Context' {
+        $result = Invoke-InRunspace -Script 'Get-WorkloadImage -InCluster -Context lab-admin'
+        $result.Errors.Count | Should -Be 1
+        $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'KubeConnectionConflict,*'
     }
 
     It 'stops with KubeContextNotFound naming the contexts the kubeconfig has' {

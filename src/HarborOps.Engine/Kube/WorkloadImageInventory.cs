@@ -12,6 +12,8 @@ public sealed record WorkloadImageRequest
 {
     public IReadOnlyList<string> Namespaces { get; init; } = [];
     public IReadOnlyList<string> Registries { get; init; } = [];
+    /// <summary>Only namespaces this label selector selects (the API server's syntax).</summary>
+    public string? NamespaceSelector { get; init; }
 }
 
 /// <summary>
@@ -29,7 +31,9 @@ public static class WorkloadImageInventory
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var registryPatterns = request.Registries.Where(r => !string.IsNullOrWhiteSpace(r)).Select(RegistryPattern).ToArray();
-        var scopes = await ResolveNamespacesAsync(cluster, request.Namespaces, cancellationToken).ConfigureAwait(false);
+        var resolved = await KubeNamespaceScope.ResolveAsync(cluster, request.Namespaces, request.NamespaceSelector, cancellationToken).ConfigureAwait(false);
+        // every namespace: one cluster-wide list per resource (null), rather than one list per namespace
+        List<string?> scopes = resolved.All ? [null] : resolved.Names.Cast<string?>().ToList();
         var rows = new List<WorkloadImageInfo>();
         var done = 0;
         foreach (var scope in scopes)
@@ -55,13 +59,6 @@ public static class WorkloadImageInventory
     }
 
     private static int KindOrder(string kind) => kind switch { "Init" => 0, "Container" => 1, _ => 2 };
-
-    /// <summary>Null means every namespace (one cluster-wide list per resource).</summary>
-    private static async Task<List<string?>> ResolveNamespacesAsync(KubeCluster cluster, IReadOnlyList<string> requested, CancellationToken ct)
-    {
-        var scope = await KubeNamespaceScope.ResolveAsync(cluster, requested, null, ct).ConfigureAwait(false);
-        return scope.All ? [null] : scope.Names.Cast<string?>().ToList();
-    }
 
     private sealed record Snapshot(
         IList<V1Pod> Pods, IList<V1ReplicaSet> ReplicaSets, IList<V1Job> Jobs, IList<V1Deployment> Deployments,

@@ -22,6 +22,10 @@ namespace HarborOps.Commands;
 /// <para>What still pulls from the old Azure Container Registry, by namespace.</para>
 /// </example>
 /// <example>
+/// <code>Get-WorkloadImage -NamespaceSelector 'tier in (gold,silver)' -Registry *.azurecr.io | Format-Table</code>
+/// <para>The images the gold and silver namespaces pull from any Azure Container Registry, as a table per namespace.</para>
+/// </example>
+/// <example>
 /// <code>Get-WorkloadImage -Namespace team-* -Context prod | Where-Object PullSecrets -notcontains harbor-pull</code>
 /// <para>Containers in the team namespaces of the prod context that do not use the harbor-pull secret yet.</para>
 /// </example>
@@ -36,6 +40,7 @@ namespace HarborOps.Commands;
 /// <error id="KubeAuthenticationFailed">The API server rejected the credentials.</error>
 /// <error id="KubePermissionDenied">RBAC denies listing a resource; the message names the rule to add.</error>
 /// <error id="KubeResourceNotFound">A namespace given by name does not exist.</error>
+/// <error id="KubeRequestInvalid">-NamespaceSelector is not a valid label selector.</error>
 /// <error id="RegistryReferenceInvalid">A -Registry value is not a registry host.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
@@ -49,6 +54,11 @@ public sealed class GetWorkloadImageCommand : KubeCommandBase
     [ValidateNotNullOrEmpty]
     public string[]? Namespace { get; set; }
 
+    /// <summary>Only namespaces with these labels, in the API server's selector syntax (team in (a,b),!legacy).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? NamespaceSelector { get; set; }
+
     /// <summary>Only images from these registries (host[:port], or a wildcard such as *.azurecr.io).</summary>
     [Parameter]
     [SupportsWildcards]
@@ -59,7 +69,7 @@ public sealed class GetWorkloadImageCommand : KubeCommandBase
     {
         CurrentTarget = Namespace is null ? null : string.Join(",", Namespace);
         var cluster = await ConnectClusterAsync().ConfigureAwait(false);
-        var request = new WorkloadImageRequest { Namespaces = Namespace ?? [], Registries = Registry ?? [] };
+        var request = new WorkloadImageRequest { Namespaces = Namespace ?? [], Registries = Registry ?? [], NamespaceSelector = NamespaceSelector };
         try
         {
             var rows = await WorkloadImageInventory.ListAsync(cluster, request, StartProgress("Get-WorkloadImage", "Listing workloads"), cancellationToken)

@@ -289,4 +289,47 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
         Assert.Empty(lab.Kube.List(KubeResourceType.Secrets, ns));
         Assert.Empty(lab.Kube.List(KubeResourceType.ServiceAccounts, ns));
     }
+
+    [Fact]
+    public async Task TheLabControlSurfaceDrivesTheEmulatorFromAnotherProcess()
+    {
+        var ns = Namespace("api-control");
+        async Task<HttpStatusCode> Control(HttpMethod method, string path, object? body = null)
+        {
+            using var request = new HttpRequestMessage(method, "_lab/" + path);
+            if (body is not null) request.Content = JsonContent(body);
+            using var response = await _http.SendAsync(request);
+            return response.StatusCode;
+        }
+        Assert.Equal(HttpStatusCode.NoContent, await Control(HttpMethod.Post, "faults", new { verb = "get", resource = "secrets", @namespace = ns, code = 503, reason = "ServiceUnavailable" }));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/secrets/x")).Status);
+        Assert.Equal(HttpStatusCode.NotFound, (await SendAsync(HttpMethod.Get, $"/api/v1/namespaces/{ns}/secrets/x")).Status);
+
+        Assert.Equal(HttpStatusCode.NoContent, await Control(HttpMethod.Put, "image-digests", new { image = "acr.io/ctl:1", digest = "sha256:" + new string('7', 64) }));
+        var (_, pod) = await SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/pods", JsonNode.Parse("""{"metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"acr.io/ctl:1"}]}}"""));
+        Assert.Equal("acr.io/ctl@sha256:" + new string('7', 64), pod["status"]!["containerStatuses"]![0]!["imageID"]!.GetValue<string>());
+
+        lab.Kube.Create(KubeResourceType.Deployments, JsonNode.Parse("""{"metadata":{"name":"d"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"acr.io/ctl:1"}]}}}}""")!.AsObject(), ns);
+        await lab.Kube.WaitForAsync(KubeResourceType.Deployments, ns, "d", d => d["status"]?["updatedReplicas"]?.GetValue<int>() == 1, TimeSpan.FromSeconds(10));
+        Assert.Equal(HttpStatusCode.NoContent, await Control(HttpMethod.Put, "stall", new { kind = "Deployment", @namespace = ns, name = "d", stalled = true }));
+        await SendAsync(HttpMethod.Patch, $"/apis/apps/v1/namespaces/{ns}/deployments/d",
+            JsonNode.Parse("""{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"2026-01-01T00:00:00Z"}}}}}"""), KubePatch.StrategicMergePatch);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        JsonObject? stalled;
+        while ((stalled = lab.Kube.List(KubeResourceType.Pods, ns).FirstOrDefault(p => p["status"]?["phase"]?.GetValue<string>() == "Pending")) is null)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the stalled rollout made no waiting pod");
+            await Task.Delay(20);
+        }
+        Assert.Equal("ImagePullBackOff", stalled["status"]!["containerStatuses"]![0]!["state"]!["waiting"]!["reason"]!.GetValue<string>());
+        Assert.Equal(HttpStatusCode.BadRequest, await Control(HttpMethod.Put, "stall", new { kind = "Deployment", @namespace = ns, name = "absent" }));
+
+        Assert.Equal(HttpStatusCode.NoContent, await Control(HttpMethod.Put, "unreachable", new { unreachable = true }));
+        await Assert.ThrowsAsync<HttpRequestException>(() => _http.GetAsync("api/v1/namespaces"));
+        Assert.Equal(HttpStatusCode.NoContent, await Control(HttpMethod.Put, "unreachable", new { unreachable = false }));
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/api/v1/namespaces")).Status);
+    }
+
+    private static StringContent JsonContent(object body) =>
+        new(System.Text.Json.JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
 }
