@@ -57,6 +57,7 @@ public sealed record NamespaceRotationPlan(string Namespace)
 /// </summary>
 public sealed class PullSecretRotator
 {
+    private readonly KubeCluster cluster;
     private readonly PullSecretSync sync;
     private readonly WorkloadRestarter restarter;
     private readonly HarborClient harbor;
@@ -65,7 +66,7 @@ public sealed class PullSecretRotator
 
     public PullSecretRotator(KubeCluster cluster, HarborClient harbor, PullVerifier verifier, TimeProvider? clock = null)
     {
-        ArgumentNullException.ThrowIfNull(cluster);
+        this.cluster = cluster ?? throw new ArgumentNullException(nameof(cluster));
         this.harbor = harbor ?? throw new ArgumentNullException(nameof(harbor));
         this.verifier = verifier ?? throw new ArgumentNullException(nameof(verifier));
         time = clock ?? TimeProvider.System;
@@ -98,11 +99,12 @@ public sealed class PullSecretRotator
             };
         var state = PullSecretState.FromAnnotations(secret?.Metadata.Annotations);
         var projects = request.Projects.Count > 0 ? request.Projects.Distinct(StringComparer.Ordinal).ToList() : state.Projects;
+        if (projects.Count == 0) projects = await ProjectsInUseAsync(namespaceName, cancellationToken).ConfigureAwait(false);
         if (projects.Count == 0)
             return plan with
             {
                 Problem = new PullSecretException(PullSecretErrorIds.ProjectsUnknown, FailureKind.InvalidArgument,
-                    $"Namespace '{namespaceName}' has no record of the Harbor projects it pulls from (its first rotation). Name them with -Project; later runs read them from the secret.",
+                    $"Namespace '{namespaceName}' has no record of the Harbor projects it pulls from (its first rotation) and runs no image from {verifier.Registry}. Name them with -Project; later runs read them from the secret.",
                     namespaceName),
             };
 
@@ -295,6 +297,17 @@ public sealed class PullSecretRotator
         {
             return (Result(ex.Message), ex, workloads);
         }
+    }
+
+    /// <summary>
+    /// The Harbor projects whose images the namespace's workloads and pods run (Get-WorkloadImage's inventory): on a
+    /// first rotation without -Project, the least privilege that keeps every workload pulling.
+    /// </summary>
+    private async Task<IReadOnlyList<string>> ProjectsInUseAsync(string namespaceName, CancellationToken cancellationToken)
+    {
+        var images = await WorkloadImageInventory.ListAsync(cluster, new WorkloadImageRequest { Namespaces = [namespaceName], Registries = [verifier.Registry] },
+            null, cancellationToken).ConfigureAwait(false);
+        return images.Select(i => i.Repository.Split('/')[0]).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>A robot that is already gone is what deleting wanted.</summary>

@@ -46,29 +46,14 @@ public sealed class PullSecretSync(KubeCluster cluster, TimeProvider? clock = nu
     private readonly TimeProvider time = clock ?? TimeProvider.System;
 
     /// <summary>
-    /// The namespaces a selection names. Plain names are taken as given (no cluster-wide list permission needed);
-    /// wildcards, a label selector or -All list the namespaces.
+    /// The namespaces a selection names (kube's <see cref="KubeNamespaceScope"/>): plain names as given (no list
+    /// permission needed), wildcards and a label selector by listing namespaces, -All every namespace.
     /// </summary>
     public async Task<IReadOnlyList<string>> ResolveNamespacesAsync(NamespaceSelection selection, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selection);
-        var patterns = selection.Names.Where(n => n.IndexOfAny(['*', '?', '[']) >= 0).ToList();
-        var plain = selection.Names.Except(patterns, StringComparer.Ordinal).ToList();
-        if (!selection.All && selection.LabelSelector is null && patterns.Count == 0) return plain.Distinct(StringComparer.Ordinal).ToList();
-
-        var listed = await cluster.CallAsync(KubeOperation.List("namespaces"),
-            (k, ct) => k.CoreV1.ListNamespaceAsync(labelSelector: selection.LabelSelector, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-        var names = listed.Items.Select(n => n.Metadata.Name);
-        if (!selection.All && patterns.Count > 0)
-        {
-            var regexes = patterns.Select(Registry.RegistryEngine.WildcardToRegex).ToList();
-            names = names.Where(n => regexes.Any(r => r.IsMatch(n)));
-        }
-        else if (!selection.All && selection.LabelSelector is null)
-        {
-            names = [];
-        }
-        return names.Concat(plain).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var scope = await KubeNamespaceScope.ResolveAsync(cluster, selection.Names, selection.LabelSelector, cancellationToken, listAll: selection.All).ConfigureAwait(false);
+        return scope.Names;
     }
 
     /// <summary>The namespaces of a selection, or (null) every namespace that has a HarborOps-managed secret of that name.</summary>

@@ -19,8 +19,9 @@ namespace HarborOps.Commands;
 /// (-RobotNamePrefix-namespace-time), so a run that dies at any step is finished by the next run: a robot created but
 /// never written into a secret is deleted, a missing ServiceAccount entry or restart is done, retired robots are
 /// deleted when due. A robot is only ever deleted right after the credential in the secret pulled.</para>
-/// <para>The first run in a namespace needs -Project (the Harbor projects it pulls from: one project gives a project
-/// robot, several a system robot); later runs read them from the secret.</para>
+/// <para>The first run in a namespace takes its Harbor projects from -Project, or else from the images its workloads and
+/// pods run from Harbor (as Get-WorkloadImage lists them); one project gives a project robot, several a system robot
+/// with pull on each. Later runs read the projects from the secret.</para>
 /// <para>-RefreshInPlace gives the current robot a new secret instead (Reset-HarborRobotSecret): the old secret stops
 /// working at once, so pods that pull before the secret is updated fail. Use it only when a second robot is not an
 /// option. -WhatIf prints each namespace's plan. One result per namespace says what changed.</para>
@@ -34,7 +35,7 @@ namespace HarborOps.Commands;
 /// <para>The plan for every managed namespace, changing nothing.</para>
 /// </example>
 /// <errors>
-/// <error id="PullSecretProjectsUnknown">A namespace's first rotation without -Project.</error>
+/// <error id="PullSecretProjectsUnknown">A namespace's first rotation without -Project, and no workload there runs an image from Harbor.</error>
 /// <error id="PullSecretWrongType">A same-named secret of another type exists; it was left alone.</error>
 /// <error id="PullSecretVerificationFailed">A credential did not pull from Harbor; no robot was deleted.</error>
 /// <error id="PullSecretServiceAccountNotFound">A ServiceAccount to update does not exist.</error>
@@ -58,7 +59,7 @@ namespace HarborOps.Commands;
 [OutputType(typeof(PullSecretRotationResult))]
 public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
 {
-    /// <summary>The Harbor projects the namespaces pull from (the new robot's only permissions); needed on a namespace's first run.</summary>
+    /// <summary>The Harbor projects the namespaces pull from (the new robot's only permissions). On a namespace's first run without it: the projects of the Harbor images its workloads run.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string[]? Project { get; set; }

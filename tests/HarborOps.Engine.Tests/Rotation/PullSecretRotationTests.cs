@@ -256,4 +256,107 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         Assert.False(broken.Authenticates);
         Assert.True(broken.NeedsAttention);
     }
+
+    [Fact]
+    public async Task StatefulSetsAndDaemonSetsAreRestartedAndFollowedToTheEnd()
+    {
+        var ns = lab.NewNamespace();
+        lab.CreateWorkload(KubeResourceType.StatefulSets, ns, "db", "harbor.lab/team/db:1", pullSecret: "harbor-pull");
+        lab.CreateWorkload(KubeResourceType.DaemonSets, ns, "agent", "harbor.lab/team/agent:1", pullSecret: "harbor-pull");
+        using var kube = await lab.ClusterAsync();
+        var restarter = new WorkloadRestarter(kube) { PollInterval = TimeSpan.FromMilliseconds(50) };
+        var targets = await restarter.FindAsync(ns, new WorkloadSelection { SecretName = "harbor-pull" }, None);
+        Assert.Equal(["DaemonSet/agent", "StatefulSet/db"], targets.Select(t => $"{t.Kind}/{t.Name}").Order());
+        foreach (var target in targets) await restarter.WaitAsync(target, TimeSpan.FromSeconds(20), null, None);
+
+        var outcomes = await restarter.RestartAllAsync(targets, wait: true, TimeSpan.FromSeconds(30), null, None);
+        Assert.All(outcomes, o => Assert.Null(o.Failure));
+        Assert.Contains("statefulset rolling update complete", outcomes.Single(o => o.Result.Kind == "StatefulSet").Result.Status, StringComparison.Ordinal);
+        Assert.Contains("successfully rolled out", outcomes.Single(o => o.Result.Kind == "DaemonSet").Result.Status, StringComparison.Ordinal);
+        foreach (var type in new[] { KubeResourceType.StatefulSets, KubeResourceType.DaemonSets })
+            Assert.NotNull(lab.Kube.Get(type, ns, type == KubeResourceType.StatefulSets ? "db" : "agent")!["spec"]!["template"]!["metadata"]!["annotations"]![WorkloadRestarter.RestartedAtAnnotation]);
+    }
+
+    [Fact]
+    public async Task NamespacesAreChosenByLabelSelectorWildcardOrName()
+    {
+        var team = lab.Unique("team");
+        var first = lab.NewNamespace("sel", new Dictionary<string, string> { ["team"] = team, ["env"] = "prod" });
+        var second = lab.NewNamespace("sel", new Dictionary<string, string> { ["team"] = team, ["env"] = "dev" });
+        using var kube = await lab.ClusterAsync();
+        var sync = new PullSecretSync(kube);
+        Assert.Equal([first], await sync.ResolveNamespacesAsync(new NamespaceSelection { LabelSelector = $"team={team},env!=dev" }, None));
+        Assert.Equal(new[] { first, second }.Order(), await sync.ResolveNamespacesAsync(new NamespaceSelection { Names = [first[..^1] + "*", second] }, None));
+        Assert.Equal(["not-listed-needs-no-list"], await sync.ResolveNamespacesAsync(new NamespaceSelection { Names = ["not-listed-needs-no-list"] }, None));
+        var all = await sync.ResolveNamespacesAsync(new NamespaceSelection { All = true }, None);
+        Assert.Contains(first, all);
+        Assert.Contains("default", all);
+    }
+
+    [Fact]
+    public async Task SeveralProjectsGiveOneSystemRobotWithPullOnEachAndNothingElse()
+    {
+        var a = await lab.NewProjectAsync();
+        var b = await lab.NewProjectAsync();
+        var ns = lab.NewNamespace();
+        var (result, failure) = await RotateAsync(ns, new PullSecretRotationRequest { Projects = [a, b], GracePeriod = TimeSpan.Zero });
+        Assert.Null(failure);
+        Assert.True(result.Verified);
+        var robot = await lab.Admin().FindRobotAsync(result.Robot!, null, None);
+        Assert.Equal("system", robot.Level);
+        Assert.Equal(new[] { $"{a}:artifact:read", $"{a}:repository:pull", $"{b}:artifact:read", $"{b}:repository:pull" }.Order(), robot.Permissions.Order());
+        Assert.Contains(result.Changes, c => c.Contains(a, StringComparison.Ordinal) && c.Contains(b, StringComparison.Ordinal) && c.StartsWith("the new robot pulled", StringComparison.Ordinal));
+        // The next run that rotates cleans up the system robot too.
+        var (second, _) = await RotateAsync(ns, new PullSecretRotationRequest { Force = true, GracePeriod = TimeSpan.Zero });
+        Assert.Equal([result.Robot!], second.RobotsDeleted);
+    }
+
+    [Fact]
+    public async Task RefreshInPlaceKeepsTheRobotAndItsOldSecretStopsPulling()
+    {
+        var project = await lab.NewProjectAsync();
+        var ns = lab.NewNamespace();
+        var (first, _) = await RotateAsync(ns, new PullSecretRotationRequest { Projects = [project], GracePeriod = TimeSpan.Zero });
+        var old = LoginIn(lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!, lab.Harbor.Host);
+
+        var (refreshed, failure) = await RotateAsync(ns, new PullSecretRotationRequest { Force = true, RefreshInPlace = true, GracePeriod = TimeSpan.Zero });
+        Assert.Null(failure);
+        Assert.True(refreshed.Rotated);
+        Assert.True(refreshed.Verified);
+        Assert.Equal(first.Robot, refreshed.Robot);
+        Assert.Empty(refreshed.RobotsDeleted);
+        var now = LoginIn(lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!, lab.Harbor.Host);
+        Assert.Equal(old.UserName, now.UserName);
+        Assert.NotEqual(old.Password, now.Password);
+
+        using var registry = lab.NewRegistryEngine();
+        var verifier = new PullVerifier(registry, lab.Admin());
+        var ex = await Assert.ThrowsAsync<PullSecretException>(() => verifier.VerifyAsync(old, [project], ns, None));
+        Assert.Equal(PullSecretErrorIds.VerificationFailed, ex.ErrorId);
+        Assert.DoesNotContain(old.Password, ex.Message, StringComparison.Ordinal);
+        Assert.Contains(project, await verifier.VerifyAsync(now, [project], ns, None), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithoutProjectsTheFirstRotationGrantsThoseWhoseImagesTheNamespaceRuns()
+    {
+        var used = await lab.NewProjectAsync();
+        var other = await lab.NewProjectAsync();
+        var ns = lab.NewNamespace();
+        lab.CreateDeployment(ns, "api", $"{lab.Harbor.Host}/{used}/app:1.0");
+        lab.CreateDeployment(ns, "sidecar", "docker.io/library/busybox:1");
+        var (result, failure) = await RotateAsync(ns, new PullSecretRotationRequest { GracePeriod = TimeSpan.Zero });
+        Assert.Null(failure);
+        Assert.True(result.Verified);
+        var robot = await lab.Admin().FindRobotAsync(result.Robot!, null, None);
+        Assert.Equal("project", robot.Level);
+        Assert.Equal(used, robot.Project);
+        Assert.DoesNotContain(robot.Permissions, p => p.StartsWith(other, StringComparison.Ordinal));
+        Assert.Equal(used, (string?)lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!["metadata"]!["annotations"]![PullSecretKeys.Projects]);
+
+        var empty = lab.NewNamespace();
+        var (_, unknown) = await RotateAsync(empty, new PullSecretRotationRequest());
+        Assert.Equal(PullSecretErrorIds.ProjectsUnknown, unknown!.ErrorId);
+        Assert.Contains("-Project", unknown.Message, StringComparison.Ordinal);
+    }
 }

@@ -84,23 +84,32 @@ public sealed class RotationLabFixture : IAsyncLifetime
         return name;
     }
 
-    public void CreateDeployment(string ns, string name, string image, string? pullSecret = null, IReadOnlyDictionary<string, string>? templateAnnotations = null, int replicas = 2, string? serviceAccount = null)
+    public void CreateDeployment(string ns, string name, string image, string? pullSecret = null, IReadOnlyDictionary<string, string>? templateAnnotations = null,
+        int replicas = 2, string? serviceAccount = null) =>
+        CreateWorkload(KubeResourceType.Deployments, ns, name, image, pullSecret, templateAnnotations, replicas, serviceAccount);
+
+    /// <summary>A Deployment (progress deadline 2 s), StatefulSet or DaemonSet whose pods run <paramref name="image"/>.</summary>
+    public void CreateWorkload(KubeResourceType type, string ns, string name, string image, string? pullSecret = null,
+        IReadOnlyDictionary<string, string>? templateAnnotations = null, int replicas = 2, string? serviceAccount = null)
     {
         var podSpec = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "app", ["image"] = image }) };
         if (serviceAccount is not null) podSpec["serviceAccountName"] = serviceAccount;
         if (pullSecret is not null) podSpec["imagePullSecrets"] = new JsonArray(new JsonObject { ["name"] = pullSecret });
         var metadata = new JsonObject { ["labels"] = new JsonObject { ["app"] = name } };
         if (templateAnnotations is not null) metadata["annotations"] = new JsonObject(templateAnnotations.Select(a => KeyValuePair.Create(a.Key, (JsonNode?)a.Value)));
-        Kube.Create(KubeResourceType.Deployments, new JsonObject
+        var spec = new JsonObject
         {
-            ["apiVersion"] = "apps/v1", ["kind"] = "Deployment",
+            ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
+            ["template"] = new JsonObject { ["metadata"] = metadata, ["spec"] = podSpec },
+        };
+        if (type != KubeResourceType.DaemonSets) spec["replicas"] = replicas;
+        if (type == KubeResourceType.Deployments) spec["progressDeadlineSeconds"] = 2;
+        if (type == KubeResourceType.StatefulSets) spec["serviceName"] = name;
+        Kube.Create(type, new JsonObject
+        {
+            ["apiVersion"] = "apps/v1", ["kind"] = type.Kind,
             ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns },
-            ["spec"] = new JsonObject
-            {
-                ["replicas"] = replicas, ["progressDeadlineSeconds"] = 2,
-                ["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = name } },
-                ["template"] = new JsonObject { ["metadata"] = metadata, ["spec"] = podSpec },
-            },
+            ["spec"] = spec,
         }, ns);
     }
 }
