@@ -337,8 +337,14 @@ internal sealed class CopyRun
         {
             if (digest is null && !destinationMayHaveTag)
             {
-                // Cold path: the destination has no such tag, so one GET by tag gives both digest and bytes.
-                manifest = await SourceManifestByTagAsync(plan, tag, cancellationToken).ConfigureAwait(false);
+                // Cold path: the destination has no such tag, so one GET by tag gives both digest and bytes (a referrer
+                // tag's subject may have fetched them already, and moved the blobs).
+                if (plan.ReferrerPrefetches.TryGetValue(tag, out var prefetch))
+                {
+                    manifest = await prefetch.Value.Manifest.ConfigureAwait(false);
+                    counters = prefetch.Value.Counters;
+                }
+                manifest ??= await SourceManifestByTagAsync(plan, tag, cancellationToken).ConfigureAwait(false);
                 digest = manifest.Digest;
             }
             else if (digest is null)
@@ -407,6 +413,7 @@ internal sealed class CopyRun
             {
                 manifest ??= await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
                 mediaType = manifest.MediaType;
+                if (copyReferrers && subject is null && sourceDigest is null) PrefetchReferrerTags(plan, digest, cancellationToken);
                 await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
                 if (!PlanOnly)
                 {
@@ -450,6 +457,53 @@ internal sealed class CopyRun
             await CopyReferrersAsync(plan, digest, manifest, probeReferrers, isReferrersIndex, cancellationToken).ConfigureAwait(false);
         }
         return result;
+    }
+
+    /// <summary>
+    /// While a subject's blobs move, its referrer tags that the destination does not have yet (cosign's .sig/.att/.sbom,
+    /// the tag-schema index) are read and their blobs moved too, so that after the subject's tag only their manifests
+    /// remain to be written: referrers are still written after their subject, but no longer wait for it to start.
+    /// </summary>
+    private void PrefetchReferrerTags(RepositoryPlan plan, string digest, CancellationToken cancellationToken)
+    {
+        if (PlanOnly || plan.SourceTags is null) return;
+        foreach (var tag in plan.ReferrerTagsOf(digest))
+            if (plan.DestinationTags is { } existing && !existing.Contains(tag))
+                _ = plan.ReferrerPrefetches.GetOrAdd(tag, t => new Lazy<ReferrerPrefetch>(() =>
+                {
+                    var counters = new TagCounters();
+                    return new ReferrerPrefetch(PrefetchAsync(plan, t, counters, cancellationToken), counters);
+                })).Value;
+    }
+
+    /// <summary>A referrer tag's manifest with its blobs present at the destination; null when that failed (the tag's own copy then tries again and reports).</summary>
+    private async Task<ManifestContent?> PrefetchAsync(RepositoryPlan plan, string tag, TagCounters counters, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var manifest = await SourceManifestByTagAsync(plan, tag, cancellationToken).ConfigureAwait(false);
+            await EnsureBlobsAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
+            return manifest;
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The blobs under a manifest (for an index, under its children), without writing any manifest.</summary>
+    private async Task EnsureBlobsAsync(RepositoryPlan plan, ManifestContent manifest, TagCounters counters, CancellationToken cancellationToken)
+    {
+        if (!manifest.IsIndex)
+        {
+            await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await Task.WhenAll(manifest.Manifests.Select(async child =>
+        {
+            var content = await SourceManifestAsync(plan, child.Digest, cancellationToken).ConfigureAwait(false);
+            if (!content.IsIndex) await EnsureDependenciesAsync(plan, content, counters, cancellationToken).ConfigureAwait(false);
+        })).ConfigureAwait(false);
     }
 
     /// <summary>A request started alongside another that failed first: its own failure, if any, adds nothing.</summary>
@@ -1206,6 +1260,9 @@ internal sealed class CopyRun
     }
 }
 
+/// <summary>A referrer tag's manifest (null when reading it or moving its blobs failed) and what moving its blobs cost.</summary>
+internal sealed record ReferrerPrefetch(Task<ManifestContent?> Manifest, TagCounters Counters);
+
 /// <summary>A tag to copy (or, with an empty tag, a digest to copy without one).</summary>
 internal sealed record TagWork(string Tag, string? Digest)
 {
@@ -1245,6 +1302,8 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
     public ConcurrentDictionary<int, Lazy<Task>> Started { get; } = new();
     public List<TagWork> Works { get; } = [];
     public ConcurrentDictionary<string, Lazy<Task<CopyResult?>>> TagJobs { get; } = new(StringComparer.Ordinal);
+    /// <summary>Referrer tags read, and their blobs moved, while their subject was being copied.</summary>
+    public ConcurrentDictionary<string, Lazy<ReferrerPrefetch>> ReferrerPrefetches { get; } = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<string>> referrerTagsBySubject = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> claimed = new(StringComparer.Ordinal);
     private readonly List<string> orphanCandidates = [];

@@ -317,9 +317,10 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
             }
             catch (RegistryException ex) when (ex.Kind is FailureKind.NotFound or FailureKind.PermissionDenied or FailureKind.InvalidData or FailureKind.AuthenticationFailed)
             {
-                // A registry that refuses the "from" instead of answering 202 (harbor#17097) gets plain upload starts.
-                selfMountRefused = true;
+                // A registry that refuses the "from" instead of answering 202 (harbor#17097) gets plain upload starts
+                // from now on; if the plain start is refused as well, it was the push that was refused, not the mount.
                 (location, chunkMinimum) = await StartUploadAsync(repository, digest, target, null, cancellationToken).ConfigureAwait(false);
+                selfMountRefused = true;
             }
         }
         if (ReferenceEquals(location, MountedMarker)) return false;

@@ -30,6 +30,26 @@ internal static partial class CopyAssertions
         }
     }
 
+    /// <summary>
+    /// Everything under a destination tag is there. skopeo 1.9 cannot copy a referrers tag-schema index (its children
+    /// are artifacts, not platform images), so for those each child is checked by digest instead: Distribution takes a
+    /// manifest only once its blobs are there.
+    /// </summary>
+    public static async Task AssertCompleteAsync(LabEndpoint destination, string repository, LabCorpusTag tag)
+    {
+        if (!tag.IsReferrerTag || tag.MediaType != LabContent.OciIndex)
+        {
+            await AssertPullableAsync(destination, repository, tag.Tag);
+            return;
+        }
+        using var index = System.Text.Json.JsonDocument.Parse(await LabSkopeo.RawManifestAsync(destination, repository, tag.Tag));
+        foreach (var child in index.RootElement.GetProperty("manifests").EnumerateArray())
+        {
+            var digest = child.GetProperty("digest").GetString()!;
+            await AssertDigestAsync(destination, repository, digest, digest);
+        }
+    }
+
     public static int Count(FaultProxy proxy, string method, string pathPattern) =>
         proxy.Requests.Count(r => r.Method == method && Regex.IsMatch(r.PathAndQuery, pathPattern));
 

@@ -49,6 +49,32 @@ public sealed class CopyReferrersAndDedupTests(CopyLabFixture lab, ITestOutputHe
     }
 
     [Fact]
+    public async Task Referrer_tags_move_their_blobs_while_their_subject_copies_and_are_tagged_after_it()
+    {
+        lab.Reset();
+        var repository = lab.Unique("overlap/app");
+        var image = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0");
+        var signature = await LabContent.PushCosignSignatureAsync(lab.SourceEndpoint, image);
+        var destination = $"migrated/{repository}";
+        // Slow uploads into the destination: the subject's own blobs take a while, which the referrer tags can use.
+        lab.DestinationProxy.Inject(FaultRule.Slow($"^/v2/{destination}/blobs/uploads/.+", TimeSpan.FromMilliseconds(150), "PUT", times: int.MaxValue));
+
+        var (summary, results) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/migrated"));
+
+        Assert.Equal(0, summary.Failed);
+        var log = lab.DestinationProxy.Requests;
+        var subjectTagPut = log.Single(r => r.Method == "PUT" && r.PathAndQuery == $"/v2/{destination}/manifests/1.0");
+        var signatureTagPut = log.Single(r => r.Method == "PUT" && r.PathAndQuery == $"/v2/{destination}/manifests/{signature.Tag}");
+        var signatureLayer = signature.BlobDigests[1]; // the signed payload (after the config)
+        var signatureLayerCommit = log.Single(r => r.Method == "PUT" && r.StatusCode == 201 && Uri.UnescapeDataString(r.PathAndQuery).Contains("digest=" + signatureLayer));
+        // Guarantee: the signature's tag is written after its subject's. Overlap: its blob was already there by then.
+        Assert.True(subjectTagPut.StartedAt + subjectTagPut.Duration <= signatureTagPut.StartedAt, $"{subjectTagPut} must finish before {signatureTagPut}");
+        Assert.True(signatureLayerCommit.StartedAt < subjectTagPut.StartedAt, $"{signatureLayerCommit} should start before {subjectTagPut}");
+        Assert.Equal(signature.Digest, results.Single(r => r.Tag == signature.Tag).Digest);
+        Assert.True(results.Single(r => r.Tag == signature.Tag).BlobsCopied >= 1); // the blobs it moved early still count with it
+    }
+
+    [Fact]
     public async Task Referrers_api_only_artifacts_are_copied_and_listed_in_the_destination_tag_schema_index()
     {
         lab.Reset();

@@ -79,6 +79,30 @@ public sealed class CopyRequestBudgetTests(CopyLabFixture lab, ITestOutputHelper
     }
 
     [Fact]
+    public async Task New_tag_into_an_existing_repository_costs_no_blob_HEAD()
+    {
+        lab.Reset();
+        var repository = lab.Unique("budget-incremental/app");
+        await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0");
+        var request = new CopyRequest([$"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/migrated");
+        Assert.Equal(1, (await lab.CopyAsync(request)).Summary.Copied);
+        var added = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "2.0", new LabImageOptions { LayerCount = 2 });
+        lab.Reset();
+
+        var (summary, _) = await lab.CopyAsync(request);
+
+        var census = RequestCensus.Of(lab.DestinationProxy.Requests);
+        output.WriteLine(census.Table("new tag, destination", summary.Tags));
+        Assert.Equal((1, 1), (summary.Copied, summary.Skipped));
+        // The upload start says whether the repository has a blob already: no HEAD before it.
+        Assert.Equal(0, census.Starting("HEAD blob"));
+        Assert.Equal(added.BlobDigests.Count, census["POST upload start, unless present (202)"]);
+        Assert.Equal(added.BlobDigests.Count, census["PUT upload session"]);
+        // The tag list, the existing tag's HEAD, the blobs, the new tag's manifest.
+        Assert.Equal(1 + 1 + 2 * added.BlobDigests.Count + 1, census.Total);
+    }
+
+    [Fact]
     public async Task Unchanged_rerun_with_Since_or_Platform_reads_no_manifest_or_config()
     {
         lab.Reset();

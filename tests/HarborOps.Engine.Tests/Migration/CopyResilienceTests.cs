@@ -148,7 +148,7 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
                 var tags = await ListTagsOrEmptyAsync($"migrated/{tag.Repository}");
                 if (!tags.Contains(tag.Tag)) continue;
                 written.Add(tag);
-                await AssertPullableAsync(lab.DestinationEndpoint, $"migrated/{tag.Repository}", tag.Tag);
+                await AssertCompleteAsync(lab.DestinationEndpoint, $"migrated/{tag.Repository}", tag);
             }
             output.WriteLine($"{written.Count} of {corpus.Tags.Count} tags were written before the cancellation");
             Assert.InRange(written.Count, 2, corpus.Tags.Count - 1);
@@ -205,6 +205,28 @@ public sealed class CopyResilienceTests(CopyLabFixture lab, ITestOutputHelper ou
         {
             File.Delete(journal);
         }
+    }
+
+    [Fact]
+    public async Task Registry_refusing_a_mount_from_the_repository_itself_gets_plain_upload_starts()
+    {
+        lab.Reset();
+        var repository = lab.Unique("no-self-mount/app");
+        var image = await LabContent.PushImageAsync(lab.SourceEndpoint, repository, "1.0");
+        // Like Harbor with a "from" it does not like (harbor#17097): the first upload start, a mount from the
+        // repository itself, is refused instead of answered with 202.
+        lab.DestinationProxy.Inject(FaultRule.Status(404, $"^/v2/migrated/{repository}/blobs/uploads/$", "POST", times: 1));
+
+        var (summary, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}:1.0"], $"{lab.DestinationHost}/migrated") { ThrottleLimit = 1 });
+
+        Assert.Equal(0, summary.Failed);
+        Assert.Equal(image.BlobDigests.Count, summary.BlobsCopied);
+        await AssertDigestAsync(lab.DestinationEndpoint, $"migrated/{repository}", "1.0", image.Digest);
+        var starts = lab.DestinationProxy.Requests.Where(r => r.Method == "POST" && r.PathAndQuery.Contains("/blobs/uploads/")).ToList();
+        // One refused self-mount, then plain starts only: the refusal is remembered rather than paid for per blob.
+        Assert.Equal(404, starts[0].StatusCode);
+        Assert.Equal(image.BlobDigests.Count, starts.Count(r => r.StatusCode == 202 && !r.PathAndQuery.Contains("mount=")));
+        Assert.Equal(image.BlobDigests.Count + 1, starts.Count);
     }
 
     [Fact]
