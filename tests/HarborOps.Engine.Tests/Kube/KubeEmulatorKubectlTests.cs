@@ -128,8 +128,18 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
         Assert.Contains("successfully rolled out", first);
         var before = Parse(await lab.KubectlOkAsync("get", "deployment", "web", "-n", ns, "-o", "json"));
 
+        // Held until kubectl is watching, so that it sees the rollout in progress rather than only its end.
+        lab.Kube.SetStalled("Deployment", ns, "web");
         Assert.Contains("restarted", await lab.KubectlOkAsync("rollout", "restart", "deployment/web", "-n", ns));
-        var status = await lab.KubectlOkAsync("rollout", "status", "deployment/web", "-n", ns, "--timeout=30s");
+        var following = lab.KubectlOkAsync("rollout", "status", "deployment/web", "-n", ns, "--timeout=30s");
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!lab.Kube.ActiveWatches.Contains($"deployments.apps in {ns}"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "kubectl rollout status never started watching");
+            await Task.Delay(20);
+        }
+        lab.Kube.SetStalled("Deployment", ns, "web", stalled: false);
+        var status = await following;
         Assert.Contains("Waiting for deployment \"web\" rollout to finish", status);
         Assert.Contains("deployment \"web\" successfully rolled out", status);
 

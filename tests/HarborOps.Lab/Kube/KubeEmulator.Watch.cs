@@ -11,11 +11,17 @@ public sealed partial class KubeEmulator
 
     private sealed class Watcher(KubeResourceType type, string? ns, KubeLabelSelector labels, KubeFieldSelector fields)
     {
+        /// <summary>"deployments.apps in team-a" (or "in all namespaces").</summary>
+        public string Description { get; } = $"{type.Qualified} in {ns ?? "all namespaces"}";
+
         public Channel<WatchEvent> Events { get; } = Channel.CreateUnbounded<WatchEvent>(new UnboundedChannelOptions { SingleReader = true });
 
         public bool Wants(WatchEvent e) =>
             e.Type == type && (ns is null || NamespaceOf(e.Object) == ns) && labels.Matches(e.Object) && fields.Matches(e.Object);
     }
+
+    /// <summary>The watches open right now, as "deployments.apps in team-a": a test can wait until a client is watching.</summary>
+    public IReadOnlyList<string> ActiveWatches { get { lock (_gate) return _watchers.Select(w => w.Description).ToArray(); } }
 
     /// <summary>Records an event (under the gate) and hands a snapshot to every interested watcher.</summary>
     private void Publish(KubeResourceType type, string eventType, JsonObject item)
