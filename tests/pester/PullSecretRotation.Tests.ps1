@@ -29,8 +29,8 @@ BeforeAll {
         if ($null -ne $Body) { $request.Body = ($Body | ConvertTo-Json -Depth 20); $request.ContentType = 'application/json' }
         Invoke-RestMethod @request
     }
-    function New-LabNamespace([string] $Name, [string[]] $ExistingPullSecrets = @()) {
-        $null = Invoke-Kube POST '/api/v1/namespaces' @{ metadata = @{ name = $Name } }
+    function New-LabNamespace([string] $Name, [string[]] $ExistingPullSecrets = @(), [hashtable] $Labels = @{}) {
+        $null = Invoke-Kube POST '/api/v1/namespaces' @{ metadata = @{ name = $Name; labels = $Labels } }
         # The lab's namespace controller makes the default ServiceAccount, as a real cluster does.
         $deadline = [DateTime]::UtcNow.AddSeconds(10)
         while ($true) {
@@ -174,6 +174,18 @@ Describe 'Sync-PullSecret' {
         @($results.Namespace) | Should -Be $names
         @($results.Action | Select-Object -Unique) | Should -Be @('Planned')
         $names | ForEach-Object { Get-LabSecret $_ | Should -BeNullOrEmpty }
+    }
+}
+
+Describe 'Namespace selection' {
+    It 'Sync-PullSecret -NamespaceSelector picks the namespaces whose labels match, and only those' {
+        $labelled = 1..2 | ForEach-Object { "label-$_-$script:Run" }
+        $labelled | ForEach-Object { New-LabNamespace $_ -Labels @{ team = "t$script:Run"; tier = 'gold' } }
+        New-LabNamespace "label-3-$script:Run" -Labels @{ team = "t$script:Run"; tier = 'bronze' }
+        $results = Sync-PullSecret -NamespaceSelector "team=t$script:Run,tier in (gold,silver)" -Registry $script:H.host -Credential (New-TestCredential 'u' 'p') @script:Cluster
+        @($results.Namespace) | Should -Be $labelled
+        @($results.Action | Select-Object -Unique) | Should -Be @('Created')
+        Get-LabSecret "label-3-$script:Run" | Should -BeNullOrEmpty
     }
 }
 

@@ -12,7 +12,7 @@ namespace HarborOps.Commands;
 /// </summary>
 public abstract class PullSecretCommandBase : KubeCommandBase
 {
-    /// <summary>Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones. Without -Namespace, -LabelSelector or -AllNamespaces: every namespace that has a HarborOps-managed secret of -SecretName.</summary>
+    /// <summary>Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones. Without -Namespace, -NamespaceSelector or -AllNamespaces: every namespace that has a HarborOps-managed secret of -SecretName.</summary>
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
@@ -21,7 +21,7 @@ public abstract class PullSecretCommandBase : KubeCommandBase
     /// <summary>Namespaces whose labels match this selector (team=payments,env!=dev).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string? LabelSelector { get; set; }
+    public string? NamespaceSelector { get; set; }
 
     /// <summary>Every namespace of the cluster.</summary>
     [Parameter]
@@ -48,8 +48,8 @@ public abstract class PullSecretCommandBase : KubeCommandBase
 
     /// <summary>The namespace selection as the engine takes it, or null for "the managed ones".</summary>
     protected NamespaceSelection? Selection() =>
-        Namespace is null && LabelSelector is null && !AllNamespaces ? null
-        : new NamespaceSelection { Names = Namespace ?? [], LabelSelector = LabelSelector, All = AllNamespaces };
+        Namespace is null && NamespaceSelector is null && !AllNamespaces ? null
+        : new NamespaceSelection { Names = Namespace ?? [], LabelSelector = NamespaceSelector, All = AllNamespaces };
 
     /// <summary>A Harbor client for the session from Connect-Harbor or -Harbor/-Credential, logging its requests as verbose.</summary>
     protected HarborClient CreateHarborClient() =>

@@ -48,7 +48,7 @@ public sealed class RestartWorkloadCommand : KubeCommandBase
     /// <summary>Namespaces whose labels match this selector.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string? LabelSelector { get; set; }
+    public string? NamespaceSelector { get; set; }
 
     /// <summary>Every namespace of the cluster.</summary>
     [Parameter]
@@ -85,15 +85,15 @@ public sealed class RestartWorkloadCommand : KubeCommandBase
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        if (Namespace is null && LabelSelector is null && !AllNamespaces)
+        if (Namespace is null && NamespaceSelector is null && !AllNamespaces)
             throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument,
-                "Name the namespaces: -Namespace (wildcards allowed), -LabelSelector or -AllNamespaces.", SecretName ?? Registry);
+                "Name the namespaces: -Namespace (wildcards allowed), -NamespaceSelector or -AllNamespaces.", SecretName ?? Registry);
         if (Timeout <= TimeSpan.Zero)
             throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument, $"-Timeout must be positive; {Timeout} is not.", SecretName ?? Registry);
         var cluster = await ConnectClusterAsync().ConfigureAwait(false);
         var restarter = new WorkloadRestarter(cluster);
         var selection = new WorkloadSelection { SecretName = SecretName, Registry = Registry, Kinds = Kind, Names = Name ?? [] };
-        var namespaces = await new PullSecretSync(cluster).ResolveNamespacesAsync(new NamespaceSelection { Names = Namespace ?? [], LabelSelector = LabelSelector, All = AllNamespaces }, cancellationToken).ConfigureAwait(false);
+        var namespaces = await new PullSecretSync(cluster).ResolveNamespacesAsync(new NamespaceSelection { Names = Namespace ?? [], LabelSelector = NamespaceSelector, All = AllNamespaces }, cancellationToken).ConfigureAwait(false);
         var targets = new List<WorkloadTarget>();
         foreach (var name in namespaces)
         {

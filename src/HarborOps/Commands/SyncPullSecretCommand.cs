@@ -8,7 +8,7 @@ namespace HarborOps.Commands;
 /// <summary>Writes a registry login into namespaces as a kubernetes.io/dockerconfigjson pull secret and lists it in their ServiceAccounts.</summary>
 /// <remarks>
 /// <para>Sync-PullSecret creates or updates the secret -SecretName in each namespace named by -Namespace (wildcards
-/// allowed), -LabelSelector or -AllNamespaces, then adds it to the imagePullSecrets of the default ServiceAccount (or
+/// allowed), -NamespaceSelector or -AllNamespaces, then adds it to the imagePullSecrets of the default ServiceAccount (or
 /// those named by -ServiceAccount), keeping every entry already there: it reads the ServiceAccount, merges and writes it
 /// back with its resourceVersion, and retries when another writer got in between.</para>
 /// <para>The credential comes from the pipeline (New-HarborRobot or Reset-HarborRobotSecret output binds by property
@@ -52,7 +52,7 @@ public sealed class SyncPullSecretCommand : KubeCommandBase
     /// <summary>Namespaces whose labels match this selector (team=payments,env!=dev).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
-    public string? LabelSelector { get; set; }
+    public string? NamespaceSelector { get; set; }
 
     /// <summary>Every namespace of the cluster.</summary>
     [Parameter]
@@ -98,9 +98,9 @@ public sealed class SyncPullSecretCommand : KubeCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Registry;
-        if (Namespace is null && LabelSelector is null && !AllNamespaces)
+        if (Namespace is null && NamespaceSelector is null && !AllNamespaces)
             throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument,
-                "Name the namespaces: -Namespace (wildcards allowed), -LabelSelector or -AllNamespaces.", Registry);
+                "Name the namespaces: -Namespace (wildcards allowed), -NamespaceSelector or -AllNamespaces.", Registry);
         if (ReferenceEquals(Credential, PSCredential.Empty))
             throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument,
                 $"No login for {Registry}: pass -Credential, or pipe a robot credential from New-HarborRobot.", Registry);
@@ -111,7 +111,7 @@ public sealed class SyncPullSecretCommand : KubeCommandBase
             SecretName = SecretName, ExpiresAt = ExpiresAt, RobotId = RobotId > 0 ? RobotId : null, ServiceAccounts = ServiceAccount,
             Force = Force, Projects = Project ?? [],
         };
-        var namespaces = await sync.ResolveNamespacesAsync(new NamespaceSelection { Names = Namespace ?? [], LabelSelector = LabelSelector, All = AllNamespaces }, cancellationToken).ConfigureAwait(false);
+        var namespaces = await sync.ResolveNamespacesAsync(new NamespaceSelection { Names = Namespace ?? [], LabelSelector = NamespaceSelector, All = AllNamespaces }, cancellationToken).ConfigureAwait(false);
         if (namespaces.Count == 0) WriteWarning("No namespace matched; nothing was written.");
         foreach (var name in namespaces)
         {
