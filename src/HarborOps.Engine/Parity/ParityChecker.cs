@@ -173,7 +173,7 @@ internal sealed class ParityRun
         catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
             await ObserveAsync(destinationInventory).ConfigureAwait(false);
-            Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, "", null, null) with { Detail = $"{pair.SourceName} could not be listed: {ex.Message}", ErrorId = ex.ErrorId });
+            Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, "", null, null) with { Detail = $"{pair.SourceName} could not be read: {ex.Message}", ErrorId = ex.ErrorId });
             return;
         }
         try
