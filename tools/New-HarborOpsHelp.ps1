@@ -12,6 +12,7 @@ Get-Command, so the help can never disagree with the code; the prose comes from 
   class <example>            <code> the command, <para> what it does; one or more
   class <errors><error id>   the error ids the cmdlet can emit, listed under NOTES
   property <summary>         parameter description
+  class <parameter name>     an inherited parameter's description for this cmdlet (and the classes below it)
 
 Run it in a child pwsh: it imports the module, and a binary module cannot be unloaded again.
 It fails (exit 1) when a cmdlet or a parameter has no text, so undocumented cmdlets cannot ship.
@@ -86,6 +87,12 @@ function Get-MemberDoc([string] $id) { if ($members.ContainsKey($id)) { $members
 function Get-PropertyDoc([type] $type, [string] $name) {
     $property = $type.GetProperty($name)
     if (-not $property) { return $null }
+    # A parameter inherited from a base class can be described again by a class between the cmdlet and that base,
+    # in a <parameter name="..."> element, where what the parameter means there differs (what omitting it selects).
+    for ($owner = $type; $owner -and $owner.IsSubclassOf($property.DeclaringType); $owner = $owner.BaseType) {
+        $own = (Get-MemberDoc "T:$($owner.FullName)")?.SelectSingleNode("parameter[@name='$name']")
+        if ($own) { return [xml]"<member><summary>$($own.InnerXml)</summary></member>" | ForEach-Object DocumentElement }
+    }
     Get-MemberDoc ("P:{0}.{1}" -f $property.DeclaringType.FullName, $name)
 }
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
@@ -21,62 +20,33 @@ internal sealed class AcrListing(RegistryHttpPipeline pipeline, RemoteRegistrySt
     /// <summary>ACR wants this scope for every listing of a repository (/v2 tag lists included).</summary>
     public static string MetadataRead(string repository) => TokenScope.Repository(repository, "metadata_read");
 
-    public async IAsyncEnumerable<IReadOnlyList<string>> ListRepositoryPagesAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        Uri? next = null;
-        var first = true;
-        var pages = 0;
-        while (first || next is not null)
+    public IAsyncEnumerable<IReadOnlyList<string>> ListRepositoryPagesAsync(CancellationToken cancellationToken) =>
+        store.ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/_catalog?n={pipeline.Options.PageSize}")
         {
-            var request = new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/_catalog?n={pipeline.Options.PageSize}")
-            {
-                AbsoluteUri = next,
-                Scopes = [TokenScope.Catalog],
-                Credential = credential,
-                Accept = ["application/json"],
-                Target = Registry,
-                Description = $"the repository catalog of '{Registry}' (/acr/v1/_catalog)",
-            };
-            using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            first = false;
-            var names = RemoteRegistryStore.ReadStringArray(response.Body, "repositories", request);
-            next = store.NextPage(response, pages++);
-            yield return names;
-        }
-    }
+            AbsoluteUri = next,
+            Scopes = [TokenScope.Catalog],
+            Credential = credential,
+            Accept = ["application/json"],
+            Target = Registry,
+            Description = $"the repository catalog of '{Registry}' (/acr/v1/_catalog)",
+        }, (response, request) => (IReadOnlyList<string>)RemoteRegistryStore.ReadStringArray(response.Body, "repositories", request), cancellationToken);
 
     /// <summary>
     /// /acr/v1/{repo}/_manifests, one page at a time, as tag inventory entries: one per tag of each manifest, with the
     /// manifest's createdTime and lastUpdateTime and its readEnabled lock. Untagged manifests (index children,
     /// referrers) are not tags and are left out.
     /// </summary>
-    public async IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListManifestPagesAsync(string repository, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        Uri? next = null;
-        var first = true;
-        var pages = 0;
-        while (first || next is not null)
+    public IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListManifestPagesAsync(string repository, CancellationToken cancellationToken) =>
+        store.ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/{repository}/_manifests?n={pipeline.Options.PageSize}")
         {
-            var request = new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/{repository}/_manifests?n={pipeline.Options.PageSize}")
-            {
-                AbsoluteUri = next,
-                Scopes = [MetadataRead(repository)],
-                Credential = credential,
-                Accept = ["application/json"],
-                Target = Name(repository),
-                Description = $"the manifest list of '{Name(repository)}' (/acr/v1/_manifests)",
-                NotFoundErrorId = RegistryErrorIds.RepositoryNotFound,
-            };
-            List<TaggedManifest> page;
-            using (var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false))
-            {
-                page = ReadManifests(response.Body, request);
-                next = store.NextPage(response, pages++);
-            }
-            first = false;
-            yield return page;
-        }
-    }
+            AbsoluteUri = next,
+            Scopes = [MetadataRead(repository)],
+            Credential = credential,
+            Accept = ["application/json"],
+            Target = Name(repository),
+            Description = $"the manifest list of '{Name(repository)}' (/acr/v1/_manifests)",
+            NotFoundErrorId = RegistryErrorIds.RepositoryNotFound,
+        }, (response, request) => (IReadOnlyList<TaggedManifest>)ReadManifests(response.Body, request), cancellationToken);
 
     private static List<TaggedManifest> ReadManifests(byte[]? body, RegistryRequest request)
     {

@@ -38,60 +38,58 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
             await foreach (var page in Acr.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false)) yield return page;
             yield break;
         }
-        Uri? next = null;
-        var first = true;
-        var pages = 0;
-        while (first || next is not null)
+        await foreach (var page in ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/v2/_catalog?n={pipeline.Options.PageSize}")
         {
-            var request = new RegistryRequest(HttpMethod.Get, Registry, $"/v2/_catalog?n={pipeline.Options.PageSize}")
-            {
-                AbsoluteUri = next,
-                Scopes = [TokenScope.Catalog],
-                Credential = credential,
-                Accept = ["application/json"],
-                Target = Registry,
-                Description = $"the repository catalog of '{Registry}'",
-                AcceptStatus = status => status is 404 or 405,
-            };
-            using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (response.StatusCode is 404 or 405)
-                throw new RegistryException(RegistryErrorIds.CatalogUnsupported, FailureKind.NotSupported,
-                    $"Registry '{Registry}' does not offer a repository catalog (/v2/_catalog answered HTTP {response.StatusCode}). Name the repositories explicitly, or use the registry's own API (Harbor projects, GitHub packages).",
-                    Registry, statusCode: response.StatusCode);
-            first = false;
-            var names = ReadStringArray(response.Body, "repositories", request);
-            next = NextPage(response, pages++);
-            yield return names;
-        }
+            AbsoluteUri = next,
+            Scopes = [TokenScope.Catalog],
+            Credential = credential,
+            Accept = ["application/json"],
+            Target = Registry,
+            Description = $"the repository catalog of '{Registry}'",
+            AcceptStatus = status => status is 404 or 405,
+        }, (response, request) => response.StatusCode is 404 or 405
+            ? throw new RegistryException(RegistryErrorIds.CatalogUnsupported, FailureKind.NotSupported,
+                $"Registry '{Registry}' does not offer a repository catalog (/v2/_catalog answered HTTP {response.StatusCode}). Name the repositories explicitly, or use the registry's own API (Harbor projects, GitHub packages).",
+                Registry, statusCode: response.StatusCode)
+            : ReadStringArray(response.Body, "repositories", request), cancellationToken).ConfigureAwait(false))
+            yield return page;
     }
 
-    public async IAsyncEnumerable<IReadOnlyList<string>> ListTagPagesAsync(string repository, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<IReadOnlyList<string>> ListTagPagesAsync(string repository, CancellationToken cancellationToken) =>
+        ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/v2/{repository}/tags/list?n={pipeline.Options.PageSize}")
+        {
+            AbsoluteUri = next,
+            // ACR wants metadata_read for listings; asking for it up front saves a 401 and a second token per repository.
+            Scopes = [IsAcr ? AcrListing.MetadataRead(repository) : Pull(repository)],
+            Credential = credential,
+            Accept = ["application/json"],
+            Target = Name(repository),
+            Description = $"the tag list of '{Name(repository)}'",
+            NotFoundErrorId = RegistryErrorIds.RepositoryNotFound,
+        }, (response, request) => (IReadOnlyList<string>)ReadStringArray(response.Body, "tags", request), cancellationToken);
+
+    /// <summary>
+    /// A paged listing: the first request (next is null), then one per Link rel="next" until the registry stops
+    /// linking (see NextPage for the cut-off). Each page is read while its response is open and handed out before
+    /// the next is asked for, so a caller that stops early sends no further request.
+    /// </summary>
+    internal async IAsyncEnumerable<TPage> ReadPagesAsync<TPage>(Func<Uri?, RegistryRequest> requestFor, Func<RegistryResponse, RegistryRequest, TPage> readPage,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Uri? next = null;
-        var first = true;
         var pages = 0;
-        while (first || next is not null)
+        do
         {
-            var request = new RegistryRequest(HttpMethod.Get, Registry, $"/v2/{repository}/tags/list?n={pipeline.Options.PageSize}")
-            {
-                AbsoluteUri = next,
-                // ACR wants metadata_read for listings; asking for it up front saves a 401 and a second token per repository.
-                Scopes = [IsAcr ? AcrListing.MetadataRead(repository) : Pull(repository)],
-                Credential = credential,
-                Accept = ["application/json"],
-                Target = Name(repository),
-                Description = $"the tag list of '{Name(repository)}'",
-                NotFoundErrorId = RegistryErrorIds.RepositoryNotFound,
-            };
-            List<string> tags;
+            var request = requestFor(next);
+            TPage page;
             using (var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
-                tags = ReadStringArray(response.Body, "tags", request);
+                page = readPage(response, request);
                 next = NextPage(response, pages++);
             }
-            first = false;
-            yield return tags;
+            yield return page;
         }
+        while (next is not null);
     }
 
     public IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListTaggedManifestPagesAsync(string repository, CancellationToken cancellationToken) =>

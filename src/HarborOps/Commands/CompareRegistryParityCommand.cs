@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.Parity;
@@ -57,9 +56,12 @@ namespace HarborOps.Commands;
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
+/// <parameter name="StripPrefixSegments">Leading path segments removed from each source repository ("team/app" with 1 is compared with "app").</parameter>
+/// <parameter name="Include">Only tags matching one of these wildcard patterns (* and ?), on both sides.</parameter>
+/// <parameter name="Exclude">Leave out tags matching one of these wildcard patterns, on both sides.</parameter>
 [Cmdlet(VerbsData.Compare, "RegistryParity")]
 [OutputType(typeof(ParityDifference), typeof(ParitySummary))]
-public sealed class CompareRegistryParityCommand : HarborOpsCmdlet
+public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
 {
     private readonly List<string> _sources = [];
     private string _destination = "";
@@ -79,42 +81,6 @@ public sealed class CompareRegistryParityCommand : HarborOpsCmdlet
     [ValidateNotNullOrEmpty]
     public string Destination { get; set; } = "";
 
-    /// <summary>A path added below -Destination (and above the source path), such as "migrated".</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? DestinationPrefix { get; set; }
-
-    /// <summary>Leading path segments removed from each source repository ("team/app" with 1 is compared with "app").</summary>
-    [Parameter]
-    [ValidateRange(0, 32)]
-    public int StripPrefixSegments { get; set; }
-
-    /// <summary>Repository renames applied after stripping: @{ 'old-team' = 'new-team' } maps "old-team" and "old-team/*".</summary>
-    [Parameter]
-    public Hashtable? Rename { get; set; }
-
-    /// <summary>Only tags matching one of these wildcard patterns (* and ?), on both sides.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Include { get; set; }
-
-    /// <summary>Leave out tags matching one of these wildcard patterns, on both sides.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Exclude { get; set; }
-
-    /// <summary>Only tags matching this regular expression.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? IncludeRegex { get; set; }
-
-    /// <summary>Leave out tags matching this regular expression.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ExcludeRegex { get; set; }
-
     /// <summary>Also check signatures, attestations, SBOMs and other referrers of every image both sides have.</summary>
     [Parameter]
     public SwitchParameter IncludeReferrers { get; set; }
@@ -131,16 +97,6 @@ public sealed class CompareRegistryParityCommand : HarborOpsCmdlet
     [Parameter]
     [ValidateRange(1, 256)]
     public int ThrottleLimit { get; set; } = 8;
-
-    /// <summary>Credential for the source registry; otherwise the session credential, the docker config, or anonymous.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? SourceCredential { get; set; }
-
-    /// <summary>Credential for the destination registry; otherwise the session credential, the docker config, or anonymous.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? DestinationCredential { get; set; }
 
     protected override void PrepareRecord()
     {
@@ -161,7 +117,7 @@ public sealed class CompareRegistryParityCommand : HarborOpsCmdlet
         {
             DestinationPrefix = DestinationPrefix,
             StripPrefixSegments = StripPrefixSegments,
-            RenameRepositories = Rename?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "") ?? new Dictionary<string, string>(),
+            RenameRepositories = ToRepositoryRenames(Rename),
             IncludeTags = Include ?? [],
             ExcludeTags = Exclude ?? [],
             IncludeTagRegex = IncludeRegex,

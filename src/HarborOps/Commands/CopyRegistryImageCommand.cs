@@ -103,7 +103,7 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsCommon.Copy, "RegistryImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(CopyResult), typeof(CopySummary))]
-public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
+public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
 {
     private readonly List<string> _sources = [];
     private string _destination = "";
@@ -126,42 +126,6 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
     [Parameter(Mandatory = true, Position = 1, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Destination { get; set; } = "";
-
-    /// <summary>A path added below -Destination (and above the source path), such as "migrated".</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? DestinationPrefix { get; set; }
-
-    /// <summary>Leading path segments removed from each source repository ("team/app" with 1 lands as "app").</summary>
-    [Parameter]
-    [ValidateRange(0, 32)]
-    public int StripPrefixSegments { get; set; }
-
-    /// <summary>Repository renames applied after stripping: @{ 'old-team' = 'new-team' } maps "old-team" and "old-team/*".</summary>
-    [Parameter]
-    public Hashtable? Rename { get; set; }
-
-    /// <summary>Only tags matching one of these wildcard patterns (* and ?).</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Include { get; set; }
-
-    /// <summary>Leave out tags matching one of these wildcard patterns.</summary>
-    [Parameter]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Exclude { get; set; }
-
-    /// <summary>Only tags matching this regular expression.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? IncludeRegex { get; set; }
-
-    /// <summary>Leave out tags matching this regular expression.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? ExcludeRegex { get; set; }
 
     /// <summary>Never change a destination tag that exists with another digest (it is reported as Skipped, reason NoClobber).</summary>
     [Parameter]
@@ -200,16 +164,6 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? JournalPath { get; set; }
-
-    /// <summary>Credential for the source registry; otherwise the session credential, the docker config, or anonymous.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? SourceCredential { get; set; }
-
-    /// <summary>Credential for the destination registry; otherwise the session credential, the docker config, or anonymous.</summary>
-    [Parameter]
-    [Credential]
-    public PSCredential? DestinationCredential { get; set; }
 
     /// <summary>Create each missing Harbor project of the destination repositories (once per run, confirmed per project), with -ProjectSettings.</summary>
     [Parameter]
@@ -293,7 +247,7 @@ public sealed class CopyRegistryImageCommand : HarborOpsCmdlet
             DestinationPrefix = _parityMapping is null ? DestinationPrefix : null,
             StripPrefixSegments = _parityMapping?.StripPrefixSegments ?? StripPrefixSegments,
             RenameRepositories = _parityMapping?.Rename
-                ?? Rename?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "") ?? new Dictionary<string, string>(),
+                ?? ToRepositoryRenames(Rename),
             IncludeTags = Include ?? [],
             ExcludeTags = Exclude ?? [],
             IncludeTagRegex = IncludeRegex,

@@ -44,21 +44,11 @@ namespace HarborOps.Commands;
 /// <error id="RegistryReferenceInvalid">A -Registry value is not a registry host.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
+/// <parameter name="Namespace">Namespaces by name or wildcard (team-*); every namespace when omitted.</parameter>
 [Cmdlet(VerbsCommon.Get, "WorkloadImage")]
 [OutputType(typeof(WorkloadImageInfo))]
-public sealed class GetWorkloadImageCommand : KubeCommandBase
+public sealed class GetWorkloadImageCommand : NamespaceFilterCommandBase
 {
-    /// <summary>Namespaces by name or wildcard (team-*); every namespace when omitted.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Namespace { get; set; }
-
-    /// <summary>Only namespaces with these labels, in the API server's selector syntax (team in (a,b),!legacy).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? NamespaceSelector { get; set; }
-
     /// <summary>Only images from these registries (host[:port], or a wildcard such as *.azurecr.io).</summary>
     [Parameter]
     [SupportsWildcards]

@@ -8,25 +8,11 @@ namespace HarborOps.Commands;
 /// <summary>
 /// Base of the pull-secret cmdlets that need Harbor as well as the cluster (the rotation and the status): the cluster
 /// from KubeCommandBase (-Kubeconfig, -Context, -InCluster), Harbor's session or -Harbor/-Credential as the Harbor
-/// cmdlets take them, and the namespace selection.
+/// cmdlets take them, and the namespace selection (NamespaceSelectionCommandBase).
 /// </summary>
-public abstract class PullSecretCommandBase : KubeCommandBase
+/// <parameter name="Namespace">Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones. Without -Namespace, -NamespaceSelector or -AllNamespaces: every namespace that has a HarborOps-managed secret of -SecretName.</parameter>
+public abstract class PullSecretCommandBase : NamespaceSelectionCommandBase
 {
-    /// <summary>Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones. Without -Namespace, -NamespaceSelector or -AllNamespaces: every namespace that has a HarborOps-managed secret of -SecretName.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Namespace { get; set; }
-
-    /// <summary>Namespaces whose labels match this selector (team=payments,env!=dev).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? NamespaceSelector { get; set; }
-
-    /// <summary>Every namespace of the cluster.</summary>
-    [Parameter]
-    public SwitchParameter AllNamespaces { get; set; }
-
     /// <summary>The pull secret's name in each namespace. Default harbor-pull.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -45,11 +31,6 @@ public abstract class PullSecretCommandBase : KubeCommandBase
     /// <summary>Do not check Harbor's TLS certificate. Only for a lab or a Harbor whose CA you cannot install.</summary>
     [Parameter]
     public SwitchParameter SkipCertificateCheck { get; set; }
-
-    /// <summary>The namespace selection as the engine takes it, or null for "the managed ones".</summary>
-    protected NamespaceSelection? Selection() =>
-        Namespace is null && NamespaceSelector is null && !AllNamespaces ? null
-        : new NamespaceSelection { Names = Namespace ?? [], LabelSelector = NamespaceSelector, All = AllNamespaces };
 
     /// <summary>A Harbor client for the session from Connect-Harbor or -Harbor/-Credential, logging its requests as verbose.</summary>
     protected HarborClient CreateHarborClient() =>

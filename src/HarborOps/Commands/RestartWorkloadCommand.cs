@@ -37,23 +37,8 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsLifecycle.Restart, "Workload", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(WorkloadRestartResult))]
-public sealed class RestartWorkloadCommand : KubeCommandBase
+public sealed class RestartWorkloadCommand : NamespaceSelectionCommandBase
 {
-    /// <summary>Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones.</summary>
-    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
-    [SupportsWildcards]
-    [ValidateNotNullOrEmpty]
-    public string[]? Namespace { get; set; }
-
-    /// <summary>Namespaces whose labels match this selector.</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? NamespaceSelector { get; set; }
-
-    /// <summary>Every namespace of the cluster.</summary>
-    [Parameter]
-    public SwitchParameter AllNamespaces { get; set; }
-
     /// <summary>Restart the workloads that pull with this secret (in their pod template or through their ServiceAccount).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -85,15 +70,13 @@ public sealed class RestartWorkloadCommand : KubeCommandBase
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
-        if (Namespace is null && NamespaceSelector is null && !AllNamespaces)
-            throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument,
-                "Name the namespaces: -Namespace (wildcards allowed), -NamespaceSelector or -AllNamespaces.", SecretName ?? Registry);
+        var namespaceSelection = RequiredSelection(SecretName ?? Registry);
         if (Timeout <= TimeSpan.Zero)
             throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument, $"-Timeout must be positive; {Timeout} is not.", SecretName ?? Registry);
         var cluster = await ConnectClusterAsync().ConfigureAwait(false);
         var restarter = new WorkloadRestarter(cluster);
         var selection = new WorkloadSelection { SecretName = SecretName, Registry = Registry, Kinds = Kind, Names = Name ?? [] };
-        var namespaces = await new PullSecretSync(cluster).ResolveNamespacesAsync(new NamespaceSelection { Names = Namespace ?? [], LabelSelector = NamespaceSelector, All = AllNamespaces }, cancellationToken).ConfigureAwait(false);
+        var namespaces = await new PullSecretSync(cluster).ResolveNamespacesAsync(namespaceSelection, cancellationToken).ConfigureAwait(false);
         var targets = new List<WorkloadTarget>();
         foreach (var name in namespaces)
         {

@@ -41,22 +41,15 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsData.Sync, "PullSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
 [OutputType(typeof(PullSecretSyncResult))]
-public sealed class SyncPullSecretCommand : KubeCommandBase
+public sealed class SyncPullSecretCommand : NamespaceSelectionCommandBase
 {
+    // Not bound from the pipeline, unlike the base's: the pipeline brings the credential, and a piped object's
+    // Namespace property must not decide where a secret is written.
     /// <summary>Namespaces by name; wildcards list the cluster's namespaces and keep the matching ones.</summary>
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
-    public string[]? Namespace { get; set; }
-
-    /// <summary>Namespaces whose labels match this selector (team=payments,env!=dev).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? NamespaceSelector { get; set; }
-
-    /// <summary>Every namespace of the cluster.</summary>
-    [Parameter]
-    public SwitchParameter AllNamespaces { get; set; }
+    public override string[]? Namespace { get; set; }
 
     /// <summary>The registry host[:port] the login is for (a robot credential's Registry binds here).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
@@ -98,9 +91,7 @@ public sealed class SyncPullSecretCommand : KubeCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Registry;
-        if (Namespace is null && NamespaceSelector is null && !AllNamespaces)
-            throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument,
-                "Name the namespaces: -Namespace (wildcards allowed), -NamespaceSelector or -AllNamespaces.", Registry);
+        var namespaceSelection = RequiredSelection(Registry);
         if (ReferenceEquals(Credential, PSCredential.Empty))
             throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument,
                 $"No login for {Registry}: pass -Credential, or pipe a robot credential from New-HarborRobot.", Registry);
@@ -111,7 +102,7 @@ public sealed class SyncPullSecretCommand : KubeCommandBase
             SecretName = SecretName, ExpiresAt = ExpiresAt, RobotId = RobotId > 0 ? RobotId : null, ServiceAccounts = ServiceAccount,
             Force = Force, Projects = Project ?? [],
         };
-        var namespaces = await sync.ResolveNamespacesAsync(new NamespaceSelection { Names = Namespace ?? [], LabelSelector = NamespaceSelector, All = AllNamespaces }, cancellationToken).ConfigureAwait(false);
+        var namespaces = await sync.ResolveNamespacesAsync(namespaceSelection, cancellationToken).ConfigureAwait(false);
         if (namespaces.Count == 0) WriteWarning("No namespace matched; nothing was written.");
         foreach (var name in namespaces)
         {

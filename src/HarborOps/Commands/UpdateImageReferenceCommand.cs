@@ -106,7 +106,7 @@ public sealed class UpdateImageReferenceCommand : ImageReferenceFileCommandBase
             Exclude = Exclude ?? [],
             DestinationPrefix = DestinationPrefix,
             StripPrefixSegments = StripPrefixSegments,
-            RenameRepositories = Rename?.Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "") ?? new Dictionary<string, string>(),
+            RenameRepositories = ToRepositoryRenames(Rename),
             PinDigest = PinDigest,
             DestinationCredential = ToNetworkCredential(Credential),
         };

@@ -260,6 +260,10 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
     protected static NetworkCredential? ToNetworkCredential(PSCredential? credential)
         => credential is null || ReferenceEquals(credential, PSCredential.Empty) ? null : new NetworkCredential(credential.UserName, credential.Password);
 
+    /// <summary>A -Rename hashtable (@{ 'old-team' = 'new-team' }) as the engine's repository renames; none when null.</summary>
+    protected static IReadOnlyDictionary<string, string> ToRepositoryRenames(System.Collections.Hashtable? rename) =>
+        rename?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "") ?? new Dictionary<string, string>();
+
     /// <summary>Makes an "oci:relative/path" absolute against the PowerShell location, which is not the process directory. Pipeline thread only.</summary>
     protected string ResolveOciLayoutPath(string value)
     {
