@@ -93,4 +93,40 @@ public sealed class AcrParityTests(AcrLabFixture lab)
             (ParityDifferenceKind.SourceUnreadable, "locked"),
         }, after.Select(d => (d.Kind, d.Tag)).Order().ToList());
     }
+
+    [Fact]
+    public async Task Parity_works_with_the_admin_user_as_Basic_and_with_anonymous_pull_for_named_tags()
+    {
+        var root = lab.Unique("parity-auth");
+        var acr = lab.Acr.AdminEndpoint;
+        await LabContent.PushImageAsync(acr, $"{root}/app", "1.0");
+        var gone = await LabContent.PushImageAsync(acr, $"{root}/app", "2.0");
+        await lab.ResetAsync();
+        using var engine = lab.NewEngine();
+        var admin = new System.Net.NetworkCredential(lab.Acr.AdminUser, lab.Acr.AdminPassword);
+        var repository = new ParityRequest([$"{lab.AcrHost}/{root}/app"], $"{lab.Destination.Host}/mirror") { SourceCredential = admin };
+        var (copy, _) = await AcrLabFixture.CopyAsync(engine, new CopyRequest(repository.Sources, repository.Destination) { SourceCredential = admin });
+        Assert.Equal((2, 0), (copy.Copied, copy.Failed));
+        await LabContent.DeleteManifestAsync(new LabEndpoint(lab.Destination.BaseUri, null, null), $"mirror/{root}/app", gone.Digest);
+
+        // Basic: the whole repository, listed through /acr/v1 with the admin user's metadata_read.
+        var (_, byAdmin) = await CompareAsync(engine, repository);
+        Assert.Equal([(ParityDifferenceKind.MissingAtDestination, $"{lab.AcrHost}/{root}/app:2.0")], byAdmin.Select(d => (d.Kind, d.Source)));
+
+        // Anonymous pull grants no listing in ACR, so named tags are what an anonymous comparison can check.
+        lab.Acr.AnonymousPull = true;
+        try
+        {
+            using var anonymousEngine = lab.NewEngine();
+            var named = new ParityRequest([$"{lab.AcrHost}/{root}/app:1.0", $"{lab.AcrHost}/{root}/app:2.0"], $"{lab.Destination.Host}/mirror");
+            var (summary, anonymous) = await CompareAsync(anonymousEngine, named);
+            Assert.Equal([(ParityDifferenceKind.MissingAtDestination, $"{lab.AcrHost}/{root}/app:2.0")], anonymous.Select(d => (d.Kind, d.Source)));
+            Assert.Equal(2, summary.TagsCompared);
+            Assert.Equal(0, lab.Acr.ExchangeCount);
+        }
+        finally
+        {
+            lab.Acr.AnonymousPull = false;
+        }
+    }
 }
