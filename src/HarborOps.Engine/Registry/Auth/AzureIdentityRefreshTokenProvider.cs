@@ -136,6 +136,8 @@ public sealed class AzureIdentityRefreshTokenProvider
             if (doc.RootElement.TryGetProperty("exp", out var exp) && exp.TryGetInt64(out var seconds))
                 return DateTimeOffset.FromUnixTimeSeconds(seconds);
         }
+        // An opaque token (not base64url JSON) is allowed: it has no expiry to read, and callers fall back to a lifetime
+        // of their own (the spec's default, or a short one for a refresh token).
         catch (FormatException) { }
         catch (JsonException) { }
         catch (InvalidOperationException) { }
