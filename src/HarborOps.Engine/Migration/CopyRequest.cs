@@ -6,19 +6,19 @@ using HarborOps.Engine.Registry;
 namespace HarborOps.Engine.Migration;
 
 /// <summary>
-/// Copy-RegistryImage's request: what to copy (one or more sources), where to (a registry with an optional path prefix,
-/// or an OCI layout root), how repository paths map, which tags, and how the run behaves.
+/// What a copy and a parity check have in common: the sources, the destination, how repository paths map between
+/// them, which tags count, and the credentials. A comparison with the same values checks exactly what the copy wrote.
 /// </summary>
-public sealed record CopyRequest
+public abstract record RegistryScopeRequest
 {
-    public CopyRequest(IReadOnlyList<string> sources, string destination)
+    protected RegistryScopeRequest(IReadOnlyList<string> sources, string destination)
     {
         Sources = sources ?? throw new ArgumentNullException(nameof(sources));
         Destination = destination ?? throw new ArgumentNullException(nameof(destination));
     }
 
     /// <summary>
-    /// What to copy, each one of: "registry/repo:tag" or "registry/repo@sha256:..." (one image), "registry/repo" (every
+    /// What to copy or compare, each one of: "registry/repo:tag" or "registry/repo@sha256:..." (one image), "registry/repo" (every
     /// tag), "registry/team/*" or "registry/team/" (every repository under a path prefix), "registry" (every repository
     /// in the catalog), "oci:dir" (every layout below a directory) or "oci:dir:tag".
     /// </summary>
@@ -47,6 +47,21 @@ public sealed record CopyRequest
     public IReadOnlyList<string> ExcludeTags { get; init; } = [];
     /// <summary>A regular expression of tags to leave out.</summary>
     public string? ExcludeTagRegex { get; init; }
+
+    public NetworkCredential? SourceCredential { get; init; }
+    public NetworkCredential? DestinationCredential { get; init; }
+}
+
+/// <summary>
+/// Copy-RegistryImage's request: what to copy (one or more sources), where to (a registry with an optional path prefix,
+/// or an OCI layout root), how repository paths map, which tags, and how the run behaves.
+/// </summary>
+public sealed record CopyRequest : RegistryScopeRequest
+{
+    public CopyRequest(IReadOnlyList<string> sources, string destination)
+        : base(sources, destination)
+    {
+    }
 
     /// <summary>
     /// Opt-in platform filter ("linux/amd64", "linux/arm64/v8"; a filter without a variant matches every variant). An
@@ -81,9 +96,6 @@ public sealed record CopyRequest
 
     /// <summary>The destination is a Harbor: check (and with CreateMissingProjects create) its projects before pushing.</summary>
     public HarborDestination? Harbor { get; init; }
-
-    public NetworkCredential? SourceCredential { get; init; }
-    public NetworkCredential? DestinationCredential { get; init; }
 }
 
 /// <summary>What a source string names.</summary>
@@ -102,7 +114,7 @@ public enum CopySourceKind
 /// <summary>A parsed source: where (registry or "oci:dir"), which repository or prefix, and tag or digest for one image.</summary>
 public sealed record CopySource(CopySourceKind Kind, string Registry, string Repository, string? Tag, string? Digest, string Text)
 {
-    /// <summary>Parses one source string (see <see cref="CopyRequest.Sources"/>); throws ReferenceInvalid saying what is wrong.</summary>
+    /// <summary>Parses one source string (see <see cref="RegistryScopeRequest.Sources"/>); throws ReferenceInvalid saying what is wrong.</summary>
     public static CopySource Parse(string text)
     {
         if (string.IsNullOrWhiteSpace(text))
@@ -237,18 +249,12 @@ public sealed class TagSelection
     private readonly Regex[] exclude;
     private readonly Regex? excludeRegex;
 
-    public TagSelection(CopyRequest request)
-        : this(request.IncludeTags, request.IncludeTagRegex, request.ExcludeTags, request.ExcludeTagRegex)
+    public TagSelection(RegistryScopeRequest request)
     {
-    }
-
-    /// <summary>The same filters for any caller that selects tags like Copy-RegistryImage (parity checks).</summary>
-    public TagSelection(IReadOnlyList<string> includeTags, string? includeTagRegex, IReadOnlyList<string> excludeTags, string? excludeTagRegex)
-    {
-        include = includeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
-        exclude = excludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
-        includeRegex = Compile(includeTagRegex, "IncludeTagRegex");
-        excludeRegex = Compile(excludeTagRegex, "ExcludeTagRegex");
+        include = request.IncludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
+        exclude = request.ExcludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
+        includeRegex = Compile(request.IncludeTagRegex, "IncludeTagRegex");
+        excludeRegex = Compile(request.ExcludeTagRegex, "ExcludeTagRegex");
     }
 
     public bool HasIncludeFilter => include.Length > 0 || includeRegex is not null;

@@ -102,7 +102,7 @@ internal sealed class CopyRun
     public async Task<CopySummary> RunAsync(CancellationToken cancellationToken)
     {
         var sources = request.Sources.Select(CopySource.Parse).ToList();
-        mapping = new RepositoryMapping(request.Destination, request.DestinationPrefix, request.StripPrefixSegments, request.RenameRepositories);
+        mapping = RepositoryMapping.Of(request);
         destination = mapping.Destination;
         selection = new TagSelection(request);
         platforms = request.Platforms.Select(PlatformFilter.Parse).Distinct().ToList();

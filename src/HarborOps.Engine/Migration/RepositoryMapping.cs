@@ -13,7 +13,7 @@ public sealed class RepositoryMapping
 {
     private readonly RepositoryMapper mapper;
 
-    /// <param name="destination">"registry", "registry/prefix" or "oci:directory" (see <see cref="CopyRequest.Destination"/>).</param>
+    /// <param name="destination">"registry", "registry/prefix" or "oci:directory" (see <see cref="RegistryScopeRequest.Destination"/>).</param>
     /// <param name="destinationPrefix">A path appended to the destination's own path.</param>
     /// <param name="stripPrefixSegments">Leading source path segments to remove.</param>
     /// <param name="renames">Repository or leading-path renames applied after stripping; the longest key wins.</param>
@@ -22,6 +22,10 @@ public sealed class RepositoryMapping
         Destination = CopyDestination.Parse(destination, destinationPrefix);
         mapper = new RepositoryMapper(stripPrefixSegments, renames ?? new Dictionary<string, string>(), Destination.Prefix);
     }
+
+    /// <summary>The mapping a copy or a parity check of <paramref name="request"/> uses.</summary>
+    public static RepositoryMapping Of(RegistryScopeRequest request) =>
+        new(request.Destination, request.DestinationPrefix, request.StripPrefixSegments, request.RenameRepositories);
 
     /// <summary>The parsed destination, with the extra prefix folded into its path and text.</summary>
     public CopyDestination Destination { get; }

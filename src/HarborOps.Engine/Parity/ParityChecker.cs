@@ -55,8 +55,8 @@ internal sealed class ParityRun
         this.progress = progress;
         this.onDifference = onDifference;
         this.onFailure = onFailure;
-        mapping = new RepositoryMapping(request.Destination, request.DestinationPrefix, request.StripPrefixSegments, request.RenameRepositories);
-        selection = new TagSelection(request.IncludeTags, request.IncludeTagRegex, request.ExcludeTags, request.ExcludeTagRegex);
+        mapping = RepositoryMapping.Of(request);
+        selection = new TagSelection(request);
         destination = engine.OpenStore(mapping.Destination.Registry, request.DestinationCredential);
     }
 
