@@ -50,6 +50,43 @@ internal static class RawFloor
         return blobs.Values.ToList();
     }
 
+    /// <summary>
+    /// The floor as a process of its own, measured the way the copy engine and skopeo are (from launch to exit, JIT and
+    /// connection set-up included): copies the blobs of a list written by <see cref="WriteListAsync"/>. With
+    /// <c>--prefix</c> instead of <c>--blobs</c> it writes that list (not timed) to <c>--out</c>, for profiling by hand.
+    /// </summary>
+    public static async Task<int> RunAloneAsync(Arguments arguments)
+    {
+        var source = arguments.Value("--source") ?? throw new ArgumentException("--source host:port is required");
+        if (arguments.Value("--prefix") is { } prefix)
+        {
+            var output = arguments.Value("--out") ?? throw new ArgumentException("--out file is required with --prefix");
+            var tags = await ListTagsAsync(source, prefix.TrimEnd('/') + "/");
+            await WriteListAsync(output, await InventoryAsync(source, tags));
+            return 0;
+        }
+        var destination = arguments.Value("--destination") ?? throw new ArgumentException("--destination host:port is required");
+        var list = arguments.Value("--blobs") ?? throw new ArgumentException("--blobs file (or --prefix and --out) is required");
+        var blobs = JsonSerializer.Deserialize<List<Blob>>(await File.ReadAllBytesAsync(list)) ?? [];
+        var wall = await CopyAsync(source, destination, blobs, arguments.Int("--throttle", 8));
+        Console.WriteLine(JsonSerializer.Serialize(new { seconds = wall.TotalSeconds, blobs = blobs.Count, bytes = blobs.Sum(b => b.Size), cpuSeconds = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds }));
+        return 0;
+    }
+
+    public static Task WriteListAsync(string path, IReadOnlyList<Blob> blobs) => File.WriteAllBytesAsync(path, JsonSerializer.SerializeToUtf8Bytes(blobs));
+
+    private static async Task<List<LabCorpusTag>> ListTagsAsync(string host, string prefix)
+    {
+        using var catalog = JsonDocument.Parse(await Http.GetStringAsync($"http://{host}/v2/_catalog?n=1000"));
+        var tags = new List<LabCorpusTag>();
+        foreach (var repository in catalog.RootElement.GetProperty("repositories").EnumerateArray().Select(r => r.GetString()!).Where(r => r.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            using var list = JsonDocument.Parse(await Http.GetStringAsync($"http://{host}/v2/{repository}/tags/list?n=1000"));
+            tags.AddRange(list.RootElement.GetProperty("tags").EnumerateArray().Select(t => new LabCorpusTag(repository, t.GetString()!, "", "", false)));
+        }
+        return tags;
+    }
+
     public static async Task<TimeSpan> CopyAsync(string sourceHost, string destinationHost, IReadOnlyList<Blob> blobs, int concurrency)
     {
         var clock = Stopwatch.StartNew();
