@@ -75,10 +75,8 @@ internal sealed class CopyRun
     private RepositoryMapping mapping = null!;
     private TagSelection selection = null!;
     private CopyJournal? journal;
-    private int destinationReferrersApi; // 0 unknown, 1 yes, -1 no
-    // Per source registry: the one probe of the referrers API others wait for (null: it failed, ask again), and its answer.
-    private readonly ConcurrentDictionary<string, TaskCompletionSource<bool?>> sourceReferrersApiProbes = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, bool> sourceReferrersApiAnswers = new(StringComparer.Ordinal);
+    private readonly ReferrersApiProbe destinationReferrersApi = new();
+    private readonly ConcurrentDictionary<string, ReferrersApiProbe> sourceReferrersApis = new(StringComparer.Ordinal);
 
     private int totalTags;
     private int doneTags, copied, updated, skipped, failed, planned;
@@ -855,60 +853,19 @@ internal sealed class CopyRun
         }
     }
 
+    private ReferrersApiProbe SourceReferrersApiProbe(RepositoryPlan plan) => sourceReferrersApis.GetOrAdd(plan.Source.Registry, _ => new ReferrersApiProbe());
+
     /// <summary>1 when the source registry answers the referrers API, -1 when it does not, 0 while nobody knows yet.</summary>
-    private int SourceReferrersApi(RepositoryPlan plan) =>
-        sourceReferrersApiAnswers.TryGetValue(plan.Source.Registry, out var has) ? (has ? 1 : -1) : 0;
+    private int SourceReferrersApi(RepositoryPlan plan) => SourceReferrersApiProbe(plan).Known;
 
-    /// <summary>
-    /// The referrers API's answer for <paramref name="digest"/>, or null when the source registry has no such API. A
-    /// registry either has the API or not: the first call finds out for the whole run while the others wait for it, so
-    /// a registry without it (Distribution 2.8, Harbor before 2.8) costs one request per run instead of one per digest.
-    /// </summary>
-    private async Task<IReadOnlyList<OciDescriptor>?> SourceReferrersAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken)
-    {
-        var registry = plan.Source.Registry;
-        TaskCompletionSource<bool?>? prober = null;
-        for (var attempt = 0; attempt < 3 && prober is null; attempt++)
-        {
-            var mine = new TaskCompletionSource<bool?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var probe = sourceReferrersApiProbes.GetOrAdd(registry, mine);
-            if (ReferenceEquals(probe, mine))
-            {
-                prober = mine;
-                break;
-            }
-            var known = await probe.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            if (known == false) return null;
-            if (known == true) return await GetSourceReferrersAsync(plan, digest, cancellationToken).ConfigureAwait(false);
-            // That probe failed without an answer: ask again, possibly as the next prober.
-        }
-        if (prober is null) return await GetSourceReferrersAsync(plan, digest, cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var answer = await GetSourceReferrersAsync(plan, digest, cancellationToken).ConfigureAwait(false);
-            sourceReferrersApiAnswers[registry] = answer is not null;
-            prober.TrySetResult(answer is not null);
-            return answer;
-        }
-        catch
-        {
-            sourceReferrersApiProbes.TryRemove(KeyValuePair.Create(registry, prober));
-            prober.TrySetResult(null);
-            throw;
-        }
-    }
+    /// <summary>The referrers API's answer for <paramref name="digest"/>, or null when the source registry has no such API.</summary>
+    private Task<IReadOnlyList<OciDescriptor>?> SourceReferrersAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken) =>
+        SourceReferrersApiProbe(plan).QueryAsync(() =>
+            throttle.RunAsync(plan.Source.Registry, () => plan.Source.GetReferrersAsync(plan.SourceRepository, digest, null, cancellationToken), cancellationToken), cancellationToken);
 
-    private Task<IReadOnlyList<OciDescriptor>?> GetSourceReferrersAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken) =>
-        throttle.RunAsync(plan.Source.Registry, () => plan.Source.GetReferrersAsync(plan.SourceRepository, digest, null, cancellationToken), cancellationToken);
-
-    private async Task<bool> DestinationHasReferrersApiAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken)
-    {
-        var known = Volatile.Read(ref destinationReferrersApi);
-        if (known != 0) return known > 0;
-        var answer = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.GetReferrersAsync(plan.DestinationRepository, digest, null, cancellationToken), cancellationToken).ConfigureAwait(false);
-        Interlocked.CompareExchange(ref destinationReferrersApi, answer is null ? -1 : 1, 0);
-        return answer is not null;
-    }
+    private Task<bool> DestinationHasReferrersApiAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken) =>
+        destinationReferrersApi.HasApiAsync(() =>
+            throttle.RunAsync(destinationStore.Registry, () => destinationStore.GetReferrersAsync(plan.DestinationRepository, digest, null, cancellationToken), cancellationToken), cancellationToken);
 
     private async Task WriteReferrersIndexAsync(RepositoryPlan plan, string subject, IReadOnlyList<OciDescriptor> entries, CancellationToken cancellationToken)
     {

@@ -41,7 +41,7 @@ internal sealed class ParityRun
     private readonly object emitLock = new();
     private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
     // Per store: 1 has the referrers API, -1 has not, absent until the first answer.
-    private readonly ConcurrentDictionary<string, int> referrersApi = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReferrersApiProbe> referrersApis = new(StringComparer.Ordinal);
     private readonly RepositoryMapping mapping;
     private readonly TagSelection selection;
     private readonly IImageStore destination;
@@ -352,14 +352,10 @@ internal sealed class ParityRun
         }).ConfigureAwait(false);
     }
 
-    /// <summary>A store's referrers API answer; null, and remembered per store, when the store has no such API.</summary>
-    private async Task<IReadOnlyList<OciDescriptor>?> ReferrersFromApiAsync(IImageStore store, string repository, string digest, CancellationToken cancellationToken)
-    {
-        if (referrersApi.TryGetValue(store.Registry, out var known) && known < 0) return null;
-        var answer = await store.GetReferrersAsync(repository, digest, null, cancellationToken).ConfigureAwait(false);
-        referrersApi[store.Registry] = answer is null ? -1 : 1;
-        return answer;
-    }
+    /// <summary>A store's referrers API answer; null, and known per store after the first answer, when the store has no such API.</summary>
+    private Task<IReadOnlyList<OciDescriptor>?> ReferrersFromApiAsync(IImageStore store, string repository, string digest, CancellationToken cancellationToken) =>
+        referrersApis.GetOrAdd(store.Registry, _ => new ReferrersApiProbe())
+            .QueryAsync(() => store.GetReferrersAsync(repository, digest, null, cancellationToken), cancellationToken);
 
     private static string? ArtifactTypeOfTag(string tag) =>
         tag.EndsWith(".sig", StringComparison.Ordinal) ? MediaTypes.CosignSignatureLayer

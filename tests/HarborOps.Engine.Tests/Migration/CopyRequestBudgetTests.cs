@@ -177,6 +177,31 @@ public sealed class CopyRequestBudgetTests(CopyLabFixture lab, ITestOutputHelper
         Assert.Equal(0, census.Starting("HEAD manifest by digest"));
     }
 
+    [Fact]
+    public async Task A_destination_without_the_referrers_api_is_asked_once_per_run_although_many_subjects_need_the_answer_at_once()
+    {
+        lab.Reset();
+        lab.SourceProxy.EnableReferrersApi = true;
+        var root = lab.Unique("api-probe");
+        // Referrers only the source's API knows: for each subject the copy must learn whether the destination has the
+        // API (else it writes the tag-schema index), and the subjects of a run ask that at the same moment.
+        for (var r = 0; r < 3; r++)
+            for (var i = 0; i < 4; i++)
+            {
+                var image = await LabContent.PushImageAsync(lab.SourceEndpoint, $"{root}/app{r}", $"1.{i}");
+                await LabContent.PushReferrerAsync(lab.SourceEndpoint, image, LabCorpus.SbomArtifactType, updateReferrersTag: false);
+            }
+
+        var (summary, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/migrated"));
+
+        Assert.Equal(0, summary.Failed);
+        Assert.Equal(12, summary.ReferrersCopied);
+        var census = RequestCensus.Of(lab.DestinationProxy.Requests);
+        output.WriteLine(census.Table("cold, destination", summary.Tags));
+        Assert.Equal(1, census.Starting("GET referrers"));
+        Assert.Equal(12, census.Starting("PUT manifest by referrers tag"));
+    }
+
     private async Task<List<string>> IndexEntriesAsync(string repository, string tag)
     {
         using var index = System.Text.Json.JsonDocument.Parse(await LabSkopeo.RawManifestAsync(lab.DestinationEndpoint, repository, tag));
