@@ -15,8 +15,9 @@
                under migrated/, print the summary and a few destination tags, then a parity report
                (Compare-RegistryParity), one deliberately deleted tag found and repaired through the pipeline
                into Copy-RegistryImage, a clean report again, and stop the lab.
-      Bench    The copy benchmark (bench/HarborOps.Bench, Release): skopeo copy loop, skopeo sync, a raw blob
-               floor and HarborOps on fresh registries, plus a 1 GiB layer for memory. -BenchSize small (~500
+      Bench    Build, then the copy benchmark (bench/HarborOps.Bench, Release): skopeo copy loop, skopeo sync, a
+               raw blob floor, Copy-RegistryImage (the built module in a fresh pwsh) and the engine alone on fresh
+               registries, plus a 1 GiB layer for memory. -BenchSize small (~500
                tags, default), large (~2,400) or both. -BenchSuite parity runs the parity benchmark instead:
                Compare-RegistryParity's engine against a `skopeo inspect --raw` loop on the large corpus shape
                (~2,400 tags), requests counted through a fault proxy per side. Not part of Test; takes minutes.
@@ -447,7 +448,9 @@ function Invoke-Bench {
     $report = Join-Path $OutRoot "bench/bench-$BenchSize.md"
     $benchDll = Join-Path $RepoRoot 'bench/HarborOps.Bench/bin/Release/net10.0/HarborOps.Bench.dll'
     if ($BenchSuite -in 'copy', 'all') {
-        Invoke-Native dotnet @($benchDll, 'run', '--size', $BenchSize, '--report', $report)
+        # Copy-RegistryImage runs as users call it: the built module imported into a fresh pwsh of this version.
+        $pwshArgs = Get-PwshCommand | ForEach-Object { '--pwsh'; $_ }
+        Invoke-Native dotnet (@($benchDll, 'run', '--size', $BenchSize, '--report', $report, '--module', $BuiltManifest) + $pwshArgs)
         Write-Host "Report: $report"
     }
     if ($BenchSuite -in 'parity', 'all') {
@@ -463,10 +466,10 @@ $built = $false
 foreach ($step in $ordered) {
     switch ($step) {
         'Clean' { Invoke-Clean }
-        'Bench' { Invoke-Bench }
         default {
             if (-not $built) { Invoke-Build; $built = $true }
             switch ($step) {
+                'Bench' { Invoke-Bench }
                 'Package' { Invoke-Package }
                 'Test' { $ok = (Invoke-Test) -and $ok }
                 'Demo' { Invoke-Demo }

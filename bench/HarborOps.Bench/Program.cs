@@ -9,7 +9,7 @@ using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 
 // HarborOps copy benchmark. Commands:
-//   run  [--size small|large|both] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md]
+//   run  [--size small|large|both] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md] [--module HarborOps.psd1 --pwsh CMD [--pwsh ARG]]
 //   copy --source S [--source S2] --destination D [--throttle N] [--journal F] [--warmup-destination W]   (one copy in this process; prints JSON)
 //   seed --registry host:port [--user U --password P] [--size demo|small|large] [--root prefix] [--comparable]   (--comparable: cosign legacy tags only, the variant skopeo copies)
 //   floor --source host:port --blobs list.json --destination host:port [--throttle N]   (the raw floor as a process of its own; prints JSON)
@@ -37,7 +37,7 @@ catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: HarborOps.Bench run [--size small|large|both] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md]");
+    Console.Error.WriteLine("usage: HarborOps.Bench run [--size small|large|both] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md] [--module HarborOps.psd1 --pwsh CMD [--pwsh ARG]]");
     Console.Error.WriteLine("       HarborOps.Bench copy --source S --destination D [--throttle N] [--journal F] [--warmup-destination W]");
     Console.Error.WriteLine("       HarborOps.Bench seed --registry host:port [--user U --password P] [--size demo|small|large] [--root prefix] [--comparable]");
     Console.Error.WriteLine("       HarborOps.Bench parity [--size large|small] [--throttle N] [--report file.md]");
@@ -161,14 +161,17 @@ namespace HarborOps.Bench
             var report = new StringBuilder();
             void Say(string line) { Console.WriteLine(line); report.AppendLine(line); }
             Say($"# HarborOps copy benchmark ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, throttle {throttle}, load average at start {LoadAverage()})");
-            var perTag = new Dictionary<string, double>();
+            var cmdlet = CmdletHost.From(arguments);
+            if (cmdlet is null) Say("(no --module/--pwsh: Copy-RegistryImage is not run; the ratios use the engine in a process of its own)");
+            var perTag = new Dictionary<string, (double Full, double? Cmdlet)>();
             foreach (var size in sizes)
-            {
-                var result = await RunSizeAsync(size, throttle, arguments.Flag("--skip-loop"), Say);
-                perTag[size] = result;
-            }
+                perTag[size] = await RunSizeAsync(size, throttle, arguments.Flag("--skip-loop"), cmdlet, Say);
             if (perTag.Count == 2)
-                Say($"time per tag, large vs small: {perTag["large"] / perTag["small"]:0.00}x (target <= 1.20)");
+            {
+                Say($"time per tag, large vs small, full corpus (engine):     {perTag["large"].Full / perTag["small"].Full:0.00}x (target <= 1.20)");
+                if (perTag["small"].Cmdlet is { } small && perTag["large"].Cmdlet is { } large)
+                    Say($"time per tag, large vs small, Copy-RegistryImage cold: {large / small:0.00}x (target <= 1.20)");
+            }
             if (!arguments.Flag("--skip-memory"))
                 await RunLargeLayerAsync(throttle, Say);
             if (arguments.Value("--report") is { } path) await File.WriteAllTextAsync(path, report.ToString());
@@ -176,7 +179,7 @@ namespace HarborOps.Bench
         }
 
         /// <summary>One corpus size: every method on a fresh destination, cold then unchanged. Returns HarborOps' seconds per tag.</summary>
-        private static async Task<double> RunSizeAsync(string size, int throttle, bool skipLoop, Action<string> say)
+        private static async Task<(double Full, double? Cmdlet)> RunSizeAsync(string size, int throttle, bool skipLoop, CmdletHost? cmdlet, Action<string> say)
         {
             say("");
             say($"## {size} corpus");
@@ -253,9 +256,25 @@ namespace HarborOps.Bench
                 {
                     var (wall, json) = await RunEngineAsync([$"{source.Host}/cmp/"], $"{ourDestination.Host}/migrated", throttle);
                     var verified = await VerifyAsync(ourDestination.Host, "migrated", expected);
-                    measurements.Add(new Measurement("HarborOps", phase, wall, tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, expected.Count,
+                    measurements.Add(new Measurement("HarborOps engine", phase, wall, tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, expected.Count,
                         $"{json.GetProperty("mounted").GetInt32()} mounted, {json.GetProperty("failed").GetInt32()} failed, own CPU {json.GetProperty("cpuSeconds").GetDouble():0.0} s"));
                     say(Line(measurements[^1]));
+                }
+            }
+
+            // Copy-RegistryImage as users call it: Import-Module and the cmdlet in a fresh pwsh.
+            double? cmdletSecondsPerTag = null;
+            if (cmdlet is not null)
+            {
+                await using var cmdletDestination = await DistributionRegistry.StartAsync();
+                foreach (var phase in new[] { "cold", "unchanged" })
+                {
+                    var (wall, processWall, json) = await cmdlet.CopyAsync($"{source.Host}/cmp/", $"{cmdletDestination.Host}/migrated", throttle);
+                    var verified = await VerifyAsync(cmdletDestination.Host, "migrated", expected);
+                    measurements.Add(new Measurement("Copy-RegistryImage", phase, wall, tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, expected.Count,
+                        $"{json.GetProperty("failed").GetInt32()} failed; pwsh process {processWall.TotalSeconds:0.00} s with its start-up, CPU {json.GetProperty("cpuSeconds").GetDouble():0.0} s"));
+                    say(Line(measurements[^1]));
+                    if (phase == "cold") cmdletSecondsPerTag = wall.TotalSeconds / tags.Count;
                 }
             }
 
@@ -266,7 +285,7 @@ namespace HarborOps.Bench
             {
                 var (_, json) = await RunEngineAsync([$"{source.Host}/cmp/"], $"{warmDestination.Host}/migrated", throttle, ["--warmup-destination", $"{warmupDestination.Host}/migrated"]);
                 var verified = await VerifyAsync(warmDestination.Host, "migrated", expected);
-                measurements.Add(new Measurement("HarborOps, JIT done", "cold", TimeSpan.FromSeconds(json.GetProperty("seconds").GetDouble()), tags.Count, json.GetProperty("bytes").GetInt64(), 0, verified, expected.Count,
+                measurements.Add(new Measurement("HarborOps engine, JIT done", "cold", TimeSpan.FromSeconds(json.GetProperty("seconds").GetDouble()), tags.Count, json.GetProperty("bytes").GetInt64(), 0, verified, expected.Count,
                     $"2nd copy of one process, timed inside it; own CPU {json.GetProperty("cpuSeconds").GetDouble():0.0} s"));
                 say(Line(measurements[^1]));
             }
@@ -279,7 +298,7 @@ namespace HarborOps.Bench
                 var fullExpected = full.Tags.Select(t => (t.Repository, t.Tag, t.Digest))
                     .Concat(full.Referrers.Select(r => (r.Repository, r.Digest, r.Digest))).ToList();
                 var verified = await VerifyAsync(fullDestination.Host, "migrated", fullExpected);
-                var m = new Measurement("HarborOps full corpus", "cold", wall, full.Tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, fullExpected.Count,
+                var m = new Measurement("HarborOps engine, full", "cold", wall, full.Tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, fullExpected.Count,
                     $"{json.GetProperty("failed").GetInt32()} failed");
                 say(Line(m));
                 secondsPerTag = wall.TotalSeconds / full.ImageTags;
@@ -288,30 +307,34 @@ namespace HarborOps.Bench
             say($"load average now {LoadAverage()}");
             say("");
             Ratios(measurements, say);
-            return secondsPerTag;
+            return (secondsPerTag, cmdletSecondsPerTag);
         }
 
         private static void Ratios(List<Measurement> m, Action<string> say)
         {
             Measurement? Find(string method, string phase) => m.FirstOrDefault(x => x.Method == method && x.Phase == phase);
-            var ours = Find("HarborOps", "cold");
-            var oursRerun = Find("HarborOps", "unchanged");
+            // The product as users run it when the module was given; else the engine in a process of its own.
+            var product = Find("Copy-RegistryImage", "cold") is not null ? "Copy-RegistryImage" : "HarborOps engine";
+            var ours = Find(product, "cold");
+            var oursRerun = Find(product, "unchanged");
             void Ratio(string label, Measurement? a, Measurement? b, string target)
             {
                 if (a is null || b is null) return;
-                say($"{label,-44} {a.Wall.TotalSeconds / b.Wall.TotalSeconds,6:0.00}x   ({target})");
+                say($"{label,-58} {a.Wall.TotalSeconds / b.Wall.TotalSeconds,6:0.00}x   ({target})");
             }
-            Ratio("skopeo sync cold / HarborOps cold", Find("skopeo sync per repo", "cold"), ours, "target >= 3");
-            Ratio("skopeo loop cold / HarborOps cold", Find("skopeo copy loop", "cold"), ours, "target >= 8");
-            Ratio("skopeo sync unchanged / HarborOps unchanged", Find("skopeo sync per repo", "unchanged"), oursRerun, "target >= 3");
-            Ratio("skopeo loop unchanged / HarborOps unchanged", Find("skopeo copy loop", "unchanged"), oursRerun, "for reference");
-            Ratio("HarborOps cold / raw floor", ours, Find("raw floor (blobs only)", "cold"), "target <= 1.5");
-            Ratio("HarborOps cold / raw floor in a warm process", ours, Find("raw floor, warm process", "cold"), "for reference");
-            Ratio("HarborOps with JIT done / raw floor", Find("HarborOps, JIT done", "cold"), Find("raw floor (blobs only)", "cold"), "for reference: without a fresh process's fixed cost");
+            Ratio($"skopeo sync cold / {product} cold", Find("skopeo sync per repo", "cold"), ours, "target >= 3");
+            Ratio($"skopeo loop cold / {product} cold", Find("skopeo copy loop", "cold"), ours, "target >= 8");
+            Ratio($"skopeo sync unchanged / {product} unchanged", Find("skopeo sync per repo", "unchanged"), oursRerun, "target >= 3");
+            Ratio($"skopeo loop unchanged / {product} unchanged", Find("skopeo copy loop", "unchanged"), oursRerun, "for reference");
+            Ratio($"{product} cold / raw floor", ours, Find("raw floor (blobs only)", "cold"), "target <= 1.5");
+            Ratio($"{product} cold / raw floor in a warm process", ours, Find("raw floor, warm process", "cold"), "for reference");
+            if (product != "HarborOps engine")
+                Ratio("HarborOps engine cold / raw floor", Find("HarborOps engine", "cold"), Find("raw floor (blobs only)", "cold"), "for reference: the engine in a process of its own");
+            Ratio("HarborOps engine with JIT done / raw floor", Find("HarborOps engine, JIT done", "cold"), Find("raw floor (blobs only)", "cold"), "for reference: without a fresh process's fixed cost");
         }
 
         private static string Line(Measurement m) =>
-            $"{m.Method,-26} {m.Phase,-10} {m.Wall.TotalSeconds,8:0.00} s {m.TagsPerSecond,8:0.0} tags/s {Mb(m.Bytes),10} {(m.PeakBytes > 0 ? "peak " + Mb(m.PeakBytes) : ""),-16} {(m.Expected > 0 ? $"verified {m.Verified}/{m.Expected}" : ""),-18} {m.Note}";
+            $"{m.Method,-28} {m.Phase,-10} {m.Wall.TotalSeconds,8:0.00} s {m.TagsPerSecond,8:0.0} tags/s {Mb(m.Bytes),10} {(m.PeakBytes > 0 ? "peak " + Mb(m.PeakBytes) : ""),-16} {(m.Expected > 0 ? $"verified {m.Verified}/{m.Expected}" : ""),-18} {m.Note}";
 
         public static string Mb(long bytes) => $"{bytes / 1048576.0:0.0} MiB";
 
@@ -364,10 +387,11 @@ namespace HarborOps.Bench
             return (wall, doc.RootElement.Clone());
         }
 
-        public static async Task<(int Exit, string Stdout, string Stderr)> RunProcessAsync(string program, IEnumerable<string> arguments)
+        public static async Task<(int Exit, string Stdout, string Stderr)> RunProcessAsync(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
         {
             var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             foreach (var a in arguments) info.ArgumentList.Add(a);
+            foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
             using var process = Process.Start(info)!;
             var stdout = process.StandardOutput.ReadToEndAsync();
             var stderr = process.StandardError.ReadToEndAsync();
@@ -413,6 +437,45 @@ namespace HarborOps.Bench
             var peak = json.GetProperty("peakBytes").GetInt64();
             var verified = await VerifyAsync(destination.Host, "migrated", [("big/app", "1.0", manifestDigest)]);
             say($"HarborOps 1 GiB layer    {wall.TotalSeconds,8:0.00} s  {(1L << 30) / wall.TotalSeconds / 1048576,8:0} MiB/s  peak {Mb(peak)} (target < 300 MiB)  verified {verified}/1");
+        }
+    }
+
+    /// <summary>A pwsh (the command and its leading arguments) and the built module, to run Copy-RegistryImage as users do.</summary>
+    internal sealed class CmdletHost(IReadOnlyList<string> pwsh, string module)
+    {
+        private static readonly string Script = Path.Combine(AppContext.BaseDirectory, "copy-cmdlet.ps1");
+
+        public static CmdletHost? From(Arguments arguments)
+        {
+            var module = arguments.Value("--module");
+            var pwsh = arguments.Values("--pwsh").ToList();
+            if (module is null && pwsh.Count == 0) return null;
+            if (module is null || pwsh.Count == 0) throw new ArgumentException("--module and --pwsh go together (build.ps1 -Task Bench passes both)");
+            if (!File.Exists(module)) throw new ArgumentException($"--module {module} does not exist; build the module first (./build.ps1 -Task Build)");
+            return new CmdletHost(pwsh, Path.GetFullPath(module));
+        }
+
+        /// <summary>The time pwsh measured (Import-Module and the copy), the whole process's wall time, and the script's JSON.</summary>
+        public async Task<(TimeSpan Wall, TimeSpan ProcessWall, JsonElement Json)> CopyAsync(string source, string destination, int throttle)
+        {
+            var args = pwsh.Skip(1).Concat(["-NoProfile", "-NonInteractive", "-File", Script, "-Module", module, "-Destination", destination, "-ThrottleLimit", throttle.ToString(CultureInfo.InvariantCulture), "-Source", source]);
+            var clock = Stopwatch.StartNew();
+            // No credentials of whoever runs the bench: the lab registries are anonymous, like the engine's run.
+            var dockerConfig = Directory.CreateTempSubdirectory("harborops-bench-docker-");
+            (int exit, string stdout, string stderr) = (0, "", "");
+            try
+            {
+                (exit, stdout, stderr) = await Bench.RunProcessAsync(pwsh[0], args, new Dictionary<string, string> { ["DOCKER_CONFIG"] = dockerConfig.FullName });
+            }
+            finally
+            {
+                dockerConfig.Delete(recursive: true);
+            }
+            var processWall = clock.Elapsed;
+            var last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault()?.Trim();
+            if (exit != 0 || last is null || !last.StartsWith('{')) throw new InvalidOperationException($"Copy-RegistryImage failed (exit {exit}): {stderr}{stdout}");
+            using var doc = JsonDocument.Parse(last);
+            return (TimeSpan.FromSeconds(doc.RootElement.GetProperty("seconds").GetDouble()), processWall, doc.RootElement.Clone());
         }
     }
 }
