@@ -33,8 +33,8 @@ param(
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
 
-    # Corpus size of the Bench task.
-    [ValidateSet('small', 'large', 'both')]
+    # Corpus size of the Bench task (memory: only the 1 GiB layer).
+    [ValidateSet('small', 'large', 'both', 'memory')]
     [string] $BenchSize = 'small',
 
     # What the Bench task measures: the copy (default), parity (the ~2,400-tag comparison), or both.
