@@ -40,7 +40,7 @@ internal sealed class ParityRun
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly object emitLock = new();
     private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
-    // Per store: 1 has the referrers API, -1 has not, absent until the first answer.
+    // Per store: whether it has the referrers API, asked once for the whole run.
     private readonly ConcurrentDictionary<string, ReferrersApiProbe> referrersApis = new(StringComparer.Ordinal);
     private readonly RepositoryMapping mapping;
     private readonly TagSelection selection;
