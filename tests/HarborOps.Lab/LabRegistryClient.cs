@@ -121,6 +121,27 @@ internal sealed partial class LabRegistryClient
     [GeneratedRegex("""(?<key>[A-Za-z_]+)=(?:"(?<quoted>[^"]*)"|(?<bare>[^,\s]*))""")]
     private static partial Regex ChallengeParameter();
 
+    /// <summary>
+    /// Every repository of a Distribution registry's catalog (Distribution caps n at 1000 and pages with a Link header),
+    /// each page requested through <paramref name="request"/>, which attaches the caller's credentials to the path.
+    /// </summary>
+    public static async Task<List<string>> ReadCatalogAsync(HttpClient http, Func<string, HttpRequestMessage> request, CancellationToken ct)
+    {
+        var names = new List<string>();
+        var path = "v2/_catalog?n=1000";
+        for (var page = 0; page < 1000 && path is not null; page++)
+        {
+            using var response = await http.SendAsync(request(path), ct);
+            await EnsureSuccessAsync(response, "reading the catalog", ct);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            names.AddRange(json.RootElement.GetProperty("repositories").EnumerateArray().Select(e => e.GetString()!));
+            path = response.Headers.TryGetValues("Link", out var links) && links.FirstOrDefault() is { } link && link.IndexOf('<') is var open and >= 0
+                ? link[(open + 1)..link.IndexOf('>')].TrimStart('/')
+                : null;
+        }
+        return names;
+    }
+
     public static async Task EnsureSuccessAsync(HttpResponseMessage response, string what, CancellationToken ct)
     {
         if (response.IsSuccessStatusCode) return;

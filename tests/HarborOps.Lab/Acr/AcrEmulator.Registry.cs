@@ -185,22 +185,9 @@ public sealed partial class AcrEmulator
 
     private static LabAccess Pull(string repository) => new("repository", repository, ["pull"]);
 
-    private async Task<List<string>> CatalogAsync(CancellationToken ct)
-    {
-        var names = new List<string>();
-        var path = "v2/_catalog?n=1000";
-        for (var page = 0; page < 1000 && path is not null; page++)
-        {
-            using var response = await Backend.SendAsync(BackendRequest(HttpMethod.Get, path, new LabAccess("registry", "catalog", ["*"])), ct);
-            await LabRegistryClient.EnsureSuccessAsync(response, "reading the catalog", ct);
-            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-            names.AddRange(json.RootElement.GetProperty("repositories").EnumerateArray().Select(e => e.GetString()!));
-            path = response.Headers.TryGetValues("Link", out var links) && links.FirstOrDefault() is { } link && link.IndexOf('<') is var open and >= 0
-                ? link[(open + 1)..link.IndexOf('>')].TrimStart('/')
-                : null;
-        }
-        return names.Order(StringComparer.Ordinal).ToList();
-    }
+    private async Task<List<string>> CatalogAsync(CancellationToken ct) =>
+        (await LabRegistryClient.ReadCatalogAsync(Backend, path => BackendRequest(HttpMethod.Get, path, new LabAccess("registry", "catalog", ["*"])), ct))
+            .Order(StringComparer.Ordinal).ToList();
 
     /// <summary>Tags of a repository, or null when the repository does not exist.</summary>
     private async Task<List<string>?> TagsAsync(string repository, CancellationToken ct)

@@ -40,23 +40,8 @@ internal sealed class HarborBackingRegistry
         return request;
     }
 
-    public async Task<IReadOnlyList<string>> CatalogAsync(CancellationToken ct)
-    {
-        var names = new List<string>();
-        // Distribution caps n at 1000 and pages with a Link header.
-        var path = "v2/_catalog?n=1000";
-        for (var page = 0; page < 1000 && path is not null; page++)
-        {
-            using var response = await _http.SendAsync(Request(HttpMethod.Get, path, new LabAccess("registry", "catalog", ["*"])), ct);
-            await LabRegistryClient.EnsureSuccessAsync(response, "reading the catalog", ct);
-            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
-            names.AddRange(json.RootElement.GetProperty("repositories").EnumerateArray().Select(e => e.GetString()!));
-            path = response.Headers.TryGetValues("Link", out var links) && links.FirstOrDefault() is { } link && link.IndexOf('<') is var open and >= 0
-                ? link[(open + 1)..link.IndexOf('>')].TrimStart('/')
-                : null;
-        }
-        return names;
-    }
+    public async Task<IReadOnlyList<string>> CatalogAsync(CancellationToken ct) =>
+        await LabRegistryClient.ReadCatalogAsync(_http, path => Request(HttpMethod.Get, path, new LabAccess("registry", "catalog", ["*"])), ct);
 
     public async Task<IReadOnlyList<string>> TagsAsync(string repository, CancellationToken ct)
     {
