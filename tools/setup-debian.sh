@@ -19,6 +19,13 @@ if [ ${#need[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
+# The lab's https registries need a name for this machine that resolves to loopback but is not 'localhost' (which
+# HarborOps, like docker, reaches over plain HTTP). Debian's installer maps the host name to 127.0.1.1; containers may not.
+if ! getent ahostsv4 "$(hostname)" 2>/dev/null | grep -q '^127\.'; then
+  echo "setup: mapping $(hostname) to 127.0.1.1 in /etc/hosts for the lab's https registries"
+  echo "127.0.1.1 $(hostname)" | as_root tee -a /etc/hosts >/dev/null
+fi
+
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2; exit 1; }
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 dotnet tool restore >/dev/null

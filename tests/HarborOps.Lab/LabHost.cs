@@ -4,6 +4,7 @@ using System.Text.Json.Serialization;
 using HarborOps.Lab.Acr;
 using HarborOps.Lab.Graph;
 using HarborOps.Lab.Harbor;
+using HarborOps.Lab.Hostile;
 using HarborOps.Lab.Kube;
 
 namespace HarborOps.Lab;
@@ -33,8 +34,10 @@ public sealed class LabHost : IAsyncDisposable
     public const string KubeAdminContext = "lab-admin";
     public const string KubeReaderContext = "lab-reader";
 
-    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, KubeEmulator kube, AcrEmulator acr, GraphEmulator graph)
+    private LabHost(DistributionRegistry open, DistributionRegistry basic, DistributionRegistry token, FaultProxy proxy, HarborEmulator harbor, KubeEmulator kube, AcrEmulator acr, GraphEmulator graph,
+        HostileRegistry hostile)
     {
+        Hostile = hostile;
         Harbor = harbor;
         Kube = kube;
         Graph = graph;
@@ -74,6 +77,9 @@ public sealed class LabHost : IAsyncDisposable
     public AcrEmulator Acr { get; }
     /// <summary>An Entra application with pull, metadata read and catalog rights on the ACR emulator.</summary>
     public LabEntraApplication AcrReader { get; }
+    /// <summary>A registry and token service that attack their client (<see cref="HostileMode"/>s set over its control API), Basic auth, https
+    /// on the machine's loopback name and plain http on its loopback address.</summary>
+    public HostileRegistry Hostile { get; }
     public LabSeed? Seed { get; private set; }
     public TimeSpan StartTime { get; private set; }
     public TimeSpan SeedTime { get; private set; }
@@ -89,9 +95,10 @@ public sealed class LabHost : IAsyncDisposable
         var startingKube = KubeEmulator.StartAsync(null, ct);
         var startingAcr = AcrEmulator.StartAsync(null, ct);
         var startingGraph = GraphEmulator.StartAsync(ct);
+        var startingHostile = HostileRegistry.StartAsync(null, ct);
         try
         {
-            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingKube, startingAcr, startingGraph);
+            await Task.WhenAll(Task.WhenAll(starting), startingHarbor, startingKube, startingAcr, startingGraph, startingHostile);
         }
         catch
         {
@@ -100,8 +107,10 @@ public sealed class LabHost : IAsyncDisposable
             if (startingKube.IsCompletedSuccessfully) await startingKube.Result.DisposeAsync();
             if (startingAcr.IsCompletedSuccessfully) await startingAcr.Result.DisposeAsync();
             if (startingGraph.IsCompletedSuccessfully) await startingGraph.Result.DisposeAsync();
+            if (startingHostile.IsCompletedSuccessfully) await startingHostile.Result.DisposeAsync();
             throw;
         }
+        var hostile = startingHostile.Result;
         var kube = startingKube.Result;
         var harbor = startingHarbor.Result;
         var acr = startingAcr.Result;
@@ -122,9 +131,10 @@ public sealed class LabHost : IAsyncDisposable
             await kube.DisposeAsync();
             await acr.DisposeAsync();
             await graph.DisposeAsync();
+            await hostile.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy, harbor, kube, acr, graph) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor, kube, acr, graph, hostile) { StartTime = clock.Elapsed };
         if (options.Seed == "demo")
         {
             try
@@ -218,6 +228,11 @@ public sealed class LabHost : IAsyncDisposable
                 clientId = Graph.DefaultApp.ClientId, clientSecret = Graph.DefaultApp.ClientSecret, control = new Uri(Graph.GraphEndpoint, "_lab/").AbsoluteUri,
                 caCertificate = CertificateAuthorityFile, caBundle = CertificateBundleFile,
             },
+            ["hostile"] = new
+            {
+                httpsHost = Hostile.HttpsHost, plainHost = Hostile.PlainHost, hostName = Hostile.HostName, username = Hostile.UserName,
+                password = Hostile.Password, control = $"http://{Hostile.PlainHost}/_lab/", caCertificate = Hostile.CertificateAuthority.BundlePath,
+            },
             ["seed"] = Seed is null
                 ? null
                 : new
@@ -245,7 +260,8 @@ public sealed class LabHost : IAsyncDisposable
         await File.WriteAllTextAsync(CertificateAuthorityFile, Graph.CertificateAuthorityPem, ct);
         const string SystemBundle = "/etc/ssl/certs/ca-certificates.crt";
         var system = File.Exists(SystemBundle) ? await File.ReadAllTextAsync(SystemBundle, ct) : "";
-        await File.WriteAllTextAsync(CertificateBundleFile, system.TrimEnd() + "\n" + Graph.CertificateAuthorityPem, ct);
+        var hostileCa = await File.ReadAllTextAsync(Hostile.CertificateAuthority.BundlePath, ct);
+        await File.WriteAllTextAsync(CertificateBundleFile, system.TrimEnd() + "\n" + Graph.CertificateAuthorityPem.TrimEnd() + "\n" + hostileCa, ct);
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         await File.WriteAllTextAsync(temp, EndpointsJson(), ct);
         File.Move(temp, full, overwrite: true);
@@ -264,6 +280,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  harbor          {Harbor.BaseUri}  user {Harbor.AdminUser} (emulated API, real registry {Harbor.Registry.Host} behind /v2/)",
             $"  entra / graph   authority {Graph.AuthorityHost}, Graph {Graph.GraphEndpoint}, tenant {Graph.TenantId} (TLS from the lab CA)",
             $"  kubernetes      {Kube.BaseUri}  kubeconfig {Kubeconfig} (contexts {KubeAdminContext}, {KubeReaderContext})",
+            $"  hostile         https://{Hostile.HttpsHost}/ and http://{Hostile.PlainHost}/  user {Hostile.UserName} (attacks its clients; modes over {Hostile.PlainHost}/_lab/modes)",
             $"  acr             http://{Acr.Host}/  user {Acr.AdminUser}, Entra {Acr.Entra.AuthorityHost} tenant {Acr.Entra.TenantId} (emulated, real registry {Acr.Registry.Host}, storage host {Acr.Front.StorageHost})",
         };
         if (Seed is not null)
@@ -275,7 +292,7 @@ public sealed class LabHost : IAsyncDisposable
     {
         await Proxy.DisposeAsync();
         await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(),
-            Kube.DisposeAsync().AsTask(), Acr.DisposeAsync().AsTask(), Graph.DisposeAsync().AsTask());
+            Kube.DisposeAsync().AsTask(), Acr.DisposeAsync().AsTask(), Graph.DisposeAsync().AsTask(), Hostile.DisposeAsync().AsTask());
         System.IO.Directory.Delete(KubeDirectory, recursive: true);
     }
 }

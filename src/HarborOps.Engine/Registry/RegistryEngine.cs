@@ -68,6 +68,12 @@ public sealed record RegistryEngineOptions
     /// <summary>Use the system HTTP proxy settings (HTTPS_PROXY, NO_PROXY).</summary>
     public bool UseSystemProxy { get; init; } = true;
     public string UserAgent { get; init; } = "HarborOps/0.1";
+    /// <summary>
+    /// Decides server certificates instead of the machine's trust store: the tests' way to trust the lab's CA in process
+    /// (OpenSSL reads SSL_CERT_FILE only at process start). Internal on purpose: users trust a private CA through the
+    /// machine's store, and nothing outside the tests can turn verification off here.
+    /// </summary>
+    internal Func<System.Security.Cryptography.X509Certificates.X509Certificate2?, System.Net.Security.SslPolicyErrors, bool>? ServerCertificateValidator { get; init; }
 }
 
 /// <summary>Get-RegistryRepository's request. Registry is host[:port], or "oci:" followed by a layout directory.</summary>

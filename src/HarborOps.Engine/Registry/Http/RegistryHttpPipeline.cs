@@ -33,6 +33,9 @@ internal sealed class RegistryHttpPipeline : IDisposable
             ConnectTimeout = options.ConnectTimeout,
             UseProxy = options.UseSystemProxy,
         };
+        if (options.ServerCertificateValidator is { } validate)
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                validate(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2, errors);
         client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
         Authenticator = new RegistryAuthenticator(this, store, dockerConfig);
