@@ -253,15 +253,14 @@ public sealed class LabHost : IAsyncDisposable
         var full = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(full)!;
         System.IO.Directory.CreateDirectory(directory);
-        // TLS clients in other processes trust the Graph emulator through SSL_CERT_FILE (OpenSSL's trust store), which
-        // replaces the system bundle: so the bundle is the system CAs plus the lab CA.
-        CertificateAuthorityFile = Path.ChangeExtension(full, ".graph-ca.pem");
+        // TLS clients in other processes trust the lab's https servers (Graph, Entra, the hostile registry) through
+        // SSL_CERT_FILE (OpenSSL's trust store), which replaces the system bundle: so the bundle is the system CAs plus the lab CA.
+        CertificateAuthorityFile = Path.ChangeExtension(full, ".lab-ca.pem");
         CertificateBundleFile = Path.ChangeExtension(full, ".ca-bundle.pem");
-        await File.WriteAllTextAsync(CertificateAuthorityFile, Graph.CertificateAuthorityPem, ct);
+        await File.WriteAllTextAsync(CertificateAuthorityFile, LabCertificateAuthority.Shared.Pem, ct);
         const string SystemBundle = "/etc/ssl/certs/ca-certificates.crt";
         var system = File.Exists(SystemBundle) ? await File.ReadAllTextAsync(SystemBundle, ct) : "";
-        var hostileCa = await File.ReadAllTextAsync(Hostile.CertificateAuthority.BundlePath, ct);
-        await File.WriteAllTextAsync(CertificateBundleFile, system.TrimEnd() + "\n" + Graph.CertificateAuthorityPem.TrimEnd() + "\n" + hostileCa, ct);
+        await File.WriteAllTextAsync(CertificateBundleFile, system.TrimEnd() + "\n" + LabCertificateAuthority.Shared.Pem, ct);
         var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
         await File.WriteAllTextAsync(temp, EndpointsJson(), ct);
         File.Move(temp, full, overwrite: true);

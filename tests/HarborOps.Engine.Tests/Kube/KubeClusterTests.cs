@@ -1,6 +1,7 @@
 using System.Text;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Kube;
+using HarborOps.Lab;
 using HarborOps.Lab.Kube;
 using k8s;
 using k8s.Models;
@@ -186,10 +187,10 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     public async Task AnUntrustedServerCertificateIsATlsFailure()
     {
         // a kubeconfig whose CA is not the emulator's: what a stale or wrong certificate-authority-data does
-        using var other = KubeCertificates.Create();
+        using var other = new LabCertificateAuthority("not the lab CA");
         var yaml = File.ReadAllText(lab.Kubeconfig);
-        var ours = Convert.ToBase64String(Encoding.ASCII.GetBytes(lab.Kube.Certificates.AuthorityPem));
-        var wrong = Convert.ToBase64String(Encoding.ASCII.GetBytes(other.AuthorityPem));
+        var ours = Convert.ToBase64String(Encoding.ASCII.GetBytes(lab.Kube.CertificateAuthority.Pem));
+        var wrong = Convert.ToBase64String(Encoding.ASCII.GetBytes(other.Pem));
         var path = Path.Combine(lab.Directory, "wrong-ca.kubeconfig");
         await File.WriteAllTextAsync(path, yaml.Replace(ours, wrong, StringComparison.Ordinal));
         using var cluster = await KubeCluster.ConnectAsync(new KubeConnectionRequest { KubeconfigPath = path, Context = KubeLabFixture.AdminContext });

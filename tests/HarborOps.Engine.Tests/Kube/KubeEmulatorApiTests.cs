@@ -21,14 +21,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     {
         var handler = new HttpClientHandler
         {
-            ServerCertificateCustomValidationCallback = (_, certificate, _, _) =>
-            {
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.Add(kube.Certificates.Authority);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return certificate is not null && chain.Build(certificate);
-            },
+            ServerCertificateCustomValidationCallback = (_, certificate, _, errors) => kube.CertificateAuthority.Validate(certificate, errors),
         };
         var http = new HttpClient(handler) { BaseAddress = kube.BaseUri, Timeout = TimeSpan.FromSeconds(20) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", kube.AdminToken);

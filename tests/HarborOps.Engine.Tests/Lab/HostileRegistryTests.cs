@@ -17,7 +17,7 @@ public sealed class HostileRegistryTests
         {
             UseProxy = false,
             AllowAutoRedirect = false,
-            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => registry.CertificateAuthority.Validate(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2, errors) },
+            SslOptions = { RemoteCertificateValidationCallback = (_, certificate, _, errors) => registry.CertificateAuthority.Validate(certificate, errors) },
         });
 
     private static AuthenticationHeaderValue Basic(HostileRegistry registry) =>

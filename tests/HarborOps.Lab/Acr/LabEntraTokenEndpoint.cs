@@ -32,19 +32,15 @@ public sealed class LabEntraTokenEndpoint : IAsyncDisposable
     private readonly X509Certificate2 _signing;
     private readonly ConcurrentDictionary<string, LabEntraApplication> _applications = new(StringComparer.Ordinal);
     private readonly List<LabEntraIssuedToken> _issued = [];
-    private readonly string _directory;
     private int _tokenRequests;
 
-    private LabEntraTokenEndpoint(WebApplication app, X509Certificate2 tls, X509Certificate2 signing, Uri authorityHost, string tenantId, string directory)
+    private LabEntraTokenEndpoint(WebApplication app, LabCertificateAuthority certificateAuthority, X509Certificate2 signing, Uri authorityHost, string tenantId)
     {
         _app = app;
-        TlsCertificate = tls;
+        CertificateAuthority = certificateAuthority;
         _signing = signing;
         AuthorityHost = authorityHost;
         TenantId = tenantId;
-        _directory = directory;
-        CaBundlePath = Path.Combine(directory, "lab-entra-ca.pem");
-        File.WriteAllText(CaBundlePath, tls.ExportCertificatePem() + "\n");
     }
 
     /// <summary>https://127.0.0.1:PORT/, what AZURE_AUTHORITY_HOST / AuthorityHost name.</summary>
@@ -52,10 +48,10 @@ public sealed class LabEntraTokenEndpoint : IAsyncDisposable
     public string TenantId { get; }
     /// <summary>The issuer of access tokens: https://127.0.0.1:PORT/&lt;tenant&gt;/v2.0.</summary>
     public string Issuer => new Uri(AuthorityHost, $"{TenantId}/v2.0").AbsoluteUri;
-    /// <summary>The self-signed certificate the endpoint serves (its own CA).</summary>
-    public X509Certificate2 TlsCertificate { get; }
-    /// <summary>The TLS certificate as a PEM file, for SSL_CERT_FILE in a child process.</summary>
-    public string CaBundlePath { get; }
+    /// <summary>The lab CA that issued the endpoint's TLS certificate.</summary>
+    public LabCertificateAuthority CertificateAuthority { get; }
+    /// <summary>The lab CA as a PEM file, for SSL_CERT_FILE in a child process.</summary>
+    public string CaBundlePath => CertificateAuthority.BundlePath;
     public int TokenRequestCount => Volatile.Read(ref _tokenRequests);
     public IReadOnlyList<LabEntraIssuedToken> Issued { get { lock (_issued) return _issued.ToArray(); } }
     /// <summary>Access token lifetime (Entra's is about an hour).</summary>
@@ -63,15 +59,15 @@ public sealed class LabEntraTokenEndpoint : IAsyncDisposable
 
     public static async Task<LabEntraTokenEndpoint> StartAsync(CancellationToken ct = default)
     {
-        var tls = CreateTlsCertificate();
+        var authority = LabCertificateAuthority.Shared;
         var signing = LabTokenService.CreateSigningCertificate();
-        var builder = LabKestrel.CreateBuilder(tlsCertificate: tls);
+        var builder = LabKestrel.CreateBuilder(tlsCertificate: authority.IssueLoopbackServerCertificate());
         var app = builder.Build();
         LabEntraTokenEndpoint? endpoint = null;
         app.Run(context => endpoint!.HandleAsync(context));
         await app.StartAsync(ct);
         var address = LabKestrel.BoundAddresses(app)[0];
-        endpoint = new LabEntraTokenEndpoint(app, tls, signing, address, Guid.NewGuid().ToString(), LabDirectories.CreateOwned("entra"));
+        endpoint = new LabEntraTokenEndpoint(app, authority, signing, address, Guid.NewGuid().ToString());
         return endpoint;
     }
 
@@ -84,17 +80,8 @@ public sealed class LabEntraTokenEndpoint : IAsyncDisposable
         return application;
     }
 
-    /// <summary>A handler that trusts exactly this endpoint's certificate (plus the system roots), for an Azure.Core HttpClientTransport.</summary>
-    public HttpMessageHandler CreateTrustingHandler() => new SocketsHttpHandler
-    {
-        UseProxy = false,
-        SslOptions =
-        {
-            RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                errors == System.Net.Security.SslPolicyErrors.None
-                || (certificate is not null && certificate.GetCertHashString() == TlsCertificate.GetCertHashString()),
-        },
-    };
+    /// <summary>A handler that trusts the lab CA, for an Azure.Core HttpClientTransport.</summary>
+    public HttpMessageHandler CreateTrustingHandler() => CertificateAuthority.CreateTrustingHandler();
 
     /// <summary>
     /// The claims of an access token this endpoint issued for <paramref name="audience"/>, or null with the reason (bad
@@ -227,30 +214,10 @@ public sealed class LabEntraTokenEndpoint : IAsyncDisposable
         });
     }
 
-    /// <summary>A self-signed server certificate for 127.0.0.1 and localhost that is also its own CA (so it can be a trust root).</summary>
-    private static X509Certificate2 CreateTlsCertificate()
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest("CN=HarborOps lab Entra", key, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyCertSign, false));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        var now = DateTimeOffset.UtcNow;
-        using var created = request.CreateSelfSigned(now.AddDays(-1), now.AddDays(30));
-        // Round-trip through PKCS#12 so that the key is usable by the TLS stack (an ephemeral key is not on every platform).
-        return X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
-    }
-
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
-        try { Directory.Delete(_directory, recursive: true); }
-        catch (IOException) { } // a reader still holding the bundle; the lab's temp sweep takes it later
     }
 
     public override string ToString() => $"Lab Entra endpoint at {AuthorityHost} (tenant {TenantId})";

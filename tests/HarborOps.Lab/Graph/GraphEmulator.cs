@@ -55,7 +55,7 @@ public sealed class GraphEmulator : IAsyncDisposable
     private int _throttleRetryAfterSeconds;
     private int _tokensIssued;
 
-    private GraphEmulator(WebApplication app, X509Certificate2 certificateAuthority, Uri authorityHost, Uri graphEndpoint)
+    private GraphEmulator(WebApplication app, LabCertificateAuthority certificateAuthority, Uri authorityHost, Uri graphEndpoint)
     {
         _app = app;
         CertificateAuthority = certificateAuthority;
@@ -72,8 +72,8 @@ public sealed class GraphEmulator : IAsyncDisposable
     /// <summary>https://127.0.0.1:PORT/: the Graph base, as https://graph.microsoft.com/ is for the public cloud.</summary>
     public Uri GraphEndpoint { get; }
     /// <summary>The lab CA that issued both listeners' TLS certificate (trust it, never skip the check).</summary>
-    public X509Certificate2 CertificateAuthority { get; }
-    public string CertificateAuthorityPem => CertificateAuthority.ExportCertificatePem();
+    public LabCertificateAuthority CertificateAuthority { get; }
+    public string CertificateAuthorityPem => CertificateAuthority.Pem;
     /// <summary>An app with <see cref="HarborOpsRoles"/>.</summary>
     public GraphLabApp DefaultApp { get; }
     public int TokensIssued => Volatile.Read(ref _tokensIssued);
@@ -87,8 +87,8 @@ public sealed class GraphEmulator : IAsyncDisposable
 
     public static async Task<GraphEmulator> StartAsync(CancellationToken ct = default)
     {
-        var (authority, serverCertificate) = CreateCertificates();
-        var builder = LabKestrel.CreateBuilder(listeners: 2, tlsCertificate: serverCertificate);
+        var authority = LabCertificateAuthority.Shared;
+        var builder = LabKestrel.CreateBuilder(listeners: 2, tlsCertificate: authority.IssueLoopbackServerCertificate());
         var app = builder.Build();
         GraphEmulator? emulator = null;
         app.Run(context => emulator!.HandleAsync(context));
@@ -99,27 +99,7 @@ public sealed class GraphEmulator : IAsyncDisposable
     }
 
     /// <summary>A handler that checks the emulator's certificate against the lab CA, for in-process clients.</summary>
-    public HttpMessageHandler CreateTrustingHandler()
-    {
-        var authority = CertificateAuthority;
-        return new SocketsHttpHandler
-        {
-            SslOptions = new SslClientAuthenticationOptions
-            {
-                RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (certificate is null) return false;
-                    if (errors == SslPolicyErrors.None) return true;
-                    if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(authority);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    return chain.Build(new X509Certificate2(certificate));
-                },
-            },
-        };
-    }
+    public HttpMessageHandler CreateTrustingHandler() => CertificateAuthority.CreateTrustingHandler();
 
     // ---------------------------------------------------------------- the directory (in process; also over /_lab/)
 
@@ -719,33 +699,6 @@ public sealed class GraphEmulator : IAsyncDisposable
 
     private static string Required(JsonObject? body, string name) =>
         body?[name]?.GetValue<string>() is { Length: > 0 } value ? value : throw new ArgumentException($"'{name}' is required");
-
-    private static (X509Certificate2 Authority, X509Certificate2 Server) CreateCertificates()
-    {
-        var now = DateTimeOffset.UtcNow;
-        using var caKey = RSA.Create(2048);
-        var caRequest = new CertificateRequest("CN=HarborOps lab Entra CA", caKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        caRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-        caRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
-        caRequest.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(caRequest.PublicKey, false));
-        using var ca = caRequest.CreateSelfSigned(now.AddDays(-1), now.AddYears(1));
-
-        using var serverKey = RSA.Create(2048);
-        var serverRequest = new CertificateRequest("CN=127.0.0.1", serverKey, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-        var names = new SubjectAlternativeNameBuilder();
-        names.AddIpAddress(System.Net.IPAddress.Loopback);
-        names.AddDnsName("localhost");
-        serverRequest.CertificateExtensions.Add(names.Build());
-        serverRequest.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        serverRequest.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
-        serverRequest.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-        serverRequest.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(ca, true, false));
-        using var issued = serverRequest.Create(ca, now.AddDays(-1), now.AddYears(1), RandomNumberGenerator.GetBytes(16));
-        using var withKey = issued.CopyWithPrivateKey(serverKey);
-        // Through PKCS#12 so Kestrel's TLS gets a key it can use on every platform.
-        var server = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
-        return (X509CertificateLoader.LoadCertificate(ca.RawData), server);
-    }
 
     public async ValueTask DisposeAsync()
     {

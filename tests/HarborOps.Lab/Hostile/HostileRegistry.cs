@@ -56,9 +56,9 @@ public sealed partial class HostileRegistry : IAsyncDisposable
     public static async Task<HostileRegistry> StartAsync(HostileRegistryOptions? options = null, CancellationToken ct = default)
     {
         options ??= new HostileRegistryOptions();
-        var authority = options.CertificateAuthority ?? new LabCertificateAuthority("HarborOps lab hostile CA");
+        var authority = options.CertificateAuthority ?? LabCertificateAuthority.Shared;
         var address = LabLoopbackName.Address;
-        var certificate = authority.IssueServerCertificate([LabLoopbackName.Name, "localhost"], [address, IPAddress.Loopback]);
+        var certificate = authority.IssueLoopbackServerCertificate();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(kestrel =>

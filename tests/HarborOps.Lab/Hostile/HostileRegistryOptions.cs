@@ -13,7 +13,7 @@ public sealed record HostileRegistryOptions
     public bool UseDefaultPorts { get; init; }
     /// <summary>The host name of the realm <see cref="HostileMode.PlainHttpRealmOnOtherHost"/> names; the lab's loopback name by default.</summary>
     public string? OtherHostName { get; init; }
-    /// <summary>The certificate authority that issues the https listener's certificate; a new one when null.</summary>
+    /// <summary>The certificate authority that issues the https listener's certificate; the lab's shared one when null.</summary>
     public LabCertificateAuthority? CertificateAuthority { get; init; }
     /// <summary>Most tags on one tag-list page (clients may ask for fewer with <c>n</c>).</summary>
     public int TagsPageSize { get; init; } = 100;

@@ -15,7 +15,7 @@ public static class KubeConfigFile
         var list = contexts.ToList();
         var yaml = new StringBuilder();
         yaml.Append("apiVersion: v1\nkind: Config\n");
-        var authority = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(emulator.Certificates.AuthorityPem));
+        var authority = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(emulator.CertificateAuthority.Pem));
         yaml.Append($"clusters:\n- name: {ClusterName}\n  cluster:\n    server: {emulator.Server}\n    certificate-authority-data: {authority}\n");
         yaml.Append("contexts:\n");
         foreach (var c in list) yaml.Append($"- name: {c.Name}\n  context:\n    cluster: {ClusterName}\n    user: {c.User}\n    namespace: {c.Namespace}\n");

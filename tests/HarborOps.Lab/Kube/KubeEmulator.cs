@@ -70,19 +70,22 @@ public sealed partial class KubeEmulator : IAsyncDisposable
     private long _resourceVersion = 1000;
     private Task _controllers = Task.CompletedTask;
 
-    private KubeEmulator(WebApplication app, KubeEmulatorOptions options, Uri baseUri, KubeCertificates certificates)
+    private KubeEmulator(WebApplication app, KubeEmulatorOptions options, Uri baseUri, LabCertificateAuthority certificateAuthority)
     {
         _app = app;
-        Certificates = certificates;
+        CertificateAuthority = certificateAuthority;
         _options = options;
         BaseUri = baseUri;
         AdminToken = NewToken();
         _tokens.Add(new KubeTokenGrant(AdminUser, AdminToken, [KubeAccessRule.Everything]));
     }
 
-    /// <summary>https://127.0.0.1:PORT/ — the server a kubeconfig names (its CA is <see cref="Certificates"/>).</summary>
+    /// <summary>https://127.0.0.1:PORT/ — the server a kubeconfig names (its CA is <see cref="CertificateAuthority"/>).</summary>
     public Uri BaseUri { get; }
-    public KubeCertificates Certificates { get; }
+    /// <summary>The lab CA that issued the serving certificate: what a kubeconfig's certificate-authority-data carries.
+    /// TLS is not optional: kubectl (client-go) never sends a bearer token over plain http (kubernetes/kubectl#744), so
+    /// token authentication and RBAC can only be tested over https.</summary>
+    public LabCertificateAuthority CertificateAuthority { get; }
     public string Server => BaseUri.AbsoluteUri.TrimEnd('/');
     /// <summary>Bearer token of <see cref="AdminUser"/>, who may do everything.</summary>
     public string AdminToken { get; }
@@ -94,13 +97,13 @@ public sealed partial class KubeEmulator : IAsyncDisposable
     public static async Task<KubeEmulator> StartAsync(KubeEmulatorOptions? options = null, CancellationToken ct = default)
     {
         options ??= new KubeEmulatorOptions();
-        var certificates = KubeCertificates.Create();
-        var builder = LabKestrel.CreateBuilder(tlsCertificate: certificates.Serving);
+        var authority = LabCertificateAuthority.Shared;
+        var builder = LabKestrel.CreateBuilder(tlsCertificate: authority.IssueLoopbackServerCertificate());
         var app = builder.Build();
         KubeEmulator? emulator = null;
         app.Run(context => emulator!.HandleAsync(context));
         await app.StartAsync(ct);
-        emulator = new KubeEmulator(app, options, LabKestrel.BoundAddresses(app)[0], certificates);
+        emulator = new KubeEmulator(app, options, LabKestrel.BoundAddresses(app)[0], authority);
         emulator.SeedSystemNamespaces();
         emulator._controllers = Task.Run(() => emulator.RunControllersAsync(emulator._stopping.Token));
         return emulator;
@@ -704,6 +707,5 @@ public sealed partial class KubeEmulator : IAsyncDisposable
         await _app.StopAsync();
         await _app.DisposeAsync();
         _stopping.Dispose();
-        Certificates.Dispose();
     }
 }
