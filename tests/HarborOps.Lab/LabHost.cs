@@ -6,6 +6,7 @@ using HarborOps.Lab.Graph;
 using HarborOps.Lab.Harbor;
 using HarborOps.Lab.Hostile;
 using HarborOps.Lab.Kube;
+using HarborOps.Lab.Entra;
 
 namespace HarborOps.Lab;
 
@@ -76,7 +77,7 @@ public sealed class LabHost : IAsyncDisposable
     /// <summary>The ACR emulator (its own Distribution, Entra endpoint and fault proxy with a storage host).</summary>
     public AcrEmulator Acr { get; }
     /// <summary>An Entra application with pull, metadata read and catalog rights on the ACR emulator.</summary>
-    public LabEntraApplication AcrReader { get; }
+    public EntraApplication AcrReader { get; }
     /// <summary>A registry and token service that attack their client (<see cref="HostileMode"/>s set over its control API), Basic auth, https
     /// on the machine's loopback name and plain http on its loopback address.</summary>
     public HostileRegistry Hostile { get; }
@@ -93,8 +94,10 @@ public sealed class LabHost : IAsyncDisposable
             .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
         var startingHarbor = HarborEmulator.StartAsync(null, ct);
         var startingKube = KubeEmulator.StartAsync(null, ct);
-        var startingAcr = AcrEmulator.StartAsync(null, ct);
-        var startingGraph = GraphEmulator.StartAsync(ct);
+        // One Entra tenant behind ACR's exchange and Graph, as a company's ACR and directory share theirs.
+        var entra = await EntraEmulator.StartAsync(ct);
+        var startingAcr = AcrEmulator.StartAsync(new AcrEmulatorOptions { Entra = entra }, ct);
+        var startingGraph = GraphEmulator.StartAsync(entra, ct);
         var startingHostile = HostileRegistry.StartAsync(null, ct);
         try
         {
@@ -107,6 +110,7 @@ public sealed class LabHost : IAsyncDisposable
             if (startingKube.IsCompletedSuccessfully) await startingKube.Result.DisposeAsync();
             if (startingAcr.IsCompletedSuccessfully) await startingAcr.Result.DisposeAsync();
             if (startingGraph.IsCompletedSuccessfully) await startingGraph.Result.DisposeAsync();
+            await entra.DisposeAsync();
             if (startingHostile.IsCompletedSuccessfully) await startingHostile.Result.DisposeAsync();
             throw;
         }
@@ -131,6 +135,7 @@ public sealed class LabHost : IAsyncDisposable
             await kube.DisposeAsync();
             await acr.DisposeAsync();
             await graph.DisposeAsync();
+            await entra.DisposeAsync();
             await hostile.DisposeAsync();
             throw;
         }
@@ -292,6 +297,7 @@ public sealed class LabHost : IAsyncDisposable
         await Proxy.DisposeAsync();
         await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(),
             Kube.DisposeAsync().AsTask(), Acr.DisposeAsync().AsTask(), Graph.DisposeAsync().AsTask(), Hostile.DisposeAsync().AsTask());
+        await Acr.Entra.DisposeAsync(); // the tenant ACR and Graph share, owned by the lab
         System.IO.Directory.Delete(KubeDirectory, recursive: true);
     }
 }

@@ -7,6 +7,7 @@ using HarborOps.Lab;
 using HarborOps.Lab.Acr;
 using HarborOps.Models;
 using Xunit;
+using HarborOps.Lab.Entra;
 
 namespace HarborOps.Engine.Tests.Acr;
 
@@ -21,7 +22,7 @@ public sealed class AcrLabFixture : IAsyncLifetime
 
     public AcrEmulator Acr { get; private set; } = null!;
     public DistributionRegistry Destination { get; private set; } = null!;
-    public LabEntraApplication Reader { get; private set; } = null!;
+    public EntraApplication Reader { get; private set; } = null!;
 
     public string AcrHost => Acr.Host;
 
@@ -81,7 +82,7 @@ public sealed class AcrLabFixture : IAsyncLifetime
     /// whose self-signed certificate this transport trusts (Azure.Identity accepts only https authorities), and instance
     /// discovery is off because it would ask login.microsoftonline.com to vouch for a private authority.
     /// </summary>
-    public ClientSecretCredential ReaderCredential(LabEntraApplication? application = null)
+    public ClientSecretCredential ReaderCredential(EntraApplication? application = null)
     {
         application ??= Reader;
         return new ClientSecretCredential(Acr.Entra.TenantId, application.ClientId, application.ClientSecret, new ClientSecretCredentialOptions

@@ -22,7 +22,7 @@ public sealed class EntraDirectoryTests(EntraLabFixture lab)
         Assert.IsType<Azure.Identity.ClientSecretCredential>(directory.Credential);
         Assert.True(lab.Graph.TokensIssued > before, "the credential must have fetched its token from the emulator's token endpoint");
         var exchanges = lab.Graph.Exchanges;
-        Assert.Contains(exchanges, x => x.Listener == "authority" && x.Method == "POST" && x.Path == $"/{lab.Graph.TenantId}/oauth2/v2.0/token" && x.Status == 200);
+        Assert.Contains(lab.Graph.Entra.Requests, x => x.Method == "POST" && x.Path == $"/{lab.Graph.TenantId}/oauth2/v2.0/token" && x.Status == 200);
         Assert.Contains(exchanges, x => x.Listener == "graph" && x.Path == "/v1.0/groups" && x.Query.Contains("displayName%20eq%20", StringComparison.Ordinal) && x.Status == 200);
     }
 

@@ -75,7 +75,9 @@ public sealed class GraphEmulatorTests(EntraLabFixture lab)
         var scope = lab.Graph.Audience + "/.default";
         Assert.Equal(90002, (await Token(Guid.NewGuid().ToString(), lab.Graph.DefaultApp.ClientSecret, scope)).GetProperty("error_codes")[0].GetInt32());
         Assert.Equal("invalid_client", (await Token(lab.Graph.TenantId, "wrong", scope)).GetProperty("error").GetString());
-        Assert.Equal("invalid_scope", (await Token(lab.Graph.TenantId, lab.Graph.DefaultApp.ClientSecret, "https://graph.microsoft.com/.default")).GetProperty("error").GetString());
+        // Client credentials need a resource's /.default scope, and that resource must exist in the tenant.
+        Assert.Equal("invalid_scope", (await Token(lab.Graph.TenantId, lab.Graph.DefaultApp.ClientSecret, "GroupMember.Read.All")).GetProperty("error").GetString());
+        Assert.Equal(500011, (await Token(lab.Graph.TenantId, lab.Graph.DefaultApp.ClientSecret, "https://no-such-api.example/.default")).GetProperty("error_codes")[0].GetInt32());
     }
 
     [Fact]

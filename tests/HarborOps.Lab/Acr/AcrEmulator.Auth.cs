@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Primitives;
+using HarborOps.Lab.Entra;
 
 namespace HarborOps.Lab.Acr;
 

@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Http.Features;
 
+using HarborOps.Lab.Entra;
+
 namespace HarborOps.Lab.Acr;
 
 public sealed record AcrEmulatorOptions
@@ -23,7 +25,7 @@ public sealed record AcrEmulatorOptions
     /// <summary>Largest page /acr/v1 listings and /v2 tag lists return, whatever n asks.</summary>
     public int MaxPageSize { get; init; } = 100;
     /// <summary>The Entra endpoint whose tokens /oauth2/exchange accepts; null starts one for this emulator.</summary>
-    public LabEntraTokenEndpoint? Entra { get; init; }
+    public EntraEmulator? Entra { get; init; }
 }
 
 /// <summary>ACR's lock and visibility switches of a repository item (a tag or a manifest).</summary>
@@ -93,7 +95,7 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     private DistributionRegistry _registry = null!;
     private FaultProxy _front = null!;
 
-    private AcrEmulator(WebApplication app, AcrEmulatorOptions options, LabEntraTokenEndpoint entra, bool ownsEntra, Uri directUri)
+    private AcrEmulator(WebApplication app, AcrEmulatorOptions options, EntraEmulator entra, bool ownsEntra, Uri directUri)
     {
         _app = app;
         _options = options;
@@ -115,7 +117,7 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     /// <summary>The emulator itself behind the proxy; its /_lab/ control API lives here (the proxy keeps /_lab/ for its own).</summary>
     public Uri DirectUri { get; }
     public Uri ControlUri => new(DirectUri, "_lab/");
-    public LabEntraTokenEndpoint Entra { get; }
+    public EntraEmulator Entra { get; }
     /// <summary>The real registry behind the emulator (it trusts only the emulator's internal tokens).</summary>
     public DistributionRegistry Registry => _registry;
     public string AdminUser => _options.AdminUser;
@@ -137,7 +139,9 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     public static async Task<AcrEmulator> StartAsync(AcrEmulatorOptions? options = null, CancellationToken ct = default)
     {
         options ??= new AcrEmulatorOptions();
-        var entra = options.Entra ?? await LabEntraTokenEndpoint.StartAsync(ct);
+        var entra = options.Entra ?? await EntraEmulator.StartAsync(ct);
+        // ACR's resource principal, in every tenant that uses ACR; it accepts v2.0 tokens.
+        entra.RegisterResource(EntraAudience, tokenVersion: 2);
         var app = LabKestrel.CreateBuilder().Build();
         AcrEmulator? emulator = null;
         app.Run(context => emulator!.HandleAsync(context));
@@ -175,7 +179,7 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     public void AssignRole(string objectId, params LabGrant[] grants) => _roles[objectId] = grants;
 
     /// <summary>Role assignment for a lab Entra application (its service principal).</summary>
-    public void AssignRole(LabEntraApplication application, params LabGrant[] grants) => AssignRole(application.ObjectId, grants);
+    public void AssignRole(EntraApplication application, params LabGrant[] grants) => AssignRole(application.ObjectId, grants);
 
     /// <summary>Sets the changeable attributes of a tag or a manifest (digest), as PATCH /acr/v1/... does.</summary>
     public void SetAttributes(string repository, string reference, AcrChangeableAttributes attributes)

@@ -6,32 +6,21 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using HarborOps.Lab.Entra;
 using Microsoft.AspNetCore.Http;
 
 namespace HarborOps.Lab.Graph;
 
-/// <summary>An app registration the token endpoint knows: its client secret and the Graph application roles granted to it.</summary>
-public sealed record GraphLabApp(string ClientId, string ClientSecret, IReadOnlyList<string> Roles)
-{
-    /// <summary>A certificate credential of the app (public part): client assertions signed with its key are accepted.</summary>
-    public X509Certificate2? Certificate { get; init; }
-
-    public override string ToString() => $"app {ClientId} ({string.Join(", ", Roles)})";
-}
-
-/// <summary>One request either listener answered, for tests that check what a client sent.</summary>
+/// <summary>One request Graph answered, for tests that check what a client sent (Entra's are in <see cref="EntraEmulator.Requests"/>).</summary>
 public sealed record GraphExchange(string Listener, string Method, string Path, string Query, int Status);
 
 /// <summary>
-/// Entra ID and Microsoft Graph for the lab, over TLS on two loopback ports (Azure.Identity and MSAL insist on an https
-/// authority). The authority port answers what MSAL asks of Entra for a client-credentials sign-in: instance discovery,
-/// OpenID configuration and /{tenant}/oauth2/v2.0/token (client secret or a certificate-signed client assertion), with
-/// Entra's error bodies (AADSTS codes) and an RS256 JWT with
-/// aud, tid, roles and exp. The Graph port answers the v1.0 subset HarborOps uses (groups by displayName filter, group by
-/// id, members and transitiveMembers with @odata.type, $select, $top and @odata.nextLink paging, a user's
-/// transitiveMemberOf/$count under ConsistencyLevel: eventual), validates the token (signature, audience, expiry, tenant)
-/// and the app's roles, and answers wrong paths, options and ids with Graph's error bodies. 429s with Retry-After are
-/// injected on demand. Strict on purpose: a client that sends what Graph would refuse fails here too.
+/// Microsoft Graph for the lab, over TLS on loopback, behind the lab's <see cref="EntraEmulator"/> (one tenant for Graph
+/// and ACR, as in Azure). It answers the v1.0 subset HarborOps uses (groups by displayName filter, group by id, members
+/// and transitiveMembers with @odata.type, $select, $top and @odata.nextLink paging, a user's transitiveMemberOf/$count
+/// under ConsistencyLevel: eventual), validates the token (Entra's signature, audience, expiry, tenant) and the roles it
+/// carries, and answers wrong paths, options and ids with Graph's error bodies. 429s with Retry-After are injected on
+/// demand. Strict on purpose: a client that sends what Graph would refuse fails here too.
 /// </summary>
 public sealed class GraphEmulator : IAsyncDisposable
 {
@@ -46,37 +35,40 @@ public sealed class GraphEmulator : IAsyncDisposable
 
     private readonly object _gate = new();
     private readonly WebApplication _app;
-    private readonly X509Certificate2 _signing;
-    private readonly Dictionary<string, GraphLabApp> _apps = new(StringComparer.OrdinalIgnoreCase);
     private readonly Dictionary<string, LabDirectoryObject> _objects = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<GraphExchange> _exchanges = [];
     private readonly List<string> _failures = [];
     private int _throttleRemaining;
     private int _throttleRetryAfterSeconds;
-    private int _tokensIssued;
 
-    private GraphEmulator(WebApplication app, LabCertificateAuthority certificateAuthority, Uri authorityHost, Uri graphEndpoint)
+    private GraphEmulator(WebApplication app, EntraEmulator entra, bool ownsEntra, Uri graphEndpoint)
     {
         _app = app;
-        CertificateAuthority = certificateAuthority;
-        AuthorityHost = authorityHost;
+        Entra = entra;
+        _ownsEntra = ownsEntra;
         GraphEndpoint = graphEndpoint;
-        _signing = LabTokenService.CreateSigningCertificate();
+        // Microsoft Graph's resource principal accepts v1.0 access tokens.
+        entra.RegisterResource(Audience, tokenVersion: 1);
         DefaultApp = RegisterApp(DefaultClientId, "lab-secret-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(12)).ToLowerInvariant(), HarborOpsRoles);
     }
 
-    /// <summary>The tenant the lab's Entra knows; other tenants get AADSTS90002.</summary>
-    public string TenantId { get; } = "4f1c2a3b-5d6e-4f70-8a9b-0c1d2e3f4a5b";
+    private readonly bool _ownsEntra;
+
+    /// <summary>The tenant whose tokens Graph accepts.</summary>
+    public EntraEmulator Entra { get; }
+
+    public string TenantId => Entra.TenantId;
     /// <summary>https://127.0.0.1:PORT/: give it to the credential as AuthorityHost.</summary>
-    public Uri AuthorityHost { get; }
+    public Uri AuthorityHost => Entra.AuthorityHost;
     /// <summary>https://127.0.0.1:PORT/: the Graph base, as https://graph.microsoft.com/ is for the public cloud.</summary>
     public Uri GraphEndpoint { get; }
     /// <summary>The lab CA that issued both listeners' TLS certificate (trust it, never skip the check).</summary>
-    public LabCertificateAuthority CertificateAuthority { get; }
+    public LabCertificateAuthority CertificateAuthority => Entra.CertificateAuthority;
     public string CertificateAuthorityPem => CertificateAuthority.Pem;
     /// <summary>An app with <see cref="HarborOpsRoles"/>.</summary>
-    public GraphLabApp DefaultApp { get; }
-    public int TokensIssued => Volatile.Read(ref _tokensIssued);
+    public EntraApplication DefaultApp { get; }
+    /// <summary>Graph tokens Entra issued.</summary>
+    public int TokensIssued => Entra.Issued.Count(t => t.Audience == Audience);
     /// <summary>The audience Graph tokens carry and the scope a client must ask for (without "/.default").</summary>
     public string Audience => GraphEndpoint.GetLeftPart(UriPartial.Authority);
 
@@ -85,17 +77,27 @@ public sealed class GraphEmulator : IAsyncDisposable
     /// <summary>Exceptions the emulator itself threw (answered 500): a test asserts there are none.</summary>
     public IReadOnlyList<string> Failures { get { lock (_gate) return _failures.ToArray(); } }
 
-    public static async Task<GraphEmulator> StartAsync(CancellationToken ct = default)
+    public static Task<GraphEmulator> StartAsync(CancellationToken ct = default) => StartAsync(null, ct);
+
+    /// <param name="entra">The tenant to serve; null starts one for this emulator alone.</param>
+    public static async Task<GraphEmulator> StartAsync(EntraEmulator? entra, CancellationToken ct = default)
     {
-        var authority = LabCertificateAuthority.Shared;
-        var builder = LabKestrel.CreateBuilder(listeners: 2, tlsCertificate: authority.IssueLoopbackServerCertificate());
-        var app = builder.Build();
-        GraphEmulator? emulator = null;
-        app.Run(context => emulator!.HandleAsync(context));
-        await app.StartAsync(ct);
-        var addresses = LabKestrel.BoundAddresses(app);
-        emulator = new GraphEmulator(app, authority, addresses[0], addresses[1]);
-        return emulator;
+        var tenant = entra ?? await EntraEmulator.StartAsync(ct);
+        try
+        {
+            var builder = LabKestrel.CreateBuilder(tlsCertificate: LabCertificateAuthority.Shared.IssueLoopbackServerCertificate());
+            var app = builder.Build();
+            GraphEmulator? emulator = null;
+            app.Run(context => emulator!.HandleAsync(context));
+            await app.StartAsync(ct);
+            emulator = new GraphEmulator(app, tenant, entra is null, LabKestrel.BoundAddresses(app)[0]);
+            return emulator;
+        }
+        catch
+        {
+            if (entra is null) await tenant.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A handler that checks the emulator's certificate against the lab CA, for in-process clients.</summary>
@@ -103,12 +105,9 @@ public sealed class GraphEmulator : IAsyncDisposable
 
     // ---------------------------------------------------------------- the directory (in process; also over /_lab/)
 
-    public GraphLabApp RegisterApp(string clientId, string clientSecret, IReadOnlyList<string> roles, X509Certificate2? certificate = null)
-    {
-        var app = new GraphLabApp(clientId, clientSecret, roles) { Certificate = certificate };
-        lock (_gate) _apps[clientId] = app;
-        return app;
-    }
+    /// <summary>An app of the tenant with these Graph application roles.</summary>
+    public EntraApplication RegisterApp(string clientId, string clientSecret, IReadOnlyList<string> roles, X509Certificate2? certificate = null) =>
+        Entra.RegisterApplication(clientId, clientSecret, roles, certificate);
 
     public string AddUser(string displayName, string userPrincipalName, string? id = null)
     {
@@ -166,11 +165,10 @@ public sealed class GraphEmulator : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        var listener = context.Connection.LocalPort == AuthorityHost.Port ? "authority" : "graph";
+        const string listener = "graph";
         try
         {
-            if (listener == "authority") await HandleAuthorityAsync(context);
-            else if (context.Request.Path.StartsWithSegments("/_lab", out var rest)) await HandleControlAsync(context, rest.Value ?? "");
+            if (context.Request.Path.StartsWithSegments("/_lab", out var rest)) await HandleControlAsync(context, rest.Value ?? "");
             else await HandleGraphAsync(context);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -188,176 +186,6 @@ public sealed class GraphEmulator : IAsyncDisposable
         }
     }
 
-    // ---- Entra (the authority listener)
-
-    private async Task HandleAuthorityAsync(HttpContext context)
-    {
-        var request = context.Request;
-        var segments = (request.Path.Value ?? "").Trim('/').Split('/');
-        var host = AuthorityHost.GetLeftPart(UriPartial.Authority);
-        if (request.Method == "GET" && segments is ["common", "discovery", "instance"])
-        {
-            // MSAL's instance discovery: the authority is its own alias and its metadata lives at the tenant's OpenID document.
-            var authorize = request.Query["authorization_endpoint"].ToString();
-            if (request.Query["api-version"] != "1.1" || !Uri.TryCreate(authorize, UriKind.Absolute, out var authorizeUri) || authorizeUri.Authority != AuthorityHost.Authority)
-            {
-                await EntraErrorAsync(context, 400, "invalid_instance", 50049, "Unknown or invalid instance.");
-                return;
-            }
-            var tenant = authorizeUri.AbsolutePath.Trim('/').Split('/')[0];
-            await JsonAsync(context, 200, new JsonObject
-            {
-                ["tenant_discovery_endpoint"] = $"{host}/{tenant}/v2.0/.well-known/openid-configuration",
-                ["api-version"] = "1.1",
-                ["metadata"] = new JsonArray(new JsonObject
-                {
-                    ["preferred_network"] = AuthorityHost.Authority, ["preferred_cache"] = AuthorityHost.Authority,
-                    ["aliases"] = new JsonArray(AuthorityHost.Authority),
-                }),
-            });
-            return;
-        }
-        if (segments.Length >= 1 && !IsTenant(segments[0]))
-        {
-            await EntraErrorAsync(context, 400, "invalid_tenant", 90002, $"Tenant '{segments[0]}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.");
-            return;
-        }
-        if (request.Method == "GET" && segments.Length == 4 && segments[1..] is ["v2.0", ".well-known", "openid-configuration"])
-        {
-            await JsonAsync(context, 200, new JsonObject
-            {
-                ["token_endpoint"] = $"{host}/{TenantId}/oauth2/v2.0/token",
-                ["authorization_endpoint"] = $"{host}/{TenantId}/oauth2/v2.0/authorize",
-                ["issuer"] = $"{host}/{TenantId}/v2.0",
-                ["jwks_uri"] = $"{host}/{TenantId}/discovery/v2.0/keys",
-                ["token_endpoint_auth_methods_supported"] = new JsonArray("client_secret_post", "private_key_jwt", "client_secret_basic"),
-                ["response_types_supported"] = new JsonArray("code", "id_token", "code id_token", "id_token token"),
-                ["subject_types_supported"] = new JsonArray("pairwise"),
-                ["id_token_signing_alg_values_supported"] = new JsonArray("RS256"),
-                ["tenant_region_scope"] = "EU",
-            });
-            return;
-        }
-        if (request.Method == "POST" && segments.Length == 4 && segments[1..] is ["oauth2", "v2.0", "token"])
-        {
-            await TokenAsync(context);
-            return;
-        }
-        await EntraErrorAsync(context, 404, "not_found", 90027, $"The request path {request.Path} is not an Entra endpoint the lab serves.");
-    }
-
-    private bool IsTenant(string segment) => segment.Equals(TenantId, StringComparison.OrdinalIgnoreCase) || segment is "organizations";
-
-    private async Task TokenAsync(HttpContext context)
-    {
-        if (!context.Request.HasFormContentType)
-        {
-            await EntraErrorAsync(context, 400, "invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'.");
-            return;
-        }
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
-        if (form["grant_type"] != "client_credentials")
-        {
-            await EntraErrorAsync(context, 400, "unsupported_grant_type", 70003, $"The app requested an unsupported grant type '{form["grant_type"]}'. The lab serves client_credentials.");
-            return;
-        }
-        var clientId = form["client_id"].ToString();
-        GraphLabApp? app;
-        lock (_gate) _apps.TryGetValue(clientId, out app);
-        if (app is null)
-        {
-            await EntraErrorAsync(context, 400, "unauthorized_client", 700016, $"Application with identifier '{clientId}' was not found in the directory '{TenantId}'.");
-            return;
-        }
-        if (form.ContainsKey("client_assertion"))
-        {
-            if (ClientAssertionProblem(form, app) is { } assertionProblem)
-            {
-                await EntraErrorAsync(context, 401, "invalid_client", 700027, assertionProblem);
-                return;
-            }
-        }
-        else if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(form["client_secret"].ToString()), Encoding.UTF8.GetBytes(app.ClientSecret)))
-        {
-            await EntraErrorAsync(context, 401, "invalid_client", 7000215, $"Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{clientId}'.");
-            return;
-        }
-        var scope = form["scope"].ToString();
-        if (scope != Audience + "/.default")
-        {
-            await EntraErrorAsync(context, 400, "invalid_scope", 1002012, $"The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI): {Audience}/.default.");
-            return;
-        }
-        var now = DateTimeOffset.UtcNow;
-        var lifetime = TimeSpan.FromMinutes(60);
-        var token = LabTokenService.SignJwt(_signing,
-            new Dictionary<string, object> { ["typ"] = "JWT", ["alg"] = "RS256", ["kid"] = _signing.Thumbprint },
-            new Dictionary<string, object>
-            {
-                ["aud"] = Audience, ["iss"] = $"{AuthorityHost.GetLeftPart(UriPartial.Authority)}/{TenantId}/", ["iat"] = now.ToUnixTimeSeconds(),
-                ["nbf"] = now.ToUnixTimeSeconds() - 5, ["exp"] = (now + lifetime).ToUnixTimeSeconds(), ["appid"] = app.ClientId, ["oid"] = app.ClientId,
-                ["tid"] = TenantId, ["roles"] = app.Roles.ToArray(), ["idtyp"] = "app", ["ver"] = "1.0",
-            });
-        Interlocked.Increment(ref _tokensIssued);
-        await JsonAsync(context, 200, new JsonObject
-        {
-            ["token_type"] = "Bearer", ["expires_in"] = (int)lifetime.TotalSeconds, ["ext_expires_in"] = (int)lifetime.TotalSeconds, ["access_token"] = token,
-        });
-    }
-
-    /// <summary>
-    /// Checks a certificate client assertion as Entra does: the jwt-bearer type, a JWT signed (RS256 or PS256) by the key
-    /// of a certificate registered on the app (named by x5t or x5t#S256), iss and sub the client id, aud this token
-    /// endpoint, and not expired. Null when it is good.
-    /// </summary>
-    private string? ClientAssertionProblem(IFormCollection form, GraphLabApp app)
-    {
-        if (form["client_assertion_type"] != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-            return $"The client_assertion_type '{form["client_assertion_type"]}' is not supported.";
-        if (app.Certificate is null) return $"Client assertion failed signature validation: app '{app.ClientId}' has no certificate credential.";
-        var parts = form["client_assertion"].ToString().Split('.');
-        if (parts.Length != 3) return "Client assertion is not a well-formed JWT.";
-        JsonObject header, claims;
-        try
-        {
-            header = JsonNode.Parse(FromBase64Url(parts[0]))!.AsObject();
-            claims = JsonNode.Parse(FromBase64Url(parts[1]))!.AsObject();
-        }
-        catch (Exception ex) when (ex is FormatException or JsonException)
-        {
-            return "Client assertion is not a well-formed JWT.";
-        }
-        var thumbprintSha1 = LabTokenService.Base64UrlEncode(app.Certificate.GetCertHash());
-        var thumbprintSha256 = LabTokenService.Base64UrlEncode(app.Certificate.GetCertHash(HashAlgorithmName.SHA256));
-        if (header["x5t"]?.GetValue<string>() != thumbprintSha1 && header["x5t#S256"]?.GetValue<string>() != thumbprintSha256)
-            return "Client assertion contains an invalid signature: the key was not found among the app's certificates.";
-        var padding = header["alg"]?.GetValue<string>() switch { "RS256" => RSASignaturePadding.Pkcs1, "PS256" => RSASignaturePadding.Pss, _ => null };
-        using var rsa = app.Certificate.GetRSAPublicKey();
-        if (padding is null || rsa is null || !rsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), FromBase64Url(parts[2]), HashAlgorithmName.SHA256, padding))
-            return "Client assertion failed signature validation.";
-        var tokenEndpoint = $"{AuthorityHost.GetLeftPart(UriPartial.Authority)}/{TenantId}/oauth2/v2.0/token";
-        if (claims["aud"]?.GetValue<string>() != tokenEndpoint) return $"The audience '{claims["aud"]}' of the client assertion is not the token endpoint {tokenEndpoint}.";
-        if (claims["iss"]?.GetValue<string>() != app.ClientId || claims["sub"]?.GetValue<string>() != app.ClientId) return "The client assertion's iss and sub must be the client id.";
-        // MSAL writes exp as a string ("1764131234"), which Entra accepts as well as a number.
-        var expText = claims["exp"] is JsonValue expValue ? expValue.ToJsonString().Trim('"') : null;
-        if (!long.TryParse(expText, NumberStyles.None, CultureInfo.InvariantCulture, out var exp) || exp < DateTimeOffset.UtcNow.ToUnixTimeSeconds()) return "The client assertion is expired or has no exp.";
-        return null;
-    }
-
-    private static Task EntraErrorAsync(HttpContext context, int status, string error, int code, string description)
-    {
-        var trace = Guid.NewGuid().ToString();
-        var correlation = Guid.NewGuid().ToString();
-        var timestamp = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss'Z'", CultureInfo.InvariantCulture);
-        return JsonAsync(context, status, new JsonObject
-        {
-            ["error"] = error,
-            ["error_description"] = $"AADSTS{code}: {description} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {timestamp}",
-            ["error_codes"] = new JsonArray(code), ["timestamp"] = timestamp, ["trace_id"] = trace, ["correlation_id"] = correlation,
-            ["error_uri"] = $"https://login.microsoftonline.com/error?code={code}",
-        });
-    }
-
     // ---- Graph (the graph listener)
 
     private async Task HandleGraphAsync(HttpContext context)
@@ -369,8 +197,8 @@ public sealed class GraphEmulator : IAsyncDisposable
             await GraphErrorAsync(context, 400, "BadRequest", $"Invalid version: {request.Path.Value?.TrimStart('/').Split('/')[0]}");
             return;
         }
-        var app = Authenticate(context, out var problem);
-        if (app is null)
+        var roles = Authenticate(context, out var problem);
+        if (roles is null)
         {
             await GraphErrorAsync(context, 401, "InvalidAuthenticationToken", problem!);
             return;
@@ -399,19 +227,19 @@ public sealed class GraphEmulator : IAsyncDisposable
         switch (segments)
         {
             case ["groups"]:
-                if (!await RequireRoleAsync(context, app, GroupReadRoles) || !await RequireQueryAsync(context, "$filter", "$select", "$top")) return;
+                if (!await RequireRoleAsync(context, roles, GroupReadRoles) || !await RequireQueryAsync(context, "$filter", "$select", "$top")) return;
                 await ListGroupsAsync(context);
                 return;
             case ["groups", var id]:
-                if (!await RequireRoleAsync(context, app, GroupReadRoles) || !await RequireQueryAsync(context, "$select")) return;
+                if (!await RequireRoleAsync(context, roles, GroupReadRoles) || !await RequireQueryAsync(context, "$select")) return;
                 if (await FindAsync(context, id, "group") is { } group) await JsonAsync(context, 200, Project(group, Select(context), "groups/$entity"));
                 return;
             case ["groups", var id, var relation and ("members" or "transitiveMembers")]:
-                if (!await RequireRoleAsync(context, app, GroupReadRoles) || !await RequireQueryAsync(context, "$select", "$top", "$skiptoken")) return;
+                if (!await RequireRoleAsync(context, roles, GroupReadRoles) || !await RequireQueryAsync(context, "$select", "$top", "$skiptoken")) return;
                 if (await FindAsync(context, id, "group") is { } parent) await ListMembersAsync(context, parent, relation == "transitiveMembers");
                 return;
             case ["users", var id, "transitiveMemberOf", "$count"]:
-                if (!await RequireRoleAsync(context, app, UserReadRoles) || !await RequireQueryAsync(context)) return;
+                if (!await RequireRoleAsync(context, roles, UserReadRoles) || !await RequireQueryAsync(context)) return;
                 if (request.Headers["ConsistencyLevel"] != "eventual")
                 {
                     // $count on directory objects is an advanced query.
@@ -433,7 +261,8 @@ public sealed class GraphEmulator : IAsyncDisposable
         }
     }
 
-    private GraphLabApp? Authenticate(HttpContext context, out string? problem)
+    /// <summary>The roles of a valid Entra token for Graph, or null with Graph's reason.</summary>
+    private IReadOnlyList<string>? Authenticate(HttpContext context, out string? problem)
     {
         problem = null;
         var header = context.Request.Headers.Authorization.ToString();
@@ -442,29 +271,32 @@ public sealed class GraphEmulator : IAsyncDisposable
             problem = "Access token is empty.";
             return null;
         }
-        var parts = header["Bearer ".Length..].Split('.');
-        if (parts.Length != 3)
+        var token = header["Bearer ".Length..];
+        if (token.Split('.').Length != 3)
         {
             problem = "IDX14100: JWT is not well formed, there are no dots (.).";
             return null;
         }
-        using var rsa = _signing.GetRSAPublicKey()!;
-        if (!rsa.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), FromBase64Url(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1))
+        if (Entra.Validate(token, Audience, out var why) is not { } claims)
         {
-            problem = "Access token validation failure. Invalid signature.";
+            problem = why switch
+            {
+                "signature does not verify" => "Access token validation failure. Invalid signature.",
+                "expired" => "Lifetime validation failed, the token is expired.",
+                "wrong tenant" => "Access token validation failure. Invalid tenant.",
+                _ when why.StartsWith("wrong audience", StringComparison.Ordinal) => "Access token validation failure. Invalid audience.",
+                _ => "Access token validation failure.",
+            };
             return null;
         }
-        var claims = JsonNode.Parse(FromBase64Url(parts[1]))!.AsObject();
-        if (claims["aud"]?.GetValue<string>() != Audience) problem = "Access token validation failure. Invalid audience.";
-        else if (claims["tid"]?.GetValue<string>() != TenantId) problem = "Access token validation failure. Invalid tenant.";
-        else if (claims["exp"]?.GetValue<long>() is not { } exp || exp < DateTimeOffset.UtcNow.ToUnixTimeSeconds()) problem = "Lifetime validation failed, the token is expired.";
-        if (problem is not null) return null;
-        lock (_gate) return _apps.GetValueOrDefault(claims["appid"]!.GetValue<string>());
+        return claims.TryGetProperty("roles", out var roles) && roles.ValueKind == JsonValueKind.Array
+            ? roles.EnumerateArray().Select(r => r.GetString() ?? "").ToArray()
+            : [];
     }
 
-    private static async Task<bool> RequireRoleAsync(HttpContext context, GraphLabApp app, string[] anyOf)
+    private static async Task<bool> RequireRoleAsync(HttpContext context, IReadOnlyList<string> roles, string[] anyOf)
     {
-        if (app.Roles.Any(r => anyOf.Contains(r, StringComparer.Ordinal))) return true;
+        if (roles.Any(r => anyOf.Contains(r, StringComparer.Ordinal))) return true;
         await GraphErrorAsync(context, 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
         return false;
     }
@@ -704,6 +536,7 @@ public sealed class GraphEmulator : IAsyncDisposable
     {
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_ownsEntra) await Entra.DisposeAsync();
     }
 
     public override string ToString() => $"Graph emulator: authority {AuthorityHost}, Graph {GraphEndpoint}, tenant {TenantId}";

@@ -3,7 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 
-namespace HarborOps.Lab.Acr;
+namespace HarborOps.Lab;
 
 /// <summary>
 /// RS256 JWTs for the lab's Entra and ACR emulators: signed with a lab certificate, and verified the way the real
@@ -44,14 +44,15 @@ public static class LabJwt
             }
             using var document = JsonDocument.Parse(FromBase64Url(parts[1]));
             var claims = document.RootElement.Clone();
-            if (!claims.TryGetProperty("iss", out var iss) || iss.GetString() != issuer)
-            {
-                problem = "wrong issuer";
-                return null;
-            }
+            // Audience before issuer, as Microsoft.IdentityModel's JsonWebTokenHandler checks them.
             if (!claims.TryGetProperty("aud", out var aud) || aud.GetString() != audience)
             {
                 problem = $"wrong audience (want {audience})";
+                return null;
+            }
+            if (!claims.TryGetProperty("iss", out var iss) || iss.GetString() != issuer)
+            {
+                problem = "wrong issuer";
                 return null;
             }
             if (!claims.TryGetProperty("exp", out var exp) || !exp.TryGetInt64(out var seconds) || DateTimeOffset.FromUnixTimeSeconds(seconds) <= DateTimeOffset.UtcNow)
