@@ -77,6 +77,9 @@ public sealed class SharedRobotRotationTests(RotationLabFixture lab)
             Assert.True(result.Verified);
             Assert.Equal([first[ns]], result.RobotsDeleted);
             Assert.Contains(shared.UserName, result.RobotsKept);
+            var kept = Assert.Single(result.KeptRobots, k => k.Name == shared.UserName);
+            Assert.Equal(KeptRobotReason.NotCreatedByRotation, kept.Reason);
+            Assert.Contains("did not create it", kept.Detail);
             await puller.PullMoreAsync();
         }
         // And once more: nothing of the shared robot's is left to decide, nothing more is deleted.
@@ -84,6 +87,7 @@ public sealed class SharedRobotRotationTests(RotationLabFixture lab)
         {
             var (again, _) = await RotateAsync(ns, request with { GracePeriod = TimeSpan.Zero, Force = false });
             Assert.Empty(again.RobotsDeleted);
+            Assert.Empty(again.RobotsKept);
         }
         await puller.PullMoreAsync();
 
@@ -116,6 +120,9 @@ public sealed class SharedRobotRotationTests(RotationLabFixture lab)
         Assert.Null(failure);
         Assert.Empty(rotated.RobotsDeleted);
         Assert.Equal([created.Robot!], rotated.RobotsKept);
+        var kept = Assert.Single(rotated.KeptRobots);
+        Assert.Equal(KeptRobotReason.HeldElsewhere, kept.Reason);
+        Assert.Contains($"{borrower}/harbor-pull", kept.Detail);
         await puller.PullMoreAsync();
         Assert.True(await RobotExistsAsync(created.Robot!));
 
@@ -148,6 +155,9 @@ public sealed class SharedRobotRotationTests(RotationLabFixture lab)
         Assert.True(rotated.Verified);
         Assert.Empty(rotated.RobotsDeleted);
         Assert.Equal([first.Robot!], rotated.RobotsKept);
+        var kept = Assert.Single(rotated.KeptRobots);
+        Assert.Equal(KeptRobotReason.HoldersUnknown, kept.Reason);
+        Assert.Contains("may not list secrets in all namespaces", kept.Detail);
         Assert.True(await RobotExistsAsync(first.Robot!));
 
         // With the cluster-wide read back, the next run deletes it.
