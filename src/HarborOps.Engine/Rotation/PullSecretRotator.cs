@@ -211,7 +211,7 @@ public sealed class PullSecretRotator
                     await Note($"deleted robot '{orphan.Name}' (an interrupted run created it; no secret held it)");
                 }
                 var orphanName = orphan.ShortName;
-                await sync.UpdateStateAsync(ns, request.SecretName, s => s.CreatedRobot == orphanName ? s with { CreatedRobot = null } : s, cancellationToken).ConfigureAwait(false);
+                await sync.UpdateStateAsync(ns, request.SecretName, s => s.CreatingRobot == orphanName ? s with { CreatingRobot = null } : s, cancellationToken).ConfigureAwait(false);
             }
 
             if (plan.Rotate)
@@ -230,7 +230,7 @@ public sealed class PullSecretRotator
                     // Recorded before Harbor is asked: if the run dies after the robot exists, the next run can prove it is
                     // the rotation's own. A first run has no secret to record it on; its orphan is left to expire.
                     if (plan.SecretExists)
-                        await sync.UpdateStateAsync(ns, request.SecretName, s => s with { CreatedRobot = name }, cancellationToken).ConfigureAwait(false);
+                        await sync.UpdateStateAsync(ns, request.SecretName, s => s with { CreatingRobot = name }, cancellationToken).ConfigureAwait(false);
                     created = name;
                     credential = await harbor.CreateRobotAsync(new HarborRobotRequest(name)
                     {
@@ -255,6 +255,7 @@ public sealed class PullSecretRotator
                         RetiredRobots = [.. s.RetiredRobots.Where(r => r.Id != credential.RobotId && retire.All(n => n.Id != r.Id)), .. retire],
                         RestartedAt = null,
                         CreatedRobot = created ?? s.CreatedRobot,
+                        CreatingRobot = created is not null && s.CreatingRobot == created ? null : s.CreatingRobot,
                     },
                 }, null, cancellationToken).ConfigureAwait(false);
                 robot = credential.UserName;
@@ -356,7 +357,8 @@ public sealed class PullSecretRotator
     private async Task<IReadOnlyList<HarborRobotInfo>> FindOrphansAsync(string namespaceName, PullSecretRotationRequest request, IReadOnlyList<string> projects,
         PullSecretState state, CancellationToken cancellationToken)
     {
-        if (state.CreatedRobot is not { } created || state.HoldsCreatedRobot || !RobotCleanup.NamedFor(created, namespaceName, request.RobotNamePrefix)
+        if (state.CreatingRobot is not { } created || (state.Robot is { } current && PullSecretState.ShortName(current) == created)
+            || !RobotCleanup.NamedFor(created, namespaceName, request.RobotNamePrefix)
             || state.RetiredRobots.Any(r => PullSecretState.ShortName(r.Name) == created))
             return [];
         // Created as a project robot for one project, as a system robot for several; either way under the recorded name.

@@ -25,9 +25,11 @@ public static class PullSecretKeys
     public const string VerifiedAt = Prefix + "verified-at";
     public const string RestartedAt = Prefix + "restarted-at";
     /// <summary>
-    /// The short name of the robot the rotation created (or is about to create) for this secret, written before Harbor is
-    /// asked: the proof that a robot of that name is the rotation's own, which a name a user could also choose is not.
+    /// The short name of the robot a run is about to create for this secret, written before Harbor is asked: if the run
+    /// dies before the secret holds it, this record (not a name a user could also choose) proves the robot is the rotation's.
     /// </summary>
+    public const string CreatingRobot = Prefix + "creating-robot";
+    /// <summary>The short name of the robot the secret holds when the rotation created it for this namespace: its proof of origin.</summary>
     public const string CreatedRobot = Prefix + "created-robot";
 }
 
@@ -55,6 +57,8 @@ public sealed record PullSecretState
     public DateTimeOffset? VerifiedAt { get; init; }
     /// <summary>When workloads were last restarted for this credential; older than <see cref="RotatedAt"/> means a restart is owed.</summary>
     public DateTimeOffset? RestartedAt { get; init; }
+    /// <summary>See <see cref="PullSecretKeys.CreatingRobot"/>.</summary>
+    public string? CreatingRobot { get; init; }
     /// <summary>See <see cref="PullSecretKeys.CreatedRobot"/>.</summary>
     public string? CreatedRobot { get; init; }
 
@@ -83,6 +87,7 @@ public sealed record PullSecretState
             RetiredRobots = ReadRetired(Get(PullSecretKeys.RetiredRobots)),
             VerifiedAt = Time(Get(PullSecretKeys.VerifiedAt)),
             RestartedAt = Time(Get(PullSecretKeys.RestartedAt)),
+            CreatingRobot = Get(PullSecretKeys.CreatingRobot),
             CreatedRobot = Get(PullSecretKeys.CreatedRobot),
         };
     }
@@ -100,6 +105,7 @@ public sealed record PullSecretState
             : JsonSerializer.Serialize(RetiredRobots.Select(r => new RetiredRobotJson { Id = r.Id, Name = r.Name, RetiredAt = Format(r.RetiredAt)!, CreatedByRotation = r.CreatedByRotation ? true : null })),
         [PullSecretKeys.VerifiedAt] = Format(VerifiedAt),
         [PullSecretKeys.RestartedAt] = Format(RestartedAt),
+        [PullSecretKeys.CreatingRobot] = CreatingRobot,
         [PullSecretKeys.CreatedRobot] = CreatedRobot,
     };
 
