@@ -19,6 +19,13 @@ namespace HarborOps.Commands;
 /// (-RobotNamePrefix-namespace-time), so a run that dies at any step is finished by the next run: a robot created but
 /// never written into a secret is deleted, a missing ServiceAccount entry or restart is done, retired robots are
 /// deleted when due. A robot is only ever deleted right after the credential in the secret pulled.</para>
+/// <para>A robot is deleted only when the rotation created it for that namespace (the secret records the robot's name
+/// before Harbor creates it; a name alone proves nothing) and no HarborOps-managed pull secret in any namespace still
+/// holds it. A robot piped into several namespaces with New-HarborRobot | Sync-PullSecret is therefore never deleted by
+/// the rotation (it expires, or you remove it with Remove-HarborRobot), and one another namespace still holds is kept
+/// until none does. Checking that lists the managed secrets of all namespaces; a cluster identity that may not (bound
+/// per namespace with RoleBindings) keeps every retired robot. Each kept robot is in the result's KeptRobots with the
+/// reason, and a warning says why for all but those still in their grace period.</para>
 /// <para>The first run in a namespace takes its Harbor projects from -Project, or else from the images its workloads and
 /// pods run from Harbor (as Get-WorkloadImage lists them); one project gives a project robot, several a system robot
 /// with pull on each. Later runs read the projects from the secret.</para>
@@ -150,6 +157,8 @@ public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
             var (result, problem, workloads) = await rotator.ExecuteAsync(plan, request, cancellationToken).ConfigureAwait(false);
             foreach (var workload in workloads.Where(w => w.Failure is not null)) WriteFailure(workload.Failure!, $"{workload.Result.Kind} {workload.Result.Namespace}/{workload.Result.Name}");
             if (problem is not null) WriteFailure(problem, name);
+            foreach (var kept in result.KeptRobots.Where(k => k.Reason != KeptRobotReason.GracePeriod))
+                WriteWarning($"{name}: kept robot '{kept.Name}': {kept.Detail}");
             WriteObject(result);
             done++;
         }
