@@ -156,8 +156,11 @@ public sealed partial class RegistryEngine : IDisposable
     /// or the one tag or digest the reference names). Manifests are read with bounded parallelism and cached by
     /// digest, so thousands of tags of one image cost one manifest read each, plus one HEAD.
     /// </summary>
+    public IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        GetTagsAsync(request, progress, onTagFailure: null, cancellationToken);
+
     public async IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        Action<HarborOpsException>? onTagFailure, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var reference = ImageReference.Parse(request.Reference);
