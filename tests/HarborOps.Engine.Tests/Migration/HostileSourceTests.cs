@@ -57,6 +57,7 @@ public sealed class HostileSourceTests(CopyLabFixture lab, ITestOutputHelper out
         hostile.PutRawManifest(Repository, "1.0", WithLayerSize(good.Manifest, s => s - 1));
         hostile.PutRawManifest(Repository, "3.0", WithLayerSize(good.Manifest, s => s + 7));
         hostile.PushImage(Repository, "4.0", edit: m => m["layers"]![0]!["size"] = long.Parse(m["layers"]![0]!["size"]!.ToJsonString()) + 1);
+        lab.Reset();
         var (summary, results) = await lab.CopyAsync(request);
         Log(summary, results);
 
@@ -143,7 +144,7 @@ public sealed class HostileSourceTests(CopyLabFixture lab, ITestOutputHelper out
             Assert.All(tagFailures, r => Assert.DoesNotContain('\n', r.Source + r.Destination + r.Error));
         }
         // No hostile name or digest went into a URL: every request stayed in the repository's own paths.
-        Assert.All(hostile.Requests, r => Assert.Matches("^/v2/(_catalog|team/app/(tags/list|manifests/(good-[123]|bad-digest-[0-9]|bad-config-digest|schema-[a-z0-9]+|sha256:[0-9a-f]{64})|blobs/sha256:[0-9a-f]{64}))?([?].*)?$", r.PathAndQuery));
+        Assert.All(hostile.Requests, r => Assert.Matches("^/v2/(_catalog|team/app/(tags/list|manifests/(good-[123]|bad-digest-[0-9]|bad-config-digest|schema-[a-z0-9]+|sha256:[0-9a-f]{64})|(blobs|referrers)/sha256:[0-9a-f]{64}))?([?].*)?$", r.PathAndQuery));
         Assert.All(lab.DestinationProxy.Requests, r => Assert.DoesNotContain("..", r.PathAndQuery));
     }
 
