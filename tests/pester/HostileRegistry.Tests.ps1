@@ -58,12 +58,12 @@ BeforeAll {
     function script:Get-ErrorId($Record) { ($Record.FullyQualifiedErrorId -split ',')[0] }
 }
 
-AfterEach {
-    Set-HostileMode @()
-    $null = Invoke-Control Put 'server-error-tags' @()
-}
-
 Describe 'A hostile registry as a source' {
+    AfterEach {
+        Set-HostileMode @()
+        $null = Invoke-Control Put 'server-error-tags' @()
+    }
+
     It 'Get-RegistryTag lists every good tag and reports each bad name, bad manifest and failing tag as its own error' {
         $repository = New-Name 'pester-hostile/list'
         $content = Add-HostileContent $repository

@@ -40,22 +40,30 @@ public sealed class HostileSourceTests(CopyLabFixture lab, ITestOutputHelper out
             output.WriteLine($"{r.Action,-8} {r.Source} {r.ErrorId} {r.Error}");
     }
 
-    [Fact]
-    public async Task A_descriptor_size_that_lies_about_a_blob_the_destination_has_fails_that_tag_and_the_tag_keeps_its_good_manifest()
+    /// <summary>Tags 1.0 and 2.0 copied, honestly, into a destination repository of their own: the good state a lie attacks.</summary>
+    private async Task<(HostileRegistry Hostile, byte[] Manifest, string Digest, string Destination, CopyRequest Request)> CopiedTwoTagsAsync(string name)
     {
         lab.Reset();
-        await using var hostile = await StartHostileAsync();
+        var hostile = await StartHostileAsync();
         var good = hostile.PushImage(Repository, "1.0");
         hostile.PushImage(Repository, "2.0");
-        var destination = lab.Unique("hostile-sizes");
+        var destination = lab.Unique(name);
         var request = new CopyRequest([$"{hostile.PlainHost}/{Repository}"], $"{lab.DestinationHost}/{destination}");
         var (first, _) = await lab.CopyAsync(request);
         Assert.Equal((2, 0), (first.Copied, first.Failed));
+        return (hostile, good.Manifest, good.Digest, destination, request);
+    }
+
+    [Fact]
+    public async Task A_descriptor_size_that_lies_about_a_blob_the_destination_has_fails_that_tag_and_the_tag_keeps_its_good_manifest()
+    {
+        var (hostile, manifest, digest, destination, request) = await CopiedTwoTagsAsync("hostile-sizes");
+        await using var registry = hostile;
 
         // 1.0 now names its layer, which the destination has, with a size one byte short; 3.0 is a new tag doing the
         // same; 4.0 names a new layer (it must be transferred) with a size one byte too long.
-        hostile.PutRawManifest(Repository, "1.0", WithLayerSize(good.Manifest, s => s - 1));
-        hostile.PutRawManifest(Repository, "3.0", WithLayerSize(good.Manifest, s => s + 7));
+        hostile.PutRawManifest(Repository, "1.0", WithLayerSize(manifest, s => s - 1));
+        hostile.PutRawManifest(Repository, "3.0", WithLayerSize(manifest, s => s + 7));
         hostile.PushImage(Repository, "4.0", edit: m => m["layers"]![0]!["size"] = long.Parse(m["layers"]![0]!["size"]!.ToJsonString()) + 1);
         lab.Reset();
         var (summary, results) = await lab.CopyAsync(request);
@@ -70,7 +78,7 @@ public sealed class HostileSourceTests(CopyLabFixture lab, ITestOutputHelper out
             Assert.Equal(RegistryErrorIds.DigestMismatch, failed.ErrorId);
         }
         Assert.Contains("size", Assert.Single(results, r => r.Tag == "1.0").Error, StringComparison.OrdinalIgnoreCase);
-        await AssertDigestAsync(lab.DestinationEndpoint, $"{destination}/{Repository}", "1.0", good.Digest);
+        await AssertDigestAsync(lab.DestinationEndpoint, $"{destination}/{Repository}", "1.0", digest);
         Assert.DoesNotContain("3.0", await LabSkopeo.ListTagsAsync(lab.DestinationEndpoint, $"{destination}/{Repository}"));
         Assert.DoesNotContain("4.0", await LabSkopeo.ListTagsAsync(lab.DestinationEndpoint, $"{destination}/{Repository}"));
         Assert.Equal(0, Count(lab.DestinationProxy, "PUT", "/manifests/"));
@@ -206,13 +214,8 @@ public sealed class HostileSourceTests(CopyLabFixture lab, ITestOutputHelper out
     [Fact]
     public async Task A_lying_Docker_Content_Digest_is_that_tags_digest_mismatch_in_a_listing_and_in_a_copy()
     {
-        lab.Reset();
-        await using var hostile = await StartHostileAsync();
-        var first = hostile.PushImage(Repository, "1.0");
-        hostile.PushImage(Repository, "2.0");
-        var destination = lab.Unique("hostile-lying-digest");
-        var request = new CopyRequest([$"{hostile.PlainHost}/{Repository}"], $"{lab.DestinationHost}/{destination}");
-        Assert.Equal(2, (await lab.CopyAsync(request)).Summary.Copied);
+        var (hostile, _, digest, destination, request) = await CopiedTwoTagsAsync("hostile-lying-digest");
+        await using var registry = hostile;
         hostile.PushImage(Repository, "3.0");
 
         hostile.TurnOn(HostileMode.LyingContentDigest);
@@ -227,6 +230,6 @@ public sealed class HostileSourceTests(CopyLabFixture lab, ITestOutputHelper out
         Log(summary, results);
         Assert.Equal(3, summary.Failed);
         Assert.All(results, r => Assert.Equal(RegistryErrorIds.DigestMismatch, r.ErrorId));
-        await AssertDigestAsync(lab.DestinationEndpoint, $"{destination}/{Repository}", "1.0", first.Digest);
+        await AssertDigestAsync(lab.DestinationEndpoint, $"{destination}/{Repository}", "1.0", digest);
     }
 }
