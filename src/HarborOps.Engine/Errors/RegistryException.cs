@@ -45,4 +45,6 @@ public static class RegistryErrorIds
     public const string Timeout = "RegistryTimeout";
     public const string ManifestInvalid = "RegistryManifestInvalid";
     public const string TokenServiceInvalid = "RegistryTokenServiceInvalid";
+    /// <summary>A registry listed a tag that breaks the tag grammar (a path, a newline, too long): reported per tag, never used in a URL or path.</summary>
+    public const string TagNameInvalid = "RegistryTagNameInvalid";
 }

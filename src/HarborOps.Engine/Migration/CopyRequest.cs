@@ -243,7 +243,7 @@ public sealed class RepositoryMapper
 /// <summary>The tag filters of a request, and recognition of referrer tags (sha256-&lt;hex&gt;[.sig|.att|.sbom]).</summary>
 public sealed class TagSelection
 {
-    private static readonly Regex ReferrerTagPattern = new("^(?<alg>sha256|sha512)-(?<hex>[0-9a-f]{64}|[0-9a-f]{128})(?<suffix>\\.(?:sig|att|sbom))?$", RegexOptions.CultureInvariant);
+    private static readonly Regex ReferrerTagPattern = new("^(?<alg>sha256|sha512)-(?<hex>[0-9a-f]{64}|[0-9a-f]{128})(?<suffix>\\.(?:sig|att|sbom))?\\z", RegexOptions.CultureInvariant);
     private readonly Regex[] include;
     private readonly Regex? includeRegex;
     private readonly Regex[] exclude;

@@ -59,9 +59,10 @@ public sealed record ImageReference
     private const string PathComponent = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
     private const string DomainComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
     private static readonly Regex DomainPattern = new($"^(?:{DomainComponent}(?:\\.{DomainComponent})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?$", RegexOptions.CultureInvariant);
-    private static readonly Regex PathPattern = new($"^{PathComponent}(?:/{PathComponent})*$", RegexOptions.CultureInvariant);
-    private static readonly Regex TagPattern = new("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", RegexOptions.CultureInvariant);
-    private static readonly Regex DigestPattern = new("^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$", RegexOptions.CultureInvariant);
+    private static readonly Regex PathPattern = new($"^{PathComponent}(?:/{PathComponent})*\\z", RegexOptions.CultureInvariant);
+    // \z, not $: "$" also matches before a final newline, and tags and digests from a registry end up in URLs.
+    private static readonly Regex TagPattern = new("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex DigestPattern = new("^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})\\z", RegexOptions.CultureInvariant);
     private static readonly Regex AnyDigestShape = new("^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-zA-Z=_-]+$", RegexOptions.CultureInvariant);
 
     public static bool IsValidTag(string tag) => TagPattern.IsMatch(tag);

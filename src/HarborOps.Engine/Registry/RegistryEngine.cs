@@ -156,8 +156,16 @@ public sealed partial class RegistryEngine : IDisposable
     /// or the one tag or digest the reference names). Manifests are read with bounded parallelism and cached by
     /// digest, so thousands of tags of one image cost one manifest read each, plus one HEAD.
     /// </summary>
+    public IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        GetTagsAsync(request, progress, onTagFailure: null, cancellationToken);
+
+    /// <summary>
+    /// The same, with each tag of a listed repository that fails on its own (a name or a manifest the registry sent
+    /// malformed, a 5xx after the retries) handed to <paramref name="onTagFailure"/> while the listing goes on; without
+    /// it such a failure ends the listing. Terminating failures (authentication, cancellation) always end it.
+    /// </summary>
     public async IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        Action<HarborOpsException>? onTagFailure, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var reference = ImageReference.Parse(request.Reference);
@@ -215,18 +223,18 @@ public sealed partial class RegistryEngine : IDisposable
             tags = tags.Where(t => patterns.Any(p => p.IsMatch(t))).ToList();
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var window = new Queue<Task<RegistryTagInfo?>>();
+        var window = new Queue<Task<TagOutcome>>();
         var parallelism = Math.Max(1, Options.TagDetailParallelism);
         var done = 0;
         try
         {
             foreach (var tag in tags)
             {
-                window.Enqueue(listed?.GetValueOrDefault(tag) is { } entry
-                    ? context.DescribeListedAsync(entry, linked.Token)
-                    : context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token));
+                window.Enqueue(TagOutcome.Of(listed?.GetValueOrDefault(tag) is { } entry
+                    ? () => context.DescribeListedAsync(entry, linked.Token)
+                    : () => context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token), tag, display, walking: reference.Tag is null));
                 if (window.Count < parallelism) continue;
-                var info = await window.Dequeue().ConfigureAwait(false);
+                var info = (await window.Dequeue().ConfigureAwait(false)).Take(onTagFailure);
                 cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
                 done++;
                 progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
@@ -234,7 +242,7 @@ public sealed partial class RegistryEngine : IDisposable
             }
             while (window.Count > 0)
             {
-                var info = await window.Dequeue().ConfigureAwait(false);
+                var info = (await window.Dequeue().ConfigureAwait(false)).Take(onTagFailure);
                 cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
                 done++;
                 progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
@@ -355,7 +363,8 @@ public sealed partial class RegistryEngine : IDisposable
             (ManifestContent Manifest, string[] Platforms, long Size) details;
             try
             {
-                details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, cancellationToken))).Value.ConfigureAwait(false);
+                var headedTag = manifestReference.Contains(':') ? null : manifestReference;
+                details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, headedTag, cancellationToken))).Value.ConfigureAwait(false);
             }
             catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.UnsupportedMediaType && !mustExist)
             {
@@ -396,9 +405,12 @@ public sealed partial class RegistryEngine : IDisposable
             };
         }
 
-        private async Task<(ManifestContent, string[], long)> ReadAsync(string digest, CancellationToken cancellationToken)
+        private async Task<(ManifestContent, string[], long)> ReadAsync(string digest, string? headedTag, CancellationToken cancellationToken)
         {
-            var manifest = await store.GetManifestAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+            var manifest = headedTag is null
+                ? await store.GetManifestAsync(repository, digest, cancellationToken).ConfigureAwait(false)
+                : await HeadDigests.ReadAsync(() => store.GetManifestAsync(repository, digest, cancellationToken),
+                    () => store.GetManifestAsync(repository, headedTag, cancellationToken), digest, $"{reference.RepositoryReference}:{headedTag}").ConfigureAwait(false);
             if (manifest.IsIndex)
             {
                 var platforms = manifest.Manifests

@@ -560,6 +560,7 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
             {
                 using var doc = JsonDocument.Parse(response.Body ?? []);
                 page = ManifestContent.ReadDescriptors(doc.RootElement, "manifests");
+                ManifestChecks.RequireValidDigests(page, $"{Name(repository)}@{digest}");
             }
             catch (JsonException)
             {
