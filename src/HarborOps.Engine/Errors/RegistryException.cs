@@ -45,4 +45,8 @@ public static class RegistryErrorIds
     public const string Timeout = "RegistryTimeout";
     public const string ManifestInvalid = "RegistryManifestInvalid";
     public const string TokenServiceInvalid = "RegistryTokenServiceInvalid";
+    /// <summary>An https registry redirected a request, or pointed an upload, to plain http on a host not allowed for it.</summary>
+    public const string InsecureRedirect = "RegistryInsecureRedirect";
+    /// <summary>A paged listing linked back to a page it had already sent.</summary>
+    public const string PagingLoop = "RegistryPagingLoop";
 }
