@@ -5,7 +5,8 @@
 BeforeDiscovery {
     Import-Module "$PSScriptRoot/HarborOps.TestHelpers.psm1" -Force
     $control = (Get-LabEndpoint).hostile.control.TrimEnd('/')
-    $script:Modes = @(Invoke-RestMethod -Uri "$control/mode-names")
+    # Invoke-RestMethod hands a JSON array over as one object; ForEach-Object unrolls it.
+    $script:Modes = @(Invoke-RestMethod -Uri "$control/mode-names" | ForEach-Object { $_ })
 }
 
 BeforeAll {
@@ -68,8 +69,9 @@ Describe 'The hostile registry, one mode at a time, through the cmdlets' {
         $common = @{ Credential = $script:Credential; Source = $script:Source; Pushed = $pushed; Layout = $script:Layout }
 
         $runs = @(
+            # A missing tag too: its error record carries the registry's own text, which a hostile registry fills with what it got.
             Invoke-InRunspace -TimeoutSeconds 300 -Parameters $common -Script 'param($Credential, $Source, $Pushed, $Layout)
-                Get-RegistryTag -Reference $Source -Credential $Credential -IncludeReferrers -Verbose -Debug'
+                Get-RegistryTag -Reference $Source, "${Source}:no-such-tag" -Credential $Credential -IncludeReferrers -Verbose -Debug'
             Invoke-InRunspace -TimeoutSeconds 300 -Parameters ($common + @{ Journal = $pullJournal; Pulled = (Join-Path $script:Work "pulled-$name") }) -Script 'param($Credential, $Source, $Pushed, $Layout, $Journal, $Pulled)
                 Copy-RegistryImage -Source $Source -Destination "oci:$Pulled" -SourceCredential $Credential -JournalPath $Journal -Verbose -Debug'
             Invoke-InRunspace -TimeoutSeconds 300 -Parameters ($common + @{ Journal = $pushJournal }) -Script 'param($Credential, $Source, $Pushed, $Layout, $Journal)
@@ -82,12 +84,13 @@ Describe 'The hostile registry, one mode at a time, through the cmdlets' {
             if (Test-Path $journal) { $written += "`n" + (Get-Content -Raw $journal) }
         }
 
-        $secrets = @(Invoke-RestMethod -Uri "$($script:Control)/secrets")
+        $secrets = @(Invoke-RestMethod -Uri "$($script:Control)/secrets" | ForEach-Object { $_ })
         $secrets.Count | Should -BeGreaterOrEqual 3
         foreach ($secret in $secrets) {
             $written.Contains([string] $secret) | Should -BeFalse -Because "no form of a credential ($(([string] $secret).Substring(0, 6))...) may appear in what the cmdlets wrote under $mode"
         }
-        $requests = @(Invoke-RestMethod -Uri "$($script:Control)/requests")
+        $requests = @(Invoke-RestMethod -Uri "$($script:Control)/requests" | ForEach-Object { $_ })
+        $requests.Count | Should -BeGreaterThan 0
         $withCredentials = @($requests | Where-Object {
                 $request = $_
                 $request.Authorization -or ($request.FormBody -and @($secrets | Where-Object { $request.FormBody.Contains([string] $_) }).Count -gt 0)
