@@ -14,7 +14,10 @@ namespace HarborOps.Engine.Registry;
 /// <summary>Settings of the process-wide registry engine.</summary>
 public sealed record RegistryEngineOptions
 {
-    /// <summary>Hosts (host[:port]) reached over plain HTTP. Loopback hosts always are.</summary>
+    /// <summary>
+    /// Hosts (host[:port]) reached over plain HTTP. Loopback hosts always are. These (and loopback) are also the only
+    /// hosts an https registry may redirect to over plain http, and the only plain-http token realms credentials go to.
+    /// </summary>
     public IReadOnlyCollection<string> PlainHttpHosts { get; init; } = [];
 
     /// <summary>The variable that names plain-HTTP registries for the module's shared engine, comma or space separated.</summary>

@@ -93,6 +93,8 @@ namespace HarborOps.Commands;
 /// <error id="RegistryServerError">A registry kept failing with 5xx after the retries; that item fails.</error>
 /// <error id="RegistryUnsupportedMediaType">A source manifest has a media type HarborOps does not copy (schema 1).</error>
 /// <error id="RegistryCatalogUnsupported">A whole-registry source has no catalog API. Name the repositories instead.</error>
+/// <error id="RegistryInsecureRedirect">A registry redirected a request, or pointed an upload, to plain http on a host not allowed for it; nothing was sent there and that item fails.</error>
+/// <error id="RegistryPagingLoop">A registry linked a listing back to a page it had already sent; that listing stops with this error.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="RegistryItemReadDisabled">A source tag is locked against reads (Azure Container Registry readEnabled=false); it is reported, the rest goes on.</error>
 /// <error id="CopyHarborProjectMissing">The Harbor project of a destination repository does not exist (or its creation was declined); that project's images fail. Add -CreateProject or run New-HarborProject.</error>

@@ -38,6 +38,8 @@ namespace HarborOps.Commands;
 /// <error id="RegistryServerError">The registry kept failing with 5xx after the retries. Check the registry's health.</error>
 /// <error id="RegistryTimeout">The registry did not answer in time, even after the retries. Check its load and the network path.</error>
 /// <error id="RegistryTokenServiceInvalid">The registry's token service answered something that is not a usable token. Check the registry's auth configuration.</error>
+/// <error id="RegistryInsecureRedirect">The registry redirected a request to plain http on a host not allowed for it; nothing was sent there.</error>
+/// <error id="RegistryPagingLoop">The registry linked its catalog back to a page it had already sent; the listing stops.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">The oci: directory is not a valid OCI image layout (oci-layout and index.json).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>

@@ -44,6 +44,8 @@ namespace HarborOps.Commands;
 /// <error id="RegistryManifestInvalid">The registry served a manifest that is not valid for its media type (malformed JSON, a malformed digest, a schemaVersion other than 2); that tag is reported and the others are listed.</error>
 /// <error id="RegistryTagNameInvalid">The registry listed a tag name that breaks the tag grammar (a path, a newline, over 128 characters); that tag is reported, never requested, and the others are listed.</error>
 /// <error id="RegistryTokenServiceInvalid">The registry's token service answered something that is not a usable token. Check the registry's auth configuration.</error>
+/// <error id="RegistryInsecureRedirect">The registry redirected a request to plain http on a host not allowed for it; nothing was sent there.</error>
+/// <error id="RegistryPagingLoop">The registry linked its tag list back to a page it had already sent; the listing stops.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">The oci: directory is not a valid OCI image layout (oci-layout and index.json).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>

@@ -33,6 +33,7 @@ namespace HarborOps.Commands;
 /// <error id="RegistryServerError">A registry kept failing with 5xx after the retries.</error>
 /// <error id="RegistryTimeout">A registry did not answer in time, even after the retries.</error>
 /// <error id="RegistryDigestMismatch">The registry answered a digest other than the one asked for.</error>
+/// <error id="RegistryInsecureRedirect">A registry redirected a request to plain http on a host not allowed for it; nothing was sent there.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">An oci: reference names a directory that is not an OCI image layout.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
