@@ -133,16 +133,10 @@ public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
         var done = 0;
         foreach (var name in namespaces)
         {
-            CurrentTarget = name;
             progress.Report(new Engine.OperationProgress("Invoke-PullSecretRotation", $"{done} of {namespaces.Count} namespaces", name, done, namespaces.Count));
-            NamespaceRotationPlan plan;
-            try
+            NamespaceRotationPlan plan = null!;
+            if (await RunItemAsync(name, async () => plan = await rotator.PlanAsync(name, request, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false) is { } failure)
             {
-                plan = await rotator.PlanAsync(name, request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                WriteFailure(failure, name);
                 WriteObject(new PullSecretRotationResult { Namespace = name, SecretName = SecretName, Error = failure.Message });
                 continue;
             }
