@@ -49,15 +49,12 @@ public sealed class SetHarborProjectCommand : HarborProjectSettingsCommandBase
         CurrentTarget = Name;
         HarborClient client = CreateClient();
         HarborProjectInfo current = await client.GetProjectAsync(Name, cancellationToken).ConfigureAwait(false);
-        bool preventVulnerable = Switch(nameof(PreventVulnerable), PreventVulnerable) ?? current.PreventVulnerable;
-        bool requireCosign = Switch(nameof(RequireCosignSignature), RequireCosignSignature) ?? current.RequireCosignSignature;
-        string severity = Severity is null ? current.Severity ?? "critical" : HarborClient.NormalizeSeverity(Severity);
-        bool tightens = (preventVulnerable && (!current.PreventVulnerable || HarborClient.SeverityRank(severity) < HarborClient.SeverityRank(current.Severity ?? "critical")))
-            || (requireCosign && !current.RequireCosignSignature);
+        HarborProjectSettings settings = Settings();
+        HarborGateChange gates = HarborGateChange.Of(current, settings);
         int blocked = 0;
-        if (tightens)
+        if (gates.Tightens)
         {
-            var findings = await client.TestProjectGateAsync(Name, new HarborGatePolicy(preventVulnerable, severity, requireCosign),
+            var findings = await client.TestProjectGateAsync(Name, gates.Policy,
                 StartProgress("Set-HarborProject", $"Checking what the gates of {Name} would block"), cancellationToken).ConfigureAwait(false);
             blocked = findings.Count;
             if (blocked > 0)
@@ -80,6 +77,6 @@ public sealed class SetHarborProjectCommand : HarborProjectSettingsCommandBase
             return;
         }
 
-        WriteObject(await client.UpdateProjectAsync(Name, Settings(), cancellationToken).ConfigureAwait(false));
+        WriteObject(await client.UpdateProjectAsync(Name, settings, cancellationToken).ConfigureAwait(false));
     }
 }
