@@ -57,7 +57,7 @@ public sealed record NamespaceRotationPlan(string Namespace)
 /// created it for this namespace, and only when no managed pull secret in any namespace holds it (<see cref="RobotCleanup"/>):
 /// one robot may serve many namespaces, and deleting it under another namespace's secret fails every pull there.
 /// </summary>
-public sealed class PullSecretRotator
+public sealed partial class PullSecretRotator
 {
     private readonly KubeCluster cluster;
     private readonly PullSecretSync sync;

@@ -314,46 +314,18 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             + "and signatures of those source indexes were not copied.");
     }
 
-    /// <summary>
-    /// The Harbor behind the destination, when the user said so (-CreateProject, -Harbor) or the Connect-Harbor session is
-    /// for that registry; null for other registries, which have no projects to check.
-    /// </summary>
-    private HarborDestination? HarborDestinationOf(string destinationText)
-    {
-        if (ProjectSettings is not null && !CreateProject)
-            throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
-                "-ProjectSettings applies to the projects -CreateProject creates; add -CreateProject.");
-        var registry = CopyDestination.Parse(destinationText).Registry;
-        if (registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
-        {
-            if (CreateProject || Harbor is not null)
-                throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
-                    $"-CreateProject and -Harbor apply to a Harbor destination, not to the OCI layout '{destinationText}'.");
-            return null;
-        }
-        var session = HarborSession.Current;
-        var sessionIsDestination = session is not null && string.Equals(session.Registry, registry, StringComparison.OrdinalIgnoreCase);
-        if (!CreateProject && Harbor is null && !sessionIsDestination) return null;
-        var url = Harbor ?? (sessionIsDestination ? session!.Url.ToString() : registry);
-        HarborConnection connection;
-        try
-        {
-            connection = HarborSession.Resolve(url, ToNetworkCredential(DestinationCredential), skipCertificateCheck: false);
-        }
-        catch (HarborException ex) when (ex.ErrorId == HarborErrorIds.NotConnected)
-        {
-            throw new HarborException(HarborErrorIds.NotConnected, FailureKind.InvalidArgument,
-                $"Checking and creating the projects on {url} needs a Harbor credential: give -DestinationCredential, or run Connect-Harbor -Harbor {url} first.", url, ex);
-        }
-        var settings = ProjectSettings is null ? new HarborProjectSettings() : HarborProjectSettingsCommandBase.SettingsFrom(ProjectSettings);
-        return new HarborDestination(connection)
-        {
-            CreateMissingProjects = CreateProject,
-            ProjectSettings = settings,
-            ConfirmCreateProject = (project, _) => ShouldProcessAsync(project, $"Create Harbor project ({DescribeProjectSettings()})"),
-            Log = WriteVerbose,
-        };
-    }
+    /// <summary>The Harbor behind the destination (see <see cref="HarborDestination.Resolve"/>), asking before it creates a project.</summary>
+    private HarborDestination? HarborDestinationOf(string destinationText) =>
+        HarborDestination.Resolve(destinationText, CreateProject, Harbor,
+            // Without -CreateProject the engine refuses -ProjectSettings; converting them first would report their values instead.
+            ProjectSettings is null ? null : CreateProject ? HarborProjectSettingsCommandBase.SettingsFrom(ProjectSettings) : new HarborProjectSettings(),
+            ToNetworkCredential(DestinationCredential)) is { } harbor
+            ? harbor with
+            {
+                ConfirmCreateProject = (project, _) => ShouldProcessAsync(project, $"Create Harbor project ({DescribeProjectSettings()})"),
+                Log = WriteVerbose,
+            }
+            : null;
 
     private string DescribeProjectSettings() =>
         ProjectSettings is null || ProjectSettings.Count == 0

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using HarborOps.Engine;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
 using HarborOps.Infrastructure;
 using HarborOps.Models;
@@ -92,18 +91,14 @@ public sealed class GetRegistryTagCommand : HarborOpsCmdlet
             };
             IProgress<OperationProgress> progress = StartProgress("Get-RegistryTag", $"Listing tags of {reference}");
             WriteVerbose($"Listing tags of {reference}.");
-            try
+            // One missing repository must not hide the tags of the others given in the same call.
+            await RunItemAsync(reference, async () =>
             {
                 await foreach (RegistryTagInfo tag in RegistryEngine.Shared.GetTagsAsync(request, progress, failure => WriteFailure(failure, failure.Target ?? reference), cancellationToken).ConfigureAwait(false))
                 {
                     WriteObject(tag);
                 }
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                // One missing repository must not hide the tags of the others given in the same call.
-                WriteFailure(failure, reference);
-            }
+            }).ConfigureAwait(false);
         }
     }
 }

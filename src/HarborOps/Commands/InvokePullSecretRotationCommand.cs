@@ -130,37 +130,13 @@ public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
         var namespaces = await rotator.ResolveNamespacesAsync(Selection(), SecretName, cancellationToken).ConfigureAwait(false);
         if (namespaces.Count == 0) WriteWarning(Selection() is null ? $"No namespace has a HarborOps-managed secret '{SecretName}' yet; name the first ones with -Namespace and -Project." : "No namespace matched.");
         var progress = StartProgress("Invoke-PullSecretRotation", $"{namespaces.Count} namespaces");
-        var done = 0;
-        foreach (var name in namespaces)
+        await foreach (var outcome in rotator.RotateAsync(namespaces, request, ShouldProcessAsync, progress, cancellationToken).ConfigureAwait(false))
         {
-            CurrentTarget = name;
-            progress.Report(new Engine.OperationProgress("Invoke-PullSecretRotation", $"{done} of {namespaces.Count} namespaces", name, done, namespaces.Count));
-            NamespaceRotationPlan plan;
-            try
-            {
-                plan = await rotator.PlanAsync(name, request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                WriteFailure(failure, name);
-                WriteObject(new PullSecretRotationResult { Namespace = name, SecretName = SecretName, Error = failure.Message });
-                continue;
-            }
-            if (plan.Problem is null && !await ShouldProcessAsync(name, string.Join("; ", plan.Steps)).ConfigureAwait(false))
-            {
-                WriteObject(new PullSecretRotationResult
-                {
-                    Namespace = name, SecretName = SecretName, Robot = plan.State.Robot, PreviousRobot = plan.State.Robot, Changes = [.. plan.Steps], WhatIf = true,
-                });
-                continue;
-            }
-            var (result, problem, workloads) = await rotator.ExecuteAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            foreach (var workload in workloads.Where(w => w.Failure is not null)) WriteFailure(workload.Failure!, $"{workload.Result.Kind} {workload.Result.Namespace}/{workload.Result.Name}");
-            if (problem is not null) WriteFailure(problem, name);
-            foreach (var kept in result.KeptRobots.Where(k => k.Reason != KeptRobotReason.GracePeriod))
-                WriteWarning($"{name}: kept robot '{kept.Name}': {kept.Detail}");
-            WriteObject(result);
-            done++;
+            CurrentTarget = outcome.Result.Namespace;
+            foreach (var failure in outcome.Failures) WriteFailure(failure.Failure, failure.Target);
+            foreach (var kept in outcome.Result.KeptRobots.Where(k => k.Reason != KeptRobotReason.GracePeriod))
+                WriteWarning($"{outcome.Result.Namespace}: kept robot '{kept.Name}': {kept.Detail}");
+            WriteObject(outcome.Result);
         }
     }
 }

@@ -86,8 +86,8 @@ public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
         foreach (var text in _resolved)
         {
             if (text is null) continue;
-            CurrentTarget = text;
-            try
+            // One unreadable reference in a piped list must not hide the answers for the others.
+            await RunItemAsync(text, async () =>
             {
                 var reference = ImageReference.Parse(text);
                 if (!_checked.TryGetValue(reference.ToString(), out var check))
@@ -105,12 +105,7 @@ public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
                     Path = Path,
                     Line = Line,
                 });
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating || failure.ErrorId == RegistryErrorIds.ReferenceInvalid)
-            {
-                // One unreadable reference in a piped list must not hide the answers for the others.
-                WriteFailure(failure, text);
-            }
+            }, errorId => errorId == RegistryErrorIds.ReferenceInvalid).ConfigureAwait(false);
         }
     }
 }
