@@ -47,4 +47,6 @@ public static class RegistryErrorIds
     public const string TokenServiceInvalid = "RegistryTokenServiceInvalid";
     /// <summary>A registry listed a tag that breaks the tag grammar (a path, a newline, too long): reported per tag, never used in a URL or path.</summary>
     public const string TagNameInvalid = "RegistryTagNameInvalid";
+    /// <summary>A registry's catalog listed a repository name that breaks the repository grammar: reported per repository, never used in a URL or path.</summary>
+    public const string RepositoryNameInvalid = "RegistryRepositoryNameInvalid";
 }

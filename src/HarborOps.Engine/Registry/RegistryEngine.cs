@@ -112,8 +112,17 @@ public sealed partial class RegistryEngine : IDisposable
     /// Repositories of a registry (its catalog) or of an OCI layout root (every layout directory below it), sorted
     /// ordinally. Progress reports each page.
     /// </summary>
+    public IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
+        CancellationToken cancellationToken) =>
+        GetRepositoriesAsync(request, progress, onRepositoryFailure: null, cancellationToken);
+
+    /// <summary>
+    /// The same, with each listed repository that fails on its own (a name the registry sent that breaks the repository
+    /// grammar) handed to <paramref name="onRepositoryFailure"/> while the listing goes on; without it such a failure
+    /// ends the listing.
+    /// </summary>
     public async IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        Action<HarborOpsException>? onRepositoryFailure, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var registry = ImageReference.NormalizeRegistry(request.Registry);
