@@ -137,7 +137,8 @@ public sealed partial class RegistryEngine : IDisposable
             await foreach (var pageNames in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
             {
                 page++;
-                names.AddRange(pageNames.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal)));
+                names.AddRange(pageNames.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal))
+                    .Where(n => ListedRepositories.Admit(store, n, onRepositoryFailure is null ? null : (_, failure) => onRepositoryFailure(failure))));
                 progress?.Report(new OperationProgress(activity, $"Page {page}: {names.Count} repositories so far", Completed: names.Count));
             }
             names = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
