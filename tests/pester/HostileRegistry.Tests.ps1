@@ -222,6 +222,9 @@ Describe 'Hostile names from a registry' {
         $paritySummary.Equal | Should -Be $good.Count
         $paritySummary.SourceUnreadable | Should -Be $bad.Count
         @($parity.Output | Where-Object { $_ -is [HarborOps.Models.ParityDifference] } | ForEach-Object ErrorId | Sort-Object -Unique) | Should -Be 'RegistryRepositoryNameInvalid'
+        # The documented repair pipe: a name no copy can request is nothing to repair, not the end of the repair.
+        $repair = Invoke-InRunspace -TimeoutSeconds 300 -Script 'param($Source, $Credential, $Destination) Compare-RegistryParity -Source $Source -SourceCredential $Credential -Destination $Destination | Where-Object Kind -ne ExtraAtDestination | Copy-RegistryImage -SourceCredential $Credential' -Parameters $parameters
+        $repair.Errors | Should -BeNullOrEmpty
 
         $allowed = "^/v2/(_catalog|$([regex]::Escape($prefix))/(app|web)/(tags/list|manifests/[^/]+|blobs/sha256:[0-9a-f]{64}|referrers/sha256:[0-9a-f]{64}))?([?].*)?$"
         foreach ($path in Get-HostileRequestPath) { $path | Should -Match $allowed }

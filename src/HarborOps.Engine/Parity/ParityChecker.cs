@@ -278,7 +278,7 @@ internal sealed class ParityRun
         var invalidTags = new List<string>();
         // A tag name the registry listed is data: one that breaks the grammar is noted for its own finding instead of
         // going into a HEAD's URL (where it would fail the whole run as if the user had typed it).
-        bool Admitted(string tag)
+        bool Screened(string tag)
         {
             if (ImageReference.IsValidTag(tag)) return true;
             if (selection.Matches(tag)) lock (invalidTags) invalidTags.Add(tag);
@@ -287,15 +287,12 @@ internal sealed class ParityRun
         // A bulk inventory (ACR) costs the same whatever is wanted; otherwise only the tags compared are HEADed.
         var pages = store.HasBulkInventory
             ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
-            : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, tag => Admitted(tag) && Wanted(tag), cancellationToken);
+            : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, tag => Screened(tag) && Wanted(tag), cancellationToken);
         await foreach (var page in pages.ConfigureAwait(false))
             foreach (var item in page)
             {
-                if (!ImageReference.IsValidTag(item.Tag))
-                {
-                    Admitted(item.Tag);
-                }
-                else if (TagSelection.SubjectOfReferrerTag(item.Tag) is not null)
+                if (!Screened(item.Tag)) continue;
+                if (TagSelection.SubjectOfReferrerTag(item.Tag) is not null)
                 {
                     // Referrer tags follow their subject: never compared as tags, checked as referrers with -IncludeReferrers.
                     if (request.IncludeReferrers) referrerTags[item.Tag] = item;

@@ -63,7 +63,7 @@ public sealed class HostileNameTests(CopyLabFixture lab, ITestOutputHelper outpu
         Assert.Equal("good-3", Assert.Single(differences, d => d.Kind == ParityDifferenceKind.MissingAtDestination).Tag);
         var unreadable = differences.Where(d => d.Kind == ParityDifferenceKind.SourceUnreadable).ToList();
         Assert.Equal(badAtSource.Order(StringComparer.Ordinal), unreadable.Select(d => d.Tag).Order(StringComparer.Ordinal));
-        Assert.All(unreadable, d => Assert.Equal(RegistryErrorIds.TagNameInvalid, d.ErrorId));
+        Assert.All(unreadable, d => Assert.Equal((RegistryErrorIds.TagNameInvalid, false), (d.ErrorId, d.IsRepairable)));
         // The shared bad name is the source's finding; the destination's other bad names are tags the source cannot have.
         var extra = differences.Where(d => d.Kind == ParityDifferenceKind.ExtraAtDestination).ToList();
         Assert.Equal(badAtDestination.Where(t => !badAtSource.Contains(t)).Order(StringComparer.Ordinal), extra.Select(d => d.Tag).Order(StringComparer.Ordinal));
@@ -147,7 +147,7 @@ public sealed class HostileNameTests(CopyLabFixture lab, ITestOutputHelper outpu
         Assert.Equal(good.Length, summary.MissingAtDestination);
         var unreadable = differences.Where(d => d.Kind == ParityDifferenceKind.SourceUnreadable).ToList();
         Assert.Equal(badInTeam.Length + badElsewhere.Length, unreadable.Count);
-        Assert.All(unreadable, d => Assert.Equal(RegistryErrorIds.RepositoryNameInvalid, d.ErrorId));
+        Assert.All(unreadable, d => Assert.Equal((RegistryErrorIds.RepositoryNameInvalid, false), (d.ErrorId, d.IsRepairable)));
         Assert.All(differences, d => { AssertOneLine(d.Source); AssertOneLine(d.SourceRepository); AssertOneLine(d.Detail); });
         AssertOnlyGoodRepositoriesRequested(hostile);
     }
