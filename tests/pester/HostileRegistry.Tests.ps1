@@ -140,3 +140,93 @@ Describe 'A hostile registry as a source' {
         (Get-RegistryTag -Reference "$($script:Open)/$prefix/$($repository):1.0").Digest | Should -Be $good
     }
 }
+
+# Names the hostile registry lists (tags in a tag list, repositories in its catalog) that break the distribution grammar:
+# each is its own finding or error with a stable id, never a request, and never the end of the run.
+Describe 'Hostile names from a registry' {
+    BeforeAll {
+        function script:Get-HostileRequestPath {
+            $paths = @((Invoke-RestMethod -Uri "$($script:Control)/requests").PathAndQuery)
+            $paths | Should -Not -BeNullOrEmpty -Because 'the registry logs every request'
+            $paths
+        }
+        function script:Clear-HostileRequest { $null = Invoke-RestMethod -Method Delete -Uri "$($script:Control)/requests" }
+    }
+
+    It 'Compare-RegistryParity reports each hostile tag name on either side as its own difference and compares every good tag' {
+        $repository = New-Name 'pester-hostile/parity'
+        $mirror = New-Name 'mirror'
+        foreach ($tag in 'good-1', 'good-2') {
+            $null = Add-HostileImage $repository $tag
+            $null = Add-HostileManifest "$mirror/$repository" $tag (Get-HostileManifest $repository $tag)
+        }
+        $sample = Get-HostileManifest $repository 'good-1'
+        $badAtSource = @('..', 'a/b', "x`ny", ('t' * 300), "shared`n")
+        $badAtDestination = @('../../v2/other/manifests/latest', 'c/d', "shared`n")
+        foreach ($tag in $badAtSource) { $null = Add-HostileManifest $repository $tag $sample }
+        foreach ($tag in $badAtDestination) { $null = Add-HostileManifest "$mirror/$repository" $tag $sample }
+        Clear-HostileRequest
+
+        $run = Invoke-InRunspace -TimeoutSeconds 300 -Script 'param($Source, $Destination, $Credential) Compare-RegistryParity -Source $Source -Destination $Destination -SourceCredential $Credential -DestinationCredential $Credential' -Parameters @{
+            Source = "$($script:HostileHost)/$repository"; Destination = "$($script:HostileHost)/$mirror"; Credential = $script:HostileCredential
+        }
+
+        $run.Errors | Should -BeNullOrEmpty
+        $summary = $run.Output[-1]
+        $summary | Should -BeOfType ([HarborOps.Models.ParitySummary])
+        $summary.TagsCompared | Should -Be 2
+        $summary.Equal | Should -Be 2
+        $summary.SourceUnreadable | Should -Be $badAtSource.Count
+        $summary.ExtraAtDestination | Should -Be ($badAtDestination.Count - 1) -Because 'the name both sides list is the source''s finding'
+        $differences = @($run.Output | Where-Object { $_ -is [HarborOps.Models.ParityDifference] })
+        $differences.Count | Should -Be ($badAtSource.Count + $badAtDestination.Count - 1)
+        foreach ($difference in $differences) {
+            $difference.ErrorId | Should -Be 'RegistryTagNameInvalid'
+            "$($difference.Source)$($difference.DestinationReference)$($difference.Detail)" | Should -Not -Match "`n"
+        }
+        foreach ($path in Get-HostileRequestPath) {
+            $path | Should -Match "^/v2/(($([regex]::Escape($mirror))/)?$([regex]::Escape($repository))/(tags/list|manifests/good-[12]))?([?].*)?$"
+        }
+    }
+
+    It 'Get-RegistryRepository, a prefix Copy-RegistryImage and Compare-RegistryParity report each hostile repository name alone and go on with the rest' {
+        $prefix = New-Name 'pester-hostile-catalog'
+        $good = @("$prefix/app", "$prefix/web")
+        $bad = @("$prefix/../../escape", "$prefix//double", "$prefix/UPPER", "$prefix/x`ny", "$prefix/$('r' * 300)")
+        foreach ($name in $good + $bad) { $null = Add-HostileImage $name '1.0' }
+        Clear-HostileRequest
+
+        $listing = Invoke-InRunspace -TimeoutSeconds 300 -Script 'param($Registry, $Prefix, $Credential) Get-RegistryRepository -Registry $Registry -Prefix $Prefix -Credential $Credential' -Parameters @{
+            Registry = $script:HostileHost; Prefix = $prefix; Credential = $script:HostileCredential
+        }
+        @($listing.Output.Repository) | Should -Be $good
+        @($listing.Errors | ForEach-Object { Get-ErrorId $_ }) | Should -Be (@('RegistryRepositoryNameInvalid') * $bad.Count)
+        foreach ($record in $listing.Errors) { "$($record.TargetObject)$($record.Exception.Message)" | Should -Not -Match "`n" }
+
+        $destination = "$($script:Open)/$(New-Name 'hostile-catalog')"
+        $parameters = @{ Source = "$($script:HostileHost)/$prefix/*"; Credential = $script:HostileCredential; Destination = $destination }
+        $copy = Invoke-InRunspace -TimeoutSeconds 300 -Script 'param($Source, $Credential, $Destination) Copy-RegistryImage -Source $Source -SourceCredential $Credential -Destination $Destination' -Parameters $parameters
+        $summary = $copy.Output[-1]
+        $summary | Should -BeOfType ([HarborOps.Models.CopySummary])
+        $summary.Copied | Should -Be $good.Count
+        $summary.Failed | Should -Be $bad.Count
+        $failed = @($copy.Output | Where-Object { $_ -is [HarborOps.Models.CopyResult] -and $_.Action -eq 'Failed' })
+        @($failed.ErrorId | Sort-Object -Unique) | Should -Be 'RegistryRepositoryNameInvalid'
+        @($copy.Errors | ForEach-Object { Get-ErrorId $_ }) | Should -Be (@('RegistryRepositoryNameInvalid') * $bad.Count)
+        foreach ($result in $failed) { "$($result.Source)$($result.Destination)$($result.Error)" | Should -Not -Match "`n" }
+
+        $parity = Invoke-InRunspace -TimeoutSeconds 300 -Script 'param($Source, $Credential, $Destination) Compare-RegistryParity -Source $Source -SourceCredential $Credential -Destination $Destination' -Parameters $parameters
+        $parity.Errors | Should -BeNullOrEmpty
+        $paritySummary = $parity.Output[-1]
+        $paritySummary.RepositoriesCompared | Should -Be $good.Count
+        $paritySummary.Equal | Should -Be $good.Count
+        $paritySummary.SourceUnreadable | Should -Be $bad.Count
+        @($parity.Output | Where-Object { $_ -is [HarborOps.Models.ParityDifference] } | ForEach-Object ErrorId | Sort-Object -Unique) | Should -Be 'RegistryRepositoryNameInvalid'
+        # The documented repair pipe: a name no copy can request is nothing to repair, not the end of the repair.
+        $repair = Invoke-InRunspace -TimeoutSeconds 300 -Script 'param($Source, $Credential, $Destination) Compare-RegistryParity -Source $Source -SourceCredential $Credential -Destination $Destination | Where-Object Kind -ne ExtraAtDestination | Copy-RegistryImage -SourceCredential $Credential' -Parameters $parameters
+        $repair.Errors | Should -BeNullOrEmpty
+
+        $allowed = "^/v2/(_catalog|$([regex]::Escape($prefix))/(app|web)/(tags/list|manifests/[^/]+|blobs/sha256:[0-9a-f]{64}|referrers/sha256:[0-9a-f]{64}))?([?].*)?$"
+        foreach ($path in Get-HostileRequestPath) { $path | Should -Match $allowed }
+    }
+}

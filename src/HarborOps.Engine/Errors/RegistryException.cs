@@ -51,4 +51,6 @@ public static class RegistryErrorIds
     public const string InsecureRedirect = "RegistryInsecureRedirect";
     /// <summary>A paged listing linked back to a page it had already sent.</summary>
     public const string PagingLoop = "RegistryPagingLoop";
+    /// <summary>A registry's catalog listed a repository name that breaks the repository grammar: reported per repository, never used in a URL or path.</summary>
+    public const string RepositoryNameInvalid = "RegistryRepositoryNameInvalid";
 }

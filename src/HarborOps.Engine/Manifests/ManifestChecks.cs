@@ -41,6 +41,14 @@ internal static class ManifestChecks
                 $"The registry listed a tag {Shown(tag)} in '{repository}' that breaks the tag grammar (letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'); it is skipped and never used in a URL or path. Rename or delete it at the source.",
                 $"{repository}:{Shown(tag)}");
 
+    /// <summary>A repository from a registry's catalog, or RepositoryNameInvalid (for that repository alone) when it breaks the grammar.</summary>
+    public static RegistryException? InvalidRepository(string repository, string registry) =>
+        ImageReference.IsValidRepository(registry, repository)
+            ? null
+            : new RegistryException(RegistryErrorIds.RepositoryNameInvalid, FailureKind.InvalidData,
+                $"The registry '{registry}' listed a repository {Shown(repository)} that breaks the repository grammar (lowercase path components of letters and digits joined by '.', '_', '__' or '-', separated by single '/', at most {ImageReference.MaxNameLength} characters with the registry); it is skipped and never used in a URL or path. Rename or delete it at the registry.",
+                $"{registry}/{Shown(repository)}");
+
     /// <summary>A server's value as a message may show it: quoted, escaped (no newline reaches a log line) and cut short.</summary>
     public static string Shown(string value)
     {

@@ -69,6 +69,7 @@ internal sealed class CopyRun
     private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<byte[]?>>> sourceConfigs = new(StringComparer.Ordinal);
     private readonly BlobSizeCheck blobSizes = new();
+    private readonly ChildManifestSizes childSizes = new();
     private IReadOnlyList<PlatformFilter> platforms = [];
 
     private CopyDestination destination = null!;
@@ -162,7 +163,7 @@ internal sealed class CopyRun
                     progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
                     try
                     {
-                        await foreach (var name in RepositoryMapping.ListRepositoriesAsync(store, source, cancellationToken).ConfigureAwait(false))
+                        await foreach (var name in RepositoryMapping.ListRepositoriesAsync(store, source, (_, invalid) => EmitFailure($"{invalid.Target}", destination.Text, "", "", invalid), cancellationToken).ConfigureAwait(false))
                             candidates.Add((store, name, source));
                     }
                     catch (HarborOpsException ex) when (!ex.IsTerminating)
@@ -925,7 +926,7 @@ internal sealed class CopyRun
     {
         if (manifest.IsIndex)
         {
-            await Task.WhenAll(manifest.Manifests.Select(child => EnsureManifestByDigestAsync(plan, child.Digest, counters, cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(manifest.Manifests.Select(child => childSizes.RequireAsync(child, EnsureManifestByDigestAsync(plan, child.Digest, counters, cancellationToken), plan.SourceName))).ConfigureAwait(false);
             return;
         }
         var needed = manifest.Blobs().Where(b => request.IncludeForeignLayers || !IsForeign(b));
@@ -942,18 +943,17 @@ internal sealed class CopyRun
     /// since it was only ever written after its dependencies), else its dependencies and then a PUT by digest.
     /// True when it was (or, planning, would be) written.
     /// </summary>
-    private Task<bool> EnsureManifestByDigestAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken) =>
-        manifestsByDigest.GetOrAdd(plan.DestinationRepository + "@" + digest,
-            _ => new Lazy<Task<bool>>(() => EnsureManifestByDigestCoreAsync(plan, digest, counters, cancellationToken))).Value;
+    private Task<bool> EnsureManifestByDigestAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken) => manifestsByDigest.GetOrAdd(
+        plan.DestinationRepository + "@" + digest, _ => new Lazy<Task<bool>>(() => EnsureManifestByDigestCoreAsync(plan, digest, counters, cancellationToken))).Value;
 
     private async Task<bool> EnsureManifestByDigestCoreAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken)
     {
         if (!plan.DestinationIsNew)
         {
             var present = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (present is not null) return false;
+            if (present is not null) { childSizes.Known(digest, present.Size); return false; }
         }
-        var manifest = await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+        var manifest = childSizes.Known(await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false));
         await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
         if (PlanOnly) return true;
         await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);

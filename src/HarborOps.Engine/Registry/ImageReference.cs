@@ -68,6 +68,10 @@ public sealed record ImageReference
     public static bool IsValidTag(string tag) => TagPattern.IsMatch(tag);
     public static bool IsValidDigest(string digest) => DigestPattern.IsMatch(digest);
 
+    /// <summary>The repository grammar and length a reference to it must meet, so a listed name that fails it could never be named by a user either.</summary>
+    public static bool IsValidRepository(string registry, string repository) =>
+        registry.Length + 1 + repository.Length <= MaxNameLength && PathPattern.IsMatch(repository);
+
     /// <summary>Parses an image reference; throws <see cref="RegistryException"/> with id ReferenceInvalid saying what is wrong.</summary>
     public static ImageReference Parse(string? input)
     {

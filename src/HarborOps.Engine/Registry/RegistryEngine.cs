@@ -115,8 +115,17 @@ public sealed partial class RegistryEngine : IDisposable
     /// Repositories of a registry (its catalog) or of an OCI layout root (every layout directory below it), sorted
     /// ordinally. Progress reports each page.
     /// </summary>
+    public IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
+        CancellationToken cancellationToken) =>
+        GetRepositoriesAsync(request, progress, onRepositoryFailure: null, cancellationToken);
+
+    /// <summary>
+    /// The same, with each listed repository that fails on its own (a name the registry sent that breaks the repository
+    /// grammar) handed to <paramref name="onRepositoryFailure"/> while the listing goes on; without it such a failure
+    /// ends the listing.
+    /// </summary>
     public async IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        Action<HarborOpsException>? onRepositoryFailure, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var registry = ImageReference.NormalizeRegistry(request.Registry);
@@ -131,7 +140,8 @@ public sealed partial class RegistryEngine : IDisposable
             await foreach (var pageNames in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
             {
                 page++;
-                names.AddRange(pageNames.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal)));
+                names.AddRange(pageNames.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal))
+                    .Where(n => ListedRepositories.Admit(store, n, onRepositoryFailure is null ? null : (_, failure) => onRepositoryFailure(failure))));
                 progress?.Report(new OperationProgress(activity, $"Page {page}: {names.Count} repositories so far", Completed: names.Count));
             }
             names = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();

@@ -86,9 +86,10 @@ namespace HarborOps.Commands;
 /// <error id="RegistryRepositoryNotFound">A source repository does not exist; that item fails, the rest goes on.</error>
 /// <error id="RegistryManifestNotFound">A source tag or digest has no manifest; that item fails, the rest goes on.</error>
 /// <error id="RegistryBlobNotFound">A blob a source manifest names is missing at the source; that tag fails.</error>
-/// <error id="RegistryDigestMismatch">Content did not hash to its digest after the retries, a manifest declares a blob size the blob does not have, or the source's Docker-Content-Digest names a manifest it does not hold; that tag fails, nothing unverified was committed and the destination tag keeps what it had.</error>
+/// <error id="RegistryDigestMismatch">Content did not hash to its digest after the retries, a manifest declares a blob size the blob does not have (or an index a child manifest size the child does not have), or the source's Docker-Content-Digest names a manifest it does not hold; that tag fails, nothing unverified was committed and the destination tag keeps what it had.</error>
 /// <error id="RegistryManifestInvalid">A source manifest is not valid (malformed JSON, a malformed digest, a schemaVersion other than 2); that tag fails, the rest goes on.</error>
 /// <error id="RegistryTagNameInvalid">The source listed a tag name that breaks the tag grammar (a path, a newline, over 128 characters); that tag fails without a request naming it, the rest goes on.</error>
+/// <error id="RegistryRepositoryNameInvalid">A whole-registry or prefix source's catalog listed a repository name that breaks the repository grammar ('../x', 'a//b', uppercase, a newline, too long); that repository fails without a request naming it, the rest goes on.</error>
 /// <error id="RegistryThrottled">A registry kept answering 429 after the retries; that item fails. Lower -ThrottleLimit or try later.</error>
 /// <error id="RegistryServerError">A registry kept failing with 5xx after the retries; that item fails.</error>
 /// <error id="RegistryUnsupportedMediaType">A source manifest has a media type HarborOps does not copy (schema 1).</error>
