@@ -79,7 +79,7 @@ public sealed class ImageReferenceRewriter
             throw Invalid($"The destination '{request.Destination}' is an OCI layout; image references need a registry (harbor.example.com/migrated).", request.Destination);
         var rewrite = new FileRewrite(this, request, scopes, mapping);
         var count = 0;
-        foreach (var (path, failure) in ImageReferenceScanner.EnumerateFiles(request))
+        foreach (var (path, failure) in FileSelectionWalk.Enumerate(request))
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new OperationProgress("Rewriting image references", path, path, ++count));
@@ -93,6 +93,8 @@ public sealed class ImageReferenceRewriter
             {
                 var scanned = await ImageReferenceScanner.ScanFileAsync(path, cancellationToken).ConfigureAwait(false);
                 plan = await rewrite.PlanAsync(scanned, cancellationToken).ConfigureAwait(false);
+                // Known before any diff is shown: -WhatIf reports it too.
+                if (plan.HasRewrite && !FileLinks.MayWrite(RealTarget(path))) plan = new ImageReferenceFilePlan(path, [], "", ReadOnly(path), null, null);
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating || ex.ErrorId == CopyErrorIds.MappingInvalid)
             {
@@ -114,11 +116,11 @@ public sealed class ImageReferenceRewriter
         ArgumentNullException.ThrowIfNull(plan);
         if (plan.Failure is not null || plan.File is null || plan.NewText is null) return [];
         var file = plan.File;
-        var info = new FileInfo(file.Path);
-        var target = info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.Path : file.Path;
+        var target = RealTarget(file.Path);
         var current = new FileInfo(target);
         if (!current.Exists || current.Length != file.Length || current.LastWriteTimeUtc != file.LastWriteUtc)
             throw WriteFailed(file.Path, "it changed on disk after it was read; run the command again", null);
+        if (!FileLinks.MayWrite(target)) throw ReadOnly(file.Path);
         var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.harborops-tmp");
         try
         {
@@ -176,6 +178,17 @@ public sealed class ImageReferenceRewriter
 
     private static HarborOpsException Invalid(string message, object? target) =>
         new(CutOverErrorIds.RequestInvalid, FailureKind.InvalidArgument, message, target);
+
+    /// <summary>The file a link leads to (the rename replaces that file, and the link stays), or the file itself.</summary>
+    private static string RealTarget(string path)
+    {
+        var info = new FileInfo(path);
+        return info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path : path;
+    }
+
+    private static HarborOpsException ReadOnly(string path) =>
+        new(CutOverErrorIds.FileReadOnly, FailureKind.PermissionDenied,
+            $"'{path}' was not rewritten: its mode does not let you write it (read-only), and replacing it would override that. The file is unchanged. Make it writable (chmod u+w) if it should change, or leave it out with -Exclude.", path);
 
     private static HarborOpsException WriteFailed(string path, string why, Exception? inner) =>
         new(CutOverErrorIds.WriteFailed, FailureKind.InvalidData, $"'{path}' was not rewritten: {why}. The file is unchanged.", path, inner);
