@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
@@ -126,8 +125,7 @@ public sealed class ImageReferenceRewriter
         {
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                await stream.WriteAsync(file.Encode(plan.NewText), cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await file.WriteAsync(stream, plan.NewText, cancellationToken).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);
             }
             if (!OperatingSystem.IsWindows())
@@ -381,18 +379,31 @@ public sealed class ImageReferenceRewriter
                 };
             }).Concat(reports).OrderBy(c => c.Line).ThenBy(c => c.Column).ToList();
             if (unique.Count == 0) return new ImageReferenceFilePlan(file.Path, changes, "", null, file, null);
-            var text = new StringBuilder(file.Text.Length + 64);
             var position = 0;
+            var length = file.Text.Length;
             foreach (var (edit, _, _, _) in unique)
             {
                 if (edit.Field.Start < position)
                     throw new HarborOpsException(CutOverErrorIds.WriteFailed, FailureKind.InvalidData,
                         $"'{file.Path}' was not rewritten: two image values overlap at line {file.Position(edit.Field.Start).Line}; change it by hand.", file.Path);
-                text.Append(file.Text, position, edit.Field.Start - position).Append(edit.NewValue);
                 position = edit.Field.Start + edit.Field.Length;
+                length += edit.NewValue.Length - edit.Field.Length;
             }
-            text.Append(file.Text, position, file.Text.Length - position);
-            var newText = text.ToString();
+            // Written straight into a string of the final length: a StringBuilder and its ToString held the text twice.
+            var newText = string.Create(length, (file.Text, Edits: unique.Select(e => e.Edit).ToList()), static (span, state) =>
+            {
+                var (old, edits) = state;
+                var from = 0;
+                foreach (var edit in edits)
+                {
+                    old.AsSpan(from, edit.Field.Start - from).CopyTo(span);
+                    span = span[(edit.Field.Start - from)..];
+                    edit.NewValue.AsSpan().CopyTo(span);
+                    span = span[edit.NewValue.Length..];
+                    from = edit.Field.Start + edit.Field.Length;
+                }
+                old.AsSpan(from).CopyTo(span);
+            });
             return new ImageReferenceFilePlan(file.Path, changes, UnifiedDiff.Create(file.Path, file.Text, newText), null, file, newText);
         }
     }
