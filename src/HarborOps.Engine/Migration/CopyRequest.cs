@@ -322,5 +322,9 @@ public static class CopyErrorIds
 {
     public const string MappingInvalid = "CopyMappingInvalid";
     public const string JournalInvalid = "CopyJournalInvalid";
+    /// <summary>-JournalPath names a file with content that is not a copy journal: refused and left as it is.</summary>
+    public const string JournalNotAJournal = "CopyJournalNotAJournal";
+    /// <summary>Another run (in this process or another) has the journal open.</summary>
+    public const string JournalInUse = "CopyJournalInUse";
     public const string HarborProjectMissing = "CopyHarborProjectMissing";
 }

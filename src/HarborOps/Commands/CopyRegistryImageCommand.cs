@@ -27,7 +27,8 @@ namespace HarborOps.Commands;
 /// already has the same digest costs one request. A differing destination tag is updated unless -NoClobber.</para>
 /// <para>A failure of one tag (a missing repository, a refused push) is written as an error and the run goes on.
 /// With -JournalPath, finished blobs are recorded in a file, so a run interrupted by Ctrl+C, a crash or a killed
-/// process resumes where it stopped when started again with the same journal.</para>
+/// process resumes where it stopped when started again with the same journal. One run holds a journal at a time (a
+/// second run on it stops before copying anything), and a file that is not a journal is refused and left as it is.</para>
 /// <para>-Platform copies only the named platforms of multi-platform images. An index with other platforms is written
 /// as a new index holding only the matching children, so its destination digest differs from the source's (each
 /// result's SourceDigest names the source's, and a warning says how many differ); parity checks that compare source
@@ -80,6 +81,8 @@ namespace HarborOps.Commands;
 /// <error id="RegistryReferenceInvalid">A source or the destination does not follow the reference grammar. Fix the value named in the message.</error>
 /// <error id="CopyMappingInvalid">A repository cannot be mapped to a destination (stripping leaves no name, a layout image needs a destination path) a tag regex is invalid, or a -Platform value is not os/architecture[/variant].</error>
 /// <error id="CopyJournalInvalid">The -JournalPath file cannot be opened or written.</error>
+/// <error id="CopyJournalNotAJournal">The -JournalPath file has content but is not a copy journal; it is left unchanged and nothing is copied.</error>
+/// <error id="CopyJournalInUse">Another run holds the -JournalPath journal; nothing is copied. Wait for it, or use a journal of your own.</error>
 /// <error id="RegistryHostUnreachable">A registry host cannot be resolved or reached. Check the name, the port and the network path.</error>
 /// <error id="RegistryAuthenticationFailed">A registry rejected the credential. Check it, or set one with Set-RegistryCredential.</error>
 /// <error id="RegistryPermissionDenied">The credential may not pull from the source or push to the destination repository; that item fails, the rest goes on.</error>
@@ -165,7 +168,10 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
     [ValidateRange(1, 256)]
     public int ThrottleLimit { get; set; } = 8;
 
-    /// <summary>A file recording finished blobs, so an interrupted copy resumes without moving them again. Reuse it for the re-run.</summary>
+    /// <summary>
+    /// A file recording finished blobs, so an interrupted copy resumes without moving them again. Reuse it for the re-run.
+    /// It is created when missing; an existing file must be a journal, and only one run may use it at a time.
+    /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? JournalPath { get; set; }
