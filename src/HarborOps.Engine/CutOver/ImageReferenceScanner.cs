@@ -172,5 +172,5 @@ public static class ImageReferenceScanner
         }
     }
 
-    private static Regex Glob(string pattern) => RegistryEngine.WildcardToRegex(pattern);
+    private static Regex Glob(string pattern) => Wildcard.ToRegex(pattern);
 }
