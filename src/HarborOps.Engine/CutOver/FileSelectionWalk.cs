@@ -104,5 +104,5 @@ internal static class FileSelectionWalk
             "Add -FollowSymlink to follow links out of the folder, or give that folder itself.", path);
     }
 
-    private static Regex Glob(string pattern) => RegistryEngine.WildcardToRegex(pattern);
+    private static Regex Glob(string pattern) => Wildcard.ToRegex(pattern);
 }

@@ -251,8 +251,8 @@ public sealed class TagSelection
 
     public TagSelection(RegistryScopeRequest request)
     {
-        include = request.IncludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
-        exclude = request.ExcludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
+        include = request.IncludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
+        exclude = request.ExcludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
         includeRegex = Compile(request.IncludeTagRegex, "IncludeTagRegex");
         excludeRegex = Compile(request.ExcludeTagRegex, "ExcludeTagRegex");
     }

@@ -37,7 +37,11 @@ public sealed record HarborDestination
     /// <paramref name="harborUrl"/>) or the Connect-Harbor session is for that registry; null for other registries, which
     /// have no projects to check. Options that make no sense for the destination fail as bad input before anything runs.
     /// </summary>
+    /// <param name="destination">The copy destination as the user gave it (registry, repository or oci: layout).</param>
+    /// <param name="createProject">Create missing projects (-CreateProject).</param>
+    /// <param name="harborUrl">The Harbor API URL when it differs from the registry (-Harbor).</param>
     /// <param name="projectSettings">The policies of created projects; only with <paramref name="createProject"/>.</param>
+    /// <param name="credential">The destination's credential, for the API too.</param>
     public static HarborDestination? Resolve(string destination, bool createProject, string? harborUrl, HarborProjectSettings? projectSettings,
         System.Net.NetworkCredential? credential)
     {
