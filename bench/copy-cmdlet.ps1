@@ -12,12 +12,14 @@ param(
 $ErrorActionPreference = 'Stop'
 $clock = [Diagnostics.Stopwatch]::StartNew()
 Import-Module $Module
+$importSeconds = $clock.Elapsed.TotalSeconds
 $results = Copy-RegistryImage -Source $Source -Destination $Destination -ThrottleLimit $ThrottleLimit -ProgressAction SilentlyContinue
 $elapsed = $clock.Elapsed.TotalSeconds
 $summary = $results | Where-Object { $_ -is [HarborOps.Models.CopySummary] } | Select-Object -Last 1
 $peak = (Get-Content /proc/self/status | Where-Object { $_ -like 'VmHWM:*' }) -replace '\D', ''
 [ordered]@{
     seconds = $elapsed
+    importSeconds = $importSeconds
     tags = $summary.Tags
     failed = $summary.Failed
     bytes = $summary.BytesMoved

@@ -272,7 +272,7 @@ namespace HarborOps.Bench
                     var (wall, processWall, json) = await cmdlet.CopyAsync($"{source.Host}/cmp/", $"{cmdletDestination.Host}/migrated", throttle);
                     var verified = await VerifyAsync(cmdletDestination.Host, "migrated", expected);
                     measurements.Add(new Measurement("Copy-RegistryImage", phase, wall, tags.Count, json.GetProperty("bytes").GetInt64(), json.GetProperty("peakBytes").GetInt64(), verified, expected.Count,
-                        $"{json.GetProperty("failed").GetInt32()} failed; pwsh process {processWall.TotalSeconds:0.00} s with its start-up, CPU {json.GetProperty("cpuSeconds").GetDouble():0.0} s"));
+                        $"{json.GetProperty("failed").GetInt32()} failed; pwsh process {processWall.TotalSeconds:0.00} s with its start-up, CPU {json.GetProperty("cpuSeconds").GetDouble():0.0} s; Import-Module {json.GetProperty("importSeconds").GetDouble():0.00} s (target < 1.5 s)"));
                     say(Line(measurements[^1]));
                     if (phase == "cold") cmdletSecondsPerTag = wall.TotalSeconds / tags.Count;
                 }

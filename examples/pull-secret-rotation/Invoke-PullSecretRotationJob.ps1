@@ -6,7 +6,9 @@
 .DESCRIPTION
     Without -Namespace it rotates every namespace that already has a HarborOps-managed pull secret; a namespace's
     first rotation needs -Namespace and -Project (later runs read the projects from the secret). A robot is
-    replaced once it is -RotationPeriodDays old; the replaced robot is deleted by the first run after -GracePeriod.
+    replaced once it is -RotationPeriodDays old; the replaced robot is deleted by the first run after -GracePeriod,
+    provided the rotation created it and no namespace's managed pull secret still holds it (otherwise it is kept, with
+    a warning saying why).
     A run that dies anywhere is finished by the next one, so a failed job needs no cleanup, only a re-run.
 
     The Harbor identity needs to create and delete robots in the projects (project admin, or a system robot with

@@ -66,9 +66,14 @@ public sealed record ParityDifference : ParityRecord
     /// <summary>The comparison's -Rename (source path to destination path), so a repair maps names exactly as the comparison did.</summary>
     public IReadOnlyDictionary<string, string> Rename { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>True for the kinds a copy can repair: missing, differing, referrer missing, and unreadable (a copy tries again).</summary>
+    /// <summary>
+    /// True for the kinds a copy can repair: missing, differing, referrer missing, and unreadable (a copy tries again),
+    /// except a tag or repository name the registry listed against the grammar: no copy can name it, and piping it into
+    /// one would stop that whole repair at its reference check.
+    /// </summary>
     public bool IsRepairable => Kind is ParityDifferenceKind.MissingAtDestination or ParityDifferenceKind.DigestDiffers
-        or ParityDifferenceKind.ReferrerMissing or ParityDifferenceKind.SourceUnreadable;
+        or ParityDifferenceKind.ReferrerMissing
+        || (Kind == ParityDifferenceKind.SourceUnreadable && ErrorId is not ("RegistryTagNameInvalid" or "RegistryRepositoryNameInvalid"));
 
     public override string ToString() => $"{Kind} {Source} -> {DestinationReference}";
 }

@@ -79,8 +79,10 @@ public sealed record PullSecretRotationResult
     public bool Verified { get; init; }
     /// <summary>Robots deleted in this run (their grace period had passed, or they never reached a secret).</summary>
     public string[] RobotsDeleted { get; init; } = [];
-    /// <summary>Older robots kept until their grace period ends.</summary>
+    /// <summary>Older robots this run did not delete (until their grace period ends, or for a reason in <see cref="KeptRobots"/>).</summary>
     public string[] RobotsKept { get; init; } = [];
+    /// <summary>Each robot of <see cref="RobotsKept"/> with why it was kept.</summary>
+    public KeptRobot[] KeptRobots { get; init; } = [];
     public DateTimeOffset? ExpiresAt { get; init; }
     /// <summary>When the next run will rotate (the current robot's age reaches the rotation period).</summary>
     public DateTimeOffset? NextRotation { get; init; }
@@ -90,6 +92,30 @@ public sealed record PullSecretRotationResult
     public bool WhatIf { get; init; }
     /// <summary>Set when the namespace failed; its error record has the details.</summary>
     public string? Error { get; init; }
+}
+
+/// <summary>Why the rotation kept a robot it no longer uses.</summary>
+public enum KeptRobotReason
+{
+    /// <summary>Its grace period has not passed yet; a later run deletes it.</summary>
+    GracePeriod,
+    /// <summary>The rotation did not create it for this namespace (New-HarborRobot, another tool, or an older HarborOps that recorded no origin); it is never deleted by the rotation.</summary>
+    NotCreatedByRotation,
+    /// <summary>Another managed pull secret still holds it; a run after that secret lets go of it deletes it.</summary>
+    HeldElsewhere,
+    /// <summary>The secrets of every namespace could not be read (RBAC), so whether one still holds it is unknown.</summary>
+    HoldersUnknown,
+}
+
+/// <summary>A robot a rotation run did not delete, and why. Never carries a secret.</summary>
+public sealed record KeptRobot
+{
+    public string Name { get; init; } = "";
+    public KeptRobotReason Reason { get; init; }
+    /// <summary>The reason in words, naming what holds it or what the cluster identity lacks.</summary>
+    public string Detail { get; init; } = "";
+
+    public override string ToString() => $"{Name}: {Detail}";
 }
 
 /// <summary>One namespace's pull secret as Get-PullSecretStatus sees it.</summary>

@@ -232,3 +232,84 @@ Copy-RegistryImage -Source '$($script:Open)/team-a/api', '$($script:Open)/team-a
         }
     }
 }
+
+Describe 'Copy-RegistryImage -JournalPath against the wrong file' {
+    It 'refuses a <Name> that is not a journal, naming it, copies nothing and leaves every byte and its time' -ForEach @(
+        @{ Name = 'text file'; Binary = $false }
+        @{ Name = 'binary file'; Binary = $true }
+    ) {
+        $path = Join-Path $TestDrive "not-a-journal-$([Guid]::NewGuid().ToString('N').Substring(0, 8))"
+        if ($Binary) { $bytes = [byte[]]::new(35664); [Random]::new(13).NextBytes($bytes) }
+        else { $bytes = [Text.Encoding]::UTF8.GetBytes("first line`nsecond line`nthe last line, without a newline") }
+        [IO.File]::WriteAllBytes($path, $bytes)
+        $time = [datetime]::new(2021, 3, 4, 5, 6, 7, [DateTimeKind]::Utc)
+        [IO.File]::SetLastWriteTimeUtc($path, $time)
+        $prefix = New-Prefix 'foreign'
+
+        $failure = $null
+        try { $null = Copy-RegistryImage "$($script:Open)/team-a/web:2.0" -Destination "$($script:Open)/$prefix" -JournalPath $path -ErrorAction Stop }
+        catch { $failure = $_ }
+
+        $failure.FullyQualifiedErrorId | Should -BeLike 'CopyJournalNotAJournal,*'
+        $failure.TargetObject | Should -Be $path
+        "$failure" | Should -BeLike "*$path*-JournalPath*"
+        [Convert]::ToHexString([Security.Cryptography.SHA256]::HashData([IO.File]::ReadAllBytes($path))) | Should -Be ([Convert]::ToHexString([Security.Cryptography.SHA256]::HashData($bytes)))
+        [IO.File]::GetLastWriteTimeUtc($path) | Should -Be $time
+        @(Get-RegistryRepository -Registry $script:Open -Prefix $prefix -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty
+    }
+
+    It 'stops a second run on a journal another pwsh process holds before it copies anything, and the first run finishes with its journal whole' {
+        $journal = Join-Path $TestDrive 'shared.journal'
+        $first = New-Prefix 'holder'
+        $second = New-Prefix 'second'
+        $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/requests"
+        # Slow blob uploads so the first run still holds the journal when the second one starts.
+        $rule = @{ kind = 'Slow'; method = 'PUT'; pathPattern = "^/v2/$first/.+/blobs/uploads/"; delay = '00:00:00.400'; times = 1000 } | ConvertTo-Json
+        $null = Invoke-RestMethod -Method Post -Uri "$($script:ProxyControl)/faults" -Body $rule -ContentType 'application/json'
+        $copy = @"
+`$ProgressPreference = 'SilentlyContinue'
+Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
+`$summary = @(Copy-RegistryImage -Source '$($script:Open)/team-a/api', '$($script:Open)/team-a/web', '$($script:Open)/team-b/worker', '$($script:Open)/platform/base/debian' -Destination '$($script:Proxy)/$first' -JournalPath '$journal' -ThrottleLimit 2)[-1]
+'##RESULT##' + (@{ Failed = `$summary.Failed; Copied = `$summary.Copied } | ConvertTo-Json -Compress)
+"@
+        $processPath = [Environment]::ProcessPath
+        $startInfo = [Diagnostics.ProcessStartInfo]::new($processPath)
+        if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') { $startInfo.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+        foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($copy))) { $startInfo.ArgumentList.Add($argument) }
+        $startInfo.RedirectStandardOutput = $true
+        $startInfo.UseShellExecute = $false
+        $process = [Diagnostics.Process]::Start($startInfo)
+        try {
+            $stdout = $process.StandardOutput.ReadToEndAsync()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (@(Get-CommittedUploads -ByRepository | Where-Object { $_ -like "$first/*" }).Count -lt 1 -and -not $process.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+
+            $failure = $null
+            try { $null = Copy-RegistryImage "$($script:Open)/team-a/web:2.0" -Destination "$($script:Open)/$second" -JournalPath $journal -ErrorAction Stop }
+            catch { $failure = $_ }
+
+            $process.HasExited | Should -BeFalse -Because 'the first run must still hold the journal when the second starts'
+            $failure.FullyQualifiedErrorId | Should -BeLike 'CopyJournalInUse,*'
+            $failure.TargetObject | Should -Be $journal
+            "$failure" | Should -BeLike "*$journal*another run*"
+            @(Get-RegistryRepository -Registry $script:Open -Prefix $second -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty
+
+            $process.WaitForExit(120000) | Should -BeTrue
+            $result = ($stdout.GetAwaiter().GetResult() -split "`r?`n" | Where-Object { $_.StartsWith('##RESULT##') }).Substring(10) | ConvertFrom-Json
+            $result.Failed | Should -Be 0
+        }
+        finally {
+            if (-not $process.HasExited) { $process.Kill($true) }
+            $process.Dispose()
+            $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/faults"
+        }
+        # The first run's journal: its header, then only whole lines of its own.
+        $lines = [IO.File]::ReadAllText($journal) -split "`n"
+        $lines[0] | Should -Be '# HarborOps copy journal v1'
+        $lines[-1] | Should -Be ''
+        $body = $lines[1..($lines.Count - 2)]
+        $body.Count | Should -BeGreaterThan 4
+        $pattern = "^(blob|manifest|repository)\t$([regex]::Escape($script:Proxy))\t$first/[a-z0-9/._-]+\t(sha256:[0-9a-f]{64}|-)$"
+        @($body | Where-Object { $_ -notmatch $pattern }) | Should -BeNullOrEmpty
+    }
+}

@@ -72,6 +72,7 @@ function Invoke-InRunspace {
             Progress = @($ps.Streams.Progress)
             Verbose  = @($ps.Streams.Verbose)
             Debug    = @($ps.Streams.Debug)
+            Information = @($ps.Streams.Information)
             Warning  = @($ps.Streams.Warning)
         }
     }

@@ -154,3 +154,53 @@ Import-Module $(& $quote (Get-TestModuleManifest))
         [version]($yaml | Where-Object Context -EQ 'HarborOps').Version | Should -BeGreaterOrEqual ([version]'18.0.0.0')
     }
 }
+
+Describe 'Get-ImageReference and Update-ImageReference in a tree with links and read-only files' {
+    BeforeEach {
+        $script:Root = Join-Path ([IO.Path]::GetTempPath()) "harborops-links-$([Guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $script:Deploy = Join-Path $script:Root 'deploy'
+        $manifest = "image: contoso.azurecr.io/team/web:1.0`n"
+        $null = New-Item -ItemType Directory -Force (Join-Path $script:Deploy 'charts'), (Join-Path $script:Root 'outside')
+        [IO.File]::WriteAllText((Join-Path $script:Deploy 'app.yaml'), $manifest)
+        $script:Locked = Join-Path $script:Deploy 'locked.yaml'
+        [IO.File]::WriteAllText($script:Locked, $manifest)
+        [IO.File]::SetUnixFileMode($script:Locked, [IO.UnixFileMode]'UserRead, GroupRead, OtherRead')   # 0444
+        $script:Shared = Join-Path $script:Root 'outside/shared.yaml'
+        [IO.File]::WriteAllText($script:Shared, $manifest)
+        $script:Link = Join-Path $script:Deploy 'values.yaml'
+        $null = New-Item -ItemType SymbolicLink -Path $script:Link -Target $script:Shared
+        $null = New-Item -ItemType SymbolicLink -Path (Join-Path $script:Deploy 'charts/loop') -Target $script:Deploy   # back into the tree
+        $script:Up = Join-Path $script:Deploy 'up'
+        $null = New-Item -ItemType SymbolicLink -Path $script:Up -Target $script:Root                                # out of it
+    }
+    AfterEach { Remove-Item -Recurse -Force $script:Root -ErrorAction SilentlyContinue }
+
+    It 'rewrites what it may, and reports each link out of the folder and each read-only file as its own error' {
+        $output = @(Update-ImageReference $script:Deploy -Recurse -From $script:Old -To harbor.example.com/migrated -ErrorVariable failures -ErrorAction SilentlyContinue)
+
+        @($output | Where-Object Action -EQ Rewritten).Path | Should -Be (Join-Path $script:Deploy 'app.yaml')
+        Get-Content -Raw (Join-Path $script:Deploy 'app.yaml') | Should -Be "image: harbor.example.com/migrated/team/web:1.0`n"
+        Get-Content -Raw $script:Shared | Should -Be "image: contoso.azurecr.io/team/web:1.0`n"
+        Get-Content -Raw $script:Locked | Should -Be "image: contoso.azurecr.io/team/web:1.0`n"
+        [IO.File]::GetUnixFileMode($script:Locked) | Should -Be ([IO.UnixFileMode]'UserRead, GroupRead, OtherRead')
+        ($failures | ForEach-Object { '{0} {1}' -f $_.FullyQualifiedErrorId.Split(',')[0], (Split-Path -Leaf $_.TargetObject) } | Sort-Object) -join '; ' |
+            Should -Be 'ImageReferenceFileReadOnly locked.yaml; ImageReferenceLinkOutsideFolder up; ImageReferenceLinkOutsideFolder values.yaml'
+        "$($failures | Where-Object TargetObject -EQ $script:Link)" | Should -BeLike '*-FollowSymlink*'
+
+        $found = @(Get-ImageReference $script:Deploy -Recurse -ErrorVariable readFailures -ErrorAction SilentlyContinue)
+        ($found.Path | ForEach-Object { Split-Path -Leaf $_ } | Sort-Object) -join ',' | Should -Be 'app.yaml,locked.yaml'
+        ($readFailures | ForEach-Object { Split-Path -Leaf $_.TargetObject } | Sort-Object) -join ',' | Should -Be 'up,values.yaml'
+    }
+
+    It '-FollowSymlink follows links out of the folder in both cmdlets, and still reads each real folder once' {
+        $found = @(Get-ImageReference $script:Deploy -Recurse -FollowSymlink -ErrorVariable readFailures -ErrorAction SilentlyContinue)
+        $readFailures | Should -BeNullOrEmpty
+        # app, locked, values (the link) and outside/shared.yaml (through up -> the root); deploy is not read again through up or loop.
+        ($found.Path | ForEach-Object { [IO.Path]::GetRelativePath($script:Root, $_) } | Sort-Object) -join ',' |
+            Should -Be 'deploy/app.yaml,deploy/locked.yaml,deploy/up/outside/shared.yaml,deploy/values.yaml'
+
+        $null = Update-ImageReference $script:Link -From $script:Old -To harbor.example.com/migrated -FollowSymlink
+        Get-Content -Raw $script:Shared | Should -Be "image: harbor.example.com/migrated/team/web:1.0`n"
+        (Get-Item $script:Link).LinkTarget | Should -Be $script:Shared
+    }
+}

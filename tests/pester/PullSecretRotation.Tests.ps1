@@ -231,38 +231,76 @@ Describe 'Invoke-PullSecretRotation over 20 namespaces' {
         }
         $script:FirstRobots = @{}
         foreach ($ns in $script:Namespaces) { $script:FirstRobots[$ns] = (Get-SecretLogin $ns).UserName }
+
+        # One robot piped into four namespaces, as examples/team-onboarding does; three of them are rotated, the fourth
+        # keeps pulling with the shared robot, which the rotation must never delete.
+        $script:Shared = 1..4 | ForEach-Object { "share-$_-$script:Run" }
+        $script:SharedProject = $script:Projects[0]
+        foreach ($ns in $script:Shared) {
+            $script:ProjectOf[$ns] = $script:SharedProject
+            New-LabNamespace $ns
+        }
+        $script:SharedRobot = New-HarborRobot "team-$script:Run" -Project $script:SharedProject -DurationDays 30 @script:HarborArgs
+        $null = $script:SharedRobot | Sync-PullSecret -Namespace $script:Shared -Project $script:SharedProject @script:Cluster
     }
 
     It 'rotates every namespace while a puller never fails, keeps old robots for the grace period, then deletes them' {
-        $puller = Start-Puller $script:Namespaces $script:ProjectOf
+        $rotatedShared = $script:Shared[0..2]
+        $puller = Start-Puller ($script:Namespaces + $script:Shared) $script:ProjectOf
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(20)
             while ($puller.State.Pulls -lt 20 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
-            $rotated = @(Invoke-PullSecretRotation -Namespace "rot-*-$script:Run" -Force -GracePeriod '00:00:04' -RestartWorkload -Wait @script:Cluster @script:HarborArgs)
-            $rotated.Count | Should -Be 20
+            $rotated = @(Invoke-PullSecretRotation -Namespace (@("rot-*-$script:Run") + $rotatedShared) -Force -GracePeriod '00:00:04' -RestartWorkload -Wait @script:Cluster @script:HarborArgs)
+            $rotated.Count | Should -Be 23
             foreach ($result in $rotated) {
                 $result.Error | Should -BeNullOrEmpty
                 $result.Rotated | Should -BeTrue
                 $result.Verified | Should -BeTrue
-                $result.PreviousRobot | Should -Be $script:FirstRobots[$result.Namespace]
-                $result.RobotsKept | Should -Be @($script:FirstRobots[$result.Namespace])
+                $previous = if ($result.Namespace -in $rotatedShared) { $script:SharedRobot.UserName } else { $script:FirstRobots[$result.Namespace] }
+                $result.PreviousRobot | Should -Be $previous
+                $result.RobotsKept | Should -Be @($previous)
             }
+            $sharedFirst = @{}
+            foreach ($ns in $rotatedShared) { $sharedFirst[$ns] = (Get-SecretLogin $ns).UserName }
             Start-Sleep -Seconds 5
-            $cleanup = @(Invoke-PullSecretRotation -Namespace "rot-*-$script:Run" -GracePeriod '00:00:04' @script:Cluster @script:HarborArgs)
-            $cleanup.Count | Should -Be 20
+            # The grace period has passed: the rotation's own robots go, the shared one stays, and the run says why.
+            $cleanup = @(Invoke-PullSecretRotation -Namespace (@("rot-*-$script:Run") + $rotatedShared) -GracePeriod '00:00:04' @script:Cluster @script:HarborArgs `
+                    -WarningVariable cleanupWarnings -WarningAction SilentlyContinue)
+            $cleanup.Count | Should -Be 23
+            # Rotated again once the grace period has passed: each deletes the robot it created, still not the shared one.
+            $again = @(Invoke-PullSecretRotation -Namespace $rotatedShared -Force -GracePeriod 0 @script:Cluster @script:HarborArgs -WarningVariable againWarnings)
             $before = $puller.State.Pulls
             $deadline = [DateTime]::UtcNow.AddSeconds(20)
-            while ($puller.State.Pulls -lt $before + 20 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            while ($puller.State.Pulls -lt $before + 24 -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
         }
         finally {
             $state = Stop-Puller $puller
         }
         $state.Failures | Should -BeNullOrEmpty
-        $state.Pulls | Should -BeGreaterThan 40
+        $state.Pulls | Should -BeGreaterThan 48
 
-        foreach ($result in $cleanup) {
+        foreach ($result in $cleanup | Where-Object Namespace -NotIn $rotatedShared) {
             $result.Rotated | Should -BeFalse
             $result.RobotsDeleted | Should -Be @($script:FirstRobots[$result.Namespace])
+        }
+        foreach ($result in $cleanup | Where-Object Namespace -In $rotatedShared) {
+            $result.Rotated | Should -BeFalse
+            $result.RobotsDeleted | Should -BeNullOrEmpty
+            $result.KeptRobots.Name | Should -Be @($script:SharedRobot.UserName)
+            "$($result.KeptRobots.Reason)" | Should -Be 'NotCreatedByRotation'
+        }
+        @($cleanupWarnings).Count | Should -Be 3
+        foreach ($warning in $cleanupWarnings) { "$warning" | Should -BeLike "*kept robot '$($script:SharedRobot.UserName)': the rotation did not create it*" }
+        foreach ($result in $again) {
+            $result.Rotated | Should -BeTrue
+            $result.RobotsDeleted | Should -Be @($sharedFirst[$result.Namespace])
+            $result.RobotsKept | Should -BeNullOrEmpty
+        }
+        @($againWarnings).Count | Should -Be 0
+        @(Get-HarborRobot -Project $script:SharedProject @script:HarborArgs | Where-Object Name -EQ $script:SharedRobot.UserName).Count | Should -Be 1
+        (Get-SecretLogin $script:Shared[3]).UserName | Should -Be $script:SharedRobot.UserName
+        foreach ($ns in $rotatedShared) {
+            @((Get-NamespaceRobots $script:SharedProject $ns).Name) | Should -Be @((Get-SecretLogin $ns).UserName)
         }
         foreach ($ns in $script:Namespaces) {
             $login = Get-SecretLogin $ns
@@ -510,6 +548,23 @@ Describe 'Where the rotation runs (examples)' {
         (Invoke-Kube GET "/apis/apps/v1/namespaces/$ns/deployments/web").spec.template.metadata.annotations.'kubectl.kubernetes.io/restartedAt' | Should -Not -BeNullOrEmpty
         Test-NamespacePulls $ns $script:ExampleProject | Should -BeTrue
         ($first.Output + $second.Output).Contains($script:H.password) | Should -BeFalse
+    }
+
+    It 'bound per namespace (RoleBindings), the job script rotates but keeps the old robot, saying it cannot check the other namespaces' {
+        $ns = "rolebound-$script:Run"
+        New-LabNamespace $ns
+        # The ClusterRole's rules granted only in the namespace, as a RoleBinding there grants them.
+        $rules = @(Read-ClusterRoleRules (Join-Path $script:Examples 'kubernetes/rbac.yaml') | ForEach-Object { $_.namespaces = @($ns); $_ })
+        $kubeconfig = New-TokenKubeconfig $rules "rotation-rolebound-$script:Run"
+        $first = Invoke-JobScript $kubeconfig @('-Namespace', $ns, '-Project', $script:ExampleProject, '-ExpiringWithinDays', '0')
+        $first.ExitCode | Should -Be 0 -Because $first.Output
+        $firstRobot = (Get-SecretLogin $ns).UserName
+        $second = Invoke-JobScript $kubeconfig @('-Namespace', $ns, '-Force', '-GracePeriod', '00:00:00', '-ExpiringWithinDays', '0')
+        $second.ExitCode | Should -Be 0 -Because $second.Output
+        $second.Output | Should -BeLike "*kept robot '$firstRobot'*may not list secrets in all namespaces*"
+        (Get-SecretLogin $ns).UserName | Should -Not -Be $firstRobot
+        @((Get-NamespaceRobots $script:ExampleProject $ns).Name) | Should -Contain $firstRobot
+        Test-NamespacePulls $ns $script:ExampleProject | Should -BeTrue
     }
 
     It 'the job script fails (exit 1) naming the verb when the cluster token lacks one the ClusterRole grants' {

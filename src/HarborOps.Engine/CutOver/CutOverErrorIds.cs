@@ -13,6 +13,10 @@ public static class CutOverErrorIds
     public const string FileMalformed = "ImageReferenceFileMalformed";
     /// <summary>The rewritten file could not be written, or changed on disk while it was being rewritten.</summary>
     public const string WriteFailed = "ImageReferenceWriteFailed";
+    /// <summary>A file or folder link leads out of the folder given (or a named file's folder), and -FollowSymlink was not given.</summary>
+    public const string LinkOutsideFolder = "ImageReferenceLinkOutsideFolder";
+    /// <summary>A file's mode lets nobody of us write it (read-only), so it is not replaced.</summary>
+    public const string FileReadOnly = "ImageReferenceFileReadOnly";
     /// <summary>-PinDigest found no manifest at the destination for a rewritten reference.</summary>
     public const string PinTargetMissing = "ImageReferencePinTargetMissing";
     /// <summary>-From, -To or the globs are invalid.</summary>

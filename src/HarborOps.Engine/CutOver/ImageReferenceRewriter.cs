@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.CompilerServices;
-using System.Text;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
@@ -79,7 +78,7 @@ public sealed class ImageReferenceRewriter
             throw Invalid($"The destination '{request.Destination}' is an OCI layout; image references need a registry (harbor.example.com/migrated).", request.Destination);
         var rewrite = new FileRewrite(this, request, scopes, mapping);
         var count = 0;
-        foreach (var (path, failure) in ImageReferenceScanner.EnumerateFiles(request))
+        foreach (var (path, failure) in FileSelectionWalk.Enumerate(request))
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new OperationProgress("Rewriting image references", path, path, ++count));
@@ -93,6 +92,8 @@ public sealed class ImageReferenceRewriter
             {
                 var scanned = await ImageReferenceScanner.ScanFileAsync(path, cancellationToken).ConfigureAwait(false);
                 plan = await rewrite.PlanAsync(scanned, cancellationToken).ConfigureAwait(false);
+                // Known before any diff is shown: -WhatIf reports it too.
+                if (plan.HasRewrite && !FileLinks.MayWrite(RealTarget(path))) plan = new ImageReferenceFilePlan(path, [], "", ReadOnly(path), null, null);
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating || ex.ErrorId == CopyErrorIds.MappingInvalid)
             {
@@ -114,18 +115,17 @@ public sealed class ImageReferenceRewriter
         ArgumentNullException.ThrowIfNull(plan);
         if (plan.Failure is not null || plan.File is null || plan.NewText is null) return [];
         var file = plan.File;
-        var info = new FileInfo(file.Path);
-        var target = info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? file.Path : file.Path;
+        var target = RealTarget(file.Path);
         var current = new FileInfo(target);
         if (!current.Exists || current.Length != file.Length || current.LastWriteTimeUtc != file.LastWriteUtc)
             throw WriteFailed(file.Path, "it changed on disk after it was read; run the command again", null);
+        if (!FileLinks.MayWrite(target)) throw ReadOnly(file.Path);
         var temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileName(target)}.{Guid.NewGuid():N}.harborops-tmp");
         try
         {
             await using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                await stream.WriteAsync(file.Encode(plan.NewText), cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+                await file.WriteAsync(stream, plan.NewText, cancellationToken).ConfigureAwait(false);
                 stream.Flush(flushToDisk: true);
             }
             if (!OperatingSystem.IsWindows())
@@ -176,6 +176,17 @@ public sealed class ImageReferenceRewriter
 
     private static HarborOpsException Invalid(string message, object? target) =>
         new(CutOverErrorIds.RequestInvalid, FailureKind.InvalidArgument, message, target);
+
+    /// <summary>The file a link leads to (the rename replaces that file, and the link stays), or the file itself.</summary>
+    private static string RealTarget(string path)
+    {
+        var info = new FileInfo(path);
+        return info.LinkTarget is not null ? info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? path : path;
+    }
+
+    private static HarborOpsException ReadOnly(string path) =>
+        new(CutOverErrorIds.FileReadOnly, FailureKind.PermissionDenied,
+            $"'{path}' was not rewritten: its mode does not let you write it (read-only), and replacing it would override that. The file is unchanged. Make it writable (chmod u+w) if it should change, or leave it out with -Exclude.", path);
 
     private static HarborOpsException WriteFailed(string path, string why, Exception? inner) =>
         new(CutOverErrorIds.WriteFailed, FailureKind.InvalidData, $"'{path}' was not rewritten: {why}. The file is unchanged.", path, inner);
@@ -368,18 +379,31 @@ public sealed class ImageReferenceRewriter
                 };
             }).Concat(reports).OrderBy(c => c.Line).ThenBy(c => c.Column).ToList();
             if (unique.Count == 0) return new ImageReferenceFilePlan(file.Path, changes, "", null, file, null);
-            var text = new StringBuilder(file.Text.Length + 64);
             var position = 0;
+            var length = file.Text.Length;
             foreach (var (edit, _, _, _) in unique)
             {
                 if (edit.Field.Start < position)
                     throw new HarborOpsException(CutOverErrorIds.WriteFailed, FailureKind.InvalidData,
                         $"'{file.Path}' was not rewritten: two image values overlap at line {file.Position(edit.Field.Start).Line}; change it by hand.", file.Path);
-                text.Append(file.Text, position, edit.Field.Start - position).Append(edit.NewValue);
                 position = edit.Field.Start + edit.Field.Length;
+                length += edit.NewValue.Length - edit.Field.Length;
             }
-            text.Append(file.Text, position, file.Text.Length - position);
-            var newText = text.ToString();
+            // Written straight into a string of the final length: a StringBuilder and its ToString held the text twice.
+            var newText = string.Create(length, (file.Text, Edits: unique.Select(e => e.Edit).ToList()), static (span, state) =>
+            {
+                var (old, edits) = state;
+                var from = 0;
+                foreach (var edit in edits)
+                {
+                    old.AsSpan(from, edit.Field.Start - from).CopyTo(span);
+                    span = span[(edit.Field.Start - from)..];
+                    edit.NewValue.AsSpan().CopyTo(span);
+                    span = span[edit.NewValue.Length..];
+                    from = edit.Field.Start + edit.Field.Length;
+                }
+                old.AsSpan(from).CopyTo(span);
+            });
             return new ImageReferenceFilePlan(file.Path, changes, UnifiedDiff.Create(file.Path, file.Text, newText), null, file, newText);
         }
     }

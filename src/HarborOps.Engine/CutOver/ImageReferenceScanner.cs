@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text.RegularExpressions;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
@@ -18,6 +17,8 @@ public record ImageReferenceFileSelection(IReadOnlyList<string> Paths)
     public IReadOnlyList<string> Include { get; init; } = [];
     /// <summary>Wildcards of file or folder names (or paths relative to the folder given) to leave out.</summary>
     public IReadOnlyList<string> Exclude { get; init; } = [];
+    /// <summary>Follow file and folder links that lead out of the folder given (links inside it are always followed).</summary>
+    public bool FollowSymlink { get; init; }
 }
 
 /// <summary>Get-ImageReference's request: the files, and optionally only references to these registries.</summary>
@@ -40,7 +41,7 @@ public static class ImageReferenceScanner
         ArgumentNullException.ThrowIfNull(request);
         var registries = request.Registries.Select(ImageReference.NormalizeRegistry).ToHashSet(StringComparer.Ordinal);
         var count = 0;
-        foreach (var (path, failure) in EnumerateFiles(request))
+        foreach (var (path, failure) in FileSelectionWalk.Enumerate(request))
         {
             cancellationToken.ThrowIfCancellationRequested();
             progress?.Report(new OperationProgress("Reading image references", path, path, ++count));
@@ -104,73 +105,4 @@ public static class ImageReferenceScanner
         }
         return false;
     }
-
-    /// <summary>
-    /// The files a selection names, in a stable order, each with the failure that keeps it from being read (a path that
-    /// does not exist, a folder that cannot be listed). Named files are read whatever their name; files found in folders
-    /// must match the include globs. .git folders are never entered.
-    /// </summary>
-    internal static IEnumerable<(string Path, HarborOpsException? Failure)> EnumerateFiles(ImageReferenceFileSelection selection)
-    {
-        var include = (selection.Include.Count == 0 ? ImageReferenceFileSelection.DefaultInclude : selection.Include).Select(Glob).ToArray();
-        var exclude = selection.Exclude.Select(Glob).ToArray();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var given in selection.Paths)
-        {
-            var full = Path.GetFullPath(given);
-            if (File.Exists(full))
-            {
-                if (!exclude.Any(g => g.IsMatch(Path.GetFileName(full))) && seen.Add(full)) yield return (full, null);
-                continue;
-            }
-            if (!Directory.Exists(full))
-            {
-                yield return (full, new HarborOpsException(CutOverErrorIds.PathNotFound, FailureKind.NotFound,
-                    $"'{given}' is neither a file nor a folder. Check the path.", given));
-                continue;
-            }
-            var pending = new Stack<string>();
-            pending.Push(full);
-            while (pending.Count > 0)
-            {
-                var dir = pending.Pop();
-                string[] files, dirs;
-                HarborOpsException? failure = null;
-                try
-                {
-                    files = Directory.GetFiles(dir);
-                    dirs = selection.Recurse ? Directory.GetDirectories(dir) : [];
-                }
-                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-                {
-                    files = dirs = [];
-                    failure = new HarborOpsException(CutOverErrorIds.FileUnreadable, FailureKind.PermissionDenied,
-                        $"The folder '{dir}' cannot be listed ({ex.Message}); its files were skipped.", dir, ex);
-                }
-                if (failure is not null)
-                {
-                    yield return (dir, failure);
-                    continue;
-                }
-                Array.Sort(files, StringComparer.Ordinal);
-                foreach (var file in files)
-                {
-                    var name = Path.GetFileName(file);
-                    var relative = Path.GetRelativePath(full, file).Replace('\\', '/');
-                    if (include.Any(g => g.IsMatch(name)) && !exclude.Any(g => g.IsMatch(name) || g.IsMatch(relative)) && seen.Add(file))
-                        yield return (file, null);
-                }
-                Array.Sort(dirs, StringComparer.Ordinal);
-                for (var i = dirs.Length - 1; i >= 0; i--)
-                {
-                    var name = Path.GetFileName(dirs[i]);
-                    var relative = Path.GetRelativePath(full, dirs[i]).Replace('\\', '/');
-                    if (name != ".git" && !exclude.Any(g => g.IsMatch(name) || g.IsMatch(relative)))
-                        pending.Push(dirs[i]);
-                }
-            }
-        }
-    }
-
-    private static Regex Glob(string pattern) => RegistryEngine.WildcardToRegex(pattern);
 }

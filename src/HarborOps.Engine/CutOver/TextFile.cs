@@ -92,10 +92,13 @@ internal sealed class TextFile
         return (line + 1, index - lineStarts[line] + 1);
     }
 
-    public byte[] Encode(string text)
+    /// <summary>Writes <paramref name="text"/> with this file's BOM, encoded in pieces: a whole encoded copy would be one more file's worth of memory.</summary>
+    public async Task WriteAsync(Stream stream, string text, CancellationToken cancellationToken)
     {
-        var body = Encoding.UTF8.GetBytes(text);
-        return HasBom ? [.. Utf8Bom, .. body] : body;
+        if (HasBom) await stream.WriteAsync(Utf8Bom, cancellationToken).ConfigureAwait(false);
+        await using var writer = new StreamWriter(stream, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 1 << 16, leaveOpen: true);
+        await writer.WriteAsync(text.AsMemory(), cancellationToken).ConfigureAwait(false);
+        await writer.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static HarborOpsException NotText(string path, string why) =>

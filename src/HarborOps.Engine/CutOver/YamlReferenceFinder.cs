@@ -34,11 +34,31 @@ internal sealed class YamlReferenceFinder
     public static IReadOnlyList<ReferenceSite> Find(TextFile file)
     {
         var finder = new YamlReferenceFinder(file);
-        var stream = Load(file.Text, file.Path, inner: false);
         var isKustomization = KustomizationFileNames.Contains(Path.GetFileName(file.Path));
-        foreach (var document in stream.Documents)
-            finder.Document(document.RootNode, isKustomization, mark => (int)mark.Index);
+        // One document's nodes at a time: a node tree costs many times its text, and a rendered chart or a big
+        // multi-document manifest held whole took gigabytes.
+        foreach (var root in Documents(file))
+            finder.Document(root, isKustomization, mark => (int)mark.Index);
         return finder.sites;
+    }
+
+    private static IEnumerable<YamlNode> Documents(TextFile file)
+    {
+        var parser = new Parser(new StringReader(file.Text));
+        while (true)
+        {
+            YamlStream? one;
+            try
+            {
+                one = OneDocumentParser.Next(parser);
+            }
+            catch (YamlException ex)
+            {
+                throw Malformed(file.Path, ex);
+            }
+            if (one is null) yield break;
+            yield return one.Documents[0].RootNode;
+        }
     }
 
     /// <summary>True for keys whose scalar value is a whole image reference: image, and camelCase or snake_case names ending in it.</summary>
@@ -55,11 +75,14 @@ internal sealed class YamlReferenceFinder
         catch (YamlException ex)
         {
             if (inner) throw;
-            throw new HarborOpsException(CutOverErrorIds.FileMalformed, FailureKind.InvalidData,
-                $"'{path}' is not valid YAML (line {ex.Start.Line}, column {ex.Start.Column}: {ex.Message}); it was skipped and not changed. Fix the YAML, or leave the file out with -Exclude.", path, ex);
+            throw Malformed(path, ex);
         }
         return stream;
     }
+
+    private static HarborOpsException Malformed(string path, YamlException ex) =>
+        new(CutOverErrorIds.FileMalformed, FailureKind.InvalidData,
+            $"'{path}' is not valid YAML (line {ex.Start.Line}, column {ex.Start.Column}: {ex.Message}); it was skipped and not changed. Fix the YAML, or leave the file out with -Exclude.", path, ex);
 
     private void Document(YamlNode root, bool isKustomization, PositionMap map)
     {

@@ -45,4 +45,12 @@ public static class RegistryErrorIds
     public const string Timeout = "RegistryTimeout";
     public const string ManifestInvalid = "RegistryManifestInvalid";
     public const string TokenServiceInvalid = "RegistryTokenServiceInvalid";
+    /// <summary>A registry listed a tag that breaks the tag grammar (a path, a newline, too long): reported per tag, never used in a URL or path.</summary>
+    public const string TagNameInvalid = "RegistryTagNameInvalid";
+    /// <summary>An https registry redirected a request, or pointed an upload, to plain http on a host not allowed for it.</summary>
+    public const string InsecureRedirect = "RegistryInsecureRedirect";
+    /// <summary>A paged listing linked back to a page it had already sent.</summary>
+    public const string PagingLoop = "RegistryPagingLoop";
+    /// <summary>A registry's catalog listed a repository name that breaks the repository grammar: reported per repository, never used in a URL or path.</summary>
+    public const string RepositoryNameInvalid = "RegistryRepositoryNameInvalid";
 }

@@ -267,8 +267,10 @@ public sealed partial class HarborClient
             // a proxy's HTML error page; the status says enough
         }
         var first = errors?.Errors?.FirstOrDefault();
-        var code = first?.Code;
-        var said = first?.Message is { Length: > 0 } m ? $"{code}: {m}" : $"HTTP {status}";
+        // Harbor's text is the server's: a proxy or a hostile server may echo the Basic header we sent.
+        var sent = new SentSecrets().AddBasic(Connection.Credential.UserName, Connection.Credential.Password);
+        var code = first?.Code is { } rawCode ? sent.Scrub(rawCode) : null;
+        var said = first?.Message is { Length: > 0 } m ? $"{code}: {sent.Scrub(m)}" : $"HTTP {status}";
         var target = call.Target ?? Connection.Url.ToString();
         var tail = $" (HTTP {status}, X-Request-Id {response.RequestId})";
         HarborException Make(string id, FailureKind kind, string text) =>

@@ -27,7 +27,7 @@ public sealed record KubeNamespaceScope(bool All, IReadOnlyList<string> Names)
         var listed = (await cluster.CallAsync(KubeOperation.List("namespaces"),
             (c, t) => c.CoreV1.ListNamespaceAsync(labelSelector: selector, cancellationToken: t), cancellationToken).ConfigureAwait(false))
             .Items.Select(n => n.Metadata.Name).ToList();
-        var regexes = patterns.Select(RegistryEngine.WildcardToRegex).ToList();
+        var regexes = patterns.Select(Wildcard.ToRegex).ToList();
         IEnumerable<string> result = names.Count == 0
             ? listed
             : exact.Concat(listed.Where(n => regexes.Any(r => r.IsMatch(n))));

@@ -55,7 +55,7 @@ public static class WorkloadImageInventory
     {
         var text = registry.Trim();
         if (!text.Contains('*') && !text.Contains('?')) text = ImageReference.NormalizeRegistry(text);
-        return RegistryEngine.WildcardToRegex(text);
+        return Wildcard.ToRegex(text);
     }
 
     private static int KindOrder(string kind) => kind switch { "Init" => 0, "Container" => 1, _ => 2 };

@@ -74,7 +74,7 @@ public sealed class ManifestContent
                     $"The manifest of {target} is not a JSON object.", target);
             var header = MediaTypes.Normalize(contentType);
             var bodyType = MediaTypes.Normalize(GetString(root, "mediaType"));
-            var schemaVersion = root.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number ? sv.GetInt32() : 0;
+            var schemaVersion = SchemaVersionOf(root, target);
 
             if (MediaTypes.IsSchema1(header) || MediaTypes.IsSchema1(bodyType) || schemaVersion == 1)
                 throw new RegistryException(RegistryErrorIds.UnsupportedMediaType, FailureKind.NotSupported,
@@ -101,7 +101,7 @@ public sealed class ManifestContent
                     $"{target} has media type '{mediaType}', which is not an image manifest or index this engine understands.", target);
 
             var digest = knownDigest is not null ? Digests.Compute(knownDigest, bytes) : Digests.Sha256(bytes);
-            return new ManifestContent(mediaType, digest, bytes)
+            var content = new ManifestContent(mediaType, digest, bytes)
             {
                 Config = root.TryGetProperty("config", out var c) ? ReadDescriptor(c) : null,
                 Layers = ReadDescriptors(root, mediaType == MediaTypes.OciArtifactManifest ? "blobs" : "layers"),
@@ -110,7 +110,18 @@ public sealed class ManifestContent
                 ArtifactType = GetString(root, "artifactType"),
                 Annotations = ReadAnnotations(root),
             };
+            ManifestChecks.RequireValidDigests(content, target);
+            return content;
         }
+    }
+
+    /// <summary>0 when absent (older writers leave it out); any value but 1 or 2 is a manifest no spec describes.</summary>
+    private static int SchemaVersionOf(JsonElement root, object? target)
+    {
+        if (!root.TryGetProperty("schemaVersion", out var sv)) return 0;
+        if (sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var version) && version is 1 or 2) return version;
+        throw new RegistryException(RegistryErrorIds.ManifestInvalid, FailureKind.InvalidData,
+            $"The manifest of {target} has schemaVersion {ManifestChecks.Shown(sv.GetRawText())}; image manifests and indexes have schemaVersion 2. The registry served something that is not a manifest this engine can copy faithfully.", target);
     }
 
     /// <summary>Reads the platform out of an image config blob (os, architecture, variant).</summary>

@@ -30,7 +30,10 @@ internal sealed class CopyJournal : IAsyncDisposable
     public string Path => file.Name;
     public int LoadedEntries { get; private set; }
 
-    /// <summary>Opens (creating if needed) the journal and reads what earlier runs recorded for <paramref name="destinationRegistry"/>.</summary>
+    /// <summary>
+    /// Opens (creating if needed) the journal and reads what earlier runs recorded for <paramref name="destinationRegistry"/>.
+    /// The journal is held exclusively until disposed: two runs appending to one journal interleave and lose lines.
+    /// </summary>
     public static async Task<CopyJournal> OpenAsync(string path, string destinationRegistry, CancellationToken cancellationToken)
     {
         var full = System.IO.Path.GetFullPath(path);
@@ -39,7 +42,13 @@ internal sealed class CopyJournal : IAsyncDisposable
         {
             var directory = System.IO.Path.GetDirectoryName(full);
             if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-            stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.Read, 4096, useAsync: true);
+            // FileShare.None is an exclusive flock on Unix, which excludes other processes and other handles of this one
+            // (FileShare.Read gave a shared lock that a second run shared too).
+            stream = new FileStream(full, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 4096, useAsync: true);
+        }
+        catch (IOException ex) when (IsHeldByOther(ex))
+        {
+            throw InUse(full, ex);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
@@ -49,6 +58,7 @@ internal sealed class CopyJournal : IAsyncDisposable
         var journal = new CopyJournal(stream, destinationRegistry);
         try
         {
+            journal.LockAcrossProcesses();
             await journal.LoadAsync(cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -58,6 +68,35 @@ internal sealed class CopyJournal : IAsyncDisposable
         }
         return journal;
     }
+
+    /// <summary>
+    /// A POSIX record lock besides the flock: it holds where .NET's flock is switched off
+    /// (DOTNET_SYSTEM_IO_DISABLEFILELOCKING) and on network file systems that honour only fcntl locks.
+    /// </summary>
+    private void LockAcrossProcesses()
+    {
+        if (OperatingSystem.IsWindows()) return; // FileShare.None is already enforced by Windows itself
+        try
+        {
+            file.Lock(0, long.MaxValue);
+        }
+        catch (IOException ex) when (IsHeldByOther(ex))
+        {
+            throw InUse(file.Name, ex);
+        }
+    }
+
+    /// <summary>
+    /// A lock someone else holds: Windows reports ERROR_SHARING_VIOLATION (32) or ERROR_LOCK_VIOLATION (33); on Unix
+    /// .NET puts the errno in HResult: EWOULDBLOCK (11 on Linux, 35 on macOS) from flock, EACCES (13) or EAGAIN from fcntl.
+    /// </summary>
+    private static bool IsHeldByOther(IOException ex) =>
+        OperatingSystem.IsWindows() ? (ex.HResult & 0xFFFF) is 32 or 33 : ex.HResult is 11 or 35 or 13;
+
+    private static HarborOpsException InUse(string full, Exception inner) =>
+        new(CopyErrorIds.JournalInUse, FailureKind.InvalidArgument,
+            $"The copy journal '{full}' is in use: another run of Copy-RegistryImage (in this or another process) holds it. Nothing was copied. Wait for that run to finish, or give this run a -JournalPath of its own.",
+            full, inner);
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
@@ -69,6 +108,10 @@ internal sealed class CopyJournal : IAsyncDisposable
             if (n == 0) break;
             read += n;
         }
+        if (!StartsWithHeader(bytes.AsSpan(0, read)))
+            throw new HarborOpsException(CopyErrorIds.JournalNotAJournal, FailureKind.InvalidArgument,
+                $"'{file.Name}' is not a HarborOps copy journal (it has content, and its first line is not '{Header}'), so it was left as it is. " +
+                "Give -JournalPath a new file name (the journal is created) or the journal of an earlier copy.", file.Name);
         var text = Encoding.UTF8.GetString(bytes, 0, read);
         var lines = text.Split('\n');
         // The last element is either empty (file ends with a newline) or a torn line from a crash: never trusted.
@@ -95,6 +138,16 @@ internal sealed class CopyJournal : IAsyncDisposable
             await file.WriteAsync(Encoding.UTF8.GetBytes(Header + "\n"), cancellationToken).ConfigureAwait(false);
             file.Flush(flushToDisk: true);
         }
+    }
+
+    /// <summary>
+    /// True for a journal, an empty file, and a header a crash cut short (it is our own first write); anything else is
+    /// someone's file, and cutting its "torn last line" would destroy it.
+    /// </summary>
+    private static bool StartsWithHeader(ReadOnlySpan<byte> content)
+    {
+        ReadOnlySpan<byte> header = Encoding.UTF8.GetBytes(Header + "\n");
+        return content.Length >= header.Length ? content.StartsWith(header) : header.StartsWith(content);
     }
 
     private static void Remember(Dictionary<string, HashSet<string>> map, string key, string value)

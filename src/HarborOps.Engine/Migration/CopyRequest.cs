@@ -243,7 +243,7 @@ public sealed class RepositoryMapper
 /// <summary>The tag filters of a request, and recognition of referrer tags (sha256-&lt;hex&gt;[.sig|.att|.sbom]).</summary>
 public sealed class TagSelection
 {
-    private static readonly Regex ReferrerTagPattern = new("^(?<alg>sha256|sha512)-(?<hex>[0-9a-f]{64}|[0-9a-f]{128})(?<suffix>\\.(?:sig|att|sbom))?$", RegexOptions.CultureInvariant);
+    private static readonly Regex ReferrerTagPattern = new("^(?<alg>sha256|sha512)-(?<hex>[0-9a-f]{64}|[0-9a-f]{128})(?<suffix>\\.(?:sig|att|sbom))?\\z", RegexOptions.CultureInvariant);
     private readonly Regex[] include;
     private readonly Regex? includeRegex;
     private readonly Regex[] exclude;
@@ -251,8 +251,8 @@ public sealed class TagSelection
 
     public TagSelection(RegistryScopeRequest request)
     {
-        include = request.IncludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
-        exclude = request.ExcludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(RegistryEngine.WildcardToRegex).ToArray();
+        include = request.IncludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
+        exclude = request.ExcludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
         includeRegex = Compile(request.IncludeTagRegex, "IncludeTagRegex");
         excludeRegex = Compile(request.ExcludeTagRegex, "ExcludeTagRegex");
     }
@@ -322,5 +322,9 @@ public static class CopyErrorIds
 {
     public const string MappingInvalid = "CopyMappingInvalid";
     public const string JournalInvalid = "CopyJournalInvalid";
+    /// <summary>-JournalPath names a file with content that is not a copy journal: refused and left as it is.</summary>
+    public const string JournalNotAJournal = "CopyJournalNotAJournal";
+    /// <summary>Another run (in this process or another) has the journal open.</summary>
+    public const string JournalInUse = "CopyJournalInUse";
     public const string HarborProjectMissing = "CopyHarborProjectMissing";
 }

@@ -31,6 +31,47 @@ public sealed record HarborDestination
 
     /// <summary>Where to log the API requests (method, path, status, X-Request-Id), such as verbose output.</summary>
     public Action<string>? Log { get; init; }
+
+    /// <summary>
+    /// The Harbor behind a copy destination, when the caller said so (<paramref name="createProject"/>, an explicit
+    /// <paramref name="harborUrl"/>) or the Connect-Harbor session is for that registry; null for other registries, which
+    /// have no projects to check. Options that make no sense for the destination fail as bad input before anything runs.
+    /// </summary>
+    /// <param name="destination">The copy destination as the user gave it (registry, repository or oci: layout).</param>
+    /// <param name="createProject">Create missing projects (-CreateProject).</param>
+    /// <param name="harborUrl">The Harbor API URL when it differs from the registry (-Harbor).</param>
+    /// <param name="projectSettings">The policies of created projects; only with <paramref name="createProject"/>.</param>
+    /// <param name="credential">The destination's credential, for the API too.</param>
+    public static HarborDestination? Resolve(string destination, bool createProject, string? harborUrl, HarborProjectSettings? projectSettings,
+        System.Net.NetworkCredential? credential)
+    {
+        if (projectSettings is not null && !createProject)
+            throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
+                "-ProjectSettings applies to the projects -CreateProject creates; add -CreateProject.");
+        var registry = CopyDestination.Parse(destination).Registry;
+        if (registry.StartsWith(Registry.ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
+        {
+            if (createProject || harborUrl is not null)
+                throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
+                    $"-CreateProject and -Harbor apply to a Harbor destination, not to the OCI layout '{destination}'.");
+            return null;
+        }
+        var session = HarborSession.Current;
+        var sessionIsDestination = session is not null && string.Equals(session.Registry, registry, StringComparison.OrdinalIgnoreCase);
+        if (!createProject && harborUrl is null && !sessionIsDestination) return null;
+        var url = harborUrl ?? (sessionIsDestination ? session!.Url.ToString() : registry);
+        HarborConnection connection;
+        try
+        {
+            connection = HarborSession.Resolve(url, credential, skipCertificateCheck: false);
+        }
+        catch (HarborException ex) when (ex.ErrorId == HarborErrorIds.NotConnected)
+        {
+            throw new HarborException(HarborErrorIds.NotConnected, FailureKind.InvalidArgument,
+                $"Checking and creating the projects on {url} needs a Harbor credential: give -DestinationCredential, or run Connect-Harbor -Harbor {url} first.", url, ex);
+        }
+        return new HarborDestination(connection) { CreateMissingProjects = createProject, ProjectSettings = projectSettings ?? new HarborProjectSettings() };
+    }
 }
 
 /// <summary>What the project check decided for the destination repositories of a run.</summary>

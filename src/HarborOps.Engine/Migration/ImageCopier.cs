@@ -68,6 +68,8 @@ internal sealed class CopyRun
     private readonly ConcurrentDictionary<string, Lazy<Task>> referrerWalks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<byte[]?>>> sourceConfigs = new(StringComparer.Ordinal);
+    private readonly BlobSizeCheck blobSizes = new();
+    private readonly ChildManifestSizes childSizes = new();
     private IReadOnlyList<PlatformFilter> platforms = [];
 
     private CopyDestination destination = null!;
@@ -161,7 +163,7 @@ internal sealed class CopyRun
                     progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
                     try
                     {
-                        await foreach (var name in RepositoryMapping.ListRepositoriesAsync(store, source, cancellationToken).ConfigureAwait(false))
+                        await foreach (var name in RepositoryMapping.ListRepositoriesAsync(store, source, (_, invalid) => EmitFailure($"{invalid.Target}", destination.Text, "", "", invalid), cancellationToken).ConfigureAwait(false))
                             candidates.Add((store, name, source));
                     }
                     catch (HarborOpsException ex) when (!ex.IsTerminating)
@@ -317,6 +319,15 @@ internal sealed class CopyRun
         ManifestContent? manifest = null;
         var copyReferrers = request.IncludeReferrers;
         string? sourceDigest = null;
+        if (tag.Length > 0 && ManifestChecks.InvalidTag(tag, plan.SourceName) is { } invalidTag)
+        {
+            // A name the registry sent that no URL or path may carry: that tag fails alone, shown escaped.
+            var shown = ManifestChecks.Shown(tag);
+            result = NewResult(plan, $"{plan.SourceName}:{shown}", $"{plan.DestinationName}:{shown}", tag, "", "", CopyAction.Failed, invalidTag.Kind.ToString(), null, subject, counters, started)
+                with { Error = invalidTag.Message, ErrorId = invalidTag.ErrorId };
+            Emit(result);
+            return result;
+        }
         // The store's listing (ACR's _manifests) decides some tags by itself: a locked one fails alone, one older than
         // -Since is skipped, both without a request.
         if (ListedVerdict(plan, work, subject, sourceName, destinationName, counters, started) is { } listedVerdict)
@@ -325,6 +336,9 @@ internal sealed class CopyRun
             return listedVerdict;
         }
         string? note = null;
+        string? headDigest = null;
+        Task<ManifestContent> ReadSourceAsync(string d) => d != headDigest ? SourceManifestAsync(plan, d, cancellationToken)
+            : HeadDigests.ReadAsync(() => SourceManifestAsync(plan, d, cancellationToken), () => SourceManifestByTagAsync(plan, tag, cancellationToken), d, sourceName);
         var destinationMayHaveTag = tag.Length > 0 && (plan.DestinationTags is null || plan.DestinationTags.Contains(tag));
         // The destination's digest of the tag does not depend on the source: both HEADs go out together, which halves
         // the round trips of an unchanged tag.
@@ -350,7 +364,7 @@ internal sealed class CopyRun
                 var head = await throttle.RunAsync(plan.Source.Registry, () => plan.Source.HeadManifestAsync(plan.SourceRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false)
                     ?? throw new RegistryException(RegistryErrorIds.ManifestNotFound, FailureKind.NotFound,
                         $"'{sourceName}' was not found at the source (the tag was deleted or never existed). Get-RegistryTag -Reference {plan.SourceName} lists its tags.", sourceName);
-                digest = head.Digest;
+                digest = headDigest = head.Digest;
                 mediaType = head.MediaType;
             }
 
@@ -362,7 +376,7 @@ internal sealed class CopyRun
                 filtered = (await destinationHead.ConfigureAwait(false))?.Digest != digest;
             if (filtered)
             {
-                manifest ??= await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+                manifest ??= await ReadSourceAsync(digest).ConfigureAwait(false);
                 mediaType = manifest.MediaType;
                 var selected = await SelectImageAsync(plan, manifest, sourceName, checkSince: ListedSinceTime(work, subject) is null, cancellationToken).ConfigureAwait(false);
                 note = selected.Note;
@@ -409,7 +423,7 @@ internal sealed class CopyRun
             }
             else
             {
-                manifest ??= await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+                manifest ??= await ReadSourceAsync(digest).ConfigureAwait(false);
                 mediaType = manifest.MediaType;
                 if (copyReferrers && subject is null && sourceDigest is null) PrefetchReferrerTags(plan, digest, cancellationToken);
                 await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
@@ -912,7 +926,7 @@ internal sealed class CopyRun
     {
         if (manifest.IsIndex)
         {
-            await Task.WhenAll(manifest.Manifests.Select(child => EnsureManifestByDigestAsync(plan, child.Digest, counters, cancellationToken))).ConfigureAwait(false);
+            await Task.WhenAll(manifest.Manifests.Select(child => childSizes.RequireAsync(child, EnsureManifestByDigestAsync(plan, child.Digest, counters, cancellationToken), plan.SourceName))).ConfigureAwait(false);
             return;
         }
         var needed = manifest.Blobs().Where(b => request.IncludeForeignLayers || !IsForeign(b));
@@ -929,18 +943,17 @@ internal sealed class CopyRun
     /// since it was only ever written after its dependencies), else its dependencies and then a PUT by digest.
     /// True when it was (or, planning, would be) written.
     /// </summary>
-    private Task<bool> EnsureManifestByDigestAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken) =>
-        manifestsByDigest.GetOrAdd(plan.DestinationRepository + "@" + digest,
-            _ => new Lazy<Task<bool>>(() => EnsureManifestByDigestCoreAsync(plan, digest, counters, cancellationToken))).Value;
+    private Task<bool> EnsureManifestByDigestAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken) => manifestsByDigest.GetOrAdd(
+        plan.DestinationRepository + "@" + digest, _ => new Lazy<Task<bool>>(() => EnsureManifestByDigestCoreAsync(plan, digest, counters, cancellationToken))).Value;
 
     private async Task<bool> EnsureManifestByDigestCoreAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken)
     {
         if (!plan.DestinationIsNew)
         {
             var present = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadManifestAsync(plan.DestinationRepository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (present is not null) return false;
+            if (present is not null) { childSizes.Known(digest, present.Size); return false; }
         }
-        var manifest = await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+        var manifest = childSizes.Known(await SourceManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false));
         await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
         if (PlanOnly) return true;
         await BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
@@ -959,6 +972,9 @@ internal sealed class CopyRun
         var mine = new Lazy<Task<BlobOutcome>>(() => EnsureBlobCoreAsync(plan, blob, counters, cancellationToken));
         var actual = blobs.GetOrAdd(plan.DestinationRepository + "@" + blob.Digest, mine);
         await actual.Value.ConfigureAwait(false);
+        if (PlanOnly && !blobSizes.IsKnown(blob.Digest)) return;
+        await blobSizes.RequireAsync(blob, () => throttle.RunAsync(destinationStore.Registry,
+            () => destinationStore.HeadBlobAsync(plan.DestinationRepository, blob.Digest, cancellationToken), cancellationToken), plan.SourceName).ConfigureAwait(false);
     }
 
     private async Task<BlobOutcome> EnsureBlobCoreAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
@@ -971,7 +987,11 @@ internal sealed class CopyRun
         var headFirst = !plan.DestinationIsNew && (PlanOnly || candidates.Count > 0 || destinationStore is not IBlobUploadUnlessPresent);
         var size = !headFirst ? null
             : await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadBlobAsync(repository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
-        if (size is not null) return Present(repository, digest, counters);
+        if (size is not null)
+        {
+            blobSizes.Confirmed(digest, size.Value);
+            return Present(repository, digest, counters);
+        }
 
         foreach (var from in candidates)
             if (await TryMountAsync(plan, digest, from, counters, cancellationToken).ConfigureAwait(false))
@@ -1070,6 +1090,7 @@ internal sealed class CopyRun
                 }
             }, cancellationToken).ConfigureAwait(false);
             if (!uploaded) return (repository, Present(repository, blob.Digest, counters));
+            blobSizes.Confirmed(blob.Digest, blob.Size); // the source stream verified the descriptor's size as it went
             if (journal is not null) await journal.RecordBlobAsync(repository, blob.Digest, cancellationToken).ConfigureAwait(false);
         }
         RememberLocation(blob.Digest, repository);

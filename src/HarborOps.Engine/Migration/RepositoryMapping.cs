@@ -53,9 +53,11 @@ public sealed class RepositoryMapping
 
     /// <summary>
     /// The repositories a Prefix or Registry source covers, in catalog order: every repository of the store, or those
-    /// equal to or below the prefix. A Repository or Image source covers just its own repository.
+    /// equal to or below the prefix. A Repository or Image source covers just its own repository. A listed name that
+    /// breaks the repository grammar goes to <paramref name="onInvalidName"/> (with none, it ends the listing) and is left out.
     /// </summary>
-    public static async IAsyncEnumerable<string> ListRepositoriesAsync(IImageStore store, CopySource source, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<string> ListRepositoriesAsync(IImageStore store, CopySource source, Action<string, HarborOpsException>? onInvalidName,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (source.Kind is CopySourceKind.Image or CopySourceKind.Repository)
         {
@@ -65,7 +67,7 @@ public sealed class RepositoryMapping
         var prefix = source.Kind == CopySourceKind.Prefix ? source.Repository : "";
         await foreach (var page in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
             foreach (var name in page)
-                if (prefix.Length == 0 || name == prefix || name.StartsWith(prefix + "/", StringComparison.Ordinal))
+                if ((prefix.Length == 0 || name == prefix || name.StartsWith(prefix + "/", StringComparison.Ordinal)) && ListedRepositories.Admit(store, name, onInvalidName))
                     yield return name;
     }
 

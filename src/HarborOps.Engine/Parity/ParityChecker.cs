@@ -123,7 +123,15 @@ internal sealed class ParityRun
             {
                 if (source.Kind is CopySourceKind.Prefix or CopySourceKind.Registry)
                     progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
-                await foreach (var repository in RepositoryMapping.ListRepositoriesAsync(store, source, cancellationToken).ConfigureAwait(false))
+                await foreach (var repository in RepositoryMapping.ListRepositoriesAsync(store, source, (name, invalid) => Emit(new ParityDifference
+                {
+                    Kind = ParityDifferenceKind.SourceUnreadable,
+                    Source = $"{invalid.Target}",
+                    Destination = mapping.Destination.Text,
+                    SourceRepository = ManifestChecks.Shown(name),
+                    Detail = invalid.Message,
+                    ErrorId = invalid.ErrorId,
+                }), cancellationToken).ConfigureAwait(false))
                     repositories.Add(repository);
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating)
@@ -223,6 +231,9 @@ internal sealed class ParityRun
                     Count(ParityDifferenceKind.Equal);
             }
         }
+        findings.AddRange(source.InvalidTags.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(tag => InvalidTagFinding(pair, tag, atSource: true)));
+        if (pair.OnlyTag is null && pair.OnlyDigest is null)
+            findings.AddRange(target.InvalidTags.Except(source.InvalidTags, StringComparer.Ordinal).Order(StringComparer.Ordinal).Select(tag => InvalidTagFinding(pair, tag, atSource: false)));
         if (pair.OnlyTag is null && pair.OnlyDigest is null)
             foreach (var (tag, item) in target.Images.Where(t => !source.Images.ContainsKey(t.Key)).OrderBy(t => t.Key, StringComparer.Ordinal))
                 findings.Add(Difference(pair, ParityDifferenceKind.ExtraAtDestination, tag, null, item.Manifest.Digest)
@@ -233,10 +244,13 @@ internal sealed class ParityRun
             await CompareReferrersAsync(pair, source, target, equalSubjects, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A repository's tags by digest: images (as the tag filters select them) and referrer tags apart.</summary>
-    private sealed record Inventory(Dictionary<string, TaggedManifest> Images, Dictionary<string, TaggedManifest> ReferrerTags)
+    /// <summary>
+    /// A repository's tags by digest: images (as the tag filters select them) and referrer tags apart; and the names in
+    /// its tag list that break the tag grammar, which are never requested.
+    /// </summary>
+    private sealed record Inventory(Dictionary<string, TaggedManifest> Images, Dictionary<string, TaggedManifest> ReferrerTags, List<string> InvalidTags)
     {
-        public static Inventory Empty => new([], []);
+        public static Inventory Empty => new([], [], []);
     }
 
     private async Task<Inventory> InventoryAsync(IImageStore store, string repository, RepositoryPair pair, CancellationToken cancellationToken)
@@ -259,15 +273,25 @@ internal sealed class ParityRun
                     foreach (var item in page.Where(i => OfThisImage(i.Tag)))
                         referrerTags[item.Tag] = item;
             }
-            return new Inventory(images, referrerTags);
+            return new Inventory(images, referrerTags, []);
+        }
+        var invalidTags = new List<string>();
+        // A tag name the registry listed is data: one that breaks the grammar is noted for its own finding instead of
+        // going into a HEAD's URL (where it would fail the whole run as if the user had typed it).
+        bool Screened(string tag)
+        {
+            if (ImageReference.IsValidTag(tag)) return true;
+            if (selection.Matches(tag)) lock (invalidTags) invalidTags.Add(tag);
+            return false;
         }
         // A bulk inventory (ACR) costs the same whatever is wanted; otherwise only the tags compared are HEADed.
         var pages = store.HasBulkInventory
             ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
-            : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, Wanted, cancellationToken);
+            : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, tag => Screened(tag) && Wanted(tag), cancellationToken);
         await foreach (var page in pages.ConfigureAwait(false))
             foreach (var item in page)
             {
+                if (!Screened(item.Tag)) continue;
                 if (TagSelection.SubjectOfReferrerTag(item.Tag) is not null)
                 {
                     // Referrer tags follow their subject: never compared as tags, checked as referrers with -IncludeReferrers.
@@ -278,7 +302,7 @@ internal sealed class ParityRun
                     images[item.Tag] = item;
                 }
             }
-        return new Inventory(images, referrerTags);
+        return new Inventory(images, referrerTags, invalidTags);
     }
 
     /// <summary>Tags the comparison looks at: the filtered image tags, and referrer tags with -IncludeReferrers.</summary>
@@ -368,6 +392,27 @@ internal sealed class ParityRun
             with { ReferrerDigest = referrerDigest, ReferrerTag = referrerTag, ArtifactType = artifactType };
 
     // ---------------------------------------------------------------- results
+
+    /// <summary>
+    /// A listed tag name that breaks the grammar: unreadable at the source; at the destination a tag the source cannot
+    /// have (extra), unless the source listed the same name. Shown escaped, as no newline may reach a log line.
+    /// </summary>
+    private ParityDifference InvalidTagFinding(RepositoryPair pair, string tag, bool atSource)
+    {
+        var shown = ManifestChecks.Shown(tag);
+        var sourceName = $"{RepositoryMapping.Describe(pair.Source, pair.SourceRepository, null)}:{shown}";
+        var detail = atSource
+            ? ManifestChecks.InvalidTag(tag, RepositoryMapping.Describe(pair.Source, pair.SourceRepository, null))!.Message
+            : $"The destination listed a tag {shown} in '{RepositoryMapping.Describe(destination, pair.DestinationRepository, null)}' that breaks the tag grammar; no source tag can have that name, and it is never requested. Delete it at the destination.";
+        return Difference(pair, atSource ? ParityDifferenceKind.SourceUnreadable : ParityDifferenceKind.ExtraAtDestination, "", null, null) with
+        {
+            Source = sourceName,
+            DestinationReference = $"{RepositoryMapping.Describe(destination, pair.DestinationRepository, null)}:{shown}",
+            Tag = tag,
+            Detail = detail,
+            ErrorId = RegistryErrorIds.TagNameInvalid,
+        };
+    }
 
     private ParityDifference Difference(RepositoryPair pair, ParityDifferenceKind kind, string tag, string? sourceDigest, string? destinationDigest) => new()
     {

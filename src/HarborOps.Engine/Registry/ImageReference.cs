@@ -59,13 +59,18 @@ public sealed record ImageReference
     private const string PathComponent = "[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*";
     private const string DomainComponent = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
     private static readonly Regex DomainPattern = new($"^(?:{DomainComponent}(?:\\.{DomainComponent})*|\\[[0-9a-fA-F:.]+\\])(?::[0-9]+)?$", RegexOptions.CultureInvariant);
-    private static readonly Regex PathPattern = new($"^{PathComponent}(?:/{PathComponent})*$", RegexOptions.CultureInvariant);
-    private static readonly Regex TagPattern = new("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", RegexOptions.CultureInvariant);
-    private static readonly Regex DigestPattern = new("^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$", RegexOptions.CultureInvariant);
+    private static readonly Regex PathPattern = new($"^{PathComponent}(?:/{PathComponent})*\\z", RegexOptions.CultureInvariant);
+    // \z, not $: "$" also matches before a final newline, and tags and digests from a registry end up in URLs.
+    private static readonly Regex TagPattern = new("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\\z", RegexOptions.CultureInvariant);
+    private static readonly Regex DigestPattern = new("^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})\\z", RegexOptions.CultureInvariant);
     private static readonly Regex AnyDigestShape = new("^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-zA-Z=_-]+$", RegexOptions.CultureInvariant);
 
     public static bool IsValidTag(string tag) => TagPattern.IsMatch(tag);
     public static bool IsValidDigest(string digest) => DigestPattern.IsMatch(digest);
+
+    /// <summary>The repository grammar and length a reference to it must meet, so a listed name that fails it could never be named by a user either.</summary>
+    public static bool IsValidRepository(string registry, string repository) =>
+        registry.Length + 1 + repository.Length <= MaxNameLength && PathPattern.IsMatch(repository);
 
     /// <summary>Parses an image reference; throws <see cref="RegistryException"/> with id ReferenceInvalid saying what is wrong.</summary>
     public static ImageReference Parse(string? input)

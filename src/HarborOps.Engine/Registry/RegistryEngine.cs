@@ -11,71 +11,6 @@ using HarborOps.Models;
 
 namespace HarborOps.Engine.Registry;
 
-/// <summary>Settings of the process-wide registry engine.</summary>
-public sealed record RegistryEngineOptions
-{
-    /// <summary>Hosts (host[:port]) reached over plain HTTP. Loopback hosts always are.</summary>
-    public IReadOnlyCollection<string> PlainHttpHosts { get; init; } = [];
-
-    /// <summary>The variable that names plain-HTTP registries for the module's shared engine, comma or space separated.</summary>
-    public const string PlainHttpHostsVariable = "HARBOROPS_PLAIN_HTTP_HOSTS";
-
-    /// <summary>
-    /// The options of the process-wide engine the cmdlets use. Settings come from the environment so that a script, a
-    /// CI job or a runbook sets them once, before the first registry call, for every cmdlet of the process.
-    /// </summary>
-    public static RegistryEngineOptions FromEnvironment(Func<string, string?> getVariable) => new()
-    {
-        PlainHttpHosts = HostList(getVariable(PlainHttpHostsVariable)),
-        AcrHosts = HostList(getVariable(AcrHostsVariable)),
-    };
-
-    private static string[] HostList(string? value) =>
-        (value ?? "").Split([',', ';', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-
-    /// <summary>
-    /// Registries (host[:port]) that are Azure Container Registries although their name does not say so: a custom
-    /// domain, a private endpoint reached by IP, the lab. Names ending in an ACR suffix (azurecr.io, azurecr.cn,
-    /// azurecr.us, azurecr.de) need no entry. ACR registries are listed with ACR's own /acr/v1 API (a tag inventory with
-    /// digests and times in one paged call) and asked for the metadata_read scope that ACR wants for listings.
-    /// </summary>
-    public IReadOnlyCollection<string> AcrHosts { get; init; } = [];
-
-    /// <summary>The variable that names ACR registries without an ACR suffix for the module's shared engine, comma or space separated.</summary>
-    public const string AcrHostsVariable = "HARBOROPS_ACR_HOSTS";
-    /// <summary>Docker config.json consulted for credentials; null means $DOCKER_CONFIG/config.json or ~/.docker/config.json.</summary>
-    public string? DockerConfigPath { get; init; }
-    /// <summary>Retries of a throttled or transient request before it fails.</summary>
-    public int MaxRetries { get; init; } = 5;
-    /// <summary>Longest wait the engine accepts from a Retry-After header before it gives up on that request.</summary>
-    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
-    /// <summary>Concurrent connections per registry host.</summary>
-    public int MaxConnectionsPerHost { get; init; } = 16;
-    /// <summary>Longest wait for a response's headers, for a buffered body such as a manifest, and between two reads of a blob; then the request is retried (a blob download resumes where it stopped).</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
-    /// <summary>Longest wait for a TCP/TLS connection.</summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
-    /// <summary>First retry delay of the exponential backoff used when the registry gives no Retry-After.</summary>
-    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>Cap of the exponential backoff.</summary>
-    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>Tokens are refreshed this long before they expire (at most half their lifetime).</summary>
-    public TimeSpan TokenExpirySkew { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>Page size asked for tag lists and the catalog (n=); registries may send fewer and send a Link when there is more.</summary>
-    public int PageSize { get; init; } = 1000;
-    /// <summary>Parallel manifest reads per Get-RegistryTag call.</summary>
-    public int TagDetailParallelism { get; init; } = 8;
-    /// <summary>Use the system HTTP proxy settings (HTTPS_PROXY, NO_PROXY).</summary>
-    public bool UseSystemProxy { get; init; } = true;
-    public string UserAgent { get; init; } = "HarborOps/0.1";
-    /// <summary>
-    /// Decides server certificates instead of the machine's trust store: the tests' way to trust the lab's CA in process
-    /// (OpenSSL reads SSL_CERT_FILE only at process start). Internal on purpose: users trust a private CA through the
-    /// machine's store, and nothing outside the tests can turn verification off here.
-    /// </summary>
-    internal Func<System.Security.Cryptography.X509Certificates.X509Certificate2?, System.Net.Security.SslPolicyErrors, bool>? ServerCertificateValidator { get; init; }
-}
-
 /// <summary>Get-RegistryRepository's request. Registry is host[:port], or "oci:" followed by a layout directory.</summary>
 public sealed record GetRepositoriesRequest(string Registry)
 {
@@ -112,8 +47,17 @@ public sealed partial class RegistryEngine : IDisposable
     /// Repositories of a registry (its catalog) or of an OCI layout root (every layout directory below it), sorted
     /// ordinally. Progress reports each page.
     /// </summary>
+    public IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
+        CancellationToken cancellationToken) =>
+        GetRepositoriesAsync(request, progress, onRepositoryFailure: null, cancellationToken);
+
+    /// <summary>
+    /// The same, with each listed repository that fails on its own (a name the registry sent that breaks the repository
+    /// grammar) handed to <paramref name="onRepositoryFailure"/> while the listing goes on; without it such a failure
+    /// ends the listing.
+    /// </summary>
     public async IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        Action<HarborOpsException>? onRepositoryFailure, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var registry = ImageReference.NormalizeRegistry(request.Registry);
@@ -128,7 +72,8 @@ public sealed partial class RegistryEngine : IDisposable
             await foreach (var pageNames in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
             {
                 page++;
-                names.AddRange(pageNames.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal)));
+                names.AddRange(pageNames.Where(n => string.IsNullOrEmpty(prefix) || n == prefix || n.StartsWith(prefix + "/", StringComparison.Ordinal))
+                    .Where(n => ListedRepositories.Admit(store, n, onRepositoryFailure is null ? null : (_, failure) => onRepositoryFailure(failure))));
                 progress?.Report(new OperationProgress(activity, $"Page {page}: {names.Count} repositories so far", Completed: names.Count));
             }
             names = names.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
@@ -156,15 +101,23 @@ public sealed partial class RegistryEngine : IDisposable
     /// or the one tag or digest the reference names). Manifests are read with bounded parallelism and cached by
     /// digest, so thousands of tags of one image cost one manifest read each, plus one HEAD.
     /// </summary>
+    public IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
+        GetTagsAsync(request, progress, onTagFailure: null, cancellationToken);
+
+    /// <summary>
+    /// The same, with each tag of a listed repository that fails on its own (a name or a manifest the registry sent
+    /// malformed, a 5xx after the retries) handed to <paramref name="onTagFailure"/> while the listing goes on; without
+    /// it such a failure ends the listing. Terminating failures (authentication, cancellation) always end it.
+    /// </summary>
     public async IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        Action<HarborOpsException>? onTagFailure, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var reference = ImageReference.Parse(request.Reference);
         var (store, repository) = OpenStore(reference, request.Credential);
         var display = reference.RepositoryReference;
         var activity = $"Reading tags of {display}";
-        var patterns = request.TagPatterns.Where(p => !string.IsNullOrEmpty(p)).Select(WildcardToRegex).ToArray();
+        var patterns = request.TagPatterns.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
         var context = new TagContext(store, repository, reference, request.IncludeReferrers);
 
         if (reference.Digest is not null)
@@ -215,18 +168,18 @@ public sealed partial class RegistryEngine : IDisposable
             tags = tags.Where(t => patterns.Any(p => p.IsMatch(t))).ToList();
 
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var window = new Queue<Task<RegistryTagInfo?>>();
+        var window = new Queue<Task<TagOutcome>>();
         var parallelism = Math.Max(1, Options.TagDetailParallelism);
         var done = 0;
         try
         {
             foreach (var tag in tags)
             {
-                window.Enqueue(listed?.GetValueOrDefault(tag) is { } entry
-                    ? context.DescribeListedAsync(entry, linked.Token)
-                    : context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token));
+                window.Enqueue(TagOutcome.Of(listed?.GetValueOrDefault(tag) is { } entry
+                    ? () => context.DescribeListedAsync(entry, linked.Token)
+                    : () => context.DescribeAsync(tag, tag, mustExist: reference.Tag is not null, linked.Token), tag, display, walking: reference.Tag is null));
                 if (window.Count < parallelism) continue;
-                var info = await window.Dequeue().ConfigureAwait(false);
+                var info = (await window.Dequeue().ConfigureAwait(false)).Take(onTagFailure);
                 cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
                 done++;
                 progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
@@ -234,7 +187,7 @@ public sealed partial class RegistryEngine : IDisposable
             }
             while (window.Count > 0)
             {
-                var info = await window.Dequeue().ConfigureAwait(false);
+                var info = (await window.Dequeue().ConfigureAwait(false)).Take(onTagFailure);
                 cancellationToken.ThrowIfCancellationRequested(); // results already read must not outrun a cancel
                 done++;
                 progress?.Report(new OperationProgress(activity, $"Tag {done} of {tags.Count}", info?.Tag, done, tags.Count));
@@ -281,9 +234,6 @@ public sealed partial class RegistryEngine : IDisposable
             ? (new OciLayoutStore(reference.LayoutPath!), "")
             : (new RemoteRegistryStore(Pipeline, reference.Registry, credential), reference.Repository);
     }
-
-    internal static Regex WildcardToRegex(string pattern) =>
-        new("^" + Regex.Escape(pattern).Replace("\\*", ".*").Replace("\\?", ".") + "$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant);
 
     /// <summary>Per-call caches: manifests and configs by digest, referrers by digest.</summary>
     private sealed class TagContext(IImageStore store, string repository, ImageReference reference, bool includeReferrers)
@@ -355,7 +305,8 @@ public sealed partial class RegistryEngine : IDisposable
             (ManifestContent Manifest, string[] Platforms, long Size) details;
             try
             {
-                details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, cancellationToken))).Value.ConfigureAwait(false);
+                var headedTag = manifestReference.Contains(':') ? null : manifestReference;
+                details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, headedTag, cancellationToken))).Value.ConfigureAwait(false);
             }
             catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.UnsupportedMediaType && !mustExist)
             {
@@ -396,9 +347,12 @@ public sealed partial class RegistryEngine : IDisposable
             };
         }
 
-        private async Task<(ManifestContent, string[], long)> ReadAsync(string digest, CancellationToken cancellationToken)
+        private async Task<(ManifestContent, string[], long)> ReadAsync(string digest, string? headedTag, CancellationToken cancellationToken)
         {
-            var manifest = await store.GetManifestAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+            var manifest = headedTag is null
+                ? await store.GetManifestAsync(repository, digest, cancellationToken).ConfigureAwait(false)
+                : await HeadDigests.ReadAsync(() => store.GetManifestAsync(repository, digest, cancellationToken),
+                    () => store.GetManifestAsync(repository, headedTag, cancellationToken), digest, $"{reference.RepositoryReference}:{headedTag}").ConfigureAwait(false);
             if (manifest.IsIndex)
             {
                 var platforms = manifest.Manifests

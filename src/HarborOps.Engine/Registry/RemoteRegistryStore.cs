@@ -70,14 +70,14 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
 
     /// <summary>
     /// A paged listing: the first request (next is null), then one per Link rel="next" until the registry stops
-    /// linking (see NextPage for the cut-off). Each page is read while its response is open and handed out before
+    /// linking (see <see cref="PageWalk"/> for the cut-off). Each page is read while its response is open and handed out before
     /// the next is asked for, so a caller that stops early sends no further request.
     /// </summary>
     internal async IAsyncEnumerable<TPage> ReadPagesAsync<TPage>(Func<Uri?, RegistryRequest> requestFor, Func<RegistryResponse, RegistryRequest, TPage> readPage,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         Uri? next = null;
-        var pages = 0;
+        var walk = new PageWalk(Registry);
         do
         {
             var request = requestFor(next);
@@ -85,7 +85,7 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
             using (var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
                 page = readPage(response, request);
-                next = NextPage(response, pages++);
+                next = walk.Next(response, request);
             }
             yield return page;
         }
@@ -103,17 +103,6 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
     public bool IsAcr => pipeline.IsAcr(Registry);
 
     private AcrListing Acr => new(pipeline, this, credential);
-
-    /// <summary>Follows Link rel="next"; a registry that keeps linking is cut off rather than looped on forever.</summary>
-    internal Uri? NextPage(RegistryResponse response, int pagesSoFar)
-    {
-        var next = LinkHeader.FindNext(response.Headers("Link"), response.RequestUri);
-        if (next is null) return null;
-        if (pagesSoFar >= 100_000)
-            throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
-                $"Registry '{Registry}' kept sending next-page links after {pagesSoFar} pages; stopping.", Registry);
-        return next;
-    }
 
     internal static List<string> ReadStringArray(byte[]? body, string property, RegistryRequest request)
     {
@@ -537,6 +526,7 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
         Uri? next = null;
         var first = true;
         var pages = 0;
+        var walk = new PageWalk(Registry);
         while (first || next is not null)
         {
             var request = new RegistryRequest(HttpMethod.Get, Registry, path)
@@ -560,6 +550,7 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
             {
                 using var doc = JsonDocument.Parse(response.Body ?? []);
                 page = ManifestContent.ReadDescriptors(doc.RootElement, "manifests");
+                ManifestChecks.RequireValidDigests(page, $"{Name(repository)}@{digest}");
             }
             catch (JsonException)
             {
@@ -567,7 +558,8 @@ internal sealed class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresen
             }
             var filtered = artifactType is not null && !response.Headers("OCI-Filters-Applied").Any(v => v.Contains("artifactType", StringComparison.OrdinalIgnoreCase));
             result.AddRange(filtered ? page.Where(d => d.ArtifactType == artifactType) : page);
-            next = NextPage(response, pages++);
+            next = walk.Next(response, request);
+            pages++;
         }
         return result;
     }

@@ -43,7 +43,21 @@ public static class DockerConfigJson
     /// <summary>The login the payload holds for <paramref name="registry"/>, or null when it holds none (or is not JSON).</summary>
     public static NetworkCredential? Read(byte[]? payload, string registry)
     {
-        if (payload is null || payload.Length == 0) return null;
+        var host = NormalizeRegistry(registry);
+        foreach (var (key, entry) in Entries(payload))
+        {
+            if (SameRegistry(key, host)) return Login(entry);
+        }
+        return null;
+    }
+
+    /// <summary>The user names of every registry entry: which robots a secret holds, learnt without keeping a password.</summary>
+    public static IReadOnlyList<string> UserNames(byte[]? payload) =>
+        Entries(payload).Select(e => Login(e.Entry)?.UserName).OfType<string>().ToList();
+
+    private static IEnumerable<(string Key, JsonObject Entry)> Entries(byte[]? payload)
+    {
+        if (payload is null || payload.Length == 0) return [];
         JsonNode? root;
         try
         {
@@ -51,33 +65,32 @@ public static class DockerConfigJson
         }
         catch (JsonException)
         {
-            return null;
+            return [];
         }
-        if (root?["auths"] is not JsonObject auths) return null;
-        var host = NormalizeRegistry(registry);
-        foreach (var (key, value) in auths)
+        if (root?["auths"] is not JsonObject auths) return [];
+        return auths.Where(a => a.Value is JsonObject).Select(a => (a.Key, (JsonObject)a.Value!)).ToList();
+    }
+
+    private static NetworkCredential? Login(JsonObject entry)
+    {
+        var user = entry["username"]?.GetValue<string>();
+        var password = entry["password"]?.GetValue<string>();
+        if ((user is null || password is null) && entry["auth"]?.GetValue<string>() is { } auth)
         {
-            if (value is not JsonObject entry || !SameRegistry(key, host)) continue;
-            var user = entry["username"]?.GetValue<string>();
-            var password = entry["password"]?.GetValue<string>();
-            if ((user is null || password is null) && entry["auth"]?.GetValue<string>() is { } auth)
+            string decoded;
+            try
             {
-                string decoded;
-                try
-                {
-                    decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth));
-                }
-                catch (FormatException)
-                {
-                    return null;
-                }
-                var colon = decoded.IndexOf(':');
-                if (colon < 0) return null;
-                (user, password) = (decoded[..colon], decoded[(colon + 1)..]);
+                decoded = Encoding.UTF8.GetString(Convert.FromBase64String(auth));
             }
-            return user is null || password is null ? null : new NetworkCredential(user, password);
+            catch (FormatException)
+            {
+                return null;
+            }
+            var colon = decoded.IndexOf(':');
+            if (colon < 0) return null;
+            (user, password) = (decoded[..colon], decoded[(colon + 1)..]);
         }
-        return null;
+        return user is null || password is null ? null : new NetworkCredential(user, password);
     }
 
     /// <summary>True when the payload holds exactly this login for this registry and nothing else: then writing it again changes nothing.</summary>

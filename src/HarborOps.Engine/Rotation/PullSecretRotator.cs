@@ -51,11 +51,13 @@ public sealed record NamespaceRotationPlan(string Namespace)
 /// The rotation runbook. For each namespace: create the next robot (pull on the namespace's projects, lifetime = rotation
 /// period + grace), prove it pulls, write it into the secret with the previous robot recorded as retired, make the
 /// ServiceAccounts list the secret, optionally restart workloads and wait, prove again what the secret now holds, and
-/// delete retired robots whose grace period has passed. Every step is recorded on the secret or recognisable in Harbor
-/// (robot names carry the namespace), so a run killed anywhere is finished by the next run; a robot is deleted only
-/// while the credential in the secret has just pulled, so the last working credential is never removed.
+/// delete retired robots whose grace period has passed. Every step is recorded on the secret (the name of a robot is
+/// recorded before Harbor is asked to create it), so a run killed anywhere is finished by the next run. A robot is
+/// deleted only while the credential in the secret has just pulled, only when the secret recorded that the rotation
+/// created it for this namespace, and only when no managed pull secret in any namespace holds it (<see cref="RobotCleanup"/>):
+/// one robot may serve many namespaces, and deleting it under another namespace's secret fails every pull there.
 /// </summary>
-public sealed class PullSecretRotator
+public sealed partial class PullSecretRotator
 {
     private readonly KubeCluster cluster;
     private readonly PullSecretSync sync;
@@ -139,7 +141,7 @@ public sealed class PullSecretRotator
 
         var orphans = await FindOrphansAsync(namespaceName, request, projects, state, cancellationToken).ConfigureAwait(false);
         var steps = new List<string>();
-        foreach (var orphan in orphans) steps.Add($"delete robot '{orphan.Name}' (created by an interrupted run, never written to a secret)");
+        foreach (var orphan in orphans) steps.Add($"delete robot '{orphan.Name}' (created by an interrupted run, never written to a secret) unless a pull secret holds it");
         if (rotate && request.RefreshInPlace && current is not null && reason != $"the projects changed to {string.Join(", ", projects)}")
             steps.Add($"refresh the secret of robot '{current.Name}' in place ({reason}); its old secret stops working at once");
         else if (rotate)
@@ -148,10 +150,13 @@ public sealed class PullSecretRotator
         if (request.RestartWorkloads && (rotate || state.RestartedAt is null || state.RestartedAt < state.RotatedAt))
             steps.Add($"restart the workloads that pull with '{request.SecretName}'{(request.Wait ? " and wait for their rollouts" : "")}");
         steps.Add("check that the secret's credential pulls from Harbor");
-        foreach (var retired in state.RetiredRobots.Concat(rotate && !request.RefreshInPlace && current is not null ? [new RetiredRobot(current.Id, current.Name, now)] : []))
+        foreach (var retired in state.RetiredRobots.Concat(rotate && !request.RefreshInPlace && current is not null ? [Retire(current, state, now)] : []))
         {
             var due = retired.RetiredAt + request.GracePeriod;
-            steps.Add(due <= now ? $"delete retired robot '{retired.Name}' (grace period over)" : $"keep retired robot '{retired.Name}' until {due:u}");
+            steps.Add(!retired.CreatedByRotation || !RobotCleanup.NamedFor(retired.Name, namespaceName, request.RobotNamePrefix)
+                ? $"keep retired robot '{retired.Name}' for good (the rotation did not create it for this namespace)"
+                : due <= now ? $"delete retired robot '{retired.Name}' (grace period over) unless a pull secret in any namespace holds it"
+                : $"keep retired robot '{retired.Name}' until {due:u}");
         }
         return plan with { Projects = projects, State = state, SecretExists = secret is not null, CurrentRobot = current, Rotate = rotate, Reason = reason, Orphans = orphans, Steps = steps };
     }
@@ -165,7 +170,7 @@ public sealed class PullSecretRotator
         var ns = plan.Namespace;
         var changes = new List<string>();
         var deleted = new List<string>();
-        var kept = new List<string>();
+        var kept = new List<KeptRobot>();
         var workloads = new List<WorkloadOutcome>();
         var robot = plan.State.Robot;
         var verified = false;
@@ -182,7 +187,7 @@ public sealed class PullSecretRotator
         PullSecretRotationResult Result(string? error = null) => new()
         {
             Namespace = ns, SecretName = request.SecretName, Robot = robot, PreviousRobot = plan.State.Robot, Rotated = rotated,
-            Verified = verified, RobotsDeleted = [.. deleted], RobotsKept = [.. kept], ExpiresAt = expires,
+            Verified = verified, RobotsDeleted = [.. deleted], RobotsKept = [.. kept.Select(k => k.Name)], KeptRobots = [.. kept], ExpiresAt = expires,
             NextRotation = rotatedAt + TimeSpan.FromDays(request.RotationPeriodDays),
             Changes = [.. changes], Error = error,
         };
@@ -190,16 +195,29 @@ public sealed class PullSecretRotator
         if (plan.Problem is not null) return (Result(plan.Problem.Message), plan.Problem, workloads);
         try
         {
+            var orphanCleanup = new RobotCleanup(cluster, harbor, ns, request.RobotNamePrefix);
             foreach (var orphan in plan.Orphans)
             {
-                await DeleteRobotAsync(orphan.Id, cancellationToken).ConfigureAwait(false);
-                deleted.Add(orphan.Name);
-                await Note($"deleted robot '{orphan.Name}' (an interrupted run created it; no secret held it)");
+                var decision = await orphanCleanup.OrphanAsync(orphan, cancellationToken).ConfigureAwait(false);
+                if (decision.Kept is { } keep)
+                {
+                    kept.Add(keep);
+                    await Note($"kept robot '{orphan.Name}' an interrupted run created: {keep.Detail}");
+                    continue;
+                }
+                if (decision.Verdict == CleanupVerdict.Deleted)
+                {
+                    deleted.Add(orphan.Name);
+                    await Note($"deleted robot '{orphan.Name}' (an interrupted run created it; no secret held it)");
+                }
+                var orphanName = orphan.ShortName;
+                await sync.UpdateStateAsync(ns, request.SecretName, s => s.CreatingRobot == orphanName ? s with { CreatingRobot = null } : s, cancellationToken).ConfigureAwait(false);
             }
 
             if (plan.Rotate)
             {
                 HarborRobotCredential credential;
+                string? created = null;
                 var retire = new List<RetiredRobot>();
                 if (request.RefreshInPlace && plan.CurrentRobot is not null && SameProjects(ProjectsOf(plan.CurrentRobot), plan.Projects))
                 {
@@ -209,6 +227,11 @@ public sealed class PullSecretRotator
                 else
                 {
                     var name = NextRobotName(ns, request);
+                    // Recorded before Harbor is asked: if the run dies after the robot exists, the next run can prove it is
+                    // the rotation's own. A first run has no secret to record it on; its orphan is left to expire.
+                    if (plan.SecretExists)
+                        await sync.UpdateStateAsync(ns, request.SecretName, s => s with { CreatingRobot = name }, cancellationToken).ConfigureAwait(false);
+                    created = name;
                     credential = await harbor.CreateRobotAsync(new HarborRobotRequest(name)
                     {
                         Level = plan.Projects.Count == 1 ? "project" : "system",
@@ -221,7 +244,7 @@ public sealed class PullSecretRotator
                     // Check before the secret is written, so the secret never holds a login that cannot pull.
                     var proof = await verifier.VerifyAsync(new NetworkCredential(credential.UserName, credential.Secret), plan.Projects, ns, cancellationToken).ConfigureAwait(false);
                     await Note($"the new robot pulled {proof}");
-                    if (plan.CurrentRobot is not null) retire.Add(new RetiredRobot(plan.CurrentRobot.Id, plan.CurrentRobot.Name, time.GetUtcNow()));
+                    if (plan.CurrentRobot is not null) retire.Add(Retire(plan.CurrentRobot, plan.State, time.GetUtcNow()));
                 }
                 var written = await sync.SyncAsync(ns, new PullSecretSyncRequest(credential.Registry, credential.UserName, credential.Secret)
                 {
@@ -231,6 +254,8 @@ public sealed class PullSecretRotator
                     {
                         RetiredRobots = [.. s.RetiredRobots.Where(r => r.Id != credential.RobotId && retire.All(n => n.Id != r.Id)), .. retire],
                         RestartedAt = null,
+                        CreatedRobot = created ?? s.CreatedRobot,
+                        CreatingRobot = created is not null && s.CreatingRobot == created ? null : s.CreatingRobot,
                     },
                 }, null, cancellationToken).ConfigureAwait(false);
                 robot = credential.UserName;
@@ -274,23 +299,38 @@ public sealed class PullSecretRotator
             // Only now, with a credential in the secret that just pulled, may older robots go.
             var now = time.GetUtcNow();
             state = await sync.UpdateStateAsync(ns, request.SecretName, s => s with { VerifiedAt = verifiedAt }, cancellationToken).ConfigureAwait(false);
-            var gone = new List<long>();
+            var cleanup = new RobotCleanup(cluster, harbor, ns, request.RobotNamePrefix);
+            var forget = new List<long>();
             foreach (var retired in state.RetiredRobots)
             {
                 if (retired.Name == held.UserName) continue;
-                if (retired.RetiredAt + request.GracePeriod > now)
+                var due = retired.RetiredAt + request.GracePeriod;
+                if (due > now)
                 {
-                    kept.Add(retired.Name);
+                    kept.Add(new KeptRobot { Name = retired.Name, Reason = KeptRobotReason.GracePeriod, Detail = $"its grace period ends {due:u}" });
                     continue;
                 }
-                await DeleteRobotAsync(retired.Id, cancellationToken).ConfigureAwait(false);
-                gone.Add(retired.Id);
-                deleted.Add(retired.Name);
-                await Note($"deleted retired robot '{retired.Name}' (grace period over)");
+                var decision = await cleanup.RetiredAsync(retired, cancellationToken).ConfigureAwait(false);
+                if (decision.Verdict != CleanupVerdict.Kept) forget.Add(retired.Id);
+                if (decision.Kept is { } keep)
+                {
+                    kept.Add(keep);
+                    await Note($"kept retired robot '{retired.Name}': {keep.Detail}");
+                }
+                else if (decision.Verdict == CleanupVerdict.Deleted)
+                {
+                    deleted.Add(retired.Name);
+                    await Note($"deleted retired robot '{retired.Name}' (grace period over; the rotation created it for this namespace and no pull secret holds it)");
+                }
+                else
+                {
+                    await Note($"retired robot '{retired.Name}' no longer exists in Harbor");
+                }
             }
-            if (gone.Count > 0)
-                await sync.UpdateStateAsync(ns, request.SecretName, s => s with { RetiredRobots = [.. s.RetiredRobots.Where(r => !gone.Contains(r.Id))] }, cancellationToken).ConfigureAwait(false);
-            if (kept.Count > 0) await Note($"kept {kept.Count} retired robot(s) until their grace period ends");
+            if (forget.Count > 0)
+                await sync.UpdateStateAsync(ns, request.SecretName, s => s with { RetiredRobots = [.. s.RetiredRobots.Where(r => !forget.Contains(r.Id))] }, cancellationToken).ConfigureAwait(false);
+            var waiting = kept.Count(k => k.Reason == KeptRobotReason.GracePeriod);
+            if (waiting > 0) await Note($"kept {waiting} retired robot(s) until their grace period ends");
             return (Result(), null, workloads);
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating || ex is PullSecretException { ErrorId: PullSecretErrorIds.ProjectsUnknown })
@@ -310,32 +350,20 @@ public sealed class PullSecretRotator
         return images.Select(i => i.Repository.Split('/')[0]).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>A robot that is already gone is what deleting wanted.</summary>
-    private async Task DeleteRobotAsync(long id, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await harbor.DeleteRobotAsync(id, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HarborException ex) when (ex.Kind == FailureKind.NotFound)
-        {
-        }
-    }
-
     /// <summary>
-    /// Robots named for this namespace that neither the secret holds nor records as retired: a run died between creating
-    /// one and writing it into the secret, so nothing can be using it.
+    /// The robot a run recorded on the secret as about to be created, when the secret never came to hold it and no list
+    /// of retired robots names it: the run died in between, so only this run's own record proves whose it is.
     /// </summary>
     private async Task<IReadOnlyList<HarborRobotInfo>> FindOrphansAsync(string namespaceName, PullSecretRotationRequest request, IReadOnlyList<string> projects,
         PullSecretState state, CancellationToken cancellationToken)
     {
-        var prefix = $"{request.RobotNamePrefix}-{namespaceName}-";
-        var scopes = new HashSet<string?>(StringComparer.Ordinal) { projects.Count == 1 ? projects[0] : null };
+        if (state.CreatingRobot is not { } created || (state.Robot is { } current && PullSecretState.ShortName(current) == created)
+            || !RobotCleanup.NamedFor(created, namespaceName, request.RobotNamePrefix)
+            || state.RetiredRobots.Any(r => PullSecretState.ShortName(r.Name) == created))
+            return [];
+        // Created as a project robot for one project, as a system robot for several; either way under the recorded name.
+        var scopes = new HashSet<string?>(StringComparer.Ordinal) { projects.Count == 1 ? projects[0] : null, null };
         if (state.Robot is { } held) scopes.Add(ProjectOfName(held));
-        foreach (var retired in state.RetiredRobots) scopes.Add(ProjectOfName(retired.Name));
-        var known = new HashSet<long>(state.RetiredRobots.Select(r => r.Id));
-        if (state.RobotId is { } id) known.Add(id);
-        var orphans = new List<HarborRobotInfo>();
         foreach (var scope in scopes)
         {
             IReadOnlyList<HarborRobotInfo> robots;
@@ -347,11 +375,15 @@ public sealed class PullSecretRotator
             {
                 continue;
             }
-            orphans.AddRange(robots.Where(r => !known.Contains(r.Id) && r.ShortName.StartsWith(prefix, StringComparison.Ordinal)
-                && r.ShortName.Length > prefix.Length && r.ShortName[prefix.Length..].All(char.IsAsciiDigit)));
+            var orphan = robots.FirstOrDefault(r => r.ShortName == created && r.Id != state.RobotId);
+            if (orphan is not null) return [orphan];
         }
-        return orphans;
+        return [];
     }
+
+    /// <summary>The current robot as retired now, with whether the secret recorded that the rotation created it.</summary>
+    private static RetiredRobot Retire(HarborRobotInfo current, PullSecretState state, DateTimeOffset now) =>
+        new(current.Id, current.Name, now, state.HoldsCreatedRobot && state.Robot == current.Name);
 
     /// <summary>The project of a project robot's full name (robot$team-a+name), or null for a system robot.</summary>
     private static string? ProjectOfName(string robotName)

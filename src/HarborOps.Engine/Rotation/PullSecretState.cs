@@ -24,10 +24,21 @@ public static class PullSecretKeys
     public const string RetiredRobots = Prefix + "retired-robots";
     public const string VerifiedAt = Prefix + "verified-at";
     public const string RestartedAt = Prefix + "restarted-at";
+    /// <summary>
+    /// The short name of the robot a run is about to create for this secret, written before Harbor is asked: if the run
+    /// dies before the secret holds it, this record (not a name a user could also choose) proves the robot is the rotation's.
+    /// </summary>
+    public const string CreatingRobot = Prefix + "creating-robot";
+    /// <summary>The short name of the robot the secret holds when the rotation created it for this namespace: its proof of origin.</summary>
+    public const string CreatedRobot = Prefix + "created-robot";
 }
 
-/// <summary>A robot a pull secret no longer holds, kept alive until <see cref="RetiredAt"/> plus the grace period.</summary>
-public sealed record RetiredRobot(long Id, string Name, DateTimeOffset RetiredAt);
+/// <summary>
+/// A robot a pull secret no longer holds, kept alive until <see cref="RetiredAt"/> plus the grace period.
+/// <see cref="CreatedByRotation"/>: the secret recorded that the rotation created it for this namespace; only such a
+/// robot may ever be deleted by the rotation.
+/// </summary>
+public sealed record RetiredRobot(long Id, string Name, DateTimeOffset RetiredAt, bool CreatedByRotation = false);
 
 /// <summary>
 /// The rotation's memory, kept in the managed secret's annotations, so that a run that died at any step can be
@@ -46,6 +57,20 @@ public sealed record PullSecretState
     public DateTimeOffset? VerifiedAt { get; init; }
     /// <summary>When workloads were last restarted for this credential; older than <see cref="RotatedAt"/> means a restart is owed.</summary>
     public DateTimeOffset? RestartedAt { get; init; }
+    /// <summary>See <see cref="PullSecretKeys.CreatingRobot"/>.</summary>
+    public string? CreatingRobot { get; init; }
+    /// <summary>See <see cref="PullSecretKeys.CreatedRobot"/>.</summary>
+    public string? CreatedRobot { get; init; }
+
+    /// <summary>Whether the secret records that the rotation created the robot it holds.</summary>
+    public bool HoldsCreatedRobot => Robot is not null && CreatedRobot is not null && ShortName(Robot) == CreatedRobot;
+
+    /// <summary>robot$project+name and robot$name both carry the name the robot was created with last.</summary>
+    public static string ShortName(string robotName)
+    {
+        var start = Math.Max(robotName.IndexOf('$'), robotName.IndexOf('+'));
+        return robotName[(start + 1)..];
+    }
 
     public static PullSecretState FromAnnotations(IDictionary<string, string>? annotations)
     {
@@ -62,6 +87,8 @@ public sealed record PullSecretState
             RetiredRobots = ReadRetired(Get(PullSecretKeys.RetiredRobots)),
             VerifiedAt = Time(Get(PullSecretKeys.VerifiedAt)),
             RestartedAt = Time(Get(PullSecretKeys.RestartedAt)),
+            CreatingRobot = Get(PullSecretKeys.CreatingRobot),
+            CreatedRobot = Get(PullSecretKeys.CreatedRobot),
         };
     }
 
@@ -75,9 +102,11 @@ public sealed record PullSecretState
         [PullSecretKeys.ExpiresAt] = Format(ExpiresAt),
         [PullSecretKeys.Projects] = Projects.Count == 0 ? null : string.Join(",", Projects),
         [PullSecretKeys.RetiredRobots] = RetiredRobots.Count == 0 ? null
-            : JsonSerializer.Serialize(RetiredRobots.Select(r => new RetiredRobotJson { Id = r.Id, Name = r.Name, RetiredAt = Format(r.RetiredAt)! })),
+            : JsonSerializer.Serialize(RetiredRobots.Select(r => new RetiredRobotJson { Id = r.Id, Name = r.Name, RetiredAt = Format(r.RetiredAt)!, CreatedByRotation = r.CreatedByRotation ? true : null })),
         [PullSecretKeys.VerifiedAt] = Format(VerifiedAt),
         [PullSecretKeys.RestartedAt] = Format(RestartedAt),
+        [PullSecretKeys.CreatingRobot] = CreatingRobot,
+        [PullSecretKeys.CreatedRobot] = CreatedRobot,
     };
 
     /// <summary>Seconds are what annotations keep; round-trips exactly.</summary>
@@ -93,7 +122,7 @@ public sealed record PullSecretState
         {
             return (JsonSerializer.Deserialize<List<RetiredRobotJson>>(json) ?? [])
                 .Where(r => r.Id > 0 && !string.IsNullOrEmpty(r.Name))
-                .Select(r => new RetiredRobot(r.Id, r.Name, Time(r.RetiredAt) ?? DateTimeOffset.MinValue))
+                .Select(r => new RetiredRobot(r.Id, r.Name, Time(r.RetiredAt) ?? DateTimeOffset.MinValue, r.CreatedByRotation == true))
                 .ToList();
         }
         catch (JsonException)
@@ -108,5 +137,9 @@ public sealed record PullSecretState
         [System.Text.Json.Serialization.JsonPropertyName("id")] public long Id { get; set; }
         [System.Text.Json.Serialization.JsonPropertyName("name")] public string Name { get; set; } = "";
         [System.Text.Json.Serialization.JsonPropertyName("retiredAt")] public string RetiredAt { get; set; } = "";
+        // Absent (null) on robots retired before HarborOps recorded origins: those are never deleted.
+        [System.Text.Json.Serialization.JsonPropertyName("createdByRotation")]
+        [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+        public bool? CreatedByRotation { get; set; }
     }
 }

@@ -120,6 +120,9 @@ public sealed class PullSecretSync(KubeCluster cluster, TimeProvider? clock = nu
                 RotatedAt = holds && oldState.RotatedAt is not null ? oldState.RotatedAt : now,
                 VerifiedAt = holds ? oldState.VerifiedAt : null,
                 Projects = request.Projects.Count > 0 ? request.Projects : oldState.Projects,
+                // The record that the rotation created the robot belongs to that robot; another login written here
+                // (Sync-PullSecret with a robot of someone else's) must not inherit it.
+                CreatedRobot = request.UserName == oldState.Robot ? oldState.CreatedRobot : null,
             };
             if (request.UpdateState is not null) newState = request.UpdateState(newState);
 

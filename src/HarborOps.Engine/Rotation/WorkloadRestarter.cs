@@ -61,7 +61,7 @@ public sealed class WorkloadRestarter(KubeCluster cluster, TimeProvider? clock =
             accountsWithSecret = accounts.Items.Where(a => a.ImagePullSecrets?.Any(s => s.Name == selection.SecretName) == true)
                 .Select(a => a.Metadata.Name).ToHashSet(StringComparer.Ordinal);
         }
-        var patterns = selection.Names.Select(RegistryEngine.WildcardToRegex).ToList();
+        var patterns = selection.Names.Select(Wildcard.ToRegex).ToList();
 
         var found = new List<WorkloadTarget>();
         foreach (var kind in Kinds.Where(k => selection.Kinds.Contains(k, StringComparer.OrdinalIgnoreCase)))

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -85,13 +84,6 @@ public sealed class AddHarborProjectMemberCommand : HarborCommandBase
             return;
         }
 
-        try
-        {
-            WriteObject(await CreateClient().AddMemberAsync(Project, request, cancellationToken).ConfigureAwait(false));
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, who);
-        }
+        WriteObject(await CreateClient().AddMemberAsync(Project, request, cancellationToken).ConfigureAwait(false));
     }
 }

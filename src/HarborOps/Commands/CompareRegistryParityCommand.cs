@@ -52,6 +52,10 @@ namespace HarborOps.Commands;
 /// <error id="RegistryThrottled">The destination kept answering 429 after the retries; that repository is not compared. Lower -ThrottleLimit or try later.</error>
 /// <error id="RegistryServerError">The destination kept failing with 5xx after the retries; that repository is not compared.</error>
 /// <error id="RegistryCatalogUnsupported">A whole-registry source has no catalog API (reported as SourceUnreadable). Name the repositories instead.</error>
+/// <error id="RegistryInsecureRedirect">A registry redirected a request to plain http on a host not allowed for it; nothing was sent there.</error>
+/// <error id="RegistryPagingLoop">A registry linked a listing back to a page it had already sent; that listing stops with this error.</error>
+/// <error id="RegistryTagNameInvalid">A tag list named a tag that breaks the tag grammar (a path, a newline, over 128 characters): never requested, reported as a SourceUnreadable difference at the source or ExtraAtDestination at the destination, with this ErrorId; a piped Copy-RegistryImage skips it, and the rest is compared.</error>
+/// <error id="RegistryRepositoryNameInvalid">A whole-registry or prefix source's catalog listed a repository name that breaks the repository grammar: never requested, reported as a SourceUnreadable difference with this ErrorId, which a piped Copy-RegistryImage skips (no copy can name it); the rest is compared.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>

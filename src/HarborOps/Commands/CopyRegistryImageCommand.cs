@@ -27,7 +27,8 @@ namespace HarborOps.Commands;
 /// already has the same digest costs one request. A differing destination tag is updated unless -NoClobber.</para>
 /// <para>A failure of one tag (a missing repository, a refused push) is written as an error and the run goes on.
 /// With -JournalPath, finished blobs are recorded in a file, so a run interrupted by Ctrl+C, a crash or a killed
-/// process resumes where it stopped when started again with the same journal.</para>
+/// process resumes where it stopped when started again with the same journal. One run holds a journal at a time (a
+/// second run on it stops before copying anything), and a file that is not a journal is refused and left as it is.</para>
 /// <para>-Platform copies only the named platforms of multi-platform images. An index with other platforms is written
 /// as a new index holding only the matching children, so its destination digest differs from the source's (each
 /// result's SourceDigest names the source's, and a warning says how many differ); parity checks that compare source
@@ -80,17 +81,24 @@ namespace HarborOps.Commands;
 /// <error id="RegistryReferenceInvalid">A source or the destination does not follow the reference grammar. Fix the value named in the message.</error>
 /// <error id="CopyMappingInvalid">A repository cannot be mapped to a destination (stripping leaves no name, a layout image needs a destination path) a tag regex is invalid, or a -Platform value is not os/architecture[/variant].</error>
 /// <error id="CopyJournalInvalid">The -JournalPath file cannot be opened or written.</error>
+/// <error id="CopyJournalNotAJournal">The -JournalPath file has content but is not a copy journal; it is left unchanged and nothing is copied.</error>
+/// <error id="CopyJournalInUse">Another run holds the -JournalPath journal; nothing is copied. Wait for it, or use a journal of your own.</error>
 /// <error id="RegistryHostUnreachable">A registry host cannot be resolved or reached. Check the name, the port and the network path.</error>
 /// <error id="RegistryAuthenticationFailed">A registry rejected the credential. Check it, or set one with Set-RegistryCredential.</error>
 /// <error id="RegistryPermissionDenied">The credential may not pull from the source or push to the destination repository; that item fails, the rest goes on.</error>
 /// <error id="RegistryRepositoryNotFound">A source repository does not exist; that item fails, the rest goes on.</error>
 /// <error id="RegistryManifestNotFound">A source tag or digest has no manifest; that item fails, the rest goes on.</error>
 /// <error id="RegistryBlobNotFound">A blob a source manifest names is missing at the source; that tag fails.</error>
-/// <error id="RegistryDigestMismatch">Content did not hash to its digest after the retries; that tag fails and nothing unverified was committed.</error>
+/// <error id="RegistryDigestMismatch">Content did not hash to its digest after the retries, a manifest declares a blob size the blob does not have (or an index a child manifest size the child does not have), or the source's Docker-Content-Digest names a manifest it does not hold; that tag fails, nothing unverified was committed and the destination tag keeps what it had.</error>
+/// <error id="RegistryManifestInvalid">A source manifest is not valid (malformed JSON, a malformed digest, a schemaVersion other than 2); that tag fails, the rest goes on.</error>
+/// <error id="RegistryTagNameInvalid">The source listed a tag name that breaks the tag grammar (a path, a newline, over 128 characters); that tag fails without a request naming it, the rest goes on.</error>
+/// <error id="RegistryRepositoryNameInvalid">A whole-registry or prefix source's catalog listed a repository name that breaks the repository grammar ('../x', 'a//b', uppercase, a newline, too long); that repository fails without a request naming it, the rest goes on.</error>
 /// <error id="RegistryThrottled">A registry kept answering 429 after the retries; that item fails. Lower -ThrottleLimit or try later.</error>
 /// <error id="RegistryServerError">A registry kept failing with 5xx after the retries; that item fails.</error>
 /// <error id="RegistryUnsupportedMediaType">A source manifest has a media type HarborOps does not copy (schema 1).</error>
 /// <error id="RegistryCatalogUnsupported">A whole-registry source has no catalog API. Name the repositories instead.</error>
+/// <error id="RegistryInsecureRedirect">A registry redirected a request, or pointed an upload, to plain http on a host not allowed for it; nothing was sent there and that item fails.</error>
+/// <error id="RegistryPagingLoop">A registry linked a listing back to a page it had already sent; that listing stops with this error.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="RegistryItemReadDisabled">A source tag is locked against reads (Azure Container Registry readEnabled=false); it is reported, the rest goes on.</error>
 /// <error id="CopyHarborProjectMissing">The Harbor project of a destination repository does not exist (or its creation was declined); that project's images fail. Add -CreateProject or run New-HarborProject.</error>
@@ -160,7 +168,10 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
     [ValidateRange(1, 256)]
     public int ThrottleLimit { get; set; } = 8;
 
-    /// <summary>A file recording finished blobs, so an interrupted copy resumes without moving them again. Reuse it for the re-run.</summary>
+    /// <summary>
+    /// A file recording finished blobs, so an interrupted copy resumes without moving them again. Reuse it for the re-run.
+    /// It is created when missing; an existing file must be a journal, and only one run may use it at a time.
+    /// </summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? JournalPath { get; set; }
@@ -310,46 +321,18 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             + "and signatures of those source indexes were not copied.");
     }
 
-    /// <summary>
-    /// The Harbor behind the destination, when the user said so (-CreateProject, -Harbor) or the Connect-Harbor session is
-    /// for that registry; null for other registries, which have no projects to check.
-    /// </summary>
-    private HarborDestination? HarborDestinationOf(string destinationText)
-    {
-        if (ProjectSettings is not null && !CreateProject)
-            throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
-                "-ProjectSettings applies to the projects -CreateProject creates; add -CreateProject.");
-        var registry = CopyDestination.Parse(destinationText).Registry;
-        if (registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
-        {
-            if (CreateProject || Harbor is not null)
-                throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
-                    $"-CreateProject and -Harbor apply to a Harbor destination, not to the OCI layout '{destinationText}'.");
-            return null;
-        }
-        var session = HarborSession.Current;
-        var sessionIsDestination = session is not null && string.Equals(session.Registry, registry, StringComparison.OrdinalIgnoreCase);
-        if (!CreateProject && Harbor is null && !sessionIsDestination) return null;
-        var url = Harbor ?? (sessionIsDestination ? session!.Url.ToString() : registry);
-        HarborConnection connection;
-        try
-        {
-            connection = HarborSession.Resolve(url, ToNetworkCredential(DestinationCredential), skipCertificateCheck: false);
-        }
-        catch (HarborException ex) when (ex.ErrorId == HarborErrorIds.NotConnected)
-        {
-            throw new HarborException(HarborErrorIds.NotConnected, FailureKind.InvalidArgument,
-                $"Checking and creating the projects on {url} needs a Harbor credential: give -DestinationCredential, or run Connect-Harbor -Harbor {url} first.", url, ex);
-        }
-        var settings = ProjectSettings is null ? new HarborProjectSettings() : HarborProjectSettingsCommandBase.SettingsFrom(ProjectSettings);
-        return new HarborDestination(connection)
-        {
-            CreateMissingProjects = CreateProject,
-            ProjectSettings = settings,
-            ConfirmCreateProject = (project, _) => ShouldProcessAsync(project, $"Create Harbor project ({DescribeProjectSettings()})"),
-            Log = WriteVerbose,
-        };
-    }
+    /// <summary>The Harbor behind the destination (see <see cref="HarborDestination.Resolve"/>), asking before it creates a project.</summary>
+    private HarborDestination? HarborDestinationOf(string destinationText) =>
+        HarborDestination.Resolve(destinationText, CreateProject, Harbor,
+            // Without -CreateProject the engine refuses -ProjectSettings; converting them first would report their values instead.
+            ProjectSettings is null ? null : CreateProject ? HarborProjectSettingsCommandBase.SettingsFrom(ProjectSettings) : new HarborProjectSettings(),
+            ToNetworkCredential(DestinationCredential)) is { } harbor
+            ? harbor with
+            {
+                ConfirmCreateProject = (project, _) => ShouldProcessAsync(project, $"Create Harbor project ({DescribeProjectSettings()})"),
+                Log = WriteVerbose,
+            }
+            : null;
 
     private string DescribeProjectSettings() =>
         ProjectSettings is null || ProjectSettings.Count == 0

@@ -59,22 +59,15 @@ public sealed class GetHarborArtifactCommand : HarborCommandBase
         }
 
         HarborClient client = CreateClient();
-        try
+        if (Reference is not null)
         {
-            if (Reference is not null)
-            {
-                WriteObject(await client.GetArtifactAsync(Project, Repository!, Reference, cancellationToken).ConfigureAwait(false));
-                return;
-            }
-
-            await foreach (HarborArtifactInfo artifact in client.ListArtifactsAsync(Project, Repository, cancellationToken).ConfigureAwait(false))
-            {
-                WriteObject(artifact);
-            }
+            WriteObject(await client.GetArtifactAsync(Project, Repository!, Reference, cancellationToken).ConfigureAwait(false));
+            return;
         }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
+
+        await foreach (HarborArtifactInfo artifact in client.ListArtifactsAsync(Project, Repository, cancellationToken).ConfigureAwait(false))
         {
-            WriteFailure(failure, CurrentTarget);
+            WriteObject(artifact);
         }
     }
 }

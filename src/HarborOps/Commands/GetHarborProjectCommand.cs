@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -45,24 +44,19 @@ public sealed class GetHarborProjectCommand : HarborCommandBase
         string?[] names = Name ?? new string?[] { null };
         foreach (string? name in names)
         {
-            CurrentTarget = name;
-            try
+            await RunItemAsync(name, async () =>
             {
                 if (name is not null && !WildcardPattern.ContainsWildcardCharacters(name))
                 {
                     WriteObject(await client.GetProjectAsync(name, cancellationToken).ConfigureAwait(false));
-                    continue;
+                    return;
                 }
 
                 await foreach (HarborProjectInfo project in client.ListProjectsAsync(name, cancellationToken).ConfigureAwait(false))
                 {
                     WriteObject(project);
                 }
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                WriteFailure(failure, name);
-            }
+            }).ConfigureAwait(false);
         }
     }
 }

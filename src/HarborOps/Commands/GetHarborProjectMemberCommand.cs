@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -35,16 +34,9 @@ public sealed class GetHarborProjectMemberCommand : HarborCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Project;
-        try
+        foreach (HarborProjectMemberInfo member in await CreateClient().ListMembersAsync(Project, cancellationToken).ConfigureAwait(false))
         {
-            foreach (HarborProjectMemberInfo member in await CreateClient().ListMembersAsync(Project, cancellationToken).ConfigureAwait(false))
-            {
-                WriteObject(member);
-            }
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Project);
+            WriteObject(member);
         }
     }
 }

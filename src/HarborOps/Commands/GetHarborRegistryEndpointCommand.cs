@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -41,22 +40,15 @@ public sealed class GetHarborRegistryEndpointCommand : HarborCommandBase
     {
         HarborClient client = CreateClient();
         CurrentTarget = Name ?? (ParameterSetName == "Id" ? Id.ToString(System.Globalization.CultureInfo.InvariantCulture) : client.Connection.Url.ToString());
-        try
+        if (ParameterSetName == "Id")
         {
-            if (ParameterSetName == "Id")
-            {
-                WriteObject(await client.GetRegistryEndpointAsync(Id, cancellationToken).ConfigureAwait(false));
-                return;
-            }
-
-            foreach (HarborRegistryEndpointInfo endpoint in await client.ListRegistryEndpointsAsync(Name, cancellationToken).ConfigureAwait(false))
-            {
-                WriteObject(endpoint);
-            }
+            WriteObject(await client.GetRegistryEndpointAsync(Id, cancellationToken).ConfigureAwait(false));
+            return;
         }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
+
+        foreach (HarborRegistryEndpointInfo endpoint in await client.ListRegistryEndpointsAsync(Name, cancellationToken).ConfigureAwait(false))
         {
-            WriteFailure(failure, CurrentTarget);
+            WriteObject(endpoint);
         }
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -40,23 +39,16 @@ public sealed class GetHarborReplicationExecutionCommand : HarborCommandBase
     {
         HarborClient client = CreateClient();
         CurrentTarget = ParameterSetName == "Id" ? Id : Policy;
-        try
+        if (ParameterSetName == "Id")
         {
-            if (ParameterSetName == "Id")
-            {
-                WriteObject(await client.GetReplicationExecutionAsync(Id, true, cancellationToken).ConfigureAwait(false));
-                return;
-            }
-
-            HarborReplicationPolicyInfo policy = await client.FindReplicationPolicyAsync(Policy, cancellationToken).ConfigureAwait(false);
-            foreach (HarborReplicationExecutionInfo execution in await client.ListReplicationExecutionsAsync(policy.Id, cancellationToken).ConfigureAwait(false))
-            {
-                WriteObject(execution);
-            }
+            WriteObject(await client.GetReplicationExecutionAsync(Id, true, cancellationToken).ConfigureAwait(false));
+            return;
         }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
+
+        HarborReplicationPolicyInfo policy = await client.FindReplicationPolicyAsync(Policy, cancellationToken).ConfigureAwait(false);
+        foreach (HarborReplicationExecutionInfo execution in await client.ListReplicationExecutionsAsync(policy.Id, cancellationToken).ConfigureAwait(false))
         {
-            WriteFailure(failure, CurrentTarget);
+            WriteObject(execution);
         }
     }
 }

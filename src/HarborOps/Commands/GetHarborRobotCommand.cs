@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -51,18 +50,11 @@ public sealed class GetHarborRobotCommand : HarborCommandBase
     {
         CurrentTarget = Project;
         var pattern = RobotName is null ? null : new WildcardPattern(RobotName, WildcardOptions.IgnoreCase);
-        try
+        foreach (HarborRobotInfo robot in await CreateClient().ListRobotsAsync(Project, cancellationToken).ConfigureAwait(false))
         {
-            foreach (HarborRobotInfo robot in await CreateClient().ListRobotsAsync(Project, cancellationToken).ConfigureAwait(false))
-            {
-                if (pattern is not null && !pattern.IsMatch(robot.ShortName) && !pattern.IsMatch(robot.Name)) continue;
-                if (ExpiringWithinDays is { } days && (robot.DaysLeft is null || robot.DaysLeft > days)) continue;
-                WriteObject(robot);
-            }
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Project);
+            if (pattern is not null && !pattern.IsMatch(robot.ShortName) && !pattern.IsMatch(robot.Name)) continue;
+            if (ExpiringWithinDays is { } days && (robot.DaysLeft is null || robot.DaysLeft > days)) continue;
+            WriteObject(robot);
         }
     }
 }

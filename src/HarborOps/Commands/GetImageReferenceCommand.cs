@@ -17,7 +17,9 @@ namespace HarborOps.Commands;
 /// Reference: it is known only when rendered. -Registry keeps only references to the given registries, which answers
 /// "what still pulls from the old registry".</para>
 /// <para>The output binds into Test-RegistryImage, so one pipeline proves that every image the files reference exists
-/// at the new registry. Malformed YAML, binary and unreadable files are reported as errors and skipped.</para>
+/// at the new registry. Malformed YAML, binary and unreadable files are reported as errors and skipped. A link that
+/// leads out of the folder given is reported and not followed unless -FollowSymlink (as in Update-ImageReference), and
+/// each real folder is read once, so link loops end.</para>
 /// </remarks>
 /// <example>
 /// <code>Get-ImageReference ./deploy -Recurse -Registry contoso.azurecr.io | Format-Table Path, Line, Kind, Text</code>
@@ -32,6 +34,7 @@ namespace HarborOps.Commands;
 /// <error id="ImageReferenceFileUnreadable">A file or folder cannot be read (permissions); it is skipped.</error>
 /// <error id="ImageReferenceFileBinary">A file is binary or not UTF-8 text; it is skipped.</error>
 /// <error id="ImageReferenceFileMalformed">A YAML file does not parse; it is skipped. The message names the line.</error>
+/// <error id="ImageReferenceLinkOutsideFolder">A file or folder link leads out of the folder given; it is skipped. Add -FollowSymlink to follow it.</error>
 /// <error id="RegistryReferenceInvalid">A -Registry value is not a registry host.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
@@ -51,6 +54,7 @@ public sealed class GetImageReferenceCommand : ImageReferenceFileCommandBase
             Recurse = Recurse,
             Include = Include ?? [],
             Exclude = Exclude ?? [],
+            FollowSymlink = FollowSymlink,
             Registries = Registry ?? [],
         };
         IProgress<OperationProgress> progress = StartProgress("Get-ImageReference", "Reading files");

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Rotation;
 using HarborOps.Models;
 
@@ -55,15 +54,7 @@ public sealed class GetPullSecretStatusCommand : PullSecretCommandBase
         var namespaces = await new PullSecretSync(cluster).ResolveManagedNamespacesAsync(Selection(), SecretName, cancellationToken).ConfigureAwait(false);
         foreach (var name in namespaces)
         {
-            CurrentTarget = name;
-            try
-            {
-                WriteObject(await reader.ReadAsync(name, SecretName, ExpiringWithinDays, null, cancellationToken).ConfigureAwait(false));
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                WriteFailure(failure, name);
-            }
+            await RunItemAsync(name, async () => WriteObject(await reader.ReadAsync(name, SecretName, ExpiringWithinDays, null, cancellationToken).ConfigureAwait(false))).ConfigureAwait(false);
         }
     }
 }

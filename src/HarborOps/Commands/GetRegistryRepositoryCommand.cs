@@ -13,6 +13,8 @@ namespace HarborOps.Commands;
 /// Get-RegistryTag, so the two chain in a pipeline.</para>
 /// <para>-Registry also accepts "oci:" followed by the path of an OCI image layout directory; its repositories are
 /// the names in its index.</para>
+/// <para>A name in the catalog that no repository may have (a path like '../x', uppercase, a newline) is reported as
+/// its own RegistryRepositoryNameInvalid error and never used; the other repositories are listed.</para>
 /// <para>Some registries (Docker Hub, GHCR) do not offer the catalog; the command then fails with
 /// RegistryCatalogUnsupported and you have to name the repositories yourself.</para>
 /// </remarks>
@@ -38,6 +40,9 @@ namespace HarborOps.Commands;
 /// <error id="RegistryServerError">The registry kept failing with 5xx after the retries. Check the registry's health.</error>
 /// <error id="RegistryTimeout">The registry did not answer in time, even after the retries. Check its load and the network path.</error>
 /// <error id="RegistryTokenServiceInvalid">The registry's token service answered something that is not a usable token. Check the registry's auth configuration.</error>
+/// <error id="RegistryInsecureRedirect">The registry redirected a request to plain http on a host not allowed for it; nothing was sent there.</error>
+/// <error id="RegistryPagingLoop">The registry linked its catalog back to a page it had already sent; the listing stops.</error>
+/// <error id="RegistryRepositoryNameInvalid">The catalog listed a repository name that breaks the repository grammar (a path like '../x', an empty part, uppercase, a newline, too long); that name is reported, never requested, and the others are listed.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">The oci: directory is not a valid OCI image layout (oci-layout and index.json).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
@@ -71,7 +76,7 @@ public sealed class GetRegistryRepositoryCommand : HarborOpsCmdlet
         var request = new GetRepositoriesRequest(_resolvedRegistry) { Prefix = Prefix, Credential = ToNetworkCredential(Credential) };
         IProgress<OperationProgress> progress = StartProgress("Get-RegistryRepository", $"Listing repositories of {Registry}");
         WriteVerbose($"Listing repositories of {Registry}" + (Prefix is null ? "." : $" under '{Prefix}'."));
-        await foreach (RegistryRepositoryInfo repository in RegistryEngine.Shared.GetRepositoriesAsync(request, progress, cancellationToken).ConfigureAwait(false))
+        await foreach (RegistryRepositoryInfo repository in RegistryEngine.Shared.GetRepositoriesAsync(request, progress, failure => WriteFailure(failure, failure.Target ?? Registry), cancellationToken).ConfigureAwait(false))
         {
             WriteObject(repository);
         }

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using HarborOps.Engine;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
 using HarborOps.Infrastructure;
 using HarborOps.Models;
@@ -37,12 +36,15 @@ namespace HarborOps.Commands;
 /// <error id="RegistryRepositoryNotFound">The repository does not exist in the registry (or is hidden from this account). Check its name with Get-RegistryRepository.</error>
 /// <error id="RegistryManifestNotFound">A tag or digest has no manifest. Check the tag with Get-RegistryTag on the repository.</error>
 /// <error id="RegistryUnsupportedMediaType">The registry served a manifest of a media type HarborOps does not read.</error>
-/// <error id="RegistryDigestMismatch">The bytes served do not hash to the digest asked for. The registry or a proxy in between altered the content.</error>
+/// <error id="RegistryDigestMismatch">The bytes served do not hash to the digest asked for, or the registry's Docker-Content-Digest header names a manifest it does not hold. The registry or a proxy in between altered the content; that tag is reported and the others are listed.</error>
 /// <error id="RegistryThrottled">The registry kept answering 429 Too Many Requests after the retries. Try again later or lower the load.</error>
-/// <error id="RegistryServerError">The registry kept failing with 5xx after the retries. Check the registry's health.</error>
+/// <error id="RegistryServerError">The registry kept failing with 5xx after the retries (for one tag: that tag is reported and the others are listed). Check the registry's health.</error>
 /// <error id="RegistryTimeout">The registry did not answer in time, even after the retries. Check its load and the network path.</error>
-/// <error id="RegistryManifestInvalid">The registry served a manifest that is not valid for its media type; the image is damaged at the source.</error>
+/// <error id="RegistryManifestInvalid">The registry served a manifest that is not valid for its media type (malformed JSON, a malformed digest, a schemaVersion other than 2); that tag is reported and the others are listed.</error>
+/// <error id="RegistryTagNameInvalid">The registry listed a tag name that breaks the tag grammar (a path, a newline, over 128 characters); that tag is reported, never requested, and the others are listed.</error>
 /// <error id="RegistryTokenServiceInvalid">The registry's token service answered something that is not a usable token. Check the registry's auth configuration.</error>
+/// <error id="RegistryInsecureRedirect">The registry redirected a request to plain http on a host not allowed for it; nothing was sent there.</error>
+/// <error id="RegistryPagingLoop">The registry linked its tag list back to a page it had already sent; the listing stops.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">The oci: directory is not a valid OCI image layout (oci-layout and index.json).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
@@ -89,18 +91,14 @@ public sealed class GetRegistryTagCommand : HarborOpsCmdlet
             };
             IProgress<OperationProgress> progress = StartProgress("Get-RegistryTag", $"Listing tags of {reference}");
             WriteVerbose($"Listing tags of {reference}.");
-            try
+            // One missing repository must not hide the tags of the others given in the same call.
+            await RunItemAsync(reference, async () =>
             {
-                await foreach (RegistryTagInfo tag in RegistryEngine.Shared.GetTagsAsync(request, progress, cancellationToken).ConfigureAwait(false))
+                await foreach (RegistryTagInfo tag in RegistryEngine.Shared.GetTagsAsync(request, progress, failure => WriteFailure(failure, failure.Target ?? reference), cancellationToken).ConfigureAwait(false))
                 {
                     WriteObject(tag);
                 }
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                // One missing repository must not hide the tags of the others given in the same call.
-                WriteFailure(failure, reference);
-            }
+            }).ConfigureAwait(false);
         }
     }
 }

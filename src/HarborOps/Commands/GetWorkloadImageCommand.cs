@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Kube;
 using HarborOps.Models;
 
@@ -60,15 +59,8 @@ public sealed class GetWorkloadImageCommand : NamespaceFilterCommandBase
         CurrentTarget = Namespace is null ? null : string.Join(",", Namespace);
         var cluster = await ConnectClusterAsync().ConfigureAwait(false);
         var request = new WorkloadImageRequest { Namespaces = Namespace ?? [], Registries = Registry ?? [], NamespaceSelector = NamespaceSelector };
-        try
-        {
-            var rows = await WorkloadImageInventory.ListAsync(cluster, request, StartProgress("Get-WorkloadImage", "Listing workloads"), cancellationToken)
-                .ConfigureAwait(false);
-            foreach (var row in rows) WriteObject(row);
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, CurrentTarget);
-        }
+        var rows = await WorkloadImageInventory.ListAsync(cluster, request, StartProgress("Get-WorkloadImage", "Listing workloads"), cancellationToken)
+            .ConfigureAwait(false);
+        foreach (var row in rows) WriteObject(row);
     }
 }

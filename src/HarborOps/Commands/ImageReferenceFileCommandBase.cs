@@ -32,6 +32,14 @@ public abstract class ImageReferenceFileCommandBase : HarborOpsCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Exclude { get; set; }
 
+    /// <summary>
+    /// Follow file and folder links that lead out of the folder given (for a named file, out of its folder). Without it
+    /// such a link is reported as ImageReferenceLinkOutsideFolder and nothing it leads to is read or changed; links
+    /// inside the folder are always followed. Each real folder is read once either way, so link loops end.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter FollowSymlink { get; set; }
+
     /// <summary>The -Path values as file system paths, resolved on the pipeline thread in <see cref="HarborOpsCmdlet.PrepareRecord"/>.</summary>
     protected List<string> ResolvedPaths { get; } = [];
 

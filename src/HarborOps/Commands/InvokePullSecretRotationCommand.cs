@@ -19,6 +19,13 @@ namespace HarborOps.Commands;
 /// (-RobotNamePrefix-namespace-time), so a run that dies at any step is finished by the next run: a robot created but
 /// never written into a secret is deleted, a missing ServiceAccount entry or restart is done, retired robots are
 /// deleted when due. A robot is only ever deleted right after the credential in the secret pulled.</para>
+/// <para>A robot is deleted only when the rotation created it for that namespace (the secret records the robot's name
+/// before Harbor creates it; a name alone proves nothing) and no HarborOps-managed pull secret in any namespace still
+/// holds it. A robot piped into several namespaces with New-HarborRobot | Sync-PullSecret is therefore never deleted by
+/// the rotation (it expires, or you remove it with Remove-HarborRobot), and one another namespace still holds is kept
+/// until none does. Checking that lists the managed secrets of all namespaces; a cluster identity that may not (bound
+/// per namespace with RoleBindings) keeps every retired robot. Each kept robot is in the result's KeptRobots with the
+/// reason, and a warning says why for all but those still in their grace period.</para>
 /// <para>The first run in a namespace takes its Harbor projects from -Project, or else from the images its workloads and
 /// pods run from Harbor (as Get-WorkloadImage lists them); one project gives a project robot, several a system robot
 /// with pull on each. Later runs read the projects from the secret.</para>
@@ -123,35 +130,13 @@ public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
         var namespaces = await rotator.ResolveNamespacesAsync(Selection(), SecretName, cancellationToken).ConfigureAwait(false);
         if (namespaces.Count == 0) WriteWarning(Selection() is null ? $"No namespace has a HarborOps-managed secret '{SecretName}' yet; name the first ones with -Namespace and -Project." : "No namespace matched.");
         var progress = StartProgress("Invoke-PullSecretRotation", $"{namespaces.Count} namespaces");
-        var done = 0;
-        foreach (var name in namespaces)
+        await foreach (var outcome in rotator.RotateAsync(namespaces, request, ShouldProcessAsync, progress, cancellationToken).ConfigureAwait(false))
         {
-            CurrentTarget = name;
-            progress.Report(new Engine.OperationProgress("Invoke-PullSecretRotation", $"{done} of {namespaces.Count} namespaces", name, done, namespaces.Count));
-            NamespaceRotationPlan plan;
-            try
-            {
-                plan = await rotator.PlanAsync(name, request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                WriteFailure(failure, name);
-                WriteObject(new PullSecretRotationResult { Namespace = name, SecretName = SecretName, Error = failure.Message });
-                continue;
-            }
-            if (plan.Problem is null && !await ShouldProcessAsync(name, string.Join("; ", plan.Steps)).ConfigureAwait(false))
-            {
-                WriteObject(new PullSecretRotationResult
-                {
-                    Namespace = name, SecretName = SecretName, Robot = plan.State.Robot, PreviousRobot = plan.State.Robot, Changes = [.. plan.Steps], WhatIf = true,
-                });
-                continue;
-            }
-            var (result, problem, workloads) = await rotator.ExecuteAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            foreach (var workload in workloads.Where(w => w.Failure is not null)) WriteFailure(workload.Failure!, $"{workload.Result.Kind} {workload.Result.Namespace}/{workload.Result.Name}");
-            if (problem is not null) WriteFailure(problem, name);
-            WriteObject(result);
-            done++;
+            CurrentTarget = outcome.Result.Namespace;
+            foreach (var failure in outcome.Failures) WriteFailure(failure.Failure, failure.Target);
+            foreach (var kept in outcome.Result.KeptRobots.Where(k => k.Reason != KeptRobotReason.GracePeriod))
+                WriteWarning($"{outcome.Result.Namespace}: kept robot '{kept.Name}': {kept.Detail}");
+            WriteObject(outcome.Result);
         }
     }
 }

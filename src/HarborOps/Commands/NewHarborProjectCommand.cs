@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -47,13 +46,6 @@ public sealed class NewHarborProjectCommand : HarborProjectSettingsCommandBase
             return;
         }
 
-        try
-        {
-            WriteObject(await CreateClient().CreateProjectAsync(Name, Settings(), cancellationToken).ConfigureAwait(false));
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Name);
-        }
+        WriteObject(await CreateClient().CreateProjectAsync(Name, Settings(), cancellationToken).ConfigureAwait(false));
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -67,17 +66,10 @@ public sealed class NewHarborRegistryEndpointCommand : HarborCommandBase
     {
         CurrentTarget = Name;
         if (!await ShouldProcessAsync(Name, $"Add {Type} registry endpoint {Url}").ConfigureAwait(false)) return;
-        try
+        var request = new HarborRegistryEndpointRequest(Name, AdapterTypes[Type], Url)
         {
-            var request = new HarborRegistryEndpointRequest(Name, AdapterTypes[Type], Url)
-            {
-                Credential = ToNetworkCredential(EndpointCredential), Insecure = Insecure, Description = Description,
-            };
-            WriteObject(await CreateClient().CreateRegistryEndpointAsync(request, cancellationToken).ConfigureAwait(false));
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Name);
-        }
+            Credential = ToNetworkCredential(EndpointCredential), Insecure = Insecure, Description = Description,
+        };
+        WriteObject(await CreateClient().CreateRegistryEndpointAsync(request, cancellationToken).ConfigureAwait(false));
     }
 }

@@ -80,22 +80,15 @@ public sealed class NewHarborReplicationPolicyCommand : HarborCommandBase
         HarborClient client = CreateClient();
         string tags = HarborClient.EffectiveTagFilter(TagFilter, !ExcludeSignatureTags) ?? "every tag";
         if (!await ShouldProcessAsync(Name, $"Create a pull policy from '{SourceRegistry}' ({NameFilter ?? "every repository"}, {tags}) into {DestinationNamespace ?? "the source paths"}").ConfigureAwait(false)) return;
-        try
+        HarborRegistryEndpointInfo source = (await client.ListRegistryEndpointsAsync(null, cancellationToken).ConfigureAwait(false))
+            .FirstOrDefault(e => e.Name == SourceRegistry)
+            ?? throw new HarborException(HarborErrorIds.RegistryEndpointNotFound, FailureKind.NotFound,
+                $"There is no registry endpoint named '{SourceRegistry}' on {client.Connection.Url}. Add it with New-HarborRegistryEndpoint.", SourceRegistry);
+        var request = new HarborPullReplicationRequest(Name, source.Id)
         {
-            HarborRegistryEndpointInfo source = (await client.ListRegistryEndpointsAsync(null, cancellationToken).ConfigureAwait(false))
-                .FirstOrDefault(e => e.Name == SourceRegistry)
-                ?? throw new HarborException(HarborErrorIds.RegistryEndpointNotFound, FailureKind.NotFound,
-                    $"There is no registry endpoint named '{SourceRegistry}' on {client.Connection.Url}. Add it with New-HarborRegistryEndpoint.", SourceRegistry);
-            var request = new HarborPullReplicationRequest(Name, source.Id)
-            {
-                NameFilter = NameFilter, TagFilter = TagFilter, KeepSignatureTags = !ExcludeSignatureTags, DestinationNamespace = DestinationNamespace,
-                DestinationNamespaceReplaceCount = ReplaceCount, Override = !NoOverride, Description = Description,
-            };
-            WriteObject(await client.CreatePullReplicationPolicyAsync(request, cancellationToken).ConfigureAwait(false));
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Name);
-        }
+            NameFilter = NameFilter, TagFilter = TagFilter, KeepSignatureTags = !ExcludeSignatureTags, DestinationNamespace = DestinationNamespace,
+            DestinationNamespaceReplaceCount = ReplaceCount, Override = !NoOverride, Description = Description,
+        };
+        WriteObject(await client.CreatePullReplicationPolicyAsync(request, cancellationToken).ConfigureAwait(false));
     }
 }

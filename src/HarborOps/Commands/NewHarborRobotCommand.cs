@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -97,15 +96,8 @@ public sealed class NewHarborRobotCommand : HarborCommandBase
             return;
         }
 
-        try
-        {
-            HarborRobotCredential credential = await CreateClient().CreateRobotAsync(request, cancellationToken).ConfigureAwait(false);
-            WriteVerbose($"Created robot {credential.UserName} (id {credential.RobotId}), expires {credential.ExpiresAt?.ToString("u") ?? "never"}.");
-            WriteObject(ToPipelineCredential(credential));
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Name);
-        }
+        HarborRobotCredential credential = await CreateClient().CreateRobotAsync(request, cancellationToken).ConfigureAwait(false);
+        WriteVerbose($"Created robot {credential.UserName} (id {credential.RobotId}), expires {credential.ExpiresAt?.ToString("u") ?? "never"}.");
+        WriteObject(ToPipelineCredential(credential));
     }
 }

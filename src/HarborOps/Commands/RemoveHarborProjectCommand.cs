@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -49,13 +48,6 @@ public sealed class RemoveHarborProjectCommand : HarborCommandBase
             return;
         }
 
-        try
-        {
-            await CreateClient().DeleteProjectAsync(Name, Force, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Name);
-        }
+        await CreateClient().DeleteProjectAsync(Name, Force, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -52,24 +52,17 @@ public sealed class RemoveHarborProjectMemberCommand : HarborCommandBase
     {
         CurrentTarget = ParameterSetName == NameSet ? Name : MemberId;
         HarborClient client = CreateClient();
-        try
+        var members = await client.ListMembersAsync(Project, cancellationToken).ConfigureAwait(false);
+        HarborProjectMemberInfo member = (ParameterSetName == NameSet
+                ? members.FirstOrDefault(m => string.Equals(m.Name, Name, StringComparison.Ordinal))
+                : members.FirstOrDefault(m => m.MemberId == MemberId))
+            ?? throw new HarborException(HarborErrorIds.MemberNotFound, FailureKind.NotFound,
+                $"Project '{Project}' has no member {CurrentTarget}. Get-HarborProjectMember {Project} lists them.", CurrentTarget);
+        if (!await ShouldProcessAsync(Project, $"Remove {member.EntityType.ToLowerInvariant()} '{member.Name}' ({member.Role})").ConfigureAwait(false))
         {
-            var members = await client.ListMembersAsync(Project, cancellationToken).ConfigureAwait(false);
-            HarborProjectMemberInfo member = (ParameterSetName == NameSet
-                    ? members.FirstOrDefault(m => string.Equals(m.Name, Name, StringComparison.Ordinal))
-                    : members.FirstOrDefault(m => m.MemberId == MemberId))
-                ?? throw new HarborException(HarborErrorIds.MemberNotFound, FailureKind.NotFound,
-                    $"Project '{Project}' has no member {CurrentTarget}. Get-HarborProjectMember {Project} lists them.", CurrentTarget);
-            if (!await ShouldProcessAsync(Project, $"Remove {member.EntityType.ToLowerInvariant()} '{member.Name}' ({member.Role})").ConfigureAwait(false))
-            {
-                return;
-            }
+            return;
+        }
 
-            await client.RemoveMemberAsync(Project, member.MemberId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, CurrentTarget);
-        }
+        await client.RemoveMemberAsync(Project, member.MemberId, cancellationToken).ConfigureAwait(false);
     }
 }

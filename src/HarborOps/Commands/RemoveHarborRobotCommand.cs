@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -35,19 +34,12 @@ public sealed class RemoveHarborRobotCommand : HarborRobotTargetCommandBase
     {
         CurrentTarget = Target;
         HarborClient client = CreateClient();
-        try
+        HarborRobotInfo robot = await ResolveRobotAsync(client, cancellationToken).ConfigureAwait(false);
+        if (!await ShouldProcessAsync(robot.Name, "Delete robot (its secret stops working at once)").ConfigureAwait(false))
         {
-            HarborRobotInfo robot = await ResolveRobotAsync(client, cancellationToken).ConfigureAwait(false);
-            if (!await ShouldProcessAsync(robot.Name, "Delete robot (its secret stops working at once)").ConfigureAwait(false))
-            {
-                return;
-            }
+            return;
+        }
 
-            await client.DeleteRobotAsync(robot.Id, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Target);
-        }
+        await client.DeleteRobotAsync(robot.Id, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -33,21 +32,14 @@ public sealed class ResetHarborRobotSecretCommand : HarborRobotTargetCommandBase
     {
         CurrentTarget = Target;
         HarborClient client = CreateClient();
-        try
+        HarborRobotInfo robot = await ResolveRobotAsync(client, cancellationToken).ConfigureAwait(false);
+        if (!await ShouldProcessAsync(robot.Name, "Replace the secret (the old secret stops working at once)").ConfigureAwait(false))
         {
-            HarborRobotInfo robot = await ResolveRobotAsync(client, cancellationToken).ConfigureAwait(false);
-            if (!await ShouldProcessAsync(robot.Name, "Replace the secret (the old secret stops working at once)").ConfigureAwait(false))
-            {
-                return;
-            }
+            return;
+        }
 
-            HarborRobotCredential credential = await client.RefreshRobotSecretAsync(robot.Id, cancellationToken).ConfigureAwait(false);
-            WriteWarning($"The old secret of {robot.Name} stopped working now: every pull secret that still holds it fails from its next login. Roll the new one out at once.");
-            WriteObject(ToPipelineCredential(credential));
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Target);
-        }
+        HarborRobotCredential credential = await client.RefreshRobotSecretAsync(robot.Id, cancellationToken).ConfigureAwait(false);
+        WriteWarning($"The old secret of {robot.Name} stopped working now: every pull secret that still holds it fails from its next login. Roll the new one out at once.");
+        WriteObject(ToPipelineCredential(credential));
     }
 }

@@ -80,17 +80,9 @@ public sealed class RestartWorkloadCommand : NamespaceSelectionCommandBase
         var targets = new List<WorkloadTarget>();
         foreach (var name in namespaces)
         {
-            CurrentTarget = name;
-            IReadOnlyList<WorkloadTarget> found;
-            try
-            {
-                found = await restarter.FindAsync(name, selection, cancellationToken).ConfigureAwait(false);
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                WriteFailure(failure, name);
+            IReadOnlyList<WorkloadTarget> found = [];
+            if (await RunItemAsync(name, async () => found = await restarter.FindAsync(name, selection, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false) is not null)
                 continue;
-            }
             foreach (var target in found)
             {
                 if (await ShouldProcessAsync($"{target.Kind} {target.Namespace}/{target.Name}", $"Restart (pulls with {target.Reason})").ConfigureAwait(false))

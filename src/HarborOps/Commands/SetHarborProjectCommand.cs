@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -49,45 +48,35 @@ public sealed class SetHarborProjectCommand : HarborProjectSettingsCommandBase
     {
         CurrentTarget = Name;
         HarborClient client = CreateClient();
-        try
+        HarborProjectInfo current = await client.GetProjectAsync(Name, cancellationToken).ConfigureAwait(false);
+        HarborProjectSettings settings = Settings();
+        HarborGateChange gates = HarborGateChange.Of(current, settings);
+        int blocked = 0;
+        if (gates.Tightens)
         {
-            HarborProjectInfo current = await client.GetProjectAsync(Name, cancellationToken).ConfigureAwait(false);
-            bool preventVulnerable = Switch(nameof(PreventVulnerable), PreventVulnerable) ?? current.PreventVulnerable;
-            bool requireCosign = Switch(nameof(RequireCosignSignature), RequireCosignSignature) ?? current.RequireCosignSignature;
-            string severity = Severity is null ? current.Severity ?? "critical" : HarborClient.NormalizeSeverity(Severity);
-            bool tightens = (preventVulnerable && (!current.PreventVulnerable || HarborClient.SeverityRank(severity) < HarborClient.SeverityRank(current.Severity ?? "critical")))
-                || (requireCosign && !current.RequireCosignSignature);
-            int blocked = 0;
-            if (tightens)
+            var findings = await client.TestProjectGateAsync(Name, gates.Policy,
+                StartProgress("Set-HarborProject", $"Checking what the gates of {Name} would block"), cancellationToken).ConfigureAwait(false);
+            blocked = findings.Count;
+            if (blocked > 0)
             {
-                var findings = await client.TestProjectGateAsync(Name, new HarborGatePolicy(preventVulnerable, severity, requireCosign),
-                    StartProgress("Set-HarborProject", $"Checking what the gates of {Name} would block"), cancellationToken).ConfigureAwait(false);
-                blocked = findings.Count;
-                if (blocked > 0)
-                {
-                    WriteWarning($"The new gates of project '{Name}' would refuse pulls of {blocked} artifact(s): "
-                        + string.Join("; ", findings.Take(5).Select(f => $"{f.Repository}@{f.Digest[..Math.Min(19, f.Digest.Length)]} ({string.Join(", ", f.Reasons)})"))
-                        + (blocked > 5 ? $"; and {blocked - 5} more (Test-HarborProjectGate lists them all)." : "."));
-                }
+                WriteWarning($"The new gates of project '{Name}' would refuse pulls of {blocked} artifact(s): "
+                    + string.Join("; ", findings.Take(5).Select(f => $"{f.Repository}@{f.Digest[..Math.Min(19, f.Digest.Length)]} ({string.Join(", ", f.Reasons)})"))
+                    + (blocked > 5 ? $"; and {blocked - 5} more (Test-HarborProjectGate lists them all)." : "."));
             }
-
-            string action = blocked > 0 ? $"Change project ({Describe()}); this blocks pulls of {blocked} artifact(s)" : $"Change project ({Describe()})";
-            if (!await ShouldProcessAsync(Name, action).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            if (blocked > 0 && !Force
-                && !await ShouldContinueAsync($"Pulls of {blocked} artifact(s) in '{Name}' will be refused with 412 from now on. Switch the gates on anyway?", "Harbor pull gates").ConfigureAwait(false))
-            {
-                return;
-            }
-
-            WriteObject(await client.UpdateProjectAsync(Name, Settings(), cancellationToken).ConfigureAwait(false));
         }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
+
+        string action = blocked > 0 ? $"Change project ({Describe()}); this blocks pulls of {blocked} artifact(s)" : $"Change project ({Describe()})";
+        if (!await ShouldProcessAsync(Name, action).ConfigureAwait(false))
         {
-            WriteFailure(failure, Name);
+            return;
         }
+
+        if (blocked > 0 && !Force
+            && !await ShouldContinueAsync($"Pulls of {blocked} artifact(s) in '{Name}' will be refused with 412 from now on. Switch the gates on anyway?", "Harbor pull gates").ConfigureAwait(false))
+        {
+            return;
+        }
+
+        WriteObject(await client.UpdateProjectAsync(Name, settings, cancellationToken).ConfigureAwait(false));
     }
 }

@@ -62,29 +62,22 @@ public sealed class SetHarborRobotCommand : HarborRobotTargetCommandBase
         }
 
         HarborClient client = CreateClient();
-        try
+        HarborRobotInfo robot = await ResolveRobotAsync(client, cancellationToken).ConfigureAwait(false);
+        var update = new HarborRobotUpdate
         {
-            HarborRobotInfo robot = await ResolveRobotAsync(client, cancellationToken).ConfigureAwait(false);
-            var update = new HarborRobotUpdate
-            {
-                ExtendDays = ExtendDays, NeverExpire = NeverExpire ? true : null, Disabled = Disable ? true : Enable ? false : robot.Disabled, Description = Description,
-            };
-            var what = new List<string>();
-            if (ExtendDays is not null) what.Add($"expire in {ExtendDays} days");
-            if (NeverExpire) what.Add("never expire");
-            if (Disable) what.Add("disable");
-            if (Enable) what.Add("enable");
-            if (Description is not null) what.Add("set description");
-            if (!await ShouldProcessAsync(robot.Name, what.Count == 0 ? "Update robot (no change)" : "Update robot: " + string.Join(", ", what)).ConfigureAwait(false))
-            {
-                return;
-            }
+            ExtendDays = ExtendDays, NeverExpire = NeverExpire ? true : null, Disabled = Disable ? true : Enable ? false : robot.Disabled, Description = Description,
+        };
+        var what = new List<string>();
+        if (ExtendDays is not null) what.Add($"expire in {ExtendDays} days");
+        if (NeverExpire) what.Add("never expire");
+        if (Disable) what.Add("disable");
+        if (Enable) what.Add("enable");
+        if (Description is not null) what.Add("set description");
+        if (!await ShouldProcessAsync(robot.Name, what.Count == 0 ? "Update robot (no change)" : "Update robot: " + string.Join(", ", what)).ConfigureAwait(false))
+        {
+            return;
+        }
 
-            WriteObject(await client.UpdateRobotAsync(robot.Id, update, cancellationToken).ConfigureAwait(false));
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Target);
-        }
+        WriteObject(await client.UpdateRobotAsync(robot.Id, update, cancellationToken).ConfigureAwait(false));
     }
 }

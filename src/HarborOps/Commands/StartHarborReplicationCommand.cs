@@ -53,29 +53,22 @@ public sealed class StartHarborReplicationCommand : HarborCommandBase
     {
         HarborClient client = CreateClient();
         CurrentTarget = ParameterSetName == "Name" ? Policy : PolicyId;
-        try
+        long id = ParameterSetName == "Name" ? (await client.FindReplicationPolicyAsync(Policy, cancellationToken).ConfigureAwait(false)).Id : PolicyId;
+        string target = ParameterSetName == "Name" ? Policy : $"policy {PolicyId}";
+        if (!await ShouldProcessAsync(target, "Start replication").ConfigureAwait(false)) return;
+        HarborReplicationExecutionInfo execution = await client.StartReplicationAsync(id, cancellationToken).ConfigureAwait(false);
+        WriteVerbose($"Replication execution {execution.Id} of {target} started.");
+        if (Wait)
         {
-            long id = ParameterSetName == "Name" ? (await client.FindReplicationPolicyAsync(Policy, cancellationToken).ConfigureAwait(false)).Id : PolicyId;
-            string target = ParameterSetName == "Name" ? Policy : $"policy {PolicyId}";
-            if (!await ShouldProcessAsync(target, "Start replication").ConfigureAwait(false)) return;
-            HarborReplicationExecutionInfo execution = await client.StartReplicationAsync(id, cancellationToken).ConfigureAwait(false);
-            WriteVerbose($"Replication execution {execution.Id} of {target} started.");
-            if (Wait)
-            {
-                execution = await client.WaitForReplicationAsync(execution.Id, TimeSpan.FromSeconds(TimeoutSeconds),
-                    StartProgress("Start-HarborReplication", $"Replicating {target}"), cancellationToken).ConfigureAwait(false);
-            }
-
-            WriteObject(execution);
-            if (execution.Status == "Failed")
-            {
-                WriteFailure(new HarborException(HarborErrorIds.ReplicationFailed, FailureKind.ServerError,
-                    $"Replication execution {execution.Id} of {target} failed: {execution.Failed} of {execution.Total} tasks failed. {execution.StatusText}".TrimEnd(), execution.Id), execution.Id);
-            }
+            execution = await client.WaitForReplicationAsync(execution.Id, TimeSpan.FromSeconds(TimeoutSeconds),
+                StartProgress("Start-HarborReplication", $"Replicating {target}"), cancellationToken).ConfigureAwait(false);
         }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
+
+        WriteObject(execution);
+        if (execution.Status == "Failed")
         {
-            WriteFailure(failure, CurrentTarget);
+            WriteFailure(new HarborException(HarborErrorIds.ReplicationFailed, FailureKind.ServerError,
+                $"Replication execution {execution.Id} of {target} failed: {execution.Failed} of {execution.Total} tasks failed. {execution.StatusText}".TrimEnd(), execution.Id), execution.Id);
         }
     }
 }

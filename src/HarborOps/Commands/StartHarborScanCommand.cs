@@ -95,58 +95,51 @@ public sealed class StartHarborScanCommand : HarborCommandBase
             throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument, "-Reference needs -Repository.", Reference);
         }
 
-        try
+        var artifacts = new List<HarborArtifactInfo>();
+        if (Reference is not null)
         {
-            var artifacts = new List<HarborArtifactInfo>();
-            if (Reference is not null)
+            artifacts.Add(await client.GetArtifactAsync(Project, Repository!, HarborCommandBase.TagOrDigest(Reference), cancellationToken).ConfigureAwait(false));
+        }
+        else
+        {
+            await foreach (HarborArtifactInfo artifact in client.ListArtifactsAsync(Project, Repository, cancellationToken).ConfigureAwait(false))
             {
-                artifacts.Add(await client.GetArtifactAsync(Project, Repository!, HarborCommandBase.TagOrDigest(Reference), cancellationToken).ConfigureAwait(false));
+                artifacts.Add(artifact);
+            }
+        }
+
+        var started = new List<HarborArtifactInfo>();
+        foreach (HarborArtifactInfo artifact in artifacts)
+        {
+            if (!await ShouldProcessAsync(artifact.Reference, "Scan for vulnerabilities").ConfigureAwait(false)) continue;
+            if (await client.StartScanAsync(artifact.Project, artifact.Repository, artifact.Digest, cancellationToken).ConfigureAwait(false))
+            {
+                started.Add(artifact);
             }
             else
             {
-                await foreach (HarborArtifactInfo artifact in client.ListArtifactsAsync(Project, Repository, cancellationToken).ConfigureAwait(false))
-                {
-                    artifacts.Add(artifact);
-                }
-            }
-
-            var started = new List<HarborArtifactInfo>();
-            foreach (HarborArtifactInfo artifact in artifacts)
-            {
-                if (!await ShouldProcessAsync(artifact.Reference, "Scan for vulnerabilities").ConfigureAwait(false)) continue;
-                if (await client.StartScanAsync(artifact.Project, artifact.Repository, artifact.Digest, cancellationToken).ConfigureAwait(false))
-                {
-                    started.Add(artifact);
-                }
-                else
-                {
-                    WriteFailure(new HarborException(HarborErrorIds.ArtifactNotScannable, FailureKind.InvalidArgument,
-                        $"Harbor cannot scan {artifact.Reference}: no scanner supports its type.", artifact.Reference), artifact.Reference);
-                }
-            }
-
-            if (!Wait)
-            {
-                foreach (HarborArtifactInfo artifact in started)
-                {
-                    WriteObject(new HarborScanStatus
-                    {
-                        Project = artifact.Project, Repository = artifact.Repository, Digest = artifact.Digest, Status = "Pending", Reference = artifact.Reference,
-                    });
-                }
-
-                return;
-            }
-
-            var progress = StartProgress("Start-HarborScan", $"Waiting for {started.Count} scans");
-            foreach (HarborScanStatus status in await client.WaitForScansAsync(started, timeout, progress, cancellationToken).ConfigureAwait(false))
-            {
-                WriteObject(status);
+                WriteFailure(new HarborException(HarborErrorIds.ArtifactNotScannable, FailureKind.InvalidArgument,
+                    $"Harbor cannot scan {artifact.Reference}: no scanner supports its type.", artifact.Reference), artifact.Reference);
             }
         }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
+
+        if (!Wait)
         {
-            WriteFailure(failure, CurrentTarget);
+            foreach (HarborArtifactInfo artifact in started)
+            {
+                WriteObject(new HarborScanStatus
+                {
+                    Project = artifact.Project, Repository = artifact.Repository, Digest = artifact.Digest, Status = "Pending", Reference = artifact.Reference,
+                });
+            }
+
+            return;
+        }
+
+        var progress = StartProgress("Start-HarborScan", $"Waiting for {started.Count} scans");
+        foreach (HarborScanStatus status in await client.WaitForScansAsync(started, timeout, progress, cancellationToken).ConfigureAwait(false))
+        {
+            WriteObject(status);
         }
     }
 }

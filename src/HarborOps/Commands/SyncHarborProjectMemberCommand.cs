@@ -128,10 +128,9 @@ public sealed class SyncHarborProjectMemberCommand : EntraCommandBase
         var sync = new ProjectGroupSync(harbor, directory);
         foreach (var project in _wanted.GroupBy(w => w.Project, StringComparer.Ordinal))
         {
-            CurrentTarget = project.Key;
             var desired = project.Where(w => w.Group.Length > 0)
                 .Select(w => new DesiredGroupMember(w.Group, Enum.Parse<HarborProjectRole>(w.Role, ignoreCase: true))).ToList();
-            try
+            await RunItemAsync(project.Key, async () =>
             {
                 ProjectGroupPlan plan = await sync.PlanAsync(project.Key, desired, Prune, cancellationToken).ConfigureAwait(false);
                 foreach (string unknown in plan.UnknownGuidGroups)
@@ -143,11 +142,7 @@ public sealed class SyncHarborProjectMemberCommand : EntraCommandBase
                     if (!await ShouldProcessAsync(project.Key, change.Describe()).ConfigureAwait(false)) continue;
                     WriteObject(await sync.ApplyAsync(change, cancellationToken).ConfigureAwait(false));
                 }
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                WriteFailure(failure, failure.Target ?? project.Key);
-            }
+            }).ConfigureAwait(false);
         }
     }
 }

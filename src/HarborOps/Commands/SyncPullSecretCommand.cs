@@ -106,16 +106,14 @@ public sealed class SyncPullSecretCommand : NamespaceSelectionCommandBase
         if (namespaces.Count == 0) WriteWarning("No namespace matched; nothing was written.");
         foreach (var name in namespaces)
         {
-            CurrentTarget = name;
-            try
+            var failure = await RunItemAsync(name, async () =>
             {
                 var result = await sync.SyncAsync(name, request, change => ShouldProcessAsync(name, change), cancellationToken).ConfigureAwait(false);
                 WriteVerbose($"{name}: {result.Action} secret '{SecretName}' ({result.UserName} @ {result.Registry}){(result.ServiceAccountsUpdated.Length > 0 ? "; added to " + string.Join(", ", result.ServiceAccountsUpdated) : "")}.");
                 WriteObject(result);
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
+            }).ConfigureAwait(false);
+            if (failure is not null)
             {
-                WriteFailure(failure, name);
                 WriteObject(new PullSecretSyncResult
                 {
                     Namespace = name, SecretName = SecretName, Registry = Registry, UserName = Credential.UserName, Action = PullSecretAction.Failed, Message = failure.Message,

@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using HarborOps.Engine.Entra;
-using HarborOps.Engine.Errors;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -67,28 +66,21 @@ public sealed class TestHarborOidcGroupClaimCommand : EntraCommandBase
     {
         CurrentTarget = Project;
         using EntraDirectory directory = CreateDirectory();
-        try
+        IReadOnlyList<EntraGroup> groups;
+        if (Group is { Length: > 0 })
         {
-            IReadOnlyList<EntraGroup> groups;
-            if (Group is { Length: > 0 })
-            {
-                var resolved = new List<EntraGroup>();
-                foreach (string group in Group) resolved.Add(await directory.ResolveGroupAsync(group, cancellationToken).ConfigureAwait(false));
-                groups = resolved;
-            }
-            else
-            {
-                groups = await new ProjectGroupSync(CreateClient(), directory).ProjectGroupsAsync(Project, cancellationToken).ConfigureAwait(false);
-            }
+            var resolved = new List<EntraGroup>();
+            foreach (string group in Group) resolved.Add(await directory.ResolveGroupAsync(group, cancellationToken).ConfigureAwait(false));
+            groups = resolved;
+        }
+        else
+        {
+            groups = await new ProjectGroupSync(CreateClient(), directory).ProjectGroupsAsync(Project, cancellationToken).ConfigureAwait(false);
+        }
 
-            var progress = StartProgress("Test-HarborOidcGroupClaim", $"Reading the members of {groups.Count} Entra group(s) of '{Project}'");
-            GroupClaimReport report = await new GroupClaimCheck(directory).CheckAsync(Project, groups, Threshold, progress, cancellationToken).ConfigureAwait(false);
-            WriteVerbose($"Project '{Project}': {report.UsersChecked} user(s) in {groups.Count} Entra group(s) checked; {report.Findings.Count} above {Threshold} groups.");
-            foreach (HarborOidcGroupClaimFinding finding in report.Findings) WriteObject(finding);
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, failure.Target ?? Project);
-        }
+        var progress = StartProgress("Test-HarborOidcGroupClaim", $"Reading the members of {groups.Count} Entra group(s) of '{Project}'");
+        GroupClaimReport report = await new GroupClaimCheck(directory).CheckAsync(Project, groups, Threshold, progress, cancellationToken).ConfigureAwait(false);
+        WriteVerbose($"Project '{Project}': {report.UsersChecked} user(s) in {groups.Count} Entra group(s) checked; {report.Findings.Count} above {Threshold} groups.");
+        foreach (HarborOidcGroupClaimFinding finding in report.Findings) WriteObject(finding);
     }
 }

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -58,22 +57,15 @@ public sealed class TestHarborProjectGateCommand : HarborCommandBase
     {
         CurrentTarget = Name;
         HarborClient client = CreateClient();
-        try
+        bool both = !PreventVulnerable && !RequireCosignSignature;
+        string severity = Severity is not null
+            ? HarborClient.NormalizeSeverity(Severity)
+            : (await client.GetProjectAsync(Name, cancellationToken).ConfigureAwait(false)).Severity ?? "critical";
+        var policy = new HarborGatePolicy(both || PreventVulnerable, severity, both || RequireCosignSignature);
+        IProgress<Engine.OperationProgress> progress = StartProgress("Test-HarborProjectGate", $"Checking the artifacts of {Name}");
+        foreach (HarborGateFinding finding in await client.TestProjectGateAsync(Name, policy, progress, cancellationToken).ConfigureAwait(false))
         {
-            bool both = !PreventVulnerable && !RequireCosignSignature;
-            string severity = Severity is not null
-                ? HarborClient.NormalizeSeverity(Severity)
-                : (await client.GetProjectAsync(Name, cancellationToken).ConfigureAwait(false)).Severity ?? "critical";
-            var policy = new HarborGatePolicy(both || PreventVulnerable, severity, both || RequireCosignSignature);
-            IProgress<Engine.OperationProgress> progress = StartProgress("Test-HarborProjectGate", $"Checking the artifacts of {Name}");
-            foreach (HarborGateFinding finding in await client.TestProjectGateAsync(Name, policy, progress, cancellationToken).ConfigureAwait(false))
-            {
-                WriteObject(finding);
-            }
-        }
-        catch (HarborOpsException failure) when (!failure.IsTerminating)
-        {
-            WriteFailure(failure, Name);
+            WriteObject(finding);
         }
     }
 }

@@ -33,6 +33,7 @@ namespace HarborOps.Commands;
 /// <error id="RegistryServerError">A registry kept failing with 5xx after the retries.</error>
 /// <error id="RegistryTimeout">A registry did not answer in time, even after the retries.</error>
 /// <error id="RegistryDigestMismatch">The registry answered a digest other than the one asked for.</error>
+/// <error id="RegistryInsecureRedirect">A registry redirected a request to plain http on a host not allowed for it; nothing was sent there.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">An oci: reference names a directory that is not an OCI image layout.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
@@ -85,8 +86,8 @@ public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
         foreach (var text in _resolved)
         {
             if (text is null) continue;
-            CurrentTarget = text;
-            try
+            // One unreadable reference in a piped list must not hide the answers for the others.
+            await RunItemAsync(text, async () =>
             {
                 var reference = ImageReference.Parse(text);
                 if (!_checked.TryGetValue(reference.ToString(), out var check))
@@ -104,12 +105,7 @@ public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
                     Path = Path,
                     Line = Line,
                 });
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating || failure.ErrorId == RegistryErrorIds.ReferenceInvalid)
-            {
-                // One unreadable reference in a piped list must not hide the answers for the others.
-                WriteFailure(failure, text);
-            }
+            }, errorId => errorId == RegistryErrorIds.ReferenceInvalid).ConfigureAwait(false);
         }
     }
 }

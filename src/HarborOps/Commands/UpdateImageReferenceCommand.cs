@@ -23,8 +23,11 @@ namespace HarborOps.Commands;
 /// endings and a BOM stay byte for byte. Values with template expressions ({{ }}, $variables) are reported with Action
 /// Templated and never changed; a value written with escapes is reported as Skipped.</para>
 /// <para>Each file is written through a temporary file in its folder and a rename, with the file's mode, and only when
-/// its whole rewrite succeeded; a file that changed on disk meanwhile is left alone. Malformed YAML, binary and
-/// unreadable files are reported as errors and skipped. -WhatIf prints a unified diff per file and writes nothing.</para>
+/// its whole rewrite succeeded; a file that changed on disk meanwhile is left alone, and so is a file whose mode does
+/// not let you write it (read-only), even where root could. A link that leads out of the folder given is not followed
+/// unless -FollowSymlink; a link inside it is written through (the link stays a link). Malformed YAML, binary and
+/// unreadable files are reported as errors and skipped. Each of these is an error of its own and the other files are
+/// still rewritten. -WhatIf prints a unified diff per file and writes nothing.</para>
 /// <para>The output is one object per changed or reported value: file, line, column, kind, field, old and new value.</para>
 /// </remarks>
 /// <example>
@@ -43,6 +46,8 @@ namespace HarborOps.Commands;
 /// <error id="ImageReferenceFileUnreadable">A file or folder cannot be read; it is skipped.</error>
 /// <error id="ImageReferenceFileBinary">A file is binary or not UTF-8 text; it is skipped.</error>
 /// <error id="ImageReferenceFileMalformed">A YAML file does not parse; it is skipped and not changed.</error>
+/// <error id="ImageReferenceLinkOutsideFolder">A file or folder link leads out of the folder given; it is skipped and nothing it leads to changes. Add -FollowSymlink to follow it.</error>
+/// <error id="ImageReferenceFileReadOnly">A file's mode does not let you write it; it is not replaced. Make it writable, or leave it out with -Exclude.</error>
 /// <error id="ImageReferencePinTargetMissing">-PinDigest: a rewritten image does not exist at the destination; that file is not written. Copy the image first.</error>
 /// <error id="ImageReferenceWriteFailed">A file could not be written, or changed on disk after it was read; it is unchanged.</error>
 /// <error id="RegistryHostUnreachable">-PinDigest: the destination registry cannot be reached.</error>
@@ -104,6 +109,7 @@ public sealed class UpdateImageReferenceCommand : ImageReferenceFileCommandBase
             Recurse = Recurse,
             Include = Include ?? [],
             Exclude = Exclude ?? [],
+            FollowSymlink = FollowSymlink,
             DestinationPrefix = DestinationPrefix,
             StripPrefixSegments = StripPrefixSegments,
             RenameRepositories = ToRepositoryRenames(Rename),

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
+using HarborOps.Engine.Errors;
 using System.Net;
 using System.Runtime.ExceptionServices;
 using HarborOps.Engine;
@@ -199,6 +200,31 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
     /// <summary>Text for the person at the console, as Write-Host shows it (information stream, tag PSHOST): a -WhatIf diff.</summary>
     protected void WriteHostText(string text) =>
         OnPipelineThread(() => base.WriteInformation(new HostInformationMessage { Message = text, NoNewLine = false }, ["PSHOST"]));
+
+    /// <summary>
+    /// One item of a record that holds several (namespaces, projects, references): a non-terminating engine failure
+    /// becomes that item's error record and the caller goes on with the next item; a terminating one still ends the
+    /// command. A record's work that is one item needs none of this: the base reports its failure the same way. Returns
+    /// the failure (null when the item succeeded) for cmdlets that also emit a result row for a failed item.
+    /// </summary>
+    /// <param name="target">The item, for the error record when the engine names none.</param>
+    /// <param name="work">The item's work.</param>
+    /// <param name="isItemFailure">Also treat these terminating failures as the item's own (a piped reference that does not parse).</param>
+    /// <remarks>The signature names no engine type, so PowerShell's reflection over cmdlet classes at import loads no engine.</remarks>
+    protected async Task<Exception?> RunItemAsync(object? target, Func<Task> work, Func<string, bool>? isItemFailure = null)
+    {
+        CurrentTarget = target;
+        try
+        {
+            await work().ConfigureAwait(false);
+            return null;
+        }
+        catch (HarborOpsException failure) when (!failure.IsTerminating || isItemFailure?.Invoke(failure.ErrorId) == true)
+        {
+            WriteFailure(failure, target);
+            return failure;
+        }
+    }
 
     /// <summary>Reports a per-item failure and lets the run go on; terminating failures should be thrown instead.</summary>
     protected void WriteFailure(Exception exception, object? target)

@@ -237,8 +237,8 @@ public sealed class ImageReferenceRewriteTests : IDisposable
         var escaped = Path.Combine(folder, "escaped.yaml");
         const string escapedText = "image:\n  registry: \"contoso\\x2eazurecr.io\"\n  repository: \"team/web\"\n  tag: \"1.0\"\n";
         File.WriteAllText(escaped, escapedText);
-        Directory.CreateDirectory(tree.PathOf("elsewhere"));
-        var target = tree.PathOf("elsewhere/real-values.yaml"); // outside the folder read: only the link leads to it
+        Directory.CreateDirectory(tree.PathOf("extra/linked"));
+        var target = tree.PathOf("extra/linked/real-values.yaml"); // inside the folder, in a subfolder not read: only the link leads to it
         File.WriteAllText(target, "image: contoso.azurecr.io/team/web:1.0 # linked\n");
         var link = Path.Combine(folder, "values.yaml");
         File.CreateSymbolicLink(link, target);

@@ -48,18 +48,37 @@ public sealed class ProtocolParsingTests
         Assert.Null(LinkHeader.FindNext(["</v2/x?last=a>; rel=\"prev\""], new Uri("https://r/")));
 
     [Fact]
+    public void Error_bodies_lose_every_form_of_the_credentials_the_request_sent_however_the_server_escapes_them()
+    {
+        const string password = "pa+ss/w0rd<&>";
+        var basic = Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:" + password));
+        var sent = new SentSecrets().AddBasic("alice", password).Add("refresh-token-1");
+        static string EveryCharEscaped(string s) => string.Concat(s.Select(c => $"\\u{(int)c:x4}"));
+        var json = $"{{\"errors\":[{{\"code\":\"UNAUTHORIZED\",\"message\":\"you sent Basic {basic}\"}}],\"detail\":\"password={Uri.EscapeDataString(password)} token {EveryCharEscaped("refresh-token-1")}\"}}";
+
+        var fromJson = RegistryErrorBody.Parse(Encoding.UTF8.GetBytes(json), sent);
+        var fromText = RegistryErrorBody.Parse(Encoding.UTF8.GetBytes($"<html>you sent alice:{password} and {basic}</html>"), sent);
+
+        Assert.Equal("UNAUTHORIZED: you sent Basic [redacted]", fromJson.Describe());
+        foreach (var text in new[] { fromJson.Describe(), fromJson.RawText, fromText.Describe(), fromText.RawText })
+            foreach (var secret in new[] { password, basic, Uri.EscapeDataString(password), "refresh-token-1", "pa+ss", "w0rd" })
+                Assert.DoesNotContain(secret, text);
+        Assert.Contains("[redacted]", fromText.RawText);
+    }
+
+    [Fact]
     public void Parses_registry_error_json_and_tolerates_plain_text()
     {
-        var json = RegistryErrorBody.Parse(Encoding.UTF8.GetBytes("{\"errors\":[{\"code\":\"name_unknown\",\"message\":\"repository name not known to registry\",\"detail\":{\"name\":\"x\"}}]}"));
+        var json = RegistryErrorBody.Parse(Encoding.UTF8.GetBytes("{\"errors\":[{\"code\":\"name_unknown\",\"message\":\"repository name not known to registry\",\"detail\":{\"name\":\"x\"}}]}"), new SentSecrets());
         Assert.True(json.HasCode("NAME_UNKNOWN"));
         Assert.Equal("NAME_UNKNOWN: repository name not known to registry", json.Describe());
 
-        var text = RegistryErrorBody.Parse(Encoding.UTF8.GetBytes("<html>Ref A: 123 Ref B: 456\n too many requests</html>"));
+        var text = RegistryErrorBody.Parse(Encoding.UTF8.GetBytes("<html>Ref A: 123 Ref B: 456\n too many requests</html>"), new SentSecrets());
         Assert.Empty(text.Errors);
         Assert.Contains("Ref A: 123", text.Describe());
 
-        Assert.Empty(RegistryErrorBody.Parse(Encoding.UTF8.GetBytes("{\"errors\": \"not an array\"}")).Errors);
-        Assert.Empty(RegistryErrorBody.Parse(null).Errors);
+        Assert.Empty(RegistryErrorBody.Parse(Encoding.UTF8.GetBytes("{\"errors\": \"not an array\"}"), new SentSecrets()).Errors);
+        Assert.Empty(RegistryErrorBody.Parse(null, new SentSecrets()).Errors);
     }
 
     [Fact]

@@ -79,7 +79,12 @@ public sealed class PullSecretStateTests
         {
             Registry = "harbor.lab:5000", Robot = "robot$team-a+k8s-pull-ns-1", RobotId = 42,
             RotatedAt = new DateTimeOffset(2026, 11, 26, 4, 0, 0, TimeSpan.Zero), ExpiresAt = new DateTimeOffset(2027, 3, 3, 4, 0, 0, TimeSpan.Zero),
-            Projects = ["team-a", "base"], RetiredRobots = [new RetiredRobot(7, "robot$team-a+old", new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero))],
+            Projects = ["team-a", "base"], CreatedRobot = "k8s-pull-ns-1", CreatingRobot = "k8s-pull-ns-2",
+            RetiredRobots =
+            [
+                new RetiredRobot(7, "robot$team-a+old", new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero)),
+                new RetiredRobot(8, "robot$team-a+k8s-pull-ns-0", new DateTimeOffset(2026, 11, 21, 0, 0, 0, TimeSpan.Zero), CreatedByRotation: true),
+            ],
         };
         var annotations = state.ToAnnotations().Where(p => p.Value is not null).ToDictionary(p => p.Key, p => p.Value!);
         Assert.Equal("team-a,base", annotations[PullSecretKeys.Projects]);
@@ -91,6 +96,20 @@ public sealed class PullSecretStateTests
         Assert.Equal(state.ExpiresAt, back.ExpiresAt);
         Assert.Equal(state.Projects, back.Projects);
         Assert.Equal(state.RetiredRobots, back.RetiredRobots);
+        Assert.Equal(state.CreatedRobot, back.CreatedRobot);
+        Assert.Equal(state.CreatingRobot, back.CreatingRobot);
+        Assert.True(back.HoldsCreatedRobot);
+        // Entries written before origins were recorded carry no flag: never the rotation's to delete.
+        Assert.DoesNotContain("createdByRotation\":false", annotations[PullSecretKeys.RetiredRobots]);
+    }
+
+    [Fact]
+    public void UserNamesListsEveryEntryWithoutItsPassword()
+    {
+        var payload = System.Text.Encoding.UTF8.GetBytes(
+            "{\"auths\":{\"harbor.lab\":{\"auth\":\"" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("robot$a+x:pw1")) + "\"},\"other.io\":{\"username\":\"u2\",\"password\":\"pw2\"}}}");
+        Assert.Equal(["robot$a+x", "u2"], DockerConfigJson.UserNames(payload));
+        Assert.Empty(DockerConfigJson.UserNames(System.Text.Encoding.UTF8.GetBytes("not json")));
     }
 
     [Fact]

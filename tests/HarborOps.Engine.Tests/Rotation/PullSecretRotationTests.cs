@@ -215,15 +215,25 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         var ns = lab.NewNamespace();
         var request = new PullSecretRotationRequest { Projects = [project], GracePeriod = TimeSpan.Zero };
         var (first, _) = await RotateAsync(ns, request);
-        // What a run killed right after creating its robot leaves behind.
-        var orphan = await lab.Admin().CreateRobotAsync(new HarborRobotRequest($"k8s-pull-{ns}-20260101000000000") { Projects = [project] }, None);
+        // What a run killed right after creating its robot leaves behind: the name recorded on the secret, then the robot.
+        var orphanName = $"k8s-pull-{ns}-20260101000000000";
+        using (var kube = await lab.ClusterAsync())
+            await new PullSecretSync(kube).UpdateStateAsync(ns, "harbor-pull", s => s with { CreatingRobot = orphanName }, None);
+        var orphan = await lab.Admin().CreateRobotAsync(new HarborRobotRequest(orphanName) { Projects = [project] }, None);
+        // A robot someone else named the same way, which no run recorded: a name alone proves nothing.
+        var lookalike = await lab.Admin().CreateRobotAsync(new HarborRobotRequest($"k8s-pull-{ns}-20260101000000001") { Projects = [project] }, None);
 
         var (second, failure) = await RotateAsync(ns, request);
         Assert.Null(failure);
-        Assert.Contains(orphan.UserName, second.RobotsDeleted);
+        Assert.Equal([orphan.UserName], second.RobotsDeleted);
         Assert.False(second.Rotated);
+        Assert.Null((string?)lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!["metadata"]!["annotations"]![PullSecretKeys.CreatingRobot]);
+        await lab.Admin().DeleteRobotAsync(lookalike.RobotId, None);
+        // The robot the secret holds is still provably the rotation's: the next rotation deletes it once retired.
+        var (forced, _) = await RotateAsync(ns, request with { Force = true });
+        Assert.Equal([first.Robot!], forced.RobotsDeleted);
 
-        var current = await lab.Admin().FindRobotAsync(first.Robot!, null, None);
+        var current = await lab.Admin().FindRobotAsync(forced.Robot!, null, None);
         await lab.Admin().DeleteRobotAsync(current.Id, None);
         var (third, _) = await RotateAsync(ns, request);
         Assert.True(third.Rotated);

@@ -209,7 +209,7 @@ public sealed partial class HostileRegistry : IAsyncDisposable
     }
 
     /// <summary>Another process (Pester) sets modes and reads the log: <c>PUT /_lab/modes</c> with a JSON array of mode
-    /// names, <c>GET|DELETE /_lab/requests</c>, <c>GET /_lab/secrets</c>; plants content with <c>POST /_lab/images</c> and
+    /// names (<c>GET /_lab/mode-names</c> lists them all), <c>GET|DELETE /_lab/requests</c>, <c>GET /_lab/secrets</c>; plants content with <c>POST /_lab/images</c> and
     /// <c>POST /_lab/manifests</c>, and 500s with <c>PUT /_lab/server-error-tags</c>. Served on the plain listener only.</summary>
     private async Task ControlAsync(HttpContext context, string path)
     {
@@ -223,6 +223,10 @@ public sealed partial class HostileRegistry : IAsyncDisposable
                 break;
             case ("GET", "/_lab/modes"):
                 await Json(context, 200, Modes);
+                break;
+            case ("GET", "/_lab/mode-names"):
+                // Every mode there is, so a scan in another process covers a mode added later without being edited.
+                await Json(context, 200, Enum.GetNames<HostileMode>());
                 break;
             case ("GET", "/_lab/requests"):
                 await Json(context, 200, Requests.Where(r => !r.PathAndQuery.StartsWith("/_lab/", StringComparison.Ordinal)));

@@ -86,6 +86,8 @@ public sealed class AzureIdentityRefreshTokenProvider
             var request = new RegistryRequest(HttpMethod.Post, registry, "/oauth2/exchange")
             {
                 Content = () => new FormUrlEncodedContent(form),
+                BodySecrets = [entra.Token],
+                RetryTimeouts = false,
                 Authenticate = false,
                 Accept = ["application/json"],
                 Target = registry,
@@ -95,7 +97,7 @@ public sealed class AzureIdentityRefreshTokenProvider
             using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccess)
             {
-                var body = RegistryErrorBody.Parse(response.Body);
+                var body = response.ErrorBody;
                 throw new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
                     $"'{registry}' refused to exchange the Entra ID token of {CredentialTypeName} for a registry token (HTTP {response.StatusCode}: {body.Describe()}). Check that the identity has a role such as AcrPull on the registry and that the tenant is right.",
                     registry, statusCode: response.StatusCode, registryErrorCode: body.FirstCode);

@@ -171,6 +171,7 @@ internal sealed class RegistryAuthenticator
         var service = challenge.Service ?? "";
         Uri uri = realm;
         Func<HttpContent>? content = null;
+        string[] bodySecrets = [];
         AuthenticationHeaderValue? authorization = null;
         HttpMethod method;
         if (credential.Kind is RegistryCredentialKind.RefreshToken or RegistryCredentialKind.AzureIdentity)
@@ -189,6 +190,7 @@ internal sealed class RegistryAuthenticator
             if (scopes.Count > 0) form.Add(new("scope", string.Join(' ', scopes)));
             method = HttpMethod.Post;
             content = () => new FormUrlEncodedContent(form);
+            bodySecrets = [refreshToken];
         }
         else
         {
@@ -204,18 +206,21 @@ internal sealed class RegistryAuthenticator
         {
             AbsoluteUri = uri,
             Content = content,
+            BodySecrets = bodySecrets,
             Authorization = authorization,
             Authenticate = false,
+            // One wait of the request timeout: retrying a token service that hangs multiplied it (6 x 60 s and backoff).
+            RetryTimeouts = false,
             Accept = ["application/json"],
             Target = registry,
-            Description = $"a token from {realm.GetLeftPart(UriPartial.Path)}",
+            Description = $"the token request to {realm.GetLeftPart(UriPartial.Path)}",
             AcceptStatus = status => status is 400 or 401 or 403,
             MaxBodyBytes = 1024 * 1024,
         };
         using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccess)
         {
-            var body = RegistryErrorBody.Parse(response.Body);
+            var body = response.ErrorBody;
             var detail = body.Errors.Count > 0 ? body.Describe() : $"HTTP {response.StatusCode}";
             var message = credential.Kind == RegistryCredentialKind.Anonymous
                 ? $"The token service of '{registry}' ({realm.Host}) refused anonymous access ({detail}). {HowToSetCredentials(registry)}"
@@ -253,15 +258,19 @@ internal sealed class RegistryAuthenticator
     }
 
     /// <summary>
-    /// The realm must be an absolute https URL; http only when the registry itself is reached over plain HTTP
-    /// (loopback or configured), so a hostile challenge cannot make us send credentials in clear text elsewhere.
+    /// The realm must be an absolute https URL; plain http only on loopback or on a host the user allowed for plain
+    /// http. That the registry itself is plain http says nothing about the realm's host: a challenge naming
+    /// http://elsewhere/token would otherwise get the credentials in clear text over the network.
     /// </summary>
     private Uri ValidateRealm(string registry, AuthChallenge challenge)
     {
-        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm)
-            || !(realm.Scheme == Uri.UriSchemeHttps || (realm.Scheme == Uri.UriSchemeHttp && pipeline.IsPlainHttp(registry))))
+        if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || (realm.Scheme != Uri.UriSchemeHttps && realm.Scheme != Uri.UriSchemeHttp))
             throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.AuthenticationFailed,
-                $"Registry '{registry}' named the token service '{challenge.Realm}', which is not an https URL; refusing to send credentials there. If the registry is a trusted plain-HTTP registry, add it to the HARBOROPS_PLAIN_HTTP_HOSTS environment variable before the first HarborOps command of the session.",
+                $"Registry '{registry}' named the token service '{challenge.Realm}', which is not an https URL; refusing to send credentials there.",
+                registry);
+        if (realm.Scheme == Uri.UriSchemeHttp && !pipeline.IsPlainHttpAllowed(realm))
+            throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.AuthenticationFailed,
+                $"Registry '{registry}' named the token service '{realm.GetLeftPart(UriPartial.Path)}', which is plain http on a host that is neither loopback nor allowed for plain http; refusing to send credentials there in clear text. If that token service is trusted on this network, add '{realm.Authority}' to the {RegistryEngineOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
                 registry);
         return realm;
     }

@@ -9,8 +9,8 @@ namespace HarborOps.Engine.Registry.Http;
 
 /// <summary>
 /// The one HTTP path to registries: a long-lived HttpClient over SocketsHttpHandler, with the layers every call needs in
-/// a fixed order: per-host backoff gate, challenge auth (one retry after a 401), redirects followed by hand (the
-/// Authorization header never goes to another host), retries of throttling and transient failures with exponential
+/// a fixed order: per-host backoff gate, challenge auth (one retry after a 401), redirects followed by hand (credentials
+/// only ever go to the <see cref="Origin"/> they were issued for, and https never drops to plain http), retries of throttling and transient failures with exponential
 /// backoff that honours Retry-After, and one mapping of failures to <see cref="RegistryException"/>.
 /// </summary>
 internal sealed class RegistryHttpPipeline : IDisposable
@@ -72,6 +72,12 @@ internal sealed class RegistryHttpPipeline : IDisposable
         return IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
     }
 
+    /// <summary>
+    /// Whether plain http to this URL's host is allowed at all when it is not the registry's own URL (a redirect, an
+    /// upload Location, a token realm): loopback, or a host the user named in <see cref="RegistryEngineOptions.PlainHttpHosts"/>.
+    /// </summary>
+    public bool IsPlainHttpAllowed(Uri uri) => IsPlainHttp(uri.Authority) || IsPlainHttp($"{uri.Host}:{uri.Port}");
+
     public Uri BaseUri(string registry) =>
         new($"{(IsPlainHttp(registry) ? "http" : "https")}://{ImageReference.ToApiHost(registry)}/");
 
@@ -96,11 +102,15 @@ internal sealed class RegistryHttpPipeline : IDisposable
         Interlocked.Increment(ref requestCounts.GetOrAdd(request.Registry, _ => new StrongBox<long>()).Value);
         var registryUri = BaseUri(request.Registry);
         var uri = request.AbsoluteUri ?? new Uri(registryUri, request.PathAndQuery);
-        var originalAuthority = uri.Authority;
+        // Challenge auth belongs to the registry's origin; a fixed Authorization (a token realm's Basic) to the URL it was made for.
+        var registryOrigin = Origin.Of(registryUri);
+        var authorizationOrigin = Origin.Of(uri);
         var method = request.Method;
         var auth = request.Authenticate
             ? new AuthAttempt(await Authenticator.ResolveCredentialAsync(request.Registry, request.Credential, cancellationToken).ConfigureAwait(false), request.Scopes)
             : null;
+        var sent = new SentSecrets().AddAll(request.BodySecrets).AddAuthorization(request.Authorization);
+        if (auth is not null) sent.AddBasic(auth.Credential.UserName, auth.Credential.Secret);
         var retries = 0;
         var redirects = 0;
         var started = Stopwatch.StartNew();
@@ -110,6 +120,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
+            RefuseDowngrade(request, registryUri, uri);
             var hostKey = uri.Authority;
             await backoff.WaitAsync(hostKey, cancellationToken).ConfigureAwait(false);
 
@@ -119,11 +130,12 @@ internal sealed class RegistryHttpPipeline : IDisposable
             if (request.Range is not null) message.Headers.Range = request.Range;
             if (request.Content is not null && method != HttpMethod.Get && method != HttpMethod.Head)
                 message.Content = request.Content();
-            var sameHostAsRegistry = string.Equals(uri.Authority, registryUri.Authority, StringComparison.OrdinalIgnoreCase);
-            if (request.Authorization is not null && string.Equals(uri.Authority, originalAuthority, StringComparison.OrdinalIgnoreCase))
+            var atRegistry = Origin.Of(uri) == registryOrigin;
+            if (request.Authorization is not null && Origin.Of(uri) == authorizationOrigin)
                 message.Headers.Authorization = request.Authorization;
-            else if (auth is not null && sameHostAsRegistry)
+            else if (auth is not null && atRegistry)
                 await Authenticator.ApplyAsync(message, request, auth, cancellationToken).ConfigureAwait(false);
+            sent.AddAuthorization(message.Headers.Authorization);
 
             HttpResponseMessage response;
             using (var headerTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
@@ -139,7 +151,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     lastProblem = $"no response within {Options.RequestTimeout.TotalSeconds:0.#} s";
-                    if (CanRetry(request, retries))
+                    if (request.RetryTimeouts && CanRetry(request, retries))
                     {
                         await DelayRetryAsync(hostKey, retries++, null, cancellationToken).ConfigureAwait(false);
                         continue;
@@ -193,34 +205,38 @@ internal sealed class RegistryHttpPipeline : IDisposable
                         throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
                             $"'{uri.Authority}' redirected {request.Description} to a '{next.Scheme}' URL, which is not followed.", request.Target ?? request.Registry, statusCode: status);
                     if (status == 303 || (status is 301 or 302 && method == HttpMethod.Post)) method = HttpMethod.Get;
+                    if (request.BodySecrets.Count > 0 && method != HttpMethod.Get && method != HttpMethod.Head && Origin.Of(next) != authorizationOrigin)
+                        throw new RegistryException(RegistryErrorIds.InsecureRedirect, FailureKind.InvalidData,
+                            $"'{uri.Authority}' redirected {request.Description} to {next.GetLeftPart(UriPartial.Path)}, another origin; the request carries credentials, so it is not sent there.",
+                            request.Target ?? request.Registry, statusCode: status);
                     uri = next;
                     continue;
                 }
 
-                if (status == 401 && auth is not null && sameHostAsRegistry)
+                if (status == 401 && auth is not null && atRegistry)
                 {
                     // A body that cannot be sent again (a streamed upload) cannot be retried with credentials either.
                     if (Authenticator.OnUnauthorized(response, request, auth) && (request.Content is null || request.ContentReplayable)) continue;
                     if (request.AcceptStatus?.Invoke(status) == true && auth.LastChallenges.Count == 0)
                     {
                         keep = true;
-                        return new RegistryResponse(response, await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false), uri);
+                        return new RegistryResponse(response, await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false), uri, sent);
                     }
-                    var body401 = RegistryErrorBody.Parse(await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false));
+                    var body401 = RegistryErrorBody.Parse(await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false), sent);
                     throw Authenticator.Failure(request, auth, status, body401);
                 }
 
                 if (!response.IsSuccessStatusCode && request.AcceptStatus?.Invoke(status) == true && !IsRetryableStatus(status))
                 {
                     keep = true;
-                    return new RegistryResponse(response, await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false), uri);
+                    return new RegistryResponse(response, await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false), uri, sent);
                 }
                 if (response.IsSuccessStatusCode)
                 {
                     if (!request.BufferBody || method == HttpMethod.Head)
                     {
                         keep = true;
-                        return new RegistryResponse(response, null, uri);
+                        return new RegistryResponse(response, null, uri, sent);
                     }
                     byte[] body;
                     try
@@ -240,11 +256,11 @@ internal sealed class RegistryHttpPipeline : IDisposable
                             request.Target ?? request.Registry, ex);
                     }
                     keep = true;
-                    return new RegistryResponse(response, body, uri);
+                    return new RegistryResponse(response, body, uri, sent);
                 }
 
                 var errorBytes = await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false);
-                var error = RegistryErrorBody.Parse(errorBytes);
+                var error = RegistryErrorBody.Parse(errorBytes, sent);
                 var throttled = status == 429 || error.HasCode("TOOMANYREQUESTS");
                 if (throttled || IsRetryableStatus(status))
                 {
@@ -268,6 +284,18 @@ internal sealed class RegistryHttpPipeline : IDisposable
                 if (!keep) response.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// An https registry's request never continues over plain http (a redirect, an upload Location, a next-page link),
+    /// unless the user allowed that host for plain http: whatever it carries, and what comes back, would travel in clear text.
+    /// </summary>
+    private void RefuseDowngrade(RegistryRequest request, Uri registryUri, Uri uri)
+    {
+        if (uri.Scheme != Uri.UriSchemeHttp || registryUri.Scheme != Uri.UriSchemeHttps || IsPlainHttpAllowed(uri)) return;
+        throw new RegistryException(RegistryErrorIds.InsecureRedirect, FailureKind.InvalidData,
+            $"Registry '{request.Registry}' (https) sent {request.Description} to plain http ({uri.GetLeftPart(UriPartial.Path)}); refusing to continue in clear text. If '{uri.Authority}' is a trusted plain-HTTP endpoint, add it to the {RegistryEngineOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
+            request.Target ?? request.Registry);
     }
 
     private bool CanRetry(RegistryRequest request, int retries) =>

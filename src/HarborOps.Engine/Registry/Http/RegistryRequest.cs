@@ -31,8 +31,14 @@ internal sealed class RegistryRequest
     public RangeHeaderValue? Range { get; init; }
     /// <summary>Registry challenge-driven auth; false for token and exchange endpoints.</summary>
     public bool Authenticate { get; init; } = true;
-    /// <summary>A fixed Authorization for the request's own host (token endpoint Basic); never sent to a redirect target on another host.</summary>
+    /// <summary>A fixed Authorization for the request's own origin (token endpoint Basic); never sent to a redirect target elsewhere.</summary>
     public AuthenticationHeaderValue? Authorization { get; init; }
+    /// <summary>Credentials the <see cref="Content"/> carries (a token form's refresh or access token): cut out of any
+    /// server text, and the body never follows a redirect to another origin.</summary>
+    public IReadOnlyList<string> BodySecrets { get; init; } = [];
+    /// <summary>False where a request that timed out will not do better on a retry, and each wait would be paid again by
+    /// every caller behind it (a token service that hangs).</summary>
+    public bool RetryTimeouts { get; init; } = true;
     public NetworkCredential? Credential { get; init; }
     /// <summary>The item the call is about, for exception Target and messages (an image reference, a repository).</summary>
     public object? Target { get; init; }
@@ -50,12 +56,19 @@ internal sealed class RegistryRequest
 /// <summary>A response the pipeline returns: success or a status the request accepted.</summary>
 internal sealed class RegistryResponse : IDisposable
 {
-    public RegistryResponse(HttpResponseMessage message, byte[]? body, Uri requestUri)
+    public RegistryResponse(HttpResponseMessage message, byte[]? body, Uri requestUri, SentSecrets sent)
     {
         Message = message;
         Body = body;
         RequestUri = requestUri;
+        Sent = sent;
     }
+
+    /// <summary>The credentials the request carried, to be cut out of whatever the server said.</summary>
+    private SentSecrets Sent { get; }
+
+    /// <summary>A non-success body as text fit for a message: parsed, with the request's credentials cut out.</summary>
+    public RegistryErrorBody ErrorBody => RegistryErrorBody.Parse(Body, Sent);
 
     public HttpResponseMessage Message { get; }
     public byte[]? Body { get; }
