@@ -184,13 +184,7 @@ Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
 Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
 Copy-RegistryImage -Source '$($script:Open)/team-a/api', '$($script:Open)/team-a/web', '$($script:Open)/team-b/worker', '$($script:Open)/platform/base/debian' -Destination '$($script:Proxy)/$prefix' $(if ($UseJournal) { "-JournalPath '$journal'" }) -ThrottleLimit 2 | Out-Null
 "@
-        $processPath = [Environment]::ProcessPath
-        $startInfo = [Diagnostics.ProcessStartInfo]::new($processPath)
-        if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') { $startInfo.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-        foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($copy))) { $startInfo.ArgumentList.Add($argument) }
-        $startInfo.RedirectStandardOutput = $true
-        $startInfo.UseShellExecute = $false
-        $process = [Diagnostics.Process]::Start($startInfo)
+        $process = [Diagnostics.Process]::Start((New-FreshPwshStartInfo -Script $copy))
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while (@(Get-CommittedUploads).Count -lt 4 -and -not $process.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
@@ -272,13 +266,7 @@ Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
 `$summary = @(Copy-RegistryImage -Source '$($script:Open)/team-a/api', '$($script:Open)/team-a/web', '$($script:Open)/team-b/worker', '$($script:Open)/platform/base/debian' -Destination '$($script:Proxy)/$first' -JournalPath '$journal' -ThrottleLimit 2)[-1]
 '##RESULT##' + (@{ Failed = `$summary.Failed; Copied = `$summary.Copied } | ConvertTo-Json -Compress)
 "@
-        $processPath = [Environment]::ProcessPath
-        $startInfo = [Diagnostics.ProcessStartInfo]::new($processPath)
-        if ([IO.Path]::GetFileNameWithoutExtension($processPath) -eq 'dotnet') { $startInfo.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
-        foreach ($argument in '-NoProfile', '-NonInteractive', '-EncodedCommand', [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($copy))) { $startInfo.ArgumentList.Add($argument) }
-        $startInfo.RedirectStandardOutput = $true
-        $startInfo.UseShellExecute = $false
-        $process = [Diagnostics.Process]::Start($startInfo)
+        $process = [Diagnostics.Process]::Start((New-FreshPwshStartInfo -Script $copy))
         try {
             $stdout = $process.StandardOutput.ReadToEndAsync()
             $deadline = [DateTime]::UtcNow.AddSeconds(60)

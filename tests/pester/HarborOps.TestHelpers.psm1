@@ -81,12 +81,13 @@ function Invoke-InRunspace {
     }
 }
 
-function Invoke-FreshPwsh {
+function New-FreshPwshStartInfo {
     <#
-        Runs a script in a brand-new pwsh process (same pwsh as this one) and returns the object the script
-        writes with "##RESULT##" + JSON on its last line. Needed where the default load context must be pristine.
+        The start of a brand-new pwsh (the same pwsh as this one, also when it runs as a dotnet tool) that runs $Script,
+        with its standard output redirected. Invoke-FreshPwsh runs it to the end; a test that must act while the child
+        runs (a second run on the same journal) starts it itself.
     #>
-    param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSeconds = 120, [hashtable] $Environment = @{})
+    param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{})
     $processPath = [Environment]::ProcessPath
     $startInfo = [Diagnostics.ProcessStartInfo]::new($processPath)
     # Settings a user makes before starting pwsh (HARBOROPS_*, AZURE_*, SSL_CERT_FILE) reach only the child.
@@ -98,8 +99,18 @@ function Invoke-FreshPwsh {
         $startInfo.ArgumentList.Add($argument)
     }
     $startInfo.RedirectStandardOutput = $true
-    $startInfo.RedirectStandardError = $true
     $startInfo.UseShellExecute = $false
+    $startInfo
+}
+
+function Invoke-FreshPwsh {
+    <#
+        Runs a script in a brand-new pwsh process (same pwsh as this one) and returns the object the script
+        writes with "##RESULT##" + JSON on its last line. Needed where the default load context must be pristine.
+    #>
+    param([Parameter(Mandatory)] [string] $Script, [int] $TimeoutSeconds = 120, [hashtable] $Environment = @{})
+    $startInfo = New-FreshPwshStartInfo -Script $Script -Environment $Environment
+    $startInfo.RedirectStandardError = $true
     $process = [Diagnostics.Process]::Start($startInfo)
     try {
         $stdout = $process.StandardOutput.ReadToEndAsync()

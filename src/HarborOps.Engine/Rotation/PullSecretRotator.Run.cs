@@ -51,8 +51,9 @@ public sealed partial class PullSecretRotator
                 continue;
             }
             var (result, problem, workloads) = await ExecuteAsync(plan, request, cancellationToken).ConfigureAwait(false);
-            var failures = workloads.Where(w => w.Failure is not null)
-                .Select(w => new RotationFailure(w.Failure!, $"{w.Result.Kind} {w.Result.Namespace}/{w.Result.Name}")).ToList();
+            var failures = new List<RotationFailure>();
+            foreach (var (restart, failure) in workloads)
+                if (failure is not null) failures.Add(new RotationFailure(failure, $"{restart.Kind} {restart.Namespace}/{restart.Name}"));
             if (problem is not null) failures.Add(new RotationFailure(problem, name));
             yield return new NamespaceRotationOutcome(result, failures);
         }
