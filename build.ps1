@@ -228,21 +228,21 @@ function Get-TrxCounts([string] $TrxPath) {
     }
 }
 
-function Invoke-XunitSuite {
-    Write-Step 'xunit: tests/HarborOps.Engine.Tests'
-    $trxName = 'HarborOps.Engine.Tests.trx'
+function Invoke-XunitSuite([string] $Project, [string] $Suite) {
+    Write-Step "xunit: tests/$Project"
+    $trxName = "$Project.trx"
     $trxPath = Join-Path $TestResults $trxName
     if (Test-Path $trxPath) { Remove-Item $trxPath -Force }
-    & dotnet test (Join-Path $RepoRoot 'tests/HarborOps.Engine.Tests/HarborOps.Engine.Tests.csproj') -c $Configuration --no-build -nologo `
+    & dotnet test (Join-Path $RepoRoot "tests/$Project/$Project.csproj") -c $Configuration --no-build -nologo `
         --logger "trx;LogFileName=$trxName" --logger 'console;verbosity=normal' --results-directory $TestResults | Out-Host
     $exit = $LASTEXITCODE
     if (-not (Test-Path $trxPath)) {
         # No results at all (build or host crash): count it as a failure rather than as nothing.
-        return [pscustomobject]@{ Suite = 'xunit'; Passed = 0; Failed = 1; Skipped = 0; Note = "dotnet test exited $exit without results" }
+        return [pscustomobject]@{ Suite = $Suite; Passed = 0; Failed = 1; Skipped = 0; Note = "dotnet test exited $exit without results" }
     }
     $counts = Get-TrxCounts $trxPath
     if ($exit -ne 0 -and $counts.Failed -eq 0) { $counts.Failed = 1 }
-    [pscustomobject]@{ Suite = 'xunit'; Passed = $counts.Passed; Failed = $counts.Failed; Skipped = $counts.Skipped; Note = '' }
+    [pscustomobject]@{ Suite = $Suite; Passed = $counts.Passed; Failed = $counts.Failed; Skipped = $counts.Skipped; Note = '' }
 }
 
 function Invoke-PesterSuite {
@@ -298,12 +298,13 @@ Import-Module $(& $q $pesterManifest) -RequiredVersion 6.2.0
 function Invoke-Test {
     $null = New-Item -ItemType Directory -Force $TestResults
     $suites = @(
-        Invoke-XunitSuite
+        Invoke-XunitSuite -Project 'HarborOps.Engine.Tests' -Suite 'xunit (engine)'
+        Invoke-XunitSuite -Project 'HarborOps.Lab.Tests' -Suite 'xunit (lab)'
         Invoke-PesterSuite
     )
     Write-Host ''
     foreach ($suite in $suites) {
-        $line = '{0,-7} {1} passed, {2} failed, {3} skipped' -f $suite.Suite, $suite.Passed, $suite.Failed, $suite.Skipped
+        $line = '{0,-15} {1} passed, {2} failed, {3} skipped' -f $suite.Suite, $suite.Passed, $suite.Failed, $suite.Skipped
         if ($suite.Note) { $line += " ($($suite.Note))" }
         Write-Host $line
     }

@@ -1,3 +1,6 @@
+using HarborOps.Lab.Acr;
+using System.Text.Json;
+using System.Net;
 using System.Diagnostics;
 using Azure.Core.Pipeline;
 using Azure.Identity;
@@ -12,6 +15,8 @@ namespace HarborOps.Engine.Tests.Acr;
 [Collection(AcrLabCollection.Name)]
 public sealed class AcrEntraAuthTests(AcrLabFixture lab)
 {
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
+
     [Fact]
     public async Task Client_secret_credential_lists_tags_through_the_exchange_with_digests_from_the_listing()
     {
@@ -107,5 +112,29 @@ public sealed class AcrEntraAuthTests(AcrLabFixture lab)
         Assert.Equal(1, lab.Acr.ExchangeCount);
         Assert.Equal(1, lab.Acr.Entra.TokenRequestCount);
         Assert.DoesNotContain(lab.Acr.Front.Requests, r => r.StatusCode == 401 && r.HadAuthorization);
+    }
+
+    [Fact]
+    public async Task A_refresh_token_works_as_the_basic_password_of_the_null_guid_user_as_docker_login_uses_it()
+    {
+        await lab.ResetAsync();
+        var repository = lab.Unique("emu/null-guid");
+        await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "1.0");
+        var entra = await lab.ReaderCredential().GetTokenAsync(new Azure.Core.TokenRequestContext(["https://containerregistry.azure.net/.default"]), default);
+        using var exchange = await Http.PostAsync(new Uri(lab.Acr.BaseUri, "oauth2/exchange"), new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "access_token", ["service"] = lab.AcrHost, ["tenant"] = lab.Acr.Entra.TenantId, ["access_token"] = entra.Token,
+        }));
+        exchange.EnsureSuccessStatusCode();
+        using var refresh = JsonDocument.Parse(await exchange.Content.ReadAsStringAsync());
+        using var engine = lab.NewEngine();
+        engine.Credentials.Set(lab.AcrHost, new NetworkCredential(AcrEmulator.NullGuidUser, refresh.RootElement.GetProperty("refresh_token").GetString()));
+
+        var tags = new List<string>();
+        await foreach (var tag in engine.GetTagsAsync(new GetTagsRequest($"{lab.AcrHost}/{repository}"), null, default)) tags.Add(tag.Tag);
+
+        Assert.Equal(["1.0"], tags);
+        Assert.All(lab.Acr.TokenCalls.Where(c => c.Endpoint == "token"), c => Assert.Equal(("GET", "basic", 200), (c.Method, c.GrantType, c.Status)));
+        Assert.StartsWith("entra:", lab.Acr.TokenCalls.Last().Subject);
     }
 }

@@ -55,18 +55,8 @@ public sealed class AcrLabFixture : IAsyncLifetime
     /// <summary>A repository path no other test uses.</summary>
     public string Unique(string name) => $"{name}-{Interlocked.Increment(ref counter)}";
 
-    /// <summary>
-    /// Clean slate for a test: no faults, empty logs and counters. The proxy logs a request after its response went out,
-    /// so the log is first given a moment to settle (bounded), lest an earlier request show up in the next test's log.
-    /// </summary>
-    public async Task ResetAsync()
-    {
-        for (int i = 0, seen = -1; i < 20 && Acr.Front.Requests.Count + Acr.Front.StorageHostRequests.Count is var now && now != seen; i++, seen = now)
-            await Task.Delay(50);
-        Acr.Front.ClearFaults();
-        Acr.ClearRecords();
-        Acr.Entra.ClearRecords();
-    }
+    /// <summary>Clean slate for a test: no faults, empty logs and counters.</summary>
+    public Task ResetAsync() => Acr.ResetAsync();
 
     /// <summary>An engine that knows the emulator as ACR, with short retry delays; no docker config from the machine.</summary>
     public RegistryEngine NewEngine() => new(new RegistryEngineOptions

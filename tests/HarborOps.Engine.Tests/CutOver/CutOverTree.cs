@@ -13,7 +13,7 @@ internal sealed class CutOverTree : IDisposable
 
     public CutOverTree()
     {
-        Source = Path.Combine(CmdletAssemblyIsolationTests.RepositoryRoot(), "tests", "fixtures", "cutover");
+        Source = Path.Combine(HarborOps.Lab.Tests.Fixtures.RepositoryFiles.Root(), "tests", "fixtures", "cutover");
         Root = Path.Combine(Path.GetTempPath(), "harborops-cutover-" + Guid.NewGuid().ToString("N"));
         foreach (var file in Directory.GetFiles(Source, "*", SearchOption.AllDirectories))
         {

@@ -65,7 +65,7 @@ public sealed class ProjectGroupSyncTests(EntraLabFixture lab)
         Assert.Empty(third.Changes);
 
         // Every member call the sync made (list, add, PUT role, delete) has the shape Harbor's swagger gives it.
-        var problems = HarborOps.Engine.Tests.Harbor.HarborLabFixture.ContractProblems(
+        var problems = HarborOps.Lab.Tests.Judges.SwaggerContract.Harbor.ProblemsIn(
             lab.Harbor.Exchanges.Where(x => x.Path.Contains($"/projects/{project}/members", StringComparison.Ordinal)).ToList(), 0);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
         Assert.Contains(lab.Harbor.Exchanges, x => x.Method == "PUT" && x.Path.Contains($"/projects/{project}/members/", StringComparison.Ordinal));

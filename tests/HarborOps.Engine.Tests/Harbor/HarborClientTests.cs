@@ -8,6 +8,7 @@ using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Lab.Harbor;
+using HarborOps.Lab.Tests.Judges;
 using HarborOps.Models;
 using Xunit;
 

@@ -1,8 +1,8 @@
 using System.Net;
-using System.Text;
 using HarborOps.Engine.Harbor;
 using HarborOps.Lab;
 using HarborOps.Lab.Harbor;
+using HarborOps.Lab.Tests.Judges;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Harbor;
@@ -11,9 +11,8 @@ namespace HarborOps.Engine.Tests.Harbor;
 /// Tests in a collection run one after another, so each can check the exchanges it caused against the contract.</summary>
 public sealed class HarborLabFixture : IAsyncLifetime
 {
-    private int _validatedUpTo;
     private int _names;
-    private int _failuresSeen;
+    private HarborExchangeAudit _audit = null!;
 
     public HarborEmulator Harbor { get; private set; } = null!;
     public HarborClientOptions FastOptions { get; } = new()
@@ -22,8 +21,11 @@ public sealed class HarborLabFixture : IAsyncLifetime
         RequestTimeout = TimeSpan.FromSeconds(20), ScanPollInterval = TimeSpan.FromMilliseconds(100),
     };
 
-    public async Task InitializeAsync() =>
+    public async Task InitializeAsync()
+    {
         Harbor = await HarborEmulator.StartAsync(new HarborEmulatorOptions { ScanDuration = TimeSpan.FromMilliseconds(250) });
+        _audit = new HarborExchangeAudit(Harbor);
+    }
 
     public async Task DisposeAsync()
     {
@@ -43,36 +45,10 @@ public sealed class HarborLabFixture : IAsyncLifetime
     public LabEndpoint Endpoint(string user, string secret) => new(Harbor.BaseUri, user, secret);
 
     /// <summary>Every API call since the last check, request and response, against the swagger contract.</summary>
-    public void AssertExchangesMatchContract()
-    {
-        var exchanges = Harbor.Exchanges;
-        var problems = ContractProblems(exchanges, _validatedUpTo);
-        _validatedUpTo = exchanges.Count;
-        problems.AddRange(Harbor.Failures.Skip(_failuresSeen).Select(f => "emulator failure: " + f));
-        _failuresSeen = Harbor.Failures.Count;
-        Assert.True(problems.Count == 0, "Contract violations:\n" + string.Join("\n", problems));
-    }
-
-    /// <summary>What in the exchanges from index <paramref name="from"/> on breaks the swagger contract (requests, responses, X-Request-Id).</summary>
-    internal static List<string> ContractProblems(IReadOnlyList<HarborExchange> exchanges, int from)
-    {
-        var problems = new List<string>();
-        for (var i = from; i < exchanges.Count; i++)
-        {
-            var x = exchanges[i];
-            var sid = x.RequestHeaders.TryGetValue("Cookie", out var cookie) && cookie.Contains("sid=", StringComparison.Ordinal);
-            foreach (var problem in SwaggerContract.Harbor.ValidateRequest(x.Method, x.Path, x.Query, Encoding.UTF8.GetString(x.RequestBody), x.RequestHeaders))
-                problems.Add($"request {x.Method} {x.Path}{x.Query}: {problem}");
-            foreach (var problem in SwaggerContract.Harbor.ValidateResponse(x.Method, x.Path, x.Status, x.ContentType, Encoding.UTF8.GetString(x.ResponseBody), sid))
-                problems.Add($"response {x.Status} to {x.Method} {x.Path}: {problem}");
-            if (!x.RequestHeaders.ContainsKey("X-Request-Id") && !x.RequestHeaders.ContainsKey("X-Harbor-Lab-Raw"))
-                problems.Add($"request {x.Method} {x.Path}: no X-Request-Id");
-        }
-        return problems;
-    }
+    public void AssertExchangesMatchContract() => _audit.AssertExchangesMatchContract();
 
     /// <summary>Marks the exchanges so far as checked (a test that sends deliberately wrong shapes checks them itself).</summary>
-    public void SkipExchanges() => _validatedUpTo = Harbor.Exchanges.Count;
+    public void SkipExchanges() => _audit.SkipExchanges();
 }
 
 [CollectionDefinition(Name)]

@@ -58,7 +58,7 @@ public sealed class CmdletAssemblyIsolationTests
     [Fact]
     public void EveryEngineErrorIdIsDocumentedInAboutHarborOpsErrors()
     {
-        string about = File.ReadAllText(Path.Combine(RepositoryRoot(), "module", "about_HarborOps_Errors.help.txt"));
+        string about = File.ReadAllText(Path.Combine(HarborOps.Lab.Tests.Fixtures.RepositoryFiles.Root(), "module", "about_HarborOps_Errors.help.txt"));
         var ids = typeof(HarborOpsException).Assembly.GetExportedTypes()
             .Where(type => type.IsAbstract && type.IsSealed && type.Name.EndsWith("ErrorIds", StringComparison.Ordinal))
             .SelectMany(type => type.GetFields(BindingFlags.Public | BindingFlags.Static))
@@ -100,18 +100,5 @@ public sealed class CmdletAssemblyIsolationTests
         string path = Path.Combine(AppContext.BaseDirectory, "HarborOps.dll");
         Assert.True(File.Exists(path), $"HarborOps.dll is not next to the tests ({path}); the project reference to src/HarborOps copies it.");
         return path;
-    }
-
-    internal static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "HarborOps.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No HarborOps.sln above {AppContext.BaseDirectory}.");
     }
 }

@@ -205,6 +205,19 @@ public sealed partial class AcrEmulator : IAsyncDisposable
         _front.ClearRequests();
     }
 
+    /// <summary>
+    /// Clean slate for the next test: no faults, empty logs and counters. The front proxy logs a request after its response
+    /// went out, so the log is first given a moment to settle (bounded), lest an earlier request show up in the next log.
+    /// </summary>
+    public async Task ResetAsync()
+    {
+        for (int i = 0, seen = -1; i < 20 && Front.Requests.Count + Front.StorageHostRequests.Count is var now && now != seen; i++, seen = now)
+            await Task.Delay(50);
+        Front.ClearFaults();
+        ClearRecords();
+        Entra.ClearRecords();
+    }
+
     private AcrChangeableAttributes AttributesOf(string repository, string reference)
     {
         lock (_gate) return _attributes.GetValueOrDefault((repository, reference), AcrChangeableAttributes.Default);

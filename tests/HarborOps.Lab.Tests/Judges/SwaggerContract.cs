@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using HarborOps.Engine.Tests.ModuleGuards;
+using System.Text;
+using HarborOps.Lab.Harbor;
+using HarborOps.Lab.Tests.Fixtures;
 using YamlDotNet.RepresentationModel;
 
-namespace HarborOps.Engine.Tests.Harbor;
+namespace HarborOps.Lab.Tests.Judges;
 
 /// <summary>
 /// A small validator of requests and responses against Harbor's Swagger 2.0 contract (contracts/harbor-v2.0-swagger.yaml).
@@ -53,7 +55,7 @@ public sealed class SwaggerContract
 
     public static string ContractPath()
     {
-        var path = Path.GetFullPath(Path.Combine(CmdletAssemblyIsolationTests.RepositoryRoot(), "tests", "contracts", "harbor-v2.0-swagger.yaml"));
+        var path = Path.GetFullPath(Path.Combine(RepositoryFiles.Root(), "tests", "contracts", "harbor-v2.0-swagger.yaml"));
         if (!File.Exists(path))
             throw new FileNotFoundException($"The Harbor contract is not at {path}: it is part of the repository (tests/contracts); restore it from git.", path);
         return path;
@@ -105,6 +107,24 @@ public sealed class SwaggerContract
             obj = current.AsObject();
         }
         return obj;
+    }
+
+    /// <summary>What in the exchanges from index <paramref name="from"/> on breaks the contract (requests, responses, X-Request-Id).</summary>
+    public List<string> ProblemsIn(IReadOnlyList<HarborExchange> exchanges, int from)
+    {
+        var problems = new List<string>();
+        for (var i = from; i < exchanges.Count; i++)
+        {
+            var x = exchanges[i];
+            var sid = x.RequestHeaders.TryGetValue("Cookie", out var cookie) && cookie.Contains("sid=", StringComparison.Ordinal);
+            foreach (var problem in ValidateRequest(x.Method, x.Path, x.Query, Encoding.UTF8.GetString(x.RequestBody), x.RequestHeaders))
+                problems.Add($"request {x.Method} {x.Path}{x.Query}: {problem}");
+            foreach (var problem in ValidateResponse(x.Method, x.Path, x.Status, x.ContentType, Encoding.UTF8.GetString(x.ResponseBody), sid))
+                problems.Add($"response {x.Status} to {x.Method} {x.Path}: {problem}");
+            if (!x.RequestHeaders.ContainsKey("X-Request-Id") && !x.RequestHeaders.ContainsKey("X-Harbor-Lab-Raw"))
+                problems.Add($"request {x.Method} {x.Path}: no X-Request-Id");
+        }
+        return problems;
     }
 
     public IReadOnlyList<string> ValidateRequest(string method, string path, string query, string? body, IReadOnlyDictionary<string, string>? headers = null)

@@ -6,7 +6,7 @@ using HarborOps.Lab;
 using HarborOps.Lab.Hostile;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests.Registries;
 
 /// <summary>The hostile registry judged by clients that are not ours: skopeo reads what it serves over https (so it speaks
 /// enough of the Distribution API to be a fair source), and a bare HttpClient sees each attack exactly as designed.</summary>

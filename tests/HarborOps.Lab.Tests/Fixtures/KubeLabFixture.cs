@@ -1,7 +1,7 @@
 using HarborOps.Lab.Kube;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Kube;
+namespace HarborOps.Lab.Tests.Fixtures;
 
 /// <summary>One Kubernetes emulator for the Kubernetes test classes, with a kubeconfig whose "lab-admin" context may do
 /// everything and whose "lab-reader" context may only read. Tests create their own namespaces (<see cref="Unique"/>).</summary>

@@ -3,7 +3,7 @@ using HarborOps.Lab;
 using HarborOps.Lab.Kube;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Kube;
+namespace HarborOps.Lab.Tests.Kube;
 
 /// <summary>The real kubectl against the emulator: if kubectl is happy with it, the emulator speaks the API server's
 /// language (discovery, Status errors, patches, watches, rollout status).</summary>

@@ -4,7 +4,7 @@ using System.Text;
 using HarborOps.Lab;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests.Registries;
 
 public sealed class DistributionRegistryTests(LabRegistriesFixture lab) : IClassFixture<LabRegistriesFixture>
 {

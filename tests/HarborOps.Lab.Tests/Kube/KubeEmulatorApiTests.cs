@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using HarborOps.Lab.Kube;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Kube;
+namespace HarborOps.Lab.Tests.Kube;
 
 /// <summary>The emulator at the HTTP level, where clients differ: the exact Status objects, optimistic concurrency,
 /// validation the API server does, the strategic merge patch's list semantics, admission, watches and faults.</summary>

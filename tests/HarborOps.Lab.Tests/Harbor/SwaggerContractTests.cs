@@ -1,14 +1,15 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using HarborOps.Lab.Tests.Fixtures;
+using HarborOps.Lab.Tests.Judges;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Harbor;
+namespace HarborOps.Lab.Tests.Harbor;
 
 /// <summary>The contract validator itself: it must accept what Harbor accepts and fail a wrong shape, or the contract
 /// checks of the other tests would prove nothing.</summary>
-[Collection(HarborLabCollection.Name)]
-public sealed class SwaggerContractTests(HarborLabFixture lab)
+public sealed class SwaggerContractTests(HarborEmulatorFixture lab) : IClassFixture<HarborEmulatorFixture>
 {
     private static readonly SwaggerContract Contract = SwaggerContract.Harbor;
 
@@ -67,7 +68,7 @@ public sealed class SwaggerContractTests(HarborLabFixture lab)
     [Fact]
     public async Task AWrongRequestShapeSentToTheEmulatorFailsTheContractCheck()
     {
-        lab.SkipExchanges();
+        lab.Audit.SkipExchanges();
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(lab.Harbor.BaseUri, "api/v2.0/projects"))
         {
@@ -78,7 +79,7 @@ public sealed class SwaggerContractTests(HarborLabFixture lab)
         request.Headers.Add("X-Request-Id", "wrong-shape");
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(lab.AssertExchangesMatchContract);
+        var failure = Assert.ThrowsAny<Xunit.Sdk.XunitException>(lab.Audit.AssertExchangesMatchContract);
         Assert.Contains("metadata.auto_scan: expected a string", failure.Message);
     }
 }

@@ -4,7 +4,7 @@ using HarborOps.Lab;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests.Registries;
 
 /// <summary>What LabContent writes is what an independent client (skopeo) reads, digest for digest.</summary>
 public sealed class LabContentTests(LabRegistriesFixture lab, ITestOutputHelper output) : IClassFixture<LabRegistriesFixture>

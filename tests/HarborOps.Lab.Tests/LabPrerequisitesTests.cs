@@ -1,7 +1,7 @@
 using HarborOps.Lab;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests;
 
 public sealed class LabPrerequisitesTests
 {

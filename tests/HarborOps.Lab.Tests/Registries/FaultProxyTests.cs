@@ -7,7 +7,7 @@ using System.Text.Json;
 using HarborOps.Lab;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests.Registries;
 
 public sealed class FaultProxyTests(LabRegistriesFixture lab) : IClassFixture<LabRegistriesFixture>
 {

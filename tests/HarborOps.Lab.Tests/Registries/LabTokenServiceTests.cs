@@ -5,7 +5,7 @@ using System.Text.Json;
 using HarborOps.Lab;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests.Registries;
 
 /// <summary>The token service against a real Distribution in token mode: the registry is the judge of every token.</summary>
 public sealed class LabTokenServiceTests(LabRegistriesFixture lab) : IClassFixture<LabRegistriesFixture>

@@ -3,14 +3,13 @@ using System.Text.Json;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
-using HarborOps.Engine.Tests.Entra;
+using HarborOps.Lab.Tests.Fixtures;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests.Graph;
 
 /// <summary>The Graph emulator is as strict as Graph and Entra: what they refuse, it refuses, with their bodies.</summary>
-[Collection(EntraLabFixture.Name)]
-public sealed class GraphEmulatorTests(EntraLabFixture lab)
+public sealed class GraphEmulatorTests(GraphEmulatorFixture lab) : IClassFixture<GraphEmulatorFixture>
 {
     private HttpClient Client() => new(lab.Graph.CreateTrustingHandler());
 

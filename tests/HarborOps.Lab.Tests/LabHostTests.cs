@@ -7,7 +7,7 @@ using HarborOps.Lab;
 using HarborOps.Lab.Kube;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests;
 
 /// <summary>The lab host executable as the Pester tests and a human use it: a separate process.</summary>
 public sealed class LabHostTests : IDisposable

@@ -2,19 +2,18 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Lab.Acr;
+using HarborOps.Lab.Tests.Fixtures;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Acr;
+namespace HarborOps.Lab.Tests.Acr;
 
 /// <summary>
 /// The ACR emulator is as strict as ACR: independent clients (skopeo, raw HTTP) see ACR's token flow, challenges,
 /// scope checks, 307 blob redirects and JSON shapes, and a wrong token is refused.
 /// </summary>
-[Collection(AcrLabCollection.Name)]
-public sealed class AcrEmulatorTests(AcrLabFixture lab)
+public sealed class AcrEmulatorTests(AcrEmulatorFixture lab) : IClassFixture<AcrEmulatorFixture>
 {
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
 
@@ -137,30 +136,6 @@ public sealed class AcrEmulatorTests(AcrLabFixture lab)
         Assert.Contains("DENIED", await refused.Content.ReadAsStringAsync());
         using var other = await SendAsync(HttpMethod.Get, $"v2/{repository}/manifests/b", pullToken);
         Assert.Equal(HttpStatusCode.OK, other.StatusCode);
-    }
-
-    [Fact]
-    public async Task A_refresh_token_works_as_the_basic_password_of_the_null_guid_user_as_docker_login_uses_it()
-    {
-        await lab.ResetAsync();
-        var repository = lab.Unique("emu/null-guid");
-        await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "1.0");
-        var entra = await lab.ReaderCredential().GetTokenAsync(new Azure.Core.TokenRequestContext(["https://containerregistry.azure.net/.default"]), default);
-        using var exchange = await Http.PostAsync(new Uri(lab.Acr.BaseUri, "oauth2/exchange"), new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["grant_type"] = "access_token", ["service"] = lab.AcrHost, ["tenant"] = lab.Acr.Entra.TenantId, ["access_token"] = entra.Token,
-        }));
-        exchange.EnsureSuccessStatusCode();
-        using var refresh = JsonDocument.Parse(await exchange.Content.ReadAsStringAsync());
-        using var engine = lab.NewEngine();
-        engine.Credentials.Set(lab.AcrHost, new NetworkCredential(AcrEmulator.NullGuidUser, refresh.RootElement.GetProperty("refresh_token").GetString()));
-
-        var tags = new List<string>();
-        await foreach (var tag in engine.GetTagsAsync(new GetTagsRequest($"{lab.AcrHost}/{repository}"), null, default)) tags.Add(tag.Tag);
-
-        Assert.Equal(["1.0"], tags);
-        Assert.All(lab.Acr.TokenCalls.Where(c => c.Endpoint == "token"), c => Assert.Equal(("GET", "basic", 200), (c.Method, c.GrantType, c.Status)));
-        Assert.StartsWith("entra:", lab.Acr.TokenCalls.Last().Subject);
     }
 
     private Task<HttpResponseMessage> SendAsync(HttpMethod method, string relative, string token)

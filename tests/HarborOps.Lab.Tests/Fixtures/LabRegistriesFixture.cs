@@ -2,7 +2,7 @@ using System.Diagnostics;
 using HarborOps.Lab;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Lab;
+namespace HarborOps.Lab.Tests.Fixtures;
 
 /// <summary>One registry per auth mode, started in parallel once for a test class.</summary>
 public sealed class LabRegistriesFixture : IAsyncLifetime

@@ -1,0 +1,21 @@
+using HarborOps.Lab.Graph;
+using Xunit;
+
+namespace HarborOps.Lab.Tests.Fixtures;
+
+/// <summary>One Graph emulator (Entra authority and Graph over TLS with the lab CA) for the lab's own Graph tests.</summary>
+public sealed class GraphEmulatorFixture : IAsyncLifetime
+{
+    private int _names;
+
+    public GraphEmulator Graph { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Graph = await GraphEmulator.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        if (Graph is not null) await Graph.DisposeAsync();
+    }
+
+    public string Unique(string prefix) => $"{prefix}-{Interlocked.Increment(ref _names)}";
+}
