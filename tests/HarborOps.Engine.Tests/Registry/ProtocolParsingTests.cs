@@ -4,6 +4,7 @@ using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Auth;
 using HarborOps.Engine.Registry.Http;
+using HarborOps.Engine.Resilience;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Registry;
