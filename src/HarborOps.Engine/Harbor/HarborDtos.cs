@@ -260,3 +260,15 @@ internal sealed class ProjectMemberEntityDto
     public int EntityId { get; set; }
     public string? EntityType { get; set; }
 }
+
+/// <summary>Harbor's error body: {"errors":[{"code":"...","message":"..."}]}.</summary>
+internal sealed class HarborErrorsDto
+{
+    public List<HarborErrorDto>? Errors { get; set; }
+}
+
+internal sealed class HarborErrorDto
+{
+    public string? Code { get; set; }
+    public string? Message { get; set; }
+}

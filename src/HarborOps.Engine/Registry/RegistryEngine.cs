@@ -7,6 +7,7 @@ using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry.Auth;
 using HarborOps.Engine.Registry.Http;
 using HarborOps.Engine.Registry.Layout;
+using HarborOps.Engine.Resilience;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Registry;
@@ -35,7 +36,8 @@ public sealed record GetTagsRequest(string Reference)
 /// </summary>
 public sealed partial class RegistryEngine : IDisposable
 {
-    private static readonly Lazy<RegistryEngine> SharedEngine = new(() => new RegistryEngine(RegistryEngineOptions.FromEnvironment(Environment.GetEnvironmentVariable)));
+    private static readonly Lazy<RegistryEngine> SharedEngine =
+        new(() => new RegistryEngine(RegistryEngineOptions.FromEnvironment(Environment.GetEnvironmentVariable), HostBackoff.Session));
 
     /// <summary>The engine of this process, used by the cmdlets.</summary>
     public static RegistryEngine Shared => SharedEngine.Value;
@@ -386,12 +388,20 @@ public sealed partial class RegistryEngine
 {
     private readonly DockerConfigCredentials dockerConfig;
 
+    /// <summary>An engine of its own, down to its per-host wait windows (the session's engine is <see cref="Shared"/>).</summary>
     public RegistryEngine(RegistryEngineOptions options)
+        : this(options, new HostBackoff())
+    {
+    }
+
+    /// <param name="options">The engine's settings.</param>
+    /// <param name="hosts">Per-host wait windows, shared with the session's Harbor clients when they are <see cref="HostBackoff.Session"/>.</param>
+    internal RegistryEngine(RegistryEngineOptions options, HostBackoff hosts)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
         dockerConfig = new DockerConfigCredentials(options.DockerConfigPath);
         Credentials = new RegistryCredentialStore(dockerConfig);
-        Pipeline = new RegistryHttpPipeline(options, Credentials, dockerConfig);
+        Pipeline = new RegistryHttpPipeline(options, hosts, pipeline => new RegistryAuthenticator(pipeline, Credentials, dockerConfig));
     }
 
     public RegistryEngineOptions Options { get; }

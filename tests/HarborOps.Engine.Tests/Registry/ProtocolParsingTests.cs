@@ -4,6 +4,7 @@ using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Auth;
 using HarborOps.Engine.Registry.Http;
+using HarborOps.Engine.Resilience;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Registry;
@@ -184,7 +185,7 @@ public sealed class BackoffTests
             var nominal = Math.Min(100 * Math.Pow(2, retry), 1000);
             for (var sample = 0; sample < 20; sample++)
             {
-                var delay = engine.Pipeline.BackoffDelay(retry).TotalMilliseconds;
+                var delay = engine.Pipeline.Resilience.Rules.BackoffDelay(retry).TotalMilliseconds;
                 Assert.InRange(delay, nominal * 0.8 - 0.001, nominal * 1.2 + 0.001);
             }
         }

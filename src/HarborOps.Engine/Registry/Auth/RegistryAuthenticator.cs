@@ -8,24 +8,6 @@ using HarborOps.Engine.Registry.Http;
 
 namespace HarborOps.Engine.Registry.Auth;
 
-/// <summary>Auth state of one logical request across its attempts.</summary>
-internal sealed class AuthAttempt
-{
-    public AuthAttempt(RegistryCredential credential, IReadOnlyList<string> scopes)
-    {
-        Credential = credential;
-        Scopes = scopes;
-    }
-
-    public RegistryCredential Credential { get; }
-    /// <summary>The request's scopes plus any a challenge added.</summary>
-    public IReadOnlyList<string> Scopes { get; set; }
-    public BearerToken? SentToken { get; set; }
-    public bool SentBasic { get; set; }
-    public bool Retried { get; set; }
-    public IReadOnlyList<AuthChallenge> LastChallenges { get; set; } = [];
-}
-
 /// <summary>An access token and the scopes it was issued for.</summary>
 internal sealed record BearerToken(string AccessToken, IReadOnlyList<string> Scopes, DateTimeOffset RefreshAt)
 {
@@ -38,7 +20,7 @@ internal sealed record BearerToken(string AccessToken, IReadOnlyList<string> Sco
 /// (host, service, credential) keeps a working set of scopes so that a token is reused across repositories and a new
 /// scope is unioned in with one refresh (go-containerregistry's approach), bounded so URLs stay short.
 /// </summary>
-internal sealed class RegistryAuthenticator
+internal sealed class RegistryAuthenticator : IChallengeAuthenticator
 {
     private const int MaxWorkingScopes = 10;
     private readonly RegistryHttpPipeline pipeline;
@@ -53,6 +35,9 @@ internal sealed class RegistryAuthenticator
         this.store = store;
         this.dockerConfig = dockerConfig;
     }
+
+    public async Task<IRequestAuthorization> BeginAsync(RegistryRequest request, CancellationToken cancellationToken) =>
+        new AuthAttempt(this, request, await ResolveCredentialAsync(request.Registry, request.Credential, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Explicit credential &gt; session store &gt; docker config.json &gt; anonymous.</summary>
     public async Task<RegistryCredential> ResolveCredentialAsync(string registry, NetworkCredential? explicitCredential, CancellationToken cancellationToken)

@@ -1,28 +1,38 @@
 using System.Runtime.CompilerServices;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Registry.Auth;
+using HarborOps.Engine.Resilience;
 
 namespace HarborOps.Engine.Registry.Http;
 
 /// <summary>
-/// The one HTTP path to registries: a long-lived HttpClient over SocketsHttpHandler, with the layers every call needs in
-/// a fixed order: per-host backoff gate, challenge auth (one retry after a 401), redirects followed by hand (credentials
-/// only ever go to the <see cref="Origin"/> they were issued for, and https never drops to plain http), retries of throttling and transient failures with exponential
-/// backoff that honours Retry-After, and one mapping of failures to <see cref="RegistryException"/>.
+/// The one HTTP path to registries: a long-lived HttpClient over SocketsHttpHandler, and the handlers every call passes
+/// in a fixed order: the host's wait window (<see cref="HostResilience"/>, shared with Harbor's API client of the same
+/// host), challenge auth (<see cref="IChallengeAuthenticator"/>, one retry after a 401), redirects followed by hand
+/// (<see cref="RegistryRedirects"/>: credentials only ever go to the <see cref="Origin"/> they were issued for, and https
+/// never drops to plain http), retries of throttling and transient failures (<see cref="RegistryRetries"/>), and one
+/// mapping of failures to <see cref="RegistryException"/> (<see cref="RegistryFailures"/>).
 /// </summary>
 internal sealed class RegistryHttpPipeline : IDisposable
 {
-    private const int MaxRedirects = 5;
     private const long LargeBodyBytes = 1024 * 1024;
     private readonly HttpClient client;
-    private readonly HostBackoff backoff = new();
+    private readonly IChallengeAuthenticator authenticator;
+    private readonly RegistryRetries retries;
+    private readonly RegistryRedirects redirects;
 
-    public RegistryHttpPipeline(RegistryEngineOptions options, RegistryCredentialStore store, DockerConfigCredentials dockerConfig)
+    /// <param name="options">The engine's settings; its retry numbers become this pipeline's <see cref="RetryRules"/>.</param>
+    /// <param name="hosts">The per-host wait windows, shared with the other clients of the session.</param>
+    /// <param name="authenticatorFor">Builds the challenge auth, which reaches token services through this pipeline.</param>
+    public RegistryHttpPipeline(RegistryEngineOptions options, HostBackoff hosts, Func<RegistryHttpPipeline, IChallengeAuthenticator> authenticatorFor)
     {
         Options = options;
+        retries = new RegistryRetries(new HostResilience(new RetryRules
+        {
+            MaxRetries = options.MaxRetries, BaseDelay = options.RetryBaseDelay, MaxDelay = options.RetryMaxDelay, MaxRetryAfter = options.MaxRetryAfter,
+        }, hosts));
+        redirects = new RegistryRedirects(IsPlainHttpAllowed);
         var handler = new SocketsHttpHandler
         {
             UseCookies = false,
@@ -38,7 +48,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
                 validate(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2, errors);
         client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         client.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
-        Authenticator = new RegistryAuthenticator(this, store, dockerConfig);
+        authenticator = authenticatorFor(this);
         plainHttpRegistries = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var host in options.PlainHttpHosts)
             plainHttpRegistries.Add(ImageReference.NormalizeRegistry(host)); // accepts "host:port" and "http://host:port/"
@@ -60,8 +70,9 @@ internal sealed class RegistryHttpPipeline : IDisposable
     }
 
     public RegistryEngineOptions Options { get; }
-    public RegistryAuthenticator Authenticator { get; }
-    internal HostBackoff Backoff => backoff;
+    /// <summary>The retry rules and the session's per-host windows this pipeline follows.</summary>
+    internal HostResilience Resilience => retries.Policy;
+    internal HostBackoff Backoff => retries.Policy.Hosts;
 
     /// <summary>Loopback hosts and configured hosts speak plain HTTP; everything else https.</summary>
     public bool IsPlainHttp(string registry)
@@ -100,346 +111,132 @@ internal sealed class RegistryHttpPipeline : IDisposable
     public async Task<RegistryResponse> SendAsync(RegistryRequest request, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref requestCounts.GetOrAdd(request.Registry, _ => new StrongBox<long>()).Value);
-        var registryUri = BaseUri(request.Registry);
-        var uri = request.AbsoluteUri ?? new Uri(registryUri, request.PathAndQuery);
-        // Challenge auth belongs to the registry's origin; a fixed Authorization (a token realm's Basic) to the URL it was made for.
-        var registryOrigin = Origin.Of(registryUri);
-        var authorizationOrigin = Origin.Of(uri);
-        var method = request.Method;
-        var auth = request.Authenticate
-            ? new AuthAttempt(await Authenticator.ResolveCredentialAsync(request.Registry, request.Credential, cancellationToken).ConfigureAwait(false), request.Scopes)
-            : null;
-        var sent = new SentSecrets().AddAll(request.BodySecrets).AddAuthorization(request.Authorization);
-        if (auth is not null) sent.AddBasic(auth.Credential.UserName, auth.Credential.Secret);
-        var retries = 0;
-        var redirects = 0;
-        var started = Stopwatch.StartNew();
-        TimeSpan? lastRetryAfter = null;
-        string lastProblem = "";
-
+        var auth = request.Authenticate ? await authenticator.BeginAsync(request, cancellationToken).ConfigureAwait(false) : null;
+        var call = new RegistryCall(request, BaseUri(request.Registry), auth);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            RefuseDowngrade(request, registryUri, uri);
-            var hostKey = uri.Authority;
-            await backoff.WaitAsync(hostKey, cancellationToken).ConfigureAwait(false);
-
-            using var message = new HttpRequestMessage(method, uri);
-            if (request.Accept is { Count: > 0 })
-                foreach (var accept in request.Accept) message.Headers.Accept.ParseAdd(accept);
-            if (request.Range is not null) message.Headers.Range = request.Range;
-            if (request.Content is not null && method != HttpMethod.Get && method != HttpMethod.Head)
-                message.Content = request.Content();
-            var atRegistry = Origin.Of(uri) == registryOrigin;
-            if (request.Authorization is not null && Origin.Of(uri) == authorizationOrigin)
-                message.Headers.Authorization = request.Authorization;
-            else if (auth is not null && atRegistry)
-                await Authenticator.ApplyAsync(message, request, auth, cancellationToken).ConfigureAwait(false);
-            sent.AddAuthorization(message.Headers.Authorization);
-
-            HttpResponseMessage response;
-            using (var headerTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                // The deadline is for the registry to answer, not for us to upload: SendAsync also sends the body,
-                // and a large layer takes as long as it takes.
-                if (message.Content?.Headers.ContentLength is not > LargeBodyBytes)
-                    headerTimeout.CancelAfter(Options.RequestTimeout);
-                try
-                {
-                    response = await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headerTimeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    lastProblem = $"no response within {Options.RequestTimeout.TotalSeconds:0.#} s";
-                    if (request.RetryTimeouts && CanRetry(request, retries))
-                    {
-                        await DelayRetryAsync(hostKey, retries++, null, cancellationToken).ConfigureAwait(false);
-                        continue;
-                    }
-                    throw new RegistryException(RegistryErrorIds.Timeout, FailureKind.Timeout,
-                        $"'{uri.Authority}' did not answer {request.Description} within {Options.RequestTimeout.TotalSeconds:0.#} s ({retries} retries). Check the registry's health or raise the request timeout.",
-                        request.Target ?? request.Registry);
-                }
-                catch (HttpRequestException ex) when (ex.InnerException is RegistryException inner)
-                {
-                    // A verifying request body (upload) found a digest problem while being sent.
-                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
-                    throw;
-                }
-                catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    if (ex.HttpRequestError == HttpRequestError.NameResolutionError || IsHostNotFound(ex))
-                        throw new RegistryException(RegistryErrorIds.HostUnreachable, FailureKind.ConnectionFailed,
-                            $"Registry host '{uri.Host}' could not be resolved (DNS). Check the spelling of the registry in '{request.Target ?? request.Registry}' and your network or DNS settings.",
-                            request.Target ?? request.Registry, ex);
-                    if (ex.HttpRequestError == HttpRequestError.SecureConnectionError)
-                        throw new RegistryException(RegistryErrorIds.HostUnreachable, FailureKind.ConnectionFailed,
-                            $"The TLS connection to '{uri.Authority}' failed ({ex.InnerException?.Message ?? ex.Message}). If the registry serves plain HTTP, add it to the HARBOROPS_PLAIN_HTTP_HOSTS environment variable (before the first HarborOps command of the session); if it uses a private CA, trust that CA on this machine.",
-                            request.Target ?? request.Registry, ex);
-                    lastProblem = Describe(ex);
-                    // A refused connection rarely heals within a backoff window (nothing listens on that port); a couple
-                    // of quick retries cover a registry that is restarting, without making a typo cost half a minute.
-                    var refused = ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
-                    if (CanRetry(request, retries) && (!refused || retries < MaxRefusedConnectionRetries))
-                    {
-                        await DelayRetryAsync(hostKey, retries++, null, cancellationToken).ConfigureAwait(false);
-                        continue;
-                    }
-                    throw new RegistryException(RegistryErrorIds.HostUnreachable, FailureKind.ConnectionFailed,
-                        $"Could not reach registry host '{uri.Authority}' for {request.Description}: {lastProblem} (after {retries} retries over {started.Elapsed.TotalSeconds:0.#} s). Check that the registry is running and reachable from this machine.",
-                        request.Target ?? request.Registry, ex);
-                }
-            }
-
-            var status = (int)response.StatusCode;
-            var keep = false;
+            redirects.RefuseDowngrade(call);
+            await retries.Policy.WaitTurnAsync(call.Host, cancellationToken).ConfigureAwait(false);
+            using var message = await NewMessageAsync(call, cancellationToken).ConfigureAwait(false);
+            var response = await SendOnceAsync(call, message, cancellationToken).ConfigureAwait(false);
+            if (response is null) continue;
+            RegistryResponse? answer = null;
             try
             {
-                if (status is 301 or 302 or 303 or 307 or 308 && response.Headers.Location is { } location)
-                {
-                    if (++redirects > MaxRedirects)
-                        throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
-                            $"'{uri.Authority}' redirected {request.Description} more than {MaxRedirects} times; giving up.", request.Target ?? request.Registry, statusCode: status);
-                    var next = new Uri(uri, location);
-                    if (next.Scheme != Uri.UriSchemeHttps && next.Scheme != Uri.UriSchemeHttp)
-                        throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
-                            $"'{uri.Authority}' redirected {request.Description} to a '{next.Scheme}' URL, which is not followed.", request.Target ?? request.Registry, statusCode: status);
-                    if (status == 303 || (status is 301 or 302 && method == HttpMethod.Post)) method = HttpMethod.Get;
-                    if (request.BodySecrets.Count > 0 && method != HttpMethod.Get && method != HttpMethod.Head && Origin.Of(next) != authorizationOrigin)
-                        throw new RegistryException(RegistryErrorIds.InsecureRedirect, FailureKind.InvalidData,
-                            $"'{uri.Authority}' redirected {request.Description} to {next.GetLeftPart(UriPartial.Path)}, another origin; the request carries credentials, so it is not sent there.",
-                            request.Target ?? request.Registry, statusCode: status);
-                    uri = next;
-                    continue;
-                }
-
-                if (status == 401 && auth is not null && atRegistry)
-                {
-                    // A body that cannot be sent again (a streamed upload) cannot be retried with credentials either.
-                    if (Authenticator.OnUnauthorized(response, request, auth) && (request.Content is null || request.ContentReplayable)) continue;
-                    if (request.AcceptStatus?.Invoke(status) == true && auth.LastChallenges.Count == 0)
-                    {
-                        keep = true;
-                        return new RegistryResponse(response, await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false), uri, sent);
-                    }
-                    var body401 = RegistryErrorBody.Parse(await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false), sent);
-                    throw Authenticator.Failure(request, auth, status, body401);
-                }
-
-                if (!response.IsSuccessStatusCode && request.AcceptStatus?.Invoke(status) == true && !IsRetryableStatus(status))
-                {
-                    keep = true;
-                    return new RegistryResponse(response, await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false), uri, sent);
-                }
-                if (response.IsSuccessStatusCode)
-                {
-                    if (!request.BufferBody || method == HttpMethod.Head)
-                    {
-                        keep = true;
-                        return new RegistryResponse(response, null, uri, sent);
-                    }
-                    byte[] body;
-                    try
-                    {
-                        body = await ReadBodyAsync(response, request, cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (Exception ex) when (IsTransientBodyFailure(ex, cancellationToken))
-                    {
-                        lastProblem = "the connection dropped while reading the response";
-                        if (CanRetry(request, retries))
-                        {
-                            await DelayRetryAsync(hostKey, retries++, null, cancellationToken).ConfigureAwait(false);
-                            continue;
-                        }
-                        throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ConnectionFailed,
-                            $"The connection to '{uri.Authority}' kept dropping while reading {request.Description} ({retries} retries). Check the network and the registry's health.",
-                            request.Target ?? request.Registry, ex);
-                    }
-                    keep = true;
-                    return new RegistryResponse(response, body, uri, sent);
-                }
-
-                var errorBytes = await ReadBodyQuietlyAsync(response, cancellationToken).ConfigureAwait(false);
-                var error = RegistryErrorBody.Parse(errorBytes, sent);
-                var throttled = status == 429 || error.HasCode("TOOMANYREQUESTS");
-                if (throttled || IsRetryableStatus(status))
-                {
-                    var retryAfter = RetryAfterOf(response);
-                    lastRetryAfter = retryAfter ?? lastRetryAfter;
-                    lastProblem = $"HTTP {status}{(error.FirstCode is { } code ? " " + code : "")}";
-                    if (retryAfter > Options.MaxRetryAfter)
-                        throw ThrottledOrServerError(request, uri, status, error, throttled, retries, started.Elapsed, retryAfter,
-                            $"it asked to wait {retryAfter.Value.TotalSeconds:0} s, longer than the {Options.MaxRetryAfter.TotalSeconds:0} s this engine waits");
-                    if (CanRetry(request, retries))
-                    {
-                        await DelayRetryAsync(hostKey, retries++, retryAfter, cancellationToken).ConfigureAwait(false);
-                        continue;
-                    }
-                    throw ThrottledOrServerError(request, uri, status, error, throttled, retries, started.Elapsed, lastRetryAfter, null);
-                }
-                throw MapError(request, auth, status, error);
+                answer = await HandleAsync(call, response, cancellationToken).ConfigureAwait(false);
+                if (answer is not null) return answer;
             }
             finally
             {
-                if (!keep) response.Dispose();
+                if (answer is null) response.Dispose();
             }
         }
+    }
+
+    /// <summary>One attempt's message: the request's headers and body, and the credentials its current origin may get.</summary>
+    private static async Task<HttpRequestMessage> NewMessageAsync(RegistryCall call, CancellationToken cancellationToken)
+    {
+        var request = call.Request;
+        var message = new HttpRequestMessage(call.Method, call.Uri);
+        if (request.Accept is { Count: > 0 })
+            foreach (var accept in request.Accept) message.Headers.Accept.ParseAdd(accept);
+        if (request.Range is not null) message.Headers.Range = request.Range;
+        if (request.Content is not null && call.Method != HttpMethod.Get && call.Method != HttpMethod.Head)
+            message.Content = request.Content();
+        if (request.Authorization is not null && Origin.Of(call.Uri) == call.AuthorizationOrigin)
+            message.Headers.Authorization = request.Authorization;
+        else if (call.Auth is not null && call.AtRegistry)
+            await call.Auth.ApplyAsync(message, cancellationToken).ConfigureAwait(false);
+        call.Sent.AddAuthorization(message.Headers.Authorization);
+        return message;
     }
 
     /// <summary>
-    /// An https registry's request never continues over plain http (a redirect, an upload Location, a next-page link),
-    /// unless the user allowed that host for plain http: whatever it carries, and what comes back, would travel in clear text.
+    /// Sends one attempt and waits for the response's headers. Null when the attempt failed in transit in a way worth
+    /// another try (the backoff is already waited out); a failure that is not is thrown mapped.
     /// </summary>
-    private void RefuseDowngrade(RegistryRequest request, Uri registryUri, Uri uri)
+    private async Task<HttpResponseMessage?> SendOnceAsync(RegistryCall call, HttpRequestMessage message, CancellationToken cancellationToken)
     {
-        if (uri.Scheme != Uri.UriSchemeHttp || registryUri.Scheme != Uri.UriSchemeHttps || IsPlainHttpAllowed(uri)) return;
-        throw new RegistryException(RegistryErrorIds.InsecureRedirect, FailureKind.InvalidData,
-            $"Registry '{request.Registry}' (https) sent {request.Description} to plain http ({uri.GetLeftPart(UriPartial.Path)}); refusing to continue in clear text. If '{uri.Authority}' is a trusted plain-HTTP endpoint, add it to the {RegistryEngineOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
-            request.Target ?? request.Registry);
-    }
-
-    private bool CanRetry(RegistryRequest request, int retries) =>
-        retries < Options.MaxRetries && (request.Content is null || request.ContentReplayable);
-
-    private async Task DelayRetryAsync(string host, int retry, TimeSpan? retryAfter, CancellationToken cancellationToken)
-    {
-        var delay = retryAfter ?? BackoffDelay(retry);
-        backoff.Register(host, delay);
-        await backoff.WaitAsync(host, cancellationToken).ConfigureAwait(false);
-    }
-
-    /// <summary>Exponential backoff with ±20 % jitter so that parallel clients do not retry in lockstep.</summary>
-    internal TimeSpan BackoffDelay(int retry)
-    {
-        var baseMs = Options.RetryBaseDelay.TotalMilliseconds * Math.Pow(2, Math.Min(retry, 20));
-        var capped = Math.Min(baseMs, Options.RetryMaxDelay.TotalMilliseconds);
-        var jitter = 0.8 + Random.Shared.NextDouble() * 0.4;
-        return TimeSpan.FromMilliseconds(capped * jitter);
-    }
-
-    internal static TimeSpan? RetryAfterOf(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header is null) return null;
-        if (header.Delta is { } delta) return delta < TimeSpan.Zero ? TimeSpan.Zero : delta;
-        if (header.Date is { } date)
+        using var headerTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // The deadline is for the registry to answer, not for us to upload: SendAsync also sends the body,
+        // and a large layer takes as long as it takes.
+        if (message.Content?.Headers.ContentLength is not > LargeBodyBytes)
+            headerTimeout.CancelAfter(Options.RequestTimeout);
+        try
         {
-            var wait = date - DateTimeOffset.UtcNow;
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+            return await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headerTimeout.Token).ConfigureAwait(false);
         }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            call.LastProblem = $"no response within {Options.RequestTimeout.TotalSeconds:0.#} s";
+            if (!call.Request.RetryTimeouts || !retries.CanRetry(call)) throw RegistryFailures.Timeout(call, Options.RequestTimeout);
+        }
+        catch (HttpRequestException ex) when (ex.InnerException is RegistryException inner)
+        {
+            // A verifying request body (upload) found a digest problem while being sent.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
+            throw;
+        }
+        catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (ex.HttpRequestError == HttpRequestError.NameResolutionError || IsHostNotFound(ex)) throw RegistryFailures.NameNotResolved(call, ex);
+            if (ex.HttpRequestError == HttpRequestError.SecureConnectionError) throw RegistryFailures.TlsFailed(call, ex);
+            call.LastProblem = Describe(ex);
+            // A refused connection rarely heals within a backoff window (nothing listens on that port); a couple
+            // of quick retries cover a registry that is restarting, without making a typo cost half a minute.
+            var refused = ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
+            if (!retries.CanRetry(call) || (refused && call.Retries >= MaxRefusedConnectionRetries)) throw RegistryFailures.Unreachable(call, ex);
+        }
+        await retries.BackOffAsync(call, null, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
-    private const int MaxRefusedConnectionRetries = 2;
-
-    private static bool IsRetryableStatus(int status) => status is 408 or 429 or 499 or 500 or 502 or 503 or 504 or 522;
-
-    private RegistryException ThrottledOrServerError(RegistryRequest request, Uri uri, int status, RegistryErrorBody error, bool throttled,
-        int retries, TimeSpan elapsed, TimeSpan? retryAfter, string? why)
+    /// <summary>What an answer means: follow a redirect, answer a challenge, hand back a success, or retry or map a failure. Null: send again.</summary>
+    private async Task<RegistryResponse?> HandleAsync(RegistryCall call, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var hint = retryAfter is { } wait ? $" It last asked to wait {wait.TotalSeconds:0.#} s (Retry-After)." : "";
-        var registryText = error.Errors.Count > 0 ? $" ({error.Describe()})" : "";
-        if (throttled)
-            return new RegistryException(RegistryErrorIds.Throttled, FailureKind.Throttled,
-                $"Registry '{uri.Authority}' is throttling requests (HTTP {status}{registryText}) and still was after {retries} retries over {elapsed.TotalSeconds:0.#} s for {request.Description}{(why is null ? "" : "; " + why)}.{hint} Wait a while and run again, or lower the number of parallel requests.",
-                request.Target ?? request.Registry, statusCode: status, registryErrorCode: error.FirstCode ?? "TOOMANYREQUESTS") { RetryAfter = retryAfter };
-        return new RegistryException(RegistryErrorIds.ServerError, FailureKind.ServerError,
-            $"Registry '{uri.Authority}' failed {request.Description} with HTTP {status}{registryText} and still did after {retries} retries over {elapsed.TotalSeconds:0.#} s{(why is null ? "" : "; " + why)}.{hint} The registry or a proxy in front of it is unhealthy; try again later.",
-            request.Target ?? request.Registry, statusCode: status, registryErrorCode: error.FirstCode) { RetryAfter = retryAfter };
+        var status = (int)response.StatusCode;
+        if (redirects.TryFollow(call, response)) return null;
+        if (status == 401 && call.Auth is { } auth && call.AtRegistry) return await OnUnauthorizedAsync(call, auth, response, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode && call.Request.AcceptStatus?.Invoke(status) == true && !retries.IsRetried(status))
+            return call.Respond(response, await RegistryBodies.ReadQuietlyAsync(response, cancellationToken).ConfigureAwait(false));
+        if (response.IsSuccessStatusCode) return await ReadSuccessAsync(call, response, cancellationToken).ConfigureAwait(false);
+        await retries.OnFailureStatusAsync(call, response, cancellationToken).ConfigureAwait(false);
+        return null;
     }
 
-    private static RegistryException MapError(RegistryRequest request, AuthAttempt? auth, int status, RegistryErrorBody error)
+    /// <summary>A 401 from the registry's own origin: one more attempt with what the challenge asked for, or the auth failure.</summary>
+    private static async Task<RegistryResponse?> OnUnauthorizedAsync(RegistryCall call, IRequestAuthorization auth, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var target = request.Target ?? request.Registry;
-        var registryText = error.Errors.Count > 0 ? error.Describe() : error.RawText.Length > 0 ? error.RawText : $"HTTP {status}";
-        if (status == 403 || error.HasCode("DENIED"))
-        {
-            var who = auth?.Credential.Describe() ?? "this client";
-            return new RegistryException(RegistryErrorIds.PermissionDenied, FailureKind.PermissionDenied,
-                $"Registry '{request.Registry}' does not allow {who} {request.Description} ({registryText}). Ask its administrator for that permission or use another credential.",
-                target, statusCode: status, registryErrorCode: error.FirstCode);
-        }
-        if (status == 404 || error.HasCode("NAME_UNKNOWN") || error.HasCode("MANIFEST_UNKNOWN") || error.HasCode("BLOB_UNKNOWN"))
-        {
-            if (error.HasCode("NAME_UNKNOWN"))
-                return new RegistryException(RegistryErrorIds.RepositoryNotFound, FailureKind.NotFound,
-                    $"The repository of '{target}' does not exist on registry '{request.Registry}' ({registryText}). Check the name; Get-RegistryRepository -Registry {request.Registry} lists what exists.",
-                    target, statusCode: status, registryErrorCode: error.FirstCode);
-            if (error.HasCode("MANIFEST_UNKNOWN") || request.NotFoundErrorId == RegistryErrorIds.ManifestNotFound)
-                return new RegistryException(RegistryErrorIds.ManifestNotFound, FailureKind.NotFound,
-                    $"'{target}' was not found on registry '{request.Registry}' ({registryText}). Check the tag or digest; Get-RegistryTag lists the tags of the repository.",
-                    target, statusCode: status, registryErrorCode: error.FirstCode);
-            if (error.HasCode("BLOB_UNKNOWN") || request.NotFoundErrorId == RegistryErrorIds.BlobNotFound)
-                return new RegistryException(RegistryErrorIds.BlobNotFound, FailureKind.NotFound,
-                    $"Blob {target} was not found on registry '{request.Registry}' ({registryText}); the image is incomplete there.",
-                    target, statusCode: status, registryErrorCode: error.FirstCode);
-            return new RegistryException(request.NotFoundErrorId == RegistryErrorIds.RequestFailed ? RegistryErrorIds.RequestFailed : request.NotFoundErrorId, FailureKind.NotFound,
-                $"Registry '{request.Registry}' answered {request.Description} with not found ({registryText}).",
-                target, statusCode: status, registryErrorCode: error.FirstCode);
-        }
-        if (status == 412)
-            // Harbor answers 412 when a project policy (vulnerability gate, required cosign signature) blocks a pull:
-            // that image is refused, the rest of the run is not.
-            return new RegistryException(RegistryErrorIds.PolicyViolation, FailureKind.PermissionDenied,
-                $"Registry '{request.Registry}' refused {request.Description} by policy ({registryText}). On Harbor this is the project's vulnerability or signature gate; Test-HarborProjectGate lists what it blocks.",
-                target, statusCode: status, registryErrorCode: error.FirstCode);
-        // Any other refusal concerns this request's item (a manifest the registry will not take, a size limit), not the
-        // whole run, so it is not reported as bad input of the command.
-        return new RegistryException(RegistryErrorIds.RequestFailed, status >= 500 ? FailureKind.ServerError : FailureKind.InvalidData,
-            $"Registry '{request.Registry}' refused {request.Description} with HTTP {status} ({registryText}).",
-            target, statusCode: status, registryErrorCode: error.FirstCode);
+        // A body that cannot be sent again (a streamed upload) cannot be retried with credentials either.
+        if (auth.OnUnauthorized(response) && call.BodyReplayable) return null;
+        var body = await RegistryBodies.ReadQuietlyAsync(response, cancellationToken).ConfigureAwait(false);
+        if (call.Request.AcceptStatus?.Invoke(401) == true && !auth.ChallengeSeen) return call.Respond(response, body);
+        throw auth.Failure(401, RegistryErrorBody.Parse(body, call.Sent));
     }
 
-    private async Task<byte[]> ReadBodyAsync(HttpResponseMessage response, RegistryRequest request, CancellationToken cancellationToken)
+    /// <summary>A success: its body buffered inside the retry loop (a drop while reading is retried), or the stream left to the caller.</summary>
+    private async Task<RegistryResponse?> ReadSuccessAsync(RegistryCall call, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        if (response.Content.Headers.ContentLength is { } declared && declared > request.MaxBodyBytes)
-            throw TooLarge(request, declared);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(Options.RequestTimeout);
-        await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        while (true)
-        {
-            var n = await stream.ReadAsync(chunk, timeout.Token).ConfigureAwait(false);
-            if (n == 0) break;
-            buffer.Write(chunk, 0, n);
-            if (buffer.Length > request.MaxBodyBytes) throw TooLarge(request, buffer.Length);
-        }
-        return buffer.ToArray();
-    }
-
-    private static RegistryException TooLarge(RegistryRequest request, long size) =>
-        new(RegistryErrorIds.RequestFailed, FailureKind.InvalidData,
-            $"The response to {request.Description} is larger than {request.MaxBodyBytes / (1024 * 1024)} MiB ({size} bytes); refusing to buffer it.",
-            request.Target ?? request.Registry);
-
-    /// <summary>Error bodies are diagnostics only: read at most 64 KiB and never fail on them.</summary>
-    private static async Task<byte[]?> ReadBodyQuietlyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
+        if (!call.Request.BufferBody || call.Method == HttpMethod.Head) return call.Respond(response, null);
         try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(10));
-            await using var stream = await response.Content.ReadAsStreamAsync(timeout.Token).ConfigureAwait(false);
-            var buffer = new byte[64 * 1024];
-            var total = 0;
-            while (total < buffer.Length)
-            {
-                var n = await stream.ReadAsync(buffer.AsMemory(total), timeout.Token).ConfigureAwait(false);
-                if (n == 0) break;
-                total += n;
-            }
-            return buffer[..total];
+            return call.Respond(response, await RegistryBodies.ReadAsync(response, call.Request, Options.RequestTimeout, cancellationToken).ConfigureAwait(false));
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (RegistryBodies.IsTransientFailure(ex, cancellationToken))
         {
-            return null;
+            call.LastProblem = "the connection dropped while reading the response";
+            if (!retries.CanRetry(call)) throw RegistryFailures.KeptDropping(call, ex);
         }
+        await retries.BackOffAsync(call, null, cancellationToken).ConfigureAwait(false);
+        return null;
     }
 
-    private static bool IsTransientBodyFailure(Exception ex, CancellationToken cancellationToken) =>
-        !cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException;
+    /// <summary>The backoff of a retry under this pipeline's rules. Only the copier's transfer loop asks for it; it goes once
+    /// TransferAsync runs its attempts through <see cref="HostResilience.RunAsync"/>.</summary>
+    internal TimeSpan BackoffDelay(int retry) => retries.Policy.Rules.BackoffDelay(retry);
+
+    private const int MaxRefusedConnectionRetries = 2;
 
     private static bool IsHostNotFound(HttpRequestException ex) =>
         ex.InnerException is SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData or SocketError.TryAgain };

@@ -1,13 +1,20 @@
 using System.Collections.Concurrent;
 
-namespace HarborOps.Engine.Registry.Http;
+namespace HarborOps.Engine.Resilience;
 
 /// <summary>
 /// Per-host backoff shared by every in-flight request: when one request is told to wait (429 Retry-After, 503), all
-/// requests to that host wait, because independent retries would keep the registry throttling us (ggcr #1569).
+/// requests to that host wait, because independent retries would keep the registry throttling us (ggcr #1569). Hosts
+/// are keyed by authority (host, and port unless it is the scheme's default), so Harbor's /api and /v2 share one window.
 /// </summary>
 internal sealed class HostBackoff
 {
+    /// <summary>
+    /// The windows of this process, that is of the PowerShell session: the cmdlets' registry engine and every Harbor
+    /// client made per command wait on the same window of a host, as regclient's per-host client does.
+    /// </summary>
+    public static HostBackoff Session { get; } = new();
+
     private readonly ConcurrentDictionary<string, long> notBeforeTicks = new(StringComparer.OrdinalIgnoreCase);
     private readonly TimeProvider clock;
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace HarborOps.Engine.Migration;
+namespace HarborOps.Engine.Resilience;
 
 /// <summary>
 /// Bounded concurrency per registry host (ThrottleLimit): every request-sized step of a copy runs inside its host's
