@@ -283,11 +283,11 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         {
             IProgress<OperationProgress> planProgress = StartProgress("Copy-RegistryImage", $"Planning the copy of {what}");
             var planned = new List<CopyResult>();
-            var plan = await copier.CopyAsync(request, planProgress, result =>
+            var plan = await copier.CopyAsync(request, planProgress, (result, failure) =>
             {
                 if (result.SourceDigest is not null) Interlocked.Increment(ref rewritten);
                 if (result.Action == CopyAction.Planned) lock (planned) planned.Add(result);
-                else if (result.Action == CopyAction.Failed) WriteFailure(ToException(result), result.Source);
+                else if (failure is not null) WriteFailure(AsTagError(failure, result), result.Source);
             }, cancellationToken).ConfigureAwait(false);
             foreach (var project in plan.ProjectsCreated)
                 await ShouldProcessAsync(project, $"Create Harbor project ({DescribeProjectSettings()})").ConfigureAwait(false);
@@ -303,11 +303,11 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         if (!await ShouldProcessAsync(_destination, $"Copy images from {what}").ConfigureAwait(false)) return;
         IProgress<OperationProgress> progress = StartProgress("Copy-RegistryImage", $"Copying {what} to {_destination}");
         WriteVerbose($"Copying {string.Join(", ", sources)} to {_destination}{(DestinationPrefix is null ? "" : "/" + DestinationPrefix)}.");
-        var summary = await copier.CopyAsync(request, progress, result =>
+        var summary = await copier.CopyAsync(request, progress, (result, failure) =>
         {
             if (result.SourceDigest is not null) Interlocked.Increment(ref rewritten);
             WriteObject(result);
-            if (result.Action == CopyAction.Failed) WriteFailure(ToException(result), result.Source);
+            if (failure is not null) WriteFailure(AsTagError(failure, result), result.Source);
         }, cancellationToken).ConfigureAwait(false);
         WarnAboutRewrittenIndexes(rewritten);
         WriteObject(summary);
@@ -339,9 +339,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             ? "private, Harbor's default policies"
             : string.Join(", ", ProjectSettings.Cast<DictionaryEntry>().OrderBy(e => e.Key.ToString(), StringComparer.OrdinalIgnoreCase).Select(e => $"{e.Key}={LanguagePrimitives.ConvertTo<string>(e.Value)}"));
 
-    /// <summary>A failed tag as the error record the engine would have thrown for it.</summary>
-    private static HarborOpsException ToException(CopyResult result) =>
-        new(result.ErrorId ?? RegistryErrorIds.RequestFailed,
-            Enum.TryParse<FailureKind>(result.Reason, out var kind) ? kind : FailureKind.ServerError,
-            result.Error ?? $"Copying {result.Source} failed.", result.Source);
+    /// <summary>A failed tag's error record: the engine's failure (id, kind, message), targeted at the tag it failed.</summary>
+    private static HarborOpsException AsTagError(HarborOpsException failure, CopyResult result) =>
+        new(failure.ErrorId, failure.Kind, failure.Message, result.Source);
 }

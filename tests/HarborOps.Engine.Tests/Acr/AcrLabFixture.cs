@@ -87,7 +87,7 @@ public sealed class AcrLabFixture : IAsyncLifetime
     public static async Task<(CopySummary Summary, IReadOnlyList<CopyResult> Results)> CopyAsync(RegistryEngine engine, CopyRequest request, CancellationToken cancellationToken = default)
     {
         var results = new ConcurrentQueue<CopyResult>();
-        var summary = await new ImageCopier(engine).CopyAsync(request, null, results.Enqueue, cancellationToken);
+        var summary = await new ImageCopier(engine).CopyAsync(request, null, (r, _) => results.Enqueue(r), cancellationToken);
         return (summary, results.ToArray());
     }
 }

@@ -36,7 +36,7 @@ public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
             MaxRetries = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(20),
         });
         var results = new ConcurrentQueue<CopyResult>();
-        var summary = await new ImageCopier(engine).CopyAsync(request, null, results.Enqueue, None);
+        var summary = await new ImageCopier(engine).CopyAsync(request, null, (r, _) => results.Enqueue(r), None);
         return (summary, results.ToList());
     }
 

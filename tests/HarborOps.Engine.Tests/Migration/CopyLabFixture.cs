@@ -67,16 +67,30 @@ public sealed class CopyLabFixture : IAsyncLifetime
         DockerConfigPath = Path.Combine(Path.GetTempPath(), "harborops-tests-no-docker-config.json"),
     });
 
-    /// <summary>Runs a copy and collects its per-tag results; the proxies' logs are complete when it returns.</summary>
+    /// <summary>
+    /// Runs a copy and collects its per-tag results; the proxies' logs are complete when it returns. Every copy also
+    /// checks that a Failed result, and only a Failed one, comes with its typed failure, which its Reason, Error and
+    /// ErrorId repeat (the cmdlet's error records are built from the failure, never parsed back from the result).
+    /// </summary>
     public async Task<(CopySummary Summary, IReadOnlyList<CopyResult> Results)> CopyAsync(CopyRequest request, RegistryEngine? engine = null,
         CancellationToken cancellationToken = default, Action<CopyResult>? onResult = null)
     {
         var results = new ConcurrentQueue<CopyResult>();
+        var untyped = new ConcurrentQueue<string>();
         using var owned = engine is null ? NewEngine() : null;
         var copier = new ImageCopier(engine ?? owned!);
         try
         {
-            var summary = await copier.CopyAsync(request, null, r => { results.Enqueue(r); onResult?.Invoke(r); }, cancellationToken);
+            var summary = await copier.CopyAsync(request, null, (r, failure) =>
+            {
+                var typed = r.Action == CopyAction.Failed
+                    ? failure is not null && r.Reason == failure.Kind.ToString() && r.Error == failure.Message && r.ErrorId == failure.ErrorId
+                    : failure is null;
+                if (!typed) untyped.Enqueue($"{r.Action} {r.Source}: {failure?.ErrorId ?? "no failure"}");
+                results.Enqueue(r);
+                onResult?.Invoke(r);
+            }, cancellationToken);
+            Assert.True(untyped.IsEmpty, "Results whose typed failure does not match: " + string.Join("; ", untyped));
             return (summary, results.ToArray());
         }
         finally

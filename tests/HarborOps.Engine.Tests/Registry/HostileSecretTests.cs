@@ -291,10 +291,10 @@ public sealed class HostileSecretTests
                 });
                 await Run(async () => Record(await new ImageCopier(engine).CopyAsync(
                     new CopyRequest([$"{host}/team/app"], $"oci:{Path.Combine(work.FullName, "pulled-" + name)}") { SourceCredential = registry.Credential, JournalPath = pullJournal },
-                    progress, Record, CancellationToken.None)));
+                    progress, (result, _) => Record(result), CancellationToken.None)));
                 await Run(async () => Record(await new ImageCopier(engine).CopyAsync(
                     new CopyRequest([$"oci:{layout}"], $"{host}/pushed-{name}") { DestinationCredential = registry.Credential, JournalPath = pushJournal },
-                    progress, Record, CancellationToken.None)));
+                    progress, (result, _) => Record(result), CancellationToken.None)));
                 await Run(async () => Record(await new ParityChecker(engine).CompareAsync(
                     new ParityRequest([$"{host}/team/app"], $"{host}/pushed-{name}") { SourceCredential = registry.Credential, DestinationCredential = registry.Credential, IncludeReferrers = true },
                     progress, Record, Record, CancellationToken.None)));

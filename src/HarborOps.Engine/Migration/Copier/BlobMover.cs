@@ -1,0 +1,205 @@
+using System.Collections.Concurrent;
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Registry;
+
+namespace HarborOps.Engine.Migration;
+
+/// <summary>
+/// Makes blobs present at the destination: each digest once per destination repository, found there by a HEAD, mounted
+/// from another destination repository where it already landed, or else transferred, and one transfer per digest for
+/// the whole run.
+/// </summary>
+internal sealed class BlobMover
+{
+    private enum BlobOutcome { Present, Mounted, Transferred }
+
+    private readonly CopyContext context;
+    private readonly CopyTally tally;
+    private readonly RegistryEngine engine;
+    private readonly HostThrottle throttle;
+    private readonly IImageStore destinationStore;
+    private readonly CopyJournal? journal;
+    private readonly OncePerKey<string, BlobOutcome> blobs = new(StringComparer.Ordinal);
+    private readonly OncePerKey<string, (string Repository, BlobOutcome Outcome)> transfers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> blobLocations = new(StringComparer.Ordinal);
+    private readonly BlobSizeCheck blobSizes = new();
+
+    /// <summary>A mover for one run; the run's journal must be open already.</summary>
+    public BlobMover(CopyContext context, CopyTally tally)
+    {
+        this.context = context;
+        this.tally = tally;
+        engine = context.Engine;
+        throttle = context.Throttle;
+        destinationStore = context.DestinationStore;
+        journal = context.Journal;
+    }
+
+    private bool PlanOnly => context.PlanOnly;
+
+    /// <summary>
+    /// <paramref name="blob"/> present in the plan's destination repository, with the size its descriptor claims (a
+    /// planned blob nobody has seen is not checked).
+    /// </summary>
+    public async Task EnsureBlobAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
+    {
+        await blobs.RunAsync(plan.DestinationRepository + "@" + blob.Digest, () => EnsureBlobOnceAsync(plan, blob, counters, cancellationToken)).ConfigureAwait(false);
+        if (PlanOnly && !blobSizes.IsKnown(blob.Digest)) return;
+        await blobSizes.RequireAsync(blob, () => throttle.RunAsync(destinationStore.Registry,
+            () => destinationStore.HeadBlobAsync(plan.DestinationRepository, blob.Digest, cancellationToken), cancellationToken), plan.SourceName).ConfigureAwait(false);
+    }
+
+    private async Task<BlobOutcome> EnsureBlobOnceAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
+    {
+        var repository = plan.DestinationRepository;
+        var digest = blob.Digest;
+        var candidates = MountCandidates(plan, digest).Take(2).ToList();
+        // A destination that folds the presence check into the upload start needs no HEAD before an upload; a plan, or
+        // a mount that would otherwise report a blob the repository already has as mounted, still asks first.
+        var headFirst = !plan.DestinationIsNew && (PlanOnly || candidates.Count > 0 || destinationStore is not IBlobUploadUnlessPresent);
+        var size = !headFirst ? null
+            : await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadBlobAsync(repository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (size is not null)
+        {
+            blobSizes.Confirmed(digest, size.Value);
+            return RecordAlreadyPresent(repository, digest, counters);
+        }
+
+        foreach (var from in candidates)
+            if (await TryMountAsync(plan, digest, from, counters, cancellationToken).ConfigureAwait(false))
+                return BlobOutcome.Mounted;
+
+        // One transfer per digest for the whole run: later repositories wait for it and mount from where it landed.
+        var flight = transfers.RunAsync(digest, () => TransferAsync(plan, blob, counters, cancellationToken), out var transferredHere);
+        if (transferredHere)
+            return (await flight.ConfigureAwait(false)).Outcome;
+        string? landed = null;
+        try
+        {
+            landed = (await flight.ConfigureAwait(false)).Repository;
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            // That transfer failed for its repository; this one tries on its own below.
+        }
+        if (landed is not null && landed != repository && await TryMountAsync(plan, digest, landed, counters, cancellationToken).ConfigureAwait(false))
+            return BlobOutcome.Mounted;
+        return (await TransferAsync(plan, blob, counters, cancellationToken).ConfigureAwait(false)).Outcome;
+    }
+
+    /// <summary>The destination repository already holds the blob: noted as a place to mount it from, and counted as present.</summary>
+    private BlobOutcome RecordAlreadyPresent(string repository, string digest, TagCounters counters)
+    {
+        RememberLocation(digest, repository);
+        counters.Skipped();
+        tally.BlobAlreadyPresent();
+        return BlobOutcome.Present;
+    }
+
+    private IEnumerable<string> MountCandidates(RepositoryPlan plan, string digest)
+    {
+        var repository = plan.DestinationRepository;
+        if (blobLocations.TryGetValue(digest, out var known))
+            foreach (var location in known.Keys)
+                if (location != repository) yield return location;
+        if (journal is not null)
+            foreach (var location in journal.RepositoriesWithBlob(digest))
+                if (location != repository && (known is null || !known.ContainsKey(location))) yield return location;
+        // Copying within one registry: the blob is already in the source repository there.
+        if (plan.Source.Registry == destinationStore.Registry && plan.SourceRepository != repository && plan.SourceRepository.Length > 0)
+            yield return plan.SourceRepository;
+    }
+
+    private async Task<bool> TryMountAsync(RepositoryPlan plan, string digest, string from, TagCounters counters, CancellationToken cancellationToken)
+    {
+        var repository = plan.DestinationRepository;
+        if (!PlanOnly)
+        {
+            await context.BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
+            var mounted = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.TryMountBlobAsync(repository, digest, from, cancellationToken), cancellationToken).ConfigureAwait(false);
+            if (!mounted) return false;
+            if (journal is not null) await journal.RecordBlobAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+        }
+        RememberLocation(digest, repository);
+        counters.Mounted();
+        tally.BlobMounted();
+        return true;
+    }
+
+    private void RememberLocation(string digest, string repository) =>
+        blobLocations.GetOrAdd(digest, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(repository, 0);
+
+    /// <summary>
+    /// Streams one blob from the source to the destination (no temp file): the source stream verifies the digest as it
+    /// is read and the upload is committed only after the last byte verified. A transfer that fails on the way
+    /// (throttling, 5xx, a connection drop the download could not resume, a digest mismatch in transit) starts over.
+    /// Where the destination folds the presence check into the upload start, a blob it already holds (left by an
+    /// interrupted run that wrote no journal) is not moved again, and the download is opened while the upload starts.
+    /// </summary>
+    private async Task<(string Repository, BlobOutcome Outcome)> TransferAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
+    {
+        var repository = plan.DestinationRepository;
+        if (!PlanOnly)
+        {
+            await context.BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
+            var uploaded = await throttle.RunAsync(destinationStore.Registry, async () =>
+            {
+                for (var attempt = 0; ; attempt++)
+                {
+                    try
+                    {
+                        if (destinationStore is IBlobUploadUnlessPresent unlessPresent)
+                            return await PutUnlessPresentAsync(unlessPresent, plan, blob, cancellationToken).ConfigureAwait(false);
+                        await using var content = await plan.Source.OpenBlobAsync(plan.SourceRepository, blob.Digest, blob.Size, cancellationToken).ConfigureAwait(false);
+                        await destinationStore.PutBlobAsync(repository, blob.Digest, blob.Size, content, cancellationToken).ConfigureAwait(false);
+                        return true;
+                    }
+                    catch (Exception ex) when (attempt < engine.Options.MaxRetries && IsWorthRetrying(ex, cancellationToken))
+                    {
+                        var wait = (ex as RegistryException)?.RetryAfter ?? engine.Pipeline.BackoffDelay(attempt);
+                        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            if (!uploaded) return (repository, RecordAlreadyPresent(repository, blob.Digest, counters));
+            blobSizes.Confirmed(blob.Digest, blob.Size); // the source stream verified the descriptor's size as it went
+            if (journal is not null) await journal.RecordBlobAsync(repository, blob.Digest, cancellationToken).ConfigureAwait(false);
+        }
+        RememberLocation(blob.Digest, repository);
+        counters.Copied(blob.Size);
+        tally.BlobTransferred(blob.Size);
+        return (repository, BlobOutcome.Transferred);
+    }
+
+    /// <summary>The download and the upload start overlap (two round trips become one); false when the blob was there.</summary>
+    private static async Task<bool> PutUnlessPresentAsync(IBlobUploadUnlessPresent destination, RepositoryPlan plan, OciDescriptor blob, CancellationToken cancellationToken)
+    {
+        var opening = plan.Source.OpenBlobAsync(plan.SourceRepository, blob.Digest, blob.Size, cancellationToken);
+        try
+        {
+            return await destination.PutBlobUnlessPresentAsync(plan.DestinationRepository, blob.Digest, blob.Size, () => opening, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            try
+            {
+                await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is HarborOpsException or IOException or HttpRequestException or OperationCanceledException)
+            {
+                // A failed download either failed the upload above (and that is the error reported) or was not needed
+                // because the destination already had the blob.
+            }
+        }
+    }
+
+    private static bool IsWorthRetrying(Exception ex, CancellationToken cancellationToken) =>
+        !cancellationToken.IsCancellationRequested && ex switch
+        {
+            RegistryException r => r.Kind is FailureKind.ConnectionFailed or FailureKind.Timeout or FailureKind.ServerError or FailureKind.Throttled
+                || r.ErrorId == RegistryErrorIds.DigestMismatch,
+            IOException or HttpRequestException => true,
+            _ => false,
+        };
+}

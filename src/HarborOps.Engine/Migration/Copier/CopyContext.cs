@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using HarborOps.Engine.Registry;
+
+namespace HarborOps.Engine.Migration;
+
+/// <summary>
+/// What every part of one copy run shares: the request as parsed (mapping, destination, tag selection, platforms), the
+/// stores of both sides, the per-host throttle and the journal.
+/// </summary>
+internal sealed class CopyContext : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
+    // The journal line written before the first write into a new repository, once per plan.
+    private readonly OncePerKey<RepositoryPlan> repositoryStarts = new();
+
+    public CopyContext(RegistryEngine engine, CopyRequest request, IProgress<OperationProgress>? progress)
+    {
+        Engine = engine;
+        Request = request;
+        Progress = progress;
+        Throttle = new HostThrottle(request.ThrottleLimit);
+        Mapping = RepositoryMapping.Of(request);
+        Destination = Mapping.Destination;
+        Selection = new TagSelection(request);
+        Platforms = request.Platforms.Select(PlatformFilter.Parse).Distinct().ToList();
+        DestinationStore = engine.OpenStore(Destination.Registry, request.DestinationCredential);
+    }
+
+    public RegistryEngine Engine { get; }
+    public CopyRequest Request { get; }
+    public IProgress<OperationProgress>? Progress { get; }
+    public HostThrottle Throttle { get; }
+    public RepositoryMapping Mapping { get; }
+    public CopyDestination Destination { get; }
+    public TagSelection Selection { get; }
+    public IReadOnlyList<PlatformFilter> Platforms { get; }
+    public IImageStore DestinationStore { get; }
+    /// <summary>The run's journal (-JournalPath, not when planning); open once <see cref="OpenJournalAsync"/> returned.</summary>
+    public CopyJournal? Journal { get; private set; }
+
+    public bool PlanOnly => Request.PlanOnly;
+    public string Activity => PlanOnly ? $"Planning copy to {Destination.Text}" : $"Copying to {Destination.Text}";
+
+    public async Task OpenJournalAsync(CancellationToken cancellationToken)
+    {
+        if (Request.JournalPath is not null && !PlanOnly)
+            Journal = await CopyJournal.OpenAsync(Request.JournalPath, DestinationStore.Registry, cancellationToken).ConfigureAwait(false);
+    }
+
+    public IImageStore SourceStore(string registry) =>
+        sourceStores.GetOrAdd(registry, r => Engine.OpenStore(r, Request.SourceCredential));
+
+    /// <summary>One request-sized step against the destination registry, inside its throttle slot.</summary>
+    public Task<T> AtDestinationAsync<T>(Func<Task<T>> step, CancellationToken cancellationToken) =>
+        Throttle.RunAsync(DestinationStore.Registry, step, cancellationToken);
+
+    public Task AtDestinationAsync(Func<Task> step, CancellationToken cancellationToken) =>
+        Throttle.RunAsync(DestinationStore.Registry, step, cancellationToken);
+
+    /// <summary>One request-sized step against <paramref name="plan"/>'s source registry, inside its throttle slot.</summary>
+    public Task<T> AtSourceAsync<T>(RepositoryPlan plan, Func<Task<T>> step, CancellationToken cancellationToken) =>
+        Throttle.RunAsync(plan.Source.Registry, step, cancellationToken);
+
+    /// <summary>Before the first write into a repository the run found missing, the journal notes it (see CopyJournal).</summary>
+    public Task BeforeFirstWriteAsync(RepositoryPlan plan, CancellationToken cancellationToken)
+    {
+        if (Journal is not { } journal || !plan.DestinationIsNew || PlanOnly) return Task.CompletedTask;
+        return repositoryStarts.RunAsync(plan, () => journal.RecordRepositoryStartedAsync(plan.DestinationRepository, cancellationToken));
+    }
+
+    /// <summary>"registry/repository", ":tag" or "@digest" of a store's item, as results and messages name it.</summary>
+    public static string Describe(IImageStore store, string repository, string? reference) => RepositoryMapping.Describe(store, repository, reference);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Journal is not null) await Journal.DisposeAsync().ConfigureAwait(false);
+        Throttle.Dispose();
+    }
+}

@@ -1,0 +1,48 @@
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Registry;
+using HarborOps.Models;
+
+namespace HarborOps.Engine.Migration;
+
+/// <summary>
+/// One execution of a <see cref="CopyRequest"/>, the orchestration only: discover the repositories, copy their tags in
+/// parallel, then the referrer tags no copied tag reached, and sum up. The work itself is done by its collaborators:
+/// <see cref="RepositoryDiscovery"/>, <see cref="TagCopier"/> (with <see cref="TagDecider"/>, <see cref="TagFilters"/>
+/// and <see cref="ReferrerCopier"/>), <see cref="ManifestMover"/> and <see cref="BlobMover"/>, all reporting to one
+/// <see cref="CopyTally"/>.
+/// </summary>
+internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgress<OperationProgress>? progress, Action<CopyResult, HarborOpsException?>? onResult)
+{
+    public async Task<CopySummary> RunAsync(CancellationToken cancellationToken)
+    {
+        var sources = request.Sources.Select(CopySource.Parse).ToList();
+        var context = new CopyContext(engine, request, progress);
+        var tally = new CopyTally(context, onResult);
+        try
+        {
+            await context.OpenJournalAsync(cancellationToken).ConfigureAwait(false);
+            var source = new SourceReader(context);
+            var manifests = new ManifestMover(context, tally, source, new BlobMover(context, tally));
+            var tags = new TagCopier(context, tally, source, manifests);
+
+            var plans = await new RepositoryDiscovery(context, tally).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
+            var work = plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList();
+            tally.ExpectTags(work.Count + plans.Sum(p => p.ReferrerTagCount));
+            tally.Report(null);
+            var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Throttle.Limit * 2, CancellationToken = cancellationToken };
+            await Parallel.ForEachAsync(work, parallel, async (item, token) =>
+                await tags.CopyAsync(item.Plan, item.Work, subject: null, probeReferrers: item.Plan.SourceTags is null, token).ConfigureAwait(false)).ConfigureAwait(false);
+
+            // Referrer tags whose subject no copied tag reached (a signature of an untagged digest, or of an image the
+            // filter left out): copied last, after their subject by digest when the source still has it.
+            var orphans = plans.SelectMany(p => p.UnclaimedReferrerTags().Select(t => (Plan: p, Tag: t))).ToList();
+            await Parallel.ForEachAsync(orphans, parallel, async (item, token) =>
+                await tags.Referrers.CopyOrphanTagAsync(item.Plan, item.Tag, token).ConfigureAwait(false)).ConfigureAwait(false);
+        }
+        finally
+        {
+            await context.DisposeAsync().ConfigureAwait(false);
+        }
+        return tally.Complete();
+    }
+}

@@ -1,0 +1,69 @@
+using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Registry;
+using HarborOps.Models;
+
+namespace HarborOps.Engine.Migration;
+
+/// <summary>One source repository of a run and where it goes, with its tag inventory.</summary>
+internal sealed class RepositoryPlan(IImageStore source, string sourceRepository, string destinationRepository)
+{
+    public IImageStore Source { get; } = source;
+    public string SourceRepository { get; } = sourceRepository;
+    public string DestinationRepository { get; } = destinationRepository;
+    public string SourceName { get; init; } = "";
+    public string DestinationName { get; init; } = "";
+    /// <summary>Every tag of the source repository; null when one image was named (referrer tags are probed then).</summary>
+    public HashSet<string>? SourceTags { get; private set; }
+    /// <summary>Tags the destination repository has; null when not listed (each tag is HEADed then).</summary>
+    public HashSet<string>? DestinationTags { get; set; }
+    /// <summary>The destination repository did not exist when the run started.</summary>
+    public bool DestinationIsNew { get; set; }
+    public List<TagWork> Works { get; } = [];
+    /// <summary>Each tag's copy: a referrer tag can be reached from more than one walk and is copied once.</summary>
+    public OncePerKey<string, CopyResult?> TagCopies { get; } = new(StringComparer.Ordinal);
+    /// <summary>Referrer tags read, and their blobs moved, while their subject was being copied.</summary>
+    public OncePerKey<string, ReferrerPrefetch> ReferrerPrefetches { get; } = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<string>> referrerTagsBySubject = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> claimed = new(StringComparer.Ordinal);
+    private readonly List<string> orphanCandidates = [];
+
+    public int ReferrerTagCount => referrerTagsBySubject.Values.Sum(l => l.Count);
+
+    public void SetSourceTags(IEnumerable<string> tags, TagSelection selection, bool includeReferrers, IReadOnlyList<TaggedManifest>? inventory = null)
+    {
+        SourceTags = tags.ToHashSet(StringComparer.Ordinal);
+        var listed = inventory?.GroupBy(i => i.Tag, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        foreach (var tag in SourceTags.Order(StringComparer.Ordinal))
+        {
+            var subject = TagSelection.SubjectOfReferrerTag(tag);
+            if (subject is null)
+            {
+                var entry = listed?.GetValueOrDefault(tag);
+                if (selection.Matches(tag)) Works.Add(new TagWork(tag, entry?.Manifest.Digest) { Listed = entry });
+                continue;
+            }
+            if (!includeReferrers) continue;
+            if (!referrerTagsBySubject.TryGetValue(subject, out var list)) referrerTagsBySubject[subject] = list = [];
+            list.Add(tag);
+            // Without a subject among the copied tags, a referrer tag is copied on its own only when the filter lets it.
+            if (selection.Matches(tag)) orphanCandidates.Add(tag);
+        }
+    }
+
+    public IReadOnlyList<string> ReferrerTagsOf(string digest) =>
+        referrerTagsBySubject.TryGetValue(digest, out var list) ? list : [];
+
+    public void Claim(string tag) => claimed.TryAdd(tag, 0);
+
+    public IEnumerable<string> UnclaimedReferrerTags() => orphanCandidates.Where(t => !claimed.ContainsKey(t));
+}
+
+/// <summary>A tag to copy (or, with an empty tag, a digest to copy without one).</summary>
+internal sealed record TagWork(string Tag, string? Digest)
+{
+    /// <summary>The source store's inventory entry (digest, times, read lock), when its listing gives one.</summary>
+    public TaggedManifest? Listed { get; init; }
+}
+
+/// <summary>A referrer tag's manifest (null when reading it or moving its blobs failed) and what moving its blobs cost.</summary>
+internal sealed record ReferrerPrefetch(ManifestContent? Manifest, TagCounters Counters);
