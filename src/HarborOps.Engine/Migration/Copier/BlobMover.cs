@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Resilience;
 
 namespace HarborOps.Engine.Migration;
 
@@ -143,25 +144,15 @@ internal sealed class BlobMover
         if (!PlanOnly)
         {
             await context.BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
-            var uploaded = await throttle.RunAsync(destinationStore.Registry, async () =>
+            // The throttle slot is held across the retries, so a failing host does not get a fresh slot per attempt.
+            var uploaded = await throttle.RunAsync(destinationStore.Registry, () => engine.Pipeline.Resilience.RunAsync(async _ =>
             {
-                for (var attempt = 0; ; attempt++)
-                {
-                    try
-                    {
-                        if (destinationStore is IBlobUploadUnlessPresent unlessPresent)
-                            return await PutUnlessPresentAsync(unlessPresent, plan, blob, cancellationToken).ConfigureAwait(false);
-                        await using var content = await plan.Source.OpenBlobAsync(plan.SourceRepository, blob.Digest, blob.Size, cancellationToken).ConfigureAwait(false);
-                        await destinationStore.PutBlobAsync(repository, blob.Digest, blob.Size, content, cancellationToken).ConfigureAwait(false);
-                        return true;
-                    }
-                    catch (Exception ex) when (attempt < engine.Options.MaxRetries && IsWorthRetrying(ex, cancellationToken))
-                    {
-                        var wait = (ex as RegistryException)?.RetryAfter ?? engine.Pipeline.BackoffDelay(attempt);
-                        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-                    }
-                }
-            }, cancellationToken).ConfigureAwait(false);
+                if (destinationStore is IBlobUploadUnlessPresent unlessPresent)
+                    return await PutUnlessPresentAsync(unlessPresent, plan, blob, cancellationToken).ConfigureAwait(false);
+                await using var content = await plan.Source.OpenBlobAsync(plan.SourceRepository, blob.Digest, blob.Size, cancellationToken).ConfigureAwait(false);
+                await destinationStore.PutBlobAsync(repository, blob.Digest, blob.Size, content, cancellationToken).ConfigureAwait(false);
+                return true;
+            }, ex => IsWorthRetrying(ex, cancellationToken), cancellationToken), cancellationToken).ConfigureAwait(false);
             if (!uploaded) return (repository, RecordAlreadyPresent(repository, blob.Digest, counters));
             blobSizes.Confirmed(blob.Digest, blob.Size); // the source stream verified the descriptor's size as it went
             if (journal is not null) await journal.RecordBlobAsync(repository, blob.Digest, cancellationToken).ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Resilience;
 
 namespace HarborOps.Engine.Migration;
 

@@ -232,10 +232,6 @@ internal sealed class RegistryHttpPipeline : IDisposable
         return null;
     }
 
-    /// <summary>The backoff of a retry under this pipeline's rules. Only the copier's transfer loop asks for it; it goes once
-    /// TransferAsync runs its attempts through <see cref="HostResilience.RunAsync"/>.</summary>
-    internal TimeSpan BackoffDelay(int retry) => retries.Policy.Rules.BackoffDelay(retry);
-
     private const int MaxRefusedConnectionRetries = 2;
 
     private static bool IsHostNotFound(HttpRequestException ex) =>
