@@ -74,7 +74,7 @@ public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
     public PSCredential? Credential { get; set; }
 
     protected override void PrepareRecord() =>
-        _resolved = (Reference ?? []).Select(r => string.IsNullOrWhiteSpace(r) ? null : ResolveOciLayoutPath(r)).ToArray();
+        _resolved = (Reference ?? []).Select(r => string.IsNullOrWhiteSpace(r) ? null : ResolveLayoutImage(r)).ToArray();
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
