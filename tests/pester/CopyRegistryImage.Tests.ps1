@@ -301,3 +301,64 @@ Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
         @($body | Where-Object { $_ -notmatch $pattern }) | Should -BeNullOrEmpty
     }
 }
+
+# Every cmdlet that reads an image or layout reference takes "oci:" text relative to the PowerShell location (not the
+# process directory), split by the engine's one grammar: a tag or digest after the last folder, '@' and ':' allowed in
+# folder names.
+Describe 'oci: references relative to the current location' {
+    BeforeAll {
+        Push-Location $TestDrive
+        $script:Web = "$($script:Open)/team-a/web:2.0"
+        $script:WebDigest = (Get-RegistryTag $script:Web).Digest
+        $script:Root = Join-Path $TestDrive 'refs'
+        $copied = @(Copy-RegistryImage $script:Web 'oci:./refs')
+        $copied[-1].Copied | Should -Be 1
+    }
+
+    AfterAll {
+        Pop-Location
+    }
+
+    It 'Get-RegistryRepository lists the layouts below a relative root' {
+        $listed = @(Get-RegistryRepository -Registry 'oci:./refs')
+        $listed.Repository | Should -Contain 'team-a/web'
+        $listed[0].Registry | Should -Be "oci:$($script:Root)"
+    }
+
+    It 'Get-RegistryTag reads a relative layout by tag and by digest' {
+        $byTag = Get-RegistryTag 'oci:./refs/team-a/web:2.0'
+        $byTag.Digest | Should -Be $script:WebDigest
+        (Get-RegistryTag "oci:refs/team-a/web@$($script:WebDigest)").Digest | Should -Be $script:WebDigest
+    }
+
+    It 'Test-RegistryImage checks a relative layout by tag and digest, and says Missing for a tag it lacks' {
+        $status = @(Test-RegistryImage 'oci:./refs/team-a/web:2.0', "oci:./refs/team-a/web@$($script:WebDigest)", 'oci:./refs/team-a/web:9.9')
+        $status.State | Should -Be @('Exists', 'Exists', 'Missing')
+        $status[0].Reference | Should -Be "oci:$(Join-Path $script:Root 'team-a/web'):2.0"
+        $status[0].Digest | Should -Be $script:WebDigest
+    }
+
+    It 'Compare-RegistryParity compares with a relative layout destination' {
+        $summary = @(Compare-RegistryParity "$($script:Open)/team-a/web" 'oci:./refs')[-1]
+        $summary.Differences | Should -Be 0
+        $summary.TagsCompared | Should -Be 1
+        $summary.Destination | Should -Be "oci:$($script:Root)"
+    }
+
+    It 'Copy-RegistryImage copies from a relative layout image into a folder with @ and : in its name' {
+        # A layout image copied to a layout lands at its root: here the folder web below "at@2024:v1".
+        $copied = @(Copy-RegistryImage 'oci:./refs/team-a/web:2.0' 'oci:./at@2024:v1/web')
+        $copied[-1].Copied | Should -Be 1
+        Test-Path (Join-Path $TestDrive 'at@2024:v1/web/oci-layout') | Should -BeTrue
+        (Get-RegistryTag 'oci:./at@2024:v1/web:2.0').Digest | Should -Be $script:WebDigest
+        # "./": PowerShell reads a relative path whose first folder holds ':' as a drive ("at@2024:").
+        (Test-RegistryImage "oci:./at@2024:v1/web@$($script:WebDigest)").State | Should -Be 'Exists'
+    }
+
+    It 'reports a bad layout tag as that reference''s error and checks the others' {
+        $status = @(Test-RegistryImage 'oci:./refs/team-a/web:-bad', 'oci:./refs/team-a/web:2.0' -ErrorVariable failures -ErrorAction SilentlyContinue)
+        $status.State | Should -Be 'Exists'
+        $failures.Count | Should -Be 1
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'RegistryReferenceInvalid,*'
+    }
+}

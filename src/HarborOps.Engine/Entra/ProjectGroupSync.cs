@@ -5,7 +5,25 @@ using HarborOps.Models;
 namespace HarborOps.Engine.Entra;
 
 /// <summary>A wanted member: an Entra group by display name or object id, with its Harbor role.</summary>
-public sealed record DesiredGroupMember(string Group, HarborProjectRole Role);
+public sealed record DesiredGroupMember(string Group, HarborProjectRole Role)
+{
+    /// <summary>The roles in the order people meet them, from the most to the least rights, as the messages list them.</summary>
+    private static readonly string[] RoleNames = ["ProjectAdmin", "Maintainer", "Developer", "Guest", "LimitedGuest"];
+
+    /// <summary>
+    /// One entry of a wanted-groups table (-Group @{ name = role }) of <paramref name="project"/>: the group must be named
+    /// and the role one of Harbor's, in any case; throws HarborRequestInvalid saying which is wrong.
+    /// </summary>
+    public static DesiredGroupMember FromTableEntry(string? group, string? role, string project)
+    {
+        if (string.IsNullOrWhiteSpace(group))
+            throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument, "A -Group key is empty; give each group's display name or object id.", project);
+        var canonical = RoleNames.FirstOrDefault(r => string.Equals(r, role, StringComparison.OrdinalIgnoreCase))
+            ?? throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
+                $"'{role}' (for group '{group}') is not a Harbor role; use one of {string.Join(", ", RoleNames)}.", group);
+        return new DesiredGroupMember(group, Enum.Parse<HarborProjectRole>(canonical));
+    }
+}
 
 /// <summary>What a sync would do to one member; applied one by one so the cmdlet can confirm each.</summary>
 public sealed record PlannedGroupChange(string Project, EntraGroup Group, string Action, int MemberId, HarborProjectRole? OldRole, HarborProjectRole? NewRole)

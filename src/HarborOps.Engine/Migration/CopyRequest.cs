@@ -17,6 +17,16 @@ public abstract record RegistryScopeRequest
         Destination = destination ?? throw new ArgumentNullException(nameof(destination));
     }
 
+    /// <summary>A request for a destination the caller has parsed already (and checked its Harbor with), so it is parsed once.</summary>
+    protected RegistryScopeRequest(IReadOnlyList<string> sources, CopyDestination destination)
+        : this(sources, (destination ?? throw new ArgumentNullException(nameof(destination))).Text)
+    {
+        parsedDestination = destination;
+    }
+
+    private readonly string destination = "";
+    private CopyDestination? parsedDestination;
+
     /// <summary>
     /// What to copy or compare, each one of: "registry/repo:tag" or "registry/repo@sha256:..." (one image), "registry/repo" (every
     /// tag), "registry/team/*" or "registry/team/" (every repository under a path prefix), "registry" (every repository
@@ -25,7 +35,18 @@ public abstract record RegistryScopeRequest
     public IReadOnlyList<string> Sources { get; init; }
 
     /// <summary>"registry" or "registry/prefix" (the source path is appended: registry/prefix/&lt;repo&gt;), or "oci:dir".</summary>
-    public string Destination { get; init; }
+    public string Destination
+    {
+        get => destination;
+        init
+        {
+            destination = value;
+            parsedDestination = null; // a new text, as from a with-expression, is parsed anew
+        }
+    }
+
+    /// <summary><see cref="Destination"/> parsed (without <see cref="DestinationPrefix"/>): as the caller gave it, or parsed now.</summary>
+    internal CopyDestination ParsedDestination => parsedDestination ?? CopyDestination.Parse(Destination);
 
     /// <summary>A path appended to the destination's own path ("migrated/acr"); the source path goes below it.</summary>
     public string? DestinationPrefix { get; init; }
@@ -59,6 +80,11 @@ public abstract record RegistryScopeRequest
 public sealed record CopyRequest : RegistryScopeRequest
 {
     public CopyRequest(IReadOnlyList<string> sources, string destination)
+        : base(sources, destination)
+    {
+    }
+
+    public CopyRequest(IReadOnlyList<string> sources, CopyDestination destination)
         : base(sources, destination)
     {
     }
@@ -121,7 +147,7 @@ public sealed record CopySource(CopySourceKind Kind, string Registry, string Rep
             throw new RegistryException(RegistryErrorIds.ReferenceInvalid, FailureKind.InvalidArgument,
                 "A copy source is empty. Give registry/repository[:tag], registry/prefix/*, a registry host, or oci:<directory>.", text);
         var trimmed = text.Trim();
-        if (trimmed.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.OrdinalIgnoreCase))
+        if (OciLayoutReference.IsLayout(trimmed))
         {
             var layout = ImageReference.Parse(trimmed);
             return layout.Tag is null && layout.Digest is null
@@ -168,15 +194,17 @@ public sealed record CopyDestination(string Registry, string Prefix, string Text
 {
     private static readonly Regex PathPattern = new("^[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*)*$", RegexOptions.CultureInvariant);
 
-    public static CopyDestination Parse(string text, string? extraPrefix = null)
+    public static CopyDestination Parse(string text, string? extraPrefix = null) => ParseCore(text).WithExtraPrefix(extraPrefix);
+
+    /// <summary>This destination with <paramref name="extraPrefix"/> (-DestinationPrefix) folded into its path and text; itself without one.</summary>
+    public CopyDestination WithExtraPrefix(string? extraPrefix)
     {
-        var parsed = ParseCore(text);
         var extra = extraPrefix?.Trim().Trim('/') ?? "";
-        if (extra.Length == 0) return parsed;
+        if (extra.Length == 0) return this;
         if (!PathPattern.IsMatch(extra))
             throw new RegistryException(RegistryErrorIds.ReferenceInvalid, FailureKind.InvalidArgument,
                 $"The destination prefix '{extraPrefix}' is not a valid repository path: lowercase letters, digits and single separators ('.', '_', '-') between '/'-separated parts.", extraPrefix);
-        return parsed with { Prefix = parsed.Prefix.Length == 0 ? extra : $"{parsed.Prefix}/{extra}", Text = $"{parsed.Text.TrimEnd('/')}/{extra}" };
+        return this with { Prefix = Prefix.Length == 0 ? extra : $"{Prefix}/{extra}", Text = $"{Text.TrimEnd('/')}/{extra}" };
     }
 
     private static CopyDestination ParseCore(string text)
@@ -185,7 +213,7 @@ public sealed record CopyDestination(string Registry, string Prefix, string Text
             throw new RegistryException(RegistryErrorIds.ReferenceInvalid, FailureKind.InvalidArgument,
                 "The copy destination is empty. Give a registry (harbor.example.com), a registry and prefix (harbor.example.com/migrated), or oci:<directory>.", text);
         var trimmed = text.Trim().TrimEnd('/');
-        if (trimmed.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.OrdinalIgnoreCase))
+        if (OciLayoutReference.IsLayout(trimmed))
             return new CopyDestination(ImageReference.NormalizeRegistry(trimmed), "", trimmed);
         var schemeEnd = trimmed.IndexOf("://", StringComparison.Ordinal);
         if (schemeEnd >= 0) trimmed = trimmed[(schemeEnd + 3)..];

@@ -37,23 +37,24 @@ public sealed record HarborDestination
     /// <paramref name="harborUrl"/>) or the Connect-Harbor session is for that registry; null for other registries, which
     /// have no projects to check. Options that make no sense for the destination fail as bad input before anything runs.
     /// </summary>
-    /// <param name="destination">The copy destination as the user gave it (registry, repository or oci: layout).</param>
+    /// <param name="destination">The parsed copy destination (registry, registry and path, or oci: layout), as the request will hold it.</param>
     /// <param name="createProject">Create missing projects (-CreateProject).</param>
     /// <param name="harborUrl">The Harbor API URL when it differs from the registry (-Harbor).</param>
     /// <param name="projectSettings">The policies of created projects; only with <paramref name="createProject"/>.</param>
     /// <param name="credential">The destination's credential, for the API too.</param>
-    public static HarborDestination? Resolve(string destination, bool createProject, string? harborUrl, HarborProjectSettings? projectSettings,
+    public static HarborDestination? Resolve(CopyDestination destination, bool createProject, string? harborUrl, HarborProjectSettings? projectSettings,
         System.Net.NetworkCredential? credential)
     {
         if (projectSettings is not null && !createProject)
             throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
                 "-ProjectSettings applies to the projects -CreateProject creates; add -CreateProject.");
-        var registry = CopyDestination.Parse(destination).Registry;
+        ArgumentNullException.ThrowIfNull(destination);
+        var registry = destination.Registry;
         if (registry.StartsWith(Registry.ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
         {
             if (createProject || harborUrl is not null)
                 throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
-                    $"-CreateProject and -Harbor apply to a Harbor destination, not to the OCI layout '{destination}'.");
+                    $"-CreateProject and -Harbor apply to a Harbor destination, not to the OCI layout '{destination.Text}'.");
             return null;
         }
         var session = HarborSession.Current;

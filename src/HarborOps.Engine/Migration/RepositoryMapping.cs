@@ -18,14 +18,19 @@ public sealed class RepositoryMapping
     /// <param name="stripPrefixSegments">Leading source path segments to remove.</param>
     /// <param name="renames">Repository or leading-path renames applied after stripping; the longest key wins.</param>
     public RepositoryMapping(string destination, string? destinationPrefix = null, int stripPrefixSegments = 0, IReadOnlyDictionary<string, string>? renames = null)
+        : this(CopyDestination.Parse(destination, destinationPrefix), stripPrefixSegments, renames)
     {
-        Destination = CopyDestination.Parse(destination, destinationPrefix);
+    }
+
+    private RepositoryMapping(CopyDestination destination, int stripPrefixSegments, IReadOnlyDictionary<string, string>? renames)
+    {
+        Destination = destination;
         mapper = new RepositoryMapper(stripPrefixSegments, renames ?? new Dictionary<string, string>(), Destination.Prefix);
     }
 
-    /// <summary>The mapping a copy or a parity check of <paramref name="request"/> uses.</summary>
+    /// <summary>The mapping a copy or a parity check of <paramref name="request"/> uses, with the destination the request holds parsed.</summary>
     public static RepositoryMapping Of(RegistryScopeRequest request) =>
-        new(request.Destination, request.DestinationPrefix, request.StripPrefixSegments, request.RenameRepositories);
+        new(request.ParsedDestination.WithExtraPrefix(request.DestinationPrefix), request.StripPrefixSegments, request.RenameRepositories);
 
     /// <summary>The parsed destination, with the extra prefix folded into its path and text.</summary>
     public CopyDestination Destination { get; }

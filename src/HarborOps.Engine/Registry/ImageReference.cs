@@ -20,7 +20,7 @@ public sealed record ImageReference
     public const string DockerHubRegistry = "docker.io";
     /// <summary>Where Docker Hub's API actually answers; docker.io and index.docker.io are names for people.</summary>
     public const string DockerHubApiHost = "registry-1.docker.io";
-    public const string OciLayoutPrefix = "oci:";
+    public const string OciLayoutPrefix = OciLayoutReference.Prefix;
     internal const int MaxNameLength = 255;
     internal const int MaxTagLength = 128;
     private const string Example = "registry.example.com:5000/team/app:1.0 (or team/app@sha256:<64 hex>, or oci:/path/to/layout:1.0)";
@@ -78,8 +78,8 @@ public sealed record ImageReference
         if (string.IsNullOrWhiteSpace(input))
             throw Invalid(input ?? "", "it is empty");
         var text = input.Trim();
-        if (text.StartsWith(OciLayoutPrefix, StringComparison.OrdinalIgnoreCase))
-            return ParseLayout(input, text[OciLayoutPrefix.Length..]);
+        if (OciLayoutReference.IsLayout(text))
+            return ParseLayout(input, OciLayoutReference.Split(text));
         if (text.Contains("://", StringComparison.Ordinal))
             throw Invalid(input, "a reference has no URL scheme; drop the \"" + text[..(text.IndexOf("://", StringComparison.Ordinal) + 3)] + "\" prefix");
         if (text.Any(char.IsWhiteSpace))
@@ -133,9 +133,9 @@ public sealed record ImageReference
             throw new RegistryException(RegistryErrorIds.ReferenceInvalid, FailureKind.InvalidArgument,
                 "The registry is empty. Give a host such as registry.example.com or 127.0.0.1:5000, or oci:<directory>.", input);
         var text = input.Trim();
-        if (text.StartsWith(OciLayoutPrefix, StringComparison.OrdinalIgnoreCase))
+        if (OciLayoutReference.IsLayout(text))
         {
-            var dir = text[OciLayoutPrefix.Length..];
+            var dir = OciLayoutReference.DirectoryOf(text);
             if (dir.Length == 0)
                 throw new RegistryException(RegistryErrorIds.ReferenceInvalid, FailureKind.InvalidArgument,
                     "'oci:' needs a directory after it, e.g. oci:/srv/images.", input);
@@ -226,43 +226,25 @@ public sealed record ImageReference
         throw Invalid(input, $"'{digest}' is not a digest (expected algorithm:hex, e.g. sha256:<64 hex>)");
     }
 
-    private static ImageReference ParseLayout(string input, string rest)
+    private static ImageReference ParseLayout(string input, OciLayoutReference layout)
     {
-        if (rest.Length == 0)
+        if (layout.Directory.Length == 0 && layout.Tag is null && layout.Digest is null)
             throw Invalid(input, "'oci:' needs a layout directory after it");
-        string? digest = null;
-        string? tag = null;
-        var at = rest.LastIndexOf('@');
-        if (at >= 0 && rest.IndexOf(':', at) > at)
-        {
-            digest = rest[(at + 1)..];
-            rest = rest[..at];
-            ValidateDigest(input, digest);
-        }
-        else
-        {
-            // The tag follows the last ':' after the last path separator, so "C:\images" keeps its drive.
-            var lastSep = Math.Max(rest.LastIndexOf('/'), rest.LastIndexOf('\\'));
-            var colon = rest.LastIndexOf(':');
-            if (colon > lastSep && !(colon == 1 && char.IsLetter(rest[0]) && OperatingSystem.IsWindows()))
-            {
-                tag = rest[(colon + 1)..];
-                rest = rest[..colon];
-                if (!TagPattern.IsMatch(tag))
-                    throw Invalid(input, $"the tag '{tag}' may only contain letters, digits, '_', '.' and '-' (at most {MaxTagLength}) and must not start with '.' or '-'");
-            }
-        }
-        if (rest.Length == 0)
+        if (layout.Digest is not null)
+            ValidateDigest(input, layout.Digest);
+        if (layout.Tag is not null && !TagPattern.IsMatch(layout.Tag))
+            throw Invalid(input, $"the tag '{layout.Tag}' may only contain letters, digits, '_', '.' and '-' (at most {MaxTagLength}) and must not start with '.' or '-'");
+        if (layout.Directory.Length == 0)
             throw Invalid(input, "'oci:' needs a layout directory before the tag or digest");
-        var full = Path.GetFullPath(rest);
+        var full = Path.GetFullPath(layout.Directory);
         return new ImageReference
         {
             Kind = ImageReferenceKind.OciLayout,
             Registry = OciLayoutPrefix + full,
             Repository = "",
             LayoutPath = full,
-            Tag = tag,
-            Digest = digest,
+            Tag = layout.Tag,
+            Digest = layout.Digest,
         };
     }
 

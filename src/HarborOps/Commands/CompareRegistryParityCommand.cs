@@ -105,8 +105,8 @@ public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
     protected override void PrepareRecord()
     {
         // Session state (current location) is only safe to read on the pipeline thread.
-        _sources.AddRange(Source.Select(ResolveOciLayoutPath));
-        _destination = ResolveOciLayoutPath(Destination);
+        _sources.AddRange(Source.Select(ResolveLayoutImage));
+        _destination = ResolveLayoutDirectory(Destination);
     }
 
     // Everything piped in is compared in one run, with one summary.

@@ -209,8 +209,8 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         if (parity is not null) AddParityResult(parity);
         else
         {
-            _sources.AddRange(Source.Select(ResolveOciLayoutPath));
-            _destination = ResolveOciLayoutPath(Destination);
+            _sources.AddRange(Source.Select(ResolveLayoutImage));
+            _destination = ResolveLayoutDirectory(Destination);
         }
         _whatIf = LanguagePrimitives.IsTrue(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) ? whatIf : GetVariableValue("WhatIfPreference"));
         JournalPath = JournalPath is null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath);
@@ -234,7 +234,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
                 throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
                     "Compare-RegistryParity results carry the destination and mapping of their comparison; leave out -DestinationPrefix, -StripPrefixSegments and -Rename when piping them.", difference.Source);
             _parityMapping = difference;
-            _destination = ResolveOciLayoutPath(difference.Destination);
+            _destination = ResolveLayoutDirectory(difference.Destination);
         }
         else if (_parityMapping.Destination != difference.Destination || _parityMapping.StripPrefixSegments != difference.StripPrefixSegments
                  || !_parityMapping.Rename.OrderBy(r => r.Key, StringComparer.Ordinal).SequenceEqual(difference.Rename.OrderBy(r => r.Key, StringComparer.Ordinal)))
@@ -242,7 +242,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
                 $"The piped parity results come from comparisons with different destinations or mappings ({_parityMapping.Destination} and {difference.Destination}); pipe one comparison at a time.", difference.Source);
         }
-        _sources.Add(ResolveOciLayoutPath(difference.Source));
+        _sources.Add(ResolveLayoutImage(difference.Source));
     }
 
     // The input is gathered record by record and copied in one run, so blobs shared across everything piped in move once.
@@ -253,7 +253,9 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         if (_sources.Count == 0) return;
         var sources = _sources.Distinct(StringComparer.Ordinal).ToList();
         CurrentTarget = _destination;
-        var request = new CopyRequest(sources, _destination)
+        // Parsed once: the Harbor behind it is found from the same destination the copier maps repositories onto.
+        var destination = CopyDestination.Parse(_destination);
+        var request = new CopyRequest(sources, destination)
         {
             DestinationPrefix = _parityMapping is null ? DestinationPrefix : null,
             StripPrefixSegments = _parityMapping?.StripPrefixSegments ?? StripPrefixSegments,
@@ -271,7 +273,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             ThrottleLimit = ThrottleLimit,
             JournalPath = JournalPath,
             PlanOnly = _whatIf,
-            Harbor = HarborDestinationOf(_destination),
+            Harbor = HarborDestinationOf(destination),
             SourceCredential = ToNetworkCredential(SourceCredential),
             DestinationCredential = ToNetworkCredential(DestinationCredential),
         };
@@ -322,8 +324,8 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
     }
 
     /// <summary>The Harbor behind the destination (see <see cref="HarborDestination.Resolve"/>), asking before it creates a project.</summary>
-    private HarborDestination? HarborDestinationOf(string destinationText) =>
-        HarborDestination.Resolve(destinationText, CreateProject, Harbor,
+    private HarborDestination? HarborDestinationOf(CopyDestination destination) =>
+        HarborDestination.Resolve(destination, CreateProject, Harbor,
             // Without -CreateProject the engine refuses -ProjectSettings; converting them first would report their values instead.
             ProjectSettings is null ? null : CreateProject ? HarborProjectSettingsCommandBase.SettingsFrom(ProjectSettings) : new HarborProjectSettings(),
             ToNetworkCredential(DestinationCredential)) is { } harbor

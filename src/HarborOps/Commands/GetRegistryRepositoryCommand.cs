@@ -68,7 +68,7 @@ public sealed class GetRegistryRepositoryCommand : HarborOpsCmdlet
 
     private string _resolvedRegistry = "";
 
-    protected override void PrepareRecord() => _resolvedRegistry = ResolveOciLayoutPath(Registry);
+    protected override void PrepareRecord() => _resolvedRegistry = ResolveLayoutDirectory(Registry);
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {

@@ -75,7 +75,7 @@ public sealed class GetRegistryTagCommand : HarborOpsCmdlet
 
     private string[] _resolvedReferences = [];
 
-    protected override void PrepareRecord() => _resolvedReferences = Reference.Select(ResolveOciLayoutPath).ToArray();
+    protected override void PrepareRecord() => _resolvedReferences = Reference.Select(ResolveLayoutImage).ToArray();
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {

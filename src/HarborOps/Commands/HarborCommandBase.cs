@@ -32,13 +32,6 @@ public abstract class HarborCommandBase : HarborOpsCmdlet
         return new HarborClient(connection, WriteVerbose);
     }
 
-    /// <summary>The tag or digest of what a user or the pipeline gave: "v1", "sha256:...", or a full "registry/project/repo@sha256:..." reference.</summary>
-    internal static string TagOrDigest(string reference)
-    {
-        int at = reference.LastIndexOf('@');
-        return at >= 0 ? reference[(at + 1)..] : reference;
-    }
-
     /// <summary>True when the caller gave the parameter (a switch given as -X:$false counts, to turn a setting off).</summary>
     protected bool Given(string parameterName) => MyInvocation.BoundParameters.ContainsKey(parameterName);
 

@@ -98,7 +98,7 @@ public sealed class StartHarborScanCommand : HarborCommandBase
         var artifacts = new List<HarborArtifactInfo>();
         if (Reference is not null)
         {
-            artifacts.Add(await client.GetArtifactAsync(Project, Repository!, HarborCommandBase.TagOrDigest(Reference), cancellationToken).ConfigureAwait(false));
+            artifacts.Add(await client.GetArtifactAsync(Project, Repository!, HarborArtifactReference.TagOrDigest(Reference), cancellationToken).ConfigureAwait(false));
         }
         else
         {

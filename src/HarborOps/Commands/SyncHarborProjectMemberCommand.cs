@@ -60,7 +60,6 @@ public sealed class SyncHarborProjectMemberCommand : EntraCommandBase
 {
     private const string TableSet = "Table";
     private const string PipelineSet = "Pipeline";
-    private static readonly string[] Roles = Enum.GetNames(typeof(RoleName));
 
     /// <summary>The project (New-HarborProject's and Get-HarborProject's Name binds here).</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
@@ -91,8 +90,6 @@ public sealed class SyncHarborProjectMemberCommand : EntraCommandBase
     // Gathered over the pipeline as plain strings (engine types must not be field types); synced per project at the end.
     private readonly List<(string Project, string Group, string Role)> _wanted = [];
 
-    private enum RoleName { ProjectAdmin, Maintainer, Developer, Guest, LimitedGuest }
-
     protected override void PrepareRecord() => ResolveEntraPaths();
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)
@@ -107,15 +104,8 @@ public sealed class SyncHarborProjectMemberCommand : EntraCommandBase
         if (Group.Count == 0) _wanted.Add((Project, "", ""));
         foreach (DictionaryEntry entry in Group)
         {
-            string name = entry.Key?.ToString() ?? "";
-            string role = entry.Value?.ToString() ?? "";
-            if (string.IsNullOrWhiteSpace(name))
-                throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument, "A -Group key is empty; give each group's display name or object id.", Project);
-            string? canonical = Roles.FirstOrDefault(r => string.Equals(r, role, StringComparison.OrdinalIgnoreCase));
-            if (canonical is null)
-                throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
-                    $"'{role}' (for group '{name}') is not a Harbor role; use one of {string.Join(", ", Roles)}.", name);
-            _wanted.Add((Project, name, canonical));
+            var wanted = DesiredGroupMember.FromTableEntry(entry.Key?.ToString(), entry.Value?.ToString() ?? "", Project);
+            _wanted.Add((Project, wanted.Group, wanted.Role.ToString()));
         }
         return Task.CompletedTask;
     }

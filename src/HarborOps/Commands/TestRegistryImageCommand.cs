@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 
@@ -42,7 +41,7 @@ namespace HarborOps.Commands;
 [OutputType(typeof(RegistryImageStatus))]
 public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
 {
-    private readonly Dictionary<string, Task<OciDescriptor?>> _checked = new(StringComparer.Ordinal);
+    private RegistryImageCheck? _check;
     private string?[] _resolved = [];
 
     /// <summary>The images to check: "registry/repository:tag" or "registry/repository@sha256:...". Binds Reference of Get-ImageReference and Get-RegistryTag output.</summary>
@@ -74,7 +73,7 @@ public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
     public PSCredential? Credential { get; set; }
 
     protected override void PrepareRecord() =>
-        _resolved = (Reference ?? []).Select(r => string.IsNullOrWhiteSpace(r) ? null : ResolveOciLayoutPath(r)).ToArray();
+        _resolved = (Reference ?? []).Select(r => string.IsNullOrWhiteSpace(r) ? null : ResolveLayoutImage(r)).ToArray();
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
@@ -83,29 +82,14 @@ public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
             WriteObject(new RegistryImageStatus { Reference = Text ?? "", State = RegistryImageState.Templated, Path = Path, Line = Line });
             return;
         }
+        // One check for the whole call, so an image referenced in many files is asked once.
+        _check ??= new RegistryImageCheck(RegistryEngine.Shared, ToNetworkCredential(Credential));
         foreach (var text in _resolved)
         {
             if (text is null) continue;
             // One unreadable reference in a piped list must not hide the answers for the others.
-            await RunItemAsync(text, async () =>
-            {
-                var reference = ImageReference.Parse(text);
-                if (!_checked.TryGetValue(reference.ToString(), out var check))
-                {
-                    var (store, repository) = RegistryEngine.Shared.OpenStore(reference, ToNetworkCredential(Credential));
-                    _checked[reference.ToString()] = check = store.HeadManifestAsync(repository, reference.ManifestReference, cancellationToken);
-                }
-                var descriptor = await check.ConfigureAwait(false);
-                WriteObject(new RegistryImageStatus
-                {
-                    Reference = reference.ToString(),
-                    State = descriptor is null ? RegistryImageState.Missing : RegistryImageState.Exists,
-                    Digest = descriptor?.Digest,
-                    MediaType = descriptor?.MediaType,
-                    Path = Path,
-                    Line = Line,
-                });
-            }, errorId => errorId == RegistryErrorIds.ReferenceInvalid).ConfigureAwait(false);
+            await RunItemAsync(text, async () => WriteObject(await _check.CheckAsync(text, Path, Line, cancellationToken).ConfigureAwait(false)),
+                errorId => errorId == RegistryErrorIds.ReferenceInvalid).ConfigureAwait(false);
         }
     }
 }

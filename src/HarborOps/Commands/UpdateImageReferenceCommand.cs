@@ -142,14 +142,10 @@ public sealed class UpdateImageReferenceCommand : ImageReferenceFileCommandBase
             }
             if (!await ShouldProcessAsync(plan.Path, action).ConfigureAwait(false)) continue;
             WriteVerbose(plan.Diff);
-            try
+            await RunItemAsync(plan.Path, async () =>
             {
                 foreach (var change in await rewriter.CommitAsync(plan, cancellationToken).ConfigureAwait(false)) WriteObject(change);
-            }
-            catch (HarborOpsException failure) when (!failure.IsTerminating)
-            {
-                WriteFailure(failure, plan.Path);
-            }
+            }).ConfigureAwait(false);
         }
     }
 }

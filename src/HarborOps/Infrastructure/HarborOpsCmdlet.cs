@@ -290,28 +290,17 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
     protected static IReadOnlyDictionary<string, string> ToRepositoryRenames(System.Collections.Hashtable? rename) =>
         rename?.Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString() ?? "", e => e.Value?.ToString() ?? "") ?? new Dictionary<string, string>();
 
-    /// <summary>Makes an "oci:relative/path" absolute against the PowerShell location, which is not the process directory. Pipeline thread only.</summary>
-    protected string ResolveOciLayoutPath(string value)
-    {
-        const string scheme = "oci:";
-        if (!value.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
-        {
-            return value;
-        }
+    /// <summary>
+    /// An image reference whose "oci:" layout directory is made absolute against the PowerShell location, which is not
+    /// the process directory; the engine's grammar (<see cref="Engine.Registry.OciLayoutReference"/>) says where the
+    /// directory ends. Other references come back as they are. Pipeline thread only.
+    /// </summary>
+    protected string ResolveLayoutImage(string reference) =>
+        Engine.Registry.OciLayoutReference.ResolveImage(reference, GetUnresolvedProviderPathFromPSPath);
 
-        string rest = value[scheme.Length..];
-        int split = rest.IndexOf('@');
-        if (split < 0)
-        {
-            int colon = rest.LastIndexOf(':');
-            // "C:\layout" is a drive, not a tag: a tag follows the last path separator.
-            split = colon > 1 && colon > Math.Max(rest.LastIndexOf('/'), rest.LastIndexOf('\\')) ? colon : -1;
-        }
-
-        string path = split < 0 ? rest : rest[..split];
-        string suffix = split < 0 ? "" : rest[split..];
-        return scheme + GetUnresolvedProviderPathFromPSPath(path) + suffix;
-    }
+    /// <summary>A registry or destination that is an "oci:" layout as a whole, its directory made absolute like <see cref="ResolveLayoutImage"/>'s.</summary>
+    protected string ResolveLayoutDirectory(string registry) =>
+        Engine.Registry.OciLayoutReference.ResolveDirectory(registry, GetUnresolvedProviderPathFromPSPath);
 
     private void OnPipelineThread(Action action)
     {

@@ -37,7 +37,7 @@ public sealed class ArchitectureTests
     ];
 
     /// <summary>Cmdlets that still use an engine internal or do protocol, parsing or file work themselves.</summary>
-    private static readonly string[] KnownCmdletsWithLogic = ["HarborOps.Commands.TestRegistryImageCommand"];
+    private static readonly string[] KnownCmdletsWithLogic = [];
 
     // Read from the files (Mono.Cecil), not loaded: the cmdlet assembly needs System.Management.Automation, which only a
     // PowerShell host provides.
