@@ -3,6 +3,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 

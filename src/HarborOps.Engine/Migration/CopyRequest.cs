@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.RegularExpressions;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 
 namespace HarborOps.Engine.Migration;

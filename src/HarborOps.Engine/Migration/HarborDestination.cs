@@ -1,5 +1,6 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
+using HarborOps.Engine.References;
 
 namespace HarborOps.Engine.Migration;
 
@@ -49,7 +50,7 @@ public sealed record HarborDestination
             throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,
                 "-ProjectSettings applies to the projects -CreateProject creates; add -CreateProject.");
         var registry = CopyDestination.Parse(destination).Registry;
-        if (registry.StartsWith(Registry.ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
+        if (registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
         {
             if (createProject || harborUrl is not null)
                 throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument,

@@ -4,7 +4,7 @@ using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
-using HarborOps.Engine.Registry.Layout;
+using HarborOps.Engine.Registry.Store;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Migration;
@@ -891,7 +891,7 @@ internal sealed class CopyRun
             writer.WriteNumber("schemaVersion", 2);
             writer.WriteString("mediaType", MediaTypes.OciIndex);
             writer.WriteStartArray("manifests");
-            foreach (var entry in entries) OciLayoutStore.WriteDescriptor(writer, entry);
+            foreach (var entry in entries) OciDescriptorJson.Write(writer, entry);
             writer.WriteEndArray();
             writer.WriteEndObject();
         }

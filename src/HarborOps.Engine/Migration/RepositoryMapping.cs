@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Store;
 
 namespace HarborOps.Engine.Migration;
 

@@ -3,7 +3,9 @@ using System.Diagnostics;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Migration;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Store;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Parity;

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 

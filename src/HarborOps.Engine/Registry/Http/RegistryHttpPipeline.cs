@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry.Auth;
 
 namespace HarborOps.Engine.Registry.Http;
@@ -20,7 +21,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
     private readonly HttpClient client;
     private readonly HostBackoff backoff = new();
 
-    public RegistryHttpPipeline(RegistryEngineOptions options, RegistryCredentialStore store, DockerConfigCredentials dockerConfig)
+    public RegistryHttpPipeline(RegistryHttpOptions options, RegistryCredentialStore store, DockerConfigCredentials dockerConfig)
     {
         Options = options;
         var handler = new SocketsHttpHandler
@@ -51,7 +52,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
     /// <summary>Login-server suffixes of Azure Container Registry in the public and sovereign clouds (China, US Government, the retired Germany cloud).</summary>
     private static readonly string[] AcrSuffixes = [".azurecr.io", ".azurecr.cn", ".azurecr.us", ".azurecr.de"];
 
-    /// <summary>Azure Container Registry: by its login-server suffix, or named in <see cref="RegistryEngineOptions.AcrHosts"/>.</summary>
+    /// <summary>Azure Container Registry: by its login-server suffix, or named in <see cref="RegistryHttpOptions.AcrHosts"/>.</summary>
     public bool IsAcr(string registry)
     {
         if (acrRegistries.Contains(registry)) return true;
@@ -59,7 +60,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
         return AcrSuffixes.Any(suffix => host.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
     }
 
-    public RegistryEngineOptions Options { get; }
+    public RegistryHttpOptions Options { get; }
     public RegistryAuthenticator Authenticator { get; }
     internal HostBackoff Backoff => backoff;
 
@@ -74,7 +75,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
 
     /// <summary>
     /// Whether plain http to this URL's host is allowed at all when it is not the registry's own URL (a redirect, an
-    /// upload Location, a token realm): loopback, or a host the user named in <see cref="RegistryEngineOptions.PlainHttpHosts"/>.
+    /// upload Location, a token realm): loopback, or a host the user named in <see cref="RegistryHttpOptions.PlainHttpHosts"/>.
     /// </summary>
     public bool IsPlainHttpAllowed(Uri uri) => IsPlainHttp(uri.Authority) || IsPlainHttp($"{uri.Host}:{uri.Port}");
 
@@ -294,7 +295,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
     {
         if (uri.Scheme != Uri.UriSchemeHttp || registryUri.Scheme != Uri.UriSchemeHttps || IsPlainHttpAllowed(uri)) return;
         throw new RegistryException(RegistryErrorIds.InsecureRedirect, FailureKind.InvalidData,
-            $"Registry '{request.Registry}' (https) sent {request.Description} to plain http ({uri.GetLeftPart(UriPartial.Path)}); refusing to continue in clear text. If '{uri.Authority}' is a trusted plain-HTTP endpoint, add it to the {RegistryEngineOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
+            $"Registry '{request.Registry}' (https) sent {request.Description} to plain http ({uri.GetLeftPart(UriPartial.Path)}); refusing to continue in clear text. If '{uri.Authority}' is a trusted plain-HTTP endpoint, add it to the {RegistryHttpOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
             request.Target ?? request.Registry);
     }
 
