@@ -1,13 +1,7 @@
-using System.Net;
 using System.Net.Http.Headers;
-using System.Runtime.CompilerServices;
-using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
-using HarborOps.Engine.References;
-using HarborOps.Engine.Registry.Auth;
 using HarborOps.Engine.Registry.Http;
-using HarborOps.Engine.Registry.Store;
 
 namespace HarborOps.Engine.Registry;
 
