@@ -5,6 +5,7 @@ using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
+using HarborOps.Engine.Scope;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Migration;
@@ -163,7 +164,7 @@ internal sealed class CopyRun
                     progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
                     try
                     {
-                        await foreach (var name in RepositoryMapping.ListRepositoriesAsync(store, source, (_, invalid) => EmitFailure($"{invalid.Target}", destination.Text, "", "", invalid), cancellationToken).ConfigureAwait(false))
+                        await foreach (var name in SourceExpansion.RepositoriesAsync(store, source, (_, invalid) => EmitFailure($"{invalid.Target}", destination.Text, "", "", invalid), cancellationToken).ConfigureAwait(false))
                             candidates.Add((store, name, source));
                     }
                     catch (HarborOpsException ex) when (!ex.IsTerminating)
