@@ -2,8 +2,9 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Runtime.CompilerServices;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Migration;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Scope;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.CutOver;
@@ -95,7 +96,7 @@ public sealed class ImageReferenceRewriter
                 // Known before any diff is shown: -WhatIf reports it too.
                 if (plan.HasRewrite && !FileLinks.MayWrite(RealTarget(path))) plan = new ImageReferenceFilePlan(path, [], "", ReadOnly(path), null, null);
             }
-            catch (HarborOpsException ex) when (!ex.IsTerminating || ex.ErrorId == CopyErrorIds.MappingInvalid)
+            catch (HarborOpsException ex) when (!ex.IsTerminating || ex.ErrorId == ScopeErrorIds.MappingInvalid)
             {
                 // A reference the mapping cannot place (stripping leaves no name) stops its file, as it stops its repository in a copy.
                 plan = new ImageReferenceFilePlan(path, [], "", ex, null, null);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 

@@ -1,3 +1,4 @@
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 

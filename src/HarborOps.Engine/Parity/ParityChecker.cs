@@ -2,8 +2,10 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
-using HarborOps.Engine.Migration;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Store;
+using HarborOps.Engine.Scope;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Parity;
@@ -123,7 +125,7 @@ internal sealed class ParityRun
             {
                 if (source.Kind is CopySourceKind.Prefix or CopySourceKind.Registry)
                     progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
-                await foreach (var repository in RepositoryMapping.ListRepositoriesAsync(store, source, (name, invalid) => Emit(new ParityDifference
+                await foreach (var repository in SourceExpansion.RepositoriesAsync(store, source, (name, invalid) => Emit(new ParityDifference
                 {
                     Kind = ParityDifferenceKind.SourceUnreadable,
                     Source = $"{invalid.Target}",
@@ -153,7 +155,7 @@ internal sealed class ParityRun
                 {
                     mapped = mapping.MapRepository(repository, RepositoryMapping.Describe(store, repository, null));
                 }
-                catch (HarborOpsException ex) when (ex.ErrorId == CopyErrorIds.MappingInvalid)
+                catch (HarborOpsException ex) when (ex.ErrorId == ScopeErrorIds.MappingInvalid)
                 {
                     onFailure?.Invoke(ex);
                     continue;

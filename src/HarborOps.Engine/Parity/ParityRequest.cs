@@ -1,4 +1,4 @@
-using HarborOps.Engine.Migration;
+using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Parity;
 

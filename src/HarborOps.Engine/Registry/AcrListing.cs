@@ -3,8 +3,10 @@ using System.Net;
 using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry.Auth;
 using HarborOps.Engine.Registry.Http;
+using HarborOps.Engine.Registry.Store;
 
 namespace HarborOps.Engine.Registry;
 
@@ -12,7 +14,7 @@ namespace HarborOps.Engine.Registry;
 /// Azure Container Registry's own listing API (/acr/v1, research §2.5): the catalog, and every manifest of a repository
 /// with its tags, digest, media type, times and lock state in one paged call, where the OCI API needs a request per tag.
 /// </summary>
-internal sealed class AcrListing(RegistryHttpPipeline pipeline, RemoteRegistryStore store, NetworkCredential? credential)
+internal sealed class AcrListing(RemoteRegistryStore store, NetworkCredential? credential)
 {
     private string Registry => store.Registry;
     private string Name(string repository) => $"{Registry}/{repository}";
@@ -21,7 +23,7 @@ internal sealed class AcrListing(RegistryHttpPipeline pipeline, RemoteRegistrySt
     public static string MetadataRead(string repository) => TokenScope.Repository(repository, "metadata_read");
 
     public IAsyncEnumerable<IReadOnlyList<string>> ListRepositoryPagesAsync(CancellationToken cancellationToken) =>
-        store.ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/_catalog?n={pipeline.Options.PageSize}")
+        store.ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/_catalog?n={store.PageSize}")
         {
             AbsoluteUri = next,
             Scopes = [TokenScope.Catalog],
@@ -37,7 +39,7 @@ internal sealed class AcrListing(RegistryHttpPipeline pipeline, RemoteRegistrySt
     /// referrers) are not tags and are left out.
     /// </summary>
     public IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListManifestPagesAsync(string repository, CancellationToken cancellationToken) =>
-        store.ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/{repository}/_manifests?n={pipeline.Options.PageSize}")
+        store.ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/acr/v1/{repository}/_manifests?n={store.PageSize}")
         {
             AbsoluteUri = next,
             Scopes = [MetadataRead(repository)],

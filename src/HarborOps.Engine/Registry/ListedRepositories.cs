@@ -1,6 +1,8 @@
 using System.Runtime.ExceptionServices;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.References;
+using HarborOps.Engine.Registry.Store;
 
 namespace HarborOps.Engine.Registry;
 

@@ -1,5 +1,6 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Registry.Store;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Registry;

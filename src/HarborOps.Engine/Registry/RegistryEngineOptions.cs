@@ -1,16 +1,24 @@
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using HarborOps.Engine.Registry.Http;
+
 namespace HarborOps.Engine.Registry;
 
-/// <summary>Settings of the process-wide registry engine.</summary>
+/// <summary>
+/// Settings of the process-wide registry engine: what the engine itself uses (docker config, listing page size and
+/// parallelism) and, in <see cref="Http"/>, what its HTTP pipeline uses. The pipeline's settings can also be set here
+/// directly, so that one flat initializer configures an engine.
+/// </summary>
 public sealed record RegistryEngineOptions
 {
-    /// <summary>
-    /// Hosts (host[:port]) reached over plain HTTP. Loopback hosts always are. These (and loopback) are also the only
-    /// hosts an https registry may redirect to over plain http, and the only plain-http token realms credentials go to.
-    /// </summary>
-    public IReadOnlyCollection<string> PlainHttpHosts { get; init; } = [];
+    /// <summary>How registries are reached and authenticated to: hosts, timeouts, retries, TLS.</summary>
+    public RegistryHttpOptions Http { get; init; } = new();
 
-    /// <summary>The variable that names plain-HTTP registries for the module's shared engine, comma or space separated.</summary>
-    public const string PlainHttpHostsVariable = "HARBOROPS_PLAIN_HTTP_HOSTS";
+    /// <inheritdoc cref="RegistryHttpOptions.PlainHttpHostsVariable"/>
+    public const string PlainHttpHostsVariable = RegistryHttpOptions.PlainHttpHostsVariable;
+
+    /// <summary>The variable that names ACR registries without an ACR suffix for the module's shared engine, comma or space separated.</summary>
+    public const string AcrHostsVariable = "HARBOROPS_ACR_HOSTS";
 
     /// <summary>
     /// The options of the process-wide engine the cmdlets use. Settings come from the environment so that a script, a
@@ -25,45 +33,41 @@ public sealed record RegistryEngineOptions
     private static string[] HostList(string? value) =>
         (value ?? "").Split([',', ';', ' ', '\t', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    /// <summary>
-    /// Registries (host[:port]) that are Azure Container Registries although their name does not say so: a custom
-    /// domain, a private endpoint reached by IP, the lab. Names ending in an ACR suffix (azurecr.io, azurecr.cn,
-    /// azurecr.us, azurecr.de) need no entry. ACR registries are listed with ACR's own /acr/v1 API (a tag inventory with
-    /// digests and times in one paged call) and asked for the metadata_read scope that ACR wants for listings.
-    /// </summary>
-    public IReadOnlyCollection<string> AcrHosts { get; init; } = [];
-
-    /// <summary>The variable that names ACR registries without an ACR suffix for the module's shared engine, comma or space separated.</summary>
-    public const string AcrHostsVariable = "HARBOROPS_ACR_HOSTS";
     /// <summary>Docker config.json consulted for credentials; null means $DOCKER_CONFIG/config.json or ~/.docker/config.json.</summary>
     public string? DockerConfigPath { get; init; }
-    /// <summary>Retries of a throttled or transient request before it fails.</summary>
-    public int MaxRetries { get; init; } = 5;
-    /// <summary>Longest wait the engine accepts from a Retry-After header before it gives up on that request.</summary>
-    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(2);
-    /// <summary>Concurrent connections per registry host.</summary>
-    public int MaxConnectionsPerHost { get; init; } = 16;
-    /// <summary>Longest wait for a response's headers, for a buffered body such as a manifest, and between two reads of a blob; then the request is retried (a blob download resumes where it stopped).</summary>
-    public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(60);
-    /// <summary>Longest wait for a TCP/TLS connection.</summary>
-    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
-    /// <summary>First retry delay of the exponential backoff used when the registry gives no Retry-After.</summary>
-    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>Cap of the exponential backoff.</summary>
-    public TimeSpan RetryMaxDelay { get; init; } = TimeSpan.FromSeconds(30);
-    /// <summary>Tokens are refreshed this long before they expire (at most half their lifetime).</summary>
-    public TimeSpan TokenExpirySkew { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>Page size asked for tag lists and the catalog (n=); registries may send fewer and send a Link when there is more.</summary>
     public int PageSize { get; init; } = 1000;
     /// <summary>Parallel manifest reads per Get-RegistryTag call.</summary>
     public int TagDetailParallelism { get; init; } = 8;
-    /// <summary>Use the system HTTP proxy settings (HTTPS_PROXY, NO_PROXY).</summary>
-    public bool UseSystemProxy { get; init; } = true;
-    public string UserAgent { get; init; } = "HarborOps/0.1";
-    /// <summary>
-    /// Decides server certificates instead of the machine's trust store: the tests' way to trust the lab's CA in process
-    /// (OpenSSL reads SSL_CERT_FILE only at process start). Internal on purpose: users trust a private CA through the
-    /// machine's store, and nothing outside the tests can turn verification off here.
-    /// </summary>
-    internal Func<System.Security.Cryptography.X509Certificates.X509Certificate2?, System.Net.Security.SslPolicyErrors, bool>? ServerCertificateValidator { get; init; }
+
+    /// <inheritdoc cref="RegistryHttpOptions.PlainHttpHosts"/>
+    public IReadOnlyCollection<string> PlainHttpHosts { get => Http.PlainHttpHosts; init => Http = Http with { PlainHttpHosts = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.AcrHosts"/>
+    public IReadOnlyCollection<string> AcrHosts { get => Http.AcrHosts; init => Http = Http with { AcrHosts = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.MaxRetries"/>
+    public int MaxRetries { get => Http.MaxRetries; init => Http = Http with { MaxRetries = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.MaxRetryAfter"/>
+    public TimeSpan MaxRetryAfter { get => Http.MaxRetryAfter; init => Http = Http with { MaxRetryAfter = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.MaxConnectionsPerHost"/>
+    public int MaxConnectionsPerHost { get => Http.MaxConnectionsPerHost; init => Http = Http with { MaxConnectionsPerHost = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.RequestTimeout"/>
+    public TimeSpan RequestTimeout { get => Http.RequestTimeout; init => Http = Http with { RequestTimeout = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.ConnectTimeout"/>
+    public TimeSpan ConnectTimeout { get => Http.ConnectTimeout; init => Http = Http with { ConnectTimeout = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.RetryBaseDelay"/>
+    public TimeSpan RetryBaseDelay { get => Http.RetryBaseDelay; init => Http = Http with { RetryBaseDelay = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.RetryMaxDelay"/>
+    public TimeSpan RetryMaxDelay { get => Http.RetryMaxDelay; init => Http = Http with { RetryMaxDelay = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.TokenExpirySkew"/>
+    public TimeSpan TokenExpirySkew { get => Http.TokenExpirySkew; init => Http = Http with { TokenExpirySkew = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.UseSystemProxy"/>
+    public bool UseSystemProxy { get => Http.UseSystemProxy; init => Http = Http with { UseSystemProxy = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.UserAgent"/>
+    public string UserAgent { get => Http.UserAgent; init => Http = Http with { UserAgent = value }; }
+    /// <inheritdoc cref="RegistryHttpOptions.ServerCertificateValidator"/>
+    internal Func<X509Certificate2?, SslPolicyErrors, bool>? ServerCertificateValidator
+    {
+        get => Http.ServerCertificateValidator;
+        init => Http = Http with { ServerCertificateValidator = value };
+    }
 }

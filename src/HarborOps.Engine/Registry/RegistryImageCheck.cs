@@ -1,5 +1,6 @@
 using System.Net;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.References;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Registry;

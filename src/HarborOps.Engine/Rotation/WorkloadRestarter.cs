@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Kube;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 using k8s;

@@ -5,6 +5,7 @@ using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Scope;
 using HarborOps.Infrastructure;
 using HarborOps.Models;
 

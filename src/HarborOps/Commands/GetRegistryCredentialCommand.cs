@@ -39,7 +39,7 @@ public sealed class GetRegistryCredentialCommand : HarborOpsCmdlet
         WildcardPattern[] patterns = (Registry ?? ["*"])
             .Select(pattern => WildcardPattern.Get(pattern, WildcardOptions.IgnoreCase))
             .ToArray();
-        foreach (RegistryCredentialInfo entry in RegistryEngine.Shared.Credentials.List())
+        foreach (RegistryCredentialInfo entry in RegistryEngine.Shared.SessionCredentials.List())
         {
             if (patterns.Any(pattern => pattern.IsMatch(entry.Registry)))
             {

@@ -44,7 +44,7 @@ public sealed class RemoveRegistryCredentialCommand : HarborOpsCmdlet
                 continue;
             }
 
-            if (RegistryEngine.Shared.Credentials.Remove(registry))
+            if (RegistryEngine.Shared.SessionCredentials.Remove(registry))
             {
                 WriteVerbose($"Removed the session credential of {registry}.");
             }

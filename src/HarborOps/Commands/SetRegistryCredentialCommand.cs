@@ -90,7 +90,7 @@ public sealed class SetRegistryCredentialCommand : HarborOpsCmdlet
             return;
         }
 
-        RegistryCredentialStore store = RegistryEngine.Shared.Credentials;
+        SessionCredentials store = RegistryEngine.Shared.SessionCredentials;
         switch (ParameterSetName)
         {
             case DockerConfigSet:

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.CutOver;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 

@@ -292,15 +292,15 @@ public abstract class HarborOpsCmdlet : PSCmdlet, IDisposable
 
     /// <summary>
     /// An image reference whose "oci:" layout directory is made absolute against the PowerShell location, which is not
-    /// the process directory; the engine's grammar (<see cref="Engine.Registry.OciLayoutReference"/>) says where the
+    /// the process directory; the engine's grammar (<see cref="Engine.References.OciLayoutReference"/>) says where the
     /// directory ends. Other references come back as they are. Pipeline thread only.
     /// </summary>
     protected string ResolveLayoutImage(string reference) =>
-        Engine.Registry.OciLayoutReference.ResolveImage(reference, GetUnresolvedProviderPathFromPSPath);
+        Engine.References.OciLayoutReference.ResolveImage(reference, GetUnresolvedProviderPathFromPSPath);
 
     /// <summary>A registry or destination that is an "oci:" layout as a whole, its directory made absolute like <see cref="ResolveLayoutImage"/>'s.</summary>
     protected string ResolveLayoutDirectory(string registry) =>
-        Engine.Registry.OciLayoutReference.ResolveDirectory(registry, GetUnresolvedProviderPathFromPSPath);
+        Engine.References.OciLayoutReference.ResolveDirectory(registry, GetUnresolvedProviderPathFromPSPath);
 
     private void OnPipelineThread(Action action)
     {

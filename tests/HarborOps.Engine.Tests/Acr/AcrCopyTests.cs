@@ -2,6 +2,7 @@ using System.Net;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Store;
 using HarborOps.Lab;
 using HarborOps.Lab.Acr;
 using HarborOps.Models;

@@ -3,6 +3,7 @@ using System.Net;
 using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Scope;
 using HarborOps.Lab;
 using HarborOps.Models;
 using Xunit;

@@ -1,6 +1,7 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Scope;
 using HarborOps.Lab;
 using HarborOps.Models;
 using Xunit;
@@ -156,15 +157,15 @@ public sealed class CopyRequestParsingTests
     [InlineData(0, "legacy-other", "migrated/legacy-other")]
     public void Mapper_strips_then_renames_then_prefixes(int strip, string source, string expected)
     {
-        var mapper = new RepositoryMapper(strip, new Dictionary<string, string> { ["sub"] = "new-team", ["legacy"] = "modern" }, "migrated");
-        Assert.Equal(expected, mapper.Map(source));
+        var mapping = new RepositoryMapping("registry.example.com/migrated", stripPrefixSegments: strip, renames: new Dictionary<string, string> { ["sub"] = "new-team", ["legacy"] = "modern" });
+        Assert.Equal(expected, mapping.MapRepository(source));
     }
 
     [Fact]
     public void Stripping_everything_is_an_error_naming_the_repository()
     {
-        var mapper = new RepositoryMapper(2, new Dictionary<string, string>(), "x");
-        var error = Assert.Throws<HarborOpsException>(() => mapper.Map("team/app"));
+        var mapping = new RepositoryMapping("registry.example.com/x", stripPrefixSegments: 2);
+        var error = Assert.Throws<HarborOpsException>(() => mapping.MapRepository("team/app"));
         Assert.Equal(CopyErrorIds.MappingInvalid, error.ErrorId);
         Assert.Contains("team/app", error.Message);
     }

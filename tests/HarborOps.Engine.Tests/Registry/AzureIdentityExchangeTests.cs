@@ -3,6 +3,7 @@ using System.Text;
 using Azure.Core;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Auth;
 using Microsoft.AspNetCore.Http;
 using Xunit;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Auth;
 using HarborOps.Engine.Registry.Http;

@@ -1,6 +1,7 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Layout;
+using HarborOps.Engine.Registry.Store;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Registry;

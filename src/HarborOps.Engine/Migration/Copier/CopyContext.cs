@@ -1,5 +1,8 @@
 using System.Collections.Concurrent;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Store;
+using HarborOps.Engine.References;
+using HarborOps.Engine.Scope;
 using HarborOps.Engine.Resilience;
 
 namespace HarborOps.Engine.Migration;

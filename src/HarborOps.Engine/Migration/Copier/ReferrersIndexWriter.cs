@@ -2,7 +2,9 @@ using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
-using HarborOps.Engine.Registry.Layout;
+using HarborOps.Engine.Registry.Store;
+using HarborOps.Engine.References;
+using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Migration;
 
@@ -50,7 +52,7 @@ internal sealed class ReferrersIndexWriter(CopyContext context, CopyTally tally)
             writer.WriteNumber("schemaVersion", 2);
             writer.WriteString("mediaType", MediaTypes.OciIndex);
             writer.WriteStartArray("manifests");
-            foreach (var entry in entries) OciLayoutStore.WriteDescriptor(writer, entry);
+            foreach (var entry in entries) OciDescriptorJson.Write(writer, entry);
             writer.WriteEndArray();
             writer.WriteEndObject();
         }

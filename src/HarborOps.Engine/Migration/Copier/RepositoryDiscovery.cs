@@ -1,5 +1,8 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Store;
+using HarborOps.Engine.References;
+using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Migration;
 
@@ -33,7 +36,7 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
                     context.Progress?.Report(new OperationProgress(context.Activity, $"Listing repositories of {source.Text}"));
                     try
                     {
-                        await foreach (var name in RepositoryMapping.ListRepositoriesAsync(store, source, (_, invalid) => tally.EmitFailure($"{invalid.Target}", context.Destination.Text, "", "", invalid), cancellationToken).ConfigureAwait(false))
+                        await foreach (var name in SourceExpansion.RepositoriesAsync(store, source, (_, invalid) => tally.EmitFailure($"{invalid.Target}", context.Destination.Text, "", "", invalid), cancellationToken).ConfigureAwait(false))
                             candidates.Add((store, name, source));
                     }
                     catch (HarborOpsException ex) when (!ex.IsTerminating)

@@ -1,5 +1,8 @@
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Registry.Store;
+using HarborOps.Engine.References;
+using HarborOps.Engine.Scope;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Migration;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Azure.Core;
 using Azure.Identity;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Registry.Http;
 
 namespace HarborOps.Engine.Registry.Auth;
 
@@ -55,8 +54,12 @@ public sealed class AzureIdentityRefreshTokenProvider
         return new DefaultAzureCredentialOptions { DisableInstanceDiscovery = isPrivate };
     }
 
-    /// <summary>An ACR refresh token for the registry's token service (from cache when still fresh).</summary>
-    internal async Task<string> GetRefreshTokenAsync(RegistryHttpPipeline pipeline, string registry, string service, CancellationToken cancellationToken)
+    /// <summary>
+    /// An ACR refresh token for the registry's token service (from cache when still fresh): an Entra token of this
+    /// identity, traded by <paramref name="exchange"/> (the registry's /oauth2/exchange, which the caller reaches).
+    /// </summary>
+    internal async Task<string> GetRefreshTokenAsync(string registry, string service, Func<string, CancellationToken, Task<string>> exchange,
+        CancellationToken cancellationToken)
     {
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -76,44 +79,7 @@ public sealed class AzureIdentityRefreshTokenProvider
                     registry, ex);
             }
 
-            var form = new List<KeyValuePair<string, string>>
-            {
-                new("grant_type", "access_token"),
-                new("service", service),
-            };
-            if (!string.IsNullOrEmpty(TenantId)) form.Add(new("tenant", TenantId));
-            form.Add(new("access_token", entra.Token));
-            var request = new RegistryRequest(HttpMethod.Post, registry, "/oauth2/exchange")
-            {
-                Content = () => new FormUrlEncodedContent(form),
-                BodySecrets = [entra.Token],
-                RetryTimeouts = false,
-                Authenticate = false,
-                Accept = ["application/json"],
-                Target = registry,
-                Description = $"the ACR token exchange of '{registry}'",
-                AcceptStatus = status => status is 400 or 401 or 403,
-            };
-            using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            if (!response.IsSuccess)
-            {
-                var body = response.ErrorBody;
-                throw new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
-                    $"'{registry}' refused to exchange the Entra ID token of {CredentialTypeName} for a registry token (HTTP {response.StatusCode}: {body.Describe()}). Check that the identity has a role such as AcrPull on the registry and that the tenant is right.",
-                    registry, statusCode: response.StatusCode, registryErrorCode: body.FirstCode);
-            }
-            string? refresh = null;
-            try
-            {
-                using var doc = JsonDocument.Parse(response.Body ?? []);
-                if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("refresh_token", out var r) && r.ValueKind == JsonValueKind.String)
-                    refresh = r.GetString();
-            }
-            catch (JsonException) { } // not JSON: reported just below as an unusable exchange answer
-            if (string.IsNullOrEmpty(refresh))
-                throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.InvalidData,
-                    $"The ACR token exchange of '{registry}' answered without a refresh_token.", registry);
-
+            var refresh = await exchange(entra.Token, cancellationToken).ConfigureAwait(false);
             var expires = JwtExpiry(refresh);
             var refreshAt = expires is { } exp ? exp - RefreshBeforeExpiry : DateTimeOffset.UtcNow + UnknownLifetime;
             cache[service] = (refresh, refreshAt);

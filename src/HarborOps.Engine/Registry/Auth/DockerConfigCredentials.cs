@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Registry.Auth;

@@ -163,7 +163,8 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
         {
             // OAuth2 form (distribution oauth.md): the only way to spend a refresh/identity token.
             var refreshToken = credential.Kind == RegistryCredentialKind.AzureIdentity
-                ? await credential.Azure!.GetRefreshTokenAsync(pipeline, registry, service, cancellationToken).ConfigureAwait(false)
+                ? await credential.Azure!.GetRefreshTokenAsync(registry, service,
+                    (entraToken, ct) => AcrTokenExchange.ExchangeAsync(pipeline, credential.Azure, registry, service, entraToken, ct), cancellationToken).ConfigureAwait(false)
                 : credential.Secret!;
             var form = new List<KeyValuePair<string, string>>
             {
@@ -255,7 +256,7 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
                 registry);
         if (realm.Scheme == Uri.UriSchemeHttp && !pipeline.IsPlainHttpAllowed(realm))
             throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.AuthenticationFailed,
-                $"Registry '{registry}' named the token service '{realm.GetLeftPart(UriPartial.Path)}', which is plain http on a host that is neither loopback nor allowed for plain http; refusing to send credentials there in clear text. If that token service is trusted on this network, add '{realm.Authority}' to the {RegistryEngineOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
+                $"Registry '{registry}' named the token service '{realm.GetLeftPart(UriPartial.Path)}', which is plain http on a host that is neither loopback nor allowed for plain http; refusing to send credentials there in clear text. If that token service is trusted on this network, add '{realm.Authority}' to the {RegistryHttpOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
                 registry);
         return realm;
     }

@@ -1,10 +1,11 @@
 using System.Collections.Concurrent;
 using System.Net;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry.Auth;
 using HarborOps.Models;
 
-namespace HarborOps.Engine.Registry;
+namespace HarborOps.Engine.Registry.Auth;
 
 /// <summary>Credentials the user set for this session, per registry host. Never exposes a secret in ToString or listings.</summary>
 public sealed class RegistryCredentialStore

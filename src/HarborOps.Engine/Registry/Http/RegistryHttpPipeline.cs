@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Net;
 using System.Net.Sockets;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Resilience;
 
 namespace HarborOps.Engine.Registry.Http;
@@ -25,7 +26,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
     /// <param name="options">The engine's settings; its retry numbers become this pipeline's <see cref="RetryRules"/>.</param>
     /// <param name="hosts">The per-host wait windows, shared with the other clients of the session.</param>
     /// <param name="authenticatorFor">Builds the challenge auth, which reaches token services through this pipeline.</param>
-    public RegistryHttpPipeline(RegistryEngineOptions options, HostBackoff hosts, Func<RegistryHttpPipeline, IChallengeAuthenticator> authenticatorFor)
+    public RegistryHttpPipeline(RegistryHttpOptions options, HostBackoff hosts, Func<RegistryHttpPipeline, IChallengeAuthenticator> authenticatorFor)
     {
         Options = options;
         retries = new RegistryRetries(new HostResilience(new RetryRules
@@ -61,7 +62,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
     /// <summary>Login-server suffixes of Azure Container Registry in the public and sovereign clouds (China, US Government, the retired Germany cloud).</summary>
     private static readonly string[] AcrSuffixes = [".azurecr.io", ".azurecr.cn", ".azurecr.us", ".azurecr.de"];
 
-    /// <summary>Azure Container Registry: by its login-server suffix, or named in <see cref="RegistryEngineOptions.AcrHosts"/>.</summary>
+    /// <summary>Azure Container Registry: by its login-server suffix, or named in <see cref="RegistryHttpOptions.AcrHosts"/>.</summary>
     public bool IsAcr(string registry)
     {
         if (acrRegistries.Contains(registry)) return true;
@@ -69,7 +70,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
         return AcrSuffixes.Any(suffix => host.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
     }
 
-    public RegistryEngineOptions Options { get; }
+    public RegistryHttpOptions Options { get; }
     /// <summary>The retry rules and the session's per-host windows this pipeline follows.</summary>
     internal HostResilience Resilience => retries.Policy;
     internal HostBackoff Backoff => retries.Policy.Hosts;
@@ -85,7 +86,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
 
     /// <summary>
     /// Whether plain http to this URL's host is allowed at all when it is not the registry's own URL (a redirect, an
-    /// upload Location, a token realm): loopback, or a host the user named in <see cref="RegistryEngineOptions.PlainHttpHosts"/>.
+    /// upload Location, a token realm): loopback, or a host the user named in <see cref="RegistryHttpOptions.PlainHttpHosts"/>.
     /// </summary>
     public bool IsPlainHttpAllowed(Uri uri) => IsPlainHttp(uri.Authority) || IsPlainHttp($"{uri.Host}:{uri.Port}");
 

@@ -42,7 +42,7 @@ internal sealed class RegistryRedirects(Func<Uri, bool> isPlainHttpAllowed)
         var uri = call.Uri;
         if (uri.Scheme != Uri.UriSchemeHttp || call.RegistryUri.Scheme != Uri.UriSchemeHttps || isPlainHttpAllowed(uri)) return;
         throw new RegistryException(RegistryErrorIds.InsecureRedirect, FailureKind.InvalidData,
-            $"Registry '{call.Request.Registry}' (https) sent {call.Request.Description} to plain http ({uri.GetLeftPart(UriPartial.Path)}); refusing to continue in clear text. If '{uri.Authority}' is a trusted plain-HTTP endpoint, add it to the {RegistryEngineOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
+            $"Registry '{call.Request.Registry}' (https) sent {call.Request.Description} to plain http ({uri.GetLeftPart(UriPartial.Path)}); refusing to continue in clear text. If '{uri.Authority}' is a trusted plain-HTTP endpoint, add it to the {RegistryHttpOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
             call.Target);
     }
 }

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.References;
+using HarborOps.Engine.Registry.Store;
 
 namespace HarborOps.Engine.Registry.Layout;
 
@@ -326,7 +328,7 @@ public sealed class OciLayoutStore : IImageStore
                 foreach (var entry in existing.EnumerateArray())
                     if (ManifestContent.ReadDescriptor(entry) is not { } d || replacedTag is null || TagOf(d) != replacedTag)
                         entry.WriteTo(writer);
-            if (added is not null) WriteDescriptor(writer, added);
+            if (added is not null) OciDescriptorJson.Write(writer, added);
             writer.WriteEndArray();
             if (previous is { ValueKind: JsonValueKind.Object } root)
                 foreach (var property in root.EnumerateObject())
@@ -335,31 +337,6 @@ public sealed class OciLayoutStore : IImageStore
             writer.WriteEndObject();
         }
         await WriteAtomicallyAsync(Path.Combine(LayoutDirectory(repository), IndexFile), buffer.ToArray(), cancellationToken).ConfigureAwait(false);
-    }
-
-    internal static void WriteDescriptor(Utf8JsonWriter writer, OciDescriptor d)
-    {
-        writer.WriteStartObject();
-        writer.WriteString("mediaType", d.MediaType);
-        writer.WriteString("digest", d.Digest);
-        writer.WriteNumber("size", d.Size);
-        if (d.ArtifactType is { Length: > 0 }) writer.WriteString("artifactType", d.ArtifactType);
-        if (d.Platform is { } p)
-        {
-            writer.WriteStartObject("platform");
-            writer.WriteString("architecture", p.Architecture);
-            writer.WriteString("os", p.Os);
-            if (p.Variant is { Length: > 0 }) writer.WriteString("variant", p.Variant);
-            if (p.OsVersion is { Length: > 0 }) writer.WriteString("os.version", p.OsVersion);
-            writer.WriteEndObject();
-        }
-        if (d.Annotations.Count > 0)
-        {
-            writer.WriteStartObject("annotations");
-            foreach (var (k, v) in d.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal)) writer.WriteString(k, v);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndObject();
     }
 
     private static async Task WriteAtomicallyAsync(string path, byte[] content, CancellationToken cancellationToken)

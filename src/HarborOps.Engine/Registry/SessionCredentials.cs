@@ -1,27 +1,40 @@
 using System.Net;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry.Auth;
+using HarborOps.Models;
 
 namespace HarborOps.Engine.Registry;
 
 /// <summary>
-/// Calls the cmdlets need whose signatures name no third-party type: the cmdlet assembly must not
-/// reference Azure.Core (a guard test enforces it), so it cannot bind to an overload that mentions
-/// TokenCredential, even passing null.
+/// The session's registry credentials as the credential cmdlets set, list and remove them. Its signatures name neither
+/// a third-party type nor the authentication internals: the cmdlet assembly must not reference Azure.Core (a guard test
+/// enforces it), so it cannot bind to an overload that mentions TokenCredential, even passing null; and cmdlets leave
+/// the credential store itself to the engine (architecture rule).
 /// </summary>
-public static class RegistryCredentialStoreCmdletSeams
+public sealed class SessionCredentials
 {
+    private readonly RegistryCredentialStore store;
+
+    internal SessionCredentials(RegistryCredentialStore store) => this.store = store;
+
+    /// <inheritdoc cref="RegistryCredentialStore.Set"/>
+    public void Set(string registry, NetworkCredential credential) => store.Set(registry, credential);
+
     /// <summary>Azure identity (DefaultAzureCredential) for an ACR, optionally in one tenant.</summary>
-    public static void SetAzureIdentity(this RegistryCredentialStore store, string registry, string? tenantId)
-        => store.SetAzureIdentity(registry, credential: null, tenantId);
+    public void SetAzureIdentity(string registry, string? tenantId) => store.SetAzureIdentity(registry, credential: null, tenantId);
+
+    public bool Remove(string registry) => store.Remove(registry);
+
+    /// <summary>The session's entries: registry, user name and kind; never the secret.</summary>
+    public IReadOnlyList<RegistryCredentialInfo> List() => store.List();
 
     /// <summary>
     /// Copies the registry's entry of a docker config.json (auths, or a credential helper, run once now) into the
     /// session store, so later calls do not depend on the file or the helper.
     /// </summary>
-    public static async Task SetFromDockerConfigAsync(this RegistryCredentialStore store, string registry, string dockerConfigPath, CancellationToken cancellationToken)
+    public async Task SetFromDockerConfigAsync(string registry, string dockerConfigPath, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(store);
         if (!File.Exists(dockerConfigPath))
         {
             throw new RegistryException(RegistryErrorIds.CredentialStoreInvalid, FailureKind.InvalidArgument,

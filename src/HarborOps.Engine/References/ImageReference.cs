@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using HarborOps.Engine.Errors;
 
-namespace HarborOps.Engine.Registry;
+namespace HarborOps.Engine.References;
 
 /// <summary>Where an image reference points: a remote registry or an OCI image layout directory.</summary>
 public enum ImageReferenceKind

@@ -1,4 +1,4 @@
-namespace HarborOps.Engine.Registry;
+namespace HarborOps.Engine.Registry.Store;
 
 /// <summary>
 /// A store that can fold "is the blob already there?" into the start of its upload, so that a writer needs no HEAD

@@ -1,4 +1,4 @@
-namespace HarborOps.Engine.Registry;
+namespace HarborOps.Engine.References;
 
 /// <summary>
 /// The one grammar of "oci:" text, used by the engine's parsers and by the cmdlets that make a relative layout directory

@@ -1,8 +1,9 @@
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Registry;
+namespace HarborOps.Engine.Tests.References;
 
 public sealed class ImageReferenceTests
 {

@@ -1,6 +1,6 @@
 using HarborOps.Engine.Manifests;
 
-namespace HarborOps.Engine.Registry;
+namespace HarborOps.Engine.Registry.Store;
 
 /// <summary>
 /// What the engine needs from a place that holds images: a remote registry or an OCI image layout directory. The copy

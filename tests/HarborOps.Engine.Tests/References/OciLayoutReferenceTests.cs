@@ -1,8 +1,9 @@
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using Xunit;
 
-namespace HarborOps.Engine.Tests.Registry;
+namespace HarborOps.Engine.Tests.References;
 
 /// <summary>
 /// The one "oci:" grammar that the engine's parsers and the cmdlets' path resolution share: where the layout directory

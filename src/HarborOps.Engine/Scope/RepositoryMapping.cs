@@ -1,8 +1,8 @@
-using System.Runtime.CompilerServices;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Registry;
+using HarborOps.Engine.References;
+using HarborOps.Engine.Registry.Store;
 
-namespace HarborOps.Engine.Migration;
+namespace HarborOps.Engine.Scope;
 
 /// <summary>
 /// Where a source repository lands, by Copy-RegistryImage's rules: the destination's own path, then the optional extra
@@ -11,7 +11,8 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 public sealed class RepositoryMapping
 {
-    private readonly RepositoryMapper mapper;
+    private readonly int strip;
+    private readonly KeyValuePair<string, string>[] renames;
 
     /// <param name="destination">"registry", "registry/prefix" or "oci:directory" (see <see cref="RegistryScopeRequest.Destination"/>).</param>
     /// <param name="destinationPrefix">A path appended to the destination's own path.</param>
@@ -25,7 +26,12 @@ public sealed class RepositoryMapping
     private RepositoryMapping(CopyDestination destination, int stripPrefixSegments, IReadOnlyDictionary<string, string>? renames)
     {
         Destination = destination;
-        mapper = new RepositoryMapper(stripPrefixSegments, renames ?? new Dictionary<string, string>(), Destination.Prefix);
+        if (stripPrefixSegments < 0)
+            throw new HarborOpsException(ScopeErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                $"StripPrefixSegments is {stripPrefixSegments}; it counts leading path segments to remove and cannot be negative.");
+        strip = stripPrefixSegments;
+        this.renames = (renames ?? new Dictionary<string, string>()).Select(r => KeyValuePair.Create(r.Key.Trim('/'), r.Value.Trim('/')))
+            .OrderByDescending(r => r.Key.Length).ToArray();
     }
 
     /// <summary>The mapping a copy or a parity check of <paramref name="request"/> uses, with the destination the request holds parsed.</summary>
@@ -42,11 +48,33 @@ public sealed class RepositoryMapping
     /// </summary>
     public string MapRepository(string sourceRepository, string? sourceText = null)
     {
-        var mapped = mapper.Map(sourceRepository);
+        var mapped = StripRenamePrefix(sourceRepository);
         if (mapped.Length == 0 && !Destination.Registry.StartsWith(ImageReference.OciLayoutPrefix, StringComparison.Ordinal))
-            throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+            throw new HarborOpsException(ScopeErrorIds.MappingInvalid, FailureKind.InvalidArgument,
                 $"'{sourceText ?? sourceRepository}' has no repository path to append to the destination '{Destination.Text}'. Give the destination a path, e.g. {Destination.Registry}/migrated/app.", sourceText ?? sourceRepository);
         return mapped;
+    }
+
+    /// <summary>Strips the leading segments, applies the longest matching rename, then prepends the destination's prefix.</summary>
+    private string StripRenamePrefix(string sourceRepository)
+    {
+        var parts = sourceRepository.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (strip > 0 && parts.Length <= strip)
+            throw new HarborOpsException(ScopeErrorIds.MappingInvalid, FailureKind.InvalidArgument,
+                $"Stripping {strip} leading path segment(s) from repository '{sourceRepository}' leaves no name. Lower StripPrefixSegments or copy that repository separately.", sourceRepository);
+        var path = string.Join('/', parts.Skip(strip));
+        foreach (var (from, to) in renames)
+        {
+            if (path == from) { path = to; break; }
+            if (from.Length == 0 || path.StartsWith(from + "/", StringComparison.Ordinal))
+            {
+                path = from.Length == 0 ? $"{to}/{path}" : to + path[from.Length..];
+                break;
+            }
+        }
+        path = path.Trim('/');
+        var prefix = Destination.Prefix.Trim('/');
+        return prefix.Length == 0 ? path : path.Length == 0 ? prefix : $"{prefix}/{path}";
     }
 
     /// <summary>The reference at the destination: same tag and digest, mapped registry and repository.</summary>
@@ -54,26 +82,6 @@ public sealed class RepositoryMapping
     {
         ArgumentNullException.ThrowIfNull(source);
         return source with { Registry = Destination.Registry, Repository = MapRepository(source.Repository, source.ToString()) };
-    }
-
-    /// <summary>
-    /// The repositories a Prefix or Registry source covers, in catalog order: every repository of the store, or those
-    /// equal to or below the prefix. A Repository or Image source covers just its own repository. A listed name that
-    /// breaks the repository grammar goes to <paramref name="onInvalidName"/> (with none, it ends the listing) and is left out.
-    /// </summary>
-    public static async IAsyncEnumerable<string> ListRepositoriesAsync(IImageStore store, CopySource source, Action<string, HarborOpsException>? onInvalidName,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        if (source.Kind is CopySourceKind.Image or CopySourceKind.Repository)
-        {
-            yield return source.Repository;
-            yield break;
-        }
-        var prefix = source.Kind == CopySourceKind.Prefix ? source.Repository : "";
-        await foreach (var page in store.ListRepositoryPagesAsync(cancellationToken).ConfigureAwait(false))
-            foreach (var name in page)
-                if ((prefix.Length == 0 || name == prefix || name.StartsWith(prefix + "/", StringComparison.Ordinal)) && ListedRepositories.Admit(store, name, onInvalidName))
-                    yield return name;
     }
 
     /// <summary>"registry/repository", "registry/repository:tag" or "registry/repository@digest" of a store's item.</summary>

@@ -1,23 +1,6 @@
 using System.Runtime.CompilerServices;
-using HarborOps.Engine.Manifests;
 
-namespace HarborOps.Engine.Registry;
-
-/// <summary>
-/// A tag and the manifest it points at, as a store's inventory reports it. Times and the read lock are filled only by
-/// stores that record them (ACR's /acr/v1 listing); a plain registry knows only the digest.
-/// </summary>
-public sealed record TaggedManifest(string Tag, OciDescriptor Manifest)
-{
-    /// <summary>When the tag was created, where the store records it.</summary>
-    public DateTimeOffset? CreatedOn { get; init; }
-
-    /// <summary>When the tag last moved, where the store records it.</summary>
-    public DateTimeOffset? UpdatedOn { get; init; }
-
-    /// <summary>False when the store refuses reads of this item (ACR readEnabled=false): reported, never fatal.</summary>
-    public bool ReadEnabled { get; init; } = true;
-}
+namespace HarborOps.Engine.Registry.Store;
 
 /// <summary>
 /// The inventory every store can give: its tag list with one manifest HEAD per tag, read with bounded parallelism.
