@@ -204,7 +204,7 @@ public sealed class ImageReferenceRewriter
             var reports = new List<ImageReferenceChange>();
             foreach (var site in scanned.Sites)
             {
-                var composed = SiteReference.Of(site);
+                var composed = AssembledReference.Of(site);
                 if (site.Form == ImageReferenceForm.Kustomize && site.Get(FieldRole.Full) is null)
                 {
                     await KustomizeAsync(site, cancellationToken).ConfigureAwait(false);
@@ -241,7 +241,7 @@ public sealed class ImageReferenceRewriter
             }
             return Build(file, edits, reports);
 
-            async Task SplitAsync(ReferenceSite site, SiteReference composed, ImageReference mapped, CancellationToken token)
+            async Task SplitAsync(ReferenceSite site, AssembledReference composed, ImageReference mapped, CancellationToken token)
             {
                 var splitEdits = new List<Edit>();
                 var repository = site.Get(FieldRole.Repository)!;
@@ -286,7 +286,7 @@ public sealed class ImageReferenceRewriter
                 if (kustomizeEdits.Count == 0)
                 {
                     if (site.Fields.Any(f => f.Templated))
-                        reports.Add(Report(file, site, site.Primary, SiteReference.Of(site).Text, ImageReferenceAction.Templated,
+                        reports.Add(Report(file, site, site.Primary, AssembledReference.Of(site).Text, ImageReferenceAction.Templated,
                             "holds a template expression: it is known only when rendered; check what it renders to"));
                     return;
                 }

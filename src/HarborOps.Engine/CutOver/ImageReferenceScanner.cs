@@ -67,7 +67,7 @@ public static class ImageReferenceScanner
                 continue;
             }
             var references = scanned.Sites.Where(s => s.IsImage)
-                .Select(site => SiteReference.Of(site).ToInfo(scanned.File, site))
+                .Select(site => AssembledReference.Of(site).ToInfo(scanned.File, site))
                 .Where(info => registries.Count == 0 || (info.Registry is not null && registries.Contains(info.Registry)))
                 .ToList();
             yield return new ImageReferenceFileScan(path, references, null);

@@ -2,32 +2,10 @@ using HarborOps.Models;
 
 namespace HarborOps.Engine.CutOver;
 
-/// <summary>What a value is to its image: a whole reference, or one part of a reference split over several keys.</summary>
-internal enum FieldRole
-{
-    /// <summary>"registry/repository[:tag][@digest]" in one value.</summary>
-    Full,
-    /// <summary>A registry host (Helm's image.registry), maybe with a path.</summary>
-    Registry,
-    /// <summary>A repository, maybe with its registry when no registry key exists.</summary>
-    Repository,
-    Tag,
-    Digest,
-    /// <summary>global.imageRegistry: the registry every split image of the chart is pulled from.</summary>
-    GlobalRegistry,
-    /// <summary>Kustomize's images[].name: the image name to match in the resources (no tag).</summary>
-    KustomizeName,
-    /// <summary>Kustomize's images[].newName: the name the matched images get (no tag).</summary>
-    KustomizeNewName,
-}
-
 /// <summary>
-/// One value in a file: its role, its readable key path, where it sits (a character span of the file's text, inside any quotes) and whether
-/// that span holds exactly the value (no escapes, no folding), which is when it can be replaced in place.
+/// Where an image reference sits in a file: its form, where (a readable path of keys) and the values it is made of. What
+/// those values add up to is its <see cref="AssembledReference"/>.
 /// </summary>
-internal sealed record ValueField(FieldRole Role, string Name, string Value, int Start, int Length, bool Editable, bool Templated);
-
-/// <summary>An image reference found in a file: its form, where (a readable path of keys) and the values it is made of.</summary>
 internal sealed record ReferenceSite(ImageReferenceForm Form, string Field, IReadOnlyList<ValueField> Fields)
 {
     public ValueField? Get(FieldRole role) => Fields.FirstOrDefault(f => f.Role == role);

@@ -8,9 +8,9 @@ namespace HarborOps.Engine.CutOver;
 /// What a site's values add up to: the reference as written (split parts joined), the parsed reference, and its
 /// identity (registry and repository only), which is known even when only the tag is templated.
 /// </summary>
-internal sealed record SiteReference(string Text, ImageReference? Reference, ImageReference? Identity, bool Templated)
+internal sealed record AssembledReference(string Text, ImageReference? Reference, ImageReference? Identity, bool Templated)
 {
-    public static SiteReference Of(ReferenceSite site)
+    public static AssembledReference Of(ReferenceSite site)
     {
         var tag = site.Get(FieldRole.Tag);
         var digest = site.Get(FieldRole.Digest);
@@ -37,7 +37,7 @@ internal sealed record SiteReference(string Text, ImageReference? Reference, Ima
         {
             // global.imageRegistry alone names a registry, not an image.
             var registry = site.Fields[0];
-            return new SiteReference(registry.Value, null, null, registry.Templated);
+            return new AssembledReference(registry.Value, null, null, registry.Templated);
         }
 
         var text = name;
@@ -47,7 +47,7 @@ internal sealed record SiteReference(string Text, ImageReference? Reference, Ima
         var identity = nameTemplated ? null : IdentityOf(name);
         ImageReference? reference = null;
         if (!templated && ImageReference.TryParse(text, out var parsed)) reference = parsed;
-        return new SiteReference(text, reference, identity, templated);
+        return new AssembledReference(text, reference, identity, templated);
     }
 
     /// <summary>"registry/repository" of a name that may carry its own tag or digest.</summary>
