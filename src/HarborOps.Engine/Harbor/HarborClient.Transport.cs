@@ -23,6 +23,10 @@ public sealed partial class HarborClient
     {
     }
 
+    /// <param name="connection">Where and as whom.</param>
+    /// <param name="http">The HTTP client requests go through.</param>
+    /// <param name="log">Receives one line per request (method, path, status), never a secret.</param>
+    /// <param name="options">Timeouts, retries and poll intervals; the defaults when null.</param>
     /// <param name="hosts">Per-host wait windows; by default the session's, which the cmdlets' registry engine shares.</param>
     internal HarborClient(HarborConnection connection, HttpClient http, Action<string>? log, HarborClientOptions? options, HostBackoff? hosts = null)
     {

@@ -3,7 +3,7 @@ using HarborOps.Engine.Scope;
 namespace HarborOps.Engine.Parity;
 
 /// <summary>
-/// Compare-RegistryParity's request: the scope of a <see cref="CopyRequest"/> (sources, destination, mapping, tag
+/// Compare-RegistryParity's request: the scope of a copy request (Copy-RegistryImage) (sources, destination, mapping, tag
 /// filters, credentials), so a comparison checks exactly what that copy would have written.
 /// </summary>
 public sealed record ParityRequest : RegistryScopeRequest

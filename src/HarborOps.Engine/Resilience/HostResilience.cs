@@ -41,6 +41,8 @@ internal sealed class HostResilience
     /// opened it when told to wait, so this wait is the operation's own and opens no window.
     /// </summary>
     /// <param name="attempt">One try; gets the number of tries before it (0 first).</param>
+    /// <param name="isWorthRetrying">Whether a failure is transient, so the operation is worth another try.</param>
+    /// <param name="cancellationToken">Ends the waiting and the tries.</param>
     public async Task<T> RunAsync<T>(Func<int, Task<T>> attempt, Func<Exception, bool> isWorthRetrying, CancellationToken cancellationToken)
     {
         for (var tries = 0; ; tries++)

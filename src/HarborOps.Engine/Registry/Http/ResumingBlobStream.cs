@@ -5,7 +5,7 @@ namespace HarborOps.Engine.Registry.Http;
 /// <summary>
 /// A blob download that survives dropped connections: when a read fails mid-body it reopens the blob with
 /// Range: bytes=&lt;offset&gt;- (or, if the server ignores ranges, re-reads and skips what it already delivered) up to
-/// a bounded number of times. Digest verification happens in the <see cref="DigestVerifyingStream"/> around it.
+/// a bounded number of times. Digest verification happens in the <see cref="Manifests.DigestVerifyingStream"/> around it.
 /// </summary>
 internal sealed class ResumingBlobStream : Stream
 {
