@@ -71,7 +71,7 @@ internal sealed class ParityRun
         var sourceRequestsBefore = sourceRegistries.Sum(engine.RequestsSentTo);
         var destinationRequestsBefore = engine.RequestsSentTo(destination.Registry);
 
-        var pairs = await ExpandAsync(sources, cancellationToken).ConfigureAwait(false);
+        var pairs = await SourceExpansion.ExpandAsync(sources, SourceStore, mapping, new ExpansionFindings(this), progress, Activity, cancellationToken).ConfigureAwait(false);
         repositoriesTotal = pairs.Count;
         progress?.Report(new OperationProgress(Activity, $"Comparing {pairs.Count} repositories", Completed: 0, Total: pairs.Count));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.ThrottleLimit), CancellationToken = cancellationToken };
@@ -105,75 +105,38 @@ internal sealed class ParityRun
 
     // ---------------------------------------------------------------- scope
 
-    /// <summary>One source repository and where it maps; for a single-image source, the one tag or digest.</summary>
-    private sealed record RepositoryPair(IImageStore Source, string SourceRepository, string DestinationRepository, string? OnlyTag, string? OnlyDigest)
-    {
-        public string SourceName => RepositoryMapping.Describe(Source, SourceRepository, null);
-    }
-
     private IImageStore SourceStore(string registry) => sourceStores.GetOrAdd(registry, r => engine.OpenStore(r, request.SourceCredential));
 
-    private async Task<List<RepositoryPair>> ExpandAsync(List<CopySource> sources, CancellationToken cancellationToken)
+    /// <summary>What the expansion leaves out: an unreadable source is a difference; a name that does not map, a failure.</summary>
+    private sealed class ExpansionFindings(ParityRun run) : ISourceExpansionFailures
     {
-        var pairs = new List<RepositoryPair>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var source in sources)
+        public void ListingFailed(CopySource source, HarborOpsException failure) => run.Emit(new ParityDifference
         {
-            var store = SourceStore(source.Registry);
-            var repositories = new List<string>();
-            try
-            {
-                if (source.Kind is CopySourceKind.Prefix or CopySourceKind.Registry)
-                    progress?.Report(new OperationProgress(Activity, $"Listing repositories of {source.Text}"));
-                await foreach (var repository in SourceExpansion.RepositoriesAsync(store, source, (name, invalid) => Emit(new ParityDifference
-                {
-                    Kind = ParityDifferenceKind.SourceUnreadable,
-                    Source = $"{invalid.Target}",
-                    Destination = mapping.Destination.Text,
-                    SourceRepository = ManifestChecks.Shown(name),
-                    Detail = invalid.Message,
-                    ErrorId = invalid.ErrorId,
-                }), cancellationToken).ConfigureAwait(false))
-                    repositories.Add(repository);
-            }
-            catch (HarborOpsException ex) when (!ex.IsTerminating)
-            {
-                Emit(new ParityDifference
-                {
-                    Kind = ParityDifferenceKind.SourceUnreadable,
-                    Source = source.Text,
-                    SourceRepository = source.Repository,
-                    Detail = $"The repositories of {source.Text} could not be listed: {ex.Message}",
-                    ErrorId = ex.ErrorId,
-                });
-                continue;
-            }
-            foreach (var repository in repositories)
-            {
-                string mapped;
-                try
-                {
-                    mapped = mapping.MapRepository(repository, RepositoryMapping.Describe(store, repository, null));
-                }
-                catch (HarborOpsException ex) when (ex.ErrorId == ScopeErrorIds.MappingInvalid)
-                {
-                    onFailure?.Invoke(ex);
-                    continue;
-                }
-                var key = source.Kind == CopySourceKind.Image ? $"{store.Registry}/{repository}:{source.Tag}@{source.Digest}" : $"{store.Registry}/{repository}";
-                if (seen.Add(key))
-                    pairs.Add(new RepositoryPair(store, repository, mapped,
-                        source.Kind == CopySourceKind.Image ? source.Tag : null, source.Kind == CopySourceKind.Image ? source.Digest : null));
-            }
-        }
-        return pairs;
+            Kind = ParityDifferenceKind.SourceUnreadable,
+            Source = source.Text,
+            SourceRepository = source.Repository,
+            Detail = $"The repositories of {source.Text} could not be listed: {failure.Message}",
+            ErrorId = failure.ErrorId,
+        });
+
+        public void NameInvalid(IImageStore store, string name, HarborOpsException failure) => run.Emit(new ParityDifference
+        {
+            Kind = ParityDifferenceKind.SourceUnreadable,
+            Source = $"{failure.Target}",
+            Destination = run.mapping.Destination.Text,
+            SourceRepository = ManifestChecks.Shown(name),
+            Detail = failure.Message,
+            ErrorId = failure.ErrorId,
+        });
+
+        public void MappingFailed(IImageStore store, string repository, HarborOpsException failure) => run.onFailure?.Invoke(failure);
     }
 
     // ---------------------------------------------------------------- one repository
 
-    private async Task CompareRepositoryAsync(RepositoryPair pair, CancellationToken cancellationToken)
+    private async Task CompareRepositoryAsync(ExpandedRepository pair, CancellationToken cancellationToken)
     {
-        var sourceInventory = InventoryAsync(pair.Source, pair.SourceRepository, pair, cancellationToken);
+        var sourceInventory = InventoryAsync(pair.SourceStore, pair.SourceRepository, pair, cancellationToken);
         var destinationInventory = InventoryAsync(destination, pair.DestinationRepository, pair, cancellationToken);
         Inventory source, target;
         try
@@ -202,7 +165,7 @@ internal sealed class ParityRun
         if ((pair.OnlyTag ?? pair.OnlyDigest) is { } only && source.Images.Count == 0)
         {
             Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, only, null, target.Images.GetValueOrDefault(only)?.Manifest.Digest)
-                with { Detail = $"{RepositoryMapping.Describe(pair.Source, pair.SourceRepository, only)} was not found at the source.", ErrorId = RegistryErrorIds.ManifestNotFound });
+                with { Detail = $"{pair.SourceStore.ItemName(pair.SourceRepository, only)} was not found at the source.", ErrorId = RegistryErrorIds.ManifestNotFound });
             return;
         }
         Interlocked.Increment(ref repositoriesCompared);
@@ -214,7 +177,7 @@ internal sealed class ParityRun
             if (!item.ReadEnabled)
             {
                 findings.Add(Difference(pair, ParityDifferenceKind.SourceUnreadable, tag, item.Manifest.Digest, target.Images.GetValueOrDefault(tag)?.Manifest.Digest)
-                    with { Detail = $"{RepositoryMapping.Describe(pair.Source, pair.SourceRepository, tag)} is locked for reads at the source (readEnabled=false); its parity is unknown." });
+                    with { Detail = $"{pair.SourceStore.ItemName(pair.SourceRepository, tag)} is locked for reads at the source (readEnabled=false); its parity is unknown." });
                 continue;
             }
             Interlocked.Increment(ref tagsCompared);
@@ -255,7 +218,7 @@ internal sealed class ParityRun
         public static Inventory Empty => new([], [], []);
     }
 
-    private async Task<Inventory> InventoryAsync(IImageStore store, string repository, RepositoryPair pair, CancellationToken cancellationToken)
+    private async Task<Inventory> InventoryAsync(IImageStore store, string repository, ExpandedRepository pair, CancellationToken cancellationToken)
     {
         var images = new Dictionary<string, TaggedManifest>(StringComparer.Ordinal);
         var referrerTags = new Dictionary<string, TaggedManifest>(StringComparer.Ordinal);
@@ -324,7 +287,7 @@ internal sealed class ParityRun
     /// with the same digest, and referrers the source's referrers API lists must exist there (the destination's own
     /// referrers API, else a HEAD by digest).
     /// </summary>
-    private async Task CompareReferrersAsync(RepositoryPair pair, Inventory source, Inventory target, List<(string Tag, string Digest)> subjects, CancellationToken cancellationToken)
+    private async Task CompareReferrersAsync(ExpandedRepository pair, Inventory source, Inventory target, List<(string Tag, string Digest)> subjects, CancellationToken cancellationToken)
     {
         var bySubject = subjects.GroupBy(s => s.Digest, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(s => s.Tag).Min(StringComparer.Ordinal)!, StringComparer.Ordinal);
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.ThrottleLimit), CancellationToken = cancellationToken };
@@ -344,7 +307,7 @@ internal sealed class ParityRun
                     {
                         // A destination that merged more referrers into its index has another digest: what matters is
                         // that every referrer the source's index lists is there.
-                        var index = await pair.Source.GetManifestAsync(pair.SourceRepository, item.Manifest.Digest, token).ConfigureAwait(false);
+                        var index = await pair.SourceStore.GetManifestAsync(pair.SourceRepository, item.Manifest.Digest, token).ConfigureAwait(false);
                         foreach (var child in index.Manifests)
                         {
                             covered.Add(child.Digest);
@@ -356,7 +319,7 @@ internal sealed class ParityRun
                     Emit(ReferrerMissing(pair, tag, digest, item.Manifest.Digest, referrerTag, ArtifactTypeOfTag(referrerTag)));
                 }
 
-                var fromApi = await ReferrersFromApiAsync(pair.Source, pair.SourceRepository, digest, token).ConfigureAwait(false);
+                var fromApi = await ReferrersFromApiAsync(pair.SourceStore, pair.SourceRepository, digest, token).ConfigureAwait(false);
                 var pending = fromApi?.Where(r => !covered.Contains(r.Digest)).ToList() ?? [];
                 if (pending.Count == 0) return;
                 var atDestination = await ReferrersFromApiAsync(destination, pair.DestinationRepository, digest, token).ConfigureAwait(false);
@@ -373,7 +336,7 @@ internal sealed class ParityRun
             catch (HarborOpsException ex) when (!ex.IsTerminating)
             {
                 Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, tag, digest, digest)
-                    with { Detail = $"The referrers of {RepositoryMapping.Describe(pair.Source, pair.SourceRepository, tag)} could not be read: {ex.Message}", ErrorId = ex.ErrorId });
+                    with { Detail = $"The referrers of {pair.SourceStore.ItemName(pair.SourceRepository, tag)} could not be read: {ex.Message}", ErrorId = ex.ErrorId });
             }
         }).ConfigureAwait(false);
     }
@@ -389,7 +352,7 @@ internal sealed class ParityRun
         : tag.EndsWith(".sbom", StringComparison.Ordinal) ? "sbom"
         : null;
 
-    private ParityDifference ReferrerMissing(RepositoryPair pair, string subjectTag, string subjectDigest, string referrerDigest, string? referrerTag, string? artifactType) =>
+    private ParityDifference ReferrerMissing(ExpandedRepository pair, string subjectTag, string subjectDigest, string referrerDigest, string? referrerTag, string? artifactType) =>
         Difference(pair, ParityDifferenceKind.ReferrerMissing, subjectTag, subjectDigest, subjectDigest) with { Detail = $"{(referrerTag is null ? "referrer " + referrerDigest : referrerTag)}{(artifactType is null ? "" : $" ({artifactType})")} of {subjectDigest} is not at the destination" }
             with { ReferrerDigest = referrerDigest, ReferrerTag = referrerTag, ArtifactType = artifactType };
 
@@ -399,29 +362,29 @@ internal sealed class ParityRun
     /// A listed tag name that breaks the grammar: unreadable at the source; at the destination a tag the source cannot
     /// have (extra), unless the source listed the same name. Shown escaped, as no newline may reach a log line.
     /// </summary>
-    private ParityDifference InvalidTagFinding(RepositoryPair pair, string tag, bool atSource)
+    private ParityDifference InvalidTagFinding(ExpandedRepository pair, string tag, bool atSource)
     {
         var shown = ManifestChecks.Shown(tag);
-        var sourceName = $"{RepositoryMapping.Describe(pair.Source, pair.SourceRepository, null)}:{shown}";
+        var sourceName = $"{pair.SourceStore.ItemName(pair.SourceRepository)}:{shown}";
         var detail = atSource
-            ? ManifestChecks.InvalidTag(tag, RepositoryMapping.Describe(pair.Source, pair.SourceRepository, null))!.Message
-            : $"The destination listed a tag {shown} in '{RepositoryMapping.Describe(destination, pair.DestinationRepository, null)}' that breaks the tag grammar; no source tag can have that name, and it is never requested. Delete it at the destination.";
+            ? ManifestChecks.InvalidTag(tag, pair.SourceStore.ItemName(pair.SourceRepository))!.Message
+            : $"The destination listed a tag {shown} in '{destination.ItemName(pair.DestinationRepository)}' that breaks the tag grammar; no source tag can have that name, and it is never requested. Delete it at the destination.";
         return Difference(pair, atSource ? ParityDifferenceKind.SourceUnreadable : ParityDifferenceKind.ExtraAtDestination, "", null, null) with
         {
             Source = sourceName,
-            DestinationReference = $"{RepositoryMapping.Describe(destination, pair.DestinationRepository, null)}:{shown}",
+            DestinationReference = $"{destination.ItemName(pair.DestinationRepository)}:{shown}",
             Tag = tag,
             Detail = detail,
             ErrorId = RegistryErrorIds.TagNameInvalid,
         };
     }
 
-    private ParityDifference Difference(RepositoryPair pair, ParityDifferenceKind kind, string tag, string? sourceDigest, string? destinationDigest) => new()
+    private ParityDifference Difference(ExpandedRepository pair, ParityDifferenceKind kind, string tag, string? sourceDigest, string? destinationDigest) => new()
     {
         Kind = kind,
-        Source = RepositoryMapping.Describe(pair.Source, pair.SourceRepository, tag.Length > 0 ? tag : null),
+        Source = pair.SourceStore.ItemName(pair.SourceRepository, tag.Length > 0 ? tag : null),
         Destination = mapping.Destination.Text,
-        DestinationReference = RepositoryMapping.Describe(destination, pair.DestinationRepository, tag.Length > 0 ? tag : null),
+        DestinationReference = destination.ItemName(pair.DestinationRepository, tag.Length > 0 ? tag : null),
         SourceRepository = pair.SourceRepository,
         DestinationRepository = pair.DestinationRepository,
         Tag = tag,

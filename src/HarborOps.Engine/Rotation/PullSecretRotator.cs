@@ -16,8 +16,18 @@ public sealed record PullSecretRotationRequest
     public IReadOnlyList<string> ServiceAccounts { get; init; } = ["default"];
     /// <summary>A robot is replaced once it is this old.</summary>
     public int RotationPeriodDays { get; init; } = 90;
-    /// <summary>How long a replaced robot keeps working (for anything still holding its secret) before it is deleted.</summary>
-    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromDays(7);
+    /// <summary>
+    /// How long a replaced robot keeps working (for anything still holding its secret) before it is deleted. A negative
+    /// period is refused as it is given (CredentialInvalid, naming <see cref="SecretName"/> when that was given first):
+    /// retired robots would be deleted before the run that retires them, while something may still pull with them.
+    /// </summary>
+    public TimeSpan GracePeriod
+    {
+        get => gracePeriod;
+        init => gracePeriod = value >= TimeSpan.Zero ? value
+            : throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument, $"-GracePeriod must not be negative; {value} is.", SecretName);
+    }
+    private readonly TimeSpan gracePeriod = TimeSpan.FromDays(7);
     /// <summary>Rotate now, whatever the current robot's age.</summary>
     public bool Force { get; init; }
     /// <summary>Refresh the current robot's secret in place instead of creating the next robot: the old secret dies at once.</summary>

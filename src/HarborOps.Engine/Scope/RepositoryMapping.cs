@@ -1,6 +1,5 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry.Store;
 
 namespace HarborOps.Engine.Scope;
 
@@ -82,13 +81,5 @@ public sealed class RepositoryMapping
     {
         ArgumentNullException.ThrowIfNull(source);
         return source with { Registry = Destination.Registry, Repository = MapRepository(source.Repository, source.ToString()) };
-    }
-
-    /// <summary>"registry/repository", "registry/repository:tag" or "registry/repository@digest" of a store's item.</summary>
-    public static string Describe(IImageStore store, string repository, string? reference)
-    {
-        var name = repository.Length == 0 ? store.Registry : $"{store.Registry}/{repository}";
-        if (string.IsNullOrEmpty(reference)) return name;
-        return reference.Contains(':') ? $"{name}@{reference}" : $"{name}:{reference}";
     }
 }

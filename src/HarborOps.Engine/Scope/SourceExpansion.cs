@@ -6,17 +6,76 @@ using HarborOps.Engine.Registry.Store;
 namespace HarborOps.Engine.Scope;
 
 /// <summary>
-/// The one expansion of a source into the repositories it covers, used by the copy and the parity check alike, so that a
-/// parity check of a copy's request compares exactly the repositories the copy took.
+/// The one expansion of sources into the repositories they cover and where each lands, used by the copy and the parity
+/// check alike, so that a parity check of a copy's request compares exactly the repositories the copy took.
 /// </summary>
 public static class SourceExpansion
 {
     /// <summary>
+    /// Expands <paramref name="sources"/> in their order: a Prefix or Registry source into the repositories its catalog
+    /// lists (those equal to or below the prefix, with a valid name), a Repository or Image source into its own repository;
+    /// each mapped through <paramref name="mapping"/>. A repository named twice is taken once (an image source is its own
+    /// item, keyed by repository, tag and digest, since it reads only that image). What is left out goes to <paramref name="failures"/>.
+    /// <paramref name="storeOf"/> opens (once, by the caller's rules) the store of a source's registry or layout; listing a
+    /// catalog is reported under the caller's <paramref name="activity"/>.
+    /// </summary>
+    public static async Task<List<ExpandedRepository>> ExpandAsync(IEnumerable<CopySource> sources, Func<string, IImageStore> storeOf, RepositoryMapping mapping,
+        ISourceExpansionFailures failures, IProgress<OperationProgress>? progress, string activity, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(storeOf);
+        ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(failures);
+        var expanded = new List<ExpandedRepository>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var source in sources)
+        {
+            var store = storeOf(source.Registry);
+            foreach (var repository in await ListAsync(store, source, failures, progress, activity, cancellationToken).ConfigureAwait(false))
+            {
+                var key = source.Kind == CopySourceKind.Image ? $"{store.Registry}/{repository}:{source.Tag}@{source.Digest}" : $"{store.Registry}/{repository}";
+                if (!seen.Add(key)) continue;
+                string mapped;
+                try
+                {
+                    mapped = mapping.MapRepository(repository, store.ItemName(repository));
+                }
+                catch (HarborOpsException ex) when (ex.ErrorId == ScopeErrorIds.MappingInvalid)
+                {
+                    failures.MappingFailed(store, repository, ex);
+                    continue;
+                }
+                expanded.Add(new ExpandedRepository(store, repository, mapped, source));
+            }
+        }
+        return expanded;
+    }
+
+    /// <summary>The repositories of one source; a listing that fails is reported, and what it listed before is kept.</summary>
+    private static async Task<List<string>> ListAsync(IImageStore store, CopySource source, ISourceExpansionFailures failures,
+        IProgress<OperationProgress>? progress, string activity, CancellationToken cancellationToken)
+    {
+        var repositories = new List<string>();
+        if (source.Kind is CopySourceKind.Prefix or CopySourceKind.Registry)
+            progress?.Report(new OperationProgress(activity, $"Listing repositories of {source.Text}"));
+        try
+        {
+            await foreach (var repository in RepositoriesAsync(store, source, (name, invalid) => failures.NameInvalid(store, name, invalid), cancellationToken).ConfigureAwait(false))
+                repositories.Add(repository);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            failures.ListingFailed(source, ex);
+        }
+        return repositories;
+    }
+
+    /// <summary>
     /// The repositories a Prefix or Registry source covers, in catalog order: every repository of the store, or those
     /// equal to or below the prefix. A Repository or Image source covers just its own repository. A listed name that
-    /// breaks the repository grammar goes to <paramref name="onInvalidName"/> (with none, it ends the listing) and is left out.
+    /// breaks the repository grammar goes to <paramref name="onInvalidName"/> and is left out.
     /// </summary>
-    public static async IAsyncEnumerable<string> RepositoriesAsync(IImageStore store, CopySource source, Action<string, HarborOpsException>? onInvalidName,
+    private static async IAsyncEnumerable<string> RepositoriesAsync(IImageStore store, CopySource source, Action<string, HarborOpsException> onInvalidName,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         if (source.Kind is CopySourceKind.Image or CopySourceKind.Repository)

@@ -200,7 +200,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
     [Parameter(ValueFromPipeline = true, DontShow = true)]
     public ParityRecord? ParityResult { get; set; }
 
-    private ParityDifference? _parityMapping;
+    private readonly ParityRepairScope _parity = new();
 
     protected override void PrepareRecord()
     {
@@ -228,21 +228,9 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             WriteVerbose(parity is ParityDifference other ? $"Nothing to copy for {other.Kind} {other.DestinationReference}." : "Skipping the parity summary.");
             return;
         }
-        if (_parityMapping is null)
-        {
-            var bound = MyInvocation.BoundParameters;
-            if (bound.ContainsKey(nameof(DestinationPrefix)) || bound.ContainsKey(nameof(StripPrefixSegments)) || bound.ContainsKey(nameof(Rename)))
-                throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
-                    "Compare-RegistryParity results carry the destination and mapping of their comparison; leave out -DestinationPrefix, -StripPrefixSegments and -Rename when piping them.", difference.Source);
-            _parityMapping = difference;
+        var bound = MyInvocation.BoundParameters;
+        if (_parity.Admit(difference, bound.ContainsKey(nameof(DestinationPrefix)) || bound.ContainsKey(nameof(StripPrefixSegments)) || bound.ContainsKey(nameof(Rename))))
             _destination = ResolveLayoutDirectory(difference.Destination);
-        }
-        else if (_parityMapping.Destination != difference.Destination || _parityMapping.StripPrefixSegments != difference.StripPrefixSegments
-                 || !_parityMapping.Rename.OrderBy(r => r.Key, StringComparer.Ordinal).SequenceEqual(difference.Rename.OrderBy(r => r.Key, StringComparer.Ordinal)))
-        {
-            throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
-                $"The piped parity results come from comparisons with different destinations or mappings ({_parityMapping.Destination} and {difference.Destination}); pipe one comparison at a time.", difference.Source);
-        }
         _sources.Add(ResolveLayoutImage(difference.Source));
     }
 
@@ -258,9 +246,9 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         var destination = CopyDestination.Parse(_destination);
         var request = new CopyRequest(sources, destination)
         {
-            DestinationPrefix = _parityMapping is null ? DestinationPrefix : null,
-            StripPrefixSegments = _parityMapping?.StripPrefixSegments ?? StripPrefixSegments,
-            RenameRepositories = _parityMapping?.Rename
+            DestinationPrefix = _parity.Comparison is null ? DestinationPrefix : null,
+            StripPrefixSegments = _parity.Comparison?.StripPrefixSegments ?? StripPrefixSegments,
+            RenameRepositories = _parity.Comparison?.Rename
                 ?? ToRepositoryRenames(Rename),
             IncludeTags = Include ?? [],
             ExcludeTags = Exclude ?? [],

@@ -113,8 +113,6 @@ public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Namespace is { Length: 1 } ? Namespace[0] : SecretName;
-        if (GracePeriod < TimeSpan.Zero)
-            throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument, $"-GracePeriod must not be negative; {GracePeriod} is.", SecretName);
         var request = new PullSecretRotationRequest
         {
             SecretName = SecretName, Projects = Project ?? [], ServiceAccounts = ServiceAccount, RotationPeriodDays = RotationPeriodDays, GracePeriod = GracePeriod,

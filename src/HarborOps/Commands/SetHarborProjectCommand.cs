@@ -57,12 +57,7 @@ public sealed class SetHarborProjectCommand : HarborProjectSettingsCommandBase
             var findings = await client.TestProjectGateAsync(Name, gates.Policy,
                 StartProgress("Set-HarborProject", $"Checking what the gates of {Name} would block"), cancellationToken).ConfigureAwait(false);
             blocked = findings.Count;
-            if (blocked > 0)
-            {
-                WriteWarning($"The new gates of project '{Name}' would refuse pulls of {blocked} artifact(s): "
-                    + string.Join("; ", findings.Take(5).Select(f => $"{f.Repository}@{f.Digest[..Math.Min(19, f.Digest.Length)]} ({string.Join(", ", f.Reasons)})"))
-                    + (blocked > 5 ? $"; and {blocked - 5} more (Test-HarborProjectGate lists them all)." : "."));
-            }
+            if (blocked > 0) WriteWarning(HarborGateBlockedSummary.Of(Name, findings));
         }
 
         string action = blocked > 0 ? $"Change project ({Describe()}); this blocks pulls of {blocked} artifact(s)" : $"Change project ({Describe()})";

@@ -72,8 +72,6 @@ internal sealed class CopyContext : IAsyncDisposable
         return repositoryStarts.RunAsync(plan, () => journal.RecordRepositoryStartedAsync(plan.DestinationRepository, cancellationToken));
     }
 
-    /// <summary>"registry/repository", ":tag" or "@digest" of a store's item, as results and messages name it.</summary>
-    public static string Describe(IImageStore store, string repository, string? reference) => RepositoryMapping.Describe(store, repository, reference);
 
     public async ValueTask DisposeAsync()
     {

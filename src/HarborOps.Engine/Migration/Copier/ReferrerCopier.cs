@@ -153,7 +153,7 @@ internal sealed class ReferrerCopier(CopyContext context, CopyTally tally, Sourc
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
-            tally.EmitFailure(CopyContext.Describe(plan.Source, plan.SourceRepository, digest) + " (referrers)", plan.DestinationName, plan.SourceRepository, plan.DestinationRepository, ex, digest);
+            tally.EmitFailure(plan.Source.ItemName(plan.SourceRepository, digest) + " (referrers)", plan.DestinationName, plan.SourceRepository, plan.DestinationRepository, ex, digest);
             return;
         }
         if (referrers is null) return;
@@ -191,7 +191,7 @@ internal sealed class ReferrerCopier(CopyContext context, CopyTally tally, Sourc
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating)
             {
-                tally.EmitFailure(CopyContext.Describe(plan.Source, plan.SourceRepository, referrer.Digest), CopyContext.Describe(context.DestinationStore, plan.DestinationRepository, referrer.Digest),
+                tally.EmitFailure(plan.Source.ItemName(plan.SourceRepository, referrer.Digest), context.DestinationStore.ItemName(plan.DestinationRepository, referrer.Digest),
                     plan.SourceRepository, plan.DestinationRepository, ex, digest);
             }
         })).ConfigureAwait(false);

@@ -56,7 +56,7 @@ internal sealed class ReferrersIndexWriter(CopyContext context, CopyTally tally)
             writer.WriteEndArray();
             writer.WriteEndObject();
         }
-        var target = CopyContext.Describe(destination, plan.DestinationRepository, tag);
+        var target = destination.ItemName(plan.DestinationRepository, tag);
         var index = ManifestContent.Parse(buffer.ToArray(), MediaTypes.OciIndex, target);
         await context.AtDestinationAsync(() => destination.PutManifestAsync(plan.DestinationRepository, tag, index, cancellationToken), cancellationToken).ConfigureAwait(false);
         tally.ManifestWritten();
@@ -64,6 +64,6 @@ internal sealed class ReferrersIndexWriter(CopyContext context, CopyTally tally)
 
     /// <summary>A failure reading or writing the index of <paramref name="digest"/>: reported for the index, the referrers stay copied.</summary>
     public void EmitFailure(RepositoryPlan plan, string digest, HarborOpsException ex) =>
-        tally.EmitFailure(CopyContext.Describe(plan.Source, plan.SourceRepository, digest) + " (referrers index)",
-            CopyContext.Describe(context.DestinationStore, plan.DestinationRepository, Digests.ToTagSchemaTag(digest)), plan.SourceRepository, plan.DestinationRepository, ex, digest);
+        tally.EmitFailure(plan.Source.ItemName(plan.SourceRepository, digest) + " (referrers index)",
+            context.DestinationStore.ItemName(plan.DestinationRepository, Digests.ToTagSchemaTag(digest)), plan.SourceRepository, plan.DestinationRepository, ex, digest);
 }

@@ -16,40 +16,11 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
 
     public async Task<List<RepositoryPlan>> DiscoverAsync(List<CopySource> sources, CancellationToken cancellationToken)
     {
-        var candidates = new List<(IImageStore Store, string Repository, CopySource Source)>();
-        var plans = new List<RepositoryPlan>();
-        foreach (var source in sources)
-        {
-            var store = context.SourceStore(source.Registry);
-            switch (source.Kind)
-            {
-                case CopySourceKind.Image:
-                    var plan = NewPlan(store, source.Repository, source.Text);
-                    if (plan is null) continue;
-                    plan.Works.Add(new TagWork(source.Digest is not null && source.Tag is null ? "" : source.Tag ?? "", source.Digest));
-                    plans.Add(plan);
-                    continue;
-                case CopySourceKind.Repository:
-                    candidates.Add((store, source.Repository, source));
-                    continue;
-                default:
-                    context.Progress?.Report(new OperationProgress(context.Activity, $"Listing repositories of {source.Text}"));
-                    try
-                    {
-                        await foreach (var name in SourceExpansion.RepositoriesAsync(store, source, (_, invalid) => tally.EmitFailure($"{invalid.Target}", context.Destination.Text, "", "", invalid), cancellationToken).ConfigureAwait(false))
-                            candidates.Add((store, name, source));
-                    }
-                    catch (HarborOpsException ex) when (!ex.IsTerminating)
-                    {
-                        tally.EmitFailure(source.Text, context.Destination.Text, "", "", ex);
-                    }
-                    continue;
-            }
-        }
-
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        candidates = candidates.Where(c => seen.Add(c.Store.Registry + "/" + c.Repository)).ToList();
-        var candidatePlans = candidates.Select(c => NewPlan(c.Store, c.Repository, c.Source.Text)).OfType<RepositoryPlan>().ToList();
+        var expanded = await SourceExpansion.ExpandAsync(sources, context.SourceStore, context.Mapping, new FailedResults(context, tally),
+            context.Progress, context.Activity, cancellationToken).ConfigureAwait(false);
+        // An image source is a ready plan of its one tag or digest; the other repositories have their tags listed below.
+        var plans = expanded.Where(e => e.IsImage).Select(ImagePlan).ToList();
+        var candidatePlans = expanded.Where(e => !e.IsImage).Select(NewPlan).ToList();
         if (context.Request.Harbor is { } harbor)
         {
             // Before anything reads the destination: Harbor answers a missing project's repositories with "unauthorized".
@@ -107,8 +78,8 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
             : check.Refused.GetValueOrDefault(project);
         if (failure is null) return false;
         foreach (var work in plan.Works.DefaultIfEmpty(new TagWork("", null)))
-            tally.EmitFailure(work.Tag.Length > 0 ? CopyContext.Describe(plan.Source, plan.SourceRepository, work.Tag) : plan.SourceName,
-                work.Tag.Length > 0 ? CopyContext.Describe(DestinationStore, plan.DestinationRepository, work.Tag) : plan.DestinationName,
+            tally.EmitFailure(work.Tag.Length > 0 ? plan.Source.ItemName(plan.SourceRepository, work.Tag) : plan.SourceName,
+                work.Tag.Length > 0 ? DestinationStore.ItemName(plan.DestinationRepository, work.Tag) : plan.DestinationName,
                 plan.SourceRepository, plan.DestinationRepository, failure);
         return true;
     }
@@ -121,23 +92,32 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
         plan.DestinationTags = new HashSet<string>(StringComparer.Ordinal);
     }
 
-    private RepositoryPlan? NewPlan(IImageStore store, string repository, string sourceText)
-    {
-        string mapped;
-        try
+    private RepositoryPlan NewPlan(ExpandedRepository repository) =>
+        new(repository.SourceStore, repository.SourceRepository, repository.DestinationRepository)
         {
-            mapped = context.Mapping.MapRepository(repository, sourceText);
-        }
-        catch (HarborOpsException ex) when (ex.ErrorId == CopyErrorIds.MappingInvalid)
-        {
-            tally.EmitFailure(CopyContext.Describe(store, repository, null), context.Destination.Text, repository, "", ex);
-            return null;
-        }
-        return new RepositoryPlan(store, repository, mapped)
-        {
-            SourceName = CopyContext.Describe(store, repository, null),
-            DestinationName = CopyContext.Describe(DestinationStore, mapped, null),
+            SourceName = repository.SourceName,
+            DestinationName = DestinationStore.ItemName(repository.DestinationRepository),
         };
+
+    /// <summary>The plan of an image source: its one work item, a digest alone going by an empty tag.</summary>
+    private RepositoryPlan ImagePlan(ExpandedRepository image)
+    {
+        var plan = NewPlan(image);
+        plan.Works.Add(new TagWork(image.OnlyDigest is not null && image.OnlyTag is null ? "" : image.OnlyTag ?? "", image.OnlyDigest));
+        return plan;
+    }
+
+    /// <summary>What the expansion leaves out becomes a failed result of the run, as every other failure does.</summary>
+    private sealed class FailedResults(CopyContext context, CopyTally tally) : ISourceExpansionFailures
+    {
+        public void ListingFailed(CopySource source, HarborOpsException failure) =>
+            tally.EmitFailure(source.Text, context.Destination.Text, "", "", failure);
+
+        public void NameInvalid(IImageStore store, string name, HarborOpsException failure) =>
+            tally.EmitFailure($"{failure.Target}", context.Destination.Text, "", "", failure);
+
+        public void MappingFailed(IImageStore store, string repository, HarborOpsException failure) =>
+            tally.EmitFailure(store.ItemName(repository), context.Destination.Text, repository, "", failure);
     }
 
     private static async Task<List<string>> ListTagsAsync(IImageStore store, string repository, CancellationToken cancellationToken)

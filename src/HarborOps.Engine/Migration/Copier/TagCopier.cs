@@ -52,7 +52,7 @@ internal sealed class TagCopier
 
         var reference = tag.Length > 0 ? tag : work.Digest;
         var job = new TagJob(plan, work, subject, probeReferrers,
-            CopyContext.Describe(plan.Source, plan.SourceRepository, reference), CopyContext.Describe(context.DestinationStore, plan.DestinationRepository, reference));
+            plan.Source.ItemName(plan.SourceRepository, reference), context.DestinationStore.ItemName(plan.DestinationRepository, reference));
         TagDecision decision;
         var action = CopyAction.Skipped;
         try
