@@ -75,7 +75,9 @@ internal sealed class CopyJournal : IAsyncDisposable
     /// </summary>
     private void LockAcrossProcesses()
     {
-        if (OperatingSystem.IsWindows()) return; // FileShare.None is already enforced by Windows itself
+        // Windows enforces FileShare.None itself. .NET on macOS has no FileStream.Lock (it throws
+        // PlatformNotSupportedException, which failed every journaled copy there); the flock holds alone.
+        if (OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) return;
         try
         {
             file.Lock(0, long.MaxValue);
