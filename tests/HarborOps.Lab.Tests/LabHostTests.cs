@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using HarborOps.Lab;
 using HarborOps.Lab.Kube;
 using Xunit;
 

@@ -1,4 +1,3 @@
-using HarborOps.Lab;
 using Xunit;
 
 namespace HarborOps.Lab.Tests;

@@ -2,11 +2,11 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using HarborOps.Lab.Acr;
+using HarborOps.Lab.Entra;
 using HarborOps.Lab.Graph;
 using HarborOps.Lab.Harbor;
 using HarborOps.Lab.Hostile;
 using HarborOps.Lab.Kube;
-using HarborOps.Lab.Entra;
 
 namespace HarborOps.Lab;
 

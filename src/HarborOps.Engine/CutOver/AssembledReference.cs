@@ -1,5 +1,4 @@
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.CutOver;

@@ -1,6 +1,5 @@
 using System.Text.RegularExpressions;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Registry;
 
 namespace HarborOps.Engine.CutOver;
 

@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.CutOver;

@@ -126,7 +126,7 @@ public sealed partial class HarborClient
     public async Task<HarborReplicationPolicyInfo> FindReplicationPolicyAsync(string name, CancellationToken cancellationToken)
     {
         await foreach (var dto in ListAsync<ReplicationPolicyDto>(new HarborCall(HttpMethod.Get, $"replication/policies?name={Uri.EscapeDataString(name)}")
-                       { Description = $"finding replication policy '{name}'" }, cancellationToken).ConfigureAwait(false))
+        { Description = $"finding replication policy '{name}'" }, cancellationToken).ConfigureAwait(false))
             if (dto.Name == name) return ToPolicyInfo(dto);
         throw new HarborException(HarborErrorIds.ReplicationPolicyNotFound, FailureKind.NotFound,
             $"There is no replication policy named '{name}' on {Connection.Url}. New-HarborReplicationPolicy creates one.", name);
@@ -170,7 +170,7 @@ public sealed partial class HarborClient
     {
         var list = new List<HarborReplicationExecutionInfo>();
         await foreach (var dto in ListAsync<ReplicationExecutionDto>(new HarborCall(HttpMethod.Get, $"replication/executions?policy_id={policyId}")
-                       { Description = $"listing the executions of replication policy {policyId}" }, cancellationToken).ConfigureAwait(false))
+        { Description = $"listing the executions of replication policy {policyId}" }, cancellationToken).ConfigureAwait(false))
             list.Add(ToExecutionInfo(dto, []));
         return list.OrderByDescending(e => e.Id).ToList();
     }
@@ -179,7 +179,7 @@ public sealed partial class HarborClient
     {
         var list = new List<HarborReplicationTaskInfo>();
         await foreach (var dto in ListAsync<ReplicationTaskDto>(new HarborCall(HttpMethod.Get, $"replication/executions/{executionId}/tasks")
-                       { Description = $"listing the tasks of replication execution {executionId}" }, cancellationToken).ConfigureAwait(false))
+        { Description = $"listing the tasks of replication execution {executionId}" }, cancellationToken).ConfigureAwait(false))
             list.Add(new HarborReplicationTaskInfo
             {
                 Id = dto.Id, ExecutionId = dto.ExecutionId, Status = dto.Status ?? "", Operation = dto.Operation, ResourceType = dto.ResourceType,

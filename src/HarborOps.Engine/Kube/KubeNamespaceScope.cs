@@ -1,4 +1,3 @@
-using HarborOps.Engine.Registry;
 using k8s;
 
 namespace HarborOps.Engine.Kube;

@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry;
 using HarborOps.Models;
 using k8s;
 using k8s.Models;

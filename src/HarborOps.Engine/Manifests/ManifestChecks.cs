@@ -1,7 +1,6 @@
 using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry;
 
 namespace HarborOps.Engine.Manifests;
 

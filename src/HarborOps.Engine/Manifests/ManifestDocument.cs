@@ -1,6 +1,5 @@
 using System.Text.Json;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Registry;
 
 namespace HarborOps.Engine.Manifests;
 

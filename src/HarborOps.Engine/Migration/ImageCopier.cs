@@ -1,8 +1,5 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
-using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
-using HarborOps.Engine.Scope;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Migration;

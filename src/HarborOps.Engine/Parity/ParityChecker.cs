@@ -165,7 +165,8 @@ internal sealed class ParityRun
         if ((pair.OnlyTag ?? pair.OnlyDigest) is { } only && source.Images.Count == 0)
         {
             Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, only, null, target.Images.GetValueOrDefault(only)?.Manifest.Digest)
-                with { Detail = $"{pair.SourceStore.ItemName(pair.SourceRepository, only)} was not found at the source.", ErrorId = RegistryErrorIds.ManifestNotFound });
+                with
+            { Detail = $"{pair.SourceStore.ItemName(pair.SourceRepository, only)} was not found at the source.", ErrorId = RegistryErrorIds.ManifestNotFound });
             return;
         }
         Interlocked.Increment(ref repositoriesCompared);
@@ -177,7 +178,8 @@ internal sealed class ParityRun
             if (!item.ReadEnabled)
             {
                 findings.Add(Difference(pair, ParityDifferenceKind.SourceUnreadable, tag, item.Manifest.Digest, target.Images.GetValueOrDefault(tag)?.Manifest.Digest)
-                    with { Detail = $"{pair.SourceStore.ItemName(pair.SourceRepository, tag)} is locked for reads at the source (readEnabled=false); its parity is unknown." });
+                    with
+                { Detail = $"{pair.SourceStore.ItemName(pair.SourceRepository, tag)} is locked for reads at the source (readEnabled=false); its parity is unknown." });
                 continue;
             }
             Interlocked.Increment(ref tagsCompared);
@@ -186,7 +188,8 @@ internal sealed class ParityRun
                 findings.Add(Difference(pair, ParityDifferenceKind.MissingAtDestination, tag, item.Manifest.Digest, null) with { Detail = "not at the destination" });
             else if (there.Manifest.Digest != item.Manifest.Digest)
                 findings.Add(Difference(pair, ParityDifferenceKind.DigestDiffers, tag, item.Manifest.Digest, there.Manifest.Digest)
-                    with { Detail = $"the destination tag points at {there.Manifest.Digest}" });
+                    with
+                { Detail = $"the destination tag points at {there.Manifest.Digest}" });
             else
             {
                 equalSubjects.Add((tag, item.Manifest.Digest));
@@ -202,7 +205,8 @@ internal sealed class ParityRun
         if (pair.OnlyTag is null && pair.OnlyDigest is null)
             foreach (var (tag, item) in target.Images.Where(t => !source.Images.ContainsKey(t.Key)).OrderBy(t => t.Key, StringComparer.Ordinal))
                 findings.Add(Difference(pair, ParityDifferenceKind.ExtraAtDestination, tag, null, item.Manifest.Digest)
-                    with { Detail = "the source repository has no such tag" });
+                    with
+                { Detail = "the source repository has no such tag" });
         foreach (var finding in findings) Emit(finding);
 
         if (request.IncludeReferrers && equalSubjects.Count > 0)
@@ -336,7 +340,8 @@ internal sealed class ParityRun
             catch (HarborOpsException ex) when (!ex.IsTerminating)
             {
                 Emit(Difference(pair, ParityDifferenceKind.SourceUnreadable, tag, digest, digest)
-                    with { Detail = $"The referrers of {pair.SourceStore.ItemName(pair.SourceRepository, tag)} could not be read: {ex.Message}", ErrorId = ex.ErrorId });
+                    with
+                { Detail = $"The referrers of {pair.SourceStore.ItemName(pair.SourceRepository, tag)} could not be read: {ex.Message}", ErrorId = ex.ErrorId });
             }
         }).ConfigureAwait(false);
     }
@@ -354,7 +359,8 @@ internal sealed class ParityRun
 
     private ParityDifference ReferrerMissing(ExpandedRepository pair, string subjectTag, string subjectDigest, string referrerDigest, string? referrerTag, string? artifactType) =>
         Difference(pair, ParityDifferenceKind.ReferrerMissing, subjectTag, subjectDigest, subjectDigest) with { Detail = $"{(referrerTag is null ? "referrer " + referrerDigest : referrerTag)}{(artifactType is null ? "" : $" ({artifactType})")} of {subjectDigest} is not at the destination" }
-            with { ReferrerDigest = referrerDigest, ReferrerTag = referrerTag, ArtifactType = artifactType };
+            with
+        { ReferrerDigest = referrerDigest, ReferrerTag = referrerTag, ArtifactType = artifactType };
 
     // ---------------------------------------------------------------- results
 

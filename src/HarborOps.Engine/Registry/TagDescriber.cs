@@ -38,11 +38,11 @@ internal sealed class TagDescriber(IImageStore store, string repository, ImageRe
         }
         return new RegistryTagInfo
         {
-                Registry = reference.Registry,
-                Repository = reference.Repository,
-                Tag = entry.Tag,
-                Digest = entry.Manifest.Digest,
-                MediaType = entry.Manifest.MediaType,
+            Registry = reference.Registry,
+            Repository = reference.Repository,
+            Tag = entry.Tag,
+            Digest = entry.Manifest.Digest,
+            MediaType = entry.Manifest.MediaType,
             Reference = $"{reference.RepositoryReference}:{entry.Tag}",
         };
     }

@@ -6,7 +6,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry;
 
 namespace HarborOps.Engine.Rotation;
 

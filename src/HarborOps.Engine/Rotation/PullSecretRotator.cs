@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
-using HarborOps.Models;
 using HarborOps.Engine.Kube;
+using HarborOps.Models;
 
 namespace HarborOps.Engine.Rotation;
 

@@ -1,5 +1,5 @@
-using HarborOps.Models;
 using HarborOps.Engine.Kube;
+using HarborOps.Models;
 
 namespace HarborOps.Engine.Rotation;
 
@@ -32,8 +32,14 @@ public sealed class PullSecretStatusReader(KubeCluster cluster, PullVerifier? ve
         int? daysLeft = state.ExpiresAt is { } expires ? (int)Math.Floor((expires - now).TotalDays) : null;
         status = status with
         {
-            Exists = true, Managed = managed, Registry = host, Robot = login?.UserName ?? state.Robot, RotatedAt = rotatedAt,
-            AgeDays = rotatedAt is { } at ? (int)Math.Floor((now - at).TotalDays) : null, ExpiresAt = state.ExpiresAt, DaysLeft = daysLeft,
+            Exists = true,
+            Managed = managed,
+            Registry = host,
+            Robot = login?.UserName ?? state.Robot,
+            RotatedAt = rotatedAt,
+            AgeDays = rotatedAt is { } at ? (int)Math.Floor((now - at).TotalDays) : null,
+            ExpiresAt = state.ExpiresAt,
+            DaysLeft = daysLeft,
         };
 
         bool? authenticates = null;

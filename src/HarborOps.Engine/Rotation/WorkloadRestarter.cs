@@ -3,7 +3,6 @@ using System.Text.Json.Nodes;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Kube;
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry;
 using HarborOps.Models;
 using k8s;
 using k8s.Models;
@@ -173,57 +172,57 @@ public sealed class WorkloadRestarter(KubeCluster cluster, TimeProvider? clock =
         switch (target.Kind)
         {
             case "Deployment":
-            {
-                var deployment = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedDeploymentAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-                var s = deployment.Status ?? new V1DeploymentStatus();
-                if (deployment.Metadata.Generation > (s.ObservedGeneration ?? 0))
-                    return (false, "Waiting for deployment spec update to be observed...");
-                var progressing = s.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
-                if (progressing?.Reason == "ProgressDeadlineExceeded")
-                    throw new PullSecretException(PullSecretErrorIds.RolloutStalled, FailureKind.Timeout,
-                        $"Deployment '{target.Name}' in namespace '{target.Namespace}' exceeded its progress deadline ({deployment.Spec.ProgressDeadlineSeconds ?? 600} s): {progressing.Message}. Its new pods do not become available; look at them (kubectl -n {target.Namespace} describe deployment {target.Name}).",
-                        target);
-                var desired = deployment.Spec.Replicas ?? 1;
-                var updated = s.UpdatedReplicas ?? 0;
-                if (updated < desired)
-                    return (false, $"Waiting for deployment \"{target.Name}\" rollout to finish: {updated} out of {desired} new replicas have been updated...");
-                if ((s.Replicas ?? 0) > updated)
-                    return (false, $"Waiting for deployment \"{target.Name}\" rollout to finish: {(s.Replicas ?? 0) - updated} old replicas are pending termination...");
-                if ((s.AvailableReplicas ?? 0) < updated)
-                    return (false, $"Waiting for deployment \"{target.Name}\" rollout to finish: {s.AvailableReplicas ?? 0} of {updated} updated replicas are available...");
-                return (true, $"deployment \"{target.Name}\" successfully rolled out");
-            }
-            case "StatefulSet":
-            {
-                var set = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedStatefulSetAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-                var s = set.Status ?? new V1StatefulSetStatus();
-                if ((s.ObservedGeneration ?? 0) == 0 || set.Metadata.Generation > s.ObservedGeneration)
-                    return (false, "Waiting for statefulset spec update to be observed...");
-                var desired = set.Spec.Replicas ?? 1;
-                if ((s.ReadyReplicas ?? 0) < desired)
-                    return (false, $"Waiting for {desired - (s.ReadyReplicas ?? 0)} pods to be ready...");
-                if (set.Spec.UpdateStrategy?.Type == "RollingUpdate" && set.Spec.UpdateStrategy.RollingUpdate?.Partition is int partition && partition > 0)
                 {
-                    if ((s.UpdatedReplicas ?? 0) < desired - partition)
-                        return (false, $"Waiting for partitioned roll out to finish: {s.UpdatedReplicas ?? 0} out of {desired - partition} new pods have been updated...");
-                    return (true, $"partitioned roll out complete: {s.UpdatedReplicas ?? 0} new pods have been updated...");
+                    var deployment = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedDeploymentAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+                    var s = deployment.Status ?? new V1DeploymentStatus();
+                    if (deployment.Metadata.Generation > (s.ObservedGeneration ?? 0))
+                        return (false, "Waiting for deployment spec update to be observed...");
+                    var progressing = s.Conditions?.FirstOrDefault(c => c.Type == "Progressing");
+                    if (progressing?.Reason == "ProgressDeadlineExceeded")
+                        throw new PullSecretException(PullSecretErrorIds.RolloutStalled, FailureKind.Timeout,
+                            $"Deployment '{target.Name}' in namespace '{target.Namespace}' exceeded its progress deadline ({deployment.Spec.ProgressDeadlineSeconds ?? 600} s): {progressing.Message}. Its new pods do not become available; look at them (kubectl -n {target.Namespace} describe deployment {target.Name}).",
+                            target);
+                    var desired = deployment.Spec.Replicas ?? 1;
+                    var updated = s.UpdatedReplicas ?? 0;
+                    if (updated < desired)
+                        return (false, $"Waiting for deployment \"{target.Name}\" rollout to finish: {updated} out of {desired} new replicas have been updated...");
+                    if ((s.Replicas ?? 0) > updated)
+                        return (false, $"Waiting for deployment \"{target.Name}\" rollout to finish: {(s.Replicas ?? 0) - updated} old replicas are pending termination...");
+                    if ((s.AvailableReplicas ?? 0) < updated)
+                        return (false, $"Waiting for deployment \"{target.Name}\" rollout to finish: {s.AvailableReplicas ?? 0} of {updated} updated replicas are available...");
+                    return (true, $"deployment \"{target.Name}\" successfully rolled out");
                 }
-                if (s.UpdateRevision != s.CurrentRevision)
-                    return (false, $"waiting for statefulset rolling update to complete {s.UpdatedReplicas ?? 0} pods at revision {s.UpdateRevision}...");
-                return (true, $"statefulset rolling update complete {s.CurrentReplicas ?? 0} pods at revision {s.CurrentRevision}...");
-            }
+            case "StatefulSet":
+                {
+                    var set = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedStatefulSetAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+                    var s = set.Status ?? new V1StatefulSetStatus();
+                    if ((s.ObservedGeneration ?? 0) == 0 || set.Metadata.Generation > s.ObservedGeneration)
+                        return (false, "Waiting for statefulset spec update to be observed...");
+                    var desired = set.Spec.Replicas ?? 1;
+                    if ((s.ReadyReplicas ?? 0) < desired)
+                        return (false, $"Waiting for {desired - (s.ReadyReplicas ?? 0)} pods to be ready...");
+                    if (set.Spec.UpdateStrategy?.Type == "RollingUpdate" && set.Spec.UpdateStrategy.RollingUpdate?.Partition is int partition && partition > 0)
+                    {
+                        if ((s.UpdatedReplicas ?? 0) < desired - partition)
+                            return (false, $"Waiting for partitioned roll out to finish: {s.UpdatedReplicas ?? 0} out of {desired - partition} new pods have been updated...");
+                        return (true, $"partitioned roll out complete: {s.UpdatedReplicas ?? 0} new pods have been updated...");
+                    }
+                    if (s.UpdateRevision != s.CurrentRevision)
+                        return (false, $"waiting for statefulset rolling update to complete {s.UpdatedReplicas ?? 0} pods at revision {s.UpdateRevision}...");
+                    return (true, $"statefulset rolling update complete {s.CurrentReplicas ?? 0} pods at revision {s.CurrentRevision}...");
+                }
             default:
-            {
-                var set = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedDaemonSetAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
-                var s = set.Status ?? new V1DaemonSetStatus();
-                if (set.Metadata.Generation > (s.ObservedGeneration ?? 0))
-                    return (false, "Waiting for daemon set spec update to be observed...");
-                if ((s.UpdatedNumberScheduled ?? 0) < s.DesiredNumberScheduled)
-                    return (false, $"Waiting for daemon set \"{target.Name}\" rollout to finish: {s.UpdatedNumberScheduled ?? 0} out of {s.DesiredNumberScheduled} new pods have been updated...");
-                if ((s.NumberAvailable ?? 0) < s.DesiredNumberScheduled)
-                    return (false, $"Waiting for daemon set \"{target.Name}\" rollout to finish: {s.NumberAvailable ?? 0} of {s.DesiredNumberScheduled} updated pods are available...");
-                return (true, $"daemon set \"{target.Name}\" successfully rolled out");
-            }
+                {
+                    var set = await cluster.CallAsync(KubeOperation.Get(resource, target.Namespace, target.Name, "apps"), (k, ct) => k.AppsV1.ReadNamespacedDaemonSetAsync(target.Name, target.Namespace, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+                    var s = set.Status ?? new V1DaemonSetStatus();
+                    if (set.Metadata.Generation > (s.ObservedGeneration ?? 0))
+                        return (false, "Waiting for daemon set spec update to be observed...");
+                    if ((s.UpdatedNumberScheduled ?? 0) < s.DesiredNumberScheduled)
+                        return (false, $"Waiting for daemon set \"{target.Name}\" rollout to finish: {s.UpdatedNumberScheduled ?? 0} out of {s.DesiredNumberScheduled} new pods have been updated...");
+                    if ((s.NumberAvailable ?? 0) < s.DesiredNumberScheduled)
+                        return (false, $"Waiting for daemon set \"{target.Name}\" rollout to finish: {s.NumberAvailable ?? 0} of {s.DesiredNumberScheduled} updated pods are available...");
+                    return (true, $"daemon set \"{target.Name}\" successfully rolled out");
+                }
         }
     }
 

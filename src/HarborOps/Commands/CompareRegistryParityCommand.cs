@@ -2,7 +2,6 @@ using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.Parity;
 using HarborOps.Engine.Registry;
-using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;

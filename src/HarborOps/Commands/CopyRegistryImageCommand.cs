@@ -6,7 +6,6 @@ using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Scope;
-using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;

@@ -1,7 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.CutOver;
-using HarborOps.Engine.References;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;

@@ -1,7 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
 using HarborOps.Engine.Entra;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 

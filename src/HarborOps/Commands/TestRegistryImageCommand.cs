@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 

@@ -2,8 +2,6 @@ using System.Collections;
 using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.CutOver;
-using HarborOps.Engine.Errors;
-using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
 using HarborOps.Models;
 

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using System.Net;
 using System.Runtime.ExceptionServices;
 using HarborOps.Engine;
+using HarborOps.Engine.Errors;
 
 namespace HarborOps.Infrastructure;
 

@@ -4,7 +4,6 @@ using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
 using HarborOps.Lab;
-using HarborOps.Lab.Acr;
 using HarborOps.Models;
 using Xunit;
 

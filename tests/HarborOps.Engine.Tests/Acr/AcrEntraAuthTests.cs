@@ -1,12 +1,12 @@
-using HarborOps.Lab.Acr;
-using System.Text.Json;
-using System.Net;
 using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
 using Azure.Core.Pipeline;
 using Azure.Identity;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Auth;
 using HarborOps.Lab;
+using HarborOps.Lab.Acr;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Acr;

@@ -5,9 +5,9 @@ using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Lab.Acr;
+using HarborOps.Lab.Entra;
 using HarborOps.Models;
 using Xunit;
-using HarborOps.Lab.Entra;
 
 namespace HarborOps.Engine.Tests.Acr;
 

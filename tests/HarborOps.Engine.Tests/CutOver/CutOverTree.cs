@@ -1,6 +1,4 @@
 using System.Text;
-using HarborOps.Engine.CutOver;
-using HarborOps.Engine.Tests.ModuleGuards;
 using HarborOps.Models;
 using Xunit;
 

@@ -1,5 +1,4 @@
 using HarborOps.Engine.Entra;
-using HarborOps.Engine.Errors;
 using HarborOps.Lab.Graph;
 using Xunit;
 

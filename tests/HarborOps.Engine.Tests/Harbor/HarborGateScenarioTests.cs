@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Http.Headers;
-using System.Text;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Lab;

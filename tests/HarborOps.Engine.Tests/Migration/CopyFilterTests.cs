@@ -2,7 +2,6 @@ using System.Text;
 using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
-using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Models;
 using Xunit;
@@ -75,7 +74,7 @@ public sealed class CopyFilterTests(CopyLabFixture lab)
         var target = lab.Unique("variant");
 
         var (summary, results) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}"], $"{lab.DestinationHost}/{target}")
-            { Platforms = ["linux/arm64/v8", "LINUX/AMD64"] });
+        { Platforms = ["linux/arm64/v8", "LINUX/AMD64"] });
 
         Assert.Equal(0, summary.Failed);
         var kept = Assert.Single(results, r => r.Tag == "both");
@@ -175,7 +174,7 @@ public sealed class CopyFilterTests(CopyLabFixture lab)
 
         // Asked for, the foreign layer is fetched from the source like any blob; this source does not have it.
         var (included, includedResults) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{repository}:ltsc"], $"{lab.DestinationHost}/{lab.Unique("foreign-included")}")
-            { IncludeForeignLayers = true });
+        { IncludeForeignLayers = true });
         Assert.Equal(1, included.Failed);
         Assert.Equal(RegistryErrorIds.BlobNotFound, Assert.Single(includedResults).ErrorId);
     }

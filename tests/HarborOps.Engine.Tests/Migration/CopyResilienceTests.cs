@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
-using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Models;
 using Xunit;

@@ -1,9 +1,7 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
-using HarborOps.Engine.Registry;
 using HarborOps.Engine.Scope;
 using HarborOps.Lab;
-using HarborOps.Models;
 using Xunit;
 using static HarborOps.Engine.Tests.Migration.CopyAssertions;
 

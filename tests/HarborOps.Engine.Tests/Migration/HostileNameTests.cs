@@ -3,7 +3,6 @@ using HarborOps.Engine.Errors;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Parity;
 using HarborOps.Engine.Registry;
-using HarborOps.Lab;
 using HarborOps.Lab.Hostile;
 using HarborOps.Models;
 using Xunit;

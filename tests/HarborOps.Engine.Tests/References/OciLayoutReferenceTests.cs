@@ -1,6 +1,5 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.References;

@@ -1,6 +1,5 @@
 using System.Text;
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Auth;
 using Xunit;
 

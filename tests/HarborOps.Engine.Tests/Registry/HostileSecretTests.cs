@@ -9,7 +9,6 @@ using HarborOps.Engine.Parity;
 using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Lab.Hostile;
-using HarborOps.Models;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Registry;

@@ -1,5 +1,4 @@
 using HarborOps.Engine.Manifests;
-using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
 
 namespace HarborOps.Engine.Tests.Registry;

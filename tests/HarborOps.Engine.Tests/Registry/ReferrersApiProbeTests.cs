@@ -1,7 +1,6 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
-using HarborOps.Models;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Registry;

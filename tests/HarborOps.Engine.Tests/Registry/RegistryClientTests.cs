@@ -5,7 +5,6 @@ using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
 using HarborOps.Lab;
-using HarborOps.Models;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -4,7 +4,6 @@ using System.Security.Cryptography;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
 using HarborOps.Lab;
-using HarborOps.Models;
 using Xunit;
 using Xunit.Abstractions;
 

@@ -1,5 +1,4 @@
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Layout;
 using HarborOps.Engine.Registry.Store;
 using Xunit;

@@ -1,12 +1,11 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using HarborOps.Engine.Harbor;
+using HarborOps.Engine.Kube;
 using HarborOps.Engine.Registry;
-using HarborOps.Engine.Rotation;
 using HarborOps.Lab;
 using HarborOps.Lab.Harbor;
 using HarborOps.Lab.Kube;
-using HarborOps.Engine.Kube;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Rotation;

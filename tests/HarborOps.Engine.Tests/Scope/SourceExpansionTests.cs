@@ -1,7 +1,6 @@
 using System.Runtime.CompilerServices;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
-using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
 using HarborOps.Engine.Scope;
 using Xunit;

@@ -2,9 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using HarborOps.Lab;
 using HarborOps.Lab.Acr;
-using HarborOps.Lab.Tests.Fixtures;
 using Xunit;
 
 namespace HarborOps.Lab.Tests.Acr;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using HarborOps.Lab;
 using Xunit;
 
 namespace HarborOps.Lab.Tests.Fixtures;

@@ -3,7 +3,6 @@ using System.Text.Json;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Identity;
-using HarborOps.Lab.Tests.Fixtures;
 using Xunit;
 
 namespace HarborOps.Lab.Tests.Graph;

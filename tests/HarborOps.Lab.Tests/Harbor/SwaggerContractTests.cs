@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using HarborOps.Lab.Tests.Fixtures;
 using HarborOps.Lab.Tests.Judges;
 using Xunit;
 

@@ -1,9 +1,8 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text;
 using HarborOps.Lab.Harbor;
-using HarborOps.Lab.Tests.Fixtures;
 using YamlDotNet.RepresentationModel;
 
 namespace HarborOps.Lab.Tests.Judges;

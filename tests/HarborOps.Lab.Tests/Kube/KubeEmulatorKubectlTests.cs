@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using HarborOps.Lab;
 using HarborOps.Lab.Kube;
 using Xunit;
 

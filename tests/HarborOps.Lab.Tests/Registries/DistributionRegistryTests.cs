@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using HarborOps.Lab;
 using Xunit;
 
 namespace HarborOps.Lab.Tests.Registries;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text.Json;
-using HarborOps.Lab;
 using Xunit;
 using Xunit.Abstractions;
 

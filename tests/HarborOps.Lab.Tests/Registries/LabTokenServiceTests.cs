@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using HarborOps.Lab;
 using Xunit;
 
 namespace HarborOps.Lab.Tests.Registries;

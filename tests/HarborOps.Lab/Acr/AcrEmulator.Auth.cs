@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Primitives;
-using HarborOps.Lab.Entra;
 
 namespace HarborOps.Lab.Acr;
 

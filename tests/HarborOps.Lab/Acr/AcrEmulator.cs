@@ -1,13 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Http.Features;
-
 using HarborOps.Lab.Entra;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace HarborOps.Lab.Acr;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -7,7 +6,6 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using HarborOps.Lab.Entra;
-using Microsoft.AspNetCore.Http;
 
 namespace HarborOps.Lab.Graph;
 
@@ -477,25 +475,25 @@ public sealed class GraphEmulator : IAsyncDisposable
             switch (context.Request.Method, rest.Trim('/').Split('/'))
             {
                 case ("POST", ["users"]):
-                {
-                    var id = AddUser(Required(body, "displayName"), Required(body, "userPrincipalName"), body?["id"]?.GetValue<string>());
-                    // extraGroups: that many filler groups with the user in them, to push the user over the groups-claim limit.
-                    var extra = body?["extraGroups"]?.GetValue<int>() ?? 0;
-                    for (var i = 0; i < extra; i++) AddMembers(AddGroup($"filler-{id[..8]}-{i:D3}"), [id]);
-                    await JsonAsync(context, 201, new JsonObject { ["id"] = id });
-                    return;
-                }
+                    {
+                        var id = AddUser(Required(body, "displayName"), Required(body, "userPrincipalName"), body?["id"]?.GetValue<string>());
+                        // extraGroups: that many filler groups with the user in them, to push the user over the groups-claim limit.
+                        var extra = body?["extraGroups"]?.GetValue<int>() ?? 0;
+                        for (var i = 0; i < extra; i++) AddMembers(AddGroup($"filler-{id[..8]}-{i:D3}"), [id]);
+                        await JsonAsync(context, 201, new JsonObject { ["id"] = id });
+                        return;
+                    }
                 case ("POST", ["groups"]):
-                {
-                    var id = AddGroup(Required(body, "displayName"), body?["id"]?.GetValue<string>());
-                    var members = body?["members"]?.AsArray().Select(m => m!.GetValue<string>()).ToList() ?? [];
-                    // newUsers: that many generated users as direct members (a big group without a thousand calls).
-                    var newUsers = body?["newUsers"]?.GetValue<int>() ?? 0;
-                    for (var i = 0; i < newUsers; i++) members.Add(AddUser($"Lab User {id[..8]} {i:D4}", $"user{i:D4}.{id[..8]}@lab.example"));
-                    AddMembers(id, members);
-                    await JsonAsync(context, 201, new JsonObject { ["id"] = id });
-                    return;
-                }
+                    {
+                        var id = AddGroup(Required(body, "displayName"), body?["id"]?.GetValue<string>());
+                        var members = body?["members"]?.AsArray().Select(m => m!.GetValue<string>()).ToList() ?? [];
+                        // newUsers: that many generated users as direct members (a big group without a thousand calls).
+                        var newUsers = body?["newUsers"]?.GetValue<int>() ?? 0;
+                        for (var i = 0; i < newUsers; i++) members.Add(AddUser($"Lab User {id[..8]} {i:D4}", $"user{i:D4}.{id[..8]}@lab.example"));
+                        AddMembers(id, members);
+                        await JsonAsync(context, 201, new JsonObject { ["id"] = id });
+                        return;
+                    }
                 case ("POST", ["groups", var groupId, "members"]):
                     AddMembers(groupId, body?["members"]?.AsArray().Select(m => m!.GetValue<string>()) ?? []);
                     await JsonAsync(context, 200, new JsonObject());
@@ -505,12 +503,12 @@ public sealed class GraphEmulator : IAsyncDisposable
                     await JsonAsync(context, 200, new JsonObject());
                     return;
                 case ("POST", ["apps"]):
-                {
-                    var roles = body?["roles"]?.AsArray().Select(r => r!.GetValue<string>()).ToList() ?? [];
-                    RegisterApp(Required(body, "clientId"), Required(body, "clientSecret"), roles);
-                    await JsonAsync(context, 201, new JsonObject());
-                    return;
-                }
+                    {
+                        var roles = body?["roles"]?.AsArray().Select(r => r!.GetValue<string>()).ToList() ?? [];
+                        RegisterApp(Required(body, "clientId"), Required(body, "clientSecret"), roles);
+                        await JsonAsync(context, 201, new JsonObject());
+                        return;
+                    }
                 case ("POST", ["throttle"]):
                     ThrottleNext(body?["count"]?.GetValue<int>() ?? 1, body?["retryAfterSeconds"]?.GetValue<int>() ?? 1);
                     await JsonAsync(context, 200, new JsonObject());

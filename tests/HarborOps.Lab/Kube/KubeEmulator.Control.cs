@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace HarborOps.Lab.Kube;
 
@@ -29,12 +28,12 @@ public sealed partial class KubeEmulator
             switch (method, path)
             {
                 case ("POST", "tokens"):
-                {
-                    var request = await Body<TokenRequest>(context);
-                    var grant = AddToken(request.User, request.Rules.ToArray());
-                    await context.Response.WriteAsJsonAsync(new { user = grant.User, token = grant.Token });
-                    return;
-                }
+                    {
+                        var request = await Body<TokenRequest>(context);
+                        var grant = AddToken(request.User, request.Rules.ToArray());
+                        await context.Response.WriteAsJsonAsync(new { user = grant.User, token = grant.Token });
+                        return;
+                    }
                 case ("DELETE", _) when path.StartsWith("tokens/", StringComparison.Ordinal):
                     RevokeToken(path["tokens/".Length..]);
                     context.Response.StatusCode = 204;
@@ -48,29 +47,29 @@ public sealed partial class KubeEmulator
                     context.Response.StatusCode = 204;
                     return;
                 case ("PUT", "stall"):
-                {
-                    var request = await Body<StallRequest>(context);
-                    SetStalled(request.Kind, request.Namespace, request.Name, request.Stalled);
-                    context.Response.StatusCode = 204;
-                    return;
-                }
+                    {
+                        var request = await Body<StallRequest>(context);
+                        SetStalled(request.Kind, request.Namespace, request.Name, request.Stalled);
+                        context.Response.StatusCode = 204;
+                        return;
+                    }
                 case ("PUT", "unreachable"):
                     Unreachable = (await Body<UnreachableRequest>(context)).Unreachable;
                     context.Response.StatusCode = 204;
                     return;
                 case ("POST", "cronjobs/run"):
-                {
-                    var request = await Body<CronJobRunRequest>(context);
-                    await context.Response.WriteAsJsonAsync(new { job = RunCronJob(request.Namespace, request.Name) });
-                    return;
-                }
+                    {
+                        var request = await Body<CronJobRunRequest>(context);
+                        await context.Response.WriteAsJsonAsync(new { job = RunCronJob(request.Namespace, request.Name) });
+                        return;
+                    }
                 case ("PUT", "image-digests"):
-                {
-                    var request = await Body<ImageDigestRequest>(context);
-                    SetImageDigest(request.Image, request.Digest);
-                    context.Response.StatusCode = 204;
-                    return;
-                }
+                    {
+                        var request = await Body<ImageDigestRequest>(context);
+                        SetImageDigest(request.Image, request.Digest);
+                        context.Response.StatusCode = 204;
+                        return;
+                    }
                 case ("GET", "requests"):
                     await context.Response.WriteAsJsonAsync(Requests, ControlJson);
                     return;

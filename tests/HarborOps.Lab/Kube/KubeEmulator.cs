@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Threading.Channels;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace HarborOps.Lab.Kube;
@@ -387,80 +386,80 @@ public sealed partial class KubeEmulator : IAsyncDisposable
                 await WatchAsync(context, type, ns, name, query);
                 return;
             case "list":
-            {
-                var labels = KubeLabelSelector.Parse(query["labelSelector"]);
-                var fields = KubeFieldSelector.Parse(query["fieldSelector"], type);
-                JsonObject list;
-                lock (_gate)
                 {
-                    var items = ListLocked(type, ns).Where(o => labels.Matches(o) && fields.Matches(o)).Select(ForList).ToArray();
-                    list = new JsonObject
+                    var labels = KubeLabelSelector.Parse(query["labelSelector"]);
+                    var fields = KubeFieldSelector.Parse(query["fieldSelector"], type);
+                    JsonObject list;
+                    lock (_gate)
                     {
-                        ["kind"] = type.Kind + "List", ["apiVersion"] = type.ApiVersion,
-                        ["metadata"] = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString() }, ["items"] = new JsonArray(items),
-                    };
+                        var items = ListLocked(type, ns).Where(o => labels.Matches(o) && fields.Matches(o)).Select(ForList).ToArray();
+                        list = new JsonObject
+                        {
+                            ["kind"] = type.Kind + "List", ["apiVersion"] = type.ApiVersion,
+                            ["metadata"] = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString() }, ["items"] = new JsonArray(items),
+                        };
+                    }
+                    await WriteJsonAsync(context, 200, list);
+                    return;
                 }
-                await WriteJsonAsync(context, 200, list);
-                return;
-            }
             case "get":
-            {
-                JsonObject item;
-                lock (_gate) item = (JsonObject)Find(type, ns, name!).DeepClone();
-                await WriteJsonAsync(context, 200, item);
-                return;
-            }
+                {
+                    JsonObject item;
+                    lock (_gate) item = (JsonObject)Find(type, ns, name!).DeepClone();
+                    await WriteJsonAsync(context, 200, item);
+                    return;
+                }
             case "create":
-            {
-                var body = await ReadBodyAsync(context, type);
-                JsonObject created;
-                lock (_gate) created = (JsonObject)CreateLocked(type, ns, body).DeepClone();
-                await WriteJsonAsync(context, 201, created);
-                return;
-            }
+                {
+                    var body = await ReadBodyAsync(context, type);
+                    JsonObject created;
+                    lock (_gate) created = (JsonObject)CreateLocked(type, ns, body).DeepClone();
+                    await WriteJsonAsync(context, 201, created);
+                    return;
+                }
             case "update":
-            {
-                var body = await ReadBodyAsync(context, type);
-                JsonObject updated;
-                lock (_gate) updated = (JsonObject)UpdateLocked(type, ns, name!, sub, body, fromPatch: false).DeepClone();
-                await WriteJsonAsync(context, 200, updated);
-                return;
-            }
+                {
+                    var body = await ReadBodyAsync(context, type);
+                    JsonObject updated;
+                    lock (_gate) updated = (JsonObject)UpdateLocked(type, ns, name!, sub, body, fromPatch: false).DeepClone();
+                    await WriteJsonAsync(context, 200, updated);
+                    return;
+                }
             case "patch":
-            {
-                var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
-                if (contentType is not (KubePatch.MergePatch or KubePatch.StrategicMergePatch or KubePatch.JsonPatch)) throw KubeApiError.UnsupportedMediaType();
-                var patch = await ReadJsonAsync(context);
-                JsonObject patched;
-                lock (_gate)
                 {
-                    var current = Find(type, ns, name!);
-                    var merged = KubePatch.Apply(current, contentType, patch, type.Kind);
-                    patched = (JsonObject)UpdateLocked(type, ns, name!, sub, merged, fromPatch: true).DeepClone();
+                    var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
+                    if (contentType is not (KubePatch.MergePatch or KubePatch.StrategicMergePatch or KubePatch.JsonPatch)) throw KubeApiError.UnsupportedMediaType();
+                    var patch = await ReadJsonAsync(context);
+                    JsonObject patched;
+                    lock (_gate)
+                    {
+                        var current = Find(type, ns, name!);
+                        var merged = KubePatch.Apply(current, contentType, patch, type.Kind);
+                        patched = (JsonObject)UpdateLocked(type, ns, name!, sub, merged, fromPatch: true).DeepClone();
+                    }
+                    await WriteJsonAsync(context, 200, patched);
+                    return;
                 }
-                await WriteJsonAsync(context, 200, patched);
-                return;
-            }
             case "delete":
-            {
-                JsonObject deleted;
-                lock (_gate) deleted = (JsonObject)DeleteLocked(type, ns, name!).DeepClone();
-                await WriteJsonAsync(context, 200, deleted);
-                return;
-            }
-            default: // deletecollection
-            {
-                var labels = KubeLabelSelector.Parse(query["labelSelector"]);
-                var fields = KubeFieldSelector.Parse(query["fieldSelector"], type);
-                JsonArray items;
-                lock (_gate)
                 {
-                    var doomed = ListLocked(type, ns).Where(o => labels.Matches(o) && fields.Matches(o)).ToList();
-                    items = new JsonArray(doomed.Select(o => ForList(DeleteLocked(type, NamespaceOf(o), NameOf(o)))).ToArray());
+                    JsonObject deleted;
+                    lock (_gate) deleted = (JsonObject)DeleteLocked(type, ns, name!).DeepClone();
+                    await WriteJsonAsync(context, 200, deleted);
+                    return;
                 }
-                await WriteJsonAsync(context, 200, new JsonObject { ["kind"] = type.Kind + "List", ["apiVersion"] = type.ApiVersion, ["metadata"] = new JsonObject(), ["items"] = items });
-                return;
-            }
+            default: // deletecollection
+                {
+                    var labels = KubeLabelSelector.Parse(query["labelSelector"]);
+                    var fields = KubeFieldSelector.Parse(query["fieldSelector"], type);
+                    JsonArray items;
+                    lock (_gate)
+                    {
+                        var doomed = ListLocked(type, ns).Where(o => labels.Matches(o) && fields.Matches(o)).ToList();
+                        items = new JsonArray(doomed.Select(o => ForList(DeleteLocked(type, NamespaceOf(o), NameOf(o)))).ToArray());
+                    }
+                    await WriteJsonAsync(context, 200, new JsonObject { ["kind"] = type.Kind + "List", ["apiVersion"] = type.ApiVersion, ["metadata"] = new JsonObject(), ["items"] = items });
+                    return;
+                }
         }
     }
 

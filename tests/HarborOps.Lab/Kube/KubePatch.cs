@@ -160,12 +160,12 @@ public static class KubePatch
                 Remove(root, path);
                 return Add(root, path, operation["value"]?.DeepClone());
             case "move":
-            {
-                var from = operation["from"]!.GetValue<string>();
-                var value = Resolve(root, from)?.DeepClone();
-                Remove(root, from);
-                return Add(root, path, value);
-            }
+                {
+                    var from = operation["from"]!.GetValue<string>();
+                    var value = Resolve(root, from)?.DeepClone();
+                    Remove(root, from);
+                    return Add(root, path, value);
+                }
             case "copy":
                 return Add(root, path, Resolve(root, operation["from"]!.GetValue<string>())?.DeepClone());
             case "test":

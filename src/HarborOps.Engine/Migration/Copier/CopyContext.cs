@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
-using HarborOps.Engine.Scope;
 using HarborOps.Engine.Resilience;
+using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Migration;
 

@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
-using HarborOps.Engine.Scope;
 using HarborOps.Engine.Errors;
 using HarborOps.Models;
 

@@ -1,6 +1,3 @@
-using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
-using HarborOps.Engine.Scope;
 using HarborOps.Engine.Manifests;
 
 namespace HarborOps.Engine.Migration;

@@ -3,7 +3,6 @@ using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
 using HarborOps.Engine.Scope;
 using HarborOps.Models;
 

@@ -1,7 +1,5 @@
 using HarborOps.Engine.Errors;
-using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
 using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Migration;

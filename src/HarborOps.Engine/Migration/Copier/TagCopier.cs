@@ -1,8 +1,6 @@
-using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
-using HarborOps.Engine.Scope;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Registry.Store;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Migration;

@@ -1,9 +1,6 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
-using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
-using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Migration;
 

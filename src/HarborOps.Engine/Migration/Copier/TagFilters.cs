@@ -2,9 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
-using HarborOps.Engine.Registry;
-using HarborOps.Engine.Registry.Store;
-using HarborOps.Engine.References;
 using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Migration;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.References;
-using HarborOps.Engine.Registry.Auth;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Registry.Auth;

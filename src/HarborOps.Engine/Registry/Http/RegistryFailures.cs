@@ -49,10 +49,12 @@ internal static class RegistryFailures
         if (throttled)
             return new RegistryException(RegistryErrorIds.Throttled, FailureKind.Throttled,
                 $"Registry '{uri.Authority}' is throttling requests (HTTP {status}{registryText}) and still was after {call.Retries} retries over {elapsed.TotalSeconds:0.#} s for {request.Description}{(why is null ? "" : "; " + why)}.{hint} Wait a while and run again, or lower the number of parallel requests.",
-                call.Target, statusCode: status, registryErrorCode: error.FirstCode ?? "TOOMANYREQUESTS") { RetryAfter = retryAfter };
+                call.Target, statusCode: status, registryErrorCode: error.FirstCode ?? "TOOMANYREQUESTS")
+            { RetryAfter = retryAfter };
         return new RegistryException(RegistryErrorIds.ServerError, FailureKind.ServerError,
             $"Registry '{uri.Authority}' failed {request.Description} with HTTP {status}{registryText} and still did after {call.Retries} retries over {elapsed.TotalSeconds:0.#} s{(why is null ? "" : "; " + why)}.{hint} The registry or a proxy in front of it is unhealthy; try again later.",
-            call.Target, statusCode: status, registryErrorCode: error.FirstCode) { RetryAfter = retryAfter };
+            call.Target, statusCode: status, registryErrorCode: error.FirstCode)
+        { RetryAfter = retryAfter };
     }
 
     /// <summary>A refusal no retry changes: permission, not found, policy, or anything else about this item.</summary>
