@@ -63,10 +63,10 @@ public sealed class ImageReferenceFilePlan
 /// </summary>
 public sealed class ImageReferenceRewriter
 {
-    private readonly RegistryEngine engine;
-    private readonly ConcurrentDictionary<string, Task<string?>> pinnedDigests = new(StringComparer.Ordinal);
+    private readonly RegistryEngine _engine;
+    private readonly ConcurrentDictionary<string, Task<string?>> _pinnedDigests = new(StringComparer.Ordinal);
 
-    public ImageReferenceRewriter(RegistryEngine engine) => this.engine = engine ?? throw new ArgumentNullException(nameof(engine));
+    public ImageReferenceRewriter(RegistryEngine engine) => this._engine = engine ?? throw new ArgumentNullException(nameof(engine));
 
     /// <summary>Computes the rewrite of every selected file; nothing is written (see <see cref="CommitAsync"/>).</summary>
     public async IAsyncEnumerable<ImageReferenceFilePlan> PlanAsync(ImageReferenceRewriteRequest request, IProgress<OperationProgress>? progress,
@@ -168,9 +168,9 @@ public sealed class ImageReferenceRewriter
     }
 
     private Task<string?> ResolveDigestAsync(ImageReference destination, NetworkCredential? credential, CancellationToken cancellationToken) =>
-        pinnedDigests.GetOrAdd(destination.ToString(), async _ =>
+        _pinnedDigests.GetOrAdd(destination.ToString(), async _ =>
         {
-            var store = engine.OpenStore(destination.Registry, credential);
+            var store = _engine.OpenStore(destination.Registry, credential);
             var descriptor = await store.HeadManifestAsync(destination.Repository, destination.Tag ?? "latest", cancellationToken).ConfigureAwait(false);
             return descriptor?.Digest;
         });

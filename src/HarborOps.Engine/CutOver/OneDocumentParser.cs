@@ -11,14 +11,14 @@ namespace HarborOps.Engine.CutOver;
 /// </summary>
 internal sealed class OneDocumentParser : IParser
 {
-    private readonly IParser inner;
-    private readonly ParsingEvent streamStart;
-    private int state; // 0 before the stream start, 1 in the document, 2 at the stream end, 3 done
+    private readonly IParser _inner;
+    private readonly ParsingEvent _streamStart;
+    private int _state; // 0 before the stream start, 1 in the document, 2 at the stream end, 3 done
 
     private OneDocumentParser(IParser inner, ParsingEvent streamStart)
     {
-        this.inner = inner;
-        this.streamStart = streamStart;
+        this._inner = inner;
+        this._streamStart = streamStart;
     }
 
     /// <summary>The next document of <paramref name="parser"/> as a stream of its own, or null after the last one.</summary>
@@ -32,32 +32,32 @@ internal sealed class OneDocumentParser : IParser
         return stream;
     }
 
-    public ParsingEvent? Current => state switch
+    public ParsingEvent? Current => _state switch
     {
         0 => null,
-        1 => streamStart,
-        2 => inner.Current,
-        3 => new StreamEnd(inner.Current?.Start ?? Mark.Empty, inner.Current?.Start ?? Mark.Empty),
+        1 => _streamStart,
+        2 => _inner.Current,
+        3 => new StreamEnd(_inner.Current?.Start ?? Mark.Empty, _inner.Current?.Start ?? Mark.Empty),
         _ => null,
     };
 
     public bool MoveNext()
     {
-        switch (state)
+        switch (_state)
         {
             case 0:
-                state = 1; // the synthetic stream start; the real parser already stands on the document start
+                _state = 1; // the synthetic stream start; the real parser already stands on the document start
                 return true;
             case 1:
-                state = 2;
+                _state = 2;
                 return true;
             case 2:
-                var ended = inner.Current is DocumentEnd;
-                inner.MoveNext();
-                if (ended) state = 3;
+                var ended = _inner.Current is DocumentEnd;
+                _inner.MoveNext();
+                if (ended) _state = 3;
                 return true;
             default:
-                state = 4;
+                _state = 4;
                 return false;
         }
     }

@@ -14,7 +14,7 @@ internal sealed class TextFile
     // Git's heuristic: a NUL in the first 8000 bytes means binary.
     private const int BinaryProbeLength = 8000;
 
-    private readonly int[] lineStarts;
+    private readonly int[] _lineStarts;
 
     private TextFile(string path, string text, bool hasBom, long length, DateTime lastWriteUtc)
     {
@@ -26,7 +26,7 @@ internal sealed class TextFile
         var starts = new List<int> { 0 };
         for (var i = 0; i < text.Length; i++)
             if (text[i] == '\n') starts.Add(i + 1);
-        lineStarts = starts.ToArray();
+        _lineStarts = starts.ToArray();
     }
 
     public string Path { get; }
@@ -71,15 +71,15 @@ internal sealed class TextFile
     /// <summary>A file built from text in memory (tests and inner documents); never written.</summary>
     public static TextFile FromText(string path, string text) => new(path, text, false, -1, default);
 
-    public int LineCount => lineStarts.Length;
+    public int LineCount => _lineStarts.Length;
 
-    public int LineStart(int zeroBasedLine) => lineStarts[zeroBasedLine];
+    public int LineStart(int zeroBasedLine) => _lineStarts[zeroBasedLine];
 
     /// <summary>The line's text without its line break.</summary>
     public string LineText(int zeroBasedLine)
     {
-        var start = lineStarts[zeroBasedLine];
-        var end = zeroBasedLine + 1 < lineStarts.Length ? lineStarts[zeroBasedLine + 1] : Text.Length;
+        var start = _lineStarts[zeroBasedLine];
+        var end = zeroBasedLine + 1 < _lineStarts.Length ? _lineStarts[zeroBasedLine + 1] : Text.Length;
         while (end > start && (Text[end - 1] == '\n' || Text[end - 1] == '\r')) end--;
         return Text[start..end];
     }
@@ -87,9 +87,9 @@ internal sealed class TextFile
     /// <summary>1-based line and column of a character index.</summary>
     public (int Line, int Column) Position(int index)
     {
-        var line = Array.BinarySearch(lineStarts, index);
+        var line = Array.BinarySearch(_lineStarts, index);
         if (line < 0) line = ~line - 1;
-        return (line + 1, index - lineStarts[line] + 1);
+        return (line + 1, index - _lineStarts[line] + 1);
     }
 
     /// <summary>Writes <paramref name="text"/> with this file's BOM, encoded in pieces: a whole encoded copy would be one more file's worth of memory.</summary>

@@ -18,12 +18,12 @@ internal sealed class YamlReferenceFinder
     private static readonly HashSet<string> ContainerListKeys = new(StringComparer.Ordinal) { "containers", "initContainers", "ephemeralContainers" };
     private static readonly HashSet<string> KustomizationFileNames = new(StringComparer.Ordinal) { "kustomization.yaml", "kustomization.yml", "Kustomization" };
 
-    private readonly TextFile file;
-    private readonly List<ReferenceSite> sites = [];
+    private readonly TextFile _file;
+    private readonly List<ReferenceSite> _sites = [];
     // An alias visits its anchored node again; one value is one reference.
-    private readonly HashSet<int> seenStarts = [];
+    private readonly HashSet<int> _seenStarts = [];
 
-    private YamlReferenceFinder(TextFile file) => this.file = file;
+    private YamlReferenceFinder(TextFile file) => this._file = file;
 
     /// <summary>Where one parse's marks land in the file: the identity, or the lines of a block scalar parsed on its own.</summary>
     private delegate int PositionMap(Mark mark);
@@ -39,7 +39,7 @@ internal sealed class YamlReferenceFinder
         // multi-document manifest held whole took gigabytes.
         foreach (var root in Documents(file))
             finder.Document(root, isKustomization, mark => (int)mark.Index);
-        return finder.sites;
+        return finder._sites;
     }
 
     private static IEnumerable<YamlNode> Documents(TextFile file)
@@ -334,25 +334,25 @@ internal sealed class YamlReferenceFinder
     {
         var headerIndex = outerMap(values.Start);
         if (headerIndex < 0) return;
-        var headerLine = file.Position(headerIndex).Line - 1;
+        var headerLine = _file.Position(headerIndex).Line - 1;
         var indent = values.Style == ScalarStyle.Literal ? BlockIndent(headerLine + 1) : -1;
         PositionMap map = indent < 0
             ? _ => -1 // a quoted or folded string: its references are reported, never rewritten in place
             : mark =>
             {
                 var line = headerLine + (int)mark.Line;
-                return line < file.LineCount ? file.LineStart(line) + indent + (int)mark.Column - 1 : -1;
+                return line < _file.LineCount ? _file.LineStart(line) + indent + (int)mark.Column - 1 : -1;
             };
         YamlStream inner;
         try
         {
-            inner = Load(values.Value!, file.Path, inner: true);
+            inner = Load(values.Value!, _file.Path, inner: true);
         }
         catch (YamlException)
         {
             if (indent < 0) return;
-            var lastLine = file.Position(Math.Max(headerIndex, outerMap(values.End) - 1)).Line - 1;
-            foreach (var site in LineReferenceFinder.FindInTemplate(file, headerLine + 1, lastLine, ImageReferenceForm.ArgoValues))
+            var lastLine = _file.Position(Math.Max(headerIndex, outerMap(values.End) - 1)).Line - 1;
+            foreach (var site in LineReferenceFinder.FindInTemplate(_file, headerLine + 1, lastLine, ImageReferenceForm.ArgoValues))
                 Add(site);
             return;
         }
@@ -363,9 +363,9 @@ internal sealed class YamlReferenceFinder
 
     private int BlockIndent(int firstLine)
     {
-        for (var line = firstLine; line < file.LineCount; line++)
+        for (var line = firstLine; line < _file.LineCount; line++)
         {
-            var text = file.LineText(line);
+            var text = _file.LineText(line);
             if (text.Trim().Length == 0) continue;
             return text.Length - text.TrimStart(' ').Length;
         }
@@ -383,14 +383,14 @@ internal sealed class YamlReferenceFinder
             end--;
         }
         var editable = scalar.Style is ScalarStyle.Plain or ScalarStyle.SingleQuoted or ScalarStyle.DoubleQuoted
-            && start >= 0 && end >= start && end <= file.Text.Length
-            && file.Text.AsSpan(start, end - start).SequenceEqual(value);
+            && start >= 0 && end >= start && end <= _file.Text.Length
+            && _file.Text.AsSpan(start, end - start).SequenceEqual(value);
         if (start < 0) start = Math.Max(0, map(scalar.Start));
-        if (start >= 0 && !seenStarts.Add(start) && editable && role != FieldRole.GlobalRegistry) return null;
+        if (start >= 0 && !_seenStarts.Add(start) && editable && role != FieldRole.GlobalRegistry) return null;
         return new ValueField(role, name, value, Math.Max(0, start), editable ? end - start : 0, editable, value.Contains("{{", StringComparison.Ordinal));
     }
 
-    private void Add(ReferenceSite site) => sites.Add(site);
+    private void Add(ReferenceSite site) => _sites.Add(site);
 
     private static YamlNode? Child(YamlMappingNode? map, string key) =>
         map is not null && map.Children.TryGetValue(new YamlScalarNode(key), out var value) ? value : null;

@@ -14,16 +14,16 @@ namespace HarborOps.Engine.Errors;
 internal sealed class SentSecrets
 {
     private const string Redacted = "[redacted]";
-    private readonly HashSet<string> forms = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _forms = new(StringComparer.Ordinal);
 
     public SentSecrets Add(string? secret)
     {
         if (string.IsNullOrEmpty(secret)) return this;
-        forms.Add(secret);
-        forms.Add(Uri.EscapeDataString(secret));
-        forms.Add(WebUtility.UrlEncode(secret));
-        forms.Add(JsonEncodedText.Encode(secret).ToString());
-        forms.Add(JsonEncodedText.Encode(secret, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString());
+        _forms.Add(secret);
+        _forms.Add(Uri.EscapeDataString(secret));
+        _forms.Add(WebUtility.UrlEncode(secret));
+        _forms.Add(JsonEncodedText.Encode(secret).ToString());
+        _forms.Add(JsonEncodedText.Encode(secret, JavaScriptEncoder.UnsafeRelaxedJsonEscaping).ToString());
         return this;
     }
 
@@ -65,8 +65,8 @@ internal sealed class SentSecrets
     /// <summary>The text with every known form of every secret replaced, longest first (a secret may contain a shorter one).</summary>
     public string Scrub(string text)
     {
-        if (forms.Count == 0 || text.Length == 0) return text;
-        foreach (var form in forms.OrderByDescending(f => f.Length))
+        if (_forms.Count == 0 || text.Length == 0) return text;
+        foreach (var form in _forms.OrderByDescending(f => f.Length))
             text = text.Replace(form, Redacted, StringComparison.Ordinal);
         return text;
     }

@@ -13,9 +13,9 @@ namespace HarborOps.Engine.Harbor;
 /// <summary>How every Harbor API call travels: the request, its retries under the session's per-host policy, the error mapping and paging.</summary>
 public sealed partial class HarborClient
 {
-    private readonly HttpClient http;
-    private readonly Action<string>? log;
-    private readonly HostResilience resilience;
+    private readonly HttpClient _http;
+    private readonly Action<string>? _log;
+    private readonly HostResilience _resilience;
 
     /// <summary>A client for one connection over the process-wide HTTP client; cheap to create per command.</summary>
     public HarborClient(HarborConnection connection, Action<string>? log = null, HarborClientOptions? options = null)
@@ -31,10 +31,10 @@ public sealed partial class HarborClient
     internal HarborClient(HarborConnection connection, HttpClient http, Action<string>? log, HarborClientOptions? options, HostBackoff? hosts = null)
     {
         Connection = connection ?? throw new ArgumentNullException(nameof(connection));
-        this.http = http;
-        this.log = log;
+        this._http = http;
+        this._log = log;
         Options = options ?? new HarborClientOptions();
-        resilience = new HostResilience(Options.RetryRules, hosts ?? HostBackoff.Session);
+        _resilience = new HostResilience(Options.RetryRules, hosts ?? HostBackoff.Session);
     }
 
     public HarborConnection Connection { get; }
@@ -49,11 +49,11 @@ public sealed partial class HarborClient
         // /api and /v2 are one host: its wait window is the registry client's too.
         var host = uri.Authority;
         // Only GET and HEAD are sent twice: a POST or PUT that timed out may have been carried out.
-        var retries = safe ? resilience.Rules.MaxRetries : 0;
+        var retries = safe ? _resilience.Rules.MaxRetries : 0;
         for (var attempt = 0; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            await resilience.WaitTurnAsync(host, cancellationToken).ConfigureAwait(false);
+            await _resilience.WaitTurnAsync(host, cancellationToken).ConfigureAwait(false);
             // A new id per attempt: each one is a separate entry in Harbor's log.
             var requestId = Guid.NewGuid().ToString();
             using var message = new HttpRequestMessage(call.Method, uri);
@@ -75,12 +75,12 @@ public sealed partial class HarborClient
                 timeout.CancelAfter(Options.RequestTimeout);
                 try
                 {
-                    response = await http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+                    response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     Log($"{call.Method} {uri.PathAndQuery} timed out after {clock.ElapsedMilliseconds} ms (X-Request-Id {requestId})");
-                    if (attempt < retries) { await resilience.BackOffAsync(host, attempt, null, cancellationToken).ConfigureAwait(false); continue; }
+                    if (attempt < retries) { await _resilience.BackOffAsync(host, attempt, null, cancellationToken).ConfigureAwait(false); continue; }
                     throw new HarborException(HarborErrorIds.Unreachable, FailureKind.Timeout,
                         $"Harbor at {Connection.Url} did not answer {call.Description} within {Options.RequestTimeout.TotalSeconds:0} s (X-Request-Id {requestId}). Check Harbor's health and the network path.",
                         call.Target ?? Connection.Url.ToString(), requestId: requestId);
@@ -94,7 +94,7 @@ public sealed partial class HarborClient
                             call.Target ?? Connection.Url.ToString(), ex, requestId: requestId);
                     var dns = ex.HttpRequestError == HttpRequestError.NameResolutionError
                         || ex.InnerException is SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData };
-                    if (!dns && attempt < retries) { await resilience.BackOffAsync(host, attempt, null, cancellationToken).ConfigureAwait(false); continue; }
+                    if (!dns && attempt < retries) { await _resilience.BackOffAsync(host, attempt, null, cancellationToken).ConfigureAwait(false); continue; }
                     throw new HarborException(HarborErrorIds.Unreachable, FailureKind.ConnectionFailed,
                         dns ? $"Harbor host '{uri.Host}' could not be resolved. Check the URL {Connection.Url}."
                             : $"Could not reach Harbor at {uri.Authority} for {call.Description} ({ex.HttpRequestError}). Check that Harbor runs and the URL {Connection.Url} is right.",
@@ -115,9 +115,9 @@ public sealed partial class HarborClient
                 };
                 if (response.IsSuccessStatusCode || call.AcceptStatus?.Invoke(status) == true) return result;
                 var retryAfter = RetryRules.RetryAfterOf(response);
-                if (attempt < retries && resilience.Rules.IsRetried(status) && (retryAfter is null || resilience.Rules.WaitsOut(retryAfter.Value)))
+                if (attempt < retries && _resilience.Rules.IsRetried(status) && (retryAfter is null || _resilience.Rules.WaitsOut(retryAfter.Value)))
                 {
-                    await resilience.BackOffAsync(host, attempt, retryAfter, cancellationToken).ConfigureAwait(false);
+                    await _resilience.BackOffAsync(host, attempt, retryAfter, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 throw MapError(call, result);
@@ -128,7 +128,7 @@ public sealed partial class HarborClient
     internal static AuthenticationHeaderValue BasicAuthorization(NetworkCredential credential) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(credential.UserName + ":" + credential.Password)));
 
-    private void Log(string text) => log?.Invoke("Harbor: " + text);
+    private void Log(string text) => _log?.Invoke("Harbor: " + text);
 
     /// <summary>Every list endpoint, paged at <see cref="HarborClientOptions.PageSize"/> until X-Total-Count or the
     /// absence of a next link says it is over.</summary>

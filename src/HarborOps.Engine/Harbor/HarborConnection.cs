@@ -67,15 +67,15 @@ public sealed record HarborConnection
 /// </summary>
 public static class HarborSession
 {
-    private static (HarborConnection Connection, HarborConnectionInfo Info)? current;
+    private static (HarborConnection Connection, HarborConnectionInfo Info)? ConnectedSession;
     private static readonly object Gate = new();
 
-    public static HarborConnection? Current { get { lock (Gate) return current?.Connection; } }
-    public static HarborConnectionInfo? CurrentInfo { get { lock (Gate) return current?.Info; } }
+    public static HarborConnection? Current { get { lock (Gate) return ConnectedSession?.Connection; } }
+    public static HarborConnectionInfo? CurrentInfo { get { lock (Gate) return ConnectedSession?.Info; } }
 
     public static void Set(HarborConnection connection, HarborConnectionInfo info)
     {
-        lock (Gate) current = (connection, info);
+        lock (Gate) ConnectedSession = (connection, info);
     }
 
     /// <summary>Forgets the session; returns what it was.</summary>
@@ -83,8 +83,8 @@ public static class HarborSession
     {
         lock (Gate)
         {
-            var info = current?.Info;
-            current = null;
+            var info = ConnectedSession?.Info;
+            ConnectedSession = null;
             return info;
         }
     }

@@ -9,33 +9,33 @@ namespace HarborOps.Engine.Manifests;
 /// </summary>
 public sealed class DigestVerifyingStream : Stream
 {
-    private readonly Stream inner;
-    private readonly IncrementalHash hash;
-    private readonly string expectedDigest;
-    private readonly long? expectedSize;
-    private readonly object? target;
-    private readonly bool leaveOpen;
-    private long bytesRead;
-    private bool verified;
+    private readonly Stream _inner;
+    private readonly IncrementalHash _hash;
+    private readonly string _expectedDigest;
+    private readonly long? _expectedSize;
+    private readonly object? _target;
+    private readonly bool _leaveOpen;
+    private long _bytesRead;
+    private bool _verified;
 
     public DigestVerifyingStream(Stream inner, string expectedDigest, long? expectedSize, object? target = null, bool leaveOpen = false)
     {
-        this.inner = inner;
-        this.expectedDigest = expectedDigest;
-        this.expectedSize = expectedSize;
-        this.target = target;
-        this.leaveOpen = leaveOpen;
-        hash = Digests.CreateHash(expectedDigest);
+        this._inner = inner;
+        this._expectedDigest = expectedDigest;
+        this._expectedSize = expectedSize;
+        this._target = target;
+        this._leaveOpen = leaveOpen;
+        _hash = Digests.CreateHash(expectedDigest);
     }
 
-    public string ExpectedDigest => expectedDigest;
-    public long BytesRead => bytesRead;
+    public string ExpectedDigest => _expectedDigest;
+    public long BytesRead => _bytesRead;
 
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
-    public override long Length => expectedSize ?? throw new NotSupportedException();
-    public override long Position { get => bytesRead; set => throw new NotSupportedException(); }
+    public override long Length => _expectedSize ?? throw new NotSupportedException();
+    public override long Position { get => _bytesRead; set => throw new NotSupportedException(); }
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
@@ -45,7 +45,7 @@ public sealed class DigestVerifyingStream : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        var n = inner.Read(buffer);
+        var n = _inner.Read(buffer);
         return Account(buffer[..n]);
     }
 
@@ -54,7 +54,7 @@ public sealed class DigestVerifyingStream : Stream
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var n = await _inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         return Account(buffer.Span[..n]);
     }
 
@@ -65,41 +65,41 @@ public sealed class DigestVerifyingStream : Stream
             Verify();
             return 0;
         }
-        bytesRead += chunk.Length;
-        if (expectedSize is { } size && bytesRead > size)
+        _bytesRead += chunk.Length;
+        if (_expectedSize is { } size && _bytesRead > size)
             throw new RegistryException(RegistryErrorIds.DigestMismatch, FailureKind.InvalidData,
-                $"Blob {expectedDigest} is longer than the {size} bytes its descriptor declares; the registry served different content. Retry; if it persists the registry's copy is corrupt.", target ?? expectedDigest);
-        hash.AppendData(chunk);
+                $"Blob {_expectedDigest} is longer than the {size} bytes its descriptor declares; the registry served different content. Retry; if it persists the registry's copy is corrupt.", _target ?? _expectedDigest);
+        _hash.AppendData(chunk);
         return chunk.Length;
     }
 
     private void Verify()
     {
-        if (verified) return;
-        verified = true;
-        if (expectedSize is { } size && bytesRead != size)
+        if (_verified) return;
+        _verified = true;
+        if (_expectedSize is { } size && _bytesRead != size)
             throw new RegistryException(RegistryErrorIds.DigestMismatch, FailureKind.InvalidData,
-                $"Blob {expectedDigest} ended after {bytesRead} of {size} bytes; the content is incomplete. Retry; if it persists the registry's copy is corrupt.", target ?? expectedDigest);
-        var actual = Digests.AlgorithmOf(expectedDigest) + ":" + Convert.ToHexString(hash.GetHashAndReset()).ToLowerInvariant();
-        if (!string.Equals(actual, expectedDigest, StringComparison.Ordinal))
+                $"Blob {_expectedDigest} ended after {_bytesRead} of {size} bytes; the content is incomplete. Retry; if it persists the registry's copy is corrupt.", _target ?? _expectedDigest);
+        var actual = Digests.AlgorithmOf(_expectedDigest) + ":" + Convert.ToHexString(_hash.GetHashAndReset()).ToLowerInvariant();
+        if (!string.Equals(actual, _expectedDigest, StringComparison.Ordinal))
             throw new RegistryException(RegistryErrorIds.DigestMismatch, FailureKind.InvalidData,
-                $"Blob content hashes to {actual}, not to the expected {expectedDigest}; it was corrupted in transit or in storage. Retry; if it persists the registry's copy is corrupt.", target ?? expectedDigest);
+                $"Blob content hashes to {actual}, not to the expected {_expectedDigest}; it was corrupted in transit or in storage. Retry; if it persists the registry's copy is corrupt.", _target ?? _expectedDigest);
     }
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            hash.Dispose();
-            if (!leaveOpen) inner.Dispose();
+            _hash.Dispose();
+            if (!_leaveOpen) _inner.Dispose();
         }
         base.Dispose(disposing);
     }
 
     public override async ValueTask DisposeAsync()
     {
-        hash.Dispose();
-        if (!leaveOpen) await inner.DisposeAsync().ConfigureAwait(false);
+        _hash.Dispose();
+        if (!_leaveOpen) await _inner.DisposeAsync().ConfigureAwait(false);
         await base.DisposeAsync().ConfigureAwait(false);
     }
 }

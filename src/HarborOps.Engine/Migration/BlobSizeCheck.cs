@@ -12,12 +12,12 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 internal sealed class BlobSizeCheck
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<long?>>> sizes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<long?>>> _sizes = new(StringComparer.Ordinal);
 
     /// <summary>The destination answered with this size (a HEAD), or a transfer verified it byte for byte.</summary>
-    public void Confirmed(string digest, long size) => sizes.TryAdd(digest, new Lazy<Task<long?>>(Task.FromResult<long?>(size)));
+    public void Confirmed(string digest, long size) => _sizes.TryAdd(digest, new Lazy<Task<long?>>(Task.FromResult<long?>(size)));
 
-    public bool IsKnown(string digest) => sizes.ContainsKey(digest);
+    public bool IsKnown(string digest) => _sizes.ContainsKey(digest);
 
     /// <summary>
     /// Throws DigestMismatch when <paramref name="blob"/>'s size is not the destination's; <paramref name="head"/> asks
@@ -25,7 +25,7 @@ internal sealed class BlobSizeCheck
     /// </summary>
     public async Task RequireAsync(OciDescriptor blob, Func<Task<long?>> head, string manifestOf)
     {
-        var asked = sizes.GetOrAdd(blob.Digest, _ => new Lazy<Task<long?>>(head));
+        var asked = _sizes.GetOrAdd(blob.Digest, _ => new Lazy<Task<long?>>(head));
         long? actual;
         try
         {
@@ -33,7 +33,7 @@ internal sealed class BlobSizeCheck
         }
         catch
         {
-            sizes.TryRemove(new KeyValuePair<string, Lazy<Task<long?>>>(blob.Digest, asked)); // a failed HEAD is this tag's failure, not the next one's
+            _sizes.TryRemove(new KeyValuePair<string, Lazy<Task<long?>>>(blob.Digest, asked)); // a failed HEAD is this tag's failure, not the next one's
             throw;
         }
         if (actual is { } size && size != blob.Size)

@@ -12,12 +12,12 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 internal sealed class ChildManifestSizes
 {
-    private readonly ConcurrentDictionary<string, long> sizes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _sizes = new(StringComparer.Ordinal);
 
     /// <summary>A HEAD without a Content-Length (0) proves nothing and is not recorded.</summary>
     public void Known(string digest, long size)
     {
-        if (size > 0) sizes.TryAdd(digest, size);
+        if (size > 0) _sizes.TryAdd(digest, size);
     }
 
     /// <summary>A manifest fetched from the source: its bytes are its size.</summary>
@@ -34,7 +34,7 @@ internal sealed class ChildManifestSizes
     public async Task RequireAsync(OciDescriptor child, Task ensured, string indexOf)
     {
         await ensured.ConfigureAwait(false);
-        if (sizes.TryGetValue(child.Digest, out var size) && size != child.Size)
+        if (_sizes.TryGetValue(child.Digest, out var size) && size != child.Size)
             throw new RegistryException(RegistryErrorIds.DigestMismatch, FailureKind.InvalidData,
                 $"The index of '{indexOf}' says its child manifest {child.Digest} is {child.Size} bytes, but that manifest has {size} bytes; an index with a wrong size breaks every pull, so it is not written and the destination tag keeps what it had. The source's index is damaged: re-push the image there.",
                 indexOf);

@@ -13,21 +13,21 @@ namespace HarborOps.Engine.Migration;
 internal sealed class CopyJournal : IAsyncDisposable
 {
     private const string Header = "# HarborOps copy journal v1";
-    private readonly FileStream file;
-    private readonly string registry;
-    private readonly SemaphoreSlim writer = new(1, 1);
-    private readonly List<string> pending = [];
-    private readonly Dictionary<string, HashSet<string>> blobRepositories = new(StringComparer.Ordinal);
-    private readonly HashSet<string> manifests = new(StringComparer.Ordinal);
-    private readonly HashSet<string> startedRepositories = new(StringComparer.Ordinal);
+    private readonly FileStream _file;
+    private readonly string _registry;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly List<string> _pending = [];
+    private readonly Dictionary<string, HashSet<string>> _blobRepositories = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _manifests = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _startedRepositories = new(StringComparer.Ordinal);
 
     private CopyJournal(FileStream file, string registry)
     {
-        this.file = file;
-        this.registry = registry;
+        this._file = file;
+        this._registry = registry;
     }
 
-    public string Path => file.Name;
+    public string Path => _file.Name;
     public int LoadedEntries { get; private set; }
 
     /// <summary>
@@ -80,11 +80,11 @@ internal sealed class CopyJournal : IAsyncDisposable
         if (OperatingSystem.IsWindows() || OperatingSystem.IsMacOS()) return;
         try
         {
-            file.Lock(0, long.MaxValue);
+            _file.Lock(0, long.MaxValue);
         }
         catch (IOException ex) when (IsHeldByOther(ex))
         {
-            throw InUse(file.Name, ex);
+            throw InUse(_file.Name, ex);
         }
     }
 
@@ -102,29 +102,29 @@ internal sealed class CopyJournal : IAsyncDisposable
 
     private async Task LoadAsync(CancellationToken cancellationToken)
     {
-        var bytes = new byte[file.Length];
+        var bytes = new byte[_file.Length];
         var read = 0;
         while (read < bytes.Length)
         {
-            var n = await file.ReadAsync(bytes.AsMemory(read), cancellationToken).ConfigureAwait(false);
+            var n = await _file.ReadAsync(bytes.AsMemory(read), cancellationToken).ConfigureAwait(false);
             if (n == 0) break;
             read += n;
         }
         if (!StartsWithHeader(bytes.AsSpan(0, read)))
             throw new HarborOpsException(CopyErrorIds.JournalNotAJournal, FailureKind.InvalidArgument,
-                $"'{file.Name}' is not a HarborOps copy journal (it has content, and its first line is not '{Header}'), so it was left as it is. " +
-                "Give -JournalPath a new file name (the journal is created) or the journal of an earlier copy.", file.Name);
+                $"'{_file.Name}' is not a HarborOps copy journal (it has content, and its first line is not '{Header}'), so it was left as it is. " +
+                "Give -JournalPath a new file name (the journal is created) or the journal of an earlier copy.", _file.Name);
         var text = Encoding.UTF8.GetString(bytes, 0, read);
         var lines = text.Split('\n');
         // The last element is either empty (file ends with a newline) or a torn line from a crash: never trusted.
         for (var i = 0; i < lines.Length - 1; i++)
         {
             var parts = lines[i].TrimEnd('\r').Split('\t');
-            if (parts.Length != 4 || parts[1] != registry) continue;
+            if (parts.Length != 4 || parts[1] != _registry) continue;
             var (kind, repository, digest) = (parts[0], parts[2], parts[3]);
-            if (kind == "blob") Remember(blobRepositories, digest, repository);
-            else if (kind == "manifest") manifests.Add(repository + "@" + digest);
-            else if (kind == "repository") startedRepositories.Add(repository);
+            if (kind == "blob") Remember(_blobRepositories, digest, repository);
+            else if (kind == "manifest") _manifests.Add(repository + "@" + digest);
+            else if (kind == "repository") _startedRepositories.Add(repository);
             else continue;
             LoadedEntries++;
         }
@@ -132,13 +132,13 @@ internal sealed class CopyJournal : IAsyncDisposable
         {
             // Cut the torn line so new lines start on a line of their own.
             var lastNewline = Array.LastIndexOf(bytes, (byte)'\n', read - 1);
-            file.SetLength(lastNewline + 1);
+            _file.SetLength(lastNewline + 1);
         }
-        file.Seek(0, SeekOrigin.End);
-        if (file.Length == 0)
+        _file.Seek(0, SeekOrigin.End);
+        if (_file.Length == 0)
         {
-            await file.WriteAsync(Encoding.UTF8.GetBytes(Header + "\n"), cancellationToken).ConfigureAwait(false);
-            file.Flush(flushToDisk: true);
+            await _file.WriteAsync(Encoding.UTF8.GetBytes(Header + "\n"), cancellationToken).ConfigureAwait(false);
+            _file.Flush(flushToDisk: true);
         }
     }
 
@@ -161,17 +161,17 @@ internal sealed class CopyJournal : IAsyncDisposable
     /// <summary>Destination repositories an earlier run finished <paramref name="digest"/> in.</summary>
     public IReadOnlyCollection<string> RepositoriesWithBlob(string digest)
     {
-        lock (blobRepositories) return blobRepositories.TryGetValue(digest, out var set) ? set.ToArray() : [];
+        lock (_blobRepositories) return _blobRepositories.TryGetValue(digest, out var set) ? set.ToArray() : [];
     }
 
     /// <summary>True when an earlier run finished anything in <paramref name="repository"/> (it may hold blobs but no tag yet).</summary>
     public bool HasEntriesFor(string repository)
     {
-        lock (startedRepositories)
-            if (startedRepositories.Contains(repository)) return true;
-        lock (blobRepositories)
-            if (blobRepositories.Values.Any(set => set.Contains(repository))) return true;
-        lock (manifests) return manifests.Any(m => m.StartsWith(repository + "@", StringComparison.Ordinal));
+        lock (_startedRepositories)
+            if (_startedRepositories.Contains(repository)) return true;
+        lock (_blobRepositories)
+            if (_blobRepositories.Values.Any(set => set.Contains(repository))) return true;
+        lock (_manifests) return _manifests.Any(m => m.StartsWith(repository + "@", StringComparison.Ordinal));
     }
 
     /// <summary>
@@ -180,71 +180,71 @@ internal sealed class CopyJournal : IAsyncDisposable
     /// </summary>
     public Task RecordRepositoryStartedAsync(string repository, CancellationToken cancellationToken)
     {
-        lock (startedRepositories) startedRepositories.Add(repository);
-        return AppendAsync($"repository\t{registry}\t{repository}\t-", cancellationToken);
+        lock (_startedRepositories) _startedRepositories.Add(repository);
+        return AppendAsync($"repository\t{_registry}\t{repository}\t-", cancellationToken);
     }
 
     public Task RecordBlobAsync(string repository, string digest, CancellationToken cancellationToken)
     {
-        lock (blobRepositories) Remember(blobRepositories, digest, repository);
-        return AppendAsync($"blob\t{registry}\t{repository}\t{digest}", cancellationToken);
+        lock (_blobRepositories) Remember(_blobRepositories, digest, repository);
+        return AppendAsync($"blob\t{_registry}\t{repository}\t{digest}", cancellationToken);
     }
 
     public Task RecordManifestAsync(string repository, string digest, CancellationToken cancellationToken)
     {
-        lock (manifests) manifests.Add(repository + "@" + digest);
-        return AppendAsync($"manifest\t{registry}\t{repository}\t{digest}", cancellationToken);
+        lock (_manifests) _manifests.Add(repository + "@" + digest);
+        return AppendAsync($"manifest\t{_registry}\t{repository}\t{digest}", cancellationToken);
     }
 
     /// <summary>Returns once the line is on disk: whoever holds the writer flushes every line queued so far.</summary>
     private async Task AppendAsync(string line, CancellationToken cancellationToken)
     {
-        lock (pending) pending.Add(line);
-        await writer.WaitAsync(cancellationToken).ConfigureAwait(false);
+        lock (_pending) _pending.Add(line);
+        await _writer.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             string[] batch;
-            lock (pending)
+            lock (_pending)
             {
-                batch = pending.ToArray();
-                pending.Clear();
+                batch = _pending.ToArray();
+                _pending.Clear();
             }
             if (batch.Length == 0) return; // an earlier holder wrote and synced this line
             var bytes = Encoding.UTF8.GetBytes(string.Join('\n', batch) + "\n");
-            await file.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
-            file.Flush(flushToDisk: true);
+            await _file.WriteAsync(bytes, CancellationToken.None).ConfigureAwait(false);
+            _file.Flush(flushToDisk: true);
         }
         finally
         {
-            writer.Release();
+            _writer.Release();
         }
     }
 
-    private int disposed;
+    private int _disposed;
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) == 1) return;
-        await writer.WaitAsync().ConfigureAwait(false);
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        await _writer.WaitAsync().ConfigureAwait(false);
         try
         {
             string[] batch;
-            lock (pending)
+            lock (_pending)
             {
-                batch = pending.ToArray();
-                pending.Clear();
+                batch = _pending.ToArray();
+                _pending.Clear();
             }
             if (batch.Length > 0)
             {
-                await file.WriteAsync(Encoding.UTF8.GetBytes(string.Join('\n', batch) + "\n")).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
+                await _file.WriteAsync(Encoding.UTF8.GetBytes(string.Join('\n', batch) + "\n")).ConfigureAwait(false);
+                _file.Flush(flushToDisk: true);
             }
-            await file.DisposeAsync().ConfigureAwait(false);
+            await _file.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {
-            writer.Release();
-            writer.Dispose();
+            _writer.Release();
+            _writer.Dispose();
         }
     }
 }

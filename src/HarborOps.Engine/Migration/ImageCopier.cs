@@ -13,12 +13,12 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 public sealed class ImageCopier
 {
-    private readonly RegistryEngine engine;
+    private readonly RegistryEngine _engine;
 
     /// <summary>A copier over the engine's one HTTP pipeline and token cache.</summary>
     public ImageCopier(RegistryEngine engine)
     {
-        this.engine = engine ?? throw new ArgumentNullException(nameof(engine));
+        this._engine = engine ?? throw new ArgumentNullException(nameof(engine));
     }
 
     /// <summary>
@@ -38,7 +38,7 @@ public sealed class ImageCopier
         if (request.ThrottleLimit is < 1 or > 256)
             throw new HarborOpsException(CopyErrorIds.MappingInvalid, FailureKind.InvalidArgument,
                 $"ThrottleLimit is {request.ThrottleLimit}; use 1 to 256 concurrent requests per registry.");
-        var run = new CopyRun(engine, request, progress, onResult);
+        var run = new CopyRun(_engine, request, progress, onResult);
         return await run.RunAsync(cancellationToken).ConfigureAwait(false);
     }
 }

@@ -34,78 +34,78 @@ public sealed class ParityChecker(RegistryEngine engine)
 
 internal sealed class ParityRun
 {
-    private readonly RegistryEngine engine;
-    private readonly ParityRequest request;
-    private readonly IProgress<OperationProgress>? progress;
-    private readonly Action<ParityDifference> onDifference;
-    private readonly Action<HarborOpsException>? onFailure;
-    private readonly Stopwatch clock = Stopwatch.StartNew();
-    private readonly object emitLock = new();
-    private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
+    private readonly RegistryEngine _engine;
+    private readonly ParityRequest _request;
+    private readonly IProgress<OperationProgress>? _progress;
+    private readonly Action<ParityDifference> _onDifference;
+    private readonly Action<HarborOpsException>? _onFailure;
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly object _emitLock = new();
+    private readonly ConcurrentDictionary<string, IImageStore> _sourceStores = new(StringComparer.Ordinal);
     // Per store: whether it has the referrers API, asked once for the whole run.
-    private readonly ConcurrentDictionary<string, ReferrersApiProbe> referrersApis = new(StringComparer.Ordinal);
-    private readonly RepositoryMapping mapping;
-    private readonly TagSelection selection;
-    private readonly IImageStore destination;
-    private readonly Dictionary<ParityDifferenceKind, int> counts = Enum.GetValues<ParityDifferenceKind>().ToDictionary(k => k, _ => 0);
-    private int tagsCompared, referrersChecked, repositoriesCompared, repositoriesDone, repositoriesTotal;
+    private readonly ConcurrentDictionary<string, ReferrersApiProbe> _referrersApis = new(StringComparer.Ordinal);
+    private readonly RepositoryMapping _mapping;
+    private readonly TagSelection _selection;
+    private readonly IImageStore _destination;
+    private readonly Dictionary<ParityDifferenceKind, int> _counts = Enum.GetValues<ParityDifferenceKind>().ToDictionary(k => k, _ => 0);
+    private int _tagsCompared, _referrersChecked, _repositoriesCompared, _repositoriesDone, _repositoriesTotal;
 
     public ParityRun(RegistryEngine engine, ParityRequest request, IProgress<OperationProgress>? progress, Action<ParityDifference> onDifference, Action<HarborOpsException>? onFailure)
     {
-        this.engine = engine;
-        this.request = request;
-        this.progress = progress;
-        this.onDifference = onDifference;
-        this.onFailure = onFailure;
-        mapping = RepositoryMapping.Of(request);
-        selection = new TagSelection(request);
-        destination = engine.OpenStore(mapping.Destination.Registry, request.DestinationCredential);
+        this._engine = engine;
+        this._request = request;
+        this._progress = progress;
+        this._onDifference = onDifference;
+        this._onFailure = onFailure;
+        _mapping = RepositoryMapping.Of(request);
+        _selection = new TagSelection(request);
+        _destination = engine.OpenStore(_mapping.Destination.Registry, request.DestinationCredential);
     }
 
-    private string Activity => $"Comparing with {mapping.Destination.Text}";
+    private string Activity => $"Comparing with {_mapping.Destination.Text}";
 
     public async Task<ParitySummary> RunAsync(CancellationToken cancellationToken)
     {
-        var sources = request.Sources.Select(CopySource.Parse).ToList();
+        var sources = _request.Sources.Select(CopySource.Parse).ToList();
         var sourceRegistries = sources.Select(s => s.Registry).Distinct(StringComparer.Ordinal).ToList();
-        var sourceRequestsBefore = sourceRegistries.Sum(engine.RequestsSentTo);
-        var destinationRequestsBefore = engine.RequestsSentTo(destination.Registry);
+        var sourceRequestsBefore = sourceRegistries.Sum(_engine.RequestsSentTo);
+        var destinationRequestsBefore = _engine.RequestsSentTo(_destination.Registry);
 
-        var pairs = await SourceExpansion.ExpandAsync(sources, SourceStore, mapping, new ExpansionFindings(this), progress, Activity, cancellationToken).ConfigureAwait(false);
-        repositoriesTotal = pairs.Count;
-        progress?.Report(new OperationProgress(Activity, $"Comparing {pairs.Count} repositories", Completed: 0, Total: pairs.Count));
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.ThrottleLimit), CancellationToken = cancellationToken };
+        var pairs = await SourceExpansion.ExpandAsync(sources, SourceStore, _mapping, new ExpansionFindings(this), _progress, Activity, cancellationToken).ConfigureAwait(false);
+        _repositoriesTotal = pairs.Count;
+        _progress?.Report(new OperationProgress(Activity, $"Comparing {pairs.Count} repositories", Completed: 0, Total: pairs.Count));
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _request.ThrottleLimit), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(pairs, parallel, async (pair, token) =>
         {
             await CompareRepositoryAsync(pair, token).ConfigureAwait(false);
-            var done = Interlocked.Increment(ref repositoriesDone);
-            progress?.Report(new OperationProgress(Activity, $"Compared {done} of {pairs.Count} repositories, {Volatile.Read(ref tagsCompared)} tags", pair.SourceName, done, pairs.Count));
+            var done = Interlocked.Increment(ref _repositoriesDone);
+            _progress?.Report(new OperationProgress(Activity, $"Compared {done} of {pairs.Count} repositories, {Volatile.Read(ref _tagsCompared)} tags", pair.SourceName, done, pairs.Count));
         }).ConfigureAwait(false);
 
         var summary = new ParitySummary
         {
-            Source = request.Sources.ToArray(),
-            Destination = mapping.Destination.Text,
-            RepositoriesCompared = repositoriesCompared,
-            TagsCompared = tagsCompared,
-            ReferrersChecked = referrersChecked,
-            Equal = counts[ParityDifferenceKind.Equal],
-            MissingAtDestination = counts[ParityDifferenceKind.MissingAtDestination],
-            ExtraAtDestination = counts[ParityDifferenceKind.ExtraAtDestination],
-            DigestDiffers = counts[ParityDifferenceKind.DigestDiffers],
-            ReferrerMissing = counts[ParityDifferenceKind.ReferrerMissing],
-            SourceUnreadable = counts[ParityDifferenceKind.SourceUnreadable],
-            SourceRequests = (int)(sourceRegistries.Sum(engine.RequestsSentTo) - sourceRequestsBefore),
-            DestinationRequests = (int)(engine.RequestsSentTo(destination.Registry) - destinationRequestsBefore),
-            Elapsed = clock.Elapsed,
+            Source = _request.Sources.ToArray(),
+            Destination = _mapping.Destination.Text,
+            RepositoriesCompared = _repositoriesCompared,
+            TagsCompared = _tagsCompared,
+            ReferrersChecked = _referrersChecked,
+            Equal = _counts[ParityDifferenceKind.Equal],
+            MissingAtDestination = _counts[ParityDifferenceKind.MissingAtDestination],
+            ExtraAtDestination = _counts[ParityDifferenceKind.ExtraAtDestination],
+            DigestDiffers = _counts[ParityDifferenceKind.DigestDiffers],
+            ReferrerMissing = _counts[ParityDifferenceKind.ReferrerMissing],
+            SourceUnreadable = _counts[ParityDifferenceKind.SourceUnreadable],
+            SourceRequests = (int)(sourceRegistries.Sum(_engine.RequestsSentTo) - sourceRequestsBefore),
+            DestinationRequests = (int)(_engine.RequestsSentTo(_destination.Registry) - destinationRequestsBefore),
+            Elapsed = _clock.Elapsed,
         };
-        progress?.Report(new OperationProgress(Activity, summary.ToString(), Completed: repositoriesDone, Total: Math.Max(1, repositoriesTotal), IsComplete: true));
+        _progress?.Report(new OperationProgress(Activity, summary.ToString(), Completed: _repositoriesDone, Total: Math.Max(1, _repositoriesTotal), IsComplete: true));
         return summary;
     }
 
     // ---------------------------------------------------------------- scope
 
-    private IImageStore SourceStore(string registry) => sourceStores.GetOrAdd(registry, r => engine.OpenStore(r, request.SourceCredential));
+    private IImageStore SourceStore(string registry) => _sourceStores.GetOrAdd(registry, r => _engine.OpenStore(r, _request.SourceCredential));
 
     /// <summary>What the expansion leaves out: an unreadable source is a difference; a name that does not map, a failure.</summary>
     private sealed class ExpansionFindings(ParityRun run) : ISourceExpansionFailures
@@ -123,13 +123,13 @@ internal sealed class ParityRun
         {
             Kind = ParityDifferenceKind.SourceUnreadable,
             Source = $"{failure.Target}",
-            Destination = run.mapping.Destination.Text,
+            Destination = run._mapping.Destination.Text,
             SourceRepository = ManifestChecks.Shown(name),
             Detail = failure.Message,
             ErrorId = failure.ErrorId,
         });
 
-        public void MappingFailed(IImageStore store, string repository, HarborOpsException failure) => run.onFailure?.Invoke(failure);
+        public void MappingFailed(IImageStore store, string repository, HarborOpsException failure) => run._onFailure?.Invoke(failure);
     }
 
     // ---------------------------------------------------------------- one repository
@@ -137,7 +137,7 @@ internal sealed class ParityRun
     private async Task CompareRepositoryAsync(ExpandedRepository pair, CancellationToken cancellationToken)
     {
         var sourceInventory = InventoryAsync(pair.SourceStore, pair.SourceRepository, pair, cancellationToken);
-        var destinationInventory = InventoryAsync(destination, pair.DestinationRepository, pair, cancellationToken);
+        var destinationInventory = InventoryAsync(_destination, pair.DestinationRepository, pair, cancellationToken);
         Inventory source, target;
         try
         {
@@ -159,7 +159,7 @@ internal sealed class ParityRun
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
-            onFailure?.Invoke(ex);
+            _onFailure?.Invoke(ex);
             return;
         }
         if ((pair.OnlyTag ?? pair.OnlyDigest) is { } only && source.Images.Count == 0)
@@ -169,7 +169,7 @@ internal sealed class ParityRun
             { Detail = $"{pair.SourceStore.ItemName(pair.SourceRepository, only)} was not found at the source.", ErrorId = RegistryErrorIds.ManifestNotFound });
             return;
         }
-        Interlocked.Increment(ref repositoriesCompared);
+        Interlocked.Increment(ref _repositoriesCompared);
 
         var equalSubjects = new List<(string Tag, string Digest)>();
         var findings = new List<ParityDifference>();
@@ -182,7 +182,7 @@ internal sealed class ParityRun
                 { Detail = $"{pair.SourceStore.ItemName(pair.SourceRepository, tag)} is locked for reads at the source (readEnabled=false); its parity is unknown." });
                 continue;
             }
-            Interlocked.Increment(ref tagsCompared);
+            Interlocked.Increment(ref _tagsCompared);
             var there = target.Images.GetValueOrDefault(tag);
             if (there is null)
                 findings.Add(Difference(pair, ParityDifferenceKind.MissingAtDestination, tag, item.Manifest.Digest, null) with { Detail = "not at the destination" });
@@ -193,7 +193,7 @@ internal sealed class ParityRun
             else
             {
                 equalSubjects.Add((tag, item.Manifest.Digest));
-                if (request.IncludeEqual)
+                if (_request.IncludeEqual)
                     findings.Add(Difference(pair, ParityDifferenceKind.Equal, tag, item.Manifest.Digest, there.Manifest.Digest) with { Detail = "same digest" });
                 else
                     Count(ParityDifferenceKind.Equal);
@@ -209,7 +209,7 @@ internal sealed class ParityRun
                 { Detail = "the source repository has no such tag" });
         foreach (var finding in findings) Emit(finding);
 
-        if (request.IncludeReferrers && equalSubjects.Count > 0)
+        if (_request.IncludeReferrers && equalSubjects.Count > 0)
             await CompareReferrersAsync(pair, source, target, equalSubjects, cancellationToken).ConfigureAwait(false);
     }
 
@@ -232,12 +232,12 @@ internal sealed class ParityRun
             var reference = pair.OnlyTag ?? pair.OnlyDigest!;
             var head = await store.HeadManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false);
             if (head is not null && (pair.OnlyDigest is null || head.Digest == pair.OnlyDigest)) images[reference] = new TaggedManifest(reference, head);
-            if (request.IncludeReferrers && head is not null)
+            if (_request.IncludeReferrers && head is not null)
             {
                 bool OfThisImage(string tag) => TagSelection.SubjectOfReferrerTag(tag) == head.Digest;
                 var referrerPages = store.HasBulkInventory
                     ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
-                    : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, OfThisImage, cancellationToken);
+                    : TagInventory.HeadEachTagAsync(store, repository, _engine.Options.TagDetailParallelism, OfThisImage, cancellationToken);
                 await foreach (var page in referrerPages.ConfigureAwait(false))
                     foreach (var item in page.Where(i => OfThisImage(i.Tag)))
                         referrerTags[item.Tag] = item;
@@ -250,13 +250,13 @@ internal sealed class ParityRun
         bool Screened(string tag)
         {
             if (ImageReference.IsValidTag(tag)) return true;
-            if (selection.Matches(tag)) lock (invalidTags) invalidTags.Add(tag);
+            if (_selection.Matches(tag)) lock (invalidTags) invalidTags.Add(tag);
             return false;
         }
         // A bulk inventory (ACR) costs the same whatever is wanted; otherwise only the tags compared are HEADed.
         var pages = store.HasBulkInventory
             ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
-            : TagInventory.HeadEachTagAsync(store, repository, engine.Options.TagDetailParallelism, tag => Screened(tag) && Wanted(tag), cancellationToken);
+            : TagInventory.HeadEachTagAsync(store, repository, _engine.Options.TagDetailParallelism, tag => Screened(tag) && Wanted(tag), cancellationToken);
         await foreach (var page in pages.ConfigureAwait(false))
             foreach (var item in page)
             {
@@ -264,9 +264,9 @@ internal sealed class ParityRun
                 if (TagSelection.SubjectOfReferrerTag(item.Tag) is not null)
                 {
                     // Referrer tags follow their subject: never compared as tags, checked as referrers with -IncludeReferrers.
-                    if (request.IncludeReferrers) referrerTags[item.Tag] = item;
+                    if (_request.IncludeReferrers) referrerTags[item.Tag] = item;
                 }
-                else if (selection.Matches(item.Tag))
+                else if (_selection.Matches(item.Tag))
                 {
                     images[item.Tag] = item;
                 }
@@ -276,7 +276,7 @@ internal sealed class ParityRun
 
     /// <summary>Tags the comparison looks at: the filtered image tags, and referrer tags with -IncludeReferrers.</summary>
     private bool Wanted(string tag) =>
-        TagSelection.SubjectOfReferrerTag(tag) is null ? selection.Matches(tag) : request.IncludeReferrers;
+        TagSelection.SubjectOfReferrerTag(tag) is null ? _selection.Matches(tag) : _request.IncludeReferrers;
 
     private static async Task ObserveAsync(Task task)
     {
@@ -294,7 +294,7 @@ internal sealed class ParityRun
     private async Task CompareReferrersAsync(ExpandedRepository pair, Inventory source, Inventory target, List<(string Tag, string Digest)> subjects, CancellationToken cancellationToken)
     {
         var bySubject = subjects.GroupBy(s => s.Digest, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(s => s.Tag).Min(StringComparer.Ordinal)!, StringComparer.Ordinal);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, request.ThrottleLimit), CancellationToken = cancellationToken };
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _request.ThrottleLimit), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(bySubject, parallel, async (subject, token) =>
         {
             var (digest, tag) = (subject.Key, subject.Value);
@@ -304,7 +304,7 @@ internal sealed class ParityRun
                 foreach (var (referrerTag, item) in source.ReferrerTags.Where(r => TagSelection.SubjectOfReferrerTag(r.Key) == digest).OrderBy(r => r.Key, StringComparer.Ordinal))
                 {
                     covered.Add(item.Manifest.Digest);
-                    Interlocked.Increment(ref referrersChecked);
+                    Interlocked.Increment(ref _referrersChecked);
                     var there = target.ReferrerTags.GetValueOrDefault(referrerTag);
                     if (there is not null && there.Manifest.Digest == item.Manifest.Digest) continue;
                     if (there is not null && referrerTag == Digests.ToTagSchemaTag(digest))
@@ -315,7 +315,7 @@ internal sealed class ParityRun
                         foreach (var child in index.Manifests)
                         {
                             covered.Add(child.Digest);
-                            if (await destination.HeadManifestAsync(pair.DestinationRepository, child.Digest, token).ConfigureAwait(false) is null)
+                            if (await _destination.HeadManifestAsync(pair.DestinationRepository, child.Digest, token).ConfigureAwait(false) is null)
                                 Emit(ReferrerMissing(pair, tag, digest, child.Digest, referrerTag, child.ArtifactType));
                         }
                         continue;
@@ -326,14 +326,14 @@ internal sealed class ParityRun
                 var fromApi = await ReferrersFromApiAsync(pair.SourceStore, pair.SourceRepository, digest, token).ConfigureAwait(false);
                 var pending = fromApi?.Where(r => !covered.Contains(r.Digest)).ToList() ?? [];
                 if (pending.Count == 0) return;
-                var atDestination = await ReferrersFromApiAsync(destination, pair.DestinationRepository, digest, token).ConfigureAwait(false);
+                var atDestination = await ReferrersFromApiAsync(_destination, pair.DestinationRepository, digest, token).ConfigureAwait(false);
                 var present = atDestination?.Select(r => r.Digest).ToHashSet(StringComparer.Ordinal);
                 foreach (var referrer in pending)
                 {
-                    Interlocked.Increment(ref referrersChecked);
+                    Interlocked.Increment(ref _referrersChecked);
                     var found = present is not null
                         ? present.Contains(referrer.Digest)
-                        : await destination.HeadManifestAsync(pair.DestinationRepository, referrer.Digest, token).ConfigureAwait(false) is not null;
+                        : await _destination.HeadManifestAsync(pair.DestinationRepository, referrer.Digest, token).ConfigureAwait(false) is not null;
                     if (!found) Emit(ReferrerMissing(pair, tag, digest, referrer.Digest, null, referrer.ArtifactType));
                 }
             }
@@ -348,7 +348,7 @@ internal sealed class ParityRun
 
     /// <summary>A store's referrers API answer; null, and known per store after the first answer, when the store has no such API.</summary>
     private Task<IReadOnlyList<OciDescriptor>?> ReferrersFromApiAsync(IImageStore store, string repository, string digest, CancellationToken cancellationToken) =>
-        referrersApis.GetOrAdd(store.Registry, _ => new ReferrersApiProbe())
+        _referrersApis.GetOrAdd(store.Registry, _ => new ReferrersApiProbe())
             .QueryAsync(() => store.GetReferrersAsync(repository, digest, null, cancellationToken), cancellationToken);
 
     private static string? ArtifactTypeOfTag(string tag) =>
@@ -374,11 +374,11 @@ internal sealed class ParityRun
         var sourceName = $"{pair.SourceStore.ItemName(pair.SourceRepository)}:{shown}";
         var detail = atSource
             ? ManifestChecks.InvalidTag(tag, pair.SourceStore.ItemName(pair.SourceRepository))!.Message
-            : $"The destination listed a tag {shown} in '{destination.ItemName(pair.DestinationRepository)}' that breaks the tag grammar; no source tag can have that name, and it is never requested. Delete it at the destination.";
+            : $"The destination listed a tag {shown} in '{_destination.ItemName(pair.DestinationRepository)}' that breaks the tag grammar; no source tag can have that name, and it is never requested. Delete it at the destination.";
         return Difference(pair, atSource ? ParityDifferenceKind.SourceUnreadable : ParityDifferenceKind.ExtraAtDestination, "", null, null) with
         {
             Source = sourceName,
-            DestinationReference = $"{destination.ItemName(pair.DestinationRepository)}:{shown}",
+            DestinationReference = $"{_destination.ItemName(pair.DestinationRepository)}:{shown}",
             Tag = tag,
             Detail = detail,
             ErrorId = RegistryErrorIds.TagNameInvalid,
@@ -389,28 +389,28 @@ internal sealed class ParityRun
     {
         Kind = kind,
         Source = pair.SourceStore.ItemName(pair.SourceRepository, tag.Length > 0 ? tag : null),
-        Destination = mapping.Destination.Text,
-        DestinationReference = destination.ItemName(pair.DestinationRepository, tag.Length > 0 ? tag : null),
+        Destination = _mapping.Destination.Text,
+        DestinationReference = _destination.ItemName(pair.DestinationRepository, tag.Length > 0 ? tag : null),
         SourceRepository = pair.SourceRepository,
         DestinationRepository = pair.DestinationRepository,
         Tag = tag,
         SourceDigest = sourceDigest,
         DestinationDigest = destinationDigest,
-        StripPrefixSegments = request.StripPrefixSegments,
-        Rename = request.RenameRepositories,
+        StripPrefixSegments = _request.StripPrefixSegments,
+        Rename = _request.RenameRepositories,
     };
 
     private void Count(ParityDifferenceKind kind)
     {
-        lock (emitLock) counts[kind]++;
+        lock (_emitLock) _counts[kind]++;
     }
 
     private void Emit(ParityDifference difference)
     {
-        lock (emitLock)
+        lock (_emitLock)
         {
-            counts[difference.Kind]++;
-            onDifference(difference);
+            _counts[difference.Kind]++;
+            _onDifference(difference);
         }
     }
 }

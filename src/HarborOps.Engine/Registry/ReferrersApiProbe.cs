@@ -10,11 +10,11 @@ namespace HarborOps.Engine.Registry;
 /// </summary>
 internal sealed class ReferrersApiProbe
 {
-    private TaskCompletionSource<bool?>? inFlight;
-    private int answer; // 0 unknown, 1 the registry has the API, -1 it has not
+    private TaskCompletionSource<bool?>? _inFlight;
+    private int _answer; // 0 unknown, 1 the registry has the API, -1 it has not
 
     /// <summary>1 when the registry answers the referrers API, -1 when it does not, 0 while nobody knows yet.</summary>
-    public int Known => Volatile.Read(ref answer);
+    public int Known => Volatile.Read(ref _answer);
 
     /// <summary>
     /// The query's result (the referrers of one digest), or null when the registry has no referrers API; the query
@@ -42,7 +42,7 @@ internal sealed class ReferrersApiProbe
         {
             if (Known != 0) return (Known > 0, null);
             var mine = new TaskCompletionSource<bool?>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var other = Interlocked.CompareExchange(ref inFlight, mine, null);
+            var other = Interlocked.CompareExchange(ref _inFlight, mine, null);
             if (other is null)
             {
                 var result = await AskFirstAsync(mine, query).ConfigureAwait(false);
@@ -60,13 +60,13 @@ internal sealed class ReferrersApiProbe
         try
         {
             var result = await query().ConfigureAwait(false);
-            Volatile.Write(ref answer, result is null ? -1 : 1);
+            Volatile.Write(ref _answer, result is null ? -1 : 1);
             mine.TrySetResult(result is not null);
             return result;
         }
         catch
         {
-            Interlocked.CompareExchange(ref inFlight, null, mine);
+            Interlocked.CompareExchange(ref _inFlight, null, mine);
             mine.TrySetResult(null);
             throw;
         }

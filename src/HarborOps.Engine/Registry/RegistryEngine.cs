@@ -19,7 +19,7 @@ public sealed class RegistryEngine : IDisposable
     private static readonly Lazy<RegistryEngine> SharedEngine =
         new(() => new RegistryEngine(RegistryEngineOptions.FromEnvironment(Environment.GetEnvironmentVariable), HostBackoff.Session));
 
-    private readonly RegistryInventory inventory;
+    private readonly RegistryInventory _inventory;
 
     /// <summary>An engine of its own, down to its per-host wait windows (the session's engine is <see cref="Shared"/>).</summary>
     public RegistryEngine(RegistryEngineOptions options)
@@ -36,7 +36,7 @@ public sealed class RegistryEngine : IDisposable
         Credentials = new RegistryCredentialStore(dockerConfig);
         SessionCredentials = new SessionCredentials(Credentials);
         Pipeline = new RegistryHttpPipeline(options.Http, hosts, pipeline => new RegistryAuthenticator(pipeline, Credentials, dockerConfig));
-        inventory = new RegistryInventory(this);
+        _inventory = new RegistryInventory(this);
     }
 
     /// <summary>The engine of this process, used by the cmdlets.</summary>
@@ -58,12 +58,12 @@ public sealed class RegistryEngine : IDisposable
     /// </summary>
     public IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
         CancellationToken cancellationToken) =>
-        inventory.GetRepositoriesAsync(request, progress, onRepositoryFailure: null, cancellationToken);
+        _inventory.GetRepositoriesAsync(request, progress, onRepositoryFailure: null, cancellationToken);
 
     /// <inheritdoc cref="RegistryInventory.GetRepositoriesAsync"/>
     public IAsyncEnumerable<RegistryRepositoryInfo> GetRepositoriesAsync(GetRepositoriesRequest request, IProgress<OperationProgress>? progress,
         Action<HarborOpsException>? onRepositoryFailure, CancellationToken cancellationToken) =>
-        inventory.GetRepositoriesAsync(request, progress, onRepositoryFailure, cancellationToken);
+        _inventory.GetRepositoriesAsync(request, progress, onRepositoryFailure, cancellationToken);
 
     /// <summary>
     /// Tags of a repository with their digest, media type, platforms and size (every tag, paged and sorted ordinally;
@@ -71,12 +71,12 @@ public sealed class RegistryEngine : IDisposable
     /// digest, so thousands of tags of one image cost one manifest read each, plus one HEAD.
     /// </summary>
     public IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress, CancellationToken cancellationToken) =>
-        inventory.GetTagsAsync(request, progress, onTagFailure: null, cancellationToken);
+        _inventory.GetTagsAsync(request, progress, onTagFailure: null, cancellationToken);
 
     /// <inheritdoc cref="RegistryInventory.GetTagsAsync"/>
     public IAsyncEnumerable<RegistryTagInfo> GetTagsAsync(GetTagsRequest request, IProgress<OperationProgress>? progress,
         Action<HarborOpsException>? onTagFailure, CancellationToken cancellationToken) =>
-        inventory.GetTagsAsync(request, progress, onTagFailure, cancellationToken);
+        _inventory.GetTagsAsync(request, progress, onTagFailure, cancellationToken);
 
     /// <summary>
     /// Requests this engine has sent to a registry so far (0 for an OCI layout): callers take the difference over a run

@@ -11,16 +11,16 @@ namespace HarborOps.Engine.Registry;
 /// </summary>
 public sealed class RegistryImageCheck
 {
-    private readonly RegistryEngine engine;
-    private readonly NetworkCredential? credential;
-    private readonly Dictionary<string, Task<OciDescriptor?>> asked = new(StringComparer.Ordinal);
+    private readonly RegistryEngine _engine;
+    private readonly NetworkCredential? _credential;
+    private readonly Dictionary<string, Task<OciDescriptor?>> _asked = new(StringComparer.Ordinal);
 
     /// <param name="engine">The engine whose stores (and credentials) answer.</param>
     /// <param name="credential">Credential for this run; otherwise the session credential, the docker config, or anonymous.</param>
     public RegistryImageCheck(RegistryEngine engine, NetworkCredential? credential)
     {
-        this.engine = engine ?? throw new ArgumentNullException(nameof(engine));
-        this.credential = credential;
+        this._engine = engine ?? throw new ArgumentNullException(nameof(engine));
+        this._credential = credential;
     }
 
     /// <summary>
@@ -33,12 +33,12 @@ public sealed class RegistryImageCheck
         var parsed = ImageReference.Parse(reference);
         var key = parsed.ToString();
         Task<OciDescriptor?> head;
-        lock (asked)
+        lock (_asked)
         {
-            if (!asked.TryGetValue(key, out head!))
+            if (!_asked.TryGetValue(key, out head!))
             {
-                var (store, repository) = engine.OpenStore(parsed, credential);
-                asked[key] = head = store.HeadManifestAsync(repository, parsed.ManifestReference, cancellationToken);
+                var (store, repository) = _engine.OpenStore(parsed, _credential);
+                _asked[key] = head = store.HeadManifestAsync(repository, parsed.ManifestReference, cancellationToken);
             }
         }
         var descriptor = await head.ConfigureAwait(false);

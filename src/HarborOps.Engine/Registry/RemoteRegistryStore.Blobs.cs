@@ -14,13 +14,13 @@ internal sealed partial class RemoteRegistryStore
         var request = new RegistryRequest(HttpMethod.Head, Registry, $"/v2/{repository}/blobs/{digest}")
         {
             Scopes = [Pull(repository)],
-            Credential = credential,
+            Credential = _credential,
             Target = $"{Name(repository)}@{digest}",
             Description = $"blob {digest} of '{Name(repository)}'",
             AcceptStatus = status => status == 404,
             NotFoundErrorId = RegistryErrorIds.BlobNotFound,
         };
-        using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == 404) return null;
         return response.ContentLength ?? 0;
     }
@@ -31,7 +31,7 @@ internal sealed partial class RemoteRegistryStore
         var target = $"{Name(repository)}@{digest}";
         var resuming = new ResumingBlobStream(
             (offset, ct) => OpenBlobRangeAsync(repository, digest, target, offset, ct),
-            pipeline.Options.MaxRetries, target, pipeline.Options.RequestTimeout);
+            _pipeline.Options.MaxRetries, target, _pipeline.Options.RequestTimeout);
         await resuming.OpenAsync(cancellationToken).ConfigureAwait(false);
         return new DigestVerifyingStream(resuming, digest, expectedSize ?? resuming.DeclaredLength, target);
     }
@@ -41,14 +41,14 @@ internal sealed partial class RemoteRegistryStore
         var request = new RegistryRequest(HttpMethod.Get, Registry, $"/v2/{repository}/blobs/{digest}")
         {
             Scopes = [Pull(repository)],
-            Credential = credential,
+            Credential = _credential,
             Target = target,
             Description = $"blob {digest} of '{Name(repository)}'",
             NotFoundErrorId = RegistryErrorIds.BlobNotFound,
             BufferBody = false,
             Range = offset > 0 ? new RangeHeaderValue(offset, null) : null,
         };
-        var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
         try
         {
             var stream = await response.Message.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
@@ -65,9 +65,9 @@ internal sealed partial class RemoteRegistryStore
     internal const int UploadChunkSize = 8 * 1024 * 1024;
 
     /// <summary>Set after a 413 on a monolithic PUT: from then on this store uploads in PATCH chunks.</summary>
-    private volatile bool monolithicUploadRefused;
+    private volatile bool _monolithicUploadRefused;
 
-    internal bool UsesChunkedUploads => monolithicUploadRefused;
+    internal bool UsesChunkedUploads => _monolithicUploadRefused;
 
     public async Task PutBlobAsync(string repository, string digest, long size, Stream content, CancellationToken cancellationToken)
     {
@@ -79,7 +79,7 @@ internal sealed partial class RemoteRegistryStore
     }
 
     /// <summary>Set when this registry refused a mount request naming the repository itself: it gets plain upload starts.</summary>
-    private volatile bool selfMountRefused;
+    private volatile bool _selfMountRefused;
 
     public async Task<bool> PutBlobUnlessPresentAsync(string repository, string digest, long size, Func<Task<Stream>> openContent, CancellationToken cancellationToken)
     {
@@ -87,7 +87,7 @@ internal sealed partial class RemoteRegistryStore
         var target = $"{Name(repository)}@{digest}";
         Uri location;
         int chunkMinimum;
-        if (selfMountRefused)
+        if (_selfMountRefused)
         {
             (location, chunkMinimum) = await StartUploadAsync(repository, digest, target, null, cancellationToken).ConfigureAwait(false);
         }
@@ -104,7 +104,7 @@ internal sealed partial class RemoteRegistryStore
                 // A registry that refuses the "from" instead of answering 202 (harbor#17097) gets plain upload starts
                 // from now on; if the plain start is refused as well, it was the push that was refused, not the mount.
                 (location, chunkMinimum) = await StartUploadAsync(repository, digest, target, null, cancellationToken).ConfigureAwait(false);
-                selfMountRefused = true;
+                _selfMountRefused = true;
             }
         }
         if (ReferenceEquals(location, MountedMarker)) return false;
@@ -131,7 +131,7 @@ internal sealed partial class RemoteRegistryStore
             var verifying = content.CanSeek || content is DigestVerifyingStream { ExpectedDigest: var expected } && expected == digest
                 ? null
                 : new DigestVerifyingStream(content, digest, size, target, leaveOpen: true);
-            if (monolithicUploadRefused)
+            if (_monolithicUploadRefused)
                 await UploadChunkedAsync(repository, digest, target, location, verifying ?? content, chunkMinimum, cancellationToken).ConfigureAwait(false);
             else
                 await UploadMonolithicAsync(repository, digest, size, target, location, content, verifying, cancellationToken).ConfigureAwait(false);
@@ -151,14 +151,14 @@ internal sealed partial class RemoteRegistryStore
         var start = new RegistryRequest(HttpMethod.Post, Registry, path)
         {
             Scopes = mountFrom is null || mountFrom == repository ? [Push(repository)] : [Push(repository), Pull(mountFrom)],
-            Credential = credential,
+            Credential = _credential,
             Content = () => new ByteArrayContent([]),
             Target = target,
             Description = mountFrom is null || mountFrom == repository
                 ? $"starting the upload of blob {digest} to '{Name(repository)}'"
                 : $"mounting blob {digest} from '{Name(mountFrom)}' into '{Name(repository)}'",
         };
-        using var response = await pipeline.SendAsync(start, cancellationToken).ConfigureAwait(false);
+        using var response = await _pipeline.SendAsync(start, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == 201) return (MountedMarker, 0);
         if (response.Message.Headers.Location is not { } loc)
             throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
@@ -178,7 +178,7 @@ internal sealed partial class RemoteRegistryStore
         {
             AbsoluteUri = WithDigestQuery(location, digest),
             Scopes = [Push(repository)],
-            Credential = credential,
+            Credential = _credential,
             ContentReplayable = content.CanSeek,
             Content = () =>
             {
@@ -192,10 +192,10 @@ internal sealed partial class RemoteRegistryStore
             Description = $"uploading blob {digest} to '{Name(repository)}'",
             AcceptStatus = status => status == 413,
         };
-        using var done = await pipeline.SendAsync(put, cancellationToken).ConfigureAwait(false);
+        using var done = await _pipeline.SendAsync(put, cancellationToken).ConfigureAwait(false);
         if (done.StatusCode != 413) return;
         // Too large for one request (a proxy's body limit): remember it, and finish now if the content can be re-read.
-        monolithicUploadRefused = true;
+        _monolithicUploadRefused = true;
         if (!content.CanSeek)
             throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ServerError,
                 $"Registry '{Registry}' refused blob {digest} ({size} bytes) in one request (HTTP 413); the next attempt uploads it in chunks.",
@@ -227,7 +227,7 @@ internal sealed partial class RemoteRegistryStore
             {
                 AbsoluteUri = location,
                 Scopes = [Push(repository)],
-                Credential = credential,
+                Credential = _credential,
                 Content = () =>
                 {
                     var body = new ByteArrayContent(buffer, 0, length);
@@ -238,7 +238,7 @@ internal sealed partial class RemoteRegistryStore
                 Target = target,
                 Description = $"uploading bytes {chunkStart}-{chunkStart + length - 1} of blob {digest} to '{Name(repository)}'",
             };
-            using (var response = await pipeline.SendAsync(patch, cancellationToken).ConfigureAwait(false))
+            using (var response = await _pipeline.SendAsync(patch, cancellationToken).ConfigureAwait(false))
                 if (response.Message.Headers.Location is { } next) location = new Uri(response.RequestUri, next);
             offset += length;
             if (filled < buffer.Length)
@@ -253,12 +253,12 @@ internal sealed partial class RemoteRegistryStore
         {
             AbsoluteUri = WithDigestQuery(location, digest),
             Scopes = [Push(repository)],
-            Credential = credential,
+            Credential = _credential,
             Content = () => new ByteArrayContent([]),
             Target = target,
             Description = $"completing the upload of blob {digest} to '{Name(repository)}'",
         };
-        using var done = await pipeline.SendAsync(put, cancellationToken).ConfigureAwait(false);
+        using var done = await _pipeline.SendAsync(put, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Appends digest= to whatever query the upload URL already carries (_state and friends are opaque).</summary>
@@ -281,12 +281,12 @@ internal sealed partial class RemoteRegistryStore
             {
                 AbsoluteUri = location,
                 Scopes = [Push(repository)],
-                Credential = credential,
+                Credential = _credential,
                 Target = Name(repository),
                 Description = $"cancelling an unfinished upload to '{Name(repository)}'",
                 AcceptStatus = _ => true,
             };
-            using var response = await pipeline.SendAsync(cancel, timeout.Token).ConfigureAwait(false);
+            using var response = await _pipeline.SendAsync(cancel, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is HarborOpsException or OperationCanceledException or HttpRequestException)
         {

@@ -21,7 +21,7 @@ internal sealed partial class RemoteRegistryStore
         {
             AbsoluteUri = next,
             Scopes = [TokenScope.Catalog],
-            Credential = credential,
+            Credential = _credential,
             Accept = ["application/json"],
             Target = Registry,
             Description = $"the repository catalog of '{Registry}'",
@@ -40,7 +40,7 @@ internal sealed partial class RemoteRegistryStore
             AbsoluteUri = next,
             // ACR wants metadata_read for listings; asking for it up front saves a 401 and a second token per repository.
             Scopes = [IsAcr ? AcrListing.MetadataRead(repository) : Pull(repository)],
-            Credential = credential,
+            Credential = _credential,
             Accept = ["application/json"],
             Target = Name(repository),
             Description = $"the tag list of '{Name(repository)}'",
@@ -61,7 +61,7 @@ internal sealed partial class RemoteRegistryStore
         {
             var request = requestFor(next);
             TPage page;
-            using (var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false))
+            using (var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false))
             {
                 page = readPage(response, request);
                 next = walk.Next(response, request);
@@ -74,14 +74,14 @@ internal sealed partial class RemoteRegistryStore
     public IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ListTaggedManifestPagesAsync(string repository, CancellationToken cancellationToken) =>
         IsAcr
             ? Acr.ListManifestPagesAsync(repository, cancellationToken)
-            : TagInventory.HeadEachTagAsync(this, repository, options.TagDetailParallelism, cancellationToken);
+            : TagInventory.HeadEachTagAsync(this, repository, _options.TagDetailParallelism, cancellationToken);
 
     public bool HasBulkInventory => IsAcr;
 
     /// <summary>Azure Container Registry (by its suffix or the engine's AcrHosts): listed with its own /acr/v1 API.</summary>
-    public bool IsAcr => pipeline.IsAcr(Registry);
+    public bool IsAcr => _pipeline.IsAcr(Registry);
 
-    private AcrListing Acr => new(this, credential);
+    private AcrListing Acr => new(this, _credential);
 
     internal static List<string> ReadStringArray(byte[]? body, string property, RegistryRequest request)
     {

@@ -16,22 +16,22 @@ namespace HarborOps.Engine.Registry;
 /// </summary>
 internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnlessPresent
 {
-    private readonly RegistryHttpPipeline pipeline;
-    private readonly RegistryEngineOptions options;
-    private readonly NetworkCredential? credential;
+    private readonly RegistryHttpPipeline _pipeline;
+    private readonly RegistryEngineOptions _options;
+    private readonly NetworkCredential? _credential;
 
     public RemoteRegistryStore(RegistryHttpPipeline pipeline, RegistryEngineOptions options, string registry, NetworkCredential? credential)
     {
-        this.pipeline = pipeline;
-        this.options = options;
-        this.credential = credential;
+        this._pipeline = pipeline;
+        this._options = options;
+        this._credential = credential;
         Registry = registry;
     }
 
     public string Registry { get; }
 
     /// <summary>Entries asked for per page of a listing (n=).</summary>
-    internal int PageSize => options.PageSize;
+    internal int PageSize => _options.PageSize;
 
     private string Name(string repository) => $"{Registry}/{repository}";
     private string At(string repository, string reference) =>
@@ -46,14 +46,14 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
         var request = new RegistryRequest(HttpMethod.Head, Registry, $"/v2/{repository}/manifests/{reference}")
         {
             Scopes = [Pull(repository)],
-            Credential = credential,
+            Credential = _credential,
             Accept = MediaTypes.AcceptedManifestTypes,
             Target = At(repository, reference),
             Description = $"the manifest of '{At(repository, reference)}'",
             AcceptStatus = status => status == 404,
             NotFoundErrorId = RegistryErrorIds.ManifestNotFound,
         };
-        using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == 404) return null;
         var digest = response.Header("Docker-Content-Digest");
         var mediaType = MediaTypes.Normalize(response.ContentType);
@@ -75,14 +75,14 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
         var request = new RegistryRequest(HttpMethod.Get, Registry, $"/v2/{repository}/manifests/{reference}")
         {
             Scopes = [Pull(repository)],
-            Credential = credential,
+            Credential = _credential,
             Accept = MediaTypes.AcceptedManifestTypes,
             Target = target,
             Description = $"the manifest of '{target}'",
             NotFoundErrorId = RegistryErrorIds.ManifestNotFound,
             MaxBodyBytes = 8 * 1024 * 1024,
         };
-        using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var requestedDigest = reference.Contains(':') ? reference : null;
         var manifest = ManifestContent.Parse(response.Body ?? [], response.ContentType, target, requestedDigest);
         if (requestedDigest is not null && manifest.Digest != requestedDigest)
@@ -111,7 +111,7 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
         var request = new RegistryRequest(HttpMethod.Put, Registry, $"/v2/{repository}/manifests/{reference}")
         {
             Scopes = [Push(repository)],
-            Credential = credential,
+            Credential = _credential,
             Content = () =>
             {
                 var content = new ByteArrayContent(manifest.Bytes);
@@ -121,7 +121,7 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
             Target = target,
             Description = $"pushing the manifest of '{target}'",
         };
-        using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
         var digest = response.Header("Docker-Content-Digest");
         if (!string.IsNullOrEmpty(digest) && digest != manifest.Digest)
             throw Mismatch(target, manifest.Digest, digest, "the digest of the pushed bytes (the registry stored something else)");
@@ -143,14 +143,14 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
             {
                 AbsoluteUri = next,
                 Scopes = [Pull(repository)],
-                Credential = credential,
+                Credential = _credential,
                 Accept = [MediaTypes.OciIndex],
                 Target = $"{Name(repository)}@{digest}",
                 Description = $"the referrers of '{Name(repository)}@{digest}'",
                 // A registry without the API answers 404, or 400/405, or (Harbor < 2.8) 401 without a challenge.
                 AcceptStatus = status => status is 400 or 401 or 404 or 405,
             };
-            using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
             if (!response.IsSuccess) return first ? null : result;
             if (MediaTypes.Normalize(response.ContentType) is var type && type != MediaTypes.OciIndex && !MediaTypes.IsGeneric(type))
                 return first ? null : result;

@@ -14,20 +14,20 @@ namespace HarborOps.Engine.Registry;
 /// </summary>
 public sealed class SessionCredentials
 {
-    private readonly RegistryCredentialStore store;
+    private readonly RegistryCredentialStore _store;
 
-    internal SessionCredentials(RegistryCredentialStore store) => this.store = store;
+    internal SessionCredentials(RegistryCredentialStore store) => this._store = store;
 
     /// <inheritdoc cref="RegistryCredentialStore.Set"/>
-    public void Set(string registry, NetworkCredential credential) => store.Set(registry, credential);
+    public void Set(string registry, NetworkCredential credential) => _store.Set(registry, credential);
 
     /// <summary>Azure identity (DefaultAzureCredential) for an ACR, optionally in one tenant.</summary>
-    public void SetAzureIdentity(string registry, string? tenantId) => store.SetAzureIdentity(registry, credential: null, tenantId);
+    public void SetAzureIdentity(string registry, string? tenantId) => _store.SetAzureIdentity(registry, credential: null, tenantId);
 
-    public bool Remove(string registry) => store.Remove(registry);
+    public bool Remove(string registry) => _store.Remove(registry);
 
     /// <summary>The session's entries: registry, user name and kind; never the secret.</summary>
-    public IReadOnlyList<RegistryCredentialInfo> List() => store.List();
+    public IReadOnlyList<RegistryCredentialInfo> List() => _store.List();
 
     /// <summary>
     /// Copies the registry's entry of a docker config.json (auths, or a credential helper, run once now) into the
@@ -51,6 +51,6 @@ public sealed class SessionCredentials
 
         // An identity token is stored as such: Set treats an empty user name as one.
         string userName = credential.Kind == RegistryCredentialKind.RefreshToken ? "" : credential.UserName ?? "";
-        store.Set(host, new NetworkCredential(userName, credential.Secret));
+        _store.Set(host, new NetworkCredential(userName, credential.Secret));
     }
 }

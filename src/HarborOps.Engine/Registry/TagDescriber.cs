@@ -13,9 +13,9 @@ namespace HarborOps.Engine.Registry;
 /// </summary>
 internal sealed class TagDescriber(IImageStore store, string repository, ImageReference reference, bool includeReferrers)
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<(ManifestContent Manifest, string[] Platforms, long Size)>>> manifests = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<OciPlatform?>>> configs = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Lazy<Task<IReadOnlyList<RegistryReferrerInfo>>>> referrers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<(ManifestContent Manifest, string[] Platforms, long Size)>>> _manifests = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<OciPlatform?>>> _configs = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<IReadOnlyList<RegistryReferrerInfo>>>> _referrers = new(StringComparer.Ordinal);
 
     public IReadOnlySet<string>? KnownTags { get; set; }
 
@@ -81,7 +81,7 @@ internal sealed class TagDescriber(IImageStore store, string repository, ImageRe
         try
         {
             var headedTag = manifestReference.Contains(':') ? null : manifestReference;
-            details = await manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, headedTag, cancellationToken))).Value.ConfigureAwait(false);
+            details = await _manifests.GetOrAdd(digest, d => new Lazy<Task<(ManifestContent, string[], long)>>(() => ReadAsync(d, headedTag, cancellationToken))).Value.ConfigureAwait(false);
         }
         catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.UnsupportedMediaType && !mustExist)
         {
@@ -102,7 +102,7 @@ internal sealed class TagDescriber(IImageStore store, string repository, ImageRe
         bool? signed = null;
         if (includeReferrers)
         {
-            found = (await referrers.GetOrAdd(digest, d => new Lazy<Task<IReadOnlyList<RegistryReferrerInfo>>>(
+            found = (await _referrers.GetOrAdd(digest, d => new Lazy<Task<IReadOnlyList<RegistryReferrerInfo>>>(
                 () => ReferrerDiscovery.DiscoverAsync(store, repository, d, KnownTags, cancellationToken))).Value.ConfigureAwait(false)).ToArray();
             signed = found.Any(ReferrerDiscovery.IsSignature);
         }
@@ -139,7 +139,7 @@ internal sealed class TagDescriber(IImageStore store, string repository, ImageRe
         string[] own = [];
         if (manifest.Config is { } config && config.MediaType is MediaTypes.OciConfig or MediaTypes.DockerConfig)
         {
-            var platform = await configs.GetOrAdd(config.Digest, _ => new Lazy<Task<OciPlatform?>>(() => ReadPlatformAsync(config, cancellationToken))).Value.ConfigureAwait(false);
+            var platform = await _configs.GetOrAdd(config.Digest, _ => new Lazy<Task<OciPlatform?>>(() => ReadPlatformAsync(config, cancellationToken))).Value.ConfigureAwait(false);
             if (platform is not null) own = [platform.ToString()];
         }
         return (manifest, own, size);

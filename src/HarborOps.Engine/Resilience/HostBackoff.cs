@@ -15,30 +15,30 @@ internal sealed class HostBackoff
     /// </summary>
     public static HostBackoff Session { get; } = new();
 
-    private readonly ConcurrentDictionary<string, long> notBeforeTicks = new(StringComparer.OrdinalIgnoreCase);
-    private readonly TimeProvider clock;
+    private readonly ConcurrentDictionary<string, long> _notBeforeTicks = new(StringComparer.OrdinalIgnoreCase);
+    private readonly TimeProvider _clock;
 
-    public HostBackoff(TimeProvider? clock = null) { this.clock = clock ?? TimeProvider.System; }
+    public HostBackoff(TimeProvider? clock = null) { this._clock = clock ?? TimeProvider.System; }
 
     /// <summary>Waits until the host's backoff window has passed.</summary>
     public async Task WaitAsync(string host, CancellationToken cancellationToken)
     {
         for (var i = 0; i < 100; i++)
         {
-            if (!notBeforeTicks.TryGetValue(host, out var ticks)) return;
-            var wait = new DateTimeOffset(ticks, TimeSpan.Zero) - clock.GetUtcNow();
+            if (!_notBeforeTicks.TryGetValue(host, out var ticks)) return;
+            var wait = new DateTimeOffset(ticks, TimeSpan.Zero) - _clock.GetUtcNow();
             if (wait <= TimeSpan.Zero) return;
-            await Task.Delay(wait, clock, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait, _clock, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>Pushes the host's window out to now + delay (never pulls it in).</summary>
     public void Register(string host, TimeSpan delay)
     {
-        var until = (clock.GetUtcNow() + delay).UtcTicks;
-        notBeforeTicks.AddOrUpdate(host, until, (_, existing) => Math.Max(existing, until));
+        var until = (_clock.GetUtcNow() + delay).UtcTicks;
+        _notBeforeTicks.AddOrUpdate(host, until, (_, existing) => Math.Max(existing, until));
     }
 
     public TimeSpan Remaining(string host) =>
-        notBeforeTicks.TryGetValue(host, out var ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) - clock.GetUtcNow() : TimeSpan.Zero;
+        _notBeforeTicks.TryGetValue(host, out var ticks) ? new DateTimeOffset(ticks, TimeSpan.Zero) - _clock.GetUtcNow() : TimeSpan.Zero;
 }

@@ -9,13 +9,13 @@ namespace HarborOps.Engine.Resilience;
 /// </summary>
 internal sealed class HostThrottle(int limit) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, SemaphoreSlim> gates = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _gates = new(StringComparer.OrdinalIgnoreCase);
 
     public int Limit { get; } = Math.Max(1, limit);
 
     public async Task<T> RunAsync<T>(string host, Func<Task<T>> step, CancellationToken cancellationToken)
     {
-        var gate = gates.GetOrAdd(host, _ => new SemaphoreSlim(Limit, Limit));
+        var gate = _gates.GetOrAdd(host, _ => new SemaphoreSlim(Limit, Limit));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -32,6 +32,6 @@ internal sealed class HostThrottle(int limit) : IDisposable
 
     public void Dispose()
     {
-        foreach (var gate in gates.Values) gate.Dispose();
+        foreach (var gate in _gates.Values) gate.Dispose();
     }
 }

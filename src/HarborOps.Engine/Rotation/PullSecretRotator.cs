@@ -23,11 +23,11 @@ public sealed record PullSecretRotationRequest
     /// </summary>
     public TimeSpan GracePeriod
     {
-        get => gracePeriod;
-        init => gracePeriod = value >= TimeSpan.Zero ? value
+        get => _gracePeriod;
+        init => _gracePeriod = value >= TimeSpan.Zero ? value
             : throw new PullSecretException(PullSecretErrorIds.CredentialInvalid, FailureKind.InvalidArgument, $"-GracePeriod must not be negative; {value} is.", SecretName);
     }
-    private readonly TimeSpan gracePeriod = TimeSpan.FromDays(7);
+    private readonly TimeSpan _gracePeriod = TimeSpan.FromDays(7);
     /// <summary>Rotate now, whatever the current robot's age.</summary>
     public bool Force { get; init; }
     /// <summary>Refresh the current robot's secret in place instead of creating the next robot: the old secret dies at once.</summary>
@@ -69,21 +69,21 @@ public sealed record NamespaceRotationPlan(string Namespace)
 /// </summary>
 public sealed partial class PullSecretRotator
 {
-    private readonly KubeCluster cluster;
-    private readonly PullSecretSync sync;
-    private readonly WorkloadRestarter restarter;
-    private readonly HarborClient harbor;
-    private readonly PullVerifier verifier;
-    private readonly TimeProvider time;
+    private readonly KubeCluster _cluster;
+    private readonly PullSecretSync _sync;
+    private readonly WorkloadRestarter _restarter;
+    private readonly HarborClient _harbor;
+    private readonly PullVerifier _verifier;
+    private readonly TimeProvider _time;
 
     public PullSecretRotator(KubeCluster cluster, HarborClient harbor, PullVerifier verifier, TimeProvider? clock = null)
     {
-        this.cluster = cluster ?? throw new ArgumentNullException(nameof(cluster));
-        this.harbor = harbor ?? throw new ArgumentNullException(nameof(harbor));
-        this.verifier = verifier ?? throw new ArgumentNullException(nameof(verifier));
-        time = clock ?? TimeProvider.System;
-        sync = new PullSecretSync(cluster, time);
-        restarter = new WorkloadRestarter(cluster, time);
+        this._cluster = cluster ?? throw new ArgumentNullException(nameof(cluster));
+        this._harbor = harbor ?? throw new ArgumentNullException(nameof(harbor));
+        this._verifier = verifier ?? throw new ArgumentNullException(nameof(verifier));
+        _time = clock ?? TimeProvider.System;
+        _sync = new PullSecretSync(cluster, _time);
+        _restarter = new WorkloadRestarter(cluster, _time);
     }
 
     /// <summary>
@@ -94,14 +94,14 @@ public sealed partial class PullSecretRotator
 
     /// <summary>Namespaces to rotate: those given, or every namespace that has a managed secret of that name.</summary>
     public Task<IReadOnlyList<string>> ResolveNamespacesAsync(NamespaceSelection? selection, string secretName, CancellationToken cancellationToken) =>
-        sync.ResolveManagedNamespacesAsync(selection, secretName, cancellationToken);
+        _sync.ResolveManagedNamespacesAsync(selection, secretName, cancellationToken);
 
     /// <summary>Reads the namespace's secret and Harbor's robots and decides what the run will do. Changes nothing.</summary>
     public async Task<NamespaceRotationPlan> PlanAsync(string namespaceName, PullSecretRotationRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var plan = new NamespaceRotationPlan(namespaceName);
-        var secret = await sync.ReadSecretAsync(namespaceName, request.SecretName, cancellationToken).ConfigureAwait(false);
+        var secret = await _sync.ReadSecretAsync(namespaceName, request.SecretName, cancellationToken).ConfigureAwait(false);
         if (secret is not null && secret.Type != DockerConfigJson.SecretType)
             return plan with
             {
@@ -116,7 +116,7 @@ public sealed partial class PullSecretRotator
             return plan with
             {
                 Problem = new PullSecretException(PullSecretErrorIds.ProjectsUnknown, FailureKind.InvalidArgument,
-                    $"Namespace '{namespaceName}' has no record of the Harbor projects it pulls from (its first rotation) and runs no image from {verifier.Registry}. Name them with -Project; later runs read them from the secret.",
+                    $"Namespace '{namespaceName}' has no record of the Harbor projects it pulls from (its first rotation) and runs no image from {_verifier.Registry}. Name them with -Project; later runs read them from the secret.",
                     namespaceName),
             };
 
@@ -125,20 +125,20 @@ public sealed partial class PullSecretRotator
         {
             try
             {
-                current = await harbor.FindRobotAsync(id.ToString(CultureInfo.InvariantCulture), null, cancellationToken).ConfigureAwait(false);
+                current = await _harbor.FindRobotAsync(id.ToString(CultureInfo.InvariantCulture), null, cancellationToken).ConfigureAwait(false);
                 if (current.Name != state.Robot) current = null;
             }
             catch (HarborException ex) when (ex.Kind == FailureKind.NotFound)
             {
             }
         }
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         var heldLogin = secret?.Data is { } data && data.TryGetValue(DockerConfigJson.DataKey, out var payload)
-            ? DockerConfigJson.Read(payload, verifier.Registry)?.UserName : null;
+            ? DockerConfigJson.Read(payload, _verifier.Registry)?.UserName : null;
 
         string reason = "";
         if (secret is null) reason = "the namespace has no pull secret yet";
-        else if (heldLogin is null) reason = $"the secret holds no login for {verifier.Registry}";
+        else if (heldLogin is null) reason = $"the secret holds no login for {_verifier.Registry}";
         else if (state.RobotId is null || heldLogin != state.Robot) reason = $"the secret holds '{heldLogin}', which HarborOps did not create";
         else if (current is null) reason = $"robot '{state.Robot}' no longer exists in Harbor";
         else if (current.Disabled) reason = $"robot '{current.Name}' is disabled";
@@ -205,7 +205,7 @@ public sealed partial class PullSecretRotator
         if (plan.Problem is not null) return (Result(plan.Problem.Message), plan.Problem, workloads);
         try
         {
-            var orphanCleanup = new RobotCleanup(cluster, harbor, ns, request.RobotNamePrefix);
+            var orphanCleanup = new RobotCleanup(_cluster, _harbor, ns, request.RobotNamePrefix);
             foreach (var orphan in plan.Orphans)
             {
                 var decision = await orphanCleanup.OrphanAsync(orphan, cancellationToken).ConfigureAwait(false);
@@ -221,7 +221,7 @@ public sealed partial class PullSecretRotator
                     await Note($"deleted robot '{orphan.Name}' (an interrupted run created it; no secret held it)");
                 }
                 var orphanName = orphan.ShortName;
-                await sync.UpdateStateAsync(ns, request.SecretName, s => s.CreatingRobot == orphanName ? s with { CreatingRobot = null } : s, cancellationToken).ConfigureAwait(false);
+                await _sync.UpdateStateAsync(ns, request.SecretName, s => s.CreatingRobot == orphanName ? s with { CreatingRobot = null } : s, cancellationToken).ConfigureAwait(false);
             }
 
             if (plan.Rotate)
@@ -231,7 +231,7 @@ public sealed partial class PullSecretRotator
                 var retire = new List<RetiredRobot>();
                 if (request.RefreshInPlace && plan.CurrentRobot is not null && SameProjects(ProjectsOf(plan.CurrentRobot), plan.Projects))
                 {
-                    credential = await harbor.RefreshRobotSecretAsync(plan.CurrentRobot.Id, cancellationToken).ConfigureAwait(false);
+                    credential = await _harbor.RefreshRobotSecretAsync(plan.CurrentRobot.Id, cancellationToken).ConfigureAwait(false);
                     await Note($"refreshed the secret of robot '{credential.UserName}' in place (the old secret stopped working)");
                 }
                 else
@@ -240,9 +240,9 @@ public sealed partial class PullSecretRotator
                     // Recorded before Harbor is asked: if the run dies after the robot exists, the next run can prove it is
                     // the rotation's own. A first run has no secret to record it on; its orphan is left to expire.
                     if (plan.SecretExists)
-                        await sync.UpdateStateAsync(ns, request.SecretName, s => s with { CreatingRobot = name }, cancellationToken).ConfigureAwait(false);
+                        await _sync.UpdateStateAsync(ns, request.SecretName, s => s with { CreatingRobot = name }, cancellationToken).ConfigureAwait(false);
                     created = name;
-                    credential = await harbor.CreateRobotAsync(new HarborRobotRequest(name)
+                    credential = await _harbor.CreateRobotAsync(new HarborRobotRequest(name)
                     {
                         Level = plan.Projects.Count == 1 ? "project" : "system",
                         Projects = plan.Projects,
@@ -252,11 +252,11 @@ public sealed partial class PullSecretRotator
                     }, cancellationToken).ConfigureAwait(false);
                     await Note($"created robot '{credential.UserName}' (pull on {string.Join(", ", plan.Projects)}, {request.RobotDurationDays} days)");
                     // Check before the secret is written, so the secret never holds a login that cannot pull.
-                    var proof = await verifier.VerifyAsync(new NetworkCredential(credential.UserName, credential.Secret), plan.Projects, ns, cancellationToken).ConfigureAwait(false);
+                    var proof = await _verifier.VerifyAsync(new NetworkCredential(credential.UserName, credential.Secret), plan.Projects, ns, cancellationToken).ConfigureAwait(false);
                     await Note($"the new robot pulled {proof}");
-                    if (plan.CurrentRobot is not null) retire.Add(Retire(plan.CurrentRobot, plan.State, time.GetUtcNow()));
+                    if (plan.CurrentRobot is not null) retire.Add(Retire(plan.CurrentRobot, plan.State, _time.GetUtcNow()));
                 }
-                var written = await sync.SyncAsync(ns, new PullSecretSyncRequest(credential.Registry, credential.UserName, credential.Secret)
+                var written = await _sync.SyncAsync(ns, new PullSecretSyncRequest(credential.Registry, credential.UserName, credential.Secret)
                 {
                     SecretName = request.SecretName, ExpiresAt = credential.ExpiresAt, RobotId = credential.RobotId, ServiceAccounts = [],
                     Projects = plan.Projects,
@@ -270,46 +270,46 @@ public sealed partial class PullSecretRotator
                 }, null, cancellationToken).ConfigureAwait(false);
                 robot = credential.UserName;
                 expires = credential.ExpiresAt;
-                rotatedAt = time.GetUtcNow();
+                rotatedAt = _time.GetUtcNow();
                 rotated = true;
                 await Note($"{written.Action.ToString().ToLowerInvariant()} secret '{request.SecretName}' with robot '{credential.UserName}'");
             }
 
             foreach (var account in request.ServiceAccounts.Distinct(StringComparer.Ordinal))
             {
-                if (await sync.EnsureServiceAccountListsAsync(ns, account, request.SecretName, null, cancellationToken).ConfigureAwait(false) == true)
+                if (await _sync.EnsureServiceAccountListsAsync(ns, account, request.SecretName, null, cancellationToken).ConfigureAwait(false) == true)
                     await Note($"added '{request.SecretName}' to ServiceAccount '{account}'");
             }
 
-            var state = await sync.UpdateStateAsync(ns, request.SecretName, s => s, cancellationToken).ConfigureAwait(false);
+            var state = await _sync.UpdateStateAsync(ns, request.SecretName, s => s, cancellationToken).ConfigureAwait(false);
             if (request.RestartWorkloads && (state.RestartedAt is null || state.RestartedAt < state.RotatedAt))
             {
-                var targets = await restarter.FindAsync(ns, new WorkloadSelection { SecretName = request.SecretName }, cancellationToken).ConfigureAwait(false);
-                var outcomes = await restarter.RestartAllAsync(targets, request.Wait, request.RolloutTimeout, null, cancellationToken).ConfigureAwait(false);
+                var targets = await _restarter.FindAsync(ns, new WorkloadSelection { SecretName = request.SecretName }, cancellationToken).ConfigureAwait(false);
+                var outcomes = await _restarter.RestartAllAsync(targets, request.Wait, request.RolloutTimeout, null, cancellationToken).ConfigureAwait(false);
                 workloads.AddRange(outcomes);
                 await Note($"restarted {outcomes.Count(o => o.Failure is null)} of {targets.Count} workloads{(request.Wait ? " and waited for their rollouts" : "")}");
                 if (outcomes.All(o => o.Failure is null))
                 {
-                    var restartedAt = time.GetUtcNow();
-                    await sync.UpdateStateAsync(ns, request.SecretName, s => s with { RestartedAt = restartedAt }, cancellationToken).ConfigureAwait(false);
+                    var restartedAt = _time.GetUtcNow();
+                    await _sync.UpdateStateAsync(ns, request.SecretName, s => s with { RestartedAt = restartedAt }, cancellationToken).ConfigureAwait(false);
                 }
             }
 
             // What the secret holds now, read back: that is what the kubelet will use.
-            var secret = await sync.ReadSecretAsync(ns, request.SecretName, cancellationToken).ConfigureAwait(false);
-            var held = secret?.Data is { } data && data.TryGetValue(DockerConfigJson.DataKey, out var payload) ? DockerConfigJson.Read(payload, verifier.Registry) : null;
+            var secret = await _sync.ReadSecretAsync(ns, request.SecretName, cancellationToken).ConfigureAwait(false);
+            var held = secret?.Data is { } data && data.TryGetValue(DockerConfigJson.DataKey, out var payload) ? DockerConfigJson.Read(payload, _verifier.Registry) : null;
             if (held is null)
                 throw new PullSecretException(PullSecretErrorIds.VerificationFailed, FailureKind.InvalidData,
-                    $"Secret '{request.SecretName}' in namespace '{ns}' holds no login for {verifier.Registry} after the rotation; run the rotation again.", ns);
-            var pulled = await verifier.VerifyAsync(held, plan.Projects, ns, cancellationToken).ConfigureAwait(false);
+                    $"Secret '{request.SecretName}' in namespace '{ns}' holds no login for {_verifier.Registry} after the rotation; run the rotation again.", ns);
+            var pulled = await _verifier.VerifyAsync(held, plan.Projects, ns, cancellationToken).ConfigureAwait(false);
             verified = true;
             await Note($"the secret's credential pulled {pulled}");
-            var verifiedAt = time.GetUtcNow();
+            var verifiedAt = _time.GetUtcNow();
 
             // Only now, with a credential in the secret that just pulled, may older robots go.
-            var now = time.GetUtcNow();
-            state = await sync.UpdateStateAsync(ns, request.SecretName, s => s with { VerifiedAt = verifiedAt }, cancellationToken).ConfigureAwait(false);
-            var cleanup = new RobotCleanup(cluster, harbor, ns, request.RobotNamePrefix);
+            var now = _time.GetUtcNow();
+            state = await _sync.UpdateStateAsync(ns, request.SecretName, s => s with { VerifiedAt = verifiedAt }, cancellationToken).ConfigureAwait(false);
+            var cleanup = new RobotCleanup(_cluster, _harbor, ns, request.RobotNamePrefix);
             var forget = new List<long>();
             foreach (var retired in state.RetiredRobots)
             {
@@ -338,7 +338,7 @@ public sealed partial class PullSecretRotator
                 }
             }
             if (forget.Count > 0)
-                await sync.UpdateStateAsync(ns, request.SecretName, s => s with { RetiredRobots = [.. s.RetiredRobots.Where(r => !forget.Contains(r.Id))] }, cancellationToken).ConfigureAwait(false);
+                await _sync.UpdateStateAsync(ns, request.SecretName, s => s with { RetiredRobots = [.. s.RetiredRobots.Where(r => !forget.Contains(r.Id))] }, cancellationToken).ConfigureAwait(false);
             var waiting = kept.Count(k => k.Reason == KeptRobotReason.GracePeriod);
             if (waiting > 0) await Note($"kept {waiting} retired robot(s) until their grace period ends");
             return (Result(), null, workloads);
@@ -355,7 +355,7 @@ public sealed partial class PullSecretRotator
     /// </summary>
     private async Task<IReadOnlyList<string>> ProjectsInUseAsync(string namespaceName, CancellationToken cancellationToken)
     {
-        var images = await WorkloadImageInventory.ListAsync(cluster, new WorkloadImageRequest { Namespaces = [namespaceName], Registries = [verifier.Registry] },
+        var images = await WorkloadImageInventory.ListAsync(_cluster, new WorkloadImageRequest { Namespaces = [namespaceName], Registries = [_verifier.Registry] },
             null, cancellationToken).ConfigureAwait(false);
         return images.Select(i => i.Repository.Split('/')[0]).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
@@ -379,7 +379,7 @@ public sealed partial class PullSecretRotator
             IReadOnlyList<HarborRobotInfo> robots;
             try
             {
-                robots = await harbor.ListRobotsAsync(scope, cancellationToken).ConfigureAwait(false);
+                robots = await _harbor.ListRobotsAsync(scope, cancellationToken).ConfigureAwait(false);
             }
             catch (HarborException ex) when (ex.Kind == FailureKind.NotFound)
             {
@@ -410,5 +410,5 @@ public sealed partial class PullSecretRotator
         left.ToHashSet(StringComparer.Ordinal).SetEquals(right);
 
     private string NextRobotName(string namespaceName, PullSecretRotationRequest request) =>
-        $"{request.RobotNamePrefix}-{namespaceName}-{time.GetUtcNow():yyyyMMddHHmmssfff}";
+        $"{request.RobotNamePrefix}-{namespaceName}-{_time.GetUtcNow():yyyyMMddHHmmssfff}";
 }

@@ -9,12 +9,12 @@ namespace HarborOps.Engine.Rotation;
 /// </summary>
 public sealed class PullSecretStatusReader(KubeCluster cluster, PullVerifier? verifier, TimeProvider? clock = null)
 {
-    private readonly PullSecretSync sync = new(cluster, clock);
-    private readonly TimeProvider time = clock ?? TimeProvider.System;
+    private readonly PullSecretSync _sync = new(cluster, clock);
+    private readonly TimeProvider _time = clock ?? TimeProvider.System;
 
     public async Task<PullSecretStatus> ReadAsync(string namespaceName, string secretName, int expiringWithinDays, string? registry, CancellationToken cancellationToken)
     {
-        var secret = await sync.ReadSecretAsync(namespaceName, secretName, cancellationToken).ConfigureAwait(false);
+        var secret = await _sync.ReadSecretAsync(namespaceName, secretName, cancellationToken).ConfigureAwait(false);
         var status = new PullSecretStatus { Namespace = namespaceName, SecretName = secretName };
         if (secret is null) return status with { NeedsAttention = true, Detail = $"namespace '{namespaceName}' has no secret '{secretName}'" };
         if (secret.Type != DockerConfigJson.SecretType)
@@ -25,7 +25,7 @@ public sealed class PullSecretStatusReader(KubeCluster cluster, PullVerifier? ve
         var host = registry ?? state.Registry ?? verifier?.Registry;
         var payload = secret.Data?.TryGetValue(DockerConfigJson.DataKey, out var bytes) == true ? bytes : null;
         var login = host is null ? null : DockerConfigJson.Read(payload, host);
-        var now = time.GetUtcNow();
+        var now = _time.GetUtcNow();
         // A secret HarborOps did not write has no rotated-at; its creation is the best age there is.
         var rotatedAt = state.RotatedAt
             ?? (secret.Metadata.CreationTimestamp is { } created ? new DateTimeOffset(DateTime.SpecifyKind(created, DateTimeKind.Utc)) : null);

@@ -43,7 +43,7 @@ public sealed class PullSecretSync(KubeCluster cluster, TimeProvider? clock = nu
     /// <summary>How often a write that lost a race (409) is retried with a fresh read.</summary>
     public const int ConflictRetries = 5;
 
-    private readonly TimeProvider time = clock ?? TimeProvider.System;
+    private readonly TimeProvider _time = clock ?? TimeProvider.System;
 
     /// <summary>
     /// The namespaces a selection names (kube's <see cref="KubeNamespaceScope"/>): plain names as given (no list
@@ -110,7 +110,7 @@ public sealed class PullSecretSync(KubeCluster cluster, TimeProvider? clock = nu
 
             var oldState = PullSecretState.FromAnnotations(existing?.Metadata.Annotations);
             var holds = existing?.Data is { } data && data.TryGetValue(DockerConfigJson.DataKey, out var bytes) && DockerConfigJson.Holds(bytes, registry, request.UserName, request.Secret);
-            var now = Truncate(time.GetUtcNow());
+            var now = Truncate(_time.GetUtcNow());
             var newState = oldState with
             {
                 Registry = registry,

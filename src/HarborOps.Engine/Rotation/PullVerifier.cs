@@ -15,7 +15,7 @@ namespace HarborOps.Engine.Rotation;
 /// check must talk to the token service, not reuse a token issued before a robot was deleted.</remarks>
 public sealed class PullVerifier(RegistryEngine registry, HarborClient harbor)
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<(string Repository, string Reference)>>> probes = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lazy<Task<(string Repository, string Reference)>>> _probes = new(StringComparer.Ordinal);
 
     /// <summary>The registry (host[:port]) the Harbor connection serves.</summary>
     public string Registry => harbor.Connection.Registry;
@@ -32,7 +32,7 @@ public sealed class PullVerifier(RegistryEngine registry, HarborClient harbor)
         var pulled = new List<string>();
         foreach (var project in projects)
         {
-            var (repository, reference) = await probes.GetOrAdd(project, p => new Lazy<Task<(string, string)>>(() => FindProbeAsync(p, cancellationToken))).Value.ConfigureAwait(false);
+            var (repository, reference) = await _probes.GetOrAdd(project, p => new Lazy<Task<(string, string)>>(() => FindProbeAsync(p, cancellationToken))).Value.ConfigureAwait(false);
             try
             {
                 var found = await store.HeadManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false);

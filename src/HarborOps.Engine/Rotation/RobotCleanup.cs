@@ -29,7 +29,7 @@ public sealed record CleanupDecision(CleanupVerdict Verdict, KeptRobot? Kept = n
 /// </summary>
 public sealed class RobotCleanup(KubeCluster cluster, HarborClient harbor, string namespaceName, string robotNamePrefix)
 {
-    private RobotHolders? holders;
+    private RobotHolders? _holders;
 
     /// <summary>Whether a robot's name is one the rotation gives this namespace's robots: {prefix}-{namespace}-{UTC time}.</summary>
     public static bool NamedFor(string robotName, string namespaceName, string robotNamePrefix)
@@ -73,10 +73,10 @@ public sealed class RobotCleanup(KubeCluster cluster, HarborClient harbor, strin
     /// <summary>Why the robot must stay because a pull secret may hold it, or null when none does.</summary>
     private async Task<KeptRobot?> HeldAsync(string robotName, CancellationToken cancellationToken)
     {
-        holders ??= await RobotHolders.ReadAsync(cluster, cancellationToken).ConfigureAwait(false);
-        if (holders.Unreadable is { } unreadable)
+        _holders ??= await RobotHolders.ReadAsync(cluster, cancellationToken).ConfigureAwait(false);
+        if (_holders.Unreadable is { } unreadable)
             return new KeptRobot { Name = robotName, Reason = KeptRobotReason.HoldersUnknown, Detail = $"{unreadable}; it is kept until a run can check" };
-        var held = holders.Of(robotName);
+        var held = _holders.Of(robotName);
         if (held.Count == 0) return null;
         var named = string.Join(", ", held.Take(5)) + (held.Count > 5 ? $" and {held.Count - 5} more" : "");
         return new KeptRobot

@@ -12,11 +12,11 @@ namespace HarborOps.Engine.Rotation;
 /// </summary>
 public sealed class RobotHolders
 {
-    private readonly Dictionary<string, List<string>> holders;
+    private readonly Dictionary<string, List<string>> _holders;
 
     private RobotHolders(Dictionary<string, List<string>> holders, string? unreadable)
     {
-        this.holders = holders;
+        this._holders = holders;
         Unreadable = unreadable;
     }
 
@@ -24,7 +24,7 @@ public sealed class RobotHolders
     public string? Unreadable { get; }
 
     /// <summary>The secrets ("namespace/name") that hold <paramref name="robotName"/> in their data or record it as their robot.</summary>
-    public IReadOnlyList<string> Of(string robotName) => holders.TryGetValue(robotName, out var found) ? found : [];
+    public IReadOnlyList<string> Of(string robotName) => _holders.TryGetValue(robotName, out var found) ? found : [];
 
     /// <summary>
     /// Lists the managed secrets of all namespaces in one call. A cluster identity that may not do that (a RoleBinding

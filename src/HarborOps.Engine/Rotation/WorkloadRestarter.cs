@@ -36,7 +36,7 @@ public sealed class WorkloadRestarter(KubeCluster cluster, TimeProvider? clock =
     public const string RestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
     public static readonly IReadOnlyList<string> Kinds = ["Deployment", "StatefulSet", "DaemonSet"];
 
-    private readonly TimeProvider time = clock ?? TimeProvider.System;
+    private readonly TimeProvider _time = clock ?? TimeProvider.System;
 
     /// <summary>How often a rollout's status is read while waiting.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(500);
@@ -115,7 +115,7 @@ public sealed class WorkloadRestarter(KubeCluster cluster, TimeProvider? clock =
     public async Task<DateTimeOffset> RestartAsync(WorkloadTarget target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var at = time.GetUtcNow();
+        var at = _time.GetUtcNow();
         var stamp = at.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         var body = new JsonObject
         {
@@ -146,7 +146,7 @@ public sealed class WorkloadRestarter(KubeCluster cluster, TimeProvider? clock =
     public async Task<string> WaitAsync(WorkloadTarget target, TimeSpan timeout, IProgress<string>? status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(target);
-        var deadline = time.GetUtcNow() + timeout;
+        var deadline = _time.GetUtcNow() + timeout;
         string? last = null;
         while (true)
         {
@@ -157,11 +157,11 @@ public sealed class WorkloadRestarter(KubeCluster cluster, TimeProvider? clock =
                 last = message;
             }
             if (done) return message;
-            if (time.GetUtcNow() >= deadline)
+            if (_time.GetUtcNow() >= deadline)
                 throw new PullSecretException(PullSecretErrorIds.RolloutTimeout, FailureKind.Timeout,
                     $"{target.Kind} '{target.Name}' in namespace '{target.Namespace}' did not finish rolling out within {timeout.TotalSeconds:0} s; last status: {message}. Check its pods (kubectl -n {target.Namespace} get pods), or wait longer with -Timeout.",
                     target);
-            await Task.Delay(PollInterval, time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(PollInterval, _time, cancellationToken).ConfigureAwait(false);
         }
     }
 

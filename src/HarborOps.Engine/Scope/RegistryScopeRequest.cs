@@ -18,11 +18,11 @@ public abstract record RegistryScopeRequest
     protected RegistryScopeRequest(IReadOnlyList<string> sources, CopyDestination destination)
         : this(sources, (destination ?? throw new ArgumentNullException(nameof(destination))).Text)
     {
-        parsedDestination = destination;
+        _parsedDestination = destination;
     }
 
-    private readonly string destination = "";
-    private CopyDestination? parsedDestination;
+    private readonly string _destination = "";
+    private CopyDestination? _parsedDestination;
 
     /// <summary>
     /// What to copy or compare, each one of: "registry/repo:tag" or "registry/repo@sha256:..." (one image), "registry/repo" (every
@@ -34,16 +34,16 @@ public abstract record RegistryScopeRequest
     /// <summary>"registry" or "registry/prefix" (the source path is appended: registry/prefix/&lt;repo&gt;), or "oci:dir".</summary>
     public string Destination
     {
-        get => destination;
+        get => _destination;
         init
         {
-            destination = value;
-            parsedDestination = null; // a new text, as from a with-expression, is parsed anew
+            _destination = value;
+            _parsedDestination = null; // a new text, as from a with-expression, is parsed anew
         }
     }
 
     /// <summary><see cref="Destination"/> parsed (without <see cref="DestinationPrefix"/>): as the caller gave it, or parsed now.</summary>
-    internal CopyDestination ParsedDestination => parsedDestination ?? CopyDestination.Parse(Destination);
+    internal CopyDestination ParsedDestination => _parsedDestination ?? CopyDestination.Parse(Destination);
 
     /// <summary>A path appended to the destination's own path ("migrated/acr"); the source path goes below it.</summary>
     public string? DestinationPrefix { get; init; }

@@ -10,8 +10,8 @@ namespace HarborOps.Engine.Scope;
 /// </summary>
 public sealed class RepositoryMapping
 {
-    private readonly int strip;
-    private readonly KeyValuePair<string, string>[] renames;
+    private readonly int _strip;
+    private readonly KeyValuePair<string, string>[] _renames;
 
     /// <param name="destination">"registry", "registry/prefix" or "oci:directory" (see <see cref="RegistryScopeRequest.Destination"/>).</param>
     /// <param name="destinationPrefix">A path appended to the destination's own path.</param>
@@ -28,8 +28,8 @@ public sealed class RepositoryMapping
         if (stripPrefixSegments < 0)
             throw new HarborOpsException(ScopeErrorIds.MappingInvalid, FailureKind.InvalidArgument,
                 $"StripPrefixSegments is {stripPrefixSegments}; it counts leading path segments to remove and cannot be negative.");
-        strip = stripPrefixSegments;
-        this.renames = (renames ?? new Dictionary<string, string>()).Select(r => KeyValuePair.Create(r.Key.Trim('/'), r.Value.Trim('/')))
+        _strip = stripPrefixSegments;
+        this._renames = (renames ?? new Dictionary<string, string>()).Select(r => KeyValuePair.Create(r.Key.Trim('/'), r.Value.Trim('/')))
             .OrderByDescending(r => r.Key.Length).ToArray();
     }
 
@@ -58,11 +58,11 @@ public sealed class RepositoryMapping
     private string StripRenamePrefix(string sourceRepository)
     {
         var parts = sourceRepository.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (strip > 0 && parts.Length <= strip)
+        if (_strip > 0 && parts.Length <= _strip)
             throw new HarborOpsException(ScopeErrorIds.MappingInvalid, FailureKind.InvalidArgument,
-                $"Stripping {strip} leading path segment(s) from repository '{sourceRepository}' leaves no name. Lower StripPrefixSegments or copy that repository separately.", sourceRepository);
-        var path = string.Join('/', parts.Skip(strip));
-        foreach (var (from, to) in renames)
+                $"Stripping {_strip} leading path segment(s) from repository '{sourceRepository}' leaves no name. Lower StripPrefixSegments or copy that repository separately.", sourceRepository);
+        var path = string.Join('/', parts.Skip(_strip));
+        foreach (var (from, to) in _renames)
         {
             if (path == from) { path = to; break; }
             if (from.Length == 0 || path.StartsWith(from + "/", StringComparison.Ordinal))

@@ -7,26 +7,26 @@ namespace HarborOps.Engine.Scope;
 public sealed class TagSelection
 {
     private static readonly Regex ReferrerTagPattern = new("^(?<alg>sha256|sha512)-(?<hex>[0-9a-f]{64}|[0-9a-f]{128})(?<suffix>\\.(?:sig|att|sbom))?\\z", RegexOptions.CultureInvariant);
-    private readonly Regex[] include;
-    private readonly Regex? includeRegex;
-    private readonly Regex[] exclude;
-    private readonly Regex? excludeRegex;
+    private readonly Regex[] _include;
+    private readonly Regex? _includeRegex;
+    private readonly Regex[] _exclude;
+    private readonly Regex? _excludeRegex;
 
     public TagSelection(RegistryScopeRequest request)
     {
-        include = request.IncludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
-        exclude = request.ExcludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
-        includeRegex = Compile(request.IncludeTagRegex, "IncludeTagRegex");
-        excludeRegex = Compile(request.ExcludeTagRegex, "ExcludeTagRegex");
+        _include = request.IncludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
+        _exclude = request.ExcludeTags.Where(p => !string.IsNullOrEmpty(p)).Select(Wildcard.ToRegex).ToArray();
+        _includeRegex = Compile(request.IncludeTagRegex, "IncludeTagRegex");
+        _excludeRegex = Compile(request.ExcludeTagRegex, "ExcludeTagRegex");
     }
 
-    public bool HasIncludeFilter => include.Length > 0 || includeRegex is not null;
+    public bool HasIncludeFilter => _include.Length > 0 || _includeRegex is not null;
 
     public bool Matches(string tag) =>
-        (include.Length == 0 || include.Any(p => p.IsMatch(tag)))
-        && (includeRegex is null || includeRegex.IsMatch(tag))
-        && !exclude.Any(p => p.IsMatch(tag))
-        && (excludeRegex is null || !excludeRegex.IsMatch(tag));
+        (_include.Length == 0 || _include.Any(p => p.IsMatch(tag)))
+        && (_includeRegex is null || _includeRegex.IsMatch(tag))
+        && !_exclude.Any(p => p.IsMatch(tag))
+        && (_excludeRegex is null || !_excludeRegex.IsMatch(tag));
 
     /// <summary>The subject digest a referrer tag names (the tag-schema index or a cosign .sig/.att/.sbom tag), else null.</summary>
     public static string? SubjectOfReferrerTag(string tag)

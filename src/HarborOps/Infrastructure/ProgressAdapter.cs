@@ -12,7 +12,7 @@ namespace HarborOps.Infrastructure;
 internal sealed class ProgressAdapter : IProgress<OperationProgress>
 {
     private static readonly long MinimumTicksBetweenRecords = Stopwatch.Frequency / 5;
-    private static int s_nextActivityId;
+    private static int NextActivityId;
 
     private readonly HarborOpsCmdlet _cmdlet;
     private readonly object _gate = new();
@@ -28,7 +28,7 @@ internal sealed class ProgressAdapter : IProgress<OperationProgress>
         _defaultActivity = activity;
         _lastActivity = activity;
         // Distinct per cmdlet instance, so nested or concurrent HarborOps commands keep separate bars.
-        ActivityId = Interlocked.Increment(ref s_nextActivityId) & 0x3FFFFFFF;
+        ActivityId = Interlocked.Increment(ref NextActivityId) & 0x3FFFFFFF;
     }
 
     public int ActivityId { get; }

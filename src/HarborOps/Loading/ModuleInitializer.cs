@@ -15,11 +15,11 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
     internal const string DependencyFolderName = "Dependencies";
 
     private static readonly object Gate = new();
-    private static HarborOpsLoadContext? s_loadContext;
-    private static int s_importCount;
+    private static HarborOpsLoadContext? ActiveLoadContext;
+    private static int ImportCount;
 
     /// <summary>The private context, created on first import and kept for the life of the process.</summary>
-    internal static HarborOpsLoadContext? LoadContext => s_loadContext;
+    internal static HarborOpsLoadContext? LoadContext => ActiveLoadContext;
 
     public void OnImport()
     {
@@ -27,14 +27,14 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         // so the hook is installed once and counted.
         lock (Gate)
         {
-            if (s_loadContext is null)
+            if (ActiveLoadContext is null)
             {
                 string moduleDirectory = Path.GetDirectoryName(typeof(ModuleInitializer).Assembly.Location)
                     ?? throw new InvalidOperationException("HarborOps.dll has no location on disk; import the module from its folder.");
-                s_loadContext = new HarborOpsLoadContext(Path.Combine(moduleDirectory, DependencyFolderName), EngineAssemblyName);
+                ActiveLoadContext = new HarborOpsLoadContext(Path.Combine(moduleDirectory, DependencyFolderName), EngineAssemblyName);
             }
 
-            if (s_importCount++ == 0)
+            if (ImportCount++ == 0)
             {
                 AssemblyLoadContext.Default.Resolving += ResolveEngine;
             }
@@ -47,7 +47,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
         {
             // Other runspaces may still run HarborOps cmdlets; only the last removal unhooks. An engine
             // already bound stays bound (the cmdlet assembly cannot unload), so unhooking never breaks it.
-            if (s_importCount > 0 && --s_importCount == 0)
+            if (ImportCount > 0 && --ImportCount == 0)
             {
                 AssemblyLoadContext.Default.Resolving -= ResolveEngine;
             }
@@ -63,7 +63,7 @@ public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssem
             return null;
         }
 
-        HarborOpsLoadContext? loadContext = s_loadContext;
+        HarborOpsLoadContext? loadContext = ActiveLoadContext;
         if (loadContext is null || !File.Exists(Path.Combine(loadContext.DependencyDirectory, EngineAssemblyName + ".dll")))
         {
             // A broken layout: let the runtime report the engine as missing instead of throwing from a hook.

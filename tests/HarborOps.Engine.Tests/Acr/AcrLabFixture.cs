@@ -18,7 +18,7 @@ namespace HarborOps.Engine.Tests.Acr;
 /// </summary>
 public sealed class AcrLabFixture : IAsyncLifetime
 {
-    private int counter;
+    private int _counter;
 
     public AcrEmulator Acr { get; private set; } = null!;
     public DistributionRegistry Destination { get; private set; } = null!;
@@ -53,7 +53,7 @@ public sealed class AcrLabFixture : IAsyncLifetime
     }
 
     /// <summary>A repository path no other test uses.</summary>
-    public string Unique(string name) => $"{name}-{Interlocked.Increment(ref counter)}";
+    public string Unique(string name) => $"{name}-{Interlocked.Increment(ref _counter)}";
 
     /// <summary>Clean slate for a test: no faults, empty logs and counters.</summary>
     public Task ResetAsync() => Acr.ResetAsync();

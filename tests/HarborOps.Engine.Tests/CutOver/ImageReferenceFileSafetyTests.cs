@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using HarborOps.Engine.CutOver;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
@@ -15,18 +16,18 @@ public sealed class ImageReferenceFileSafetyTests : IDisposable
     private const string Destination = "harbor.example.com/migrated";
     private const string Manifest = "image: contoso.azurecr.io/team/web:1.0\n";
     private const string Rewritten = "image: harbor.example.com/migrated/team/web:1.0\n";
-    private readonly string root = Directory.CreateTempSubdirectory("harborops-cutover-safety-").FullName;
-    private readonly RegistryEngine engine = new(new RegistryEngineOptions { DockerConfigPath = "/nonexistent/harborops/config.json" });
+    private readonly string _root = Directory.CreateTempSubdirectory("harborops-cutover-safety-").FullName;
+    private readonly RegistryEngine _engine = new(new RegistryEngineOptions { DockerConfigPath = "/nonexistent/harborops/config.json" });
 
     public void Dispose()
     {
-        engine.Dispose();
-        Directory.Delete(root, recursive: true); // removes links, never what they point at
+        _engine.Dispose();
+        Directory.Delete(_root, recursive: true); // removes links, never what they point at
     }
 
     private string Write(string relative, string text = Manifest)
     {
-        var path = Path.Combine(root, relative);
+        var path = Path.Combine(_root, relative);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, text);
         return path;
@@ -34,7 +35,7 @@ public sealed class ImageReferenceFileSafetyTests : IDisposable
 
     private async Task<List<ImageReferenceFilePlan>> RewriteAsync(IReadOnlyList<string> paths, bool recurse = true, bool followSymlink = false)
     {
-        var rewriter = new ImageReferenceRewriter(engine);
+        var rewriter = new ImageReferenceRewriter(_engine);
         var plans = new List<ImageReferenceFilePlan>();
         var request = new ImageReferenceRewriteRequest(paths, [Old], Destination) { Recurse = recurse, FollowSymlink = followSymlink };
         await foreach (var plan in rewriter.PlanAsync(request, null, CancellationToken.None))
@@ -62,15 +63,15 @@ public sealed class ImageReferenceFileSafetyTests : IDisposable
     public async Task A_link_to_a_file_outside_the_folder_is_its_own_error_named_or_found_with_Recurse_and_is_followed_only_with_FollowSymlink()
     {
         var outside = Write("outside/shared-values.yaml");
-        var deploy = Path.Combine(root, "deploy");
+        var deploy = Path.Combine(_root, "deploy");
         var inside = Write("deploy/app.yaml");
         Directory.CreateDirectory(Path.Combine(deploy, "nested"));
         var found = Path.Combine(deploy, "nested", "values.yaml");
         File.CreateSymbolicLink(found, outside);
-        var named = Path.Combine(root, "deploy", "named.yaml");
+        var named = Path.Combine(_root, "deploy", "named.yaml");
         File.CreateSymbolicLink(named, "../outside/shared-values.yaml");
         var outsideDirectory = Path.Combine(deploy, "shared");
-        Directory.CreateSymbolicLink(outsideDirectory, Path.Combine(root, "outside"));
+        Directory.CreateSymbolicLink(outsideDirectory, Path.Combine(_root, "outside"));
 
         var plans = await RewriteAsync([deploy]);
         var named1 = await RewriteAsync([named], recurse: false);
@@ -98,13 +99,13 @@ public sealed class ImageReferenceFileSafetyTests : IDisposable
         var asked = await RewriteAsync([named], recurse: false, followSymlink: true);
         Assert.Null(Assert.Single(asked).Failure);
         Assert.Equal(Rewritten, File.ReadAllText(outside));
-        Assert.Equal(Path.Combine(root, "outside", "shared-values.yaml"), new FileInfo(named).ResolveLinkTarget(true)!.FullName); // still a link
+        Assert.Equal(Path.Combine(_root, "outside", "shared-values.yaml"), new FileInfo(named).ResolveLinkTarget(true)!.FullName); // still a link
     }
 
     [Fact]
     public async Task A_link_loop_is_walked_once_and_a_loop_out_of_the_folder_is_reported_once()
     {
-        var deploy = Path.Combine(root, "deploy");
+        var deploy = Path.Combine(_root, "deploy");
         var app = Write("deploy/app.yaml");
         var values = Write("deploy/charts/web/values.yaml");
         Directory.CreateSymbolicLink(Path.Combine(deploy, "charts", "web", "loop"), "..");   // back into the tree
@@ -128,9 +129,10 @@ public sealed class ImageReferenceFileSafetyTests : IDisposable
     }
 
     [Fact]
+    [UnsupportedOSPlatform("windows")] // it sets and reads POSIX file modes
     public async Task A_read_only_file_is_its_own_error_and_keeps_its_bytes_and_mode_while_the_other_files_are_rewritten()
     {
-        var deploy = Path.Combine(root, "deploy");
+        var deploy = Path.Combine(_root, "deploy");
         var before = Write("deploy/a.yaml");
         var locked = Write("deploy/b.yaml");
         var after = Write("deploy/c.yaml");
@@ -159,7 +161,7 @@ public sealed class ImageReferenceFileSafetyTests : IDisposable
 
         // A file made read-only after it was planned is refused at the write too, and stays as it was.
         File.SetUnixFileMode(locked, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        var rewriter = new ImageReferenceRewriter(engine);
+        var rewriter = new ImageReferenceRewriter(_engine);
         ImageReferenceFilePlan? plan = null;
         await foreach (var each in rewriter.PlanAsync(new ImageReferenceRewriteRequest([locked], [Old], Destination), null, CancellationToken.None)) plan = each;
         File.SetUnixFileMode(locked, readOnly);

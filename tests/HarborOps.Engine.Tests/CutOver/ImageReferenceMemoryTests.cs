@@ -9,9 +9,9 @@ namespace HarborOps.Engine.Tests.CutOver;
 /// <summary>Update-ImageReference on a file far larger than charts usually are: memory stays a small multiple of the file.</summary>
 public sealed class ImageReferenceMemoryTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string folder = Directory.CreateTempSubdirectory("harborops-cutover-memory-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("harborops-cutover-memory-").FullName;
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     /// <summary>
     /// A generated multi-document manifest of about 50 MiB: Deployments with an image from the old registry, long
@@ -37,7 +37,7 @@ public sealed class ImageReferenceMemoryTests(ITestOutputHelper output) : IDispo
     [Fact]
     public async Task A_50_MiB_manifest_is_rewritten_whole_with_a_peak_under_ten_times_its_size()
     {
-        var path = Path.Combine(folder, "rendered.yaml");
+        var path = Path.Combine(_folder, "rendered.yaml");
         var (size, images) = WriteLargeManifest(path, 50L * 1024 * 1024);
 
         var clock = Stopwatch.StartNew();

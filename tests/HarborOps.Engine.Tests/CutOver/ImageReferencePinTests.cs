@@ -10,9 +10,9 @@ namespace HarborOps.Engine.Tests.CutOver;
 [Collection(RegistryLabCollection.Name)]
 public sealed class ImageReferencePinTests(RegistryLabFixture lab) : IDisposable
 {
-    private readonly string root = Directory.CreateTempSubdirectory("harborops-pin-").FullName;
+    private readonly string _root = Directory.CreateTempSubdirectory("harborops-pin-").FullName;
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     [Fact]
     public async Task Rewritten_references_are_pinned_to_the_destination_digest_and_a_file_naming_a_missing_image_is_not_written()
@@ -21,9 +21,9 @@ public sealed class ImageReferencePinTests(RegistryLabFixture lab) : IDisposable
         var api = await LabContent.PushImageAsync(lab.Open, $"{prefix}/team/api", "2.0.0");
         var proxy = await LabContent.PushImageAsync(lab.Open, $"{prefix}/team/proxy", "1.0");
         const string kept = "sha256:2244835e4aadb8f19be9aaf31384a5ef4cfb0e0d56a459b734031c5a55be9854";
-        Directory.CreateDirectory(Path.Combine(root, "chart"));
-        Directory.CreateDirectory(Path.Combine(root, "docker"));
-        var values = Path.Combine(root, "chart", "values.yaml");
+        Directory.CreateDirectory(Path.Combine(_root, "chart"));
+        Directory.CreateDirectory(Path.Combine(_root, "docker"));
+        var values = Path.Combine(_root, "chart", "values.yaml");
         File.WriteAllText(values, $"""
             image:
               registry: contoso.azurecr.io
@@ -34,13 +34,13 @@ public sealed class ImageReferencePinTests(RegistryLabFixture lab) : IDisposable
             pinned:
               image: contoso.azurecr.io/team/proxy:1.0@{kept}
             """);
-        var dockerfile = Path.Combine(root, "docker", "Dockerfile");
+        var dockerfile = Path.Combine(_root, "docker", "Dockerfile");
         const string missing = "FROM contoso.azurecr.io/team/api:2.0.0\nFROM contoso.azurecr.io/team/never-copied:1\n";
         File.WriteAllText(dockerfile, missing);
 
         using var engine = lab.NewEngine();
         var rewriter = new ImageReferenceRewriter(engine);
-        var request = new ImageReferenceRewriteRequest([root], ["contoso.azurecr.io"], $"{lab.Open.Host}/{prefix}") { Recurse = true, PinDigest = true };
+        var request = new ImageReferenceRewriteRequest([_root], ["contoso.azurecr.io"], $"{lab.Open.Host}/{prefix}") { Recurse = true, PinDigest = true };
         var plans = new List<ImageReferenceFilePlan>();
         await foreach (var plan in rewriter.PlanAsync(request, null, CancellationToken.None))
         {

@@ -11,18 +11,18 @@ namespace HarborOps.Engine.Tests.CutOver;
 public sealed class ImageReferenceRewriteTests : IDisposable
 {
     private const string Destination = "harbor.example.com/migrated";
-    private readonly CutOverTree tree = new();
-    private readonly RegistryEngine engine = new(new RegistryEngineOptions { DockerConfigPath = "/nonexistent/harborops/config.json" });
+    private readonly CutOverTree _tree = new();
+    private readonly RegistryEngine _engine = new(new RegistryEngineOptions { DockerConfigPath = "/nonexistent/harborops/config.json" });
 
     public void Dispose()
     {
-        engine.Dispose();
-        tree.Dispose();
+        _engine.Dispose();
+        _tree.Dispose();
     }
 
     private async Task<List<ImageReferenceFilePlan>> RewriteAsync(ImageReferenceRewriteRequest request, bool commit = true)
     {
-        var rewriter = new ImageReferenceRewriter(engine);
+        var rewriter = new ImageReferenceRewriter(_engine);
         var plans = new List<ImageReferenceFilePlan>();
         await foreach (var plan in rewriter.PlanAsync(request, null, CancellationToken.None))
         {
@@ -32,7 +32,7 @@ public sealed class ImageReferenceRewriteTests : IDisposable
         return plans;
     }
 
-    private ImageReferenceRewriteRequest TreeRequest() => new([tree.Root], [CutOverTree.OldRegistry], Destination) { Recurse = true };
+    private ImageReferenceRewriteRequest TreeRequest() => new([_tree.Root], [CutOverTree.OldRegistry], Destination) { Recurse = true };
 
     [Fact]
     public async Task Every_reference_to_the_old_registry_is_rewritten_and_nothing_else_changes_byte_for_byte()
@@ -44,13 +44,13 @@ public sealed class ImageReferenceRewriteTests : IDisposable
         foreach (var plan in rewritten)
         {
             // The reported spans, applied to the original, give the written file exactly: the rest is untouched.
-            var expected = CutOverTree.ApplyReportedChanges(tree.OriginalBytes(plan.Path), plan.Changes);
+            var expected = CutOverTree.ApplyReportedChanges(_tree.OriginalBytes(plan.Path), plan.Changes);
             Assert.Equal(expected, File.ReadAllBytes(plan.Path));
         }
 
         // Read the rewritten tree back: no image outside a template still comes from the old registry.
         var after = new List<ImageReferenceInfo>();
-        await foreach (var scan in ImageReferenceScanner.ScanAsync(new ImageReferenceScanRequest([tree.Root]) { Recurse = true }, null, CancellationToken.None))
+        await foreach (var scan in ImageReferenceScanner.ScanAsync(new ImageReferenceScanRequest([_tree.Root]) { Recurse = true }, null, CancellationToken.None))
             after.AddRange(scan.References);
         var stillOld = after.Where(r => !r.Templated && r.Registry == CutOverTree.OldRegistry).Select(r => $"{r.Path}:{r.Line} {r.Text}").ToList();
         Assert.Empty(stillOld);
@@ -61,7 +61,7 @@ public sealed class ImageReferenceRewriteTests : IDisposable
         // Images of other registries stay.
         Assert.Contains(after, r => r.Reference == "docker.io/library/busybox:1.36");
         Assert.Contains(after, r => r.Reference == "docker.io/library/postgres:16.3");
-        Assert.Contains("  - name: redis\n    newTag: \"7.2\"", tree.Text("kustomize/overlays/prod/kustomization.yaml"));
+        Assert.Contains("  - name: redis\n    newTag: \"7.2\"", _tree.Text("kustomize/overlays/prod/kustomization.yaml"));
     }
 
     [Fact]
@@ -69,40 +69,40 @@ public sealed class ImageReferenceRewriteTests : IDisposable
     {
         await RewriteAsync(TreeRequest());
 
-        var web = tree.Text("charts/web/values.yaml");
+        var web = _tree.Text("charts/web/values.yaml");
         Assert.Contains("  registry: harbor.example.com   # moved to Harbor in the cut-over\n  repository: migrated/team/web\n  tag: \"1.4.2\"", web);
         Assert.Contains("sidecarImage: 'harbor.example.com/migrated/team/proxy:2.0'", web);
         Assert.Contains("    registry: \"harbor.example.com\"\n    repository: migrated/team/metrics-exporter\n    tag: 0.14.0\n    digest: \"sha256:2244835e4aadb8f19be9aaf31384a5ef4cfb0e0d56a459b734031c5a55be9854\"", web);
         Assert.Contains("  image: \"{{ .Values.global.mirror }}/team/init:{{ .Chart.AppVersion }}\"", web);
         Assert.Contains("args: [\"--to\", \"contoso.azurecr.io is only text here\"]", web);
 
-        var platform = tree.Text("charts/platform/values.yaml");
+        var platform = _tree.Text("charts/platform/values.yaml");
         Assert.Contains("global:\n  imageRegistry: harbor.example.com\n", platform);
         Assert.Contains("    registry: docker.io\n    repository: migrated/team/api\n", platform);
         Assert.Contains("      repository: harbor.example.com/migrated/team/queue\n", platform);
         Assert.Contains("    registry: harbor.example.com\n    image: migrated/ingress/controller\n", platform);
 
-        var template = tree.Text("charts/web/templates/deployment.yaml");
+        var template = _tree.Text("charts/web/templates/deployment.yaml");
         Assert.Contains("image: harbor.example.com/migrated/team/web-migrate:1.4.2 # pinned by the chart, not by values", template);
         Assert.Contains("image: \"{{ .Values.image.registry }}/{{ .Values.image.repository }}:{{ .Values.image.tag }}\"", template);
 
-        var overlay = tree.Text("kustomize/overlays/prod/kustomization.yaml");
+        var overlay = _tree.Text("kustomize/overlays/prod/kustomization.yaml");
         Assert.Contains("  - name: harbor.example.com/migrated/team/web\n    newTag: \"1.5.0\"", overlay);
         Assert.Contains("  - name: harbor.example.com/migrated/team/api   # renamed image in prod\n    newName: harbor.example.com/migrated/team/api-v2\n", overlay);
-        Assert.Contains("image: harbor.example.com/migrated/team/web\n", tree.Text("kustomize/base/deployment.yaml"));
+        Assert.Contains("image: harbor.example.com/migrated/team/web\n", _tree.Text("kustomize/base/deployment.yaml"));
 
-        var app = tree.Text("argocd/app-web.yaml");
+        var app = _tree.Text("argocd/app-web.yaml");
         Assert.Contains("- name: image.registry\n          value: harbor.example.com\n", app);
         Assert.Contains("value: harbor.example.com/migrated/team/proxy:2.0", app);
         Assert.Contains("            registry: harbor.example.com\n            repository: migrated/team/metrics-exporter\n", app);
         Assert.Contains("image: \"harbor.example.com/migrated/team/audit:1.0\"", app);
 
-        var appSet = tree.Text("argocd/appset-api.yaml");
+        var appSet = _tree.Text("argocd/appset-api.yaml");
         Assert.Contains("value: harbor.example.com/migrated/team/api\n              - name: api.image.tag\n                value: '{{version}}'", appSet);
         Assert.Contains("repository: harbor.example.com/migrated/team/queue", appSet);
         Assert.Contains("              - harbor.example.com/migrated/tools/wait-for:2.2\n              - harbor.example.com/migrated/team/web=harbor.example.com/migrated/team/web:1.5.0\n", appSet);
 
-        var workloads = tree.Text("manifests/workloads.yaml");
+        var workloads = _tree.Text("manifests/workloads.yaml");
         Assert.StartsWith("# Every workload kind, one file; the registry name in this comment stays: contoso.azurecr.io\n", workloads);
         foreach (var expected in new[]
                  {
@@ -114,14 +114,14 @@ public sealed class ImageReferenceRewriteTests : IDisposable
                  })
             Assert.Contains(expected, workloads);
 
-        var crlf = File.ReadAllBytes(tree.PathOf("manifests/crlf-deployment.yaml"));
+        var crlf = File.ReadAllBytes(_tree.PathOf("manifests/crlf-deployment.yaml"));
         Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, crlf[..3]);
         var crlfText = System.Text.Encoding.UTF8.GetString(crlf, 3, crlf.Length - 3);
         Assert.Equal(11, crlfText.Split("\r\n").Length - 1);
         Assert.DoesNotContain("\n", crlfText.Replace("\r\n", ""));
         Assert.Contains("          image: \"harbor.example.com/migrated/team/report:3.0\"   # CRLF\r\n", crlfText);
 
-        var dockerfile = tree.Text("docker/Dockerfile");
+        var dockerfile = _tree.Text("docker/Dockerfile");
         Assert.Contains("ARG BASE=harbor.example.com/migrated/base/dotnet-sdk:8.0\nFROM ${BASE} AS build\n", dockerfile);
         Assert.Contains("FROM --platform=$BUILDPLATFORM harbor.example.com/migrated/base/node:20 AS assets\n", dockerfile);
         Assert.Contains("FROM harbor.example.com/migrated/base/aspnet:8.0@sha256:589ef56b73dc2f89fc55b003bde485d7ac08fb46085392b02c21cfaf6f9879e6 AS final\n", dockerfile);
@@ -152,10 +152,10 @@ public sealed class ImageReferenceRewriteTests : IDisposable
         foreach (var broken in new[] { malformed, binary })
         {
             Assert.False(broken.HasRewrite);
-            Assert.Equal(tree.OriginalBytes(broken.Path), File.ReadAllBytes(broken.Path));
+            Assert.Equal(_tree.OriginalBytes(broken.Path), File.ReadAllBytes(broken.Path));
         }
         Assert.Equal(2, plans.Count(p => p.Failure is not null));
-        Assert.Empty(Directory.GetFiles(tree.Root, "*harborops-tmp", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(_tree.Root, "*harborops-tmp", SearchOption.AllDirectories));
     }
 
     [Fact]
@@ -163,8 +163,8 @@ public sealed class ImageReferenceRewriteTests : IDisposable
     {
         var plans = await RewriteAsync(TreeRequest(), commit: false);
 
-        foreach (var file in Directory.GetFiles(tree.Root, "*", SearchOption.AllDirectories))
-            Assert.Equal(tree.OriginalBytes(file), File.ReadAllBytes(file));
+        foreach (var file in Directory.GetFiles(_tree.Root, "*", SearchOption.AllDirectories))
+            Assert.Equal(_tree.OriginalBytes(file), File.ReadAllBytes(file));
         var crlf = Assert.Single(plans, p => p.Path.EndsWith("crlf-deployment.yaml", StringComparison.Ordinal));
         var header = "--- a/" + crlf.Path.TrimStart('/') + "\n+++ b/" + crlf.Path.TrimStart('/') + "\n";
         Assert.Equal(header
@@ -183,7 +183,7 @@ public sealed class ImageReferenceRewriteTests : IDisposable
     [Fact]
     public async Task Copy_mapping_options_strip_rename_and_a_from_path_apply_as_Copy_RegistryImage_applies_them()
     {
-        var request = new ImageReferenceRewriteRequest([tree.PathOf("manifests/workloads.yaml")], [CutOverTree.OldRegistry + "/team/*"], "harbor.example.com")
+        var request = new ImageReferenceRewriteRequest([_tree.PathOf("manifests/workloads.yaml")], [CutOverTree.OldRegistry + "/team/*"], "harbor.example.com")
         {
             StripPrefixSegments = 1,
             RenameRepositories = new Dictionary<string, string> { ["api"] = "apps/api-service" },
@@ -196,23 +196,23 @@ public sealed class ImageReferenceRewriteTests : IDisposable
             "harbor.example.com/apps/api-service:1.9.0", "harbor.example.com/web:1.4.2",
             "harbor.example.com/batch:5.2@sha256:7d7c1fcff3cb2799e5196be0b4ba772335232a24be55fa1b75d1c09c4a6f52b0", "harbor.example.com/retired-worker:0.9",
         ], changes);
-        var workloads = tree.Text("manifests/workloads.yaml");
+        var workloads = _tree.Text("manifests/workloads.yaml");
         Assert.Contains("image: contoso.azurecr.io/tools/netshoot:0.13", workloads); // outside -From's path
 
         // Stripping every segment of a repository leaves no name: each such file fails and stays, and the run goes on to the next.
-        var files = new[] { tree.PathOf("manifests/crlf-deployment.yaml"), tree.PathOf("docker/Dockerfile") };
+        var files = new[] { _tree.PathOf("manifests/crlf-deployment.yaml"), _tree.PathOf("docker/Dockerfile") };
         var stripped = await RewriteAsync(new ImageReferenceRewriteRequest(files, [CutOverTree.OldRegistry], "harbor.example.com") { StripPrefixSegments = 2 });
         Assert.Equal([CopyErrorIds.MappingInvalid, CopyErrorIds.MappingInvalid], stripped.Select(p => p.Failure?.ErrorId));
-        Assert.All(files, file => Assert.Equal(tree.OriginalBytes(file), File.ReadAllBytes(file)));
+        Assert.All(files, file => Assert.Equal(_tree.OriginalBytes(file), File.ReadAllBytes(file)));
     }
 
     [Fact]
     public async Task A_file_that_changed_after_it_was_read_is_not_replaced_and_the_mode_of_a_rewritten_file_stays()
     {
-        var path = tree.PathOf("manifests/workloads.yaml");
+        var path = _tree.PathOf("manifests/workloads.yaml");
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
-        var rewriter = new ImageReferenceRewriter(engine);
-        var request = new ImageReferenceRewriteRequest([path, tree.PathOf("manifests/crlf-deployment.yaml")], [CutOverTree.OldRegistry], Destination);
+        var rewriter = new ImageReferenceRewriter(_engine);
+        var request = new ImageReferenceRewriteRequest([path, _tree.PathOf("manifests/crlf-deployment.yaml")], [CutOverTree.OldRegistry], Destination);
         var plans = new List<ImageReferenceFilePlan>();
         await foreach (var plan in rewriter.PlanAsync(request, null, CancellationToken.None)) plans.Add(plan);
 
@@ -232,13 +232,13 @@ public sealed class ImageReferenceRewriteTests : IDisposable
     [Fact]
     public async Task A_value_written_with_escapes_is_reported_as_skipped_with_its_whole_image_and_a_symlinked_file_is_written_through_its_link()
     {
-        var folder = tree.PathOf("extra");
+        var folder = _tree.PathOf("extra");
         Directory.CreateDirectory(folder);
         var escaped = Path.Combine(folder, "escaped.yaml");
         const string escapedText = "image:\n  registry: \"contoso\\x2eazurecr.io\"\n  repository: \"team/web\"\n  tag: \"1.0\"\n";
         File.WriteAllText(escaped, escapedText);
-        Directory.CreateDirectory(tree.PathOf("extra/linked"));
-        var target = tree.PathOf("extra/linked/real-values.yaml"); // inside the folder, in a subfolder not read: only the link leads to it
+        Directory.CreateDirectory(_tree.PathOf("extra/linked"));
+        var target = _tree.PathOf("extra/linked/real-values.yaml"); // inside the folder, in a subfolder not read: only the link leads to it
         File.WriteAllText(target, "image: contoso.azurecr.io/team/web:1.0 # linked\n");
         var link = Path.Combine(folder, "values.yaml");
         File.CreateSymbolicLink(link, target);
@@ -256,15 +256,15 @@ public sealed class ImageReferenceRewriteTests : IDisposable
     [Fact]
     public async Task Bad_requests_stop_before_any_file_is_read()
     {
-        var rewriter = new ImageReferenceRewriter(engine);
+        var rewriter = new ImageReferenceRewriter(_engine);
         async Task<HarborOpsException> Fails(ImageReferenceRewriteRequest request) =>
             await Assert.ThrowsAnyAsync<HarborOpsException>(async () => { await foreach (var _ in rewriter.PlanAsync(request, null, CancellationToken.None)) { } });
 
-        Assert.Equal(CutOverErrorIds.RequestInvalid, (await Fails(new([tree.Root], [], Destination))).ErrorId);
-        Assert.Equal(CutOverErrorIds.RequestInvalid, (await Fails(new([tree.Root], [CutOverTree.OldRegistry], "oci:/tmp/layout"))).ErrorId);
-        Assert.Equal(RegistryErrorIds.ReferenceInvalid, (await Fails(new([tree.Root], [CutOverTree.OldRegistry], "harbor.example.com/Upper"))).ErrorId);
+        Assert.Equal(CutOverErrorIds.RequestInvalid, (await Fails(new([_tree.Root], [], Destination))).ErrorId);
+        Assert.Equal(CutOverErrorIds.RequestInvalid, (await Fails(new([_tree.Root], [CutOverTree.OldRegistry], "oci:/tmp/layout"))).ErrorId);
+        Assert.Equal(RegistryErrorIds.ReferenceInvalid, (await Fails(new([_tree.Root], [CutOverTree.OldRegistry], "harbor.example.com/Upper"))).ErrorId);
         var missing = new List<ImageReferenceFilePlan>();
-        await foreach (var plan in rewriter.PlanAsync(new([tree.PathOf("nope")], [CutOverTree.OldRegistry], Destination), null, CancellationToken.None)) missing.Add(plan);
+        await foreach (var plan in rewriter.PlanAsync(new([_tree.PathOf("nope")], [CutOverTree.OldRegistry], Destination), null, CancellationToken.None)) missing.Add(plan);
         Assert.Equal(CutOverErrorIds.PathNotFound, Assert.Single(missing).Failure!.ErrorId);
     }
 }

@@ -7,9 +7,9 @@ namespace HarborOps.Engine.Tests.CutOver;
 /// <summary>Get-ImageReference's engine: every reference of the fixture tree with its position, form and parts.</summary>
 public sealed class ImageReferenceScanTests : IDisposable
 {
-    private readonly CutOverTree tree = new();
+    private readonly CutOverTree _tree = new();
 
-    public void Dispose() => tree.Dispose();
+    public void Dispose() => _tree.Dispose();
 
     private async Task<List<ImageReferenceFileScan>> ScanAsync(ImageReferenceScanRequest request)
     {
@@ -21,9 +21,9 @@ public sealed class ImageReferenceScanTests : IDisposable
     [Fact]
     public async Task Every_form_is_found_with_its_line_column_and_parts()
     {
-        var scans = await ScanAsync(new ImageReferenceScanRequest([tree.Root]) { Recurse = true });
+        var scans = await ScanAsync(new ImageReferenceScanRequest([_tree.Root]) { Recurse = true });
         var all = scans.SelectMany(s => s.References).ToList();
-        string Where(ImageReferenceInfo r) => $"{Path.GetRelativePath(tree.Root, r.Path)}:{r.Line}:{r.Column}";
+        string Where(ImageReferenceInfo r) => $"{Path.GetRelativePath(_tree.Root, r.Path)}:{r.Line}:{r.Column}";
 
         var web = Assert.Single(all, r => r.Field == "image" && r.Path.EndsWith("web/values.yaml", StringComparison.Ordinal));
         Assert.Equal(("charts/web/values.yaml:6:15", ImageReferenceForm.HelmSplit, "contoso.azurecr.io/team/web:1.4.2"), (Where(web), web.Kind, web.Reference));
@@ -66,25 +66,25 @@ public sealed class ImageReferenceScanTests : IDisposable
         // Chart.yaml's dependency repository, the ConfigMap's text and comments are no image references.
         Assert.DoesNotContain(all, r => r.Path.EndsWith("Chart.yaml", StringComparison.Ordinal));
         Assert.DoesNotContain(all, r => r.Text.Contains("bitnami", StringComparison.Ordinal));
-        Assert.Equal(["broken/malformed.yaml", "broken/packed.yaml"], scans.Where(s => s.Failure is not null).Select(s => Path.GetRelativePath(tree.Root, s.Path)).ToList());
+        Assert.Equal(["broken/malformed.yaml", "broken/packed.yaml"], scans.Where(s => s.Failure is not null).Select(s => Path.GetRelativePath(_tree.Root, s.Path)).ToList());
     }
 
     [Fact]
     public async Task A_registry_filter_include_exclude_and_recursion_choose_what_is_read()
     {
-        var onlyOld = (await ScanAsync(new ImageReferenceScanRequest([tree.Root]) { Recurse = true, Registries = ["https://contoso.azurecr.io/"] }))
+        var onlyOld = (await ScanAsync(new ImageReferenceScanRequest([_tree.Root]) { Recurse = true, Registries = ["https://contoso.azurecr.io/"] }))
             .SelectMany(s => s.References).ToList();
         Assert.All(onlyOld, r => Assert.Equal(CutOverTree.OldRegistry, r.Registry));
         Assert.DoesNotContain(onlyOld, r => r.Registry == "docker.io");
 
-        var topOnly = await ScanAsync(new ImageReferenceScanRequest([tree.PathOf("manifests")]));
+        var topOnly = await ScanAsync(new ImageReferenceScanRequest([_tree.PathOf("manifests")]));
         Assert.Equal(["crlf-deployment.yaml", "workloads.yaml"], topOnly.Select(s => Path.GetFileName(s.Path)).ToList());
 
-        var noRecurse = await ScanAsync(new ImageReferenceScanRequest([tree.Root]));
+        var noRecurse = await ScanAsync(new ImageReferenceScanRequest([_tree.Root]));
         Assert.Empty(noRecurse);
 
-        var filtered = await ScanAsync(new ImageReferenceScanRequest([tree.Root]) { Recurse = true, Include = ["Dockerfile", "*.yaml"], Exclude = ["broken", "argocd/*", "Chart.yaml"] });
-        var names = filtered.Select(s => Path.GetRelativePath(tree.Root, s.Path)).ToList();
+        var filtered = await ScanAsync(new ImageReferenceScanRequest([_tree.Root]) { Recurse = true, Include = ["Dockerfile", "*.yaml"], Exclude = ["broken", "argocd/*", "Chart.yaml"] });
+        var names = filtered.Select(s => Path.GetRelativePath(_tree.Root, s.Path)).ToList();
         Assert.Contains("docker/Dockerfile", names);
         Assert.DoesNotContain(names, n => n.StartsWith("broken", StringComparison.Ordinal) || n.StartsWith("argocd", StringComparison.Ordinal) || n.EndsWith("Chart.yaml", StringComparison.Ordinal));
         Assert.All(filtered, s => Assert.Null(s.Failure));

@@ -19,13 +19,13 @@ namespace HarborOps.Engine.Tests.Harbor;
 public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
-    private DistributionRegistry source = null!;
+    private DistributionRegistry _source = null!;
 
-    public async Task InitializeAsync() => source = await DistributionRegistry.StartAsync();
+    public async Task InitializeAsync() => _source = await DistributionRegistry.StartAsync();
 
     public async Task DisposeAsync()
     {
-        await source.DisposeAsync();
+        await _source.DisposeAsync();
         lab.AssertExchangesMatchContract();
     }
 
@@ -42,7 +42,7 @@ public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
     }
 
     private CopyRequest Request(params string[] repositories) =>
-        new(repositories.Select(r => $"{source.Host}/{r}").ToList(), lab.Harbor.Host)
+        new(repositories.Select(r => $"{_source.Host}/{r}").ToList(), lab.Harbor.Host)
         {
             DestinationCredential = new NetworkCredential(lab.Harbor.AdminUser, lab.Harbor.AdminPassword),
         };
@@ -66,9 +66,9 @@ public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
         var missing = lab.Unique("absent");
         var existing = lab.Unique("present");
         await lab.Admin().CreateProjectAsync(existing, new HarborProjectSettings(), None);
-        await LabContent.PushImageAsync(source.Endpoint, $"{missing}/api", "1.0");
-        await LabContent.PushImageAsync(source.Endpoint, $"{missing}/api", "1.1");
-        var web = await LabContent.PushImageAsync(source.Endpoint, $"{existing}/web", "2.0");
+        await LabContent.PushImageAsync(_source.Endpoint, $"{missing}/api", "1.0");
+        await LabContent.PushImageAsync(_source.Endpoint, $"{missing}/api", "1.1");
+        var web = await LabContent.PushImageAsync(_source.Endpoint, $"{existing}/web", "2.0");
 
         var (summary, results) = await CopyAsync(Request($"{missing}/api", $"{existing}/web") with
         {
@@ -93,9 +93,9 @@ public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
     public async Task CreateProjectPlansThenCreatesEachMissingProjectOnceWithItsPoliciesAndCopiesIntoIt()
     {
         var project = lab.Unique("created");
-        var api = await LabContent.PushImageAsync(source.Endpoint, $"{project}/api", "1.0");
-        var signature = await LabContent.PushCosignSignatureAsync(source.Endpoint, api);
-        var worker = await LabContent.PushImageAsync(source.Endpoint, $"{project}/team/worker", "3.0");
+        var api = await LabContent.PushImageAsync(_source.Endpoint, $"{project}/api", "1.0");
+        var signature = await LabContent.PushCosignSignatureAsync(_source.Endpoint, api);
+        var worker = await LabContent.PushImageAsync(_source.Endpoint, $"{project}/team/worker", "3.0");
         var settings = new HarborProjectSettings { AutoScan = true, PreventVulnerable = true, Severity = "high", RequireCosignSignature = true };
         var asked = new ConcurrentQueue<string>();
         HarborDestination Harbor(bool confirm) => new(lab.AdminConnection)
@@ -154,7 +154,7 @@ public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
     public async Task ARepositoryWithoutAProjectPartFailsWithTheFixInsteadOfAnUnauthorizedPush()
     {
         var name = lab.Unique("flat");
-        await LabContent.PushImageAsync(source.Endpoint, name, "1");
+        await LabContent.PushImageAsync(_source.Endpoint, name, "1");
         var (summary, results) = await CopyAsync(Request(name) with
         {
             Harbor = new HarborDestination(lab.AdminConnection) { CreateMissingProjects = true, ClientOptions = lab.FastOptions },

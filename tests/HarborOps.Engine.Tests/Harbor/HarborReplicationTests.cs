@@ -13,13 +13,13 @@ namespace HarborOps.Engine.Tests.Harbor;
 public sealed class HarborReplicationTests(HarborLabFixture lab) : IAsyncLifetime
 {
     private static readonly CancellationToken None = CancellationToken.None;
-    private DistributionRegistry source = null!;
+    private DistributionRegistry _source = null!;
 
-    public async Task InitializeAsync() => source = await DistributionRegistry.StartAsync();
+    public async Task InitializeAsync() => _source = await DistributionRegistry.StartAsync();
 
     public async Task DisposeAsync()
     {
-        await source.DisposeAsync();
+        await _source.DisposeAsync();
         lab.AssertExchangesMatchContract();
     }
 
@@ -38,22 +38,22 @@ public sealed class HarborReplicationTests(HarborLabFixture lab) : IAsyncLifetim
         var admin = lab.Admin();
         var project = lab.Unique("mirror");
         var repository = lab.Unique("team") + "/api";
-        var signedImage = await LabContent.PushImageAsync(source.Endpoint, repository, "1.0");
-        var signature = await LabContent.PushCosignSignatureAsync(source.Endpoint, signedImage);
-        await LabContent.PushImageAsync(source.Endpoint, repository, "1.1");
-        await LabContent.PushImageAsync(source.Endpoint, repository, "dev");
-        await LabContent.PushImageAsync(source.Endpoint, lab.Unique("other") + "/tool", "1.0");
+        var signedImage = await LabContent.PushImageAsync(_source.Endpoint, repository, "1.0");
+        var signature = await LabContent.PushCosignSignatureAsync(_source.Endpoint, signedImage);
+        await LabContent.PushImageAsync(_source.Endpoint, repository, "1.1");
+        await LabContent.PushImageAsync(_source.Endpoint, repository, "dev");
+        await LabContent.PushImageAsync(_source.Endpoint, lab.Unique("other") + "/tool", "1.0");
 
         var endpointName = lab.Unique("lab-source");
-        var endpoint = await admin.CreateRegistryEndpointAsync(new HarborRegistryEndpointRequest(endpointName, "docker-registry", source.BaseUri), None);
+        var endpoint = await admin.CreateRegistryEndpointAsync(new HarborRegistryEndpointRequest(endpointName, "docker-registry", _source.BaseUri), None);
         Assert.Equal(endpointName, endpoint.Name);
         Assert.Equal("docker-registry", endpoint.Type);
         Assert.Contains(await admin.ListRegistryEndpointsAsync(endpointName, None), e => e.Id == endpoint.Id);
         var duplicate = await Assert.ThrowsAsync<HarborException>(() =>
-            admin.CreateRegistryEndpointAsync(new HarborRegistryEndpointRequest(endpointName, "docker-registry", source.BaseUri), None));
+            admin.CreateRegistryEndpointAsync(new HarborRegistryEndpointRequest(endpointName, "docker-registry", _source.BaseUri), None));
         Assert.Equal(HarborErrorIds.RegistryEndpointExists, duplicate.ErrorId);
         var unknownType = await Assert.ThrowsAnyAsync<HarborException>(() =>
-            admin.CreateRegistryEndpointAsync(new HarborRegistryEndpointRequest(lab.Unique("bad"), "no-such-adapter", source.BaseUri), None));
+            admin.CreateRegistryEndpointAsync(new HarborRegistryEndpointRequest(lab.Unique("bad"), "no-such-adapter", _source.BaseUri), None));
         Assert.Equal(400, unknownType.StatusCode);
 
         var policy = await admin.CreatePullReplicationPolicyAsync(new HarborPullReplicationRequest(lab.Unique("pull"), endpoint.Id)

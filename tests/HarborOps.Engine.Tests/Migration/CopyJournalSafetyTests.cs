@@ -9,9 +9,9 @@ namespace HarborOps.Engine.Tests.Migration;
 public sealed class CopyJournalSafetyTests : IDisposable
 {
     private const string Registry = "dest.example:5000";
-    private readonly string folder = Directory.CreateTempSubdirectory("harborops-journal-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("harborops-journal-").FullName;
 
-    public void Dispose() => Directory.Delete(folder, recursive: true);
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     public static TheoryData<string> ForeignFiles => ["text", "binary"];
 
@@ -19,7 +19,7 @@ public sealed class CopyJournalSafetyTests : IDisposable
     [MemberData(nameof(ForeignFiles))]
     public async Task A_file_that_is_not_a_journal_is_refused_by_name_and_keeps_every_byte_and_its_time(string kind)
     {
-        var path = Path.Combine(folder, kind == "text" ? "notes.txt" : "backup.tar");
+        var path = Path.Combine(_folder, kind == "text" ? "notes.txt" : "backup.tar");
         byte[] content;
         if (kind == "text")
             content = "first line\nsecond line\nthe last line, without a newline"u8.ToArray();
@@ -46,9 +46,9 @@ public sealed class CopyJournalSafetyTests : IDisposable
     [Fact]
     public async Task An_empty_file_and_a_header_cut_short_by_a_crash_become_a_journal()
     {
-        var empty = Path.Combine(folder, "empty.journal");
+        var empty = Path.Combine(_folder, "empty.journal");
         File.WriteAllBytes(empty, []);
-        var torn = Path.Combine(folder, "torn.journal");
+        var torn = Path.Combine(_folder, "torn.journal");
         File.WriteAllText(torn, "# HarborOps copy jo");
 
         foreach (var path in new[] { empty, torn })
@@ -62,7 +62,7 @@ public sealed class CopyJournalSafetyTests : IDisposable
     [Fact]
     public async Task A_journal_another_run_of_this_process_holds_is_refused_and_the_holder_loses_no_line()
     {
-        var path = Path.Combine(folder, "copy.journal");
+        var path = Path.Combine(_folder, "copy.journal");
         var digest = "sha256:" + new string('d', 64);
         await using (var first = await CopyJournal.OpenAsync(path, Registry, default))
         {
@@ -79,7 +79,7 @@ public sealed class CopyJournalSafetyTests : IDisposable
     [Fact]
     public async Task A_journal_another_process_holds_is_refused_until_that_process_lets_it_go()
     {
-        var path = Path.Combine(folder, "copy.journal");
+        var path = Path.Combine(_folder, "copy.journal");
         using var child = ChildProcess.Start("hold-journal", path, Registry);
         try
         {

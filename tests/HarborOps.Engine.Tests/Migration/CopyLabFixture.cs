@@ -13,7 +13,7 @@ namespace HarborOps.Engine.Tests.Migration;
 /// </summary>
 public sealed class CopyLabFixture : IAsyncLifetime
 {
-    private int counter;
+    private int _counter;
 
     public DistributionRegistry Source { get; private set; } = null!;
     public DistributionRegistry Destination { get; private set; } = null!;
@@ -45,7 +45,7 @@ public sealed class CopyLabFixture : IAsyncLifetime
     }
 
     /// <summary>A repository path no other test uses.</summary>
-    public string Unique(string name) => $"{name}-{Interlocked.Increment(ref counter)}";
+    public string Unique(string name) => $"{name}-{Interlocked.Increment(ref _counter)}";
 
     /// <summary>Clean slate for a test: no faults, empty logs, referrers API emulation off.</summary>
     public void Reset()

@@ -10,24 +10,24 @@ namespace HarborOps.Engine.Tests.Migration;
 /// </summary>
 internal sealed partial class RequestCensus
 {
-    private readonly Dictionary<string, int> counts;
+    private readonly Dictionary<string, int> _counts;
 
-    private RequestCensus(Dictionary<string, int> counts) => this.counts = counts;
+    private RequestCensus(Dictionary<string, int> counts) => this._counts = counts;
 
     public static RequestCensus Of(IEnumerable<ProxiedRequest> requests) =>
         new(requests.GroupBy(KindOf).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal));
 
-    public int Total => counts.Values.Sum();
+    public int Total => _counts.Values.Sum();
 
-    public int this[string kind] => counts.GetValueOrDefault(kind);
+    public int this[string kind] => _counts.GetValueOrDefault(kind);
 
     /// <summary>Requests whose kind starts with <paramref name="prefix"/> ("HEAD blob", "PUT manifest").</summary>
-    public int Starting(string prefix) => counts.Where(c => c.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(c => c.Value);
+    public int Starting(string prefix) => _counts.Where(c => c.Key.StartsWith(prefix, StringComparison.Ordinal)).Sum(c => c.Value);
 
     public string Table(string title, int tags)
     {
         var text = new StringBuilder($"{title}: {Total} requests, {(tags == 0 ? 0 : (double)Total / tags):0.00} per tag ({tags} tags)\n");
-        foreach (var (kind, count) in counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal))
+        foreach (var (kind, count) in _counts.OrderByDescending(c => c.Value).ThenBy(c => c.Key, StringComparer.Ordinal))
             text.AppendLine($"  {count,6}  {kind}");
         return text.ToString();
     }

@@ -7,13 +7,13 @@ namespace HarborOps.Engine.Tests.Registry;
 
 public sealed class DockerConfigCredentialsTests : IDisposable
 {
-    private readonly string dir = Directory.CreateTempSubdirectory("harborops-dockercfg-").FullName;
+    private readonly string _dir = Directory.CreateTempSubdirectory("harborops-dockercfg-").FullName;
 
-    public void Dispose() => Directory.Delete(dir, recursive: true);
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
 
     private DockerConfigCredentials Write(string json, string? helperDirectory = null)
     {
-        var path = Path.Combine(dir, "config.json");
+        var path = Path.Combine(_dir, "config.json");
         File.WriteAllText(path, json);
         return new DockerConfigCredentials(path) { HelperDirectory = helperDirectory };
     }
@@ -54,7 +54,7 @@ public sealed class DockerConfigCredentialsTests : IDisposable
     [Fact]
     public async Task Missing_credential_helper_is_a_clear_error_naming_it()
     {
-        var config = Write("""{ "credHelpers": { "registry.example.com": "nosuchhelper" } }""", helperDirectory: dir);
+        var config = Write("""{ "credHelpers": { "registry.example.com": "nosuchhelper" } }""", helperDirectory: _dir);
         var ex = await Assert.ThrowsAsync<RegistryException>(() => config.ResolveAsync("registry.example.com", default));
         Assert.Equal(RegistryErrorIds.CredentialStoreInvalid, ex.ErrorId);
         Assert.Contains("docker-credential-nosuchhelper", ex.Message);
@@ -64,7 +64,7 @@ public sealed class DockerConfigCredentialsTests : IDisposable
     [Fact]
     public async Task Creds_store_without_helper_only_fails_for_registries_it_holds()
     {
-        var config = Write("""{ "auths": { "held.example.com": {} }, "credsStore": "nosuchstore" }""", helperDirectory: dir);
+        var config = Write("""{ "auths": { "held.example.com": {} }, "credsStore": "nosuchstore" }""", helperDirectory: _dir);
         Assert.Null(await config.ResolveAsync("public.example.com", default));
         var ex = await Assert.ThrowsAsync<RegistryException>(() => config.ResolveAsync("held.example.com", default));
         Assert.Contains("docker-credential-nosuchstore", ex.Message);
@@ -75,7 +75,7 @@ public sealed class DockerConfigCredentialsTests : IDisposable
     public async Task Runs_a_credential_helper_with_the_server_url_on_stdin()
     {
         // A real helper program speaking the docker-credential protocol: reads the server URL, prints JSON.
-        var helper = Path.Combine(dir, "docker-credential-labtest");
+        var helper = Path.Combine(_dir, "docker-credential-labtest");
         File.WriteAllText(helper, """
             #!/bin/sh
             read url
@@ -86,7 +86,7 @@ public sealed class DockerConfigCredentialsTests : IDisposable
             esac
             """.Replace("\r", ""));
         File.SetUnixFileMode(helper, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var config = Write("""{ "credsStore": "labtest", "auths": { "registry.example.com": {} } }""", helperDirectory: dir);
+        var config = Write("""{ "credsStore": "labtest", "auths": { "registry.example.com": {} } }""", helperDirectory: _dir);
 
         var basic = await config.ResolveAsync("registry.example.com", default);
         Assert.Equal(("helperuser", "helperpass", "docker-credential-labtest"), (basic!.UserName, basic.Secret, basic.Source));
@@ -102,7 +102,7 @@ public sealed class DockerConfigCredentialsTests : IDisposable
         var config = Write("{ not json");
         var ex = await Assert.ThrowsAsync<RegistryException>(() => config.ResolveAsync("x", default));
         Assert.Equal(RegistryErrorIds.CredentialStoreInvalid, ex.ErrorId);
-        Assert.Contains(Path.Combine(dir, "config.json"), ex.Message);
+        Assert.Contains(Path.Combine(_dir, "config.json"), ex.Message);
     }
 
     [Fact]

@@ -12,11 +12,11 @@ namespace HarborOps.Engine.Tests.Registry;
 /// <summary>A Kestrel endpoint on a free 127.0.0.1 port running one request handler, for protocol cases no real registry here produces.</summary>
 internal sealed class LoopbackServer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private readonly WebApplication _app;
 
     private LoopbackServer(WebApplication app, Uri baseUri)
     {
-        this.app = app;
+        this._app = app;
         BaseUri = baseUri;
     }
 
@@ -37,7 +37,7 @@ internal sealed class LoopbackServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await app.StopAsync();
-        await app.DisposeAsync();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
     }
 }

@@ -14,9 +14,9 @@ namespace HarborOps.Engine.Tests.Registry;
 [Collection(RegistryLabCollection.Name)]
 public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
 {
-    private readonly string root = Directory.CreateTempSubdirectory("harborops-layout-").FullName;
+    private readonly string _root = Directory.CreateTempSubdirectory("harborops-layout-").FullName;
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private static async Task<List<T>> ToListAsync<T>(IAsyncEnumerable<T> items)
     {
@@ -30,7 +30,7 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
     {
         using var engine = lab.NewEngine();
         var remote = engine.OpenStore(lab.Open.Host);
-        var layoutDir = Path.Combine(root, "app");
+        var layoutDir = Path.Combine(_root, "app");
         var layout = new OciLayoutStore(layoutDir);
 
         await ImageStoreCopy.CopyAsync(remote, "lab/oci", layout, "", "v1");
@@ -69,17 +69,17 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
     [Fact]
     public async Task A_layout_written_by_skopeo_is_listed_and_described_by_the_facade()
     {
-        var layoutDir = Path.Combine(root, "team", "skopeo");
-        Directory.CreateDirectory(Path.Combine(root, "team")); // skopeo creates the layout directory, not its parents
+        var layoutDir = Path.Combine(_root, "team", "skopeo");
+        Directory.CreateDirectory(Path.Combine(_root, "team")); // skopeo creates the layout directory, not its parents
         var copy = await LabSkopeo.RunAsync(lab.Open.Endpoint, ["copy", "--src-tls-verify=false", $"docker://{lab.Open.Host}/lab/docker:v1", $"oci:{layoutDir}:v1"]);
         Assert.True(copy.ExitCode == 0, copy.StandardError);
-        Directory.CreateDirectory(Path.Combine(root, "not-a-layout"));
-        await ImageStoreCopy.CopyAsync(lab.NewEngine().OpenStore(lab.Open.Host), "lab/oci", new OciLayoutStore(root), "mine", "v1");
+        Directory.CreateDirectory(Path.Combine(_root, "not-a-layout"));
+        await ImageStoreCopy.CopyAsync(lab.NewEngine().OpenStore(lab.Open.Host), "lab/oci", new OciLayoutStore(_root), "mine", "v1");
 
         using var engine = lab.NewEngine();
-        var repos = await ToListAsync(engine.GetRepositoriesAsync(new GetRepositoriesRequest("oci:" + root), null, default));
+        var repos = await ToListAsync(engine.GetRepositoriesAsync(new GetRepositoriesRequest("oci:" + _root), null, default));
         Assert.Equal(["mine", "team/skopeo"], repos.Select(r => r.Repository));
-        Assert.Equal($"oci:{root}/team/skopeo", repos[1].Reference);
+        Assert.Equal($"oci:{_root}/team/skopeo", repos[1].Reference);
 
         var tag = Assert.Single(await ToListAsync(engine.GetTagsAsync(new GetTagsRequest(repos[1].Reference), null, default)));
         Assert.Equal("v1", tag.Tag);
@@ -94,7 +94,7 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
     public async Task Retagging_keeps_other_entries_and_fields_of_index_json_verbatim()
     {
         using var engine = lab.NewEngine();
-        var dir = Path.Combine(root, "keep");
+        var dir = Path.Combine(_root, "keep");
         var layout = new OciLayoutStore(dir);
         var manifest = await engine.OpenStore(lab.Open.Host).GetManifestAsync("lab/docker", "v1", default);
         await layout.PutManifestAsync("", "a", manifest, default);
@@ -116,16 +116,16 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
     [Fact]
     public async Task Corrupt_content_is_refused_on_write_and_detected_on_read()
     {
-        var layout = new OciLayoutStore(Path.Combine(root, "x"));
+        var layout = new OciLayoutStore(Path.Combine(_root, "x"));
         var content = Encoding.UTF8.GetBytes("layer bytes");
         var digest = Digests.Sha256(content);
         var wrong = await Assert.ThrowsAsync<RegistryException>(() => layout.PutBlobAsync("", digest, content.Length, new MemoryStream(Encoding.UTF8.GetBytes("other bytes")), default));
         Assert.Equal(RegistryErrorIds.DigestMismatch, wrong.ErrorId);
         Assert.Null(await layout.HeadBlobAsync("", digest, default));
-        Assert.Empty(Directory.GetFiles(Path.Combine(root, "x", "blobs", "sha256")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "x", "blobs", "sha256")));
 
         await layout.PutBlobAsync("", digest, content.Length, new MemoryStream(content), default);
-        await File.WriteAllBytesAsync(Path.Combine(root, "x", "blobs", "sha256", digest[7..]), Encoding.UTF8.GetBytes("layer bytez"));
+        await File.WriteAllBytesAsync(Path.Combine(_root, "x", "blobs", "sha256", digest[7..]), Encoding.UTF8.GetBytes("layer bytez"));
         await using var stream = await layout.OpenBlobAsync("", digest, null, default);
         var read = await Assert.ThrowsAsync<RegistryException>(() => stream.CopyToAsync(Stream.Null));
         Assert.Equal(RegistryErrorIds.DigestMismatch, read.ErrorId);
@@ -135,24 +135,24 @@ public sealed class OciLayoutStoreTests(RegistryLabFixture lab) : IDisposable
     public async Task Concurrent_tag_writes_all_land_in_index_json()
     {
         using var engine = lab.NewEngine();
-        var layout = new OciLayoutStore(Path.Combine(root, "many"));
+        var layout = new OciLayoutStore(Path.Combine(_root, "many"));
         var manifest = await engine.OpenStore(lab.Open.Host).GetManifestAsync("lab/docker", "v1", default);
         await Parallel.ForEachAsync(Enumerable.Range(0, 20), async (i, ct) => await layout.PutManifestAsync("", $"t{i:00}", manifest, ct));
         var tags = Assert.Single(await ToListAsync(layout.ListTagPagesAsync("", default)));
         Assert.Equal(Enumerable.Range(0, 20).Select(i => $"t{i:00}"), tags.Order(StringComparer.Ordinal));
         Assert.Equal(manifest.Digest, (await layout.HeadManifestAsync("", "t07", default))!.Digest);
-        Assert.Empty(Directory.GetFiles(Path.Combine(root, "many"), "*.tmp-*"));
+        Assert.Empty(Directory.GetFiles(Path.Combine(_root, "many"), "*.tmp-*"));
     }
 
     [Fact]
     public async Task Missing_layout_tag_and_escaping_paths_give_clear_errors()
     {
         using var engine = lab.NewEngine();
-        var missing = await Assert.ThrowsAsync<RegistryException>(() => ToListAsync(engine.GetTagsAsync(new GetTagsRequest($"oci:{root}/nothing"), null, default)));
+        var missing = await Assert.ThrowsAsync<RegistryException>(() => ToListAsync(engine.GetTagsAsync(new GetTagsRequest($"oci:{_root}/nothing"), null, default)));
         Assert.Equal(RegistryErrorIds.RepositoryNotFound, missing.ErrorId);
         Assert.Contains("is not an OCI image layout", missing.Message);
 
-        var layout = new OciLayoutStore(root);
+        var layout = new OciLayoutStore(_root);
         var escape = Assert.Throws<RegistryException>(() => layout.LayoutDirectory("../etc"));
         Assert.Equal(RegistryErrorIds.ReferenceInvalid, escape.ErrorId);
     }

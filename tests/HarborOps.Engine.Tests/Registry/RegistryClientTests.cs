@@ -23,9 +23,9 @@ public sealed class RegistryClientTests(RegistryLabFixture lab, ITestOutputHelpe
 
     private sealed class RecordingProgress : IProgress<OperationProgress>
     {
-        private readonly List<OperationProgress> reports = [];
-        public IReadOnlyList<OperationProgress> Reports { get { lock (reports) return reports.ToArray(); } }
-        public void Report(OperationProgress value) { lock (reports) reports.Add(value); }
+        private readonly List<OperationProgress> _reports = [];
+        public IReadOnlyList<OperationProgress> Reports { get { lock (_reports) return _reports.ToArray(); } }
+        public void Report(OperationProgress value) { lock (_reports) _reports.Add(value); }
     }
 
     private static string DockerConfigJson(string key, string field, string value) =>

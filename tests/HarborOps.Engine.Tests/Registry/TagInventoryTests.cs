@@ -9,9 +9,9 @@ namespace HarborOps.Engine.Tests.Registry;
 [Collection(RegistryLabCollection.Name)]
 public sealed class TagInventoryTests(RegistryLabFixture lab) : IDisposable
 {
-    private readonly string root = Directory.CreateTempSubdirectory("harborops-inventory-").FullName;
+    private readonly string _root = Directory.CreateTempSubdirectory("harborops-inventory-").FullName;
 
-    public void Dispose() => Directory.Delete(root, recursive: true);
+    public void Dispose() => Directory.Delete(_root, recursive: true);
 
     private static async Task<List<TaggedManifest>> InventoryAsync(IImageStore store, string repository)
     {
@@ -45,7 +45,7 @@ public sealed class TagInventoryTests(RegistryLabFixture lab) : IDisposable
     {
         using var engine = lab.NewEngine();
         var remote = engine.OpenStore(lab.Open.Host);
-        var layout = new OciLayoutStore(Path.Combine(root, "app"));
+        var layout = new OciLayoutStore(Path.Combine(_root, "app"));
         await ImageStoreCopy.CopyAsync(remote, "lab/oci", layout, "", "v1");
         await ImageStoreCopy.CopyAsync(remote, "lab/ociindex", layout, "", "multi");
         var index = await layout.GetManifestAsync("", "multi", default);

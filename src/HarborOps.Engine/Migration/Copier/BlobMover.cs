@@ -16,29 +16,29 @@ internal sealed class BlobMover
 {
     private enum BlobOutcome { Present, Mounted, Transferred }
 
-    private readonly CopyContext context;
-    private readonly CopyTally tally;
-    private readonly RegistryEngine engine;
-    private readonly HostThrottle throttle;
-    private readonly IImageStore destinationStore;
-    private readonly CopyJournal? journal;
-    private readonly OncePerKey<string, BlobOutcome> blobs = new(StringComparer.Ordinal);
-    private readonly OncePerKey<string, (string Repository, BlobOutcome Outcome)> transfers = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> blobLocations = new(StringComparer.Ordinal);
-    private readonly BlobSizeCheck blobSizes = new();
+    private readonly CopyContext _context;
+    private readonly CopyTally _tally;
+    private readonly RegistryEngine _engine;
+    private readonly HostThrottle _throttle;
+    private readonly IImageStore _destinationStore;
+    private readonly CopyJournal? _journal;
+    private readonly OncePerKey<string, BlobOutcome> _blobs = new(StringComparer.Ordinal);
+    private readonly OncePerKey<string, (string Repository, BlobOutcome Outcome)> _transfers = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _blobLocations = new(StringComparer.Ordinal);
+    private readonly BlobSizeCheck _blobSizes = new();
 
     /// <summary>A mover for one run; the run's journal must be open already.</summary>
     public BlobMover(CopyContext context, CopyTally tally)
     {
-        this.context = context;
-        this.tally = tally;
-        engine = context.Engine;
-        throttle = context.Throttle;
-        destinationStore = context.DestinationStore;
-        journal = context.Journal;
+        this._context = context;
+        this._tally = tally;
+        _engine = context.Engine;
+        _throttle = context.Throttle;
+        _destinationStore = context.DestinationStore;
+        _journal = context.Journal;
     }
 
-    private bool PlanOnly => context.PlanOnly;
+    private bool PlanOnly => _context.PlanOnly;
 
     /// <summary>
     /// <paramref name="blob"/> present in the plan's destination repository, with the size its descriptor claims (a
@@ -46,10 +46,10 @@ internal sealed class BlobMover
     /// </summary>
     public async Task EnsureBlobAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
     {
-        await blobs.RunAsync(plan.DestinationRepository + "@" + blob.Digest, () => EnsureBlobOnceAsync(plan, blob, counters, cancellationToken)).ConfigureAwait(false);
-        if (PlanOnly && !blobSizes.IsKnown(blob.Digest)) return;
-        await blobSizes.RequireAsync(blob, () => throttle.RunAsync(destinationStore.Registry,
-            () => destinationStore.HeadBlobAsync(plan.DestinationRepository, blob.Digest, cancellationToken), cancellationToken), plan.SourceName).ConfigureAwait(false);
+        await _blobs.RunAsync(plan.DestinationRepository + "@" + blob.Digest, () => EnsureBlobOnceAsync(plan, blob, counters, cancellationToken)).ConfigureAwait(false);
+        if (PlanOnly && !_blobSizes.IsKnown(blob.Digest)) return;
+        await _blobSizes.RequireAsync(blob, () => _throttle.RunAsync(_destinationStore.Registry,
+            () => _destinationStore.HeadBlobAsync(plan.DestinationRepository, blob.Digest, cancellationToken), cancellationToken), plan.SourceName).ConfigureAwait(false);
     }
 
     private async Task<BlobOutcome> EnsureBlobOnceAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
@@ -59,12 +59,12 @@ internal sealed class BlobMover
         var candidates = MountCandidates(plan, digest).Take(2).ToList();
         // A destination that folds the presence check into the upload start needs no HEAD before an upload; a plan, or
         // a mount that would otherwise report a blob the repository already has as mounted, still asks first.
-        var headFirst = !plan.DestinationIsNew && (PlanOnly || candidates.Count > 0 || destinationStore is not IBlobUploadUnlessPresent);
+        var headFirst = !plan.DestinationIsNew && (PlanOnly || candidates.Count > 0 || _destinationStore is not IBlobUploadUnlessPresent);
         var size = !headFirst ? null
-            : await throttle.RunAsync(destinationStore.Registry, () => destinationStore.HeadBlobAsync(repository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
+            : await _throttle.RunAsync(_destinationStore.Registry, () => _destinationStore.HeadBlobAsync(repository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
         if (size is not null)
         {
-            blobSizes.Confirmed(digest, size.Value);
+            _blobSizes.Confirmed(digest, size.Value);
             return RecordAlreadyPresent(repository, digest, counters);
         }
 
@@ -73,7 +73,7 @@ internal sealed class BlobMover
                 return BlobOutcome.Mounted;
 
         // One transfer per digest for the whole run: later repositories wait for it and mount from where it landed.
-        var flight = transfers.RunAsync(digest, () => TransferAsync(plan, blob, counters, cancellationToken), out var transferredHere);
+        var flight = _transfers.RunAsync(digest, () => TransferAsync(plan, blob, counters, cancellationToken), out var transferredHere);
         if (transferredHere)
             return (await flight.ConfigureAwait(false)).Outcome;
         string? landed = null;
@@ -95,21 +95,21 @@ internal sealed class BlobMover
     {
         RememberLocation(digest, repository);
         counters.Skipped();
-        tally.BlobAlreadyPresent();
+        _tally.BlobAlreadyPresent();
         return BlobOutcome.Present;
     }
 
     private IEnumerable<string> MountCandidates(RepositoryPlan plan, string digest)
     {
         var repository = plan.DestinationRepository;
-        if (blobLocations.TryGetValue(digest, out var known))
+        if (_blobLocations.TryGetValue(digest, out var known))
             foreach (var location in known.Keys)
                 if (location != repository) yield return location;
-        if (journal is not null)
-            foreach (var location in journal.RepositoriesWithBlob(digest))
+        if (_journal is not null)
+            foreach (var location in _journal.RepositoriesWithBlob(digest))
                 if (location != repository && (known is null || !known.ContainsKey(location))) yield return location;
         // Copying within one registry: the blob is already in the source repository there.
-        if (plan.Source.Registry == destinationStore.Registry && plan.SourceRepository != repository && plan.SourceRepository.Length > 0)
+        if (plan.Source.Registry == _destinationStore.Registry && plan.SourceRepository != repository && plan.SourceRepository.Length > 0)
             yield return plan.SourceRepository;
     }
 
@@ -118,19 +118,19 @@ internal sealed class BlobMover
         var repository = plan.DestinationRepository;
         if (!PlanOnly)
         {
-            await context.BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
-            var mounted = await throttle.RunAsync(destinationStore.Registry, () => destinationStore.TryMountBlobAsync(repository, digest, from, cancellationToken), cancellationToken).ConfigureAwait(false);
+            await _context.BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
+            var mounted = await _throttle.RunAsync(_destinationStore.Registry, () => _destinationStore.TryMountBlobAsync(repository, digest, from, cancellationToken), cancellationToken).ConfigureAwait(false);
             if (!mounted) return false;
-            if (journal is not null) await journal.RecordBlobAsync(repository, digest, cancellationToken).ConfigureAwait(false);
+            if (_journal is not null) await _journal.RecordBlobAsync(repository, digest, cancellationToken).ConfigureAwait(false);
         }
         RememberLocation(digest, repository);
         counters.Mounted();
-        tally.BlobMounted();
+        _tally.BlobMounted();
         return true;
     }
 
     private void RememberLocation(string digest, string repository) =>
-        blobLocations.GetOrAdd(digest, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(repository, 0);
+        _blobLocations.GetOrAdd(digest, _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal)).TryAdd(repository, 0);
 
     /// <summary>
     /// Streams one blob from the source to the destination (no temp file): the source stream verifies the digest as it
@@ -144,23 +144,23 @@ internal sealed class BlobMover
         var repository = plan.DestinationRepository;
         if (!PlanOnly)
         {
-            await context.BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
+            await _context.BeforeFirstWriteAsync(plan, cancellationToken).ConfigureAwait(false);
             // The throttle slot is held across the retries, so a failing host does not get a fresh slot per attempt.
-            var uploaded = await throttle.RunAsync(destinationStore.Registry, () => engine.Pipeline.Resilience.RunAsync(async _ =>
+            var uploaded = await _throttle.RunAsync(_destinationStore.Registry, () => _engine.Pipeline.Resilience.RunAsync(async _ =>
             {
-                if (destinationStore is IBlobUploadUnlessPresent unlessPresent)
+                if (_destinationStore is IBlobUploadUnlessPresent unlessPresent)
                     return await PutUnlessPresentAsync(unlessPresent, plan, blob, cancellationToken).ConfigureAwait(false);
                 await using var content = await plan.Source.OpenBlobAsync(plan.SourceRepository, blob.Digest, blob.Size, cancellationToken).ConfigureAwait(false);
-                await destinationStore.PutBlobAsync(repository, blob.Digest, blob.Size, content, cancellationToken).ConfigureAwait(false);
+                await _destinationStore.PutBlobAsync(repository, blob.Digest, blob.Size, content, cancellationToken).ConfigureAwait(false);
                 return true;
             }, ex => IsWorthRetrying(ex, cancellationToken), cancellationToken), cancellationToken).ConfigureAwait(false);
             if (!uploaded) return (repository, RecordAlreadyPresent(repository, blob.Digest, counters));
-            blobSizes.Confirmed(blob.Digest, blob.Size); // the source stream verified the descriptor's size as it went
-            if (journal is not null) await journal.RecordBlobAsync(repository, blob.Digest, cancellationToken).ConfigureAwait(false);
+            _blobSizes.Confirmed(blob.Digest, blob.Size); // the source stream verified the descriptor's size as it went
+            if (_journal is not null) await _journal.RecordBlobAsync(repository, blob.Digest, cancellationToken).ConfigureAwait(false);
         }
         RememberLocation(blob.Digest, repository);
         counters.Copied(blob.Size);
-        tally.BlobTransferred(blob.Size);
+        _tally.BlobTransferred(blob.Size);
         return (repository, BlobOutcome.Transferred);
     }
 

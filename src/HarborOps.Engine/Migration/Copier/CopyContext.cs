@@ -12,9 +12,9 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 internal sealed class CopyContext : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, IImageStore> sourceStores = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, IImageStore> _sourceStores = new(StringComparer.Ordinal);
     // The journal line written before the first write into a new repository, once per plan.
-    private readonly OncePerKey<RepositoryPlan> repositoryStarts = new();
+    private readonly OncePerKey<RepositoryPlan> _repositoryStarts = new();
 
     public CopyContext(RegistryEngine engine, CopyRequest request, IProgress<OperationProgress>? progress)
     {
@@ -51,7 +51,7 @@ internal sealed class CopyContext : IAsyncDisposable
     }
 
     public IImageStore SourceStore(string registry) =>
-        sourceStores.GetOrAdd(registry, r => Engine.OpenStore(r, Request.SourceCredential));
+        _sourceStores.GetOrAdd(registry, r => Engine.OpenStore(r, Request.SourceCredential));
 
     /// <summary>One request-sized step against the destination registry, inside its throttle slot.</summary>
     public Task<T> AtDestinationAsync<T>(Func<Task<T>> step, CancellationToken cancellationToken) =>
@@ -68,7 +68,7 @@ internal sealed class CopyContext : IAsyncDisposable
     public Task BeforeFirstWriteAsync(RepositoryPlan plan, CancellationToken cancellationToken)
     {
         if (Journal is not { } journal || !plan.DestinationIsNew || PlanOnly) return Task.CompletedTask;
-        return repositoryStarts.RunAsync(plan, () => journal.RecordRepositoryStartedAsync(plan.DestinationRepository, cancellationToken));
+        return _repositoryStarts.RunAsync(plan, () => journal.RecordRepositoryStartedAsync(plan.DestinationRepository, cancellationToken));
     }
 
 

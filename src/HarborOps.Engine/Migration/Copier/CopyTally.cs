@@ -10,29 +10,29 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 internal sealed class CopyTally(CopyContext context, Action<CopyResult, HarborOpsException?>? onResult)
 {
-    private readonly Stopwatch clock = Stopwatch.StartNew();
-    private readonly object emitLock = new();
-    private int totalTags;
-    private int doneTags, copied, updated, skipped, failed, planned;
-    private int blobsCopied, blobsMounted, blobsSkipped, manifestsWritten, referrersCopied;
-    private long bytesMoved;
-    private readonly List<string> failures = [];
-    private readonly List<string> projectsCreated = [];
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly object _emitLock = new();
+    private int _totalTags;
+    private int _doneTags, _copied, _updated, _skipped, _failed, _planned;
+    private int _blobsCopied, _blobsMounted, _blobsSkipped, _manifestsWritten, _referrersCopied;
+    private long _bytesMoved;
+    private readonly List<string> _failures = [];
+    private readonly List<string> _projectsCreated = [];
 
     /// <summary>Tags the run expects to finish (the progress bar's total); referrer tags found by probing add to it.</summary>
-    public void ExpectTags(int count) => Interlocked.Add(ref totalTags, count);
+    public void ExpectTags(int count) => Interlocked.Add(ref _totalTags, count);
 
     public void BlobTransferred(long size)
     {
-        Interlocked.Increment(ref blobsCopied);
-        Interlocked.Add(ref bytesMoved, size);
+        Interlocked.Increment(ref _blobsCopied);
+        Interlocked.Add(ref _bytesMoved, size);
     }
 
-    public void BlobMounted() => Interlocked.Increment(ref blobsMounted);
-    public void BlobAlreadyPresent() => Interlocked.Increment(ref blobsSkipped);
-    public void ManifestWritten() => Interlocked.Increment(ref manifestsWritten);
-    public void ReferrerCopied() => Interlocked.Increment(ref referrersCopied);
-    public void ProjectsCreated(IEnumerable<string> projects) => projectsCreated.AddRange(projects);
+    public void BlobMounted() => Interlocked.Increment(ref _blobsMounted);
+    public void BlobAlreadyPresent() => Interlocked.Increment(ref _blobsSkipped);
+    public void ManifestWritten() => Interlocked.Increment(ref _manifestsWritten);
+    public void ReferrerCopied() => Interlocked.Increment(ref _referrersCopied);
+    public void ProjectsCreated(IEnumerable<string> projects) => _projectsCreated.AddRange(projects);
 
     /// <summary>A result that is not a failure.</summary>
     public void Emit(CopyResult result) => Emit(result, null);
@@ -58,25 +58,25 @@ internal sealed class CopyTally(CopyContext context, Action<CopyResult, HarborOp
 
     private void Emit(CopyResult result, HarborOpsException? failure)
     {
-        lock (emitLock)
+        lock (_emitLock)
         {
-            doneTags++;
+            _doneTags++;
             switch (result.Action)
             {
-                case CopyAction.Copied: copied++; break;
-                case CopyAction.Updated: updated++; break;
+                case CopyAction.Copied: _copied++; break;
+                case CopyAction.Updated: _updated++; break;
             }
             // A referrer tag (cosign .sig/.att/.sbom, a sha256-<hex> index) counts as a copied tag and as a referrer, so
             // the summary shows signatures came along also from registries without the referrers API.
             if (result is { Action: CopyAction.Copied or CopyAction.Updated, SubjectDigest: not null, Tag.Length: > 0 })
-                Interlocked.Increment(ref referrersCopied);
+                Interlocked.Increment(ref _referrersCopied);
             switch (result.Action)
             {
-                case CopyAction.Skipped: skipped++; break;
-                case CopyAction.Planned: planned++; break;
+                case CopyAction.Skipped: _skipped++; break;
+                case CopyAction.Planned: _planned++; break;
                 case CopyAction.Failed:
-                    failed++;
-                    if (failures.Count < 100) failures.Add($"{result.Source}: {result.Error}");
+                    _failed++;
+                    if (_failures.Count < 100) _failures.Add($"{result.Source}: {result.Error}");
                     break;
             }
             onResult?.Invoke(result, failure);
@@ -88,44 +88,44 @@ internal sealed class CopyTally(CopyContext context, Action<CopyResult, HarborOp
     public void Report(CopyResult? last)
     {
         if (context.Progress is not { } progress) return;
-        var total = Math.Max(Volatile.Read(ref totalTags), doneTags);
-        var bytes = Interlocked.Read(ref bytesMoved);
-        var status = $"{doneTags} of {total} tags, {ByteCount.Format(bytes)} {(context.PlanOnly ? "to move" : "moved")}, {Volatile.Read(ref blobsMounted)} blobs mounted, {Volatile.Read(ref blobsSkipped)} present";
-        progress.Report(new OperationProgress(context.Activity, status, last?.Source, doneTags, total));
+        var total = Math.Max(Volatile.Read(ref _totalTags), _doneTags);
+        var bytes = Interlocked.Read(ref _bytesMoved);
+        var status = $"{_doneTags} of {total} tags, {ByteCount.Format(bytes)} {(context.PlanOnly ? "to move" : "moved")}, {Volatile.Read(ref _blobsMounted)} blobs mounted, {Volatile.Read(ref _blobsSkipped)} present";
+        progress.Report(new OperationProgress(context.Activity, status, last?.Source, _doneTags, total));
     }
 
     /// <summary>The totals, reported as the run's completed progress.</summary>
     public CopySummary Complete()
     {
         var summary = Summary();
-        context.Progress?.Report(new OperationProgress(context.Activity, summary.ToString(), Completed: doneTags, Total: Math.Max(doneTags, totalTags), IsComplete: true));
+        context.Progress?.Report(new OperationProgress(context.Activity, summary.ToString(), Completed: _doneTags, Total: Math.Max(_doneTags, _totalTags), IsComplete: true));
         return summary;
     }
 
     private CopySummary Summary()
     {
-        lock (emitLock)
+        lock (_emitLock)
         {
             return new CopySummary
             {
                 Source = string.Join(", ", context.Request.Sources),
                 Destination = context.Destination.Text,
                 PlanOnly = context.PlanOnly,
-                Tags = doneTags,
-                Copied = copied,
-                Updated = updated,
-                Skipped = skipped,
-                Failed = failed,
-                Planned = planned,
-                BytesMoved = Interlocked.Read(ref bytesMoved),
-                BlobsCopied = blobsCopied,
-                BlobsMounted = blobsMounted,
-                BlobsSkipped = blobsSkipped,
-                ManifestsWritten = manifestsWritten,
-                ReferrersCopied = referrersCopied,
-                Elapsed = clock.Elapsed,
-                Failures = failures.ToArray(),
-                ProjectsCreated = projectsCreated.ToArray(),
+                Tags = _doneTags,
+                Copied = _copied,
+                Updated = _updated,
+                Skipped = _skipped,
+                Failed = _failed,
+                Planned = _planned,
+                BytesMoved = Interlocked.Read(ref _bytesMoved),
+                BlobsCopied = _blobsCopied,
+                BlobsMounted = _blobsMounted,
+                BlobsSkipped = _blobsSkipped,
+                ManifestsWritten = _manifestsWritten,
+                ReferrersCopied = _referrersCopied,
+                Elapsed = _clock.Elapsed,
+                Failures = _failures.ToArray(),
+                ProjectsCreated = _projectsCreated.ToArray(),
             };
         }
     }
@@ -134,13 +134,13 @@ internal sealed class CopyTally(CopyContext context, Action<CopyResult, HarborOp
 /// <summary>What one tag moved; blobs shared with another tag count with the tag that moved them.</summary>
 internal sealed class TagCounters
 {
-    private long bytes;
-    private int copied, mounted, skipped;
-    public long Bytes => Interlocked.Read(ref bytes);
-    public int CopiedCount => Volatile.Read(ref copied);
-    public int MountedCount => Volatile.Read(ref mounted);
-    public int SkippedCount => Volatile.Read(ref skipped);
-    public void Copied(long size) { Interlocked.Increment(ref copied); Interlocked.Add(ref bytes, size); }
-    public void Mounted() => Interlocked.Increment(ref mounted);
-    public void Skipped() => Interlocked.Increment(ref skipped);
+    private long _bytes;
+    private int _copied, _mounted, _skipped;
+    public long Bytes => Interlocked.Read(ref _bytes);
+    public int CopiedCount => Volatile.Read(ref _copied);
+    public int MountedCount => Volatile.Read(ref _mounted);
+    public int SkippedCount => Volatile.Read(ref _skipped);
+    public void Copied(long size) { Interlocked.Increment(ref _copied); Interlocked.Add(ref _bytes, size); }
+    public void Mounted() => Interlocked.Increment(ref _mounted);
+    public void Skipped() => Interlocked.Increment(ref _skipped);
 }

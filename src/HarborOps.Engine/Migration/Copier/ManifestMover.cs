@@ -8,15 +8,15 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 internal sealed class ManifestMover(CopyContext context, CopyTally tally, SourceReader source, BlobMover blobs)
 {
-    private readonly OncePerKey<string, bool> manifestsByDigest = new(StringComparer.Ordinal);
-    private readonly ChildManifestSizes childSizes = new();
+    private readonly OncePerKey<string, bool> _manifestsByDigest = new(StringComparer.Ordinal);
+    private readonly ChildManifestSizes _childSizes = new();
 
     /// <summary>Blobs of an image, or child manifests of an index, present at the destination (copied when missing).</summary>
     public async Task EnsureDependenciesAsync(RepositoryPlan plan, ManifestContent manifest, TagCounters counters, CancellationToken cancellationToken)
     {
         if (manifest.IsIndex)
         {
-            await Task.WhenAll(manifest.Manifests.Select(child => childSizes.RequireAsync(child, EnsureManifestByDigestAsync(plan, child.Digest, counters, cancellationToken), plan.SourceName))).ConfigureAwait(false);
+            await Task.WhenAll(manifest.Manifests.Select(child => _childSizes.RequireAsync(child, EnsureManifestByDigestAsync(plan, child.Digest, counters, cancellationToken), plan.SourceName))).ConfigureAwait(false);
             return;
         }
         var needed = manifest.Blobs().Where(b => context.Request.IncludeForeignLayers || !IsForeign(b));
@@ -44,7 +44,7 @@ internal sealed class ManifestMover(CopyContext context, CopyTally tally, Source
     /// True when it was (or, planning, would be) written.
     /// </summary>
     public Task<bool> EnsureManifestByDigestAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken) =>
-        manifestsByDigest.RunAsync(plan.DestinationRepository + "@" + digest, () => EnsureManifestByDigestOnceAsync(plan, digest, counters, cancellationToken));
+        _manifestsByDigest.RunAsync(plan.DestinationRepository + "@" + digest, () => EnsureManifestByDigestOnceAsync(plan, digest, counters, cancellationToken));
 
     private async Task<bool> EnsureManifestByDigestOnceAsync(RepositoryPlan plan, string digest, TagCounters counters, CancellationToken cancellationToken)
     {
@@ -52,9 +52,9 @@ internal sealed class ManifestMover(CopyContext context, CopyTally tally, Source
         if (!plan.DestinationIsNew)
         {
             var present = await context.AtDestinationAsync(() => destination.HeadManifestAsync(plan.DestinationRepository, digest, cancellationToken), cancellationToken).ConfigureAwait(false);
-            if (present is not null) { childSizes.Known(digest, present.Size); return false; }
+            if (present is not null) { _childSizes.Known(digest, present.Size); return false; }
         }
-        var manifest = childSizes.Known(await source.ManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false));
+        var manifest = _childSizes.Known(await source.ManifestAsync(plan, digest, cancellationToken).ConfigureAwait(false));
         await EnsureDependenciesAsync(plan, manifest, counters, cancellationToken).ConfigureAwait(false);
         if (context.PlanOnly) return true;
         await PutAsync(plan, digest, digest, manifest, cancellationToken).ConfigureAwait(false);

@@ -13,29 +13,29 @@ internal sealed class OncePerKey<TKey, TResult>(IEqualityComparer<TKey>? compare
 {
     // Lazy (ExecutionAndPublication) makes GetOrAdd's lost races harmless: only the stored Lazy ever runs, and it also
     // keeps an exception its work threw before returning a task.
-    private readonly ConcurrentDictionary<TKey, Lazy<Task<TResult>>> runs = new(comparer);
+    private readonly ConcurrentDictionary<TKey, Lazy<Task<TResult>>> _runs = new(comparer);
 
     /// <summary>The run of <paramref name="key"/>: started with <paramref name="run"/> by the first caller, shared by the others.</summary>
     public Task<TResult> RunAsync(TKey key, Func<Task<TResult>> run) =>
-        runs.GetOrAdd(key, _ => new Lazy<Task<TResult>>(run)).Value;
+        _runs.GetOrAdd(key, _ => new Lazy<Task<TResult>>(run)).Value;
 
     /// <summary>As <see cref="RunAsync(TKey, Func{Task{TResult}})"/>; <paramref name="startedHere"/> tells whether this caller's <paramref name="run"/> is the one that runs.</summary>
     public Task<TResult> RunAsync(TKey key, Func<Task<TResult>> run, out bool startedHere)
     {
         var mine = new Lazy<Task<TResult>>(run);
-        var stored = runs.GetOrAdd(key, mine);
+        var stored = _runs.GetOrAdd(key, mine);
         startedHere = ReferenceEquals(stored, mine);
         return stored.Value;
     }
 
     /// <summary>Records a result obtained another way (a manifest read by tag is also the manifest of its digest); false when the key already has a run.</summary>
     public bool TryAddResult(TKey key, TResult result) =>
-        runs.TryAdd(key, new Lazy<Task<TResult>>(Task.FromResult(result)));
+        _runs.TryAdd(key, new Lazy<Task<TResult>>(Task.FromResult(result)));
 
     /// <summary>The run of <paramref name="key"/> if one was started; never starts one.</summary>
     public bool TryGetRun(TKey key, [MaybeNullWhen(false)] out Task<TResult> run)
     {
-        if (runs.TryGetValue(key, out var stored))
+        if (_runs.TryGetValue(key, out var stored))
         {
             run = stored.Value;
             return true;
@@ -48,10 +48,10 @@ internal sealed class OncePerKey<TKey, TResult>(IEqualityComparer<TKey>? compare
 /// <summary><see cref="OncePerKey{TKey, TResult}"/> for work without a result: the same sharing and the same kept failure.</summary>
 internal sealed class OncePerKey<TKey>(IEqualityComparer<TKey>? comparer = null) where TKey : notnull
 {
-    private readonly OncePerKey<TKey, bool> runs = new(comparer);
+    private readonly OncePerKey<TKey, bool> _runs = new(comparer);
 
     public Task RunAsync(TKey key, Func<Task> run) =>
-        runs.RunAsync(key, async () =>
+        _runs.RunAsync(key, async () =>
         {
             await run().ConfigureAwait(false);
             return true;

@@ -20,9 +20,9 @@ internal sealed class ReferrerCopier(CopyContext context, CopyTally tally, Sourc
 {
     private static readonly string[] CosignSuffixes = [".sig", ".att", ".sbom"];
 
-    private readonly OncePerKey<string> walks = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ReferrersApiProbe> sourceReferrersApis = new(StringComparer.Ordinal);
-    private readonly ReferrersIndexWriter index = new(context, tally);
+    private readonly OncePerKey<string> _walks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReferrersApiProbe> _sourceReferrersApis = new(StringComparer.Ordinal);
+    private readonly ReferrersIndexWriter _index = new(context, tally);
 
     /// <summary>The referrers of a tag just copied (or found unchanged); for an index -Platform rewrote, those of its kept children.</summary>
     public async Task CopyReferrersOfTagAsync(TagJob job, TagDecision decision, CancellationToken cancellationToken)
@@ -101,7 +101,7 @@ internal sealed class ReferrerCopier(CopyContext context, CopyTally tally, Sourc
     /// .sig/.att/.sbom), the referrers API's untagged manifests, and, recursively, their own referrers.
     /// </summary>
     private Task CopyReferrersAsync(RepositoryPlan plan, string digest, ManifestContent? manifest, bool probe, bool childrenAreReferrers, CancellationToken cancellationToken) =>
-        walks.RunAsync(plan.DestinationRepository + "@" + digest, () => CopyReferrersOnceAsync(plan, digest, manifest, probe, childrenAreReferrers, cancellationToken));
+        _walks.RunAsync(plan.DestinationRepository + "@" + digest, () => CopyReferrersOnceAsync(plan, digest, manifest, probe, childrenAreReferrers, cancellationToken));
 
     private async Task CopyReferrersOnceAsync(RepositoryPlan plan, string digest, ManifestContent? manifest, bool probe, bool childrenAreReferrers, CancellationToken cancellationToken)
     {
@@ -167,12 +167,12 @@ internal sealed class ReferrerCopier(CopyContext context, CopyTally tally, Sourc
         {
             try
             {
-                if (!await index.DestinationHasReferrersApiAsync(plan, digest, cancellationToken).ConfigureAwait(false))
-                    indexed = await index.ReadAsync(plan, digest, cancellationToken).ConfigureAwait(false);
+                if (!await _index.DestinationHasReferrersApiAsync(plan, digest, cancellationToken).ConfigureAwait(false))
+                    indexed = await _index.ReadAsync(plan, digest, cancellationToken).ConfigureAwait(false);
             }
             catch (HarborOpsException ex) when (!ex.IsTerminating)
             {
-                index.EmitFailure(plan, digest, ex);
+                _index.EmitFailure(plan, digest, ex);
                 return;
             }
         }
@@ -200,15 +200,15 @@ internal sealed class ReferrerCopier(CopyContext context, CopyTally tally, Sourc
         if (missing.Count == 0) return;
         try
         {
-            await index.WriteAsync(plan, digest, [.. indexed.Entries, .. missing], cancellationToken).ConfigureAwait(false);
+            await _index.WriteAsync(plan, digest, [.. indexed.Entries, .. missing], cancellationToken).ConfigureAwait(false);
         }
         catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
-            index.EmitFailure(plan, digest, ex);
+            _index.EmitFailure(plan, digest, ex);
         }
     }
 
-    private ReferrersApiProbe SourceReferrersApiProbe(RepositoryPlan plan) => sourceReferrersApis.GetOrAdd(plan.Source.Registry, _ => new ReferrersApiProbe());
+    private ReferrersApiProbe SourceReferrersApiProbe(RepositoryPlan plan) => _sourceReferrersApis.GetOrAdd(plan.Source.Registry, _ => new ReferrersApiProbe());
 
     /// <summary>1 when the source registry answers the referrers API, -1 when it does not, 0 while nobody knows yet.</summary>
     private int SourceReferrersApi(RepositoryPlan plan) => SourceReferrersApiProbe(plan).Known;

@@ -13,13 +13,13 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 internal sealed class ReferrersIndexWriter(CopyContext context, CopyTally tally)
 {
-    private readonly ReferrersApiProbe destinationReferrersApi = new();
+    private readonly ReferrersApiProbe _destinationReferrersApi = new();
 
     /// <summary>The entries of a tag-schema referrers index at the destination (none when it has no such tag).</summary>
     public sealed record IndexedReferrers(IReadOnlyList<OciDescriptor> Entries);
 
     public Task<bool> DestinationHasReferrersApiAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken) =>
-        destinationReferrersApi.HasApiAsync(() =>
+        _destinationReferrersApi.HasApiAsync(() =>
             context.AtDestinationAsync(() => context.DestinationStore.GetReferrersAsync(plan.DestinationRepository, digest, null, cancellationToken), cancellationToken), cancellationToken);
 
     public async Task<IndexedReferrers> ReadAsync(RepositoryPlan plan, string subject, CancellationToken cancellationToken)

@@ -24,11 +24,11 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
     public OncePerKey<string, CopyResult?> TagCopies { get; } = new(StringComparer.Ordinal);
     /// <summary>Referrer tags read, and their blobs moved, while their subject was being copied.</summary>
     public OncePerKey<string, ReferrerPrefetch> ReferrerPrefetches { get; } = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<string>> referrerTagsBySubject = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> claimed = new(StringComparer.Ordinal);
-    private readonly List<string> orphanCandidates = [];
+    private readonly Dictionary<string, List<string>> _referrerTagsBySubject = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _claimed = new(StringComparer.Ordinal);
+    private readonly List<string> _orphanCandidates = [];
 
-    public int ReferrerTagCount => referrerTagsBySubject.Values.Sum(l => l.Count);
+    public int ReferrerTagCount => _referrerTagsBySubject.Values.Sum(l => l.Count);
 
     public void SetSourceTags(IEnumerable<string> tags, TagSelection selection, bool includeReferrers, IReadOnlyList<TaggedManifest>? inventory = null)
     {
@@ -44,19 +44,19 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
                 continue;
             }
             if (!includeReferrers) continue;
-            if (!referrerTagsBySubject.TryGetValue(subject, out var list)) referrerTagsBySubject[subject] = list = [];
+            if (!_referrerTagsBySubject.TryGetValue(subject, out var list)) _referrerTagsBySubject[subject] = list = [];
             list.Add(tag);
             // Without a subject among the copied tags, a referrer tag is copied on its own only when the filter lets it.
-            if (selection.Matches(tag)) orphanCandidates.Add(tag);
+            if (selection.Matches(tag)) _orphanCandidates.Add(tag);
         }
     }
 
     public IReadOnlyList<string> ReferrerTagsOf(string digest) =>
-        referrerTagsBySubject.TryGetValue(digest, out var list) ? list : [];
+        _referrerTagsBySubject.TryGetValue(digest, out var list) ? list : [];
 
-    public void Claim(string tag) => claimed.TryAdd(tag, 0);
+    public void Claim(string tag) => _claimed.TryAdd(tag, 0);
 
-    public IEnumerable<string> UnclaimedReferrerTags() => orphanCandidates.Where(t => !claimed.ContainsKey(t));
+    public IEnumerable<string> UnclaimedReferrerTags() => _orphanCandidates.Where(t => !_claimed.ContainsKey(t));
 }
 
 /// <summary>A tag to copy (or, with an empty tag, a digest to copy without one).</summary>

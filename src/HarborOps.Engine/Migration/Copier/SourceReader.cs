@@ -8,24 +8,24 @@ internal sealed class SourceReader(CopyContext context)
 {
     private const int MaxConfigBytes = 4 * 1024 * 1024;
 
-    private readonly OncePerKey<string, ManifestContent> manifests = new(StringComparer.Ordinal);
-    private readonly OncePerKey<string, byte[]?> configs = new(StringComparer.Ordinal);
+    private readonly OncePerKey<string, ManifestContent> _manifests = new(StringComparer.Ordinal);
+    private readonly OncePerKey<string, byte[]?> _configs = new(StringComparer.Ordinal);
 
     public Task<ManifestContent> ManifestAsync(RepositoryPlan plan, string digest, CancellationToken cancellationToken) =>
-        manifests.RunAsync(ItemKey(plan, digest), () =>
+        _manifests.RunAsync(ItemKey(plan, digest), () =>
             context.AtSourceAsync(plan, () => plan.Source.GetManifestAsync(plan.SourceRepository, digest, cancellationToken), cancellationToken));
 
     /// <summary>A manifest by tag (always read: a tag moves); kept as the manifest of its digest too.</summary>
     public async Task<ManifestContent> ManifestByTagAsync(RepositoryPlan plan, string tag, CancellationToken cancellationToken)
     {
         var manifest = await context.AtSourceAsync(plan, () => plan.Source.GetManifestAsync(plan.SourceRepository, tag, cancellationToken), cancellationToken).ConfigureAwait(false);
-        manifests.TryAddResult(ItemKey(plan, manifest.Digest), manifest);
+        _manifests.TryAddResult(ItemKey(plan, manifest.Digest), manifest);
         return manifest;
     }
 
     /// <summary>An image config from the source (read once per run), or null when it is too large to be one.</summary>
     public Task<byte[]?> ConfigAsync(RepositoryPlan plan, OciDescriptor config, CancellationToken cancellationToken) =>
-        configs.RunAsync(ItemKey(plan, config.Digest), () =>
+        _configs.RunAsync(ItemKey(plan, config.Digest), () =>
             context.AtSourceAsync(plan, async () =>
             {
                 if (config.Size > MaxConfigBytes) return null;

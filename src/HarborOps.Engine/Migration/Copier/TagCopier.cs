@@ -12,17 +12,17 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 internal sealed class TagCopier
 {
-    private readonly CopyContext context;
-    private readonly CopyTally tally;
-    private readonly ManifestMover manifests;
-    private readonly TagDecider decider;
+    private readonly CopyContext _context;
+    private readonly CopyTally _tally;
+    private readonly ManifestMover _manifests;
+    private readonly TagDecider _decider;
 
     public TagCopier(CopyContext context, CopyTally tally, SourceReader source, ManifestMover manifests)
     {
-        this.context = context;
-        this.tally = tally;
-        this.manifests = manifests;
-        decider = new TagDecider(context, source, new TagFilters(context, source));
+        this._context = context;
+        this._tally = tally;
+        this._manifests = manifests;
+        _decider = new TagDecider(context, source, new TagFilters(context, source));
         Referrers = new ReferrerCopier(context, tally, source, manifests, CopyAsync);
     }
 
@@ -50,12 +50,12 @@ internal sealed class TagCopier
 
         var reference = tag.Length > 0 ? tag : work.Digest;
         var job = new TagJob(plan, work, subject, probeReferrers,
-            plan.Source.ItemName(plan.SourceRepository, reference), context.DestinationStore.ItemName(plan.DestinationRepository, reference));
+            plan.Source.ItemName(plan.SourceRepository, reference), _context.DestinationStore.ItemName(plan.DestinationRepository, reference));
         TagDecision decision;
         var action = CopyAction.Skipped;
         try
         {
-            decision = await decider.DecideAsync(job, cancellationToken).ConfigureAwait(false);
+            decision = await _decider.DecideAsync(job, cancellationToken).ConfigureAwait(false);
             if (decision.Verdict == TagVerdict.Write)
                 action = await WriteAsync(job, decision, cancellationToken).ConfigureAwait(false);
         }
@@ -71,12 +71,12 @@ internal sealed class TagCopier
                 return EmitFailed(job, decision.Failure!);
             case TagVerdict.FilteredOut:
                 var skipped = job.Result(CopyAction.Skipped, decision.SkipReason!);
-                tally.Emit(skipped);
+                _tally.Emit(skipped);
                 return skipped;
         }
         var result = job.Result(action, ReasonFor(decision, job)) with { SourceDigest = decision.SourceDigest };
-        tally.Emit(result);
-        if (context.Request.IncludeReferrers && decision.Verdict != TagVerdict.KeptByNoClobber)
+        _tally.Emit(result);
+        if (_context.Request.IncludeReferrers && decision.Verdict != TagVerdict.KeptByNoClobber)
             await Referrers.CopyReferrersOfTagAsync(job, decision, cancellationToken).ConfigureAwait(false);
         return result;
     }
@@ -90,11 +90,11 @@ internal sealed class TagCopier
         var plan = job.Plan;
         var digest = job.Digest!;
         var manifest = decision.Manifest!;
-        if (context.Request.IncludeReferrers && job.Subject is null && decision.SourceDigest is null)
+        if (_context.Request.IncludeReferrers && job.Subject is null && decision.SourceDigest is null)
             Referrers.PrefetchTagsOf(plan, digest, cancellationToken);
-        await manifests.EnsureDependenciesAsync(plan, manifest, job.Counters, cancellationToken).ConfigureAwait(false);
-        if (context.PlanOnly) return CopyAction.Planned;
-        await manifests.PutAsync(plan, job.Tag.Length > 0 ? job.Tag : digest, digest, manifest, cancellationToken).ConfigureAwait(false);
+        await _manifests.EnsureDependenciesAsync(plan, manifest, job.Counters, cancellationToken).ConfigureAwait(false);
+        if (_context.PlanOnly) return CopyAction.Planned;
+        await _manifests.PutAsync(plan, job.Tag.Length > 0 ? job.Tag : digest, digest, manifest, cancellationToken).ConfigureAwait(false);
         return job.Previous is null ? CopyAction.Copied : CopyAction.Updated;
     }
 
@@ -110,5 +110,5 @@ internal sealed class TagCopier
     }
 
     private CopyResult EmitFailed(TagJob job, HarborOpsException failure) =>
-        tally.EmitFailed(job.Result(CopyAction.Failed, failure.Kind.ToString()), failure);
+        _tally.EmitFailed(job.Result(CopyAction.Failed, failure.Kind.ToString()), failure);
 }

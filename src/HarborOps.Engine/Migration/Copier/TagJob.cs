@@ -10,7 +10,7 @@ namespace HarborOps.Engine.Migration;
 /// </summary>
 internal sealed class TagJob(RepositoryPlan plan, TagWork work, string? subject, bool probeReferrers, string sourceName, string destinationName)
 {
-    private readonly Stopwatch started = Stopwatch.StartNew();
+    private readonly Stopwatch _started = Stopwatch.StartNew();
 
     public RepositoryPlan Plan { get; } = plan;
     public TagWork Work { get; } = work;
@@ -50,7 +50,7 @@ internal sealed class TagJob(RepositoryPlan plan, TagWork work, string? subject,
         BlobsCopied = Counters.CopiedCount,
         BlobsMounted = Counters.MountedCount,
         BlobsSkipped = Counters.SkippedCount,
-        Elapsed = started.Elapsed,
+        Elapsed = _started.Elapsed,
     };
 
     /// <summary>

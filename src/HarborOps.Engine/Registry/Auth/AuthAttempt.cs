@@ -6,13 +6,13 @@ namespace HarborOps.Engine.Registry.Auth;
 /// <summary>Auth state of one logical request across its attempts: what the pipeline holds through the auth seam.</summary>
 internal sealed class AuthAttempt : IRequestAuthorization
 {
-    private readonly RegistryAuthenticator authenticator;
-    private readonly RegistryRequest request;
+    private readonly RegistryAuthenticator _authenticator;
+    private readonly RegistryRequest _request;
 
     public AuthAttempt(RegistryAuthenticator authenticator, RegistryRequest request, RegistryCredential credential)
     {
-        this.authenticator = authenticator;
-        this.request = request;
+        this._authenticator = authenticator;
+        this._request = request;
         Credential = credential;
         Scopes = request.Scopes;
     }
@@ -31,9 +31,9 @@ internal sealed class AuthAttempt : IRequestAuthorization
     public void AddSecretsTo(SentSecrets sent) => sent.AddBasic(Credential.UserName, Credential.Secret);
 
     public Task ApplyAsync(HttpRequestMessage message, CancellationToken cancellationToken) =>
-        authenticator.ApplyAsync(message, request, this, cancellationToken);
+        _authenticator.ApplyAsync(message, _request, this, cancellationToken);
 
-    public bool OnUnauthorized(HttpResponseMessage response) => authenticator.OnUnauthorized(response, request, this);
+    public bool OnUnauthorized(HttpResponseMessage response) => _authenticator.OnUnauthorized(response, _request, this);
 
-    public RegistryException Failure(int statusCode, RegistryErrorBody body) => authenticator.Failure(request, this, statusCode, body);
+    public RegistryException Failure(int statusCode, RegistryErrorBody body) => _authenticator.Failure(_request, this, statusCode, body);
 }

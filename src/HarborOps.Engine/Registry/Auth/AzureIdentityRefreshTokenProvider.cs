@@ -17,16 +17,16 @@ public sealed class AzureIdentityRefreshTokenProvider
     public const string AcrScope = "https://containerregistry.azure.net/.default";
     private static readonly TimeSpan RefreshBeforeExpiry = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan UnknownLifetime = TimeSpan.FromMinutes(5);
-    private static int nextId;
+    private static int NextId;
 
-    private readonly SemaphoreSlim gate = new(1, 1);
-    private readonly Dictionary<string, (string Token, DateTimeOffset RefreshAt)> cache = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<string, (string Token, DateTimeOffset RefreshAt)> _cache = new(StringComparer.Ordinal);
 
     public AzureIdentityRefreshTokenProvider(TokenCredential? credential, string? tenantId)
     {
         Credential = credential ?? CreateDefaultCredential(Environment.GetEnvironmentVariable);
         TenantId = tenantId;
-        Id = Interlocked.Increment(ref nextId);
+        Id = Interlocked.Increment(ref NextId);
     }
 
     public TokenCredential Credential { get; }
@@ -61,10 +61,10 @@ public sealed class AzureIdentityRefreshTokenProvider
     internal async Task<string> GetRefreshTokenAsync(string registry, string service, Func<string, CancellationToken, Task<string>> exchange,
         CancellationToken cancellationToken)
     {
-        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            if (cache.TryGetValue(service, out var cached) && cached.RefreshAt > DateTimeOffset.UtcNow)
+            if (_cache.TryGetValue(service, out var cached) && cached.RefreshAt > DateTimeOffset.UtcNow)
                 return cached.Token;
 
             AccessToken entra;
@@ -82,12 +82,12 @@ public sealed class AzureIdentityRefreshTokenProvider
             var refresh = await exchange(entra.Token, cancellationToken).ConfigureAwait(false);
             var expires = JwtExpiry(refresh);
             var refreshAt = expires is { } exp ? exp - RefreshBeforeExpiry : DateTimeOffset.UtcNow + UnknownLifetime;
-            cache[service] = (refresh, refreshAt);
+            _cache[service] = (refresh, refreshAt);
             return refresh;
         }
         finally
         {
-            gate.Release();
+            _gate.Release();
         }
     }
 

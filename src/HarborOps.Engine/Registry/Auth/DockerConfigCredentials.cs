@@ -18,9 +18,9 @@ public sealed class DockerConfigCredentials
     public const string DockerHubKey = "https://index.docker.io/v1/";
     private static readonly TimeSpan HelperTimeout = TimeSpan.FromSeconds(30);
 
-    private readonly string? configuredPath;
+    private readonly string? _configuredPath;
 
-    public DockerConfigCredentials(string? configPath) { configuredPath = configPath; }
+    public DockerConfigCredentials(string? configPath) { _configuredPath = configPath; }
 
     /// <summary>Where to look for docker-credential-* programs; null means PATH (tests point it at a directory).</summary>
     internal string? HelperDirectory { get; init; }
@@ -30,7 +30,7 @@ public sealed class DockerConfigCredentials
     {
         get
         {
-            if (!string.IsNullOrEmpty(configuredPath)) return configuredPath;
+            if (!string.IsNullOrEmpty(_configuredPath)) return _configuredPath;
             var dir = Environment.GetEnvironmentVariable("DOCKER_CONFIG");
             if (string.IsNullOrEmpty(dir))
                 dir = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".docker");
@@ -73,18 +73,18 @@ public sealed class DockerConfigCredentials
         var file = new FileInfo(ConfigPath);
         var stamp = file.Exists ? $"{file.FullName}|{file.LastWriteTimeUtc.Ticks}|{file.Length}" : "missing";
         var now = DateTimeOffset.UtcNow;
-        if (cache.TryGetValue(registry, out var cached) && cached.Stamp == stamp && cached.Until > now)
+        if (_cache.TryGetValue(registry, out var cached) && cached.Stamp == stamp && cached.Until > now)
         {
             var task = cached.Task;
             if (!task.IsFaulted && !task.IsCanceled) return await task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         var fresh = ResolveUncachedAsync(registry, CancellationToken.None);
-        cache[registry] = (stamp, now + CacheLifetime, fresh);
+        _cache[registry] = (stamp, now + CacheLifetime, fresh);
         return await fresh.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static readonly TimeSpan CacheLifetime = TimeSpan.FromMinutes(5);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Stamp, DateTimeOffset Until, Task<RegistryCredential?> Task)> cache = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (string Stamp, DateTimeOffset Until, Task<RegistryCredential?> Task)> _cache = new(StringComparer.Ordinal);
 
     private async Task<RegistryCredential?> ResolveUncachedAsync(string registry, CancellationToken cancellationToken)
     {

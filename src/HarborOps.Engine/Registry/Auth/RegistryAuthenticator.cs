@@ -23,17 +23,17 @@ internal sealed record BearerToken(string AccessToken, IReadOnlyList<string> Sco
 internal sealed class RegistryAuthenticator : IChallengeAuthenticator
 {
     private const int MaxWorkingScopes = 10;
-    private readonly RegistryHttpPipeline pipeline;
-    private readonly RegistryCredentialStore store;
-    private readonly DockerConfigCredentials dockerConfig;
-    private readonly ConcurrentDictionary<string, AuthChallenge> challenges = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, TokenSession> sessions = new(StringComparer.Ordinal);
+    private readonly RegistryHttpPipeline _pipeline;
+    private readonly RegistryCredentialStore _store;
+    private readonly DockerConfigCredentials _dockerConfig;
+    private readonly ConcurrentDictionary<string, AuthChallenge> _challenges = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TokenSession> _sessions = new(StringComparer.Ordinal);
 
     public RegistryAuthenticator(RegistryHttpPipeline pipeline, RegistryCredentialStore store, DockerConfigCredentials dockerConfig)
     {
-        this.pipeline = pipeline;
-        this.store = store;
-        this.dockerConfig = dockerConfig;
+        this._pipeline = pipeline;
+        this._store = store;
+        this._dockerConfig = dockerConfig;
     }
 
     public async Task<IRequestAuthorization> BeginAsync(RegistryRequest request, CancellationToken cancellationToken) =>
@@ -48,15 +48,15 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
                 ? new RegistryCredential(RegistryCredentialKind.RefreshToken, null, explicitCredential.Password, "-Credential")
                 : new RegistryCredential(RegistryCredentialKind.Basic, explicitCredential.UserName, explicitCredential.Password, "-Credential");
         }
-        if (store.Find(registry) is { } stored) return stored;
-        if (await dockerConfig.ResolveAsync(registry, cancellationToken).ConfigureAwait(false) is { } fromConfig) return fromConfig;
+        if (_store.Find(registry) is { } stored) return stored;
+        if (await _dockerConfig.ResolveAsync(registry, cancellationToken).ConfigureAwait(false) is { } fromConfig) return fromConfig;
         return RegistryCredential.Anonymous;
     }
 
     /// <summary>Attaches what the host's known challenge calls for; the first request to a host goes bare.</summary>
     public async Task ApplyAsync(HttpRequestMessage message, RegistryRequest request, AuthAttempt attempt, CancellationToken cancellationToken)
     {
-        if (!challenges.TryGetValue(request.Registry, out var challenge)) return;
+        if (!_challenges.TryGetValue(request.Registry, out var challenge)) return;
         if (challenge.IsBasic)
         {
             if (attempt.Credential.Kind == RegistryCredentialKind.Basic)
@@ -85,7 +85,7 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
         var challenge = parsed.FirstOrDefault(c => c.IsBearer) ?? parsed.FirstOrDefault(c => c.IsBasic);
         if (challenge is null || attempt.Retried) return false;
         attempt.Retried = true;
-        challenges[request.Registry] = challenge;
+        _challenges[request.Registry] = challenge;
         if (challenge.IsBasic)
             return attempt.Credential.Kind == RegistryCredentialKind.Basic && !attempt.SentBasic;
         // The scope the server names goes first: some token servers only honour the first scope parameter.
@@ -126,7 +126,7 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
     private TokenSession SessionFor(string registry, AuthChallenge challenge, RegistryCredential credential) =>
-        sessions.GetOrAdd($"{registry}|{challenge.Realm}|{challenge.Service}|{credential.Fingerprint}", _ => new TokenSession());
+        _sessions.GetOrAdd($"{registry}|{challenge.Realm}|{challenge.Service}|{credential.Fingerprint}", _ => new TokenSession());
 
     private async Task<BearerToken> GetTokenAsync(string registry, AuthChallenge challenge, RegistryCredential credential, IReadOnlyList<string> scopes, CancellationToken cancellationToken)
     {
@@ -164,7 +164,7 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
             // OAuth2 form (distribution oauth.md): the only way to spend a refresh/identity token.
             var refreshToken = credential.Kind == RegistryCredentialKind.AzureIdentity
                 ? await credential.Azure!.GetRefreshTokenAsync(registry, service,
-                    (entraToken, ct) => AcrTokenExchange.ExchangeAsync(pipeline, credential.Azure, registry, service, entraToken, ct), cancellationToken).ConfigureAwait(false)
+                    (entraToken, ct) => AcrTokenExchange.ExchangeAsync(_pipeline, credential.Azure, registry, service, entraToken, ct), cancellationToken).ConfigureAwait(false)
                 : credential.Secret!;
             var form = new List<KeyValuePair<string, string>>
             {
@@ -203,7 +203,7 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
             AcceptStatus = status => status is 400 or 401 or 403,
             MaxBodyBytes = 1024 * 1024,
         };
-        using var response = await pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccess)
         {
             var body = response.ErrorBody;
@@ -233,7 +233,7 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
                 lifetime = TimeSpan.FromSeconds(seconds);
             else if (AzureIdentityRefreshTokenProvider.JwtExpiry(token) is { } exp && exp > DateTimeOffset.UtcNow)
                 lifetime = exp - DateTimeOffset.UtcNow;
-            var skew = pipeline.Options.TokenExpirySkew < lifetime / 2 ? pipeline.Options.TokenExpirySkew : lifetime / 2;
+            var skew = _pipeline.Options.TokenExpirySkew < lifetime / 2 ? _pipeline.Options.TokenExpirySkew : lifetime / 2;
             return new BearerToken(token, scopes, DateTimeOffset.UtcNow + lifetime - skew);
         }
         catch (JsonException ex)
@@ -254,7 +254,7 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
             throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.AuthenticationFailed,
                 $"Registry '{registry}' named the token service '{challenge.Realm}', which is not an https URL; refusing to send credentials there.",
                 registry);
-        if (realm.Scheme == Uri.UriSchemeHttp && !pipeline.IsPlainHttpAllowed(realm))
+        if (realm.Scheme == Uri.UriSchemeHttp && !_pipeline.IsPlainHttpAllowed(realm))
             throw new RegistryException(RegistryErrorIds.TokenServiceInvalid, FailureKind.AuthenticationFailed,
                 $"Registry '{registry}' named the token service '{realm.GetLeftPart(UriPartial.Path)}', which is plain http on a host that is neither loopback nor allowed for plain http; refusing to send credentials there in clear text. If that token service is trusted on this network, add '{realm.Authority}' to the {RegistryHttpOptions.PlainHttpHostsVariable} environment variable before the first HarborOps command of the session.",
                 registry);
@@ -263,14 +263,14 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
 
     private sealed class TokenSession
     {
-        private readonly ConcurrentDictionary<string, BearerToken> tokens = new(StringComparer.Ordinal);
+        private readonly ConcurrentDictionary<string, BearerToken> _tokens = new(StringComparer.Ordinal);
         public SemaphoreSlim Gate { get; } = new(1, 1);
         public IReadOnlyList<string> WorkingSet { get; private set; } = [];
 
         public BearerToken? Find(IReadOnlyList<string> scopes)
         {
             var now = DateTimeOffset.UtcNow;
-            foreach (var token in tokens.Values)
+            foreach (var token in _tokens.Values)
                 if (token.RefreshAt > now && TokenScope.AllCovered(token.Scopes, scopes)) return token;
             return null;
         }
@@ -278,16 +278,16 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
         public void Store(BearerToken token)
         {
             var now = DateTimeOffset.UtcNow;
-            foreach (var (key, old) in tokens)
-                if (old.RefreshAt <= now) tokens.TryRemove(key, out _);
-            tokens[string.Join(' ', token.Scopes.Order(StringComparer.Ordinal))] = token;
+            foreach (var (key, old) in _tokens)
+                if (old.RefreshAt <= now) _tokens.TryRemove(key, out _);
+            _tokens[string.Join(' ', token.Scopes.Order(StringComparer.Ordinal))] = token;
             WorkingSet = token.Scopes;
         }
 
         public void Invalidate(BearerToken token)
         {
-            foreach (var (key, value) in tokens)
-                if (ReferenceEquals(value, token)) tokens.TryRemove(key, out _);
+            foreach (var (key, value) in _tokens)
+                if (ReferenceEquals(value, token)) _tokens.TryRemove(key, out _);
         }
     }
 }

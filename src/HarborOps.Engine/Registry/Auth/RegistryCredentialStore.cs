@@ -10,7 +10,7 @@ namespace HarborOps.Engine.Registry.Auth;
 public sealed class RegistryCredentialStore
 {
     private const string SessionSource = "session store";
-    private readonly ConcurrentDictionary<string, RegistryCredential> entries = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, RegistryCredential> _entries = new(StringComparer.Ordinal);
 
     public RegistryCredentialStore() : this(null) { }
 
@@ -29,7 +29,7 @@ public sealed class RegistryCredentialStore
         if (string.IsNullOrEmpty(credential.Password))
             throw new RegistryException(RegistryErrorIds.CredentialStoreInvalid, FailureKind.InvalidArgument,
                 $"The credential for '{key}' has an empty password; give the password, token or robot secret.", key);
-        entries[key] = string.IsNullOrEmpty(credential.UserName) || credential.UserName == "<token>"
+        _entries[key] = string.IsNullOrEmpty(credential.UserName) || credential.UserName == "<token>"
             ? new RegistryCredential(RegistryCredentialKind.RefreshToken, null, credential.Password, SessionSource)
             : new RegistryCredential(RegistryCredentialKind.Basic, credential.UserName, credential.Password, SessionSource);
     }
@@ -38,11 +38,11 @@ public sealed class RegistryCredentialStore
     public void SetAzureIdentity(string registry, Azure.Core.TokenCredential? credential = null, string? tenantId = null)
     {
         var key = Key(registry);
-        entries[key] = new RegistryCredential(RegistryCredentialKind.AzureIdentity, null, null, SessionSource,
+        _entries[key] = new RegistryCredential(RegistryCredentialKind.AzureIdentity, null, null, SessionSource,
             new AzureIdentityRefreshTokenProvider(credential, tenantId));
     }
 
-    public bool Remove(string registry) => entries.TryRemove(Key(registry), out _);
+    public bool Remove(string registry) => _entries.TryRemove(Key(registry), out _);
 
     /// <summary>The session's entries: registry, user name and kind; never the secret.</summary>
     public IReadOnlyList<RegistryCredentialInfo> List() => List(includeDockerConfig: false);
@@ -50,7 +50,7 @@ public sealed class RegistryCredentialStore
     /// <summary>The session's entries and, when asked, what the docker config holds (session entries win).</summary>
     public IReadOnlyList<RegistryCredentialInfo> List(bool includeDockerConfig)
     {
-        var result = entries.Select(e => new RegistryCredentialInfo
+        var result = _entries.Select(e => new RegistryCredentialInfo
         {
             Registry = e.Key,
             UserName = e.Value.UserName,
@@ -64,13 +64,13 @@ public sealed class RegistryCredentialStore
             Source = e.Value.Kind == RegistryCredentialKind.AzureIdentity ? $"{SessionSource} ({e.Value.Azure!.CredentialTypeName})" : SessionSource,
         }).ToList();
         if (includeDockerConfig && DockerConfig is not null)
-            result.AddRange(DockerConfig.List().Where(d => !entries.ContainsKey(d.Registry)));
+            result.AddRange(DockerConfig.List().Where(d => !_entries.ContainsKey(d.Registry)));
         return result.OrderBy(r => r.Registry, StringComparer.Ordinal).ToArray();
     }
 
-    internal RegistryCredential? Find(string registry) => entries.GetValueOrDefault(registry);
+    internal RegistryCredential? Find(string registry) => _entries.GetValueOrDefault(registry);
 
-    public override string ToString() => $"RegistryCredentialStore ({entries.Count} registries)";
+    public override string ToString() => $"RegistryCredentialStore ({_entries.Count} registries)";
 
     private static string Key(string registry)
     {

@@ -10,23 +10,23 @@ namespace HarborOps.Engine.Registry.Http;
 internal sealed class PageWalk(string registry)
 {
     private const int MaxPages = 100_000;
-    private readonly HashSet<string> seen = new(StringComparer.Ordinal);
-    private int pages;
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private int _pages;
 
     /// <summary>The next page to read after <paramref name="response"/>, or null when the listing is complete.</summary>
     public Uri? Next(RegistryResponse response, RegistryRequest request)
     {
-        pages++;
-        seen.Add(response.RequestUri.AbsoluteUri);
+        _pages++;
+        _seen.Add(response.RequestUri.AbsoluteUri);
         var next = LinkHeader.FindNext(response.Headers("Link"), response.RequestUri);
         if (next is null) return null;
-        if (!seen.Add(next.AbsoluteUri))
+        if (!_seen.Add(next.AbsoluteUri))
             throw new RegistryException(RegistryErrorIds.PagingLoop, FailureKind.InvalidData,
-                $"Registry '{registry}' linked the next page of {request.Description} back to a page it had already sent ({next.PathAndQuery}) after {pages} page(s); stopping instead of reading it again. The registry's paging is broken; what it listed so far was not complete.",
+                $"Registry '{registry}' linked the next page of {request.Description} back to a page it had already sent ({next.PathAndQuery}) after {_pages} page(s); stopping instead of reading it again. The registry's paging is broken; what it listed so far was not complete.",
                 request.Target ?? registry);
-        if (pages >= MaxPages)
+        if (_pages >= MaxPages)
             throw new RegistryException(RegistryErrorIds.PagingLoop, FailureKind.InvalidData,
-                $"Registry '{registry}' kept sending next-page links for {request.Description} after {pages} pages; stopping.", request.Target ?? registry);
+                $"Registry '{registry}' kept sending next-page links for {request.Description} after {_pages} pages; stopping.", request.Target ?? registry);
         return next;
     }
 }

@@ -9,7 +9,7 @@ namespace HarborOps.Engine.Registry.Http;
 /// </summary>
 internal sealed class RegistryCall
 {
-    private readonly Origin registryOrigin;
+    private readonly Origin _registryOrigin;
 
     public RegistryCall(RegistryRequest request, Uri registryUri, IRequestAuthorization? auth)
     {
@@ -17,7 +17,7 @@ internal sealed class RegistryCall
         RegistryUri = registryUri;
         Uri = request.AbsoluteUri ?? new Uri(registryUri, request.PathAndQuery);
         // Challenge auth belongs to the registry's origin; a fixed Authorization (a token realm's Basic) to the URL it was made for.
-        registryOrigin = Origin.Of(registryUri);
+        _registryOrigin = Origin.Of(registryUri);
         AuthorizationOrigin = Origin.Of(Uri);
         Method = request.Method;
         Auth = auth;
@@ -37,7 +37,7 @@ internal sealed class RegistryCall
 
     /// <summary>The host whose wait window the next attempt keeps (Harbor's /api and /v2 share it).</summary>
     public string Host => Uri.Authority;
-    public bool AtRegistry => Origin.Of(Uri) == registryOrigin;
+    public bool AtRegistry => Origin.Of(Uri) == _registryOrigin;
     public object Target => Request.Target ?? Request.Registry;
 
     public int Retries { get; set; }

@@ -18,10 +18,10 @@ namespace HarborOps.Engine.Registry.Http;
 internal sealed class RegistryHttpPipeline : IDisposable
 {
     private const long LargeBodyBytes = 1024 * 1024;
-    private readonly HttpClient client;
-    private readonly IChallengeAuthenticator authenticator;
-    private readonly RegistryRetries retries;
-    private readonly RegistryRedirects redirects;
+    private readonly HttpClient _client;
+    private readonly IChallengeAuthenticator _authenticator;
+    private readonly RegistryRetries _retries;
+    private readonly RegistryRedirects _redirects;
 
     /// <param name="options">The engine's settings; its retry numbers become this pipeline's <see cref="RetryRules"/>.</param>
     /// <param name="hosts">The per-host wait windows, shared with the other clients of the session.</param>
@@ -29,11 +29,11 @@ internal sealed class RegistryHttpPipeline : IDisposable
     public RegistryHttpPipeline(RegistryHttpOptions options, HostBackoff hosts, Func<RegistryHttpPipeline, IChallengeAuthenticator> authenticatorFor)
     {
         Options = options;
-        retries = new RegistryRetries(new HostResilience(new RetryRules
+        _retries = new RegistryRetries(new HostResilience(new RetryRules
         {
             MaxRetries = options.MaxRetries, BaseDelay = options.RetryBaseDelay, MaxDelay = options.RetryMaxDelay, MaxRetryAfter = options.MaxRetryAfter,
         }, hosts));
-        redirects = new RegistryRedirects(IsPlainHttpAllowed);
+        _redirects = new RegistryRedirects(IsPlainHttpAllowed);
         var handler = new SocketsHttpHandler
         {
             UseCookies = false,
@@ -47,17 +47,17 @@ internal sealed class RegistryHttpPipeline : IDisposable
         if (options.ServerCertificateValidator is { } validate)
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 validate(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2, errors);
-        client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
-        client.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
-        authenticator = authenticatorFor(this);
-        plainHttpRegistries = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        _client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _client.DefaultRequestHeaders.UserAgent.ParseAdd(options.UserAgent);
+        _authenticator = authenticatorFor(this);
+        _plainHttpRegistries = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var host in options.PlainHttpHosts)
-            plainHttpRegistries.Add(ImageReference.NormalizeRegistry(host)); // accepts "host:port" and "http://host:port/"
-        acrRegistries = new HashSet<string>(options.AcrHosts.Select(ImageReference.NormalizeRegistry), StringComparer.OrdinalIgnoreCase);
+            _plainHttpRegistries.Add(ImageReference.NormalizeRegistry(host)); // accepts "host:port" and "http://host:port/"
+        _acrRegistries = new HashSet<string>(options.AcrHosts.Select(ImageReference.NormalizeRegistry), StringComparer.OrdinalIgnoreCase);
     }
 
-    private readonly HashSet<string> plainHttpRegistries;
-    private readonly HashSet<string> acrRegistries;
+    private readonly HashSet<string> _plainHttpRegistries;
+    private readonly HashSet<string> _acrRegistries;
 
     /// <summary>Login-server suffixes of Azure Container Registry in the public and sovereign clouds (China, US Government, the retired Germany cloud).</summary>
     private static readonly string[] AcrSuffixes = [".azurecr.io", ".azurecr.cn", ".azurecr.us", ".azurecr.de"];
@@ -65,20 +65,20 @@ internal sealed class RegistryHttpPipeline : IDisposable
     /// <summary>Azure Container Registry: by its login-server suffix, or named in <see cref="RegistryHttpOptions.AcrHosts"/>.</summary>
     public bool IsAcr(string registry)
     {
-        if (acrRegistries.Contains(registry)) return true;
+        if (_acrRegistries.Contains(registry)) return true;
         var host = HostOf(registry);
         return AcrSuffixes.Any(suffix => host.EndsWith(suffix, StringComparison.OrdinalIgnoreCase));
     }
 
     public RegistryHttpOptions Options { get; }
     /// <summary>The retry rules and the session's per-host windows this pipeline follows.</summary>
-    internal HostResilience Resilience => retries.Policy;
-    internal HostBackoff Backoff => retries.Policy.Hosts;
+    internal HostResilience Resilience => _retries.Policy;
+    internal HostBackoff Backoff => _retries.Policy.Hosts;
 
     /// <summary>Loopback hosts and configured hosts speak plain HTTP; everything else https.</summary>
     public bool IsPlainHttp(string registry)
     {
-        if (plainHttpRegistries.Contains(registry)) return true;
+        if (_plainHttpRegistries.Contains(registry)) return true;
         var host = HostOf(registry);
         if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) return true;
         return IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip);
@@ -105,20 +105,20 @@ internal sealed class RegistryHttpPipeline : IDisposable
     }
 
     /// <summary>Registry requests sent per registry name (one per call, whatever its retries and challenges cost).</summary>
-    public long RequestsSentTo(string registry) => requestCounts.TryGetValue(registry, out var count) ? Interlocked.Read(ref count.Value) : 0;
+    public long RequestsSentTo(string registry) => _requestCounts.TryGetValue(registry, out var count) ? Interlocked.Read(ref count.Value) : 0;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StrongBox<long>> requestCounts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StrongBox<long>> _requestCounts = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task<RegistryResponse> SendAsync(RegistryRequest request, CancellationToken cancellationToken)
     {
-        Interlocked.Increment(ref requestCounts.GetOrAdd(request.Registry, _ => new StrongBox<long>()).Value);
-        var auth = request.Authenticate ? await authenticator.BeginAsync(request, cancellationToken).ConfigureAwait(false) : null;
+        Interlocked.Increment(ref _requestCounts.GetOrAdd(request.Registry, _ => new StrongBox<long>()).Value);
+        var auth = request.Authenticate ? await _authenticator.BeginAsync(request, cancellationToken).ConfigureAwait(false) : null;
         var call = new RegistryCall(request, BaseUri(request.Registry), auth);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            redirects.RefuseDowngrade(call);
-            await retries.Policy.WaitTurnAsync(call.Host, cancellationToken).ConfigureAwait(false);
+            _redirects.RefuseDowngrade(call);
+            await _retries.Policy.WaitTurnAsync(call.Host, cancellationToken).ConfigureAwait(false);
             using var message = await NewMessageAsync(call, cancellationToken).ConfigureAwait(false);
             var response = await SendOnceAsync(call, message, cancellationToken).ConfigureAwait(false);
             if (response is null) continue;
@@ -166,12 +166,12 @@ internal sealed class RegistryHttpPipeline : IDisposable
             headerTimeout.CancelAfter(Options.RequestTimeout);
         try
         {
-            return await client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headerTimeout.Token).ConfigureAwait(false);
+            return await _client.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, headerTimeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             call.LastProblem = $"no response within {Options.RequestTimeout.TotalSeconds:0.#} s";
-            if (!call.Request.RetryTimeouts || !retries.CanRetry(call)) throw RegistryFailures.Timeout(call, Options.RequestTimeout);
+            if (!call.Request.RetryTimeouts || !_retries.CanRetry(call)) throw RegistryFailures.Timeout(call, Options.RequestTimeout);
         }
         catch (HttpRequestException ex) when (ex.InnerException is RegistryException inner)
         {
@@ -187,9 +187,9 @@ internal sealed class RegistryHttpPipeline : IDisposable
             // A refused connection rarely heals within a backoff window (nothing listens on that port); a couple
             // of quick retries cover a registry that is restarting, without making a typo cost half a minute.
             var refused = ex.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
-            if (!retries.CanRetry(call) || (refused && call.Retries >= MaxRefusedConnectionRetries)) throw RegistryFailures.Unreachable(call, ex);
+            if (!_retries.CanRetry(call) || (refused && call.Retries >= MaxRefusedConnectionRetries)) throw RegistryFailures.Unreachable(call, ex);
         }
-        await retries.BackOffAsync(call, null, cancellationToken).ConfigureAwait(false);
+        await _retries.BackOffAsync(call, null, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
@@ -197,12 +197,12 @@ internal sealed class RegistryHttpPipeline : IDisposable
     private async Task<RegistryResponse?> HandleAsync(RegistryCall call, HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var status = (int)response.StatusCode;
-        if (redirects.TryFollow(call, response)) return null;
+        if (_redirects.TryFollow(call, response)) return null;
         if (status == 401 && call.Auth is { } auth && call.AtRegistry) return await OnUnauthorizedAsync(call, auth, response, cancellationToken).ConfigureAwait(false);
-        if (!response.IsSuccessStatusCode && call.Request.AcceptStatus?.Invoke(status) == true && !retries.IsRetried(status))
+        if (!response.IsSuccessStatusCode && call.Request.AcceptStatus?.Invoke(status) == true && !_retries.IsRetried(status))
             return call.Respond(response, await RegistryBodies.ReadQuietlyAsync(response, cancellationToken).ConfigureAwait(false));
         if (response.IsSuccessStatusCode) return await ReadSuccessAsync(call, response, cancellationToken).ConfigureAwait(false);
-        await retries.OnFailureStatusAsync(call, response, cancellationToken).ConfigureAwait(false);
+        await _retries.OnFailureStatusAsync(call, response, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
@@ -227,9 +227,9 @@ internal sealed class RegistryHttpPipeline : IDisposable
         catch (Exception ex) when (RegistryBodies.IsTransientFailure(ex, cancellationToken))
         {
             call.LastProblem = "the connection dropped while reading the response";
-            if (!retries.CanRetry(call)) throw RegistryFailures.KeptDropping(call, ex);
+            if (!_retries.CanRetry(call)) throw RegistryFailures.KeptDropping(call, ex);
         }
-        await retries.BackOffAsync(call, null, cancellationToken).ConfigureAwait(false);
+        await _retries.BackOffAsync(call, null, cancellationToken).ConfigureAwait(false);
         return null;
     }
 
@@ -246,5 +246,5 @@ internal sealed class RegistryHttpPipeline : IDisposable
         _ => ex.InnerException?.Message ?? ex.Message,
     };
 
-    public void Dispose() => client.Dispose();
+    public void Dispose() => _client.Dispose();
 }

@@ -11,33 +11,33 @@ internal sealed class ResumingBlobStream : Stream
 {
     internal delegate Task<(Stream Stream, long? Length, bool Ranged, IDisposable Owner)> Opener(long offset, CancellationToken cancellationToken);
 
-    private readonly Opener open;
-    private readonly int maxResumes;
-    private readonly object target;
-    private Stream? current;
-    private IDisposable? owner;
-    private long position;
-    private int resumes;
+    private readonly Opener _open;
+    private readonly int _maxResumes;
+    private readonly object _target;
+    private Stream? _current;
+    private IDisposable? _owner;
+    private long _position;
+    private int _resumes;
 
-    private readonly TimeSpan idleTimeout;
+    private readonly TimeSpan _idleTimeout;
 
     public ResumingBlobStream(Opener open, int maxResumes, object target, TimeSpan idleTimeout)
     {
-        this.open = open;
-        this.maxResumes = maxResumes;
-        this.target = target;
-        this.idleTimeout = idleTimeout;
+        this._open = open;
+        this._maxResumes = maxResumes;
+        this._target = target;
+        this._idleTimeout = idleTimeout;
     }
 
     /// <summary>Content-Length of the first response, when the server sent one.</summary>
     public long? DeclaredLength { get; private set; }
-    public int Resumes => resumes;
+    public int Resumes => _resumes;
 
     public async Task OpenAsync(CancellationToken cancellationToken)
     {
-        var (stream, length, _, disposable) = await open(0, cancellationToken).ConfigureAwait(false);
-        current = stream;
-        owner = disposable;
+        var (stream, length, _, disposable) = await _open(0, cancellationToken).ConfigureAwait(false);
+        _current = stream;
+        _owner = disposable;
         DeclaredLength = length;
     }
 
@@ -47,20 +47,20 @@ internal sealed class ResumingBlobStream : Stream
         {
             // A body that stops flowing is as broken as one that is cut off: give each read a deadline.
             using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            idle.CancelAfter(idleTimeout);
+            idle.CancelAfter(_idleTimeout);
             try
             {
-                var n = await current!.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
-                position += n;
+                var n = await _current!.ReadAsync(buffer, idle.Token).ConfigureAwait(false);
+                _position += n;
                 return n;
             }
             catch (Exception ex) when (!cancellationToken.IsCancellationRequested && ex is IOException or HttpRequestException or OperationCanceledException)
             {
-                if (resumes >= maxResumes)
+                if (_resumes >= _maxResumes)
                     throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ConnectionFailed,
-                        $"The download of {target} kept breaking off (after {position} bytes, {resumes} resumes): {ex.Message} Check the network and the registry's health, then retry.",
-                        target, ex);
-                resumes++;
+                        $"The download of {_target} kept breaking off (after {_position} bytes, {_resumes} resumes): {ex.Message} Check the network and the registry's health, then retry.",
+                        _target, ex);
+                _resumes++;
                 await ReopenAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -69,19 +69,19 @@ internal sealed class ResumingBlobStream : Stream
     private async Task ReopenAsync(CancellationToken cancellationToken)
     {
         Release();
-        var (stream, _, ranged, disposable) = await open(position, cancellationToken).ConfigureAwait(false);
-        current = stream;
-        owner = disposable;
-        if (ranged || position == 0) return;
+        var (stream, _, ranged, disposable) = await _open(_position, cancellationToken).ConfigureAwait(false);
+        _current = stream;
+        _owner = disposable;
+        if (ranged || _position == 0) return;
         // The server ignored Range and sent the whole blob again: skip what was already delivered.
         var skip = new byte[81920];
-        var remaining = position;
+        var remaining = _position;
         while (remaining > 0)
         {
             var n = await stream.ReadAsync(skip.AsMemory(0, (int)Math.Min(skip.Length, remaining)), cancellationToken).ConfigureAwait(false);
             if (n == 0)
                 throw new RegistryException(RegistryErrorIds.DigestMismatch, FailureKind.InvalidData,
-                    $"While resuming {target} the registry sent fewer bytes than before ({position - remaining} of {position}).", target);
+                    $"While resuming {_target} the registry sent fewer bytes than before ({_position - remaining} of {_position}).", _target);
             remaining -= n;
         }
     }
@@ -93,14 +93,14 @@ internal sealed class ResumingBlobStream : Stream
     {
         try
         {
-            var n = current!.Read(buffer);
-            position += n;
+            var n = _current!.Read(buffer);
+            _position += n;
             return n;
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {
             throw new RegistryException(RegistryErrorIds.RequestFailed, FailureKind.ConnectionFailed,
-                $"The download of {target} broke off after {position} bytes: {ex.Message} Retry.", target, ex);
+                $"The download of {_target} broke off after {_position} bytes: {ex.Message} Retry.", _target, ex);
         }
     }
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -110,7 +110,7 @@ internal sealed class ResumingBlobStream : Stream
     public override bool CanSeek => false;
     public override bool CanWrite => false;
     public override long Length => DeclaredLength ?? throw new NotSupportedException();
-    public override long Position { get => position; set => throw new NotSupportedException(); }
+    public override long Position { get => _position; set => throw new NotSupportedException(); }
     public override void Flush() { }
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
@@ -118,10 +118,10 @@ internal sealed class ResumingBlobStream : Stream
 
     private void Release()
     {
-        current?.Dispose();
-        owner?.Dispose();
-        current = null;
-        owner = null;
+        _current?.Dispose();
+        _owner?.Dispose();
+        _current = null;
+        _owner = null;
     }
 
     protected override void Dispose(bool disposing)
