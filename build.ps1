@@ -114,6 +114,16 @@ function Invoke-Build {
     # -m:2: the build machines have two cores and other builds may share them.
     Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'HarborOps.sln'), '-c', $Configuration, '-nologo', '-v', 'minimal', '-m:2')
 
+    if ($Task -contains 'Build' -or $Task -contains 'Test') {
+        # The house style (.editorconfig): a contributor's build and CI fail on what review would otherwise argue about.
+        # The demo and the benchmark do not check it, so a user's local edit never stands between them and a run.
+        Write-Step 'Code style: dotnet format --verify-no-changes'
+        & dotnet format (Join-Path $RepoRoot 'HarborOps.sln') --verify-no-changes --no-restore -v quiet | Out-Host
+        if ($LASTEXITCODE -ne 0) {
+            throw "The code does not follow .editorconfig (dotnet format exited $LASTEXITCODE, listing each place above). Run 'dotnet format HarborOps.sln' and commit what it changes."
+        }
+    }
+
     $publishDir = Join-Path $OutRoot "obj/engine-publish"
     if (Test-Path $publishDir) { Remove-Item $publishDir -Recurse -Force }
     Invoke-Native dotnet @('publish', (Join-Path $RepoRoot 'src/HarborOps.Engine/HarborOps.Engine.csproj'), '-c', $Configuration, '--no-build', '-o', $publishDir, '-nologo', '-v', 'quiet')

@@ -159,7 +159,7 @@ public sealed class ImageReferenceRewriteTests : IDisposable
     }
 
     [Fact]
-    public async Task WhatIf_plans_carry_a_unified_diff_and_write_nothing()
+    public async Task What_if_plans_carry_a_unified_diff_and_write_nothing()
     {
         var plans = await RewriteAsync(TreeRequest(), commit: false);
 

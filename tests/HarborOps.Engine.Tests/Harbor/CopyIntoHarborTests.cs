@@ -61,7 +61,7 @@ public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task WithoutCreateProjectTheItemsOfAMissingProjectFailNamingItAndTheFixWhileTheRestIsCopied()
+    public async Task Without_create_project_the_items_of_a_missing_project_fail_naming_it_and_the_fix_while_the_rest_is_copied()
     {
         var missing = lab.Unique("absent");
         var existing = lab.Unique("present");
@@ -90,7 +90,7 @@ public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task CreateProjectPlansThenCreatesEachMissingProjectOnceWithItsPoliciesAndCopiesIntoIt()
+    public async Task Create_project_plans_then_creates_each_missing_project_once_with_its_policies_and_copies_into_it()
     {
         var project = lab.Unique("created");
         var api = await LabContent.PushImageAsync(_source.Endpoint, $"{project}/api", "1.0");
@@ -151,7 +151,7 @@ public sealed class CopyIntoHarborTests(HarborLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ARepositoryWithoutAProjectPartFailsWithTheFixInsteadOfAnUnauthorizedPush()
+    public async Task A_repository_without_a_project_part_fails_with_the_fix_instead_of_an_unauthorized_push()
     {
         var name = lab.Unique("flat");
         await LabContent.PushImageAsync(_source.Endpoint, name, "1");

@@ -53,7 +53,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     // ---------------------------------------------------------------- connection
 
     [Fact]
-    public async Task ConnectChecksAUserForRealAndReportsVersionAndRole()
+    public async Task Connect_checks_a_user_for_real_and_reports_version_and_role()
     {
         var info = await lab.Admin().ConnectAsync(None);
         Assert.Equal("User", info.Kind);
@@ -63,7 +63,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task AWrongPasswordFailsInsteadOfRunningAnonymously()
+    public async Task A_wrong_password_fails_instead_of_running_anonymously()
     {
         var log = new List<string>();
         var failure = await Assert.ThrowsAsync<HarborException>(() => lab.As(lab.Harbor.AdminUser, "wrong-password-123", log).ConnectAsync(None));
@@ -79,7 +79,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task ARobotIsCheckedAtV2BecauseUsersCurrentRefusesRobots()
+    public async Task A_robot_is_checked_at_v_2_because_users_current_refuses_robots()
     {
         var project = await NewProjectAsync();
         var robot = await lab.Admin().CreateRobotAsync(new HarborRobotRequest("connect") { Projects = [project] }, None);
@@ -91,7 +91,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task NoCookieIsSentBackAlthoughHarborSetsOneAndEveryCallHasARequestId()
+    public async Task No_cookie_is_sent_back_although_Harbor_sets_one_and_every_call_has_a_request_id()
     {
         var client = lab.Admin();
         var name = lab.Unique("cookies");
@@ -106,7 +106,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task AClientThatKeepsCookiesIsRejectedByTheCsrfCheckWithAClearError()
+    public async Task A_client_that_keeps_cookies_is_rejected_by_the_csrf_check_with_a_clear_error()
     {
         // What a default HttpClient (or PowerShell -WebSession) does: keep the sid cookie and send it back.
         using var cookieClient = new HttpClient(new SocketsHttpHandler { UseCookies = true, CookieContainer = new CookieContainer() });
@@ -122,7 +122,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task TlsIsVerifiedUnlessTheUserOptsOut()
+    public async Task Tls_is_verified_unless_the_user_opts_out()
     {
         var verified = HarborHttp.CreateHandler(skipCertificateCheck: false);
         var unverified = HarborHttp.CreateHandler(skipCertificateCheck: true);
@@ -139,7 +139,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     // ---------------------------------------------------------------- projects
 
     [Fact]
-    public async Task ProjectsAreCreatedReadUpdatedAndDeletedWithTheirPolicies()
+    public async Task Projects_are_created_read_updated_and_deleted_with_their_policies()
     {
         var client = lab.Admin();
         var name = lab.Unique("team");
@@ -180,7 +180,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task InvalidProjectNamesAreRefusedByTheClientAndByHarbor()
+    public async Task Invalid_project_names_are_refused_by_the_client_and_by_Harbor()
     {
         var failure = await Assert.ThrowsAsync<HarborException>(() => lab.Admin().CreateProjectAsync("Team_A", new HarborProjectSettings(), None));
         Assert.Equal(HarborErrorIds.ProjectNameInvalid, failure.ErrorId);
@@ -197,7 +197,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task AnAllDigitProjectNameIsReadAsANameNotAnId()
+    public async Task An_all_digit_project_name_is_read_as_a_name_not_an_id()
     {
         var client = lab.Admin();
         var other = await client.CreateProjectAsync(lab.Unique("idholder"), new HarborProjectSettings(), None);
@@ -210,7 +210,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task ListsArePagedAtOneHundredAndHarborRefusesMore()
+    public async Task Lists_are_paged_at_one_hundred_and_Harbor_refuses_more()
     {
         var client = lab.Admin();
         var prefix = lab.Unique("paged");
@@ -237,7 +237,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     // ---------------------------------------------------------------- robots
 
     [Fact]
-    public async Task APullOnlyRobotPullsButCannotPushAndHasHarborsFullName()
+    public async Task A_pull_only_robot_pulls_but_cannot_push_and_has_harbors_full_name()
     {
         var project = await NewProjectAsync();
         var image = await LabContent.PushImageAsync(lab.Harbor.AdminEndpoint, $"{project}/app", "1.0");
@@ -261,7 +261,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task DuplicateInvalidAndUngrantableRobotsFailWithClearErrors()
+    public async Task Duplicate_invalid_and_ungrantable_robots_fail_with_clear_errors()
     {
         var project = await NewProjectAsync();
         var client = lab.Admin();
@@ -289,7 +289,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task RobotsAreExtendedFromTodayDisabledReenabledRefreshedAndRemoved()
+    public async Task Robots_are_extended_from_today_disabled_reenabled_refreshed_and_removed()
     {
         var project = await NewProjectAsync();
         await LabContent.PushImageAsync(lab.Harbor.AdminEndpoint, $"{project}/app", "1.0");
@@ -326,7 +326,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     // ---------------------------------------------------------------- artifacts, scans, usage, members
 
     [Fact]
-    public async Task ArtifactsShowTagsSignaturesAndScansAndVulnerabilitiesComeBackAsObjects()
+    public async Task Artifacts_show_tags_signatures_and_scans_and_vulnerabilities_come_back_as_objects()
     {
         var project = await NewProjectAsync();
         var client = lab.Admin();
@@ -373,7 +373,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task ScanAllScansEveryArtifactAndWaitsWithProgress()
+    public async Task Scan_all_scans_every_artifact_and_waits_with_progress()
     {
         var project = await NewProjectAsync();
         await LabContent.PushImageAsync(lab.Harbor.AdminEndpoint, $"{project}/one", "1");
@@ -387,7 +387,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task UsageIsReportedPerProjectLargestFirst()
+    public async Task Usage_is_reported_per_project_largest_first()
     {
         var small = await NewProjectAsync("usage");
         var large = await NewProjectAsync("usage");
@@ -406,7 +406,7 @@ public sealed class HarborClientTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task MembersAreAddedAsUsersOrGroupsOfEachTypeAndRemoved()
+    public async Task Members_are_added_as_users_or_groups_of_each_type_and_removed()
     {
         var project = await NewProjectAsync();
         lab.Harbor.AddUser("alice", "Alice-Pass-1");

@@ -20,7 +20,7 @@ public sealed class HarborGateScenarioTests(HarborLabFixture lab) : IDisposable
     public void Dispose() => lab.AssertExchangesMatchContract();
 
     [Fact]
-    public async Task GatesRefuseExactlyTheArtifactsTheGateTestListedBeforehand()
+    public async Task Gates_refuse_exactly_the_artifacts_the_gate_test_listed_beforehand()
     {
         var admin = lab.Admin();
         var project = lab.Unique("migrated");
@@ -86,7 +86,7 @@ public sealed class HarborGateScenarioTests(HarborLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task AVulnerableImageIsListedAndRefusedUntilItsCvesAreAllowlisted()
+    public async Task A_vulnerable_image_is_listed_and_refused_until_its_cves_are_allowlisted()
     {
         var admin = lab.Admin();
         var project = lab.Unique("vuln");

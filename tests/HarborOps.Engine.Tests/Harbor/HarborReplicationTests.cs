@@ -29,11 +29,11 @@ public sealed class HarborReplicationTests(HarborLabFixture lab) : IAsyncLifetim
     [InlineData("1.*", false, "1.*")]
     [InlineData("**", true, "**")]
     [InlineData(null, true, null)]
-    public void TheTagFilterIsWidenedToKeepSignatureTags(string? filter, bool keep, string? stored) =>
+    public void The_tag_filter_is_widened_to_keep_signature_tags(string? filter, bool keep, string? stored) =>
         Assert.Equal(stored, HarborClient.EffectiveTagFilter(filter, keep));
 
     [Fact]
-    public async Task APullPolicyReplicatesTheFilteredTagsWithTheirSignaturesAndReportsItsTasks()
+    public async Task A_pull_policy_replicates_the_filtered_tags_with_their_signatures_and_reports_its_tasks()
     {
         var admin = lab.Admin();
         var project = lab.Unique("mirror");

@@ -24,7 +24,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task ConnectsWithAContextAndReadsThroughTheLabCa()
+    public async Task Connects_with_a_context_and_reads_through_the_lab_ca()
     {
         var log = new List<string>();
         using var cluster = await ConnectAsync(log: log);
@@ -37,7 +37,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task AMissingContextNamesTheContextsThatExist()
+    public async Task A_missing_context_names_the_contexts_that_exist()
     {
         var e = await Assert.ThrowsAsync<KubeException>(() => ConnectAsync("prod"));
         Assert.Equal(KubeErrorIds.ContextNotFound, e.ErrorId);
@@ -48,7 +48,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task AMissingKubeconfigSaysWhereItLookedAndHowToFixIt()
+    public async Task A_missing_kubeconfig_says_where_it_looked_and_how_to_fix_it()
     {
         var missing = Path.Combine(lab.Directory, "nope", "config");
         var e = await Assert.ThrowsAsync<KubeException>(() => KubeCluster.ConnectAsync(new KubeConnectionRequest { KubeconfigPath = missing }));
@@ -58,7 +58,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task InClusterOutsideAPodSaysWhatIsMissing()
+    public async Task In_cluster_outside_a_pod_says_what_is_missing()
     {
         Assert.Null(Environment.GetEnvironmentVariable("KUBERNETES_SERVICE_HOST")); // the test host is not a pod
         var e = await Assert.ThrowsAsync<KubeException>(() => KubeCluster.ConnectAsync(new KubeConnectionRequest { InCluster = true }));
@@ -67,7 +67,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task AnUnparsableKubeconfigIsReportedWithItsPath()
+    public async Task An_unparsable_kubeconfig_is_reported_with_its_path()
     {
         var broken = Path.Combine(lab.Directory, "broken.kubeconfig");
         await File.WriteAllTextAsync(broken, "apiVersion: v1\nclusters: [ {name: x\n");
@@ -77,7 +77,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task ForbiddenNamesVerbResourceNamespaceAndTheRbacFix()
+    public async Task Forbidden_names_verb_resource_namespace_and_the_rbac_fix()
     {
         var ns = lab.Unique("engine-rbac");
         lab.Kube.CreateNamespace(ns);
@@ -101,7 +101,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task ARevokedTokenIsAnAuthenticationFailure()
+    public async Task A_revoked_token_is_an_authentication_failure()
     {
         var grant = lab.Kube.AddToken("short-lived", KubeAccessRule.ReadAll);
         var path = KubeConfigFile.Write(Path.Combine(lab.Directory, "revoked.kubeconfig"), lab.Kube, "c", new KubeConfigContext("c", "u", grant.Token));
@@ -115,7 +115,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task NotFoundAndGetOrDefault()
+    public async Task Not_found_and_get_or_default()
     {
         using var cluster = await ConnectAsync();
         var e = await Assert.ThrowsAsync<KubeException>(() => cluster.CallAsync(KubeOperation.Get("secrets", "default", "absent"),
@@ -128,7 +128,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task AStaleResourceVersionIsAConflictAndRetryOnConflictRereads()
+    public async Task A_stale_resource_version_is_a_conflict_and_Retry_on_conflict_rereads()
     {
         var ns = lab.Unique("engine-conflict");
         lab.Kube.CreateNamespace(ns);
@@ -163,7 +163,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task AnUnreachableServerNamesTheServerAndContext()
+    public async Task An_unreachable_server_names_the_server_and_context()
     {
         using var cluster = await ConnectAsync();
         lab.Kube.Unreachable = true;
@@ -184,7 +184,7 @@ public sealed class KubeClusterTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task AnUntrustedServerCertificateIsATlsFailure()
+    public async Task An_untrusted_server_certificate_is_a_tls_failure()
     {
         // a kubeconfig whose CA is not the emulator's: what a stale or wrong certificate-authority-data does
         using var other = new LabCertificateAuthority("not the lab CA");

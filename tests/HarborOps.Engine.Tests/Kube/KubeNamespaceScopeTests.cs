@@ -8,7 +8,7 @@ namespace HarborOps.Engine.Tests.Kube;
 public sealed class KubeNamespaceScopeTests(KubeLabFixture lab)
 {
     [Fact]
-    public async Task ResolvesNamesWildcardsAndLabelSelectors()
+    public async Task Resolves_names_wildcards_and_label_selectors()
     {
         var prefix = lab.Unique("scope");
         lab.Kube.CreateNamespace($"{prefix}-a", new Dictionary<string, string> { ["team"] = "a", ["harbor"] = "yes" });

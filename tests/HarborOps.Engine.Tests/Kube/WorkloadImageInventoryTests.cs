@@ -98,7 +98,7 @@ public sealed class WorkloadImageInventoryTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task ResolvesPodsToTheirWorkloadsWithRegistryDigestAndPullSecrets()
+    public async Task Resolves_pods_to_their_workloads_with_registry_digest_and_pull_secrets()
     {
         var ns = await SeedAsync("wi-all");
         var rows = await ListAsync(new WorkloadImageRequest { Namespaces = [ns] });
@@ -134,7 +134,7 @@ public sealed class WorkloadImageInventoryTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task FiltersByRegistryAndByNamespaceWildcard()
+    public async Task Filters_by_registry_and_by_namespace_wildcard()
     {
         var first = await SeedAsync("wi-filter");
         var second = await SeedAsync("wi-filter");
@@ -150,7 +150,7 @@ public sealed class WorkloadImageInventoryTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task ANamespaceScopedIdentityMustNameItsNamespaces()
+    public async Task A_namespace_scoped_identity_must_name_its_namespaces()
     {
         var ns = await SeedAsync("wi-rbac");
         var grant = lab.Kube.AddToken("team-reader", new KubeAccessRule(["list"], ["*"], [ns], ApiGroups: ["*"]));

@@ -98,7 +98,7 @@ public sealed class CopyReferrersAndDedupTests(CopyLabFixture lab, ITestOutputHe
     }
 
     [Fact]
-    public async Task IncludeReferrers_false_leaves_signatures_behind()
+    public async Task Include_referrers_false_leaves_signatures_behind()
     {
         lab.Reset();
         var repository = lab.Unique("nosig/app");

@@ -29,7 +29,7 @@ public sealed class CmdletAssemblyIsolationTests
     private static readonly string[] AllowedNonSystem = ["HarborOps.Engine", "HarborOps.Models", "System.Management.Automation", "netstandard"];
 
     [Fact]
-    public void CmdletAssemblyReferencesOnlyTheEngineTheModelsPowerShellAndTheRuntime()
+    public void Cmdlet_assembly_references_only_the_engine_the_models_power_shell_and_the_runtime()
     {
         IReadOnlyList<string> references = ReadAssemblyReferences(CmdletAssemblyPath());
 
@@ -41,7 +41,7 @@ public sealed class CmdletAssemblyIsolationTests
     }
 
     [Fact]
-    public void GuardRejectsThirdPartyAndPackagedNames()
+    public void Guard_rejects_third_party_and_packaged_names()
     {
         // The guard itself must be able to fail: these are the names that would break isolation.
         foreach (string name in new[] { "Azure.Core", "Azure.Identity", "Microsoft.Identity.Client", "Microsoft.Graph.Core", "Microsoft.Kiota.Abstractions", "KubernetesClient", "YamlDotNet", "System.Text.Json", "System.ClientModel" })
@@ -56,7 +56,7 @@ public sealed class CmdletAssemblyIsolationTests
     }
 
     [Fact]
-    public void EveryEngineErrorIdIsDocumentedInAboutHarborOpsErrors()
+    public void Every_engine_error_id_is_documented_in_about_Harbor_ops_errors()
     {
         string about = File.ReadAllText(Path.Combine(HarborOps.Lab.Tests.Fixtures.RepositoryFiles.Root(), "module", "about_HarborOps_Errors.help.txt"));
         var ids = typeof(HarborOpsException).Assembly.GetExportedTypes()

@@ -17,7 +17,7 @@ public sealed class DockerConfigJsonTests
     }
 
     [Fact]
-    public void PayloadHasTheKubeletsShapeForOneRegistry()
+    public void Payload_has_the_kubelets_shape_for_one_registry()
     {
         var payload = DockerConfigJson.Build("https://Harbor.Example.com:8443/", "robot$team-a+k8s-pull", Secure("s3cr:et"));
         var auths = JsonNode.Parse(payload)!["auths"]!.AsObject();
@@ -29,7 +29,7 @@ public sealed class DockerConfigJsonTests
     }
 
     [Fact]
-    public void ReadFindsTheLoginByHostWhateverTheKeysSchemeAndFallsBackToAuth()
+    public void Read_finds_the_login_by_host_whatever_the_keys_scheme_and_falls_back_to_auth()
     {
         var payload = Encoding.UTF8.GetBytes("""{"auths":{"other.io":{"auth":"eDp5"},"https://harbor.lab:5000":{"auth":"cm9ib3QkYTpwdw=="}}}""");
         var login = DockerConfigJson.Read(payload, "harbor.lab:5000");
@@ -41,7 +41,7 @@ public sealed class DockerConfigJsonTests
     }
 
     [Fact]
-    public void HoldsOnlyWhenExactlyThisLoginAndNothingElse()
+    public void Holds_only_when_exactly_this_login_and_nothing_else()
     {
         var payload = DockerConfigJson.Build("harbor.lab", "robot$a", Secure("one"));
         Assert.True(DockerConfigJson.Holds(payload, "harbor.lab", "robot$a", Secure("one")));
@@ -54,7 +54,7 @@ public sealed class DockerConfigJsonTests
     [Theory]
     [InlineData("harbor.lab/team-a")]
     [InlineData("")]
-    public void ARegistryWithAPathIsRefusedNamingIt(string registry)
+    public void A_registry_with_a_path_is_refused_naming_it(string registry)
     {
         var ex = Assert.Throws<PullSecretException>(() => DockerConfigJson.Build(registry, "u", Secure("p")));
         Assert.Equal(PullSecretErrorIds.CredentialInvalid, ex.ErrorId);
@@ -62,7 +62,7 @@ public sealed class DockerConfigJsonTests
     }
 
     [Fact]
-    public void AnEmptySecretOrAColonInTheUserIsRefusedWithoutEchoingTheSecret()
+    public void An_empty_secret_or_a_colon_in_the_user_is_refused_without_echoing_the_secret()
     {
         Assert.Equal(PullSecretErrorIds.CredentialInvalid, Assert.Throws<PullSecretException>(() => DockerConfigJson.Build("h.io", "robot$a", Secure(""))).ErrorId);
         var ex = Assert.Throws<PullSecretException>(() => DockerConfigJson.Build("h.io", "a:b", Secure("topsecret")));
@@ -73,7 +73,7 @@ public sealed class DockerConfigJsonTests
 public sealed class PullSecretStateTests
 {
     [Fact]
-    public void StateRoundTripsThroughAnnotations()
+    public void State_round_trips_through_annotations()
     {
         var state = new PullSecretState
         {
@@ -104,7 +104,7 @@ public sealed class PullSecretStateTests
     }
 
     [Fact]
-    public void UserNamesListsEveryEntryWithoutItsPassword()
+    public void User_names_lists_every_entry_without_its_password()
     {
         var payload = System.Text.Encoding.UTF8.GetBytes(
             "{\"auths\":{\"harbor.lab\":{\"auth\":\"" + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("robot$a+x:pw1")) + "\"},\"other.io\":{\"username\":\"u2\",\"password\":\"pw2\"}}}");
@@ -113,7 +113,7 @@ public sealed class PullSecretStateTests
     }
 
     [Fact]
-    public void AHandEditedRetiredListDoesNotStopTheRotation()
+    public void A_hand_edited_retired_list_does_not_stop_the_rotation()
     {
         var state = PullSecretState.FromAnnotations(new Dictionary<string, string> { [PullSecretKeys.RetiredRobots] = "{not json", [PullSecretKeys.RobotId] = "x" });
         Assert.Empty(state.RetiredRobots);

@@ -33,7 +33,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         DockerConfigJson.Read(Convert.FromBase64String((string)secret["data"]![DockerConfigJson.DataKey]!), registry)!;
 
     [Fact]
-    public async Task SyncWritesThePullSecretKeepsExistingServiceAccountEntriesAndIsFreeOnTheSecondRun()
+    public async Task Sync_writes_the_pull_secret_keeps_existing_service_account_entries_and_is_free_on_the_second_run()
     {
         var ns = lab.NewNamespace();
         lab.Kube.Create(KubeResourceType.ServiceAccounts, new JsonObject
@@ -70,7 +70,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task AServiceAccountWriteThatLosesARaceIsMergedAgainNotDropped()
+    public async Task A_service_account_write_that_loses_a_race_is_merged_again_not_dropped()
     {
         var ns = lab.NewNamespace();
         using var kube = await lab.ClusterAsync();
@@ -82,7 +82,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task ASecretOfAnotherTypeIsLeftAloneUnlessForced()
+    public async Task A_secret_of_another_type_is_left_alone_unless_forced()
     {
         var ns = lab.NewNamespace();
         lab.Kube.Create(KubeResourceType.Secrets, new JsonObject
@@ -105,7 +105,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task DeclinedChangesWriteNothing()
+    public async Task Declined_changes_write_nothing()
     {
         var ns = lab.NewNamespace();
         using var kube = await lab.ClusterAsync();
@@ -119,7 +119,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task RestartKeepsTemplateAnnotationsFollowsRolloutsAndAStalledDeploymentFailsAlone()
+    public async Task Restart_keeps_template_annotations_follows_rollouts_and_a_stalled_deployment_fails_alone()
     {
         var ns = lab.NewNamespace();
         lab.CreateDeployment(ns, "api", "harbor.lab/team/api:1", pullSecret: "harbor-pull", templateAnnotations: new Dictionary<string, string> { ["team/owner"] = "payments" });
@@ -150,7 +150,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task WorkloadsAreFoundThroughTheirServiceAccountAndByRegistry()
+    public async Task Workloads_are_found_through_their_service_account_and_by_registry()
     {
         var ns = lab.NewNamespace();
         lab.Kube.Create(KubeResourceType.ServiceAccounts, new JsonObject { ["metadata"] = new JsonObject { ["name"] = "runner", ["namespace"] = ns } }, ns);
@@ -175,7 +175,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task RotationOverlapsTwoRobotsAndDeletesTheOldOneOnlyAfterTheGracePeriod()
+    public async Task Rotation_overlaps_two_robots_and_deletes_the_old_one_only_after_the_grace_period()
     {
         var project = await lab.NewProjectAsync();
         var ns = lab.NewNamespace();
@@ -209,7 +209,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task ARobotThatNeverReachedASecretIsDeletedByTheNextRunAndARobotDeletedInHarborIsReplaced()
+    public async Task A_robot_that_never_reached_a_secret_is_deleted_by_the_next_run_and_a_robot_deleted_in_Harbor_is_replaced()
     {
         var project = await lab.NewProjectAsync();
         var ns = lab.NewNamespace();
@@ -242,7 +242,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task StatusTriesTheSecretAgainstHarborAndFlagsWhatExpiresOrFails()
+    public async Task Status_tries_the_secret_against_Harbor_and_flags_what_expires_or_fails()
     {
         var project = await lab.NewProjectAsync();
         var ns = lab.NewNamespace();
@@ -268,7 +268,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task StatefulSetsAndDaemonSetsAreRestartedAndFollowedToTheEnd()
+    public async Task Stateful_sets_and_daemon_sets_are_restarted_and_followed_to_the_end()
     {
         var ns = lab.NewNamespace();
         lab.CreateWorkload(KubeResourceType.StatefulSets, ns, "db", "harbor.lab/team/db:1", pullSecret: "harbor-pull");
@@ -288,7 +288,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task NamespacesAreChosenByLabelSelectorWildcardOrName()
+    public async Task Namespaces_are_chosen_by_label_selector_wildcard_or_name()
     {
         var team = lab.Unique("team");
         var first = lab.NewNamespace("sel", new Dictionary<string, string> { ["team"] = team, ["env"] = "prod" });
@@ -304,7 +304,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task SeveralProjectsGiveOneSystemRobotWithPullOnEachAndNothingElse()
+    public async Task Several_projects_give_one_system_robot_with_pull_on_each_and_nothing_else()
     {
         var a = await lab.NewProjectAsync();
         var b = await lab.NewProjectAsync();
@@ -322,7 +322,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task RefreshInPlaceKeepsTheRobotAndItsOldSecretStopsPulling()
+    public async Task Refresh_in_place_keeps_the_robot_and_its_old_secret_stops_pulling()
     {
         var project = await lab.NewProjectAsync();
         var ns = lab.NewNamespace();
@@ -348,7 +348,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task WithoutProjectsTheFirstRotationGrantsThoseWhoseImagesTheNamespaceRuns()
+    public async Task Without_projects_the_first_rotation_grants_those_whose_images_the_namespace_runs()
     {
         var used = await lab.NewProjectAsync();
         var other = await lab.NewProjectAsync();

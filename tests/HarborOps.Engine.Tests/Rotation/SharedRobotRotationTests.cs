@@ -48,7 +48,7 @@ public sealed class SharedRobotRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task ARobotSharedAcrossNamespacesIsNeverDeletedAndNoNamespaceFailsAPull()
+    public async Task A_robot_shared_across_namespaces_is_never_deleted_and_no_namespace_fails_a_pull()
     {
         var project = await lab.NewProjectAsync();
         var namespaces = Enumerable.Range(1, 4).Select(_ => lab.NewNamespace("shared")).ToArray();
@@ -102,7 +102,7 @@ public sealed class SharedRobotRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task ARobotTheRotationCreatedIsKeptWhileAnotherNamespaceHoldsItAndDeletedOnceNoneDoes()
+    public async Task A_robot_the_rotation_created_is_kept_while_another_namespace_holds_it_and_deleted_once_none_does()
     {
         var project = await lab.NewProjectAsync();
         var owner = lab.NewNamespace("owner");
@@ -136,7 +136,7 @@ public sealed class SharedRobotRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
-    public async Task WithoutReadingEveryNamespacesSecretsARetiredRobotIsKept()
+    public async Task Without_reading_every_namespaces_secrets_a_retired_robot_is_kept()
     {
         var project = await lab.NewProjectAsync();
         var ns = lab.NewNamespace("confined");

@@ -13,7 +13,7 @@ public sealed class SwaggerContractTests(HarborEmulatorFixture lab) : IClassFixt
     private static readonly SwaggerContract Contract = SwaggerContract.Harbor;
 
     [Fact]
-    public void FindsOperationsByTemplateWithEncodedRepositoryNames()
+    public void Finds_operations_by_template_with_encoded_repository_names()
     {
         Assert.Equal("listArtifacts", Contract.Find("GET", "/api/v2.0/projects/team/repositories/api%2Fweb/artifacts")?.OperationId);
         Assert.Equal("getProject", Contract.Find("GET", "/api/v2.0/projects/team")?.OperationId);
@@ -23,7 +23,7 @@ public sealed class SwaggerContractTests(HarborEmulatorFixture lab) : IClassFixt
     }
 
     [Fact]
-    public void AcceptsTheShapesHarborDocuments()
+    public void Accepts_the_shapes_Harbor_documents()
     {
         Assert.Empty(Contract.ValidateRequest("POST", "/api/v2.0/projects", "",
             """{"project_name":"team-a","metadata":{"public":"false","prevent_vul":"true","severity":"high"},"cve_allowlist":{"items":[{"cve_id":"CVE-1"}],"expires_at":null},"storage_limit":-1}"""));
@@ -44,7 +44,7 @@ public sealed class SwaggerContractTests(HarborEmulatorFixture lab) : IClassFixt
     }
 
     [Fact]
-    public void FailsWrongParametersAndResponses()
+    public void Fails_wrong_parameters_and_responses()
     {
         Assert.Contains(Contract.ValidateRequest("GET", "/api/v2.0/projects", "?page_size=500", null), p => p.Contains("maximum", StringComparison.Ordinal));
         Assert.Contains(Contract.ValidateRequest("GET", "/api/v2.0/projects", "?with_detail=yes", null), p => p.Contains("true or false", StringComparison.Ordinal));
@@ -55,7 +55,7 @@ public sealed class SwaggerContractTests(HarborEmulatorFixture lab) : IClassFixt
     }
 
     [Fact]
-    public void FailsWrongReplicationShapes()
+    public void Fails_wrong_replication_shapes()
     {
         Assert.Contains(Contract.ValidateRequest("POST", "/api/v2.0/replication/executions", "", """{"policy_id":"7"}"""), p => p.Contains("policy_id", StringComparison.Ordinal));
         Assert.Contains(Contract.ValidateRequest("POST", "/api/v2.0/replication/policies", "", """{"name":"p","src_registry":{"id":"3"}}"""), p => p.Contains("id", StringComparison.Ordinal));
@@ -65,7 +65,7 @@ public sealed class SwaggerContractTests(HarborEmulatorFixture lab) : IClassFixt
     }
 
     [Fact]
-    public async Task AWrongRequestShapeSentToTheEmulatorFailsTheContractCheck()
+    public async Task A_wrong_request_shape_sent_to_the_emulator_fails_the_contract_check()
     {
         lab.Audit.SkipExchanges();
         using var http = new HttpClient();

@@ -56,7 +56,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     };
 
     [Fact]
-    public async Task NotFoundIsTheApiServersStatusObject()
+    public async Task Not_found_is_the_api_servers_status_object()
     {
         var (status, body) = await SendRawAsync(HttpMethod.Get, "/api/v1/namespaces/default/secrets/absent");
         Assert.Equal(HttpStatusCode.NotFound, status);
@@ -68,7 +68,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task AnUnknownTokenIsUnauthorized()
+    public async Task An_unknown_token_is_unauthorized()
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "api/v1/namespaces");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "not-a-token");
@@ -78,7 +78,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task AStaleResourceVersionConflictsAndANoOpWriteKeepsTheVersion()
+    public async Task A_stale_resource_version_conflicts_and_a_no_op_write_keeps_the_version()
     {
         var ns = Namespace("api-rv");
         var (_, created) = await SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/secrets", Secret("s"));
@@ -107,7 +107,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task SecretsAreValidatedAsTheApiServerDoes()
+    public async Task Secrets_are_validated_as_the_api_server_does()
     {
         var ns = Namespace("api-secret");
         var (missing, body) = await SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/secrets", new JsonObject
@@ -142,7 +142,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task StrategicMergeMergesPodSpecListsByNameAndMergePatchReplacesThem()
+    public async Task Strategic_merge_merges_pod_spec_lists_by_name_and_merge_patch_replaces_them()
     {
         var ns = Namespace("api-smp");
         var deployment = new JsonObject
@@ -190,7 +190,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task PodsGetTheirServiceAccountsPullSecretsAndAMissingAccountIsForbidden()
+    public async Task Pods_get_their_service_accounts_pull_secrets_and_a_missing_account_is_forbidden()
     {
         var ns = Namespace("api-admission");
         await SendAsync(HttpMethod.Patch, $"/api/v1/namespaces/{ns}/serviceaccounts/default",
@@ -212,7 +212,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task LabelAndFieldSelectorsFilterListsAndBadSelectorsAreBadRequests()
+    public async Task Label_and_field_selectors_filter_lists_and_bad_selectors_are_bad_requests()
     {
         var ns = Namespace("api-selectors");
         foreach (var (name, tier) in new[] { ("a", "gold"), ("b", "silver"), ("c", (string?)null) })
@@ -237,7 +237,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task AWatchFromAResourceVersionReplaysWhatFollowedIt()
+    public async Task A_watch_from_a_resource_version_replays_what_followed_it()
     {
         var ns = Namespace("api-watch");
         var (_, created) = await SendAsync(HttpMethod.Post, $"/api/v1/namespaces/{ns}/secrets", Secret("w"));
@@ -251,7 +251,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task InjectedFaultsAnswerTheNextMatchingRequestsOnly()
+    public async Task Injected_faults_answer_the_next_matching_requests_only()
     {
         var ns = Namespace("api-faults");
         lab.Kube.InjectFault(new KubeFault { Verb = "create", Resource = "secrets", Namespace = ns, Code = 500, Reason = "InternalError", Times = 2 });
@@ -262,7 +262,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task DeletingANamespaceOrAnOwnerTakesWhatItHoldsWithIt()
+    public async Task Deleting_a_namespace_or_an_owner_takes_what_it_holds_with_it()
     {
         var ns = Namespace("api-gc");
         lab.Kube.Create(KubeResourceType.Jobs, new JsonObject
@@ -283,7 +283,7 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
-    public async Task TheLabControlSurfaceDrivesTheEmulatorFromAnotherProcess()
+    public async Task The_lab_control_surface_drives_the_emulator_from_another_process()
     {
         var ns = Namespace("api-control");
         async Task<HttpStatusCode> Control(HttpMethod method, string path, object? body = null)

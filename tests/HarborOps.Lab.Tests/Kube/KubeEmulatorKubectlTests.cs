@@ -12,7 +12,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 
     [Fact]
-    public void KubectlIsInstalled()
+    public void Kubectl_is_installed()
     {
         // A missing kubectl fails every test here with the install command rather than skipping them.
         Assert.True(File.Exists(LabPrerequisites.RequireKubectl()));
@@ -20,7 +20,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task NamespacesAreCreatedListedAndSelectedByLabel()
+    public async Task Namespaces_are_created_listed_and_selected_by_label()
     {
         var ns = lab.Unique("kubectl-ns");
         Assert.Contains($"namespace/{ns} created", await lab.KubectlOkAsync("create", "namespace", ns));
@@ -42,7 +42,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task DockerRegistrySecretRoundTripsAndItsTypeIsImmutable()
+    public async Task Docker_registry_secret_round_trips_and_its_type_is_immutable()
     {
         var ns = lab.Unique("kubectl-secret");
         lab.Kube.CreateNamespace(ns);
@@ -60,7 +60,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task ServiceAccountImagePullSecretsAreReplacedByAStrategicPatchAndAppendedByAJsonPatch()
+    public async Task Service_account_image_pull_secrets_are_replaced_by_a_strategic_patch_and_appended_by_a_json_patch()
     {
         var ns = lab.Unique("kubectl-sa");
         lab.Kube.CreateNamespace(ns);
@@ -77,7 +77,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task ReaderIsForbiddenToWriteWithTheApiServersWording()
+    public async Task Reader_is_forbidden_to_write_with_the_api_servers_wording()
     {
         var ns = lab.Unique("kubectl-rbac");
         lab.Kube.CreateNamespace(ns);
@@ -118,7 +118,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task RolloutRestartRollsTheDeploymentAndRolloutStatusFollowsItToTheEnd()
+    public async Task Rollout_restart_rolls_the_deployment_and_rollout_status_follows_it_to_the_end()
     {
         var ns = lab.Unique("kubectl-rollout");
         lab.Kube.CreateNamespace(ns);
@@ -159,7 +159,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task AStalledRolloutFailsRolloutStatusWithTheProgressDeadline()
+    public async Task A_stalled_rollout_fails_rollout_status_with_the_progress_deadline()
     {
         var ns = lab.Unique("kubectl-stall");
         lab.Kube.CreateNamespace(ns);
@@ -179,7 +179,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
     }
 
     [Fact]
-    public async Task StatefulSetAndDaemonSetRollOutAgainAfterARestart()
+    public async Task Stateful_set_and_daemon_set_roll_out_again_after_a_restart()
     {
         var ns = lab.Unique("kubectl-sts-ds");
         lab.Kube.CreateNamespace(ns);
