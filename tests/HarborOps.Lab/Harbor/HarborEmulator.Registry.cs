@@ -202,7 +202,7 @@ public sealed partial class HarborEmulator
     private async Task ListArtifactsAsync(ApiCall c, LabHarborProject project, string repository)
     {
         if (!Can(c.Who, project, "artifact", "list") && !Can(c.Who, project, "artifact", "read")) { await FailAsync(c, 403, "FORBIDDEN", "forbidden"); return; }
-        var artifacts = await ArtifactsAsync(project, repository, c.Context.RequestAborted);
+        var artifacts = await ListedArtifactsAsync(c, project, repository);
         if (artifacts.Count == 0) { await FailAsync(c, 404, "NOT_FOUND", $"repository {repository} not found"); return; }
         await ReplyPagedAsync(c, artifacts.Select(a => ArtifactJson(c, project, a)).ToList());
     }
@@ -437,6 +437,7 @@ public sealed partial class HarborEmulator
             if (request.ContentType is not null) forward.Content.Headers.TryAddWithoutValidation("Content-Type", request.ContentType);
             if (request.ContentLength is { } length) forward.Content.Headers.ContentLength = length;
         }
+        if (request.Method is "PUT" or "DELETE") ListingsChanged();
         using var response = await _backing.Http.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, ct);
         context.Response.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
