@@ -67,20 +67,49 @@ internal sealed class HarborInventoryStore : IImageStore
     {
         try
         {
-            if (HarborInventory.ProjectOf(repository) is { } project && _expectedPerProject.GetValueOrDefault(project) > 1
+            // A project named by digits only would be read as a project id by the project listing (project_name_or_id).
+            if (HarborInventory.ProjectOf(repository) is { } project && _expectedPerProject.GetValueOrDefault(project) > 1 && !project.All(char.IsAsciiDigit)
                 && await _projects.GetOrAdd(project, p => new(() => ReadProjectAsync(p, _expectedPerProject[p], cancellationToken))).Value.ConfigureAwait(false) is { } byRepository)
                 return byRepository.TryGetValue(repository, out var items) ? items
                     : throw new RegistryException(RegistryErrorIds.RepositoryNotFound, FailureKind.NotFound,
                         $"Harbor lists no artifact of repository '{_registry.ItemName(repository)}' in its project.", _registry.ItemName(repository));
             var result = new List<TaggedManifest>();
-            await foreach (var page in _api.ListRepositoryPagesAsync(repository, cancellationToken).ConfigureAwait(false))
-                result.AddRange(page);
-            return result;
+            RegistryException? notFound = null;
+            try
+            {
+                await foreach (var page in _api.ListRepositoryPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+                    result.AddRange(page);
+            }
+            catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.RepositoryNotFound)
+            {
+                notFound = ex;
+            }
+            if (notFound is null) return result;
+            if (!await RegistryListsTagsAsync(repository, cancellationToken).ConfigureAwait(false)) throw notFound;
+            // The API hid a repository the registry has: this caller may pull but not see the project (a robot without
+            // project read). The registry's answers are the ones to trust, for this and every later repository.
+            Interlocked.Exchange(ref _refused, 1);
+            return null;
         }
         catch (HarborInventoryRefusedException)
         {
             Interlocked.Exchange(ref _refused, 1);
             return null;
+        }
+    }
+
+    /// <summary>Whether the registry API lists tags of a repository Harbor's API said it has not (one tag list page).</summary>
+    private async Task<bool> RegistryListsTagsAsync(string repository, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await foreach (var page in _registry.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+                return page.Count > 0;
+            return false;
+        }
+        catch (RegistryException ex) when (ex.ErrorId is RegistryErrorIds.RepositoryNotFound)
+        {
+            return false;
         }
     }
 
@@ -103,8 +132,10 @@ internal sealed class HarborInventoryStore : IImageStore
                 }
             }
         }
-        catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.RepositoryNotFound)
+        catch (RegistryException ex) when (ex.ErrorId == RegistryErrorIds.RepositoryNotFound || ex is HarborInventoryRefusedException)
         {
+            // No project listing here (before Harbor 2.11), or not for this caller (anonymous is refused it even on a
+            // public project, which lists its repositories to anyone): each repository is listed alone.
             return null;
         }
         return byRepository;
