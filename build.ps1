@@ -468,6 +468,9 @@ function Invoke-Bench {
         $parityReport = Join-Path $OutRoot 'bench/bench-parity.md'
         Invoke-Native dotnet @($benchDll, 'parity', '--size', 'large', '--report', $parityReport)
         Write-Host "Report: $parityReport"
+        $harborParityReport = Join-Path $OutRoot 'bench/bench-parity-harbor.md'
+        Invoke-Native dotnet @($benchDll, 'parity', '--harbor', '--size', 'large', '--report', $harborParityReport)
+        Write-Host "Report: $harborParityReport"
     }
 }
 

@@ -15,6 +15,7 @@ using HarborOps.Lab;
 //   floor --source host:port --blobs list.json --destination host:port [--throttle N]   (the raw floor as a process of its own; prints JSON)
 //   floor --source host:port --prefix P --out list.json                                  (writes that list, not timed)
 //   parity [--size large|small] [--throttle N] [--report file.md]   (parity engine vs a skopeo inspect loop)
+//   parity --harbor [--size large|small] [--throttle N] [--report file.md]   (Harbor destination: HEAD per tag vs Harbor's artifact listing)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new Arguments(args);
 try
@@ -24,7 +25,7 @@ try
         "run" => await Bench.RunAsync(arguments),
         "copy" => await Bench.CopyInProcessAsync(arguments),
         "seed" => await Bench.SeedAsync(arguments),
-        "parity" => await ParityBench.RunAsync(arguments),
+        "parity" => arguments.Flag("--harbor") ? await HarborParityBench.RunAsync(arguments) : await ParityBench.RunAsync(arguments),
         "floor" => await RawFloor.RunAloneAsync(arguments),
         _ => Usage(),
     };
@@ -40,7 +41,7 @@ static int Usage()
     Console.Error.WriteLine("usage: HarborOps.Bench run [--size small|large|both|memory] [--throttle N] [--skip-loop] [--skip-memory] [--report file.md] [--module HarborOps.psd1 --pwsh CMD [--pwsh ARG]]");
     Console.Error.WriteLine("       HarborOps.Bench copy --source S --destination D [--throttle N] [--journal F] [--warmup-destination W]");
     Console.Error.WriteLine("       HarborOps.Bench seed --registry host:port [--user U --password P] [--size demo|small|large] [--root prefix] [--comparable]");
-    Console.Error.WriteLine("       HarborOps.Bench parity [--size large|small] [--throttle N] [--report file.md]");
+    Console.Error.WriteLine("       HarborOps.Bench parity [--harbor] [--size large|small] [--throttle N] [--report file.md]");
     return 2;
 }
 

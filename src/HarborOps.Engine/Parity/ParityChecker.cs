@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
@@ -59,7 +60,19 @@ internal sealed class ParityRun
         this._onFailure = onFailure;
         _mapping = RepositoryMapping.Of(request);
         _selection = new TagSelection(request);
-        _destination = engine.OpenStore(_mapping.Destination.Registry, request.DestinationCredential);
+        _destination = HarborInventoryOf(engine, request, _mapping.Destination.Registry);
+    }
+
+    /// <summary>
+    /// The destination store; where it is a Harbor the request or the Connect-Harbor session names, its tag inventory
+    /// comes from Harbor's API (a page of 100 artifacts per request, not a HEAD per tag).
+    /// </summary>
+    private static IImageStore HarborInventoryOf(RegistryEngine engine, ParityRequest request, string registry)
+    {
+        var store = engine.OpenStore(registry, request.DestinationCredential);
+        var session = HarborSession.Current;
+        var harbor = request.Harbor ?? (session is not null && string.Equals(session.Registry, store.Registry, StringComparison.OrdinalIgnoreCase) ? session : null);
+        return harbor is null ? store : HarborInventoryStore.Over(store, harbor.Credential, engine.Options.TagDetailParallelism);
     }
 
     private string Activity => $"Comparing with {_mapping.Destination.Text}";
@@ -73,6 +86,8 @@ internal sealed class ParityRun
 
         var pairs = await SourceExpansion.ExpandAsync(sources, SourceStore, _mapping, new ExpansionFindings(this), _progress, Activity, cancellationToken).ConfigureAwait(false);
         _repositoriesTotal = pairs.Count;
+        if (_destination is HarborInventoryStore harbor)
+            harbor.ExpectRepositories(pairs.Where(p => p.OnlyTag is null && p.OnlyDigest is null).Select(p => p.DestinationRepository));
         _progress?.Report(new OperationProgress(Activity, $"Comparing {pairs.Count} repositories", Completed: 0, Total: pairs.Count));
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, _request.ThrottleLimit), CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(pairs, parallel, async (pair, token) =>
@@ -305,7 +320,7 @@ internal sealed class ParityRun
                 {
                     covered.Add(item.Manifest.Digest);
                     Interlocked.Increment(ref _referrersChecked);
-                    var there = target.ReferrerTags.GetValueOrDefault(referrerTag);
+                    var there = target.ReferrerTags.GetValueOrDefault(referrerTag) ?? await ReferrerTagOfHarborAsync(pair, referrerTag, token).ConfigureAwait(false);
                     if (there is not null && there.Manifest.Digest == item.Manifest.Digest) continue;
                     if (there is not null && referrerTag == Digests.ToTagSchemaTag(digest))
                     {
@@ -345,6 +360,16 @@ internal sealed class ParityRun
             }
         }).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Harbor's API lists cosign's signatures and the tag-schema index as accessories, not as tags: where the
+    /// destination's inventory came from it, a referrer tag it did not list is asked of the registry by a HEAD.
+    /// </summary>
+    private async Task<TaggedManifest?> ReferrerTagOfHarborAsync(ExpandedRepository pair, string referrerTag, CancellationToken cancellationToken) =>
+        _destination is HarborInventoryStore { HasBulkInventory: true }
+            && await _destination.HeadManifestAsync(pair.DestinationRepository, referrerTag, cancellationToken).ConfigureAwait(false) is { } head
+            ? new TaggedManifest(referrerTag, head)
+            : null;
 
     /// <summary>A store's referrers API answer; null, and known per store after the first answer, when the store has no such API.</summary>
     private Task<IReadOnlyList<OciDescriptor>?> ReferrersFromApiAsync(IImageStore store, string repository, string digest, CancellationToken cancellationToken) =>

@@ -1,3 +1,4 @@
+using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Parity;
@@ -18,6 +19,12 @@ public sealed record ParityRequest : RegistryScopeRequest
 
     /// <summary>Report identical tags too (kind Equal); otherwise they are only counted.</summary>
     public bool IncludeEqual { get; init; }
+
+    /// <summary>
+    /// The Harbor behind the destination, whose inventory API lists the destination's tags (100 artifacts a request
+    /// instead of a HEAD per tag); null takes the Connect-Harbor session when it is for the destination registry.
+    /// </summary>
+    public HarborConnection? Harbor { get; init; }
 
     /// <summary>Repositories compared at once; each lists its tags with the store's own bounded parallelism.</summary>
     public int ThrottleLimit { get; init; } = 8;

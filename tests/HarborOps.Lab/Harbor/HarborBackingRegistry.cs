@@ -35,8 +35,22 @@ internal sealed class HarborBackingRegistry
     private HttpRequestMessage Request(HttpMethod method, string path, params LabAccess[] access)
     {
         var request = new HttpRequestMessage(method, new Uri(Registry.BaseUri, path));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _mintToken(access));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TokenFor(access));
         return request;
+    }
+
+    // A token lives 5 minutes; reusing it for 4 spares the RSA signature (and the registry's check of a new one) that a
+    // listing deriving thousands of artifacts would otherwise pay per manifest read.
+    private readonly ConcurrentDictionary<string, (string Token, DateTimeOffset Until)> _tokens = new(StringComparer.Ordinal);
+
+    private string TokenFor(LabAccess[] access)
+    {
+        var key = string.Join(' ', access.Select(a => $"{a.Type}:{a.Name}:{string.Join(',', a.Actions)}"));
+        var now = DateTimeOffset.UtcNow;
+        if (_tokens.TryGetValue(key, out var cached) && cached.Until > now) return cached.Token;
+        var token = _mintToken(access);
+        _tokens[key] = (token, now.AddMinutes(4));
+        return token;
     }
 
     public async Task<IReadOnlyList<string>> CatalogAsync(CancellationToken ct) =>

@@ -73,6 +73,7 @@ public sealed partial class HarborEmulator
             await FailAsync(call, 422, "UNPROCESSABLE_ENTITY", "page_size in query should be less than or equal to 100");
             return;
         }
+        if (call.Method is not ("GET" or "HEAD")) ListingsChanged();
         try
         {
             await RouteAsync(call);
@@ -111,6 +112,7 @@ public sealed partial class HarborEmulator
             if (c.Is("PUT", "projects", "*", "members", "*")) return UpdateMemberAsync(c, project, s[3]);
             if (c.Is("DELETE", "projects", "*", "members", "*")) return DeleteMemberAsync(c, project, s[3]);
             if (c.Is("GET", "projects", "*", "repositories")) return ListRepositoriesAsync(c, project);
+            if (c.Is("GET", "projects", "*", "artifacts")) return ListProjectArtifactsAsync(c, project);
             if (s.Length >= 4 && s[2] == "repositories")
             {
                 var repository = project.Name + "/" + Uri.UnescapeDataString(s[3]);

@@ -25,9 +25,14 @@ public sealed partial class HarborEmulator
         {
             var tags = await _backing.TagsAsync(repo, ct);
             var byDigest = new Dictionary<string, LabArtifact>(StringComparer.Ordinal);
-            foreach (var tag in tags.Where(t => !AccessoryTag.IsMatch(t)).Order(StringComparer.Ordinal))
+            // Harbor reads these from its database; the lab asks its registry, a manifest per tag, several at once so a
+            // listing of thousands of tags does not cost seconds of round trips one after another.
+            var imageTags = tags.Where(t => !AccessoryTag.IsMatch(t)).Order(StringComparer.Ordinal).ToList();
+            var manifests = new LabManifest?[imageTags.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, imageTags.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+                async (i, token) => manifests[i] = await _backing.ManifestAsync(repo, imageTags[i], token));
+            foreach (var (tag, manifest) in imageTags.Zip(manifests))
             {
-                var manifest = await _backing.ManifestAsync(repo, tag, ct);
                 if (manifest is null) continue;
                 if (!byDigest.TryGetValue(manifest.Digest, out var artifact))
                 {
@@ -36,13 +41,14 @@ public sealed partial class HarborEmulator
                 }
                 artifact.Tags.Add(tag);
             }
-            foreach (var tag in tags)
-            {
-                var match = SignatureTag.Match(tag);
-                if (!match.Success || !byDigest.TryGetValue("sha256:" + match.Groups[1].Value, out var subject)) continue;
-                var signature = await _backing.ManifestAsync(repo, tag, ct);
-                if (signature is not null) subject.Signature = (signature.Digest, signature.Size, ArtifactId(repo, signature.Digest).Id);
-            }
+            var signed = tags.Select(t => (Tag: t, Match: SignatureTag.Match(t)))
+                .Where(s => s.Match.Success && byDigest.ContainsKey("sha256:" + s.Match.Groups[1].Value)).ToList();
+            var signatures = new LabManifest?[signed.Count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, signed.Count), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+                async (i, token) => signatures[i] = await _backing.ManifestAsync(repo, signed[i].Tag, token));
+            foreach (var ((_, match), signature) in signed.Zip(signatures))
+                if (signature is not null)
+                    byDigest["sha256:" + match.Groups[1].Value].Signature = (signature.Digest, signature.Size, ArtifactId(repo, signature.Digest).Id);
             result.AddRange(byDigest.Values.OrderByDescending(a => a.PushTime).ThenBy(a => a.Digest, StringComparer.Ordinal));
         }
         return result;
@@ -202,7 +208,7 @@ public sealed partial class HarborEmulator
     private async Task ListArtifactsAsync(ApiCall c, LabHarborProject project, string repository)
     {
         if (!Can(c.Who, project, "artifact", "list") && !Can(c.Who, project, "artifact", "read")) { await FailAsync(c, 403, "FORBIDDEN", "forbidden"); return; }
-        var artifacts = await ArtifactsAsync(project, repository, c.Context.RequestAborted);
+        var artifacts = await ListedArtifactsAsync(c, project, repository);
         if (artifacts.Count == 0) { await FailAsync(c, 404, "NOT_FOUND", $"repository {repository} not found"); return; }
         await ReplyPagedAsync(c, artifacts.Select(a => ArtifactJson(c, project, a)).ToList());
     }
@@ -437,6 +443,7 @@ public sealed partial class HarborEmulator
             if (request.ContentType is not null) forward.Content.Headers.TryAddWithoutValidation("Content-Type", request.ContentType);
             if (request.ContentLength is { } length) forward.Content.Headers.ContentLength = length;
         }
+        if (request.Method is "PUT" or "DELETE") ListingsChanged();
         using var response = await _backing.Http.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, ct);
         context.Response.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
