@@ -1,6 +1,6 @@
-using HarborOps.Engine.Harbor;
 using System.Globalization;
 using System.Text.Json;
+using HarborOps.Engine.Harbor;
 
 namespace HarborOps.Engine.Rotation;
 
