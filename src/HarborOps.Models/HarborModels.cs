@@ -16,6 +16,8 @@ public sealed class HarborConnectionInfo
     /// <summary>Harbor's version as GET /systeminfo reports it to a logged-in caller.</summary>
     public string? HarborVersion { get; init; }
     public bool SkipCertificateCheck { get; init; }
+    /// <summary>Harbor's robot name prefix (its setting robot_name_prefix, robot$ by default) when given or learnt; empty when unknown.</summary>
+    public string? RobotNamePrefix { get; init; }
 }
 
 /// <summary>A Harbor project with its policies, as Get-HarborProject emits it.</summary>

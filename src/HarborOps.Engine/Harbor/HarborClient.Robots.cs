@@ -101,6 +101,7 @@ public sealed partial class HarborClient
                 name, ex, ex.StatusCode, ex.HarborErrorCode, ex.RequestId);
         }
         var created = response.Read<RobotCreatedDto>(call);
+        LearnRobotNamePrefix(created.Name, level == "project" ? $"{request.Projects[0]}+{name}" : name);
         return new HarborRobotCredential
         {
             Harbor = Connection.Url.ToString(), Registry = Registry, UserName = created.Name, RobotId = created.Id,
@@ -114,6 +115,8 @@ public sealed partial class HarborClient
         string query;
         if (project is null)
         {
+            // A system robot's name is <prefix><name>: its short name needs the prefix, which only /configurations tells.
+            await ReadRobotNamePrefixAsync(cancellationToken).ConfigureAwait(false);
             query = "Level=system";
         }
         else
@@ -128,16 +131,25 @@ public sealed partial class HarborClient
         return robots.OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
     }
 
-    /// <summary>A robot by id, full name (robot$team+ci) or short name within the project (or the system robots).</summary>
+    /// <summary>A robot by id, full name (robot$team+ci, or with this Harbor's robot name prefix) or short name within the
+    /// project (or the system robots).</summary>
     public async Task<HarborRobotInfo> FindRobotAsync(string nameOrId, string? project, CancellationToken cancellationToken)
     {
         if (long.TryParse(nameOrId, out var id)) return ToRobotInfo(await GetRobotDtoAsync(id, cancellationToken).ConfigureAwait(false));
-        if (project is null && nameOrId.StartsWith(HarborConnection.DefaultRobotPrefix, StringComparison.Ordinal) && nameOrId.Contains('+'))
-            project = nameOrId[HarborConnection.DefaultRobotPrefix.Length..nameOrId.IndexOf('+')];
+        // Names cannot hold '+', so one means a project robot's full name, whose project the prefix tells.
+        HarborRobotName? parts = null;
+        if (project is null && nameOrId.Contains('+'))
+        {
+            parts = await ParseRobotNameAsync(nameOrId, cancellationToken).ConfigureAwait(false);
+            project = parts?.Project;
+        }
         var robots = await ListRobotsAsync(project, cancellationToken).ConfigureAwait(false);
+        var unknownPrefix = nameOrId.Contains('+') && parts is null && RobotNamePrefix is null
+            ? $" Harbor's robot name prefix is unknown to '{Connection.UserName}' (only system admins may read it), so the project in '{nameOrId}' could not be told: give -Project, or Connect-Harbor -RobotNamePrefix."
+            : "";
         return robots.FirstOrDefault(r => r.Name == nameOrId || r.ShortName == nameOrId)
             ?? throw new HarborException(HarborErrorIds.RobotNotFound, FailureKind.NotFound,
-                $"No robot '{nameOrId}' among the {(project is null ? "system robots" : $"robots of project '{project}'")} on {Connection.Url}. Get-HarborRobot{(project is null ? "" : " -Project " + project)} lists them.",
+                $"No robot '{nameOrId}' among the {(project is null ? "system robots" : $"robots of project '{project}'")} on {Connection.Url}. Get-HarborRobot{(project is null ? "" : " -Project " + project)} lists them.{unknownPrefix}",
                 nameOrId);
     }
 
@@ -204,14 +216,14 @@ public sealed partial class HarborClient
 
     internal HarborRobotInfo ToRobotInfo(RobotDto robot)
     {
-        var stored = robot.Name.StartsWith(HarborConnection.DefaultRobotPrefix, StringComparison.Ordinal) ? robot.Name[HarborConnection.DefaultRobotPrefix.Length..] : robot.Name;
-        var plus = stored.IndexOf('+');
-        var project = robot.Level == "project" ? robot.Permissions?.FirstOrDefault()?.Namespace ?? (plus > 0 ? stored[..plus] : null) : null;
+        LearnRobotNamePrefix(robot);
+        var shortName = ShortRobotName(robot.Name);
+        var project = robot.Level == "project" ? robot.Permissions?.FirstOrDefault()?.Namespace ?? (RobotNamePrefix is { } prefix ? HarborRobotName.Split(robot.Name, prefix)?.Project : null) : null;
         var expires = FromUnix(robot.ExpiresAt);
         var now = DateTimeOffset.UtcNow;
         return new HarborRobotInfo
         {
-            Harbor = Connection.Url.ToString(), Id = robot.Id, Name = robot.Name, ShortName = robot.Level == "project" && plus > 0 ? stored[(plus + 1)..] : stored,
+            Harbor = Connection.Url.ToString(), Id = robot.Id, Name = robot.Name, ShortName = shortName,
             Level = robot.Level, Project = project, Description = robot.Description, Disabled = robot.Disable, DurationDays = robot.Duration ?? -1,
             CreationTime = robot.CreationTime, ExpiresAt = expires,
             DaysLeft = expires is null ? null : (int)Math.Floor((expires.Value - now).TotalDays),

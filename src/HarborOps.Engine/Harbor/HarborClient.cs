@@ -63,12 +63,16 @@ public sealed partial class HarborClient
             isAdmin = user.SysadminFlag;
             kind = "User";
         }
+        // Robot paths need Harbor's robot name prefix: a system admin reads the setting, a project robot's own name tells it
+        // against the projects the robot sees; otherwise it is learnt from the first robot Harbor returns.
+        if (isAdmin) await ReadRobotNamePrefixAsync(cancellationToken).ConfigureAwait(false);
+        else if (kind == "Robot" && RobotNamePrefix is null) await LearnRobotNamePrefixFromProjectsAsync(userName, cancellationToken).ConfigureAwait(false);
         var infoCall = new HarborCall(HttpMethod.Get, "systeminfo") { Description = "reading the system information" };
         var info = (await SendAsync(infoCall, cancellationToken).ConfigureAwait(false)).Read<GeneralInfoDto>(infoCall);
         return new HarborConnectionInfo
         {
             Harbor = Connection.Url.ToString(), Registry = Registry, UserName = userName, Kind = kind, IsSystemAdmin = isAdmin,
-            HarborVersion = info.HarborVersion, SkipCertificateCheck = Connection.SkipCertificateCheck,
+            HarborVersion = info.HarborVersion, SkipCertificateCheck = Connection.SkipCertificateCheck, RobotNamePrefix = RobotNamePrefix,
         };
     }
 

@@ -5,10 +5,10 @@ using HarborOps.Models;
 namespace HarborOps.Engine.Harbor;
 
 /// <summary>Where Harbor is and who talks to it. The credential is a user (local, LDAP), an OIDC user with its CLI
-/// secret, or a robot (robot$...); all of them authenticate with HTTP Basic.</summary>
+/// secret, or a robot (named with Harbor's robot name prefix, robot$ by default); all of them authenticate with HTTP Basic.</summary>
 public sealed record HarborConnection
 {
-    /// <summary>Harbor's default robot name prefix; a Basic user name that starts with it is taken for a robot.</summary>
+    /// <summary>Harbor's default robot name prefix (the system setting robot_name_prefix, which installations may change).</summary>
     public const string DefaultRobotPrefix = "robot$";
 
     public HarborConnection(Uri url, NetworkCredential credential)
@@ -24,9 +24,13 @@ public sealed record HarborConnection
     public NetworkCredential Credential { get; }
     /// <summary>Turns TLS certificate checks off. Only ever set because the user asked for it by name.</summary>
     public bool SkipCertificateCheck { get; init; }
+    /// <summary>This Harbor's robot name prefix when known (given to Connect-Harbor, or learnt when it connected); null when not.</summary>
+    public string? RobotNamePrefix { get; init; }
 
     public string UserName => Credential.UserName;
-    public bool IsRobot => Credential.UserName.StartsWith(DefaultRobotPrefix, StringComparison.Ordinal);
+    /// <summary>Whether the login is a robot's, by the known prefix (Harbor itself decides so: a Basic name with the prefix
+    /// is looked up among the robots). False while the prefix is unknown; Connect-Harbor tells robots by Harbor's answer.</summary>
+    public bool IsRobot => RobotNamePrefix is { Length: > 0 } prefix && Credential.UserName.StartsWith(prefix, StringComparison.Ordinal);
 
     /// <summary>The registry host (host[:port]) image references and pull secrets use for this Harbor.</summary>
     public string Registry => Url.IsDefaultPort ? Url.IdnHost : $"{Url.IdnHost}:{Url.Port}";
@@ -105,10 +109,18 @@ public static class HarborSession
             if (session is null)
                 throw new HarborException(HarborErrorIds.NotConnected, FailureKind.InvalidArgument,
                     "-Credential was given without -Harbor and there is no Harbor session to take the URL from. Add -Harbor.");
-            return new HarborConnection(session.Url, credential) { SkipCertificateCheck = skipCertificateCheck || session.SkipCertificateCheck };
+            return new HarborConnection(session.Url, credential)
+            {
+                SkipCertificateCheck = skipCertificateCheck || session.SkipCertificateCheck, RobotNamePrefix = session.RobotNamePrefix,
+            };
         }
         var url = HarborConnection.ParseUrl(harbor);
-        if (credential is not null) return new HarborConnection(url, credential) { SkipCertificateCheck = skipCertificateCheck };
+        // The prefix is the Harbor's setting, not the credential's: another login to the session's Harbor keeps it.
+        if (credential is not null)
+            return new HarborConnection(url, credential)
+            {
+                SkipCertificateCheck = skipCertificateCheck, RobotNamePrefix = session is not null && session.Url == url ? session.RobotNamePrefix : null,
+            };
         if (session is not null && session.Url == url) return session with { SkipCertificateCheck = skipCertificateCheck || session.SkipCertificateCheck };
         throw new HarborException(HarborErrorIds.NotConnected, FailureKind.InvalidArgument,
             $"No credential for {url}: the session is {(session is null ? "not open" : "for " + session.Url)}. Give -Credential, or Connect-Harbor -Harbor {url} first.",

@@ -272,3 +272,15 @@ internal sealed class HarborErrorDto
     public string? Code { get; set; }
     public string? Message { get; set; }
 }
+
+/// <summary>GET /configurations (system admins only): the settings the client reads; every item is {"value", "editable"}.</summary>
+internal sealed class ConfigurationsDto
+{
+    public StringConfigItemDto? RobotNamePrefix { get; set; }
+}
+
+internal sealed class StringConfigItemDto
+{
+    public string? Value { get; set; }
+    public bool Editable { get; set; }
+}

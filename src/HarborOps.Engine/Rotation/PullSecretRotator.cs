@@ -132,6 +132,7 @@ public sealed partial class PullSecretRotator
             {
             }
         }
+        await KnowRobotNamePrefixAsync(state, current, cancellationToken).ConfigureAwait(false);
         var now = _time.GetUtcNow();
         var heldLogin = secret?.Data is { } data && data.TryGetValue(DockerConfigJson.DataKey, out var payload)
             ? DockerConfigJson.Read(payload, _verifier.Registry)?.UserName : null;
@@ -163,7 +164,7 @@ public sealed partial class PullSecretRotator
         foreach (var retired in state.RetiredRobots.Concat(rotate && !request.RefreshInPlace && current is not null ? [Retire(current, state, now)] : []))
         {
             var due = retired.RetiredAt + request.GracePeriod;
-            steps.Add(!retired.CreatedByRotation || !RobotCleanup.NamedFor(retired.Name, namespaceName, request.RobotNamePrefix)
+            steps.Add(!retired.CreatedByRotation || !RobotCleanup.NamedFor(_harbor.ShortRobotName(retired.Name), namespaceName, request.RobotNamePrefix)
                 ? $"keep retired robot '{retired.Name}' for good (the rotation did not create it for this namespace)"
                 : due <= now ? $"delete retired robot '{retired.Name}' (grace period over) unless a pull secret in any namespace holds it"
                 : $"keep retired robot '{retired.Name}' until {due:u}");
@@ -367,13 +368,13 @@ public sealed partial class PullSecretRotator
     private async Task<IReadOnlyList<HarborRobotInfo>> FindOrphansAsync(string namespaceName, PullSecretRotationRequest request, IReadOnlyList<string> projects,
         PullSecretState state, CancellationToken cancellationToken)
     {
-        if (state.CreatingRobot is not { } created || (state.Robot is { } current && PullSecretState.ShortName(current) == created)
+        if (state.CreatingRobot is not { } created || (state.Robot is { } current && _harbor.ShortRobotName(current) == created)
             || !RobotCleanup.NamedFor(created, namespaceName, request.RobotNamePrefix)
-            || state.RetiredRobots.Any(r => PullSecretState.ShortName(r.Name) == created))
+            || state.RetiredRobots.Any(r => _harbor.ShortRobotName(r.Name) == created))
             return [];
         // Created as a project robot for one project, as a system robot for several; either way under the recorded name.
         var scopes = new HashSet<string?>(StringComparer.Ordinal) { projects.Count == 1 ? projects[0] : null, null };
-        if (state.Robot is { } held) scopes.Add(ProjectOfName(held));
+        if (state.Robot is { } held && held.Contains('+')) scopes.Add((await _harbor.ParseRobotNameAsync(held, cancellationToken).ConfigureAwait(false))?.Project);
         foreach (var scope in scopes)
         {
             IReadOnlyList<HarborRobotInfo> robots;
@@ -392,15 +393,21 @@ public sealed partial class PullSecretRotator
     }
 
     /// <summary>The current robot as retired now, with whether the secret recorded that the rotation created it.</summary>
-    private static RetiredRobot Retire(HarborRobotInfo current, PullSecretState state, DateTimeOffset now) =>
-        new(current.Id, current.Name, now, state.HoldsCreatedRobot && state.Robot == current.Name);
+    private RetiredRobot Retire(HarborRobotInfo current, PullSecretState state, DateTimeOffset now) =>
+        new(current.Id, current.Name, now, state.HoldsCreatedRobot(_harbor.RobotNamePrefix) && state.Robot == current.Name);
 
-    /// <summary>The project of a project robot's full name (robot$team-a+name), or null for a system robot.</summary>
-    private static string? ProjectOfName(string robotName)
+    /// <summary>
+    /// Makes sure the client knows Harbor's robot name prefix before names are read: the current robot (a project robot
+    /// tells it), the system setting (system admins), or a system robot the rotation created, whose full name ends with the
+    /// name the secret recorded it was created with. Unknown, a retired system robot's name cannot be told apart from
+    /// someone else's, and it is kept rather than deleted.
+    /// </summary>
+    private async Task KnowRobotNamePrefixAsync(PullSecretState state, HarborRobotInfo? current, CancellationToken cancellationToken)
     {
-        var dollar = robotName.IndexOf('$');
-        var plus = robotName.IndexOf('+');
-        return plus > dollar + 1 ? robotName[(dollar + 1)..plus] : null;
+        if (_harbor.RobotNamePrefix is not null) return;
+        if (current is { Level: "system" } && state.CreatedRobot is { } created && current.Name == state.Robot) _harbor.LearnRobotNamePrefix(current.Name, created);
+        if (_harbor.RobotNamePrefix is null && (state.Robot is not null || state.RetiredRobots.Count > 0 || state.CreatingRobot is not null))
+            await _harbor.ReadRobotNamePrefixAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static IReadOnlyList<string> ProjectsOf(HarborRobotInfo robot) =>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using HarborOps.Engine.Harbor;
 
 namespace HarborOps.Engine.Rotation;
 
@@ -62,15 +63,10 @@ public sealed record PullSecretState
     /// <summary>See <see cref="PullSecretKeys.CreatedRobot"/>.</summary>
     public string? CreatedRobot { get; init; }
 
-    /// <summary>Whether the secret records that the rotation created the robot it holds.</summary>
-    public bool HoldsCreatedRobot => Robot is not null && CreatedRobot is not null && ShortName(Robot) == CreatedRobot;
-
-    /// <summary>robot$project+name and robot$name both carry the name the robot was created with last.</summary>
-    public static string ShortName(string robotName)
-    {
-        var start = Math.Max(robotName.IndexOf('$'), robotName.IndexOf('+'));
-        return robotName[(start + 1)..];
-    }
+    /// <summary>Whether the secret records that the rotation created the robot it holds, reading the held full name with
+    /// Harbor's robot name prefix (<paramref name="harborRobotNamePrefix"/>; null when unknown).</summary>
+    public bool HoldsCreatedRobot(string? harborRobotNamePrefix) =>
+        Robot is not null && CreatedRobot is not null && HarborRobotName.ShortNameOf(Robot, harborRobotNamePrefix) == CreatedRobot;
 
     public static PullSecretState FromAnnotations(IDictionary<string, string>? annotations)
     {

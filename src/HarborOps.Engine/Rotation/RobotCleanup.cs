@@ -31,11 +31,12 @@ public sealed class RobotCleanup(KubeCluster cluster, HarborClient harbor, strin
 {
     private RobotHolders? _holders;
 
-    /// <summary>Whether a robot's name is one the rotation gives this namespace's robots: {prefix}-{namespace}-{UTC time}.</summary>
-    public static bool NamedFor(string robotName, string namespaceName, string robotNamePrefix)
+    /// <summary>Whether a robot's short name (without Harbor's prefix and project) is one the rotation gives this
+    /// namespace's robots: {prefix}-{namespace}-{UTC time}.</summary>
+    public static bool NamedFor(string shortName, string namespaceName, string robotNamePrefix)
     {
-        ArgumentNullException.ThrowIfNull(robotName);
-        var name = PullSecretState.ShortName(robotName);
+        ArgumentNullException.ThrowIfNull(shortName);
+        var name = shortName;
         var stem = $"{robotNamePrefix}-{namespaceName}-";
         return name.StartsWith(stem, StringComparison.Ordinal) && name.Length > stem.Length && name[stem.Length..].All(char.IsAsciiDigit);
     }
@@ -52,7 +53,7 @@ public sealed class RobotCleanup(KubeCluster cluster, HarborClient harbor, strin
     public async Task<CleanupDecision> RetiredAsync(RetiredRobot retired, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(retired);
-        if (!retired.CreatedByRotation || !NamedFor(retired.Name, namespaceName, robotNamePrefix))
+        if (!retired.CreatedByRotation || !NamedFor(harbor.ShortRobotName(retired.Name), namespaceName, robotNamePrefix))
             return Released(retired.Name,
                 $"the rotation did not create it for namespace '{namespaceName}' (it came from New-HarborRobot, another tool or cluster, or was retired before HarborOps recorded origins), so the rotation never deletes it; delete it with Remove-HarborRobot once nothing uses it, or let it expire");
         HarborRobotInfo robot;

@@ -98,7 +98,8 @@ public sealed class PullSecretStateTests
         Assert.Equal(state.RetiredRobots, back.RetiredRobots);
         Assert.Equal(state.CreatedRobot, back.CreatedRobot);
         Assert.Equal(state.CreatingRobot, back.CreatingRobot);
-        Assert.True(back.HoldsCreatedRobot);
+        Assert.True(back.HoldsCreatedRobot("robot$"));
+        Assert.True((back with { Robot = "svc-team-a+k8s-pull-ns-1" }).HoldsCreatedRobot("svc-"));
         // Entries written before origins were recorded carry no flag: never the rotation's to delete.
         Assert.DoesNotContain("createdByRotation\":false", annotations[PullSecretKeys.RetiredRobots]);
     }

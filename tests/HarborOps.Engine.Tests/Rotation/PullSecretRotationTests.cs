@@ -12,7 +12,7 @@ namespace HarborOps.Engine.Tests.Rotation;
 
 /// <summary>Sync, restart and rotation against the Harbor and Kubernetes emulators together.</summary>
 [Collection(RotationLabCollection.Name)]
-public sealed class PullSecretRotationTests(RotationLabFixture lab)
+public class PullSecretRotationTests(RotationLabFixture lab)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -163,7 +163,7 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         Assert.Equal(["by-image"], (await restarter.FindAsync(ns, new WorkloadSelection { Registry = "harbor.lab:5000" }, None)).Select(t => t.Name));
     }
 
-    private async Task<(PullSecretRotationResult Result, HarborOpsException? Failure)> RotateAsync(string ns, PullSecretRotationRequest request)
+    protected async Task<(PullSecretRotationResult Result, HarborOpsException? Failure)> RotateAsync(string ns, PullSecretRotationRequest request)
     {
         using var kube = await lab.ClusterAsync();
         using var registry = lab.NewRegistryEngine();
@@ -368,5 +368,20 @@ public sealed class PullSecretRotationTests(RotationLabFixture lab)
         var (_, unknown) = await RotateAsync(empty, new PullSecretRotationRequest());
         Assert.Equal(PullSecretErrorIds.ProjectsUnknown, unknown!.ErrorId);
         Assert.Contains("-Project", unknown.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Every sync, restart and rotation test again, against a Harbor whose robot name prefix is svc-.</summary>
+[Collection(SvcPrefixRotationLabCollection.Name)]
+public sealed class PullSecretRotationWithSvcPrefixTests(SvcPrefixRotationLabFixture lab) : PullSecretRotationTests(lab)
+{
+    [Fact]
+    public async Task Robots_carry_the_prefix_Harbor_is_configured_with()
+    {
+        var project = await lab.NewProjectAsync();
+        var ns = lab.NewNamespace();
+        var (result, failure) = await RotateAsync(ns, new PullSecretRotationRequest { Projects = [project], GracePeriod = TimeSpan.Zero });
+        Assert.Null(failure);
+        Assert.StartsWith($"svc-{project}+k8s-pull-{ns}-", result.Robot, StringComparison.Ordinal);
     }
 }

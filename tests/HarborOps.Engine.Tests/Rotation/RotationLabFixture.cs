@@ -12,7 +12,7 @@ namespace HarborOps.Engine.Tests.Rotation;
 
 /// <summary>The Harbor emulator (with its real registry) and the Kubernetes emulator side by side, as the rotation sees
 /// them; one image pushed into every project a test makes, so pulls have something to pull.</summary>
-public sealed class RotationLabFixture : IAsyncLifetime
+public class RotationLabFixture : IAsyncLifetime
 {
     public const string AdminContext = "lab-admin";
     private int _names;
@@ -29,7 +29,7 @@ public sealed class RotationLabFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var harbor = HarborEmulator.StartAsync(new HarborEmulatorOptions());
+        var harbor = HarborEmulator.StartAsync(new HarborEmulatorOptions { RobotNamePrefix = RobotNamePrefix });
         var kube = KubeEmulator.StartAsync(new KubeEmulatorOptions { RolloutStepInterval = TimeSpan.FromMilliseconds(30) });
         try
         {
@@ -52,6 +52,9 @@ public sealed class RotationLabFixture : IAsyncLifetime
         if (Harbor is not null) await Harbor.DisposeAsync();
         System.IO.Directory.Delete(Directory, recursive: true);
     }
+
+    /// <summary>Harbor's robot_name_prefix setting in this lab.</summary>
+    public virtual string RobotNamePrefix => HarborEmulator.DefaultRobotNamePrefix;
 
     public string Unique(string prefix) => $"{prefix}-{Interlocked.Increment(ref _names)}";
 
@@ -117,4 +120,16 @@ public sealed class RotationLabFixture : IAsyncLifetime
 public sealed class RotationLabCollection : ICollectionFixture<RotationLabFixture>
 {
     public const string Name = "rotation lab";
+}
+
+/// <summary>The rotation lab with a Harbor that names robots svc-project+name, as installations do where '$' breaks shells.</summary>
+public sealed class SvcPrefixRotationLabFixture : RotationLabFixture
+{
+    public override string RobotNamePrefix => "svc-";
+}
+
+[CollectionDefinition(Name)]
+public sealed class SvcPrefixRotationLabCollection : ICollectionFixture<SvcPrefixRotationLabFixture>
+{
+    public const string Name = "rotation lab, robot prefix svc-";
 }

@@ -145,6 +145,7 @@ public sealed partial class HarborEmulator
         if (c.Is("POST", "system", "scanAll", "schedule")) return ScanAllAsync(c);
         if (c.Is("GET", "scans", "all", "metrics")) return ScanAllMetricsAsync(c);
         if (RouteReplicationAsync(c) is { } replication) return replication;
+        if (RouteConfigurationsAsync(c) is { } configurations) return configurations;
         return FailAsync(c, 404, "NOT_FOUND", $"{c.Method} /api/v2.0/{c.Path} is not emulated");
     }
 

@@ -376,7 +376,7 @@ public sealed partial class HarborEmulator
             return;
         }
         var issued = DateTimeOffset.UtcNow;
-        var token = LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, TokenIssuer, TokenService, who.IsAnonymous ? "" : who.Name,
+        var token = LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, TokenIssuer, TokenService, who.IsAnonymous ? "" : NameOf(who),
             GrantScopes(who, scopes), issued, issued + _options.TokenLifetime);
         await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
         {
@@ -414,7 +414,7 @@ public sealed partial class HarborEmulator
             var scopes = repository is null ? (path.StartsWith("/v2/_catalog", StringComparison.Ordinal) ? ["registry:catalog:*"] : Array.Empty<string>()) : [$"repository:{repository}:{actions}"];
             var now = DateTimeOffset.UtcNow;
             forwardAuthorization = new AuthenticationHeaderValue("Bearer", LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, TokenIssuer, TokenService,
-                who.Name, GrantScopes(who, scopes), now, now + _options.TokenLifetime));
+                NameOf(who), GrantScopes(who, scopes), now, now + _options.TokenLifetime));
         }
         // Harbor gates GET only: a HEAD (docker checks the digest first) is answered, the download is refused.
         if (request.Method == "GET" && !string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } mm)

@@ -7,7 +7,7 @@ public sealed partial class HarborEmulator
 {
     private object RobotJson(LabHarborRobot robot) => new
     {
-        Id = robot.Id, Name = RobotPrefix + robot.StoredName, Description = robot.Description, Level = robot.Level, Duration = robot.Duration,
+        Id = robot.Id, Name = _robotNamePrefix + robot.StoredName, Description = robot.Description, Level = robot.Level, Duration = robot.Duration,
         Editable = true, Disable = robot.Disabled, ExpiresAt = robot.ExpiresAt,
         Permissions = robot.Permissions.Select(p => new
         {
@@ -151,7 +151,7 @@ public sealed partial class HarborEmulator
             var secret = NewSecret();
             robot.SetSecret(secret);
             _robots.Add(robot);
-            return ReplyAsync(c, 201, new { Id = robot.Id, Name = RobotPrefix + stored, Secret = secret, CreationTime = Time(robot.Created), ExpiresAt = robot.ExpiresAt },
+            return ReplyAsync(c, 201, new { Id = robot.Id, Name = _robotNamePrefix + stored, Secret = secret, CreationTime = Time(robot.Created), ExpiresAt = robot.ExpiresAt },
                 new Dictionary<string, string> { ["Location"] = $"/api/v2.0/robots/{robot.Id}" });
         }
     }
@@ -175,7 +175,7 @@ public sealed partial class HarborEmulator
             var robot = _robots.FirstOrDefault(r => r.Id == id);
             if (robot is null) return FailAsync(c, 404, "NOT_FOUND", $"robot {id} not found");
             if (!CanManageRobot(c.Who, robot, "update")) return FailAsync(c, c.Who.IsAnonymous ? 401 : 403, c.Who.IsAnonymous ? "UNAUTHORIZED" : "FORBIDDEN", "forbidden");
-            if (Str(body, "name") != RobotPrefix + robot.StoredName || Str(body, "level") != robot.Level)
+            if (Str(body, "name") != _robotNamePrefix + robot.StoredName || Str(body, "level") != robot.Level)
                 return FailAsync(c, 400, "BAD_REQUEST", "cannot update the level or name of robot");
             var (problem, project, forbidden, permissions) = ReadPermissions(c.Who, robot.Level, body?["permissions"]);
             if (problem is not null) return FailAsync(c, forbidden ? 403 : 400, forbidden ? "DENIED" : "BAD_REQUEST", problem);

@@ -15,6 +15,8 @@ public sealed record HarborEmulatorOptions
     public string HarborVersion { get; init; } = "v2.15.2-lab";
     /// <summary>Registry token lifetime (Harbor's token_expiration, 30 minutes by default).</summary>
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>Harbor's system setting robot_name_prefix (default robot$); an admin may change it later over PUT /configurations.</summary>
+    public string RobotNamePrefix { get; init; } = HarborEmulator.DefaultRobotNamePrefix;
 }
 
 /// <summary>One API call the emulator answered, for contract validation in the tests.</summary>
@@ -34,7 +36,8 @@ public sealed partial class HarborEmulator : IAsyncDisposable
 {
     public const string TokenService = "harbor-registry";
     public const string TokenIssuer = "harbor-token-issuer";
-    public const string RobotPrefix = "robot$";
+    /// <summary>Harbor's default robot_name_prefix (src/lib/config/metadata/metadatalist.go).</summary>
+    public const string DefaultRobotNamePrefix = "robot$";
     public const string ReportMime = "application/vnd.security.vulnerability.report; version=1.1";
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -65,6 +68,8 @@ public sealed partial class HarborEmulator : IAsyncDisposable
     {
         _app = app;
         _options = options;
+        _robotNamePrefix = ValidRobotNamePrefix(options.RobotNamePrefix)
+            ?? throw new ArgumentException("robot_name_prefix cannot be empty or contain only spaces", nameof(options));
         BaseUri = baseUri;
         AdminPassword = options.AdminPassword ?? "Harbor" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
         _users.Add(new LabHarborUser { Id = NextId(), Name = AdminUser, Password = AdminPassword, SysAdmin = true });
@@ -197,22 +202,25 @@ public sealed partial class HarborEmulator : IAsyncDisposable
         public static readonly Identity Anonymous = new(null, null);
         public bool IsAnonymous => User is null && Robot is null;
         public bool SysAdmin => User?.SysAdmin == true;
-        public string Name => User?.Name ?? (Robot is null ? "anonymous" : RobotPrefix + Robot.StoredName);
     }
 
-    /// <summary>Harbor's Basic auth: robot (prefix) or user (password or CLI secret). A failure is anonymous, not an error.</summary>
+    /// <summary>Harbor's Basic auth: robot (prefix) or user (password or CLI secret). A failure is anonymous, not an error.
+    /// As Harbor's security middleware (src/server/middleware/security/security.go) runs its generators in turn, robot.go
+    /// takes a name with the configured prefix (config.RobotPrefix) and looks the robot up by the rest; a name it finds
+    /// no robot for falls through to basic_auth.go, so a user whose name happens to start with the prefix still logs in.</summary>
     private Identity Authenticate(string? header)
     {
         if (string.IsNullOrEmpty(header) || !LabTokenService.TryParseBasic(header, out var name, out var secret)) return Identity.Anonymous;
         lock (_gate)
         {
-            if (name.StartsWith(RobotPrefix, StringComparison.Ordinal))
+            if (name.StartsWith(_robotNamePrefix, StringComparison.Ordinal))
             {
-                var stored = name[RobotPrefix.Length..];
+                var stored = name[_robotNamePrefix.Length..];
                 var robot = _robots.FirstOrDefault(r => r.StoredName == stored);
-                return robot is not null && robot.SecretMatches(secret) && !robot.Disabled && !robot.Expired(DateTimeOffset.UtcNow)
-                    ? new Identity(null, robot)
-                    : Identity.Anonymous;
+                if (robot is not null)
+                    return robot.SecretMatches(secret) && !robot.Disabled && !robot.Expired(DateTimeOffset.UtcNow)
+                        ? new Identity(null, robot)
+                        : Identity.Anonymous;
             }
             var user = _users.FirstOrDefault(u => u.Name == name);
             return user is not null && (user.Password == secret || (user.CliSecret is not null && user.CliSecret == secret))
