@@ -92,7 +92,8 @@ public sealed class LabHost : IAsyncDisposable
         var clock = Stopwatch.StartNew();
         var starting = new[] { RegistryAuthMode.None, RegistryAuthMode.Basic, RegistryAuthMode.Token }
             .Select(mode => DistributionRegistry.StartAsync(mode, ct)).ToArray();
-        var startingHarbor = HarborEmulator.StartAsync(null, ct);
+        // The story's Harbor signs people in through Entra ID (OIDC); tests of the other modes switch it over /_lab/auth-mode.
+        var startingHarbor = HarborEmulator.StartAsync(new HarborEmulatorOptions { AuthMode = HarborAuthModes.Oidc }, ct);
         var startingKube = KubeEmulator.StartAsync(null, ct);
         // One Entra tenant behind ACR's exchange and Graph, as a company's ACR and directory share theirs.
         var entra = await EntraEmulator.StartAsync(ct);

@@ -272,8 +272,14 @@ Describe 'Usage and members' {
         New-HarborProject $project | Out-Null
         Invoke-LabControl 'users' @{ username = "bob$($script:Run)"; password = 'Bob-Pass-1' }
         (Add-HarborProjectMember $project -User "bob$($script:Run)" -Role Developer).Role | Should -Be 'Developer'
+        # The lab's Harbor signs people in through OIDC; an LDAP group needs Harbor in ldap_auth and the DN in its directory.
         (Add-HarborProjectMember $project -Group devs -GroupType Oidc -Role Maintainer).EntityType | Should -Be 'Group'
-        (Add-HarborProjectMember $project -LdapGroupDn 'cn=ops,dc=example,dc=com' -Role Guest).Role | Should -Be 'Guest'
+        Invoke-LabControl 'auth-mode' @{ auth_mode = 'ldap_auth' }
+        try {
+            Invoke-LabControl 'ldap-groups' @{ dn = 'cn=ops,dc=example,dc=com' }
+            (Add-HarborProjectMember $project -LdapGroupDn 'cn=ops,dc=example,dc=com' -Role Guest).Role | Should -Be 'Guest'
+        }
+        finally { Invoke-LabControl 'auth-mode' @{ auth_mode = 'oidc_auth' } }
         Add-HarborProjectMember $project -User "bob$($script:Run)" -Role Guest -ErrorAction SilentlyContinue -ErrorVariable dup
         $dup[0].FullyQualifiedErrorId | Should -BeLike 'HarborMemberExists,*'
         Get-HarborProjectMember $project | Where-Object Role -EQ Guest | Remove-HarborProjectMember -WhatIf
@@ -282,6 +288,36 @@ Describe 'Usage and members' {
         (Get-HarborProjectMember $project).Role | Should -Not -Contain 'Guest'
         Remove-HarborProjectMember $project -Name devs -Confirm:$false
         (Get-HarborProjectMember $project).Name | Should -Be @('admin', "bob$($script:Run)")
+    }
+}
+
+Describe 'Add-HarborProjectMember follows Harbor''s auth mode' {
+    AfterEach { Invoke-LabControl 'auth-mode' @{ auth_mode = 'oidc_auth' } }
+
+    It 'in db_auth refuses a group before any write, naming the mode, and still adds users' {
+        $project = "db-auth-$($script:Run)"
+        New-HarborProject $project | Out-Null
+        Invoke-LabControl 'auth-mode' @{ auth_mode = 'db_auth' }
+        Add-HarborProjectMember $project -Group devs -GroupType Oidc -Role Developer -ErrorAction SilentlyContinue -ErrorVariable failures
+        $failures[0].FullyQualifiedErrorId | Should -BeLike 'HarborGroupsUnsupported,*'
+        $failures[0].Exception.Message | Should -Match "auth mode 'db_auth'"
+        $failures[0].Exception.Message | Should -Match '-User'
+        (Get-HarborProjectMember $project).EntityType | Should -Not -Contain 'Group'
+        Invoke-LabControl 'users' @{ username = "carol$($script:Run)"; password = 'Carol-Pass-1' }
+        (Add-HarborProjectMember $project -User "carol$($script:Run)" -Role Developer).EntityType | Should -Be 'User'
+    }
+
+    It 'in ldap_auth takes a DN given as -Group as an LDAP group, and refuses a plain name asking for a DN' {
+        $project = "ldap-auth-$($script:Run)"
+        New-HarborProject $project | Out-Null
+        Invoke-LabControl 'auth-mode' @{ auth_mode = 'ldap_auth' }
+        Invoke-LabControl 'ldap-groups' @{ dn = 'cn=qa,ou=groups,dc=example,dc=com'; name = 'quality' }
+        $qa = Add-HarborProjectMember $project -Group 'cn=qa,ou=groups,dc=example,dc=com' -Role Developer
+        ($qa.Name, $qa.EntityType) | Should -Be @('quality', 'Group')
+        # Invalid input for this Harbor: a terminating error, as every InvalidArgument is.
+        $failure = { Add-HarborProjectMember $project -Group devs -Role Developer } | Should -Throw -PassThru
+        $failure.FullyQualifiedErrorId | Should -BeLike 'HarborLdapGroupDnRequired,*'
+        $failure.Exception.Message | Should -Match 'distinguished name'
     }
 }
 

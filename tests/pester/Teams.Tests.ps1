@@ -213,6 +213,52 @@ Describe 'Sync-HarborProjectMember refuses what it cannot resolve' {
     }
 }
 
+Describe 'Sync-HarborProjectMember follows Harbor''s auth mode' {
+    BeforeAll {
+        function Set-HarborAuthMode([string] $Mode) {
+            Invoke-RestMethod -Method Post -Uri "$($script:H.control)auth-mode" -Body (@{ auth_mode = $Mode } | ConvertTo-Json) -ContentType 'application/json' | Out-Null
+        }
+        $script:Project = "auth-mode-$($script:Run)"
+        New-HarborProject $script:Project | Out-Null
+        $script:Devs = New-EntraGroup "auth-mode-devs-$($script:Run)"
+    }
+    AfterEach { Set-HarborAuthMode 'oidc_auth' }
+
+    It 'in db_auth fails before Entra or any write, naming the auth mode and what to configure' {
+        Set-HarborAuthMode 'db_auth'
+        $graphCalls = @(Get-GraphExchange).Count
+        $result = Invoke-InRunspace -Script "param(`$p, `$g, `$entra) Sync-HarborProjectMember `$p -Group @{ `$g = 'Developer' } -Prune @entra" -Parameters @{ p = $script:Project; g = $script:Devs; entra = $script:Entra }
+        $result.Errors.Count | Should -Be 1
+        $result.Errors[0].FullyQualifiedErrorId | Should -BeLike 'HarborGroupsUnsupported,*'
+        $result.Errors[0].CategoryInfo.Category | Should -Be 'NotImplemented'
+        $result.Errors[0].Exception.Message | Should -Match "auth mode 'db_auth'"
+        $result.Errors[0].Exception.Message | Should -Match 'oidc_auth'
+        @(Get-GraphExchange).Count | Should -Be $graphCalls
+        Get-GroupMember $script:Project | Should -BeNullOrEmpty
+    }
+
+    It 'in oidc_auth adds the Entra group as today' {
+        $changes = @(Sync-HarborProjectMember $script:Project -Group @{ $script:Devs = 'Developer' } @script:Entra)
+        $changes.Action | Should -Be 'Added'
+        Get-GroupMember $script:Project | Should -Be @("$($script:Devs)=Developer")
+    }
+
+    It 'in ldap_auth makes a group given by DN an LDAP group member, and refuses a name asking for a DN' {
+        Set-HarborAuthMode 'ldap_auth'
+        $dn = "cn=ldap-ops-$($script:Run),ou=groups,dc=example,dc=com"
+        Invoke-RestMethod -Method Post -Uri "$($script:H.control)ldap-groups" -Body (@{ dn = $dn } | ConvertTo-Json) -ContentType 'application/json' | Out-Null
+        $byName = Invoke-InRunspace -Script "param(`$p, `$entra) Sync-HarborProjectMember `$p -Group @{ 'team-a-devs' = 'Guest' } @entra" -Parameters @{ p = $script:Project; entra = $script:Entra }
+        $byName.Errors[0].FullyQualifiedErrorId | Should -BeLike 'HarborLdapGroupDnRequired,*'
+        $byName.Errors[0].Exception.Message | Should -Match "'team-a-devs' is not one"
+
+        $changes = @(Sync-HarborProjectMember $script:Project -Group @{ $dn = 'Guest' } @script:Entra)
+        $changes.Action | Should -Be 'Added'
+        $changes.GroupId | Should -Be $dn
+        Get-GroupMember $script:Project | Should -Contain "ldap-ops-$($script:Run)=Guest"
+        @(Sync-HarborProjectMember $script:Project -Group @{ $dn = 'Guest' } @script:Entra) | Should -BeNullOrEmpty
+    }
+}
+
 Describe 'Test-HarborOidcGroupClaim' {
     It 'reads a group with 1,000 transitive members through every page' {
         $nested = New-EntraGroup "nested-$($script:Run)" -NewUsers 400

@@ -25,14 +25,23 @@ public sealed record DesiredGroupMember(string Group, HarborProjectRole Role)
     }
 }
 
-/// <summary>What a sync would do to one member; applied one by one so the cmdlet can confirm each.</summary>
+/// <summary>
+/// What a sync would do to one member; applied one by one so the cmdlet can confirm each. Where Harbor uses ldap_auth the
+/// group is an LDAP group given by DN (<see cref="LdapGroupDn"/>; then Group holds the DN as id and Harbor's name for it).
+/// </summary>
 public sealed record PlannedGroupChange(string Project, EntraGroup Group, string Action, int MemberId, HarborProjectRole? OldRole, HarborProjectRole? NewRole)
 {
+    public string? LdapGroupDn { get; init; }
+
     public const string Added = "Added";
     public const string RoleChanged = "RoleChanged";
     public const string Removed = "Removed";
 
-    public string Describe() => Action switch
+    public string Describe() => LdapGroupDn is { } dn ? Action switch
+    {
+        Added => $"Add LDAP group '{dn}' as {NewRole}",
+        _ => $"Change the role of LDAP group '{dn}' from {OldRole} to {NewRole}",
+    } : Action switch
     {
         Added => $"Add Entra group '{Group.DisplayName}' ({Group.Id}) as {NewRole}",
         RoleChanged => $"Change the role of Entra group '{Group.DisplayName}' ({Group.Id}) from {OldRole} to {NewRole}",
@@ -48,18 +57,28 @@ public sealed record ProjectGroupPlan(string Project, IReadOnlyList<PlannedGroup
 /// claim carries object ids, so Harbor's OIDC group for an Entra group is named by the group's object id. A group member
 /// counts as managed here when its name is a GUID that Entra resolves to a group: users, LDAP/HTTP groups and OIDC groups
 /// with other names are never touched, and a GUID Entra does not know (a deleted group, another tenant's) is reported,
-/// not removed.
+/// not removed. Harbor takes OIDC groups only in its oidc_auth mode: the plan asks Harbor's auth mode first and refuses
+/// any other, except ldap_auth, where each wanted group must be given by its LDAP DN (Entra is not asked) and becomes an
+/// LDAP group member; such a group is recognised among the members by the name Harbor gives it, the DN's first value.
 /// </summary>
 public sealed class ProjectGroupSync(HarborClient harbor, EntraDirectory directory)
 {
     public async Task<ProjectGroupPlan> PlanAsync(string project, IReadOnlyList<DesiredGroupMember> desired, bool prune, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(project);
+        // Harbor's auth mode decides whether these groups can be members at all: ask it before Entra or any write.
+        var authMode = await harbor.GetAuthModeAsync(cancellationToken).ConfigureAwait(false);
+        HarborGroupOnboarding.EnsureGroupSyncPossible(authMode, harbor.Connection.Url);
+        var ldap = authMode == HarborAuthMode.Ldap;
+        if (ldap && desired.FirstOrDefault(d => !LdapDistinguishedName.IsDistinguishedName(d.Group)) is { } notDn)
+            throw HarborGroupOnboarding.DnRequired(notDn.Group, harbor.Connection.Url);
         // Resolve every wanted group first: a misspelt name stops the run before Harbor is changed at all.
         var wanted = new Dictionary<string, (EntraGroup Group, HarborProjectRole Role)>(StringComparer.OrdinalIgnoreCase);
         foreach (var member in desired)
         {
-            var group = await directory.ResolveGroupAsync(member.Group, cancellationToken).ConfigureAwait(false);
+            var group = ldap
+                ? new EntraGroup(member.Group, LdapDistinguishedName.FirstValue(member.Group))
+                : await directory.ResolveGroupAsync(member.Group, cancellationToken).ConfigureAwait(false);
             if (wanted.TryGetValue(group.Id, out var already) && already.Role != member.Role)
                 throw new EntraException(EntraErrorIds.OptionsInvalid, FailureKind.InvalidArgument,
                     $"Entra group '{group.DisplayName}' ({group.Id}) is wanted twice in project '{project}', as {already.Role} and as {member.Role}; give it once.", member.Group);
@@ -71,11 +90,15 @@ public sealed class ProjectGroupSync(HarborClient harbor, EntraDirectory directo
         var changes = new List<PlannedGroupChange>();
         foreach (var (id, (group, role)) in wanted.OrderBy(w => w.Value.Group.DisplayName, StringComparer.Ordinal))
         {
-            var existing = guidGroups.FirstOrDefault(m => string.Equals(m.Name, id, StringComparison.OrdinalIgnoreCase));
+            // Harbor names an onboarded LDAP group after its directory entry (the DN itself when another DN holds that name).
+            var existing = ldap
+                ? members.FirstOrDefault(m => m.EntityType == "Group" && (string.Equals(m.Name, group.DisplayName, StringComparison.OrdinalIgnoreCase) || string.Equals(m.Name, id, StringComparison.OrdinalIgnoreCase)))
+                : guidGroups.FirstOrDefault(m => string.Equals(m.Name, id, StringComparison.OrdinalIgnoreCase));
+            var dn = ldap ? id : null;
             if (existing is null)
-                changes.Add(new PlannedGroupChange(project, group, PlannedGroupChange.Added, 0, null, role));
+                changes.Add(new PlannedGroupChange(project, group, PlannedGroupChange.Added, 0, null, role) { LdapGroupDn = dn });
             else if (ParseRole(existing.Role) is var current && current != role)
-                changes.Add(new PlannedGroupChange(project, group, PlannedGroupChange.RoleChanged, existing.MemberId, current, role));
+                changes.Add(new PlannedGroupChange(project, group, PlannedGroupChange.RoleChanged, existing.MemberId, current, role) { LdapGroupDn = dn });
         }
 
         var unknown = new List<string>();
@@ -97,7 +120,10 @@ public sealed class ProjectGroupSync(HarborClient harbor, EntraDirectory directo
         switch (change.Action)
         {
             case PlannedGroupChange.Added:
-                var added = await harbor.AddMemberAsync(change.Project, new HarborMemberRequest(change.NewRole!.Value) { GroupName = change.Group.Id, GroupType = HarborGroupType.Oidc }, cancellationToken).ConfigureAwait(false);
+                var request = change.LdapGroupDn is { } dn
+                    ? new HarborMemberRequest(change.NewRole!.Value) { LdapGroupDn = dn, GroupType = HarborGroupType.Ldap }
+                    : new HarborMemberRequest(change.NewRole!.Value) { GroupName = change.Group.Id, GroupType = HarborGroupType.Oidc };
+                var added = await harbor.AddMemberAsync(change.Project, request, cancellationToken).ConfigureAwait(false);
                 memberId = added.MemberId;
                 break;
             case PlannedGroupChange.RoleChanged:

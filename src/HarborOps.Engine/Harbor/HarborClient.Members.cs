@@ -32,6 +32,18 @@ public sealed record HarborMemberRequest(HarborProjectRole Role)
 
 public sealed partial class HarborClient
 {
+    // Read once per client (one cmdlet run): a sync adding many groups asks Harbor for its mode once.
+    private string? _authMode;
+
+    /// <summary>Harbor's auth_mode (db_auth, ldap_auth, oidc_auth, http_auth, uaa_auth) from GET /systeminfo, read once per client.</summary>
+    public async Task<string> GetAuthModeAsync(CancellationToken cancellationToken)
+    {
+        if (_authMode is { } known) return known;
+        var call = new HarborCall(HttpMethod.Get, "systeminfo") { Description = "reading Harbor's auth mode" };
+        var info = (await SendAsync(call, cancellationToken).ConfigureAwait(false)).Read<GeneralInfoDto>(call);
+        return _authMode = info.AuthMode ?? "";
+    }
+
     public async Task<IReadOnlyList<HarborProjectMemberInfo>> ListMembersAsync(string project, CancellationToken cancellationToken)
     {
         var members = new List<HarborProjectMemberInfo>();
@@ -52,6 +64,8 @@ public sealed partial class HarborClient
         var isUser = request.UserName is not null;
         if (isUser == (request.GroupName is not null || request.LdapGroupDn is not null))
             throw new HarborException(HarborErrorIds.RequestInvalid, FailureKind.InvalidArgument, "Name either a user or a group, not both and not neither.", project);
+        // Harbor onboards a group only through its auth mode's authenticator: refuse what it cannot take before writing.
+        if (!isUser) request = HarborGroupOnboarding.ForAuthMode(request, await GetAuthModeAsync(cancellationToken).ConfigureAwait(false), Connection.Url);
         var who = isUser ? $"user '{request.UserName}'" : $"{request.GroupType} group '{request.GroupName ?? request.LdapGroupDn}'";
         var body = new ProjectMemberDto
         {
@@ -65,13 +79,15 @@ public sealed partial class HarborClient
             Description = $"adding {who} to project '{project}'",
             ConflictId = HarborErrorIds.MemberExists, ConflictHint = $"{who} is already a member of '{project}'; remove it first to change its role.",
             NotFoundId = HarborErrorIds.MemberNotFound,
-            NotFoundMessage = $"{who} is not known to {Connection.Url} (a user must have logged in once, or exist in LDAP/OIDC)",
+            NotFoundMessage = request.LdapGroupDn is not null
+                ? $"{who} is not in the LDAP directory {Connection.Url} searches (check the DN, and Harbor's LDAP group base DN and filter)"
+                : $"{who} is not known to {Connection.Url} (a user must have logged in once, or exist in LDAP/OIDC)",
         }, cancellationToken).ConfigureAwait(false);
         var location = response.Header("Location");
         var idText = location?.TrimEnd('/').Split('/').LastOrDefault();
         var members = await ListMembersAsync(project, cancellationToken).ConfigureAwait(false);
         return (int.TryParse(idText, out var id) ? members.FirstOrDefault(m => m.MemberId == id) : null)
-            ?? members.First(m => m.Name == (request.UserName ?? request.GroupName));
+            ?? members.First(m => m.Name == (request.UserName ?? request.GroupName ?? LdapDistinguishedName.FirstValue(request.LdapGroupDn!)));
     }
 
     /// <summary>Changes a member's role in place (Harbor keeps the member id, so nothing is removed and re-added).</summary>

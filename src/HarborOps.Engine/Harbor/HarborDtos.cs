@@ -16,6 +16,7 @@ internal sealed class GeneralInfoDto
 {
     public string? HarborVersion { get; set; }
     public string? ExternalUrl { get; set; }
+    public string? AuthMode { get; set; }
 }
 
 internal sealed class ProjectDto

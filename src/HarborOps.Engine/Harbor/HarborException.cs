@@ -48,6 +48,8 @@ public static class HarborErrorIds
     public const string MemberExists = "HarborMemberExists";
     public const string MemberNotFound = "HarborMemberNotFound";
     public const string RequestInvalid = "HarborRequestInvalid";
+    public const string GroupsUnsupported = "HarborGroupsUnsupported";
+    public const string LdapGroupDnRequired = "HarborLdapGroupDnRequired";
     public const string PreconditionFailed = "HarborPreconditionFailed";
     public const string Throttled = "HarborThrottled";
     public const string RegistryEndpointExists = "HarborRegistryEndpointExists";

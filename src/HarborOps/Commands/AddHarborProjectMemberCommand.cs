@@ -9,10 +9,19 @@ namespace HarborOps.Commands;
 /// <para>Add-HarborProjectMember makes a user or a group a member of the project. A group is named by its name and
 /// type (an OIDC group is created in Harbor on the fly, as Harbor does at login) or, for LDAP, by its DN. Roles:
 /// ProjectAdmin, Maintainer, Developer, Guest, LimitedGuest. Only project admins and system admins may add members.</para>
+/// <para>Harbor onboards a group only through its auth mode, so for a group Add-HarborProjectMember first reads the mode
+/// (GET /api/v2.0/systeminfo, auth_mode) and stops before any change where the group cannot work: db_auth (Harbor's own
+/// user database) and uaa_auth take no groups; oidc_auth takes any OIDC group name, http_auth any HTTP group name;
+/// ldap_auth finds a group in the directory by its DN, so there -Group takes a DN (cn=...,dc=...) and makes it an LDAP
+/// group member, as -LdapGroupDn does, and a plain name is refused.</para>
 /// </remarks>
 /// <example>
 /// <code>Add-HarborProjectMember team-a -Group team-a-devs -GroupType Oidc -Role Developer</code>
 /// <para>Lets the OIDC group team-a-devs push and pull in team-a.</para>
+/// </example>
+/// <example>
+/// <code>Add-HarborProjectMember team-a -Group 'cn=team-a-devs,ou=groups,dc=example,dc=com' -Role Developer</code>
+/// <para>On a Harbor that uses LDAP (ldap_auth): the directory's group team-a-devs becomes an LDAP group member.</para>
 /// </example>
 /// <example>
 /// <code>Add-HarborProjectMember team-a -User alice -Role ProjectAdmin</code>
@@ -21,7 +30,9 @@ namespace HarborOps.Commands;
 /// <errors>
 /// <error id="HarborNotConnected">No session and no -Harbor/-Credential.</error>
 /// <error id="HarborMemberExists">The user or group is already a member.</error>
-/// <error id="HarborMemberNotFound">The user is unknown to Harbor.</error>
+/// <error id="HarborMemberNotFound">The user is unknown to Harbor, or the LDAP group's DN is not in its directory.</error>
+/// <error id="HarborGroupsUnsupported">Harbor's auth mode (named in the message) cannot onboard that group: db_auth and uaa_auth take none, oidc_auth and http_auth no LDAP DN. Nothing was changed.</error>
+/// <error id="HarborLdapGroupDnRequired">Harbor uses ldap_auth and the group is a name, not a DN. Nothing was changed.</error>
 /// <error id="HarborProjectNotFound">The project does not exist or is hidden from you.</error>
 /// <error id="HarborRequestInvalid">The role or group type is not valid.</error>
 /// <error id="HarborPermissionDenied">The credential may not add members.</error>
@@ -47,7 +58,7 @@ public sealed class AddHarborProjectMemberCommand : HarborCommandBase
     [ValidateNotNullOrEmpty]
     public string User { get; set; } = "";
 
-    /// <summary>A group name; its type is -GroupType.</summary>
+    /// <summary>A group name; its type is -GroupType. Where Harbor uses ldap_auth, the group's DN (it becomes an LDAP group).</summary>
     [Parameter(Mandatory = true, ParameterSetName = GroupSet)]
     [ValidateNotNullOrEmpty]
     public string Group { get; set; } = "";

@@ -17,6 +17,12 @@ namespace HarborOps.Commands;
 /// <para>Which members it manages: group members whose name is a GUID that Entra resolves to a group. Users, LDAP and
 /// HTTP groups and OIDC groups with other names are never touched; a GUID Entra does not know (a deleted group, another
 /// tenant's) is left in place with a warning (remove it with Remove-HarborProjectMember).</para>
+/// <para>Harbor's auth mode first: Sync-HarborProjectMember reads it (GET /api/v2.0/systeminfo, auth_mode) before Entra
+/// or any change. Entra groups become members as OIDC groups, so Harbor must use oidc_auth with Entra ID as its OIDC
+/// provider; any other mode stops the run naming it (HarborGroupsUnsupported), except ldap_auth (Harbor reading the
+/// directory over LDAP, such as Entra Domain Services): there each group is given by its DN (cn=...,dc=...), Entra is not
+/// asked, and it becomes an LDAP group member, recognised later by the name Harbor gives it (the DN's first value); a
+/// group given by name or id stops the run (HarborLdapGroupDnRequired). -Prune removes only Entra (OIDC) groups.</para>
 /// <para>Idempotent: a second run with the same groups changes nothing and writes nothing. One HarborProjectGroupChange
 /// per change (Added, RoleChanged, Removed); -WhatIf lists each change instead. Groups come as a hashtable (-Group) or
 /// piped objects with GroupName (display name or object id) and Role properties, such as Import-Csv rows.</para>
@@ -27,6 +33,10 @@ namespace HarborOps.Commands;
 /// <example>
 /// <code>Sync-HarborProjectMember team-a -Group @{ 'team-a-devs' = 'Developer'; 'team-a-leads' = 'Maintainer' } -Prune</code>
 /// <para>team-a's Entra members become exactly team-a-devs (Developer) and team-a-leads (Maintainer).</para>
+/// </example>
+/// <example>
+/// <code>Sync-HarborProjectMember team-a -Group @{ 'CN=team-a-devs,OU=AADDC Users,DC=contoso,DC=com' = 'Developer' }</code>
+/// <para>On a Harbor that uses LDAP (ldap_auth), the group's DN becomes an LDAP group member with that role.</para>
 /// </example>
 /// <example>
 /// <code>Import-Csv ./team-a-groups.csv | Sync-HarborProjectMember team-a -WhatIf</code>
@@ -45,6 +55,9 @@ namespace HarborOps.Commands;
 /// <error id="EntraThrottled">Graph still answered 429/503 after its retries.</error>
 /// <error id="EntraUnreachable">Graph could not be reached.</error>
 /// <error id="EntraRequestFailed">Graph failed otherwise.</error>
+/// <error id="HarborGroupsUnsupported">Harbor's auth mode (named in the message) is neither oidc_auth nor ldap_auth; nothing was changed.</error>
+/// <error id="HarborLdapGroupDnRequired">Harbor uses ldap_auth and a group is given by name or id, not by DN; nothing was changed.</error>
+/// <error id="HarborMemberNotFound">Harbor uses ldap_auth and a group's DN is not in its directory.</error>
 /// <error id="HarborRequestInvalid">A role is not ProjectAdmin, Maintainer, Developer, Guest or LimitedGuest.</error>
 /// <error id="HarborNotConnected">No session and no -Harbor/-Credential.</error>
 /// <error id="HarborProjectNotFound">The project does not exist or is hidden from you.</error>
@@ -66,7 +79,7 @@ public sealed class SyncHarborProjectMemberCommand : EntraCommandBase
     [ValidateNotNullOrEmpty]
     public string Project { get; set; } = "";
 
-    /// <summary>The wanted groups: display name or object id = role (ProjectAdmin, Maintainer, Developer, Guest, LimitedGuest).</summary>
+    /// <summary>The wanted groups: display name or object id (a DN where Harbor uses ldap_auth) = role (ProjectAdmin, Maintainer, Developer, Guest, LimitedGuest).</summary>
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = TableSet)]
     [ValidateNotNull]
     public Hashtable Group { get; set; } = [];

@@ -19,7 +19,8 @@ public sealed class EntraLabFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var graph = GraphEmulator.StartAsync();
-        var harbor = HarborEmulator.StartAsync();
+        // Entra ID as Harbor's OIDC provider, as the Entra group sync expects Harbor to be configured.
+        var harbor = HarborEmulator.StartAsync(new HarborEmulatorOptions { AuthMode = HarborAuthModes.Oidc });
         await Task.WhenAll(graph, harbor);
         (Graph, Harbor) = (graph.Result, harbor.Result);
     }

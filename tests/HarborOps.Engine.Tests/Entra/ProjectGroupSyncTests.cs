@@ -1,6 +1,7 @@
 using HarborOps.Engine.Entra;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
+using HarborOps.Lab.Harbor;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Entra;
@@ -69,6 +70,62 @@ public sealed class ProjectGroupSyncTests(EntraLabFixture lab)
             lab.Harbor.Exchanges.Where(x => x.Path.Contains($"/projects/{project}/members", StringComparison.Ordinal)).ToList(), 0);
         Assert.True(problems.Count == 0, string.Join("\n", problems));
         Assert.Contains(lab.Harbor.Exchanges, x => x.Method == "PUT" && x.Path.Contains($"/projects/{project}/members/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task In_db_auth_the_sync_fails_before_Entra_or_any_write_naming_the_auth_mode()
+    {
+        var (project, _, sync, directory) = await NewProjectAsync();
+        using var _ = directory;
+        var devs = lab.Graph.AddGroup(lab.Unique("devs"));
+        lab.Harbor.SetAuthMode(HarborAuthModes.Database);
+        try
+        {
+            var graphCalls = lab.Graph.Exchanges.Count;
+            var failure = await Assert.ThrowsAsync<HarborException>(() => sync.PlanAsync(project, [new(devs, HarborProjectRole.Developer)], prune: true, default));
+            Assert.Equal(HarborErrorIds.GroupsUnsupported, failure.ErrorId);
+            Assert.Contains("'db_auth'", failure.Message);
+            Assert.Contains("oidc_auth", failure.Message);
+            Assert.Equal(graphCalls, lab.Graph.Exchanges.Count);
+            Assert.DoesNotContain(lab.Harbor.Exchanges, x => x.Path.Contains($"/projects/{project}/members", StringComparison.Ordinal));
+        }
+        finally
+        {
+            lab.Harbor.SetAuthMode(HarborAuthModes.Oidc);
+        }
+    }
+
+    [Fact]
+    public async Task In_ldap_auth_groups_given_by_DN_become_LDAP_group_members_and_a_second_run_changes_nothing()
+    {
+        var (project, harbor, sync, directory) = await NewProjectAsync();
+        using var _ = directory;
+        var ops = $"cn={lab.Unique("ops")},ou=groups,dc=example,dc=com";
+        lab.Harbor.SetAuthMode(HarborAuthModes.Ldap);
+        lab.Harbor.AddLdapGroup(ops);
+        try
+        {
+            var graphCalls = lab.Graph.Exchanges.Count;
+            var notDn = await Assert.ThrowsAsync<HarborException>(() => sync.PlanAsync(project, [new(ops, HarborProjectRole.Developer), new("team-a-devs", HarborProjectRole.Guest)], false, default));
+            Assert.Equal(HarborErrorIds.LdapGroupDnRequired, notDn.ErrorId);
+            Assert.Contains("'team-a-devs'", notDn.Message);
+
+            var first = await ApplyAllAsync(sync, await sync.PlanAsync(project, [new(ops, HarborProjectRole.Developer)], false, default));
+            var added = Assert.Single(first);
+            Assert.Equal(("Added", ops, "Developer"), (added.Action, added.GroupId, added.NewRole));
+            var member = Assert.Single(await harbor.ListMembersAsync(project, default), m => m.EntityType == "Group");
+            Assert.Equal((LdapDistinguishedName.FirstValue(ops), "Developer"), (member.Name, member.Role));
+            Assert.Equal(graphCalls, lab.Graph.Exchanges.Count);
+
+            Assert.Empty((await sync.PlanAsync(project, [new(ops, HarborProjectRole.Developer)], true, default)).Changes);
+            var changed = Assert.Single((await sync.PlanAsync(project, [new(ops, HarborProjectRole.Maintainer)], false, default)).Changes);
+            Assert.Equal((PlannedGroupChange.RoleChanged, member.MemberId), (changed.Action, changed.MemberId));
+            Assert.StartsWith("Change the role of LDAP group 'cn=", changed.Describe(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            lab.Harbor.SetAuthMode(HarborAuthModes.Oidc);
+        }
     }
 
     [Fact]

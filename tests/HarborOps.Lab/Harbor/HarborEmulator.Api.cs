@@ -216,7 +216,7 @@ public sealed partial class HarborEmulator
 
     private Task SystemInfoAsync(ApiCall c)
     {
-        var info = new Dictionary<string, object?> { ["auth_mode"] = "db_auth", ["primary_auth_mode"] = false, ["self_registration"] = false };
+        var info = new Dictionary<string, object?> { ["auth_mode"] = AuthMode, ["primary_auth_mode"] = false, ["self_registration"] = false };
         if (!c.Who.IsAnonymous)
         {
             info["harbor_version"] = _options.HarborVersion;
@@ -501,105 +501,5 @@ public sealed partial class HarborEmulator
         }
         lock (_gate) project.StorageLimit = limit;
         await ReplyAsync(c, 200, null);
-    }
-
-    // ---------------------------------------------------------------- members
-
-    private static string RoleName(int role) => role switch { 1 => "projectAdmin", 2 => "developer", 3 => "guest", 4 => "maintainer", 5 => "limitedGuest", _ => "unknown" };
-
-    private static object MemberJson(LabHarborMember m) => new
-    {
-        Id = m.Id, ProjectId = m.ProjectId, EntityName = m.EntityName, RoleName = RoleName(m.RoleId), RoleId = m.RoleId, EntityId = m.EntityId, EntityType = m.EntityType,
-    };
-
-    private Task ListMembersAsync(ApiCall c, LabHarborProject project)
-    {
-        if (!Can(c.Who, project, "member", "list")) return FailAsync(c, 403, "FORBIDDEN", "forbidden");
-        var filter = c.Query("entityname");
-        List<object> members;
-        lock (_gate) members = _members.Where(m => m.ProjectId == project.Id && (filter is null || m.EntityName.Contains(filter, StringComparison.Ordinal)))
-            .OrderBy(m => m.Id).Select(MemberJson).ToList();
-        return ReplyPagedAsync(c, members);
-    }
-
-    private Task GetMemberAsync(ApiCall c, LabHarborProject project, string id)
-    {
-        if (!Can(c.Who, project, "member", "read")) return FailAsync(c, 403, "FORBIDDEN", "forbidden");
-        lock (_gate)
-        {
-            var member = _members.FirstOrDefault(m => m.ProjectId == project.Id && m.Id.ToString(CultureInfo.InvariantCulture) == id);
-            return member is null ? FailAsync(c, 404, "NOT_FOUND", $"member {id} not found") : ReplyAsync(c, 200, MemberJson(member));
-        }
-    }
-
-    private Task AddMemberAsync(ApiCall c, LabHarborProject project)
-    {
-        if (!Can(c.Who, project, "member", "create")) return FailAsync(c, 403, "FORBIDDEN", "forbidden");
-        var body = ParseBody(c);
-        var role = body?["role_id"] is JsonValue r && r.TryGetValue<int>(out var roleId) ? roleId : 0;
-        if (role is < 1 or > 5) return FailAsync(c, 400, "BAD_REQUEST", $"invalid role_id {role}");
-        lock (_gate)
-        {
-            int entityId;
-            string type, name;
-            if (body?["member_user"] is JsonObject memberUser)
-            {
-                var userName = Str(memberUser, "username");
-                var user = _users.FirstOrDefault(u => u.Name == userName);
-                // db_auth: an unknown user cannot be onboarded from LDAP or OIDC.
-                if (user is null) return FailAsync(c, 404, "NOT_FOUND", $"user {userName} not found");
-                (entityId, type, name) = (user.Id, "u", user.Name);
-            }
-            else if (body?["member_group"] is JsonObject memberGroup)
-            {
-                var groupName = Str(memberGroup, "group_name");
-                var dn = Str(memberGroup, "ldap_group_dn");
-                var groupType = memberGroup["group_type"] is JsonValue gt && gt.TryGetValue<int>(out var t) ? t : 0;
-                if (groupType is < 1 or > 3) return FailAsync(c, 400, "BAD_REQUEST", $"invalid group_type {groupType}: 1 LDAP, 2 HTTP, 3 OIDC");
-                if (string.IsNullOrEmpty(groupName) && string.IsNullOrEmpty(dn)) return FailAsync(c, 400, "BAD_REQUEST", "group_name or ldap_group_dn is required");
-                var group = _groups.FirstOrDefault(g => g.Type == groupType && (dn is not null ? g.LdapDn == dn : g.Name == groupName));
-                if (group is null)
-                {
-                    group = new LabHarborGroup { Id = NextId(), Name = groupName ?? dn!, Type = groupType, LdapDn = dn };
-                    _groups.Add(group);
-                }
-                (entityId, type, name) = (group.Id, "g", group.Name);
-            }
-            else
-            {
-                return FailAsync(c, 400, "BAD_REQUEST", "member_user or member_group is required");
-            }
-            if (_members.Any(m => m.ProjectId == project.Id && m.EntityType == type && m.EntityId == entityId))
-                return FailAsync(c, 409, "CONFLICT", $"The member {name} already exists in project {project.Name}");
-            var member = new LabHarborMember { Id = NextId(), ProjectId = project.Id, EntityId = entityId, EntityType = type, EntityName = name, RoleId = role };
-            _members.Add(member);
-            return ReplyAsync(c, 201, null, new Dictionary<string, string> { ["Location"] = $"/api/v2.0/projects/{project.Id}/members/{member.Id}" });
-        }
-    }
-
-    private Task UpdateMemberAsync(ApiCall c, LabHarborProject project, string id)
-    {
-        if (!Can(c.Who, project, "member", "update")) return FailAsync(c, 403, "FORBIDDEN", "forbidden");
-        var body = ParseBody(c);
-        // RoleRequest: role_id only; Harbor answers 400 for a role outside 1..5.
-        var role = body?["role_id"] is JsonValue r && r.TryGetValue<int>(out var roleId) ? roleId : 0;
-        if (role is < 1 or > 5) return FailAsync(c, 400, "BAD_REQUEST", $"invalid role_id {role}");
-        lock (_gate)
-        {
-            var member = _members.FirstOrDefault(m => m.ProjectId == project.Id && m.Id.ToString(CultureInfo.InvariantCulture) == id);
-            if (member is null) return FailAsync(c, 404, "NOT_FOUND", $"member {id} not found");
-            member.RoleId = role;
-            return ReplyAsync(c, 200, null);
-        }
-    }
-
-    private Task DeleteMemberAsync(ApiCall c, LabHarborProject project, string id)
-    {
-        if (!Can(c.Who, project, "member", "delete")) return FailAsync(c, 403, "FORBIDDEN", "forbidden");
-        lock (_gate)
-        {
-            var removed = _members.RemoveAll(m => m.ProjectId == project.Id && m.Id.ToString(CultureInfo.InvariantCulture) == id);
-            return removed == 0 ? FailAsync(c, 404, "NOT_FOUND", $"member {id} not found") : ReplyAsync(c, 200, null);
-        }
     }
 }

@@ -42,7 +42,7 @@ public sealed partial class HarborEmulator
         static object Item(object value) => new { Value = value, Editable = true };
         var settings = new Dictionary<string, object>(StringComparer.Ordinal)
         {
-            ["auth_mode"] = Item("db_auth"),
+            ["auth_mode"] = Item(AuthMode), // the emulator's current auth mode, as /systeminfo shows it
             ["project_creation_restriction"] = Item("everyone"),
             ["read_only"] = Item(false),
             ["robot_name_prefix"] = Item(RobotNamePrefix),

@@ -551,6 +551,15 @@ public sealed partial class HarborEmulator
                 AddUser(Str(body, "username") ?? "", Str(body, "password") ?? "", body?["sysadmin"] is JsonValue a && a.GetValue<bool>(), Str(body, "cli_secret"));
                 break;
             default:
+                try
+                {
+                    if (TryControlMembers(path, body)) break;
+                }
+                catch (ArgumentException ex)
+                {
+                    await WriteErrorAsync(context, 400, "BAD_REQUEST", ex.Message);
+                    return;
+                }
                 context.Response.StatusCode = 404;
                 return;
         }

@@ -17,6 +17,10 @@ public sealed record HarborEmulatorOptions
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromMinutes(30);
     /// <summary>Harbor's system setting robot_name_prefix (default robot$); an admin may change it later over PUT /configurations.</summary>
     public string RobotNamePrefix { get; init; } = HarborEmulator.DefaultRobotNamePrefix;
+    /// <summary>Harbor's auth_mode: db_auth (Harbor's default), oidc_auth or ldap_auth; it decides how groups are onboarded.</summary>
+    public string AuthMode { get; init; } = HarborAuthModes.Database;
+    /// <summary>The LDAP directory's groups (DN to group name; the name defaults to the DN's first value) that ldap_auth finds.</summary>
+    public IReadOnlyDictionary<string, string?> LdapGroups { get; init; } = new Dictionary<string, string?>();
 }
 
 /// <summary>One API call the emulator answered, for contract validation in the tests.</summary>
@@ -73,6 +77,8 @@ public sealed partial class HarborEmulator : IAsyncDisposable
         BaseUri = baseUri;
         AdminPassword = options.AdminPassword ?? "Harbor" + Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
         _users.Add(new LabHarborUser { Id = NextId(), Name = AdminUser, Password = AdminPassword, SysAdmin = true });
+        SetAuthMode(options.AuthMode);
+        foreach (var (dn, name) in options.LdapGroups) AddLdapGroup(dn, name);
     }
 
     public Uri BaseUri { get; }
