@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using HarborOps.Engine.Errors;
@@ -61,14 +60,14 @@ internal sealed class AcrListing(RemoteRegistryStore store, NetworkCredential? c
             foreach (var manifest in manifests.EnumerateArray())
             {
                 if (!manifest.TryGetProperty("tags", out var tags) || tags.ValueKind != JsonValueKind.Array) continue;
-                var digest = String(manifest, "digest");
+                var digest = ListingJson.String(manifest, "digest");
                 if (digest is null || !ImageReference.IsValidDigest(digest))
                     throw new JsonException($"a manifest entry has no valid digest ('{digest}')");
                 // ACR's imageSize is the whole image (manifest, config, layers), not the manifest's own size, which
                 // the listing does not give: 0 says unknown.
-                var descriptor = new OciDescriptor(MediaTypes.Normalize(String(manifest, "mediaType")), digest, 0);
-                var created = Time(manifest, "createdTime");
-                var updated = Time(manifest, "lastUpdateTime");
+                var descriptor = new OciDescriptor(MediaTypes.Normalize(ListingJson.String(manifest, "mediaType")), digest, 0);
+                var created = ListingJson.Time(manifest, "createdTime");
+                var updated = ListingJson.Time(manifest, "lastUpdateTime");
                 var readEnabled = !(manifest.TryGetProperty("changeableAttributes", out var attributes) && attributes.ValueKind == JsonValueKind.Object
                     && attributes.TryGetProperty("readEnabled", out var read) && read.ValueKind == JsonValueKind.False);
                 foreach (var tag in tags.EnumerateArray())
@@ -83,12 +82,4 @@ internal sealed class AcrListing(RemoteRegistryStore store, NetworkCredential? c
                 $"Registry '{request.Registry}' answered {request.Description} with something that is not ACR's manifest list ({ex.Message}).", request.Target, ex);
         }
     }
-
-    private static string? String(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static DateTimeOffset? Time(JsonElement element, string name) =>
-        String(element, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            ? time
-            : null;
 }

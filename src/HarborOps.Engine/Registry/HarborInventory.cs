@@ -105,19 +105,19 @@ internal sealed class HarborInventory(RemoteRegistryStore store, NetworkCredenti
                 if (artifact.ValueKind != JsonValueKind.Object) throw Invalid(request.Description, request.Target, "an entry that is not an artifact");
                 // What Harbor sends is checked like any registry data before it decides anything: a digest must be one,
                 // and a repository must be a valid name inside the project listed.
-                var digest = String(artifact, "digest");
+                var digest = ListingJson.String(artifact, "digest");
                 if (digest is null || !ImageReference.IsValidDigest(digest))
                     throw Invalid(request.Description, request.Target, $"an artifact without a valid digest ('{ManifestChecks.Shown(digest ?? "")}')");
-                var repository = String(artifact, "repository_name");
+                var repository = ListingJson.String(artifact, "repository_name");
                 if (repository is null || ProjectOf(repository) != expectedProject || !ImageReference.IsValidRepository(store.Registry, repository))
                     throw Invalid(request.Description, request.Target, $"an artifact of repository '{ManifestChecks.Shown(repository ?? "")}', which is not a repository of project '{expectedProject}'");
                 if (!artifact.TryGetProperty("tags", out var tags) || tags.ValueKind != JsonValueKind.Array) continue;
                 // manifest_media_type is the manifest's; media_type is the config's (or the index's) in Harbor's model.
                 // Harbor's size is the whole artifact's, not the manifest's, which the listing does not give: 0 says unknown.
-                var descriptor = new OciDescriptor(MediaTypes.Normalize(String(artifact, "manifest_media_type") ?? String(artifact, "media_type")), digest, 0);
+                var descriptor = new OciDescriptor(MediaTypes.Normalize(ListingJson.String(artifact, "manifest_media_type") ?? ListingJson.String(artifact, "media_type")), digest, 0);
                 foreach (var tag in tags.EnumerateArray())
-                    if (tag.ValueKind == JsonValueKind.Object && String(tag, "name") is { Length: > 0 } name)
-                        items.Add((repository, new TaggedManifest(name, descriptor) { CreatedOn = Time(tag, "push_time") }));
+                    if (tag.ValueKind == JsonValueKind.Object && ListingJson.String(tag, "name") is { Length: > 0 } name)
+                        items.Add((repository, new TaggedManifest(name, descriptor) { CreatedOn = ListingJson.Time(tag, "push_time") }));
             }
         }
         catch (JsonException ex)
@@ -129,14 +129,6 @@ internal sealed class HarborInventory(RemoteRegistryStore store, NetworkCredenti
 
     private static RegistryException Invalid(string description, object? target, string what) =>
         new(RegistryErrorIds.RequestFailed, FailureKind.InvalidData, $"Harbor answered {description} with {what}; the listing is not used.", target);
-
-    private static string? String(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-
-    private static DateTimeOffset? Time(JsonElement element, string name) =>
-        String(element, name) is { } text && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time)
-            ? time
-            : null;
 }
 
 /// <summary>One page of a Harbor artifact listing: each tag with its repository, and the total Harbor announced (X-Total-Count).</summary>
