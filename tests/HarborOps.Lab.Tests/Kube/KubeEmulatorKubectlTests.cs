@@ -7,8 +7,11 @@ namespace HarborOps.Lab.Tests.Kube;
 /// <summary>The real kubectl against the emulator: if kubectl is happy with it, the emulator speaks the API server's
 /// language (discovery, Status errors, patches, watches, rollout status).</summary>
 [Collection(KubeLabCollection.Name)]
-public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
+public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab) : IDisposable
 {
+    /// <summary>Every answer this test caused is held to the Kubernetes OpenAPI.</summary>
+    public void Dispose() => lab.AssertAnswersMatchContract();
+
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 
     [Fact]

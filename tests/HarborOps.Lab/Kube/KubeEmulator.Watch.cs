@@ -74,6 +74,7 @@ public sealed partial class KubeEmulator
             {
                 await foreach (var e in watcher.Events.Reader.ReadAllAsync(ends.Token))
                 {
+                    CheckWatchEvent(e.Type, e.EventType, e.Object);
                     var line = new JsonObject { ["type"] = e.EventType, ["object"] = e.Object.DeepClone() }.ToJsonString(Compact) + "\n";
                     await context.Response.WriteAsync(line, ends.Token);
                     await context.Response.Body.FlushAsync(ends.Token);
