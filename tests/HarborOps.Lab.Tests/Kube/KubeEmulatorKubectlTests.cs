@@ -100,7 +100,6 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab) : IDisposable
 
     private async Task CreateDeploymentAsync(string ns, string name, int replicas, int progressDeadlineSeconds = 600)
     {
-        // --validate=false: the emulator serves no OpenAPI documents, which kubectl's client-side validation downloads
         var manifest = new JsonObject
         {
             ["apiVersion"] = "apps/v1", ["kind"] = "Deployment",
@@ -116,7 +115,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab) : IDisposable
                 },
             },
         };
-        var result = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-", "--validate=false"], manifest.ToJsonString());
+        var result = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-"], manifest.ToJsonString());
         Assert.True(result.ExitCode == 0, result.Output);
     }
 
@@ -200,7 +199,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab) : IDisposable
             };
             if (kind == "StatefulSet") spec["replicas"] = 2;
             var manifest = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = kind, ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns }, ["spec"] = spec };
-            var created = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-", "--validate=false"], manifest.ToJsonString());
+            var created = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-"], manifest.ToJsonString());
             Assert.True(created.ExitCode == 0, created.Output);
         }
         await lab.KubectlOkAsync("rollout", "status", "statefulset/statefulset", "-n", ns, "--timeout=30s");

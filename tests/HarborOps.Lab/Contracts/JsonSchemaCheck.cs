@@ -144,8 +144,9 @@ public sealed class JsonSchemaCheck(JsonObject root, JsonSchemaDialect dialect)
     /// <summary>
     /// The fields of <paramref name="value"/> the schema does not declare, as paths ("spec.replica"): what the API server's
     /// strict decoding reports (k8s.io/apimachinery/pkg/runtime/serializer/json: unknown field "spec.replica").
+    /// When <paramref name="drop"/> is set they are also removed, as the decoder drops them (fieldValidation Ignore and Warn).
     /// </summary>
-    public void UnknownFields(JsonNode schemaNode, JsonNode? value, string path, List<string> unknown)
+    public void UnknownFields(JsonNode schemaNode, JsonNode? value, string path, List<string> unknown, bool drop = false)
     {
         if (value is null) return;
         var schema = Effective(schemaNode);
@@ -153,17 +154,19 @@ public sealed class JsonSchemaCheck(JsonObject root, JsonSchemaDialect dialect)
         {
             var properties = schema["properties"] as JsonObject;
             if ((properties is null && schema["additionalProperties"] is null) || schema["x-kubernetes-preserve-unknown-fields"]?.GetValue<bool>() == true) return;
+            var dropped = new List<string>();
             foreach (var (name, child) in obj)
             {
                 var childPath = path.Length == 0 ? name : $"{path}.{name}";
-                if (properties?[name] is { } propertySchema) UnknownFields(propertySchema, child, childPath, unknown);
-                else if (schema["additionalProperties"] is JsonObject additional) UnknownFields(additional, child, childPath, unknown);
-                else unknown.Add(childPath);
+                if (properties?[name] is { } propertySchema) UnknownFields(propertySchema, child, childPath, unknown, drop);
+                else if (schema["additionalProperties"] is JsonObject additional) UnknownFields(additional, child, childPath, unknown, drop);
+                else { unknown.Add(childPath); dropped.Add(name); }
             }
+            if (drop) foreach (var name in dropped) obj.Remove(name);
         }
         else if (value is JsonArray array && schema["items"] is { } items)
         {
-            for (var i = 0; i < array.Count; i++) UnknownFields(items, array[i], $"{path}[{i}]", unknown);
+            for (var i = 0; i < array.Count; i++) UnknownFields(items, array[i], $"{path}[{i}]", unknown, drop);
         }
     }
 }

@@ -54,9 +54,8 @@ public sealed partial class KubeEmulator
         var directive = context.Request.Query["fieldValidation"].ToString();
         if (directive is not ("" or "Ignore" or "Warn" or "Strict"))
             throw KubeApiError.BadRequest($"invalid fieldValidation directive: {directive}, must be one of: Ignore, Warn, Strict");
-        if (directive == "Ignore") return;
-        var unknown = KubeOpenApi.Shared.UnknownFields(type, body);
-        if (unknown.Count == 0) return;
+        var unknown = KubeOpenApi.Shared.UnknownFields(type, body, drop: directive != "Strict");
+        if (unknown.Count == 0 || directive == "Ignore") return;
         if (directive == "Strict")
         {
             // apimachinery's strict decoding error, which the create and update handlers prefix with the codec's wording

@@ -73,12 +73,13 @@ public sealed class KubeOpenApi
 
     private static JsonNode Reference(string schema) => new JsonObject { ["$ref"] = $"#/components/schemas/{schema}" };
 
-    /// <summary>The fields of a request body its kind's schema does not declare, as the API server's strict decoding names them.</summary>
-    public IReadOnlyList<string> UnknownFields(KubeResourceType type, JsonObject body)
+    /// <summary>The fields of a request body its kind's schema does not declare, as the API server's strict decoding names
+    /// them; with <paramref name="drop"/> they are removed from the body, as decoding drops them.</summary>
+    public IReadOnlyList<string> UnknownFields(KubeResourceType type, JsonObject body, bool drop = false)
     {
         var document = DocumentOf(type);
         var unknown = new List<string>();
-        document.Schemas.UnknownFields(Reference(SchemaName(document, type.Group, type.Version, type.Kind)), body, "", unknown);
+        document.Schemas.UnknownFields(Reference(SchemaName(document, type.Group, type.Version, type.Kind)), body, "", unknown, drop);
         return unknown;
     }
 
