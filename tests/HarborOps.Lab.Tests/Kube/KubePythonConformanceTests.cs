@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using HarborOps.Lab.Tests.Fixtures;
 using Xunit;
 
 namespace HarborOps.Lab.Tests.Kube;
