@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine for HarborOps' build, tests and demo: the real registry and peer
-# tools the lab runs (CNCF Distribution, skopeo, kubectl, htpasswd) and the pinned PowerShell tool.
+# tools the lab runs (CNCF Distribution, skopeo, kubectl, htpasswd, the Python Kubernetes client) and the pinned PowerShell tool.
 # Safe to run again; it installs only what is missing. Needs the .NET 10 SDK on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,8 @@ command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 # kubectl may already come from another package (the cloud SDK's); Debian's would clash with it.
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
+# A second, independent client of the Kubernetes emulator: the conformance script (tests/HarborOps.Lab.Tests/Kube/conformance.py).
+python3 -c 'import kubernetes' >/dev/null 2>&1 || need+=(python3-kubernetes)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

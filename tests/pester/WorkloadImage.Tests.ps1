@@ -68,7 +68,7 @@ users:
             @{ apiVersion = 'batch/v1'; kind = 'CronJob'; metadata = @{ name = 'report' }; spec = @{ schedule = '0 3 * * *'
                 jobTemplate = @{ spec = @{ template = @{ spec = @{ restartPolicy = 'Never'; containers = @(@{ name = 'report'; image = "$($script:Acr)/team/report:2.4" }) } } } } } }
         )
-        foreach ($manifest in $manifests) { Invoke-Kubectl @('create', '-n', $Name, '-f', '-', '--validate=false') -InputText ($manifest | ConvertTo-Json -Depth 12) | Out-Null }
+        foreach ($manifest in $manifests) { Invoke-Kubectl @('create', '-n', $Name, '-f', '-') -InputText ($manifest | ConvertTo-Json -Depth 12) | Out-Null }
         $null = Invoke-KubeLab Post 'cronjobs/run' @{ namespace = $Name; name = 'report' }
         Wait-Pods $Name 4
     }

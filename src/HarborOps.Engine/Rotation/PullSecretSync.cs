@@ -100,10 +100,18 @@ public sealed class PullSecretSync(KubeCluster cluster, TimeProvider? clock = nu
                         namespaceName);
                 if (!await ConfirmAsync($"Replace secret '{request.SecretName}' of type '{existing.Type}' with a pull secret for {request.UserName} @ {registry}").ConfigureAwait(false))
                     return result with { Action = PullSecretAction.Planned, Message = "would replace the secret of another type" };
-                await cluster.CallAsync(KubeOperation.Delete("secrets", namespaceName, request.SecretName),
-                    (k, ct) => k.CoreV1.DeleteNamespacedSecretAsync(request.SecretName, namespaceName,
-                        new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = existing.Metadata.ResourceVersion } }, cancellationToken: ct),
-                    cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await cluster.CallAsync(KubeOperation.Delete("secrets", namespaceName, request.SecretName),
+                        (k, ct) => k.CoreV1.DeleteNamespacedSecretAsync(request.SecretName, namespaceName,
+                            new V1DeleteOptions { Preconditions = new V1Preconditions { ResourceVersion = existing.Metadata.ResourceVersion } }, cancellationToken: ct),
+                        cancellationToken).ConfigureAwait(false);
+                }
+                catch (KubeException ex) when ((ex.IsConflict || ex.IsNotFound) && attempt < ConflictRetries)
+                {
+                    // The precondition failed (the secret changed since it was read) or it is already gone: read again and decide again.
+                    continue;
+                }
                 action = PullSecretAction.Replaced;
                 existing = null;
             }

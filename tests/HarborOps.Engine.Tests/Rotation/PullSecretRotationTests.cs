@@ -105,6 +105,25 @@ public class PullSecretRotationTests(RotationLabFixture lab)
     }
 
     [Fact]
+    public async Task A_forced_replacement_whose_delete_meets_a_changed_secret_reads_again_and_retries()
+    {
+        // The delete carries preconditions.resourceVersion: when the secret changed since the read, the API server
+        // answers 409 Conflict (and deletes nothing). -Force then reads again, like every other conflict.
+        var ns = lab.NewNamespace();
+        lab.Kube.Create(KubeResourceType.Secrets, new JsonObject
+        {
+            ["metadata"] = new JsonObject { ["name"] = "harbor-pull", ["namespace"] = ns }, ["type"] = "Opaque",
+            ["data"] = new JsonObject { ["token"] = Convert.ToBase64String("old"u8.ToArray()) },
+        }, ns);
+        lab.Kube.InjectFault(new KubeFault { Verb = "delete", Resource = "secrets", Namespace = ns, Name = "harbor-pull" });
+        using var kube = await lab.ClusterAsync();
+        var forced = await new PullSecretSync(kube).SyncAsync(ns, new PullSecretSyncRequest("harbor.lab", "u", Secure("p")) { Force = true }, null, None);
+        Assert.Equal(PullSecretAction.Replaced, forced.Action);
+        Assert.Equal(DockerConfigJson.SecretType, (string?)lab.Kube.Get(KubeResourceType.Secrets, ns, "harbor-pull")!["type"]);
+        Assert.Equal(2, lab.Kube.Requests.Count(r => r.Method == "DELETE" && r.Path.EndsWith($"/namespaces/{ns}/secrets/harbor-pull", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public async Task Declined_changes_write_nothing()
     {
         var ns = lab.NewNamespace();

@@ -10,6 +10,7 @@ public sealed class KubeLabFixture : IAsyncLifetime
     public const string AdminContext = "lab-admin";
     public const string ReaderContext = "lab-reader";
     private int _names;
+    private int _failuresSeen;
 
     public KubeEmulator Kube { get; private set; } = null!;
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("harborops-kube-").FullName;
@@ -43,8 +44,21 @@ public sealed class KubeLabFixture : IAsyncLifetime
     {
         var result = await KubectlAsync(arguments);
         Assert.True(result.ExitCode == 0, $"kubectl {string.Join(' ', arguments)} failed ({result.ExitCode}): {result.StandardError}");
-        Assert.Empty(Kube.Failures);
+        AssertAnswersMatchContract();
         return result.StandardOutput;
+    }
+
+    /// <summary>
+    /// Fails when the emulator, since the last check, answered outside the Kubernetes OpenAPI (tests/contracts/kubernetes)
+    /// or failed itself. Tests in the collection run one after another, so each test class checks after every test
+    /// (Dispose) and the failure lands on the test that caused it.
+    /// </summary>
+    public void AssertAnswersMatchContract()
+    {
+        var failures = Kube.Failures;
+        var fresh = failures.Skip(_failuresSeen).ToList();
+        _failuresSeen = failures.Count;
+        Assert.True(fresh.Count == 0, "The Kubernetes emulator broke its contract:\n" + string.Join("\n", fresh));
     }
 }
 

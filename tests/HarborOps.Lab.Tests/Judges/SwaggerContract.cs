@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using HarborOps.Lab.Contracts;
 using HarborOps.Lab.Harbor;
 using YamlDotNet.RepresentationModel;
 
@@ -16,12 +17,12 @@ namespace HarborOps.Lab.Tests.Judges;
 public sealed class SwaggerContract
 {
     private static readonly Lazy<SwaggerContract> Shared = new(() => Load(ContractPath()));
-    private readonly JsonObject _root;
+    private readonly JsonSchemaCheck _schemas;
     private readonly List<(string Method, string[] Template, JsonObject Operation, JsonArray PathParameters)> _operations = [];
 
     private SwaggerContract(JsonObject root)
     {
-        _root = root;
+        _schemas = new JsonSchemaCheck(root, JsonSchemaDialect.Swagger2);
         BasePath = root["basePath"]!.GetValue<string>();
         foreach (var (template, item) in root["paths"]!.AsObject())
         {
@@ -95,18 +96,7 @@ public sealed class SwaggerContract
         return match.Operation is null ? null : (match.Operation["operationId"]!.GetValue<string>(), match.Operation, match.PathParameters);
     }
 
-    private JsonObject Resolve(JsonNode node)
-    {
-        var obj = node.AsObject();
-        while (obj["$ref"] is JsonValue reference)
-        {
-            var parts = reference.GetValue<string>().TrimStart('#', '/').Split('/');
-            JsonNode current = _root;
-            foreach (var part in parts) current = current[part]!;
-            obj = current.AsObject();
-        }
-        return obj;
-    }
+    private JsonObject Resolve(JsonNode node) => _schemas.Resolve(node);
 
     /// <summary>What in the exchanges from index <paramref name="from"/> on breaks the contract (requests, responses, X-Request-Id).</summary>
     public List<string> ProblemsIn(IReadOnlyList<HarborExchange> exchanges, int from)
@@ -222,53 +212,5 @@ public sealed class SwaggerContract
         }
     }
 
-    public void ValidateSchema(JsonNode schemaNode, JsonNode? value, string where, List<string> errors)
-    {
-        var schema = Resolve(schemaNode);
-        if (value is null)
-        {
-            if (schema["x-nullable"]?.GetValue<bool>() != true) errors.Add($"{where}: null where the contract does not allow it");
-            return;
-        }
-        var type = schema["type"]?.GetValue<string>() ?? (schema["properties"] is not null || schema["additionalProperties"] is not null ? "object" : null);
-        switch (type)
-        {
-            case "object":
-                if (value is not JsonObject obj) { errors.Add($"{where}: expected an object, got {value.GetValueKind()}"); return; }
-                var properties = schema["properties"] as JsonObject;
-                foreach (var (name, child) in obj)
-                {
-                    if (properties?[name] is { } propertySchema) ValidateSchema(propertySchema, child, $"{where}.{name}", errors);
-                    else if (schema["additionalProperties"] is JsonObject additional)
-                    {
-                        if (additional.Count > 0) ValidateSchema(additional, child, $"{where}.{name}", errors);
-                    }
-                    else errors.Add($"{where}: property '{name}' is not in the contract");
-                }
-                break;
-            case "array":
-                if (value is not JsonArray array) { errors.Add($"{where}: expected an array, got {value.GetValueKind()}"); return; }
-                for (var i = 0; i < array.Count; i++) ValidateSchema(schema["items"]!, array[i], $"{where}[{i}]", errors);
-                break;
-            case "string":
-                if (value.GetValueKind() != JsonValueKind.String) { errors.Add($"{where}: expected a string, got {value.GetValueKind()}"); return; }
-                var text = value.GetValue<string>();
-                if (schema["format"]?.GetValue<string>() == "date-time" && !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out _))
-                    errors.Add($"{where}: '{text}' is not a date-time");
-                if (schema["enum"] is JsonArray values && values.All(v => v!.ToString() != text)) errors.Add($"{where}: '{text}' is not one of {values.ToJsonString()}");
-                if (schema["maxLength"] is JsonValue maxLength && text.Length > maxLength.GetValue<long>()) errors.Add($"{where}: longer than {maxLength}");
-                break;
-            case "integer":
-                if (value.GetValueKind() != JsonValueKind.Number || !long.TryParse(value.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var integer))
-                { errors.Add($"{where}: expected an integer, got {value.ToJsonString()}"); return; }
-                if (schema["format"]?.GetValue<string>() == "int32" && integer is > int.MaxValue or < int.MinValue) errors.Add($"{where}: {integer} does not fit int32");
-                break;
-            case "number":
-                if (value.GetValueKind() != JsonValueKind.Number) errors.Add($"{where}: expected a number, got {value.GetValueKind()}");
-                break;
-            case "boolean":
-                if (value.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)) errors.Add($"{where}: expected a boolean, got {value.GetValueKind()}");
-                break;
-        }
-    }
+    public void ValidateSchema(JsonNode schemaNode, JsonNode? value, string where, List<string> errors) => _schemas.Validate(schemaNode, value, where, errors);
 }

@@ -14,7 +14,11 @@ public sealed class KubeEmulatorApiTests(KubeLabFixture lab) : IDisposable
 {
     private readonly HttpClient _http = CreateClient(lab.Kube);
 
-    public void Dispose() => _http.Dispose();
+    public void Dispose()
+    {
+        _http.Dispose();
+        lab.AssertAnswersMatchContract();
+    }
 
     private static HttpClient CreateClient(KubeEmulator kube)
     {

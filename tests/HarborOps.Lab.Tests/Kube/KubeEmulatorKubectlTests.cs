@@ -7,8 +7,11 @@ namespace HarborOps.Lab.Tests.Kube;
 /// <summary>The real kubectl against the emulator: if kubectl is happy with it, the emulator speaks the API server's
 /// language (discovery, Status errors, patches, watches, rollout status).</summary>
 [Collection(KubeLabCollection.Name)]
-public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
+public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab) : IDisposable
 {
+    /// <summary>Every answer this test caused is held to the Kubernetes OpenAPI.</summary>
+    public void Dispose() => lab.AssertAnswersMatchContract();
+
     private static JsonObject Parse(string json) => JsonNode.Parse(json)!.AsObject();
 
     [Fact]
@@ -97,7 +100,6 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
 
     private async Task CreateDeploymentAsync(string ns, string name, int replicas, int progressDeadlineSeconds = 600)
     {
-        // --validate=false: the emulator serves no OpenAPI documents, which kubectl's client-side validation downloads
         var manifest = new JsonObject
         {
             ["apiVersion"] = "apps/v1", ["kind"] = "Deployment",
@@ -113,7 +115,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
                 },
             },
         };
-        var result = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-", "--validate=false"], manifest.ToJsonString());
+        var result = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-"], manifest.ToJsonString());
         Assert.True(result.ExitCode == 0, result.Output);
     }
 
@@ -197,7 +199,7 @@ public sealed class KubeEmulatorKubectlTests(KubeLabFixture lab)
             };
             if (kind == "StatefulSet") spec["replicas"] = 2;
             var manifest = new JsonObject { ["apiVersion"] = "apps/v1", ["kind"] = kind, ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = ns }, ["spec"] = spec };
-            var created = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-", "--validate=false"], manifest.ToJsonString());
+            var created = await LabKubectl.RunAsync(lab.Kubeconfig, KubeLabFixture.AdminContext, ["create", "-f", "-"], manifest.ToJsonString());
             Assert.True(created.ExitCode == 0, created.Output);
         }
         await lab.KubectlOkAsync("rollout", "status", "statefulset/statefulset", "-n", ns, "--timeout=30s");

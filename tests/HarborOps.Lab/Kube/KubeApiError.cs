@@ -39,8 +39,22 @@ public sealed class KubeApiError(int code, string reason, string message, JsonOb
     public static KubeApiError AlreadyExists(KubeResourceType type, string name) =>
         new(409, "AlreadyExists", $"{type.Qualified} \"{name}\" already exists", DetailsOf(type, name));
 
-    public static KubeApiError Conflict(KubeResourceType type, string name) =>
-        new(409, "Conflict", $"Operation cannot be fulfilled on {type.Qualified} \"{name}\": the object has been modified; please apply your changes to the latest version and try again", DetailsOf(type, name));
+    public static KubeApiError Conflict(KubeResourceType type, string name,
+        string cause = "the object has been modified; please apply your changes to the latest version and try again") =>
+        new(409, "Conflict", $"Operation cannot be fulfilled on {type.Qualified} \"{name}\": {cause}", DetailsOf(type, name));
+
+    /// <summary>Request options the API server refuses (metainternalversion validation), e.g.
+    /// <c>CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: "x": supported values: "All"</c>.</summary>
+    public static KubeApiError InvalidOptions(string optionsKind, string field, string value)
+    {
+        var detail = $"Unsupported value: \"{value}\": supported values: \"All\"";
+        var details = new JsonObject
+        {
+            ["group"] = "meta.k8s.io", ["kind"] = optionsKind,
+            ["causes"] = new JsonArray(new JsonObject { ["reason"] = "FieldValueNotSupported", ["message"] = detail, ["field"] = field }),
+        };
+        return new(422, "Invalid", $"{optionsKind}.meta.k8s.io \"\" is invalid: {field}: {detail}", details);
+    }
 
     /// <summary>The RBAC authorizer's denial, e.g. <c>secrets "x" is forbidden: User "u" cannot get resource "secrets" in API group "" in the namespace "ns"</c>.</summary>
     public static KubeApiError Forbidden(KubeResourceType type, string? subresource, string? name, string user, string verb, string? ns)

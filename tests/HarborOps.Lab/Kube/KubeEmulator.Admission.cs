@@ -204,7 +204,7 @@ public sealed partial class KubeEmulator
         if (old is not null && !JsonNode.DeepEquals(old["spec"]?["selector"], selector))
             throw KubeApiError.Invalid(type, name, ("spec.selector", "FieldValueInvalid", $"Invalid value: {selector.ToJsonString()}: field is immutable"));
         if (type != KubeResourceType.DaemonSets) spec["replicas"] ??= 1;
-        spec["revisionHistoryLimit"] ??= 10;
+        if (type != KubeResourceType.ReplicaSets) spec["revisionHistoryLimit"] ??= 10; // a ReplicaSetSpec has none
         if (type == KubeResourceType.Deployments)
         {
             spec["progressDeadlineSeconds"] ??= 600;
@@ -214,6 +214,7 @@ public sealed partial class KubeEmulator
         {
             spec["updateStrategy"] ??= new JsonObject { ["type"] = "RollingUpdate", ["rollingUpdate"] = new JsonObject { ["partition"] = 0 } };
             spec["podManagementPolicy"] ??= "OrderedReady";
+            spec["serviceName"] ??= ""; // a string without omitempty in k8s.io/api/apps/v1: always serialized, required in the OpenAPI
         }
         else if (type == KubeResourceType.DaemonSets)
         {
@@ -265,8 +266,22 @@ public sealed partial class KubeEmulator
         item["status"] ??= new JsonObject();
     }
 
+    /// <summary>
+    /// Status counters that k8s.io/api declares without omitempty are always serialized (as 0), and the OpenAPI lists
+    /// them as required: a DaemonSet's scheduling counts, a StatefulSet's and a ReplicaSet's replicas.
+    /// </summary>
+    private static void FillRequiredStatus(KubeResourceType type, JsonObject item)
+    {
+        string[] counters = type == KubeResourceType.DaemonSets ? ["currentNumberScheduled", "numberMisscheduled", "desiredNumberScheduled", "numberReady"]
+            : type == KubeResourceType.StatefulSets || type == KubeResourceType.ReplicaSets ? ["replicas"] : [];
+        if (counters.Length == 0) return;
+        var status = item["status"] as JsonObject ?? (JsonObject)(item["status"] = new JsonObject());
+        foreach (var counter in counters) status[counter] ??= 0;
+    }
+
     private void AfterWrite(KubeResourceType type, JsonObject item, JsonObject? old)
     {
+        if (_dryRun) return;
         if (type == KubeResourceType.Namespaces && old is null)
         {
             // the ServiceAccount controller's doing: every namespace gets its "default" account

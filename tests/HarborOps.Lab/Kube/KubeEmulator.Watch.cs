@@ -45,6 +45,10 @@ public sealed partial class KubeEmulator
         var fields = KubeFieldSelector.Parse(fieldText, type);
         var watcher = new Watcher(type, ns, labels, fields);
         var from = query["resourceVersion"].ToString();
+        // A resourceVersion older than the kept history is not an HTTP error: the watch cache answers 200 and streams one
+        // ERROR event holding a 410 Expired Status (k8s.io/apiserver/pkg/storage/cacher/cacher.go, newErrWatcher), which
+        // client-go's reflector and the Python client's Watch turn into a fresh list.
+        KubeApiError? expired = null;
         lock (_gate)
         {
             if (from is "" or "0")
@@ -56,10 +60,18 @@ public sealed partial class KubeEmulator
             {
                 if (!long.TryParse(from, out var since)) throw KubeApiError.BadRequest($"invalid resource version: {from}");
                 if (_history.First is { } oldest && since < oldest.Value.ResourceVersion - 1 && since < _resourceVersion)
-                    throw new KubeApiError(410, "Expired", $"too old resource version: {since} ({oldest.Value.ResourceVersion - 1})");
-                foreach (var e in _history.Where(e => e.ResourceVersion > since && watcher.Wants(e))) watcher.Events.Writer.TryWrite(e);
+                    expired = new KubeApiError(410, "Expired", $"too old resource version: {since} ({oldest.Value.ResourceVersion - 1})");
+                else foreach (var e in _history.Where(e => e.ResourceVersion > since && watcher.Wants(e))) watcher.Events.Writer.TryWrite(e);
             }
-            _watchers.Add(watcher);
+            if (expired is null) _watchers.Add(watcher);
+        }
+        if (expired is not null)
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
+            var line = new JsonObject { ["type"] = "ERROR", ["object"] = expired.ToStatus() }.ToJsonString(Compact) + "\n";
+            await context.Response.WriteAsync(line, context.RequestAborted);
+            return;
         }
         try
         {
@@ -74,6 +86,7 @@ public sealed partial class KubeEmulator
             {
                 await foreach (var e in watcher.Events.Reader.ReadAllAsync(ends.Token))
                 {
+                    CheckWatchEvent(e.Type, e.EventType, e.Object);
                     var line = new JsonObject { ["type"] = e.EventType, ["object"] = e.Object.DeepClone() }.ToJsonString(Compact) + "\n";
                     await context.Response.WriteAsync(line, ends.Token);
                     await context.Response.Body.FlushAsync(ends.Token);

@@ -236,6 +236,7 @@ public sealed partial class KubeEmulator : IAsyncDisposable
             var grant = Authenticate(context.Request.Headers.Authorization.ToString());
             user = grant.User;
             if (path is "/version" or "/version/") await WriteJsonAsync(context, 200, VersionInfo());
+            else if (await OpenApiAsync(context, path)) { /* served */ }
             else if (Discovery(path) is { } document) await WriteJsonAsync(context, 200, document);
             else if (path.StartsWith("/api/", StringComparison.Ordinal) || path.StartsWith("/apis/", StringComparison.Ordinal)) await ResourceAsync(context, grant, path);
             else throw KubeApiError.NotFoundPath();
@@ -270,8 +271,9 @@ public sealed partial class KubeEmulator : IAsyncDisposable
         lock (_gate) return _tokens.FirstOrDefault(t => t.Token == token) ?? throw KubeApiError.Unauthorized();
     }
 
-    private static async Task WriteJsonAsync(HttpContext context, int status, JsonNode body)
+    private async Task WriteJsonAsync(HttpContext context, int status, JsonNode body)
     {
+        CheckAnswer(context, status, body);
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(body.ToJsonString(Compact), context.RequestAborted);
@@ -363,7 +365,7 @@ public sealed partial class KubeEmulator : IAsyncDisposable
         if (sub is not null && !(sub == "status" || (sub == "ephemeralcontainers" && type == KubeResourceType.Pods))) throw KubeApiError.NotFoundPath();
         var query = context.Request.Query;
         var method = context.Request.Method;
-        var watch = query["watch"] is var w && (w == "true" || w == "1");
+        var watch = QueryBool(query["watch"]);
         var verb = method switch
         {
             "GET" when watch => "watch",
@@ -392,11 +394,14 @@ public sealed partial class KubeEmulator : IAsyncDisposable
                     JsonObject list;
                     lock (_gate)
                     {
-                        var items = ListLocked(type, ns).Where(o => labels.Matches(o) && fields.Matches(o)).Select(ForList).ToArray();
+                        var (page, next, remaining) = Chunk(ListLocked(type, ns).Where(o => labels.Matches(o) && fields.Matches(o)).ToList(), query);
+                        var listMeta = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString() };
+                        if (next is not null) listMeta["continue"] = next;
+                        if (remaining is not null) listMeta["remainingItemCount"] = remaining;
                         list = new JsonObject
                         {
                             ["kind"] = type.Kind + "List", ["apiVersion"] = type.ApiVersion,
-                            ["metadata"] = new JsonObject { ["resourceVersion"] = _resourceVersion.ToString() }, ["items"] = new JsonArray(items),
+                            ["metadata"] = listMeta, ["items"] = new JsonArray(page.Select(ForList).ToArray()),
                         };
                     }
                     await WriteJsonAsync(context, 200, list);
@@ -411,17 +416,19 @@ public sealed partial class KubeEmulator : IAsyncDisposable
                 }
             case "create":
                 {
+                    var dryRun = DryRun(query["dryRun"], verb);
                     var body = await ReadBodyAsync(context, type);
-                    JsonObject created;
-                    lock (_gate) created = (JsonObject)CreateLocked(type, ns, body).DeepClone();
+                    ValidateFields(context, type, body, verb);
+                    var created = Write(dryRun, () => (JsonObject)CreateLocked(type, ns, body).DeepClone());
                     await WriteJsonAsync(context, 201, created);
                     return;
                 }
             case "update":
                 {
+                    var dryRun = DryRun(query["dryRun"], verb);
                     var body = await ReadBodyAsync(context, type);
-                    JsonObject updated;
-                    lock (_gate) updated = (JsonObject)UpdateLocked(type, ns, name!, sub, body, fromPatch: false).DeepClone();
+                    ValidateFields(context, type, body, verb);
+                    var updated = Write(dryRun, () => (JsonObject)UpdateLocked(type, ns, name!, sub, body, fromPatch: false).DeepClone());
                     await WriteJsonAsync(context, 200, updated);
                     return;
                 }
@@ -429,22 +436,21 @@ public sealed partial class KubeEmulator : IAsyncDisposable
                 {
                     var contentType = (context.Request.ContentType ?? "").Split(';')[0].Trim();
                     if (contentType is not (KubePatch.MergePatch or KubePatch.StrategicMergePatch or KubePatch.JsonPatch)) throw KubeApiError.UnsupportedMediaType();
+                    var dryRun = DryRun(query["dryRun"], verb);
                     var patch = await ReadJsonAsync(context);
-                    JsonObject patched;
-                    lock (_gate)
+                    var patched = Write(dryRun, () =>
                     {
                         var current = Find(type, ns, name!);
                         var merged = KubePatch.Apply(current, contentType, patch, type.Kind);
-                        patched = (JsonObject)UpdateLocked(type, ns, name!, sub, merged, fromPatch: true).DeepClone();
-                    }
+                        ValidateFields(context, type, merged, verb);
+                        return (JsonObject)UpdateLocked(type, ns, name!, sub, merged, fromPatch: true).DeepClone();
+                    });
                     await WriteJsonAsync(context, 200, patched);
                     return;
                 }
             case "delete":
                 {
-                    JsonObject deleted;
-                    lock (_gate) deleted = (JsonObject)DeleteLocked(type, ns, name!).DeepClone();
-                    await WriteJsonAsync(context, 200, deleted);
+                    await DeleteAsync(context, type, ns, name!);
                     return;
                 }
             default: // deletecollection
@@ -559,6 +565,8 @@ public sealed partial class KubeEmulator : IAsyncDisposable
 
     private void Store(KubeResourceType type, JsonObject item, string eventType)
     {
+        FillRequiredStatus(type, item);
+        if (_dryRun) return;
         Metadata(item)["resourceVersion"] = NextResourceVersion();
         _objects[Key(type, NamespaceOf(item), NameOf(item))] = item;
         Publish(type, eventType, item);
@@ -664,6 +672,7 @@ public sealed partial class KubeEmulator : IAsyncDisposable
     /// a namespace takes everything in it.</summary>
     private void RemoveLocked(KubeResourceType type, JsonObject item)
     {
+        if (_dryRun) return;
         if (!_objects.Remove(Key(type, NamespaceOf(item), NameOf(item)))) return;
         Metadata(item)["resourceVersion"] = NextResourceVersion();
         Publish(type, "DELETED", item);

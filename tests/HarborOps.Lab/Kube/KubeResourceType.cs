@@ -8,7 +8,8 @@ public sealed record KubeResourceType(string Group, string Version, string Plura
     public string Qualified => Group.Length == 0 ? Plural : $"{Plural}.{Group}";
     public string Singular => Kind.ToLowerInvariant();
     public bool IsWorkload => Kind is "Deployment" or "StatefulSet" or "DaemonSet";
-    public bool HasGeneration => Group.Length > 0;
+    /// <summary>Whether the API server counts spec changes in metadata.generation (the workload and batch strategies do; RBAC's do not).</summary>
+    public bool HasGeneration => Group is "apps" or "batch";
 
     public static readonly string[] AllVerbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
 
@@ -23,7 +24,14 @@ public sealed record KubeResourceType(string Group, string Version, string Plura
     public static readonly KubeResourceType Jobs = new("batch", "v1", "jobs", "Job", true, [], ["metadata.name", "metadata.namespace", "status.successful"]);
     public static readonly KubeResourceType CronJobs = new("batch", "v1", "cronjobs", "CronJob", true, ["cj"], ["metadata.name", "metadata.namespace"]);
 
-    public static readonly IReadOnlyList<KubeResourceType> All = [Namespaces, Secrets, ServiceAccounts, Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs];
+    // RBAC objects are stored as written (the examples' manifests create them); the emulator's own access rules are KubeAccessRule.
+    public static readonly KubeResourceType Roles = new("rbac.authorization.k8s.io", "v1", "roles", "Role", true, [], ["metadata.name", "metadata.namespace"]);
+    public static readonly KubeResourceType RoleBindings = new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, [], ["metadata.name", "metadata.namespace"]);
+    public static readonly KubeResourceType ClusterRoles = new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, [], ["metadata.name"]);
+    public static readonly KubeResourceType ClusterRoleBindings = new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false, [], ["metadata.name"]);
+
+    public static readonly IReadOnlyList<KubeResourceType> All =
+        [Namespaces, Secrets, ServiceAccounts, Pods, Deployments, StatefulSets, DaemonSets, ReplicaSets, Jobs, CronJobs, Roles, RoleBindings, ClusterRoles, ClusterRoleBindings];
 
     public static KubeResourceType? Find(string group, string version, string plural) =>
         All.FirstOrDefault(t => t.Group == group && t.Version == version && t.Plural == plural);
