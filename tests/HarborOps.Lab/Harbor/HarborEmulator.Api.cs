@@ -275,7 +275,8 @@ public sealed partial class HarborEmulator
             var role = RoleOf(c.Who, project);
             return new
             {
-                ProjectId = project.Id, OwnerId = project.OwnerId, Name = project.Name, CreationTime = Time(project.Created), UpdateTime = Time(project.Updated),
+                ProjectId = project.Id, OwnerId = project.OwnerId, Name = project.Name, RegistryId = project.RegistryId > 0 ? project.RegistryId : (long?)null,
+                CreationTime = Time(project.Created), UpdateTime = Time(project.Updated),
                 Deleted = false, OwnerName = project.OwnerName, Togglable = true, CurrentUserRoleId = role ?? 0,
                 CurrentUserRoleIds = role is null ? Array.Empty<int>() : [role.Value], RepoCount = repoCount,
                 Metadata = new Dictionary<string, string>(project.Metadata),
@@ -364,6 +365,7 @@ public sealed partial class HarborEmulator
         if (!NamePattern.IsMatch(name) || name.Length > 255) { await FailAsync(c, 400, "BAD_REQUEST", $"project name is not in lower case or contains illegal characters: {name}"); return; }
         var metadata = body?["metadata"] as JsonObject;
         if (MetadataProblem(metadata, creating: true) is { } problem) { await FailAsync(c, 400, "BAD_REQUEST", problem); return; }
+        if (ProxyCacheRefusal(c, body, out var registryId) is { } refused) { await refused; return; }
         LabHarborProject project;
         lock (_gate)
         {
@@ -371,9 +373,13 @@ public sealed partial class HarborEmulator
             else
             {
                 var owner = c.Who.User ?? _users.First(u => u.SysAdmin);
-                project = new LabHarborProject { Id = NextId(), Name = name, OwnerId = owner.Id, OwnerName = owner.Name, AllowlistId = NextId(), QuotaId = NextId() };
+                project = new LabHarborProject
+                {
+                    Id = NextId(), Name = name, OwnerId = owner.Id, OwnerName = owner.Name, AllowlistId = NextId(), QuotaId = NextId(), RegistryId = registryId,
+                };
                 project.Metadata["public"] = body?["public"] is JsonValue pub && pub.TryGetValue<bool>(out var isPublic) && isPublic ? "true" : "false";
                 ApplyMetadata(project, metadata);
+                if (registryId > 0) BecomeProxyCache(project);
                 if (ApplyAllowlist(project, body?["cve_allowlist"]) is null)
                 {
                     var limit = body?["storage_limit"] is JsonValue sl && sl.TryGetValue<long>(out var l) ? l : 0;
@@ -430,6 +436,7 @@ public sealed partial class HarborEmulator
         await ReplyAsync(c, 200, new
         {
             RepoCount = artifacts.Select(a => a.Repository).Distinct().Count(),
+            Registry = ProxyCacheRegistryJson(project),
             ProjectAdminCount = Count(1), MaintainerCount = Count(4), DeveloperCount = Count(2), GuestCount = Count(3), LimitedGuestCount = Count(5),
             Quota = new
             {

@@ -354,6 +354,8 @@ public sealed partial class HarborEmulator
             forwardAuthorization = new AuthenticationHeaderValue("Bearer", LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, TokenIssuer, TokenService,
                 NameOf(who), GrantScopes(who, scopes), now, now + _options.TokenLifetime));
         }
+        // repoproxy runs before the gates (route.go): an image not yet cached is answered from upstream, ungated.
+        if (await ServeFromProxyCacheAsync(context, path, repository, forwardAuthorization?.ToString() ?? authorization)) return;
         // Harbor gates GET only: a HEAD (docker checks the digest first) is answered, the download is refused.
         if (request.Method == "GET" && !string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } mm)
         {
