@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using HarborOps.Lab.Harbor;
-using HarborOps.Lab.Tests.Fixtures;
 using Xunit;
 
 namespace HarborOps.Lab.Tests.Harbor;
