@@ -111,9 +111,12 @@ Describe 'Proxy-cache projects' {
         $missing[0].Exception.Message | Should -Match 'New-HarborRegistryEndpoint'
 
         $quay = New-HarborRegistryEndpoint "quay-$($script:Run)" -Type Quay -Url "http://$($script:Hub)"
-        $quay | New-HarborProject "quay-mirror-$($script:Run)" -ErrorAction SilentlyContinue -ErrorVariable unsupported | Should -BeNullOrEmpty
-        $unsupported[0].FullyQualifiedErrorId | Should -BeLike 'HarborProxyCacheTypeUnsupported,*'
-        $unsupported[0].Exception.Message | Should -Match "type 'quay'"
+        # The endpoint's type is what the user chose, so the refusal is terminating bad input, as the house rules have it.
+        $unsupported = $null
+        try { $quay | New-HarborProject "quay-mirror-$($script:Run)" } catch { $unsupported = $_ }
+        $unsupported.FullyQualifiedErrorId | Should -BeLike 'HarborProxyCacheTypeUnsupported,*'
+        $unsupported.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        $unsupported.Exception.Message | Should -Match "type 'quay'"
         Get-HarborProject "*-mirror-$($script:Run)" | Where-Object Name -Like 'quay-*' | Should -BeNullOrEmpty
         Get-HarborProject "orphan-$($script:Run)" -ErrorAction SilentlyContinue | Should -BeNullOrEmpty
     }
