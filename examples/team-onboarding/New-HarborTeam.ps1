@@ -19,6 +19,12 @@
 
     Creates project payments, gives the two Entra groups their roles, writes the pull secret into both namespaces
     (default ServiceAccounts patched) and prints the CI robot's name and the usage line.
+.EXAMPLE
+    New-HarborRegistryEndpoint docker-hub -Type DockerHub -Url https://hub.docker.com -EndpointCredential $hubToken
+    ./New-HarborTeam.ps1 -Team payments -Group @{ 'payments-devs' = 'Developer' } -Mirror @{ 'payments-hub' = 'docker-hub' }
+
+    Also creates the proxy-cache project payments-hub, a Docker Hub mirror under the same vulnerability gate and quota:
+    the team pulls harbor.example.com/payments-hub/library/nginx:1.27 instead of docker.io/library/nginx:1.27.
 #>
 [CmdletBinding(SupportsShouldProcess)]
 param(
@@ -38,7 +44,9 @@ param(
     [int] $PullRobotDays = 90,
     [int] $PushRobotDays = 30,
     # How Sync-HarborProjectMember signs in to Entra ID (splatted), e.g. @{ TenantId = ...; ClientId = ...; ClientSecret = ... }.
-    [hashtable] $EntraSignIn = @{}
+    [hashtable] $EntraSignIn = @{},
+    # Proxy-cache projects to create = the registry endpoint each mirrors (New-HarborRegistryEndpoint), e.g. @{ 'payments-hub' = 'docker-hub' }.
+    [hashtable] $Mirror = @{}
 )
 
 $ErrorActionPreference = 'Stop'
@@ -70,7 +78,16 @@ if ($Namespace -and $pullRobot) {
 # 4. A push robot for CI (hand its credential to the pipeline's secret store).
 $pushRobot = New-TeamRobot 'ci-push' 'Push' $PushRobotDays
 
-# 5. The team's line in the usage report.
+# 5. Mirrors of Docker Hub, GHCR and the like: proxy-cache projects under the same vulnerability gate and quota. Not the
+#    signature gate: upstream images carry no signature of ours, so every cached image would be refused.
+$mirrorGates = @{ AutoScan = $true; PreventVulnerable = $true; Severity = $Severity; StorageQuotaGB = $StorageQuotaGB }
+$mirrors = @(foreach ($name in $Mirror.Keys) {
+    $existingMirror = Get-HarborProject -Name $name -ErrorAction SilentlyContinue
+    if ($existingMirror) { Set-HarborProject -Name $name @mirrorGates -Force }
+    else { New-HarborProject -Name $name -ProxyCacheEndpoint $Mirror[$name] @mirrorGates }
+})
+
+# 6. The team's line in the usage report.
 $usage = Get-HarborProjectUsage -Project $Team
 
 [pscustomobject]@{
@@ -79,5 +96,6 @@ $usage = Get-HarborProjectUsage -Project $Team
     PullRobot     = $pullRobot
     PullSecrets   = $pullSecrets
     PushRobot     = $pushRobot
+    Mirrors       = $mirrors
     Usage         = $usage
 }

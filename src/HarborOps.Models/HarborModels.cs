@@ -44,6 +44,16 @@ public sealed class HarborProjectInfo
     public long? StorageUsed { get; init; }
     public string? OwnerName { get; init; }
     public DateTimeOffset? CreationTime { get; init; }
+    /// <summary>Whether the project is a proxy cache (a pull-through mirror of a registry endpoint).</summary>
+    public bool IsProxyCache => ProxyCacheRegistryId is not null;
+    /// <summary>The id of the registry endpoint a proxy-cache project mirrors; null for an ordinary project.</summary>
+    public long? ProxyCacheRegistryId { get; init; }
+    /// <summary>The name of the registry endpoint a proxy-cache project mirrors (as Get-HarborRegistryEndpoint lists it).</summary>
+    public string? ProxyCacheEndpoint { get; init; }
+    /// <summary>The URL of the mirrored registry endpoint.</summary>
+    public string? ProxyCacheUrl { get; init; }
+    /// <summary>Harbor's adapter type of the mirrored endpoint (docker-hub, github-ghcr, ...).</summary>
+    public string? ProxyCacheType { get; init; }
 }
 
 /// <summary>An artifact a project gate would refuse to serve, as Test-HarborProjectGate emits it.</summary>

@@ -87,7 +87,7 @@ public sealed partial class HarborClient
             NotFoundId = HarborErrorIds.ProjectNotFound,
         };
         var summary = (await SendAsync(summaryCall, cancellationToken).ConfigureAwait(false)).Read<ProjectSummaryDto>(summaryCall);
-        return ToProjectInfo(dto, summary.Quota?.Hard?.GetValueOrDefault("storage"), summary.Quota?.Used?.GetValueOrDefault("storage"));
+        return ToProjectInfo(dto, summary.Quota?.Hard?.GetValueOrDefault("storage"), summary.Quota?.Used?.GetValueOrDefault("storage"), summary.Registry);
     }
 
     /// <summary>Projects visible to the caller whose name matches the wildcard pattern (every project when null), by name.</summary>
@@ -98,7 +98,8 @@ public sealed partial class HarborClient
         var list = new List<ProjectDto>();
         await foreach (var dto in ListAsync<ProjectDto>(new HarborCall(HttpMethod.Get, "projects?with_detail=true") { Description = "listing projects" }, cancellationToken).ConfigureAwait(false))
             if (filter is null || filter.IsMatch(dto.Name)) list.Add(dto);
-        foreach (var dto in list.OrderBy(p => p.Name, StringComparer.Ordinal)) yield return ToProjectInfo(dto, null, null);
+        foreach (var dto in list.OrderBy(p => p.Name, StringComparer.Ordinal))
+            yield return ToProjectInfo(dto, null, null, await ProxyCacheRegistryAsync(dto, cancellationToken).ConfigureAwait(false));
     }
 
     internal async Task<ProjectDto> GetProjectDtoAsync(string project, CancellationToken cancellationToken)
@@ -111,7 +112,11 @@ public sealed partial class HarborClient
         return (await SendAsync(call, cancellationToken).ConfigureAwait(false)).Read<ProjectDto>(call);
     }
 
-    public async Task<HarborProjectInfo> CreateProjectAsync(string project, HarborProjectSettings settings, CancellationToken cancellationToken)
+    public Task<HarborProjectInfo> CreateProjectAsync(string project, HarborProjectSettings settings, CancellationToken cancellationToken) =>
+        CreateProjectAsync(project, settings, null, cancellationToken);
+
+    /// <summary>An ordinary project, or with <paramref name="proxyCacheRegistryId"/> a proxy cache of that registry endpoint.</summary>
+    private async Task<HarborProjectInfo> CreateProjectAsync(string project, HarborProjectSettings settings, long? proxyCacheRegistryId, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(settings);
         if (!NamePattern.IsMatch(project) || project.Length > 255)
@@ -121,13 +126,15 @@ public sealed partial class HarborClient
         var body = new ProjectReqDto
         {
             ProjectName = project, Metadata = metadata, CveAllowlist = AllowlistOf(settings, null), StorageLimit = settings.StorageLimit,
+            RegistryId = proxyCacheRegistryId,
         };
         await SendAsync(new HarborCall(HttpMethod.Post, "projects")
         {
             Body = body, Target = project, Description = $"creating project '{project}'",
             ConflictId = HarborErrorIds.ProjectExists,
             ConflictHint = $"Project '{project}' already exists; change it with Set-HarborProject.",
-            BadRequestId = HarborErrorIds.ProjectNameInvalid,
+            // The name is checked above, so Harbor's 400 for a proxy cache is about its registry (a type it is not configured to proxy).
+            BadRequestId = proxyCacheRegistryId is null ? HarborErrorIds.ProjectNameInvalid : HarborErrorIds.ProxyCacheTypeUnsupported,
         }, cancellationToken).ConfigureAwait(false);
         return await GetProjectAsync(project, cancellationToken).ConfigureAwait(false);
     }
@@ -188,7 +195,7 @@ public sealed partial class HarborClient
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    internal HarborProjectInfo ToProjectInfo(ProjectDto dto, long? hard, long? used)
+    internal HarborProjectInfo ToProjectInfo(ProjectDto dto, long? hard, long? used, RegistryDto? proxyCacheRegistry = null)
     {
         var meta = dto.Metadata ?? [];
         bool Flag(string key) => meta.TryGetValue(key, out var v) && string.Equals(v, "true", StringComparison.OrdinalIgnoreCase);
@@ -200,6 +207,8 @@ public sealed partial class HarborClient
             CveAllowlist = dto.CveAllowlist?.Items?.Select(i => i.CveId ?? "").Where(i => i.Length > 0).ToArray() ?? [],
             CveAllowlistExpiresAt = dto.CveAllowlist?.ExpiresAt is > 0 and var exp ? DateTimeOffset.FromUnixTimeSeconds(exp) : null,
             RepositoryCount = dto.RepoCount, StorageLimit = hard, StorageUsed = used, OwnerName = dto.OwnerName, CreationTime = dto.CreationTime,
+            ProxyCacheRegistryId = dto.RegistryId > 0 ? dto.RegistryId : null, ProxyCacheEndpoint = dto.RegistryId > 0 ? proxyCacheRegistry?.Name : null,
+            ProxyCacheUrl = dto.RegistryId > 0 ? proxyCacheRegistry?.Url : null, ProxyCacheType = dto.RegistryId > 0 ? proxyCacheRegistry?.Type : null,
         };
     }
 
@@ -281,6 +290,8 @@ internal sealed class ProjectSummaryDto
 {
     public int RepoCount { get; set; }
     public ProjectSummaryQuotaDto? Quota { get; set; }
+    /// <summary>A proxy cache's registry endpoint (without its credential).</summary>
+    public RegistryDto? Registry { get; set; }
 }
 
 internal sealed class ProjectSummaryQuotaDto

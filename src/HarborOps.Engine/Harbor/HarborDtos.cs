@@ -26,6 +26,8 @@ internal sealed class ProjectDto
     public string? OwnerName { get; set; }
     public DateTimeOffset? CreationTime { get; set; }
     public int RepoCount { get; set; }
+    /// <summary>The registry endpoint a proxy-cache project mirrors; 0 (or absent) for an ordinary project.</summary>
+    public long RegistryId { get; set; }
     public Dictionary<string, string>? Metadata { get; set; }
     public CveAllowlistDto? CveAllowlist { get; set; }
 }
@@ -36,6 +38,8 @@ internal sealed class ProjectReqDto
     public Dictionary<string, string>? Metadata { get; set; }
     public CveAllowlistDto? CveAllowlist { get; set; }
     public long? StorageLimit { get; set; }
+    /// <summary>Set only to create a proxy-cache project of that registry endpoint.</summary>
+    public long? RegistryId { get; set; }
 }
 
 internal sealed class CveAllowlistDto

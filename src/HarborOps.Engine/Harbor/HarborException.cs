@@ -54,6 +54,7 @@ public static class HarborErrorIds
     public const string Throttled = "HarborThrottled";
     public const string RegistryEndpointExists = "HarborRegistryEndpointExists";
     public const string RegistryEndpointNotFound = "HarborRegistryEndpointNotFound";
+    public const string ProxyCacheTypeUnsupported = "HarborProxyCacheTypeUnsupported";
     public const string ReplicationPolicyExists = "HarborReplicationPolicyExists";
     public const string ReplicationPolicyNotFound = "HarborReplicationPolicyNotFound";
     public const string ReplicationExecutionNotFound = "HarborReplicationExecutionNotFound";

@@ -9,6 +9,8 @@ namespace HarborOps.Commands;
 /// <para>Get-HarborProject lists the projects the caller can see, paging through Harbor's list 100 at a time. With a
 /// name (no wildcard) it reads that one project, including its storage quota and use; a name is always sent as a name,
 /// so all-digit project names work.</para>
+/// <para>A proxy-cache project (a pull-through mirror) shows IsProxyCache and the registry endpoint it mirrors in
+/// ProxyCacheEndpoint, ProxyCacheUrl and ProxyCacheType; the table's ProxyCache column names the endpoint.</para>
 /// </remarks>
 /// <example>
 /// <code>Get-HarborProject</code>
@@ -17,6 +19,10 @@ namespace HarborOps.Commands;
 /// <example>
 /// <code>Get-HarborProject team-* | Where-Object { -not $_.PreventVulnerable }</code>
 /// <para>Finds the team projects that do not block vulnerable images yet.</para>
+/// </example>
+/// <example>
+/// <code>Get-HarborProject | Where-Object IsProxyCache | Format-Table Name, ProxyCacheEndpoint, ProxyCacheUrl, PreventVulnerable</code>
+/// <para>Lists the mirrors and what they mirror.</para>
 /// </example>
 /// <errors>
 /// <error id="HarborNotConnected">No session and no -Harbor/-Credential.</error>

@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Models;
 
@@ -80,10 +79,7 @@ public sealed class NewHarborReplicationPolicyCommand : HarborCommandBase
         HarborClient client = CreateClient();
         string tags = HarborClient.EffectiveTagFilter(TagFilter, !ExcludeSignatureTags) ?? "every tag";
         if (!await ShouldProcessAsync(Name, $"Create a pull policy from '{SourceRegistry}' ({NameFilter ?? "every repository"}, {tags}) into {DestinationNamespace ?? "the source paths"}").ConfigureAwait(false)) return;
-        HarborRegistryEndpointInfo source = (await client.ListRegistryEndpointsAsync(null, cancellationToken).ConfigureAwait(false))
-            .FirstOrDefault(e => e.Name == SourceRegistry)
-            ?? throw new HarborException(HarborErrorIds.RegistryEndpointNotFound, FailureKind.NotFound,
-                $"There is no registry endpoint named '{SourceRegistry}' on {client.Connection.Url}. Add it with New-HarborRegistryEndpoint.", SourceRegistry);
+        HarborRegistryEndpointInfo source = await client.FindRegistryEndpointAsync(SourceRegistry, cancellationToken).ConfigureAwait(false);
         var request = new HarborPullReplicationRequest(Name, source.Id)
         {
             NameFilter = NameFilter, TagFilter = TagFilter, KeepSignatureTags = !ExcludeSignatureTags, DestinationNamespace = DestinationNamespace,

@@ -275,7 +275,8 @@ public sealed partial class HarborEmulator
             var role = RoleOf(c.Who, project);
             return new
             {
-                ProjectId = project.Id, OwnerId = project.OwnerId, Name = project.Name, CreationTime = Time(project.Created), UpdateTime = Time(project.Updated),
+                ProjectId = project.Id, OwnerId = project.OwnerId, Name = project.Name, RegistryId = project.RegistryId > 0 ? project.RegistryId : (long?)null,
+                CreationTime = Time(project.Created), UpdateTime = Time(project.Updated),
                 Deleted = false, OwnerName = project.OwnerName, Togglable = true, CurrentUserRoleId = role ?? 0,
                 CurrentUserRoleIds = role is null ? Array.Empty<int>() : [role.Value], RepoCount = repoCount,
                 Metadata = new Dictionary<string, string>(project.Metadata),
@@ -364,6 +365,7 @@ public sealed partial class HarborEmulator
         if (!NamePattern.IsMatch(name) || name.Length > 255) { await FailAsync(c, 400, "BAD_REQUEST", $"project name is not in lower case or contains illegal characters: {name}"); return; }
         var metadata = body?["metadata"] as JsonObject;
         if (MetadataProblem(metadata, creating: true) is { } problem) { await FailAsync(c, 400, "BAD_REQUEST", problem); return; }
+        if (ProxyCacheRefusal(c, body, out var registryId) is { } refused) { await refused; return; }
         LabHarborProject project;
         lock (_gate)
         {
@@ -371,9 +373,13 @@ public sealed partial class HarborEmulator
             else
             {
                 var owner = c.Who.User ?? _users.First(u => u.SysAdmin);
-                project = new LabHarborProject { Id = NextId(), Name = name, OwnerId = owner.Id, OwnerName = owner.Name, AllowlistId = NextId(), QuotaId = NextId() };
+                project = new LabHarborProject
+                {
+                    Id = NextId(), Name = name, OwnerId = owner.Id, OwnerName = owner.Name, AllowlistId = NextId(), QuotaId = NextId(), RegistryId = registryId,
+                };
                 project.Metadata["public"] = body?["public"] is JsonValue pub && pub.TryGetValue<bool>(out var isPublic) && isPublic ? "true" : "false";
                 ApplyMetadata(project, metadata);
+                if (registryId > 0) BecomeProxyCache(project);
                 if (ApplyAllowlist(project, body?["cve_allowlist"]) is null)
                 {
                     var limit = body?["storage_limit"] is JsonValue sl && sl.TryGetValue<long>(out var l) ? l : 0;
@@ -430,6 +436,7 @@ public sealed partial class HarborEmulator
         await ReplyAsync(c, 200, new
         {
             RepoCount = artifacts.Select(a => a.Repository).Distinct().Count(),
+            Registry = ProxyCacheRegistryJson(project),
             ProjectAdminCount = Count(1), MaintainerCount = Count(4), DeveloperCount = Count(2), GuestCount = Count(3), LimitedGuestCount = Count(5),
             Quota = new
             {
@@ -443,63 +450,4 @@ public sealed partial class HarborEmulator
     private static long UsedStorage(IEnumerable<LabArtifact> artifacts) =>
         artifacts.SelectMany(a => a.Blobs.Concat(a.Signature is { } s ? [(s.Digest, s.Size)] : Array.Empty<(string, long)>()))
             .DistinctBy(b => b.Item1).Sum(b => b.Item2);
-
-    // ---------------------------------------------------------------- quotas
-
-    private async Task<object> QuotaJsonAsync(LabHarborProject project, CancellationToken ct)
-    {
-        var used = UsedStorage(await ArtifactsAsync(project, null, ct));
-        return new
-        {
-            Id = project.QuotaId, Ref = new Dictionary<string, object> { ["id"] = project.Id, ["name"] = project.Name, ["owner_name"] = project.OwnerName },
-            Hard = new Dictionary<string, long> { ["storage"] = project.StorageLimit }, Used = new Dictionary<string, long> { ["storage"] = used },
-            CreationTime = Time(project.Created), UpdateTime = Time(project.Updated),
-        };
-    }
-
-    private async Task ListQuotasAsync(ApiCall c)
-    {
-        if (!Can(c.Who, null, "quota", "list")) { await FailAsync(c, c.Who.IsAnonymous ? 401 : 403, c.Who.IsAnonymous ? "UNAUTHORIZED" : "FORBIDDEN", "forbidden"); return; }
-        List<LabHarborProject> projects;
-        lock (_gate) projects = _projects.Where(p => c.Query("reference_id") is not { } rid || p.Id.ToString(CultureInfo.InvariantCulture) == rid).ToList();
-        var rows = new List<(object Json, long Used, long Hard, string Name)>();
-        foreach (var project in projects)
-        {
-            var used = UsedStorage(await ArtifactsAsync(project, null, c.Context.RequestAborted));
-            rows.Add((await QuotaJsonAsync(project, c.Context.RequestAborted), used, project.StorageLimit, project.Name));
-        }
-        var sort = c.Query("sort") ?? "";
-        IEnumerable<(object Json, long Used, long Hard, string Name)> sorted = sort.TrimStart('-') switch
-        {
-            "used.storage" => sort.StartsWith('-') ? rows.OrderByDescending(r => r.Used) : rows.OrderBy(r => r.Used),
-            "hard.storage" => sort.StartsWith('-') ? rows.OrderByDescending(r => r.Hard) : rows.OrderBy(r => r.Hard),
-            _ => rows.OrderBy(r => r.Name, StringComparer.Ordinal),
-        };
-        await ReplyPagedAsync(c, sorted.Select(r => r.Json).ToList());
-    }
-
-    private async Task GetQuotaAsync(ApiCall c, string id)
-    {
-        LabHarborProject? project;
-        lock (_gate) project = _projects.FirstOrDefault(p => p.QuotaId.ToString(CultureInfo.InvariantCulture) == id);
-        if (project is null) { await FailAsync(c, 404, "NOT_FOUND", $"quota {id} not found"); return; }
-        if (!Can(c.Who, null, "quota", "read")) { await FailAsync(c, 403, "FORBIDDEN", "forbidden"); return; }
-        await ReplyAsync(c, 200, await QuotaJsonAsync(project, c.Context.RequestAborted));
-    }
-
-    private async Task UpdateQuotaAsync(ApiCall c, string id)
-    {
-        LabHarborProject? project;
-        lock (_gate) project = _projects.FirstOrDefault(p => p.QuotaId.ToString(CultureInfo.InvariantCulture) == id);
-        if (project is null) { await FailAsync(c, 404, "NOT_FOUND", $"quota {id} not found"); return; }
-        if (!Can(c.Who, null, "quota", "update")) { await FailAsync(c, 403, "FORBIDDEN", "forbidden"); return; }
-        var hard = ParseBody(c)?["hard"]?["storage"];
-        if (hard is not JsonValue value || !value.TryGetValue<long>(out var limit) || (limit < 1 && limit != -1))
-        {
-            await FailAsync(c, 400, "BAD_REQUEST", "hard.storage must be -1 or a positive number of bytes");
-            return;
-        }
-        lock (_gate) project.StorageLimit = limit;
-        await ReplyAsync(c, 200, null);
-    }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
@@ -328,68 +327,6 @@ public sealed partial class HarborEmulator
         }
     }
 
-    // ---------------------------------------------------------------- token service
-
-    private List<LabAccess> GrantScopes(Identity who, IEnumerable<string> scopes)
-    {
-        var granted = new List<LabAccess>();
-        lock (_gate)
-        {
-            foreach (var scope in scopes)
-            {
-                var access = LabTokenService.ParseScope(scope);
-                if (access is null) continue;
-                var actions = new List<string>();
-                if (access.Type == "repository")
-                {
-                    var project = _projects.FirstOrDefault(p => access.Name.StartsWith(p.Name + "/", StringComparison.Ordinal));
-                    // Tokens are filtered, never refused: a scope the caller may not have is simply left out.
-                    if (project is not null)
-                        foreach (var action in access.Actions.Contains("*") ? ["pull", "push", "delete"] : access.Actions)
-                            if (Can(who, project, "repository", action)) actions.Add(action);
-                }
-                else if (access.Type == "registry" && access.Name == "catalog" && (who.SysAdmin || Can(who, null, "catalog", "read")))
-                {
-                    actions.AddRange(access.Actions);
-                }
-                if (actions.Count > 0) granted.Add(access with { Actions = actions.Distinct().ToList() });
-            }
-        }
-        return granted;
-    }
-
-    private async Task TokenAsync(HttpContext context)
-    {
-        var query = context.Request.Query;
-        if (query["service"].ToString() != TokenService)
-        {
-            await WriteErrorAsync(context, 400, "BAD_REQUEST", $"invalid service: {query["service"]}");
-            return;
-        }
-        var header = context.Request.Headers.Authorization.ToString();
-        var who = Authenticate(header);
-        var scopes = query["scope"].SelectMany(s => (s ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToList();
-        if (who.IsAnonymous && (!string.IsNullOrEmpty(header) || scopes.Count == 0))
-        {
-            context.Response.Headers.WWWAuthenticate = "Basic realm=\"harbor\"";
-            await WriteErrorAsync(context, 401, "UNAUTHORIZED", "authentication required");
-            return;
-        }
-        var issued = DateTimeOffset.UtcNow;
-        var token = LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, TokenIssuer, TokenService, who.IsAnonymous ? "" : NameOf(who),
-            GrantScopes(who, scopes), issued, issued + _options.TokenLifetime);
-        await context.Response.WriteAsJsonAsync(new Dictionary<string, object>
-        {
-            ["token"] = token, ["expires_in"] = (int)_options.TokenLifetime.TotalSeconds, ["issued_at"] = issued.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-        });
-    }
-
-    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
-    {
-        context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new { errors = new[] { new { code, message } } });
-    }
-
     // ---------------------------------------------------------------- /v2/ with Harbor's pull gates
 
     private async Task ProxyV2Async(HttpContext context, string rawTarget)
@@ -416,6 +353,8 @@ public sealed partial class HarborEmulator
             forwardAuthorization = new AuthenticationHeaderValue("Bearer", LabTokenService.SignJwt(LabTokenService.SharedSigningCertificate, TokenIssuer, TokenService,
                 NameOf(who), GrantScopes(who, scopes), now, now + _options.TokenLifetime));
         }
+        // repoproxy runs before the gates (route.go): an image not yet cached is answered from upstream, ungated.
+        if (await ServeFromProxyCacheAsync(context, path, repository, forwardAuthorization?.ToString() ?? authorization)) return;
         // Harbor gates GET only: a HEAD (docker checks the digest first) is answered, the download is refused.
         if (request.Method == "GET" && !string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } mm)
         {
@@ -521,48 +460,5 @@ public sealed partial class HarborEmulator
             }
         }
         return null;
-    }
-
-    // ---------------------------------------------------------------- /_lab/ control API (for other processes, like Pester)
-
-    private async Task ControlAsync(HttpContext context, string path)
-    {
-        if (context.Request.Method != "POST") { context.Response.StatusCode = 405; return; }
-        var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
-        switch (path)
-        {
-            case "scan-reports":
-                var digest = Str(body, "digest") ?? "";
-                var vulnerabilities = body?["vulnerabilities"] is JsonArray list
-                    ? list.Select(v => new LabVulnerability(Str(v, "id") ?? "", Str(v, "severity") ?? "Unknown", Str(v, "package") ?? "libexample",
-                        Str(v, "version") ?? "1.0.0", Str(v, "fix_version"), Str(v, "description") ?? "")).ToList()
-                    : [];
-                if (!digest.StartsWith("sha256:", StringComparison.Ordinal) || vulnerabilities.Any(v => !ReportSeverities.Contains(v.Severity)))
-                {
-                    await WriteErrorAsync(context, 400, "BAD_REQUEST", $"need a sha256 digest and severities among {string.Join(", ", ReportSeverities)}");
-                    return;
-                }
-                SeedScanReport(digest, vulnerabilities, body?["fails"] is JsonValue f && f.GetValue<bool>());
-                break;
-            case "scans/complete":
-                CompleteScan(Str(body, "digest") ?? "");
-                break;
-            case "users":
-                AddUser(Str(body, "username") ?? "", Str(body, "password") ?? "", body?["sysadmin"] is JsonValue a && a.GetValue<bool>(), Str(body, "cli_secret"));
-                break;
-            default:
-                try
-                {
-                    if (TryControlMembers(path, body)) break;
-                }
-                catch (ArgumentException ex)
-                {
-                    await WriteErrorAsync(context, 400, "BAD_REQUEST", ex.Message);
-                    return;
-                }
-                context.Response.StatusCode = 404;
-                return;
-        }
-        context.Response.StatusCode = 204;
     }
 }

@@ -270,11 +270,12 @@ public sealed partial class HarborEmulator : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Task[] replications;
-        lock (_gate) replications = _replicationRuns.ToArray();
-        // A replication still copying would write into the registry that is about to stop.
+        lock (_gate) replications = [.. _replicationRuns, .. _proxyCacheRuns];
+        // A replication or proxy cache still copying would write into the registry that is about to stop.
         await Task.WhenAny(Task.WhenAll(replications), Task.Delay(TimeSpan.FromSeconds(30)));
         await _app.StopAsync();
         await _app.DisposeAsync();
+        _upstream.Dispose();
         if (_backing is not null)
         {
             _backing.Http.Dispose();

@@ -49,6 +49,8 @@ internal sealed class LabHarborProject
     public DateTimeOffset Updated { get; set; } = DateTimeOffset.UtcNow;
     public int QuotaId { get; init; }
     public long StorageLimit { get; set; } = -1;
+    /// <summary>The registry endpoint a proxy-cache project mirrors; 0 for an ordinary project.</summary>
+    public long RegistryId { get; init; }
 
     public bool Flag(string key) => Metadata.TryGetValue(key, out var v) && v == "true";
 }
