@@ -62,6 +62,13 @@ internal sealed class HarborInventoryStore : IImageStore
             yield return page;
     }
 
+    /// <summary>
+    /// The repository's tags from Harbor's API alone, without the HEAD-per-tag fallback: null when Harbor refused the
+    /// caller (then the caller decides what to HEAD). A repository neither API has is RegistryRepositoryNotFound.
+    /// </summary>
+    public Task<List<TaggedManifest>?> TryListThroughApiAsync(string repository, CancellationToken cancellationToken) =>
+        Refused ? Task.FromResult<List<TaggedManifest>?>(null) : ListThroughApiAsync(repository, cancellationToken);
+
     /// <summary>The repository's tags from Harbor's API; null when Harbor refused the caller (then the registry API is asked).</summary>
     private async Task<List<TaggedManifest>?> ListThroughApiAsync(string repository, CancellationToken cancellationToken)
     {
