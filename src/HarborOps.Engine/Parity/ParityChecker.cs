@@ -50,6 +50,9 @@ internal sealed class ParityRun
     private readonly IImageStore _destination;
     private readonly Dictionary<ParityDifferenceKind, int> _counts = Enum.GetValues<ParityDifferenceKind>().ToDictionary(k => k, _ => 0);
     private int _tagsCompared, _referrersChecked, _repositoriesCompared, _repositoriesDone, _repositoriesTotal;
+    // A source (or a repository of one) the expansion could not list or map: repositories at the destination may then
+    // look extra that are not.
+    private int _expansionIncomplete;
 
     public ParityRun(RegistryEngine engine, ParityRequest request, IProgress<OperationProgress>? progress, Action<ParityDifference> onDifference, Action<HarborOpsException>? onFailure)
     {
@@ -96,6 +99,7 @@ internal sealed class ParityRun
             var done = Interlocked.Increment(ref _repositoriesDone);
             _progress?.Report(new OperationProgress(Activity, $"Compared {done} of {pairs.Count} repositories, {Volatile.Read(ref _tagsCompared)} tags", pair.SourceName, done, pairs.Count));
         }).ConfigureAwait(false);
+        await ReportDestinationOnlyRepositoriesAsync(sources, pairs, cancellationToken).ConfigureAwait(false);
 
         var summary = new ParitySummary
         {
@@ -120,12 +124,45 @@ internal sealed class ParityRun
 
     // ---------------------------------------------------------------- scope
 
+    /// <summary>
+    /// Where every source names repositories by prefix (or a whole registry), a destination repository under the
+    /// mapped prefix that none maps to is extra; not when the sources could not all be listed, which would make every
+    /// repository they hide look extra.
+    /// </summary>
+    private async Task ReportDestinationOnlyRepositoriesAsync(List<CopySource> sources, IReadOnlyList<ExpandedRepository> pairs, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _expansionIncomplete) != 0 || !sources.All(s => s.Kind is CopySourceKind.Prefix or CopySourceKind.Registry)) return;
+        var prefixes = sources.Select(s => _mapping.MapPrefix(s.Kind == CopySourceKind.Registry ? "" : s.Repository)).Distinct(StringComparer.Ordinal).ToList();
+        if (prefixes.Contains(null)) return;
+        var expected = pairs.Select(p => p.DestinationRepository).ToHashSet(StringComparer.Ordinal);
+        var extra = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var prefix in prefixes)
+            extra.UnionWith(await DestinationOnlyRepositories.FindAsync(_destination, prefix!, expected, cancellationToken).ConfigureAwait(false));
+        foreach (var repository in extra)
+            Emit(new ParityDifference
+            {
+                Kind = ParityDifferenceKind.ExtraAtDestination,
+                Destination = _mapping.Destination.Text,
+                DestinationReference = _destination.ItemName(repository),
+                DestinationRepository = repository,
+                Detail = $"The destination has repository '{_destination.ItemName(repository)}', where the sources' repositories are mapped, and none of them maps to it.",
+                StripPrefixSegments = _request.StripPrefixSegments,
+                Rename = _request.RenameRepositories,
+            });
+    }
+
     private IImageStore SourceStore(string registry) => _sourceStores.GetOrAdd(registry, r => _engine.OpenStore(r, _request.SourceCredential));
+
+    private ParityRun Incomplete()
+    {
+        Volatile.Write(ref _expansionIncomplete, 1);
+        return this;
+    }
 
     /// <summary>What the expansion leaves out: an unreadable source is a difference; a name that does not map, a failure.</summary>
     private sealed class ExpansionFindings(ParityRun run) : ISourceExpansionFailures
     {
-        public void ListingFailed(CopySource source, HarborOpsException failure) => run.Emit(new ParityDifference
+        public void ListingFailed(CopySource source, HarborOpsException failure) => run.Incomplete().Emit(new ParityDifference
         {
             Kind = ParityDifferenceKind.SourceUnreadable,
             Source = source.Text,
@@ -134,7 +171,7 @@ internal sealed class ParityRun
             ErrorId = failure.ErrorId,
         });
 
-        public void NameInvalid(IImageStore store, string name, HarborOpsException failure) => run.Emit(new ParityDifference
+        public void NameInvalid(IImageStore store, string name, HarborOpsException failure) => run.Incomplete().Emit(new ParityDifference
         {
             Kind = ParityDifferenceKind.SourceUnreadable,
             Source = $"{failure.Target}",
@@ -144,7 +181,7 @@ internal sealed class ParityRun
             ErrorId = failure.ErrorId,
         });
 
-        public void MappingFailed(IImageStore store, string repository, HarborOpsException failure) => run._onFailure?.Invoke(failure);
+        public void MappingFailed(IImageStore store, string repository, HarborOpsException failure) => run.Incomplete()._onFailure?.Invoke(failure);
     }
 
     // ---------------------------------------------------------------- one repository

@@ -63,6 +63,52 @@ internal sealed class HarborInventory(RemoteRegistryStore store, NetworkCredenti
         ReadPagesAsync($"/api/v2.0/projects/{Uri.EscapeDataString(project)}/artifacts?with_tag=true&page_size={PageSize}",
             $"the artifact list of project '{project}' on '{Registry}' (Harbor API)", $"{Registry}/{project}", expectedProject: project, cancellationToken);
 
+    /// <summary>
+    /// The repositories of a project, 100 a page (GET /projects/{p}/repositories; handler/repository.go ListRepositories
+    /// checks "list repository" on the project): each name is checked like a catalog's, and must be in the project.
+    /// Refused (401, 403) as the artifact listing is.
+    /// </summary>
+    public IAsyncEnumerable<IReadOnlyList<string>> ListProjectRepositoryPagesAsync(string project, CancellationToken cancellationToken)
+    {
+        var description = $"the repository list of project '{project}' on '{Registry}' (Harbor API)";
+        return store.ReadPagesAsync(next => new RegistryRequest(HttpMethod.Get, Registry, $"/api/v2.0/projects/{Uri.EscapeDataString(project)}/repositories?page_size={PageSize}")
+        {
+            AbsoluteUri = next,
+            Authenticate = false,
+            SendsRequestId = true,
+            Authorization = Authorization,
+            Accept = ["application/json"],
+            Target = $"{Registry}/{project}",
+            Description = description,
+            NotFoundErrorId = RegistryErrorIds.RepositoryNotFound,
+            AcceptStatus = status => status is 401 or 403,
+        }, (response, request) => response.StatusCode is 401 or 403
+            ? throw new HarborInventoryRefusedException(response.StatusCode, description, request.Target)
+            : ReadRepositoryNames(response, request, project), cancellationToken);
+    }
+
+    private IReadOnlyList<string> ReadRepositoryNames(RegistryResponse response, RegistryRequest request, string project)
+    {
+        var names = new List<string>();
+        try
+        {
+            using var doc = JsonDocument.Parse(response.Body ?? []);
+            if (doc.RootElement.ValueKind != JsonValueKind.Array) throw Invalid(request.Description, request.Target, "a body that is not an array of repositories");
+            foreach (var repository in doc.RootElement.EnumerateArray())
+            {
+                var name = repository.ValueKind == JsonValueKind.Object ? ListingJson.String(repository, "name") : null;
+                if (name is null || ProjectOf(name) != project || !ImageReference.IsValidRepository(store.Registry, name))
+                    throw Invalid(request.Description, request.Target, $"a repository '{ManifestChecks.Shown(name ?? "")}', which is not a repository of project '{project}'");
+                names.Add(name);
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw Invalid(request.Description, request.Target, $"something that is not JSON ({ex.Message})");
+        }
+        return names;
+    }
+
     private async IAsyncEnumerable<IReadOnlyList<TaggedManifest>> ReadAsync(string path, string description, string target, string expectedRepository,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -82,6 +128,7 @@ internal sealed class HarborInventory(RemoteRegistryStore store, NetworkCredenti
             AbsoluteUri = next,
             // Harbor's API takes Basic on every call; the registry's token dance does not apply to /api.
             Authenticate = false,
+            SendsRequestId = true,
             Authorization = Authorization,
             Accept = ["application/json"],
             Target = target,

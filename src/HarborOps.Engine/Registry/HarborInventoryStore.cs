@@ -62,6 +62,30 @@ internal sealed class HarborInventoryStore : IImageStore
             yield return page;
     }
 
+    /// <summary>
+    /// The repository's tags from Harbor's API alone, without the HEAD-per-tag fallback: null when Harbor refused the
+    /// caller (then the caller decides what to HEAD). A repository neither API has is RegistryRepositoryNotFound.
+    /// </summary>
+    public Task<List<TaggedManifest>?> TryListThroughApiAsync(string repository, CancellationToken cancellationToken) =>
+        Refused ? Task.FromResult<List<TaggedManifest>?>(null) : ListThroughApiAsync(repository, cancellationToken);
+
+    /// <summary>The repositories of a Harbor project from its API; null when Harbor refused the caller the list.</summary>
+    public async Task<List<string>?> TryListProjectRepositoriesAsync(string project, CancellationToken cancellationToken)
+    {
+        if (Refused) return null;
+        var names = new List<string>();
+        try
+        {
+            await foreach (var page in _api.ListProjectRepositoryPagesAsync(project, cancellationToken).ConfigureAwait(false))
+                names.AddRange(page);
+        }
+        catch (HarborInventoryRefusedException)
+        {
+            return null;
+        }
+        return names;
+    }
+
     /// <summary>The repository's tags from Harbor's API; null when Harbor refused the caller (then the registry API is asked).</summary>
     private async Task<List<TaggedManifest>?> ListThroughApiAsync(string repository, CancellationToken cancellationToken)
     {

@@ -76,6 +76,18 @@ public sealed class RepositoryMapping
         return prefix.Length == 0 ? path : path.Length == 0 ? prefix : $"{prefix}/{path}";
     }
 
+    /// <summary>
+    /// The destination path under which the repositories of a source prefix (empty: a whole registry) land; null when
+    /// renames may move some of them elsewhere.
+    /// </summary>
+    public string? MapPrefix(string sourcePrefix)
+    {
+        if (_renames.Length > 0) return null;
+        var path = string.Join('/', sourcePrefix.Split('/', StringSplitOptions.RemoveEmptyEntries).Skip(_strip));
+        var prefix = Destination.Prefix.Trim('/');
+        return prefix.Length == 0 ? path : path.Length == 0 ? prefix : $"{prefix}/{path}";
+    }
+
     /// <summary>The reference at the destination: same tag and digest, mapped registry and repository.</summary>
     public ImageReference Map(ImageReference source)
     {

@@ -30,9 +30,6 @@ public sealed class HarborParityInventoryTests(HarborLabFixture lab) : IAsyncLif
     {
         await _source.DisposeAsync();
         lab.AssertExchangesMatchContract();
-        // The listings go through the registry pipeline, which sends no X-Request-Id (the Harbor client's habit, which
-        // a test of that client checks on every exchange the emulator kept).
-        lab.Harbor.ClearExchanges();
     }
 
     private static RegistryEngine NewEngine() => new(new RegistryEngineOptions
@@ -89,18 +86,34 @@ public sealed class HarborParityInventoryTests(HarborLabFixture lab) : IAsyncLif
     public async Task Parity_of_a_project_costs_the_destination_its_artifact_pages_not_a_HEAD_per_tag()
     {
         var project = await SeedAsync();
-        lab.Harbor.ClearExchanges();
+        var before = lab.Harbor.Exchanges.Count;
 
         var (summary, differences) = await CompareAsync(project, lab.AdminConnection);
 
         const int tags = Repositories * (TagsPerRepository + 1);
         Assert.Empty(differences);
         Assert.Equal((tags, tags, Repositories), (summary.TagsCompared, summary.Equal, summary.RepositoriesCompared));
-        // 273 artifacts of one project: its listing is 3 pages of 100, where the registry API would take 273 HEADs.
-        Assert.Equal((tags + 99) / 100, summary.DestinationRequests);
-        var listings = lab.Harbor.Exchanges.Where(e => e.Method == "GET" && e.Path.Contains("/artifacts", StringComparison.Ordinal)).ToList();
-        Assert.Equal(summary.DestinationRequests, listings.Count);
+        // 273 artifacts of one project: its listing is 3 pages of 100, where the registry API would take 273 HEADs; and
+        // one page of the project's repositories, for repositories only the destination has.
+        Assert.Equal((tags + 99) / 100 + 1, summary.DestinationRequests);
+        var listings = lab.Harbor.Exchanges.Skip(before).Where(e => e.Method == "GET" && e.Path.Contains("/artifacts", StringComparison.Ordinal)).ToList();
+        Assert.Equal(summary.DestinationRequests - 1, listings.Count);
         Assert.All(listings, e => Assert.Contains("page_size=100", e.Query, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_repository_only_in_the_Harbor_project_is_reported_extra_from_the_project_repository_list()
+    {
+        var project = await SeedAsync();
+        await LabContent.PushImageAsync(lab.Harbor.AdminEndpoint, $"{project}/team/ghost", "1.0", new LabImageOptions { LayerSize = 64 });
+        var before = lab.Harbor.Exchanges.Count;
+
+        var (summary, differences) = await CompareAsync(project, lab.AdminConnection);
+
+        var extra = Assert.Single(differences);
+        Assert.Equal((ParityDifferenceKind.ExtraAtDestination, $"{project}/team/ghost", ""), (extra.Kind, extra.DestinationRepository, extra.Tag));
+        Assert.Equal((1, Repositories), (summary.ExtraAtDestination, summary.RepositoriesCompared));
+        Assert.Contains(lab.Harbor.Exchanges.Skip(before), e => e.Method == "GET" && e.Path == $"/api/v2.0/projects/{project}/repositories");
     }
 
     [Fact]

@@ -86,7 +86,8 @@ public sealed class ParityCheckerTests(CopyLabFixture lab)
         // The destination saw listings and HEADs only: a manifest GET would count as a pull on Harbor.
         var destinationRequests = lab.DestinationProxy.Requests;
         Assert.NotEmpty(destinationRequests);
-        Assert.All(destinationRequests, r => Assert.True(r.Method == "HEAD" || (r.Method == "GET" && r.PathAndQuery.Contains("/tags/list")) || r.PathAndQuery == "/v2/",
+        // (The catalog is a listing too: it names the repositories only the destination has.)
+        Assert.All(destinationRequests, r => Assert.True(r.Method == "HEAD" || (r.Method == "GET" && (r.PathAndQuery.Contains("/tags/list") || r.PathAndQuery.StartsWith("/v2/_catalog", StringComparison.Ordinal))) || r.PathAndQuery == "/v2/",
             $"the destination got {r}"));
         Assert.Equal(destinationRequests.Count(r => r.PathAndQuery != "/v2/"), summary.DestinationRequests);
 
@@ -221,6 +222,31 @@ public sealed class ParityCheckerTests(CopyLabFixture lab)
         Assert.Equal((ParityDifferenceKind.SourceUnreadable, lab.SourceHost), (finding.Kind, finding.Source));
         Assert.Equal(0, unlistable.Summary.RepositoriesCompared);
         lab.SourceProxy.ClearFaults();
+    }
+
+    [Fact]
+    public async Task A_repository_only_at_the_destination_under_the_mapped_prefix_is_reported_extra_from_its_catalog()
+    {
+        lab.Reset();
+        using var engine = CopyLabFixture.NewEngine();
+        var root = lab.Unique("extrarepo");
+        await LabContent.PushImageAsync(lab.SourceEndpoint, $"{root}/app", "1.0");
+        var destination = $"{lab.DestinationHost}/mirror";
+        var (copy, _) = await lab.CopyAsync(new CopyRequest([$"{lab.SourceHost}/{root}/*"], destination), engine);
+        Assert.Equal(0, copy.Failed);
+        await LabContent.PushImageAsync(lab.DestinationEndpoint, $"mirror/{root}/ghost", "1.0");
+        // Beside the mapped prefix, not under it: another source's business.
+        await LabContent.PushImageAsync(lab.DestinationEndpoint, $"mirror/{root}x/app", "1.0");
+
+        var (summary, differences, failures) = await CompareAsync(new ParityRequest([$"{lab.SourceHost}/{root}/*"], destination), engine);
+
+        Assert.Empty(failures);
+        var extra = Assert.Single(differences);
+        Assert.Equal((ParityDifferenceKind.ExtraAtDestination, $"mirror/{root}/ghost", ""), (extra.Kind, extra.DestinationRepository, extra.Tag));
+        Assert.Equal((1, 1, 1), (summary.ExtraAtDestination, summary.RepositoriesCompared, summary.Equal));
+        // A single repository names no prefix: nothing at the destination is extra to it.
+        var single = await CompareAsync(new ParityRequest([$"{lab.SourceHost}/{root}/app"], destination), engine);
+        Assert.Empty(single.Differences);
     }
 
     /// <summary>Progress reported on the reporting thread (Progress&lt;T&gt; would post to the thread pool and race the assertions).</summary>

@@ -82,6 +82,11 @@ public sealed partial class HarborEmulator
         {
             await FailAsync(call, 400, "BAD_REQUEST", "invalid request body: " + ex.Message);
         }
+        finally
+        {
+            // Again once the change is made: a listing read while it was under way must not be kept.
+            if (call.Method is not ("GET" or "HEAD")) ListingsChanged();
+        }
     }
 
     private Task RouteAsync(ApiCall c)
@@ -191,7 +196,10 @@ public sealed partial class HarborEmulator
         {
             var query = c.Context.Request.Query.Where(q => q.Key is not ("page" or "page_size"))
                 .Select(q => $"{q.Key}={Uri.EscapeDataString(q.Value.ToString())}").Append($"page={n}").Append($"page_size={size}");
-            return $"</api/v2.0/{c.Path}?{string.Join('&', query)}>";
+            // Harbor's link is the request's URL with another query (handler/base.go Links: ul := *u ... ul.String()), and
+            // Go's URL.String keeps the path as it was sent (RawPath), so a repository name stays encoded twice.
+            var raw = c.Context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget;
+            return $"<{(raw.IndexOf('?') is >= 0 and var q ? raw[..q] : raw)}?{string.Join('&', query)}>";
         }
         if (page > 1) links.Add(Url(page - 1) + "; rel=\"prev\"");
         if ((long)page * size < all.Count) links.Add(Url(page + 1) + "; rel=\"next\"");

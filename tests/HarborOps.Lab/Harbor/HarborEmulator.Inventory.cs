@@ -13,37 +13,35 @@ namespace HarborOps.Lab.Harbor;
 /// </summary>
 public sealed partial class HarborEmulator
 {
-    private static readonly TimeSpan ListingSnapshotLifetime = TimeSpan.FromSeconds(60);
-    private readonly Dictionary<string, (DateTimeOffset Taken, int Generation, List<LabArtifact> Artifacts)> _listingSnapshots = new(StringComparer.Ordinal);
+    // Harbor keeps its artifacts as rows of its database (src/pkg/artifact/dao, src/pkg/tag/dao), written by the core
+    // when a push or delete passes through it (src/controller/event/handler/internal/artifact.go), and a listing is a
+    // query over them: its cost does not grow with a manifest read per tag. The lab derives the rows from its registry,
+    // a manifest read per tag, so it keeps them per repository until a push or delete passes through the emulator (its
+    // /v2/ proxy or its API), as Harbor's rows change. Like Harbor's database, the rows do not see what is written to
+    // the registry behind the emulator's back: a test that does so gets a listing out of step with the registry.
+    private readonly Dictionary<string, (int Generation, List<LabArtifact> Rows)> _artifactRows = new(StringComparer.Ordinal);
     private int _listingGeneration;
 
-    /// <summary>Something was pushed or deleted: a paging walk begun before it starts over from the registry.</summary>
+    /// <summary>Something was pushed or deleted: every repository's rows are derived again on their next read.</summary>
     private void ListingsChanged() => Interlocked.Increment(ref _listingGeneration);
+
+    /// <summary>The repository's artifact rows: kept from the last derivation unless something changed since it began.</summary>
+    private async Task<List<LabArtifact>> ArtifactRowsAsync(string repository, CancellationToken ct)
+    {
+        var generation = Volatile.Read(ref _listingGeneration);
+        lock (_gate)
+            if (_artifactRows.TryGetValue(repository, out var kept) && kept.Generation == generation)
+                return kept.Rows;
+        var rows = await DeriveArtifactsAsync(repository, ct);
+        lock (_gate) _artifactRows[repository] = (generation, rows);
+        return rows;
+    }
 
     private async Task ListProjectArtifactsAsync(ApiCall c, LabHarborProject project)
     {
         if (c.Who.IsAnonymous) { await FailAsync(c, 401, "UNAUTHORIZED", "unauthorized"); return; }
         if (!Can(c.Who, project, "artifact", "list") && !Can(c.Who, project, "artifact", "read")) { await FailAsync(c, 403, "FORBIDDEN", "forbidden"); return; }
-        var artifacts = await ListedArtifactsAsync(c, project, null);
+        var artifacts = await ArtifactsAsync(project, null, c.Context.RequestAborted);
         await ReplyPagedAsync(c, artifacts.Select(a => ArtifactJson(c, project, a)).ToList());
-    }
-
-    /// <summary>
-    /// The artifacts a listing pages over. Harbor reads them from its database; the lab derives them from the registry,
-    /// a manifest read per tag, so a walk's later pages reuse what its first page derived (until something is pushed or
-    /// deleted through the emulator, or a minute passes) instead of reading every tag again for each page.
-    /// </summary>
-    private async Task<List<LabArtifact>> ListedArtifactsAsync(ApiCall c, LabHarborProject project, string? repository)
-    {
-        var key = $"{project.Name}|{repository}";
-        var generation = Volatile.Read(ref _listingGeneration);
-        var laterPage = int.TryParse(c.Query("page"), out var page) && page > 1;
-        lock (_gate)
-            if (laterPage && _listingSnapshots.TryGetValue(key, out var snapshot) && snapshot.Generation == generation
-                && DateTimeOffset.UtcNow - snapshot.Taken < ListingSnapshotLifetime)
-                return snapshot.Artifacts;
-        var artifacts = await ArtifactsAsync(project, repository, c.Context.RequestAborted);
-        lock (_gate) _listingSnapshots[key] = (DateTimeOffset.UtcNow, generation, artifacts);
-        return artifacts;
     }
 }

@@ -21,6 +21,13 @@ public sealed partial class HarborEmulator
         var catalog = await _backing.CatalogAsync(ct);
         var result = new List<LabArtifact>();
         foreach (var repo in catalog.Where(r => r.StartsWith(project.Name + "/", StringComparison.Ordinal) && (repository is null || r == repository)))
+            result.AddRange(await ArtifactRowsAsync(repo, ct));
+        return result;
+    }
+
+    /// <summary>One repository's artifacts derived from the registry, a manifest read per tag (see ArtifactRowsAsync).</summary>
+    private async Task<List<LabArtifact>> DeriveArtifactsAsync(string repo, CancellationToken ct)
+    {
         {
             var tags = await _backing.TagsAsync(repo, ct);
             var byDigest = new Dictionary<string, LabArtifact>(StringComparer.Ordinal);
@@ -48,9 +55,8 @@ public sealed partial class HarborEmulator
             foreach (var ((_, match), signature) in signed.Zip(signatures))
                 if (signature is not null)
                     byDigest["sha256:" + match.Groups[1].Value].Signature = (signature.Digest, signature.Size, ArtifactId(repo, signature.Digest).Id);
-            result.AddRange(byDigest.Values.OrderByDescending(a => a.PushTime).ThenBy(a => a.Digest, StringComparer.Ordinal));
+            return byDigest.Values.OrderByDescending(a => a.PushTime).ThenBy(a => a.Digest, StringComparer.Ordinal).ToList();
         }
-        return result;
     }
 
     private (long Id, DateTimeOffset FirstSeen) ArtifactId(string repository, string digest)
@@ -207,7 +213,7 @@ public sealed partial class HarborEmulator
     private async Task ListArtifactsAsync(ApiCall c, LabHarborProject project, string repository)
     {
         if (!Can(c.Who, project, "artifact", "list") && !Can(c.Who, project, "artifact", "read")) { await FailAsync(c, 403, "FORBIDDEN", "forbidden"); return; }
-        var artifacts = await ListedArtifactsAsync(c, project, repository);
+        var artifacts = await ArtifactsAsync(project, repository, c.Context.RequestAborted);
         if (artifacts.Count == 0) { await FailAsync(c, 404, "NOT_FOUND", $"repository {repository} not found"); return; }
         await ReplyPagedAsync(c, artifacts.Select(a => ArtifactJson(c, project, a)).ToList());
     }
@@ -384,6 +390,7 @@ public sealed partial class HarborEmulator
         }
         if (request.Method is "PUT" or "DELETE") ListingsChanged();
         using var response = await _backing.Http.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, ct);
+        if (request.Method is "PUT" or "DELETE") ListingsChanged();
         context.Response.StatusCode = (int)response.StatusCode;
         foreach (var (name, values) in response.Headers.Concat(response.Content.Headers))
         {

@@ -26,8 +26,17 @@ internal sealed class CopyContext : IAsyncDisposable
         Destination = Mapping.Destination;
         Selection = new TagSelection(request);
         Platforms = request.Platforms.Select(PlatformFilter.Parse).Distinct().ToList();
-        DestinationStore = engine.OpenStore(Destination.Registry, request.DestinationCredential);
+        DestinationStore = HarborInventoryOf(engine, request, engine.OpenStore(Destination.Registry, request.DestinationCredential));
     }
+
+    /// <summary>
+    /// The destination store; where it is the registry of the Harbor the request names (-Harbor, -CreateProject or the
+    /// Connect-Harbor session), Harbor's artifact listing tells which of its tags are unchanged (see DestinationInventory).
+    /// </summary>
+    private static IImageStore HarborInventoryOf(RegistryEngine engine, CopyRequest request, IImageStore store) =>
+        request.Harbor?.Connection is { } harbor && string.Equals(harbor.Registry, store.Registry, StringComparison.OrdinalIgnoreCase)
+            ? HarborInventoryStore.Over(store, harbor.Credential, engine.Options.TagDetailParallelism)
+            : store;
 
     public RegistryEngine Engine { get; }
     public CopyRequest Request { get; }

@@ -1,4 +1,5 @@
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
 using HarborOps.Engine.Scope;
 
@@ -29,6 +30,9 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
             candidatePlans.RemoveAll(p => RefusedByHarborProject(p, check));
             foreach (var plan in plans.Concat(candidatePlans)) StartEmptyInNewProject(plan, check);
         }
+        // A Harbor destination lists a project whole when that takes fewer pages than its repositories would.
+        if (DestinationStore is HarborInventoryStore harborInventory)
+            harborInventory.ExpectRepositories(candidatePlans.Where(p => !p.DestinationIsNew).Select(p => p.DestinationRepository));
         var listed = new RepositoryPlan?[candidatePlans.Count];
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Throttle.Limit, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(Enumerable.Range(0, candidatePlans.Count), parallel, async (i, token) =>
@@ -58,6 +62,10 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
         var destinationTags = plan.DestinationIsNew ? null
             : await ListDestinationTagsAsync(plan.DestinationRepository, cancellationToken).ConfigureAwait(false);
         plan.DestinationTags = destinationTags ?? new HashSet<string>(StringComparer.Ordinal);
+        // A Harbor destination lists its tags' digests 100 a request: an unchanged tag then needs no HEAD.
+        if (destinationTags is { Count: > 0 })
+            plan.DestinationListing = await context.AtDestinationAsync(() => DestinationInventory.ReadAsync(DestinationStore, plan.DestinationRepository, destinationTags, cancellationToken),
+                cancellationToken).ConfigureAwait(false);
         // A repository the destination does not have yet (and no earlier run of the journal wrote into) holds
         // nothing: its blobs and manifests need no HEAD before they are written.
         plan.DestinationIsNew = destinationTags is null && context.Journal?.HasEntriesFor(plan.DestinationRepository) != true;

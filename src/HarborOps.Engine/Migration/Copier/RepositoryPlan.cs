@@ -17,6 +17,11 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
     public HashSet<string>? SourceTags { get; private set; }
     /// <summary>Tags the destination repository has; null when not listed (each tag is HEADed then).</summary>
     public HashSet<string>? DestinationTags { get; set; }
+    /// <summary>
+    /// The destination's image tags with their digests from Harbor's listing (<see cref="DestinationInventory"/>); null
+    /// when there is none. It only proves a tag unchanged; every other tag is HEADed.
+    /// </summary>
+    public IReadOnlyDictionary<string, OciDescriptor>? DestinationListing { get; set; }
     /// <summary>The destination repository did not exist when the run started.</summary>
     public bool DestinationIsNew { get; set; }
     public List<TagWork> Works { get; } = [];

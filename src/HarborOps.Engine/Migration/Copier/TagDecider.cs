@@ -59,11 +59,13 @@ internal sealed class TagDecider(CopyContext context, SourceReader source, TagFi
         Task<ManifestContent> ReadSourceAsync(string d) => d != headDigest ? source.ManifestAsync(plan, d, cancellationToken)
             : HeadDigests.ReadAsync(() => source.ManifestAsync(plan, d, cancellationToken), () => source.ManifestByTagAsync(plan, tag, cancellationToken), d, job.SourceName);
         var destinationMayHaveTag = tag.Length > 0 && (plan.DestinationTags is null || plan.DestinationTags.Contains(tag));
-        // The destination's digest of the tag does not depend on the source: both HEADs go out together, which halves
-        // the round trips of an unchanged tag.
-        job.DestinationHead = destinationMayHaveTag
-            ? context.AtDestinationAsync(() => destination.HeadManifestAsync(plan.DestinationRepository, tag, cancellationToken), cancellationToken)
-            : null;
+        Task<OciDescriptor?> HeadDestinationAsync() =>
+            context.AtDestinationAsync(() => destination.HeadManifestAsync(plan.DestinationRepository, tag, cancellationToken), cancellationToken);
+        // Harbor's listing of the destination (when there is one) can only prove the tag unchanged, once the source's
+        // digest is known; without it, the destination's digest does not depend on the source: both HEADs go out
+        // together, which halves the round trips of an unchanged tag.
+        var listedAtDestination = destinationMayHaveTag ? plan.DestinationListing?.GetValueOrDefault(tag) : null;
+        job.DestinationHead = destinationMayHaveTag && listedAtDestination is null ? HeadDestinationAsync() : null;
 
         if (job.Digest is null && !destinationMayHaveTag)
         {
@@ -87,6 +89,8 @@ internal sealed class TagDecider(CopyContext context, SourceReader source, TagFi
             job.MediaType = head.MediaType;
         }
         var digest = job.Digest;
+        if (listedAtDestination is not null)
+            job.DestinationHead = listedAtDestination.Digest == digest ? Task.FromResult<OciDescriptor?>(listedAtDestination) : HeadDestinationAsync();
 
         // -Platform and -Since look into the image. A tag the destination already has with the source's digest needs no
         // look: the filters could only skip it (an index -Platform would rewrite is the exception).
@@ -123,6 +127,10 @@ internal sealed class TagDecider(CopyContext context, SourceReader source, TagFi
         var destinationReference = tag.Length > 0 ? tag : digest;
         if (job.DestinationHead is not null)
             job.Previous = (await job.DestinationHead.ConfigureAwait(false))?.Digest;
+        // The listing said "the source's digest", but -Platform rewrote what is written: the digest the result reports
+        // as replaced is the registry's answer, not the listing's.
+        if (listedAtDestination is not null && job.Previous == listedAtDestination.Digest && job.Previous != digest)
+            job.Previous = (await HeadDestinationAsync().ConfigureAwait(false))?.Digest;
         else if (tag.Length == 0)
             job.Previous = (await context.AtDestinationAsync(() => destination.HeadManifestAsync(plan.DestinationRepository, destinationReference, cancellationToken), cancellationToken).ConfigureAwait(false))?.Digest;
 

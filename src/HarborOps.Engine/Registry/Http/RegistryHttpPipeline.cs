@@ -143,6 +143,7 @@ internal sealed class RegistryHttpPipeline : IDisposable
         if (request.Accept is { Count: > 0 })
             foreach (var accept in request.Accept) message.Headers.Accept.ParseAdd(accept);
         if (request.Range is not null) message.Headers.Range = request.Range;
+        if (request.SendsRequestId) message.Headers.TryAddWithoutValidation("X-Request-Id", Guid.NewGuid().ToString());
         if (request.Content is not null && call.Method != HttpMethod.Get && call.Method != HttpMethod.Head)
             message.Content = request.Content();
         if (request.Authorization is not null && Origin.Of(call.Uri) == call.AuthorizationOrigin)

@@ -23,6 +23,11 @@ internal sealed class RegistryRequest
     public string PathAndQuery { get; }
     /// <summary>An absolute URL to call instead of <see cref="PathAndQuery"/> (a Link next page, an upload Location, a token realm).</summary>
     public Uri? AbsoluteUri { get; init; }
+    /// <summary>
+    /// Send a fresh X-Request-Id with each attempt: Harbor's API logs its calls under it, as the Harbor client's calls
+    /// are. The registry API has no such habit, so the pipeline sends none unless asked.
+    /// </summary>
+    public bool SendsRequestId { get; init; }
     /// <summary>Token scopes the call needs, e.g. repository:team/app:pull.</summary>
     public IReadOnlyList<string> Scopes { get; init; } = [];
     public IReadOnlyList<string>? Accept { get; init; }
