@@ -26,7 +26,10 @@ public sealed class HarborOidcGroupClaimFinding
     public string UserId { get; init; } = "";
     public string? UserPrincipalName { get; init; }
     public string? DisplayName { get; init; }
-    /// <summary>Groups and directory roles the user belongs to, nesting included.</summary>
+    /// <summary>
+    /// Groups of every type the user belongs to, nesting included (Graph's transitiveMemberOf cast to group); directory
+    /// roles and administrative units are not in it. Entra's groups claim also counts directory roles.
+    /// </summary>
     public int GroupCount { get; init; }
     /// <summary>The count above which the groups claim is left out (200 for JWTs unless -Threshold says otherwise).</summary>
     public int Threshold { get; init; }

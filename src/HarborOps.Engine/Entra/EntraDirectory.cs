@@ -156,7 +156,12 @@ public sealed class EntraDirectory : IDisposable
             }, cancellationToken).ConfigureAwait(false);
             pages = await IterateAsync<DirectoryObject, DirectoryObjectCollectionResponse>(first, member =>
             {
-                if (member is User user) users.Add(new EntraUser(user.Id!, user.DisplayName, user.UserPrincipalName));
+                if (member is User user)
+                {
+                    // Entra users always have both; both null is Graph's limited object for an app that cannot read users.
+                    if (user.DisplayName is null && user.UserPrincipalName is null) throw UsersUnreadable(group, user.Id);
+                    users.Add(new EntraUser(user.Id!, user.DisplayName, user.UserPrincipalName));
+                }
                 return true;
             }, cancellationToken).ConfigureAwait(false);
             return 0;
@@ -166,13 +171,24 @@ public sealed class EntraDirectory : IDisposable
     }
 
     /// <summary>
-    /// How many directory objects (groups and directory roles) the user belongs to, nesting included: what Entra counts
-    /// against the 200-group limit of a JWT's groups claim. $count needs ConsistencyLevel: eventual (advanced queries).
+    /// How many groups the user belongs to, directly or through nested groups: transitiveMemberOf cast to group and
+    /// counted (/users/{id}/transitiveMemberOf/graph.group/$count; $count is an advanced query and needs ConsistencyLevel:
+    /// eventual). The uncast transitiveMemberOf also lists directory roles and administrative units
+    /// (learn.microsoft.com/graph/api/user-list-transitivememberof), which are not groups.
     /// </summary>
-    public Task<int> CountTransitiveMembershipsAsync(EntraUser user, CancellationToken cancellationToken) =>
+    public Task<int> CountTransitiveGroupsAsync(EntraUser user, CancellationToken cancellationToken) =>
         CallAsync(user.UserPrincipalName ?? user.Id, async () =>
-            await _graph.Users[user.Id].TransitiveMemberOf.Count.GetAsync(request => request.Headers.Add("ConsistencyLevel", "eventual"), cancellationToken).ConfigureAwait(false) ?? 0,
+            await _graph.Users[user.Id].TransitiveMemberOf.GraphGroup.Count.GetAsync(request => request.Headers.Add("ConsistencyLevel", "eventual"), cancellationToken).ConfigureAwait(false) ?? 0,
             $"counting the groups of user '{user.UserPrincipalName ?? user.Id}'");
+
+    /// <summary>
+    /// Graph lists a directoryObject the app may not read with only @odata.type and id, every other property null
+    /// (learn.microsoft.com/graph/permissions-overview, "Limited information returned for inaccessible member objects").
+    /// </summary>
+    private EntraException UsersUnreadable(EntraGroup group, string? userId) =>
+        new(EntraErrorIds.PermissionDenied, FailureKind.PermissionDenied,
+            $"Microsoft Graph listed the members of group '{group.DisplayName}' ({group.Id}) without their names (user {userId}: only its id): the identity cannot read users. Grant it User.ReadBasic.All (application permission, with admin consent).",
+            group.DisplayName);
 
     private async Task<int> IterateAsync<TEntity, TPage>(TPage? first, Func<TEntity, bool> onItem, CancellationToken cancellationToken)
         where TPage : Microsoft.Kiota.Abstractions.Serialization.IParsable, IAdditionalDataHolder, new()

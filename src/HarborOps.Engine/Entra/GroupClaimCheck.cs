@@ -2,16 +2,20 @@ using HarborOps.Models;
 
 namespace HarborOps.Engine.Entra;
 
-/// <summary>
-/// Finds the users who reach a project through its Entra groups but whose tokens carry no groups claim: Entra leaves the
-/// claim out of a JWT when the user is in more than 200 groups (directory roles and nested groups count; SAML's limit is
-/// 150) and puts an overage pointer in its place, which Harbor does not follow (goharbor/harbor#22171), so such a user
-/// sees an empty Harbor. Source: Microsoft Learn, "SAML token claims reference" and "Access token claims reference"
-/// (identity platform), the groups claim notes.
-/// </summary>
 /// <summary>The users over the threshold, and how many users were checked in all.</summary>
 public sealed record GroupClaimReport(int UsersChecked, IReadOnlyList<HarborOidcGroupClaimFinding> Findings);
 
+/// <summary>
+/// Finds the users who reach a project through its Entra groups but whose tokens may carry no groups claim: Entra leaves
+/// the claim out of a JWT when the user is in more than 200 groups, nested groups included (SAML's limit is 150), and puts
+/// an overage pointer in its place, which Harbor does not follow (goharbor/harbor#22171), so such a user sees an empty
+/// Harbor (learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-fed-group-claims, "Important"). What the
+/// claim holds depends on the app's groupMembershipClaims: SecurityGroup means security groups and directory roles, All
+/// adds distribution groups; administrative units never count (learn.microsoft.com/entra/identity-platform/reference-app-manifest,
+/// groupMembershipClaims). The check compares the number of groups of every type the user belongs to, directly or
+/// through nesting (Graph's transitiveMemberOf cast to group), with the threshold; directory roles and administrative
+/// units are left out of that number, so a user holding directory roles reaches the limit that many groups earlier.
+/// </summary>
 public sealed class GroupClaimCheck(EntraDirectory directory)
 {
     /// <summary>Entra's groups-claim limit for JWTs (OIDC id and access tokens).</summary>
@@ -36,7 +40,7 @@ public sealed class GroupClaimCheck(EntraDirectory directory)
         await Parallel.ForEachAsync(users.Values, new ParallelOptions { MaxDegreeOfParallelism = directory.MaxConcurrency, CancellationToken = cancellationToken },
             async (entry, ct) =>
             {
-                var count = await directory.CountTransitiveMembershipsAsync(entry.User, ct).ConfigureAwait(false);
+                var count = await directory.CountTransitiveGroupsAsync(entry.User, ct).ConfigureAwait(false);
                 lock (findings)
                 {
                     if (count > threshold)

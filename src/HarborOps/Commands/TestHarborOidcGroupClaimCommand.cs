@@ -6,12 +6,17 @@ namespace HarborOps.Commands;
 
 /// <summary>Finds the users of a project's Entra groups whose tokens carry no groups claim because they are in too many groups.</summary>
 /// <remarks>
-/// <para>Entra ID leaves the groups claim out of a JWT for a user in more than 200 groups (groups and directory roles,
-/// nesting included; 150 for SAML) and puts an overage pointer in its place (Microsoft Learn: "SAML token claims
-/// reference" and "Access token claims reference", the groups claim). Harbor does not follow the pointer
-/// (goharbor/harbor#22171), so such a user signs in to an empty Harbor. Test-HarborOidcGroupClaim lists the users who
-/// reach the project through its Entra groups (transitive members, every page) and whose group count is above
+/// <para>Entra ID leaves the groups claim out of a JWT for a user in more than 200 groups (nesting included; 150 for
+/// SAML) and puts an overage pointer in its place (Microsoft Learn: "Configure group claims for applications by using
+/// Microsoft Entra ID"). What the claim counts follows the app's groupMembershipClaims: SecurityGroup counts security
+/// groups and directory roles, All adds distribution groups; administrative units never count. Harbor does not follow
+/// the pointer (goharbor/harbor#22171), so such a user signs in to an empty Harbor. Test-HarborOidcGroupClaim lists the
+/// users who reach the project through its Entra groups (transitive members, every page) and whose GroupCount is above
 /// -Threshold, so an admin can fix them first (fewer groups, or an app-assigned groups claim).</para>
+/// <para>GroupCount is the number of groups of every type the user is in, directly or through nesting (Graph's
+/// transitiveMemberOf cast to group, /users/{id}/transitiveMemberOf/microsoft.graph.group/$count); directory roles and
+/// administrative units are not in it. A user who holds directory roles reaches the limit that many groups earlier:
+/// lower -Threshold by the roles your admins hold.</para>
 /// <para>The project's Entra groups are its OIDC group members whose names are object ids Entra knows (as
 /// Sync-HarborProjectMember manages them), or the groups given with -Group. One HarborOidcGroupClaimFinding per user
 /// over the threshold; nothing when everyone is fine (the verbose stream says how many users were checked).</para>
@@ -29,7 +34,7 @@ namespace HarborOps.Commands;
 /// <error id="EntraGroupAmbiguous">Several Entra groups have that display name; the message lists their ids.</error>
 /// <error id="EntraOptionsInvalid">The sign-in parameters do not fit together.</error>
 /// <error id="EntraAuthenticationFailed">No Entra ID token could be had, or Graph rejected it.</error>
-/// <error id="EntraPermissionDenied">Graph refused: the identity lacks GroupMember.Read.All or User.ReadBasic.All.</error>
+/// <error id="EntraPermissionDenied">Graph refused: the identity lacks GroupMember.Read.All, or lacks User.ReadBasic.All (Graph then lists the members without their names).</error>
 /// <error id="EntraThrottled">Graph still answered 429/503 after its retries.</error>
 /// <error id="EntraUnreachable">Graph could not be reached.</error>
 /// <error id="EntraRequestFailed">Graph failed otherwise.</error>

@@ -5,8 +5,11 @@ using Xunit;
 namespace HarborOps.Engine.Tests.Entra;
 
 [Collection(EntraLabFixture.Name)]
-public sealed class EntraDirectoryTests(EntraLabFixture lab)
+public sealed class EntraDirectoryTests(EntraLabFixture lab) : IDisposable
 {
+    /// <summary>Every Graph response the test caused is held to Graph's OpenAPI when it ends.</summary>
+    public void Dispose() => lab.GraphAudit.AssertExchangesMatchContract();
+
     [Fact]
     public async Task Resolves_a_group_by_name_and_by_id_after_a_real_client_credentials_sign_in()
     {
@@ -81,15 +84,35 @@ public sealed class EntraDirectoryTests(EntraLabFixture lab)
     }
 
     [Fact]
-    public async Task Counts_a_users_transitive_memberships_with_the_eventual_consistency_header()
+    public async Task Counts_the_groups_a_user_is_in_through_the_group_cast_with_the_eventual_consistency_header_leaving_out_roles_and_administrative_units()
     {
         var user = lab.Graph.AddUser("Heavy", lab.Unique("heavy") + "@lab.example");
         var outer = lab.Graph.AddGroup(lab.Unique("outer"));
         var inner = lab.Graph.AddGroup(lab.Unique("inner"));
+        var direct = lab.Graph.AddGroup(lab.Unique("direct"));
         lab.Graph.AddMembers(outer, [inner]);
         lab.Graph.AddMembers(inner, [user]);
+        lab.Graph.AddMembers(direct, [user]);
+        lab.Graph.AddMembers(lab.Graph.AddDirectoryRole(lab.Unique("Global Reader")), [user]);
+        lab.Graph.AddMembers(lab.Graph.AddAdministrativeUnit(lab.Unique("Seattle")), [user]);
         using var directory = lab.Directory();
-        Assert.Equal(2, await directory.CountTransitiveMembershipsAsync(new EntraUser(user, "Heavy", null), default));
+
+        Assert.Equal(3, await directory.CountTransitiveGroupsAsync(new EntraUser(user, "Heavy", null), default));
+        Assert.Contains(lab.Graph.Exchanges, x => x.Path == $"/v1.0/users/{user}/transitiveMemberOf/graph.group/$count" && x.Status == 200);
+    }
+
+    [Fact]
+    public async Task Members_Graph_returns_without_names_stop_the_listing_with_a_permission_failure_naming_User_ReadBasic_All()
+    {
+        var group = lab.Graph.AddGroup(lab.Unique("nameless"));
+        lab.Graph.AddMembers(group, [lab.Graph.AddUser("Hidden Name", lab.Unique("hidden") + "@lab.example")]);
+        var app = lab.Graph.RegisterApp(Guid.NewGuid().ToString(), "secret-" + Guid.NewGuid().ToString("N"), ["GroupMember.Read.All"]);
+        using var directory = new EntraDirectory(lab.Options(app.ClientId, app.ClientSecret));
+
+        var failure = await Assert.ThrowsAsync<EntraException>(() => directory.ListTransitiveUsersAsync(new EntraGroup(group, "nameless"), default));
+        Assert.Equal(EntraErrorIds.PermissionDenied, failure.ErrorId);
+        Assert.Contains("User.ReadBasic.All", failure.Message);
+        Assert.True(failure.IsTerminating);
     }
 
     [Fact]

@@ -16,6 +16,9 @@ public sealed class EntraLabFixture : IAsyncLifetime
     public GraphEmulator Graph { get; private set; } = null!;
     public HarborEmulator Harbor { get; private set; } = null!;
 
+    /// <summary>Holds the Graph responses each test caused to Graph's published OpenAPI (tests call it when they end).</summary>
+    public HarborOps.Lab.Tests.Judges.GraphExchangeAudit GraphAudit { get; private set; } = null!;
+
     public async Task InitializeAsync()
     {
         var graph = GraphEmulator.StartAsync();
@@ -23,6 +26,7 @@ public sealed class EntraLabFixture : IAsyncLifetime
         var harbor = HarborEmulator.StartAsync(new HarborEmulatorOptions { AuthMode = HarborAuthModes.Oidc });
         await Task.WhenAll(graph, harbor);
         (Graph, Harbor) = (graph.Result, harbor.Result);
+        GraphAudit = new HarborOps.Lab.Tests.Judges.GraphExchangeAudit(Graph);
     }
 
     public async Task DisposeAsync()

@@ -7,8 +7,11 @@ using Xunit;
 namespace HarborOps.Engine.Tests.Entra;
 
 [Collection(EntraLabFixture.Name)]
-public sealed class ProjectGroupSyncTests(EntraLabFixture lab)
+public sealed class ProjectGroupSyncTests(EntraLabFixture lab) : IDisposable
 {
+    /// <summary>Every Graph response the test caused is held to Graph's OpenAPI when it ends.</summary>
+    public void Dispose() => lab.GraphAudit.AssertExchangesMatchContract();
+
     private async Task<(string Project, HarborClient Harbor, ProjectGroupSync Sync, EntraDirectory Directory)> NewProjectAsync()
     {
         var harbor = lab.HarborAdmin();

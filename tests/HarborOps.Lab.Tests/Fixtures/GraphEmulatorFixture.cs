@@ -10,7 +10,14 @@ public sealed class GraphEmulatorFixture : IAsyncLifetime
 
     public GraphEmulator Graph { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Graph = await GraphEmulator.StartAsync();
+    /// <summary>Holds each test's Graph responses to Graph's published OpenAPI (call it when the test ends).</summary>
+    public HarborOps.Lab.Tests.Judges.GraphExchangeAudit Audit { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Graph = await GraphEmulator.StartAsync();
+        Audit = new HarborOps.Lab.Tests.Judges.GraphExchangeAudit(Graph);
+    }
 
     public async Task DisposeAsync()
     {

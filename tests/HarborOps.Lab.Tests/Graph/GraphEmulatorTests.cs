@@ -8,8 +8,11 @@ using Xunit;
 namespace HarborOps.Lab.Tests.Graph;
 
 /// <summary>The Graph emulator is as strict as Graph and Entra: what they refuse, it refuses, with their bodies.</summary>
-public sealed class GraphEmulatorTests(GraphEmulatorFixture lab) : IClassFixture<GraphEmulatorFixture>
+public sealed class GraphEmulatorTests(GraphEmulatorFixture lab) : IClassFixture<GraphEmulatorFixture>, IDisposable
 {
+    /// <summary>Every response a test caused is held to Graph's OpenAPI when it ends (xunit fails the test on a cleanup failure).</summary>
+    public void Dispose() => lab.Audit.AssertExchangesMatchContract();
+
     private HttpClient Client() => new(lab.Graph.CreateTrustingHandler());
 
     private async Task<string> TokenAsync()

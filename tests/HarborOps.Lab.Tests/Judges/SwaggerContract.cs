@@ -9,7 +9,9 @@ using YamlDotNet.RepresentationModel;
 namespace HarborOps.Lab.Tests.Judges;
 
 /// <summary>
-/// A small validator of requests and responses against Harbor's Swagger 2.0 contract (contracts/harbor-v2.0-swagger.yaml).
+/// A small validator of requests and responses against Harbor's Swagger 2.0 contract (contracts/harbor-v2.0-swagger.yaml),
+/// and of responses against OpenAPI 3.0 documents such as Graph's (contracts/graph/graph-v1.0-openapi.yaml: nullable,
+/// allOf, response content by media type, status classes such as 2XX).
 /// Stricter than go-swagger in two ways, on purpose: a property the contract does not name is an error (Harbor silently
 /// ignores a misspelt field, such as replicate_deletion for deletion), and null is allowed only where x-nullable says so.
 /// Where real Harbor answers outside the spec, <see cref="KnownDeviations"/> names the case and the research note.
@@ -17,13 +19,18 @@ namespace HarborOps.Lab.Tests.Judges;
 public sealed class SwaggerContract
 {
     private static readonly Lazy<SwaggerContract> Shared = new(() => Load(ContractPath()));
+    private static readonly Lazy<SwaggerContract> SharedGraph = new(() => Load(ContractPath("graph", "graph-v1.0-openapi.yaml")));
+    private readonly JsonObject _root;
     private readonly JsonSchemaCheck _schemas;
     private readonly List<(string Method, string[] Template, JsonObject Operation, JsonArray PathParameters)> _operations = [];
 
     private SwaggerContract(JsonObject root)
     {
-        _schemas = new JsonSchemaCheck(root, JsonSchemaDialect.Swagger2);
-        BasePath = root["basePath"]!.GetValue<string>();
+        _root = root;
+        IsOpenApi3 = root["openapi"] is not null;
+        _schemas = new JsonSchemaCheck(root, IsOpenApi3 ? JsonSchemaDialect.OData : JsonSchemaDialect.Swagger2);
+        // OpenAPI 3 names the base in its server URL (https://graph.microsoft.com/v1.0/ -> /v1.0).
+        BasePath = IsOpenApi3 ? new Uri(root["servers"]![0]!["url"]!.GetValue<string>()).AbsolutePath.TrimEnd('/') : root["basePath"]!.GetValue<string>();
         foreach (var (template, item) in root["paths"]!.AsObject())
         {
             var pathParameters = item!["parameters"] as JsonArray ?? [];
@@ -33,7 +40,12 @@ public sealed class SwaggerContract
     }
 
     public static SwaggerContract Harbor => Shared.Value;
+
+    /// <summary>Graph's v1.0 OpenAPI, trimmed to the calls HarborOps makes (tests/contracts/graph/README.md).</summary>
+    public static SwaggerContract Graph => SharedGraph.Value;
+
     public string BasePath { get; }
+    public bool IsOpenApi3 { get; }
 
     /// <summary>Where real Harbor differs from its swagger (research/harbor-api-and-tools.md); each is validated as stated.</summary>
     public static IReadOnlyList<string> KnownDeviations =>
@@ -53,11 +65,12 @@ public sealed class SwaggerContract
         [("createProjectMember", 404)] = "unknown user that cannot be onboarded, §7",
     };
 
-    public static string ContractPath()
+    public static string ContractPath(params string[] underContracts)
     {
-        var path = Path.GetFullPath(Path.Combine(RepositoryFiles.Root(), "tests", "contracts", "harbor-v2.0-swagger.yaml"));
+        var relative = underContracts.Length == 0 ? ["harbor-v2.0-swagger.yaml"] : underContracts;
+        var path = Path.GetFullPath(Path.Combine([RepositoryFiles.Root(), "tests", "contracts", .. relative]));
         if (!File.Exists(path))
-            throw new FileNotFoundException($"The Harbor contract is not at {path}: it is part of the repository (tests/contracts); restore it from git.", path);
+            throw new FileNotFoundException($"The contract is not at {path}: it is part of the repository (tests/contracts); restore it from git.", path);
         return path;
     }
 
@@ -87,7 +100,8 @@ public sealed class SwaggerContract
     public (string OperationId, JsonObject Operation, JsonArray PathParameters)? Find(string method, string path)
     {
         var relative = path.StartsWith(BasePath, StringComparison.Ordinal) ? path[BasePath.Length..] : path;
-        var segments = relative.Trim('/').Split('/');
+        // Graph's CSDL declares the alias graph for the namespace microsoft.graph: an OData cast spelt either way is one path.
+        var segments = relative.Trim('/').Split('/').Select(s => IsOpenApi3 && s.StartsWith("microsoft.graph.", StringComparison.Ordinal) ? s["microsoft.".Length..] : s).ToArray();
         var match = _operations
             .Where(o => o.Method == method && o.Template.Length == segments.Length
                 && o.Template.Select((t, i) => t.StartsWith('{') || t == segments[i]).All(x => x))
@@ -157,12 +171,16 @@ public sealed class SwaggerContract
     public IReadOnlyList<string> ValidateResponse(string method, string path, int status, string? contentType, string body, bool requestHadSidCookie = false)
     {
         var found = Find(method, path);
+        // A path outside an OpenAPI 3 contract (a client's typo) is still answered with the service's error body.
+        if (found is null && IsOpenApi3 && status >= 400 && _root["components"]?["responses"]?["error"] is JsonObject error)
+            return ValidateContent($"{method} {path}", status, Resolve(error), contentType, body);
         if (found is null) return [$"{method} {path}: no such operation in the contract"];
         var (id, operation, _) = found.Value;
         var errors = new List<string>();
         var responses = operation["responses"]!.AsObject();
         var key = status.ToString(CultureInfo.InvariantCulture);
-        JsonObject? response = responses[key] is { } r ? Resolve(r) : responses["default"] is { } d ? Resolve(d) : null;
+        JsonObject? response = responses[key] is { } r ? Resolve(r) : responses[$"{key[0]}XX"] is { } range ? Resolve(range) : responses["default"] is { } d ? Resolve(d) : null;
+        if (IsOpenApi3 && response is not null) return ValidateContent(id, status, response, contentType, body);
         JsonNode? schema = response?["schema"];
         if (response is null)
         {
@@ -191,6 +209,33 @@ public sealed class SwaggerContract
             return errors;
         }
         ValidateSchema(schema, json, $"{id} {status}", errors);
+        return errors;
+    }
+
+    /// <summary>An OpenAPI 3 response: the media type must be one the response names, and the body must match its schema.</summary>
+    private List<string> ValidateContent(string id, int status, JsonObject response, string? contentType, string body)
+    {
+        var errors = new List<string>();
+        if (response["content"] is not JsonObject content)
+        {
+            if (body.Length > 0) errors.Add($"{id} {status}: the contract has no response body but one was sent ({body.Length} chars)");
+            return errors;
+        }
+        var mediaType = contentType?.Split(';')[0].Trim();
+        if (mediaType is null || content[mediaType] is not JsonObject media)
+            return [$"{id} {status}: content type '{contentType}' is not one of {string.Join(", ", content.Select(c => c.Key))}"];
+        JsonNode? json;
+        if (mediaType == "text/plain")
+        {
+            // A $count: the number alone, as text.
+            json = long.TryParse(body, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? JsonValue.Create(number) : JsonValue.Create(body);
+        }
+        else
+        {
+            try { json = JsonNode.Parse(body); }
+            catch (JsonException ex) { return [$"{id} {status}: body is not JSON: {ex.Message}"]; }
+        }
+        ValidateSchema(media["schema"]!, json, $"{id} {status}", errors);
         return errors;
     }
 

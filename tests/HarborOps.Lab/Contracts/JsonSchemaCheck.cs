@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 
 namespace HarborOps.Lab.Contracts;
 
-/// <summary>How a published contract's dialect differs: Swagger 2.0 (Harbor) or Kubernetes' OpenAPI v3.</summary>
+/// <summary>How a published contract's dialect differs: Swagger 2.0 (Harbor), Kubernetes' OpenAPI v3 or Graph's OData OpenAPI 3.</summary>
 public sealed record JsonSchemaDialect
 {
     /// <summary>Swagger 2.0 as Harbor writes it: null only where x-nullable says so, an object schema without properties has none.</summary>
@@ -17,7 +17,15 @@ public sealed record JsonSchemaDialect
     /// </summary>
     public static readonly JsonSchemaDialect Kubernetes = new() { FreeFormObjects = true, CheckRequired = true, NullableFormats = ["date-time"] };
 
+    /// <summary>
+    /// Microsoft Graph's OpenAPI 3 (generated from OData CSDL): derived types through allOf, required properties checked,
+    /// an object held to the schema its @odata.type names (a user inside a directoryObject collection; the discriminator),
+    /// and OData control information (@odata.context, @odata.nextLink...) allowed beside the properties, as strings.
+    /// </summary>
+    public static readonly JsonSchemaDialect OData = new() { CheckRequired = true, ODataTypes = true };
+
     public bool FreeFormObjects { get; init; }
+    public bool ODataTypes { get; init; }
     public bool CheckRequired { get; init; }
     public IReadOnlyList<string> NullableFormats { get; init; } = [];
 }
@@ -72,6 +80,12 @@ public sealed class JsonSchemaCheck(JsonObject root, JsonSchemaDialect dialect)
     public void Validate(JsonNode schemaNode, JsonNode? value, string where, List<string> errors)
     {
         var schema = Effective(schemaNode);
+        if (dialect.ODataTypes && value is JsonObject typed && typed["@odata.type"] is JsonValue odataType && odataType.GetValueKind() == JsonValueKind.String
+            && root["components"]?["schemas"]?[odataType.GetValue<string>().TrimStart('#')] is JsonObject derived && !ReferenceEquals(derived, Resolve(schemaNode)))
+        {
+            if (!DerivesFrom(derived, Resolve(schemaNode))) errors.Add($"{where}: @odata.type {odataType} does not derive from the declared type");
+            else schema = Effective(derived);
+        }
         if (value is null)
         {
             var format = schema["format"]?.GetValue<string>();
@@ -121,6 +135,9 @@ public sealed class JsonSchemaCheck(JsonObject root, JsonSchemaDialect dialect)
         }
     }
 
+    private bool DerivesFrom(JsonObject schema, JsonObject ancestor) =>
+        ReferenceEquals(schema, ancestor) || (schema["allOf"] is JsonArray parts && parts.Any(p => DerivesFrom(Resolve(p!), ancestor)));
+
     private void ValidateObject(JsonObject schema, JsonNode value, string where, List<string> errors)
     {
         if (value is not JsonObject obj) { errors.Add($"{where}: expected an object, got {value.GetValueKind()}"); return; }
@@ -130,6 +147,11 @@ public sealed class JsonSchemaCheck(JsonObject root, JsonSchemaDialect dialect)
         foreach (var (name, child) in obj)
         {
             if (properties?[name] is { } propertySchema) Validate(propertySchema, child, $"{where}.{name}", errors);
+            else if (dialect.ODataTypes && name.StartsWith("@odata.", StringComparison.Ordinal))
+            {
+                // OData control information is part of OData's JSON format, not of the schema.
+                if (child?.GetValueKind() != JsonValueKind.String) errors.Add($"{where}.{name}: OData control information must be a string");
+            }
             else if (schema["additionalProperties"] is JsonObject additional)
             {
                 if (additional.Count > 0) Validate(additional, child, $"{where}.{name}", errors);
