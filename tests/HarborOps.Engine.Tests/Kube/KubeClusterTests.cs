@@ -12,8 +12,10 @@ namespace HarborOps.Engine.Tests.Kube;
 /// <summary>Cluster access through KubernetesClient against the emulator: configuration, and every failure mapped to a
 /// stable id whose message names the verb, resource, namespace and the fix, never a credential.</summary>
 [Collection(KubeLabCollection.Name)]
-public sealed class KubeClusterTests(KubeLabFixture lab)
+public sealed class KubeClusterTests(KubeLabFixture lab) : IDisposable
 {
+    public void Dispose() => lab.AssertAnswersMatchContract();
+
     private Task<KubeCluster> ConnectAsync(string context = KubeLabFixture.AdminContext, List<string>? log = null) =>
         KubeCluster.ConnectAsync(new KubeConnectionRequest { KubeconfigPath = lab.Kubeconfig, Context = context }, log is null ? null : log.Add);
 

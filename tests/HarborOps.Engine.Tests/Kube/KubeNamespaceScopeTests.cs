@@ -5,8 +5,10 @@ namespace HarborOps.Engine.Tests.Kube;
 
 /// <summary>Namespaces by name, wildcard and label selector, as every Kubernetes cmdlet selects them.</summary>
 [Collection(KubeLabCollection.Name)]
-public sealed class KubeNamespaceScopeTests(KubeLabFixture lab)
+public sealed class KubeNamespaceScopeTests(KubeLabFixture lab) : IDisposable
 {
+    public void Dispose() => lab.AssertAnswersMatchContract();
+
     [Fact]
     public async Task Resolves_names_wildcards_and_label_selectors()
     {

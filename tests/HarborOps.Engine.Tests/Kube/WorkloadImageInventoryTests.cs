@@ -11,8 +11,10 @@ namespace HarborOps.Engine.Tests.Kube;
 /// <summary>Get-WorkloadImage's engine against the emulator: owners resolved through ReplicaSets and Jobs, every container
 /// kind, digests from pins and from what pods resolved, pull secrets from pods and ServiceAccounts, filters.</summary>
 [Collection(KubeLabCollection.Name)]
-public sealed class WorkloadImageInventoryTests(KubeLabFixture lab)
+public sealed class WorkloadImageInventoryTests(KubeLabFixture lab) : IDisposable
 {
+    public void Dispose() => lab.AssertAnswersMatchContract();
+
     private const string Acr = "myacr.azurecr.io";
     private const string WebDigest = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
     private const string PinnedDigest = "sha256:2222222222222222222222222222222222222222222222222222222222222222";

@@ -12,8 +12,14 @@ namespace HarborOps.Engine.Tests.Rotation;
 
 /// <summary>Sync, restart and rotation against the Harbor and Kubernetes emulators together.</summary>
 [Collection(RotationLabCollection.Name)]
-public class PullSecretRotationTests(RotationLabFixture lab)
+public class PullSecretRotationTests(RotationLabFixture lab) : IDisposable
 {
+    public void Dispose()
+    {
+        lab.AssertAnswersMatchContract();
+        GC.SuppressFinalize(this);
+    }
+
     private static readonly CancellationToken None = CancellationToken.None;
 
     private static SecureString Secure(string value)

@@ -53,6 +53,21 @@ public class RotationLabFixture : IAsyncLifetime
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 
+    /// <summary>
+    /// Fails when the Kubernetes emulator, since the last check, answered outside the Kubernetes OpenAPI
+    /// (tests/contracts/kubernetes) or failed itself; test classes call it after each test so the failure lands on the
+    /// test that caused it.
+    /// </summary>
+    public void AssertAnswersMatchContract()
+    {
+        var failures = Kube.Failures;
+        var fresh = failures.Skip(_kubeFailuresSeen).ToList();
+        _kubeFailuresSeen = failures.Count;
+        Assert.True(fresh.Count == 0, "The Kubernetes emulator broke its contract:\n" + string.Join("\n", fresh));
+    }
+
+    private int _kubeFailuresSeen;
+
     /// <summary>Harbor's robot_name_prefix setting in this lab.</summary>
     public virtual string RobotNamePrefix => HarborEmulator.DefaultRobotNamePrefix;
 

@@ -14,8 +14,10 @@ namespace HarborOps.Engine.Tests.Rotation;
 /// runs through every rotation and must never fail in any namespace (issue 6's "no outage", issue 13's shared robot).
 /// </summary>
 [Collection(RotationLabCollection.Name)]
-public sealed class SharedRobotRotationTests(RotationLabFixture lab)
+public sealed class SharedRobotRotationTests(RotationLabFixture lab) : IDisposable
 {
+    public void Dispose() => lab.AssertAnswersMatchContract();
+
     private static readonly CancellationToken None = CancellationToken.None;
 
     private async Task<(PullSecretRotationResult Result, HarborOpsException? Failure)> RotateAsync(string ns, PullSecretRotationRequest request, KubeCluster? cluster = null)
