@@ -113,7 +113,8 @@ public sealed class AcrParityTests(AcrLabFixture lab)
         var (_, byAdmin) = await CompareAsync(engine, repository);
         Assert.Equal([(ParityDifferenceKind.MissingAtDestination, $"{lab.AcrHost}/{root}/app:2.0")], byAdmin.Select(d => (d.Kind, d.Source)));
 
-        // Anonymous pull grants no listing in ACR, so named tags are what an anonymous comparison can check.
+        // Anonymous pull lists too: a real ACR with anonymous pull on grants its anonymous token the catalog and the
+        // listings (tests/contracts/acr/recordings, CanGetRepositoriesWithCustomPageSize(True): sub acr_anon_pull).
         lab.Acr.AnonymousPull = true;
         try
         {
@@ -122,7 +123,39 @@ public sealed class AcrParityTests(AcrLabFixture lab)
             var (summary, anonymous) = await CompareAsync(anonymousEngine, named);
             Assert.Equal([(ParityDifferenceKind.MissingAtDestination, $"{lab.AcrHost}/{root}/app:2.0")], anonymous.Select(d => (d.Kind, d.Source)));
             Assert.Equal(2, summary.TagsCompared);
+            var (_, wholeRepository) = await CompareAsync(anonymousEngine, new ParityRequest([$"{lab.AcrHost}/{root}/app"], $"{lab.Destination.Host}/mirror"));
+            Assert.Equal([(ParityDifferenceKind.MissingAtDestination, $"{lab.AcrHost}/{root}/app:2.0")], wholeRepository.Select(d => (d.Kind, d.Source)));
             Assert.Equal(0, lab.Acr.ExchangeCount);
+        }
+        finally
+        {
+            lab.Acr.AnonymousPull = false;
+        }
+    }
+
+    [Fact]
+    public async Task With_anonymous_pull_a_whole_repository_copies_and_compares_without_any_credential()
+    {
+        var root = lab.Unique("anonymous");
+        var acr = lab.Acr.AdminEndpoint;
+        var first = await LabContent.PushImageAsync(acr, $"{root}/app", "1.0");
+        var second = await LabContent.PushImageAsync(acr, $"{root}/app", "2.0");
+        await lab.ResetAsync();
+        lab.Acr.AnonymousPull = true;
+        try
+        {
+            using var engine = lab.NewEngine();
+            var request = new ParityRequest([$"{lab.AcrHost}/{root}/*"], $"{lab.Destination.Host}/anonymous");
+
+            var (copy, results) = await AcrLabFixture.CopyAsync(engine, new CopyRequest(request.Sources, request.Destination));
+
+            Assert.Equal((2, 0), (copy.Copied, copy.Failed));
+            Assert.Equal(new[] { first.Digest, second.Digest }.Order(), results.Select(r => r.Digest).Order());
+            var (summary, differences) = await CompareAsync(engine, request);
+            Assert.Empty(differences);
+            Assert.Equal(2, summary.TagsCompared);
+            Assert.Equal(0, lab.Acr.ExchangeCount);
+            Assert.All(lab.Acr.TokenCalls, call => Assert.Equal("", call.Subject));
         }
         finally
         {

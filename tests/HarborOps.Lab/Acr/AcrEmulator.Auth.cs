@@ -21,7 +21,15 @@ public sealed partial class AcrEmulator
         }
     }
 
-    private Principal AnonymousPrincipal => new("", AnonymousPull ? [LabGrant.Pull("*")] : []);
+    /// <summary>
+    /// What a real ACR with anonymous pull on grants an anonymous caller: pulls, the listings (metadata_read) and the
+    /// catalog. A recorded anonymous token (tests/contracts/acr/recordings, CanGetRepositoriesWithCustomPageSize(True):
+    /// sub "acr_anon_pull", access registry:catalog:*) lists the catalog; the SDK's anonymous live tests list tags and
+    /// manifests the same way. Writes, deletes and metadata_write stay refused.
+    /// </summary>
+    private Principal AnonymousPrincipal => new("", AnonymousPull
+        ? [new LabGrant("repository", "*", ["pull", "metadata_read"]), new LabGrant("registry", "catalog", ["*"])]
+        : []);
 
     private Principal? BasicUser(string user, string password)
     {

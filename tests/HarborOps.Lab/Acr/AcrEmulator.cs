@@ -11,7 +11,7 @@ public sealed record AcrEmulatorOptions
     /// <summary>The admin user (ACR names it after the registry); its password is random when null.</summary>
     public string AdminUser { get; init; } = "labacr";
     public string? AdminPassword { get; init; }
-    /// <summary>Registry-wide anonymous pull (az acr update --anonymous-pull-enabled): pull only, never metadata or catalog.</summary>
+    /// <summary>Registry-wide anonymous pull (az acr update --anonymous-pull-enabled): pulls and listings (catalog, tags, manifests), no writes.</summary>
     public bool AnonymousPull { get; init; }
     /// <summary>ACR access tokens live about 75 minutes (read from their JWT exp; the response has no expires_in).</summary>
     public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(75);

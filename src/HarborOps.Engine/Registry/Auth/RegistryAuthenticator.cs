@@ -100,7 +100,12 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
     {
         var registry = request.Registry;
         var credential = attempt.Credential;
-        var insufficient = attempt.LastChallenges.Any(c => string.Equals(c.Error, "insufficient_scope", StringComparison.OrdinalIgnoreCase));
+        // A token service that issued a token accepted the credential: a 401 after it is a permission the identity lacks,
+        // whether or not the challenge says insufficient_scope (ACR's recorded challenges carry no error at all), unless
+        // the registry marks the token itself invalid.
+        var invalidToken = attempt.LastChallenges.Any(c => string.Equals(c.Error, "invalid_token", StringComparison.OrdinalIgnoreCase));
+        var insufficient = !invalidToken && (attempt.SentToken is not null
+            || attempt.LastChallenges.Any(c => string.Equals(c.Error, "insufficient_scope", StringComparison.OrdinalIgnoreCase)));
         if (credential.Kind == RegistryCredentialKind.Anonymous)
             return new RegistryException(RegistryErrorIds.AuthenticationFailed, FailureKind.AuthenticationFailed,
                 $"Registry '{registry}' requires credentials for {request.Description} and none were found. {HowToSetCredentials(registry)}",
