@@ -4,7 +4,7 @@
     GUID                 = 'a7cade7c-ffba-4e09-9a28-073512d8a2b1'
     Author               = 'HarborOps contributors'
     CompanyName          = 'HarborOps'
-    Copyright            = '(c) HarborOps contributors. All rights reserved.'
+    Copyright            = '(c) 2026 HarborOps contributors. Released under the MIT License (LICENSE).'
     Description          = 'Moves container images between OCI registries (Azure Container Registry to Harbor first) and runs Harbor day to day. Cmdlets over an isolated engine: safe next to Az.Accounts and Microsoft.Graph.'
     CompatiblePSEditions = @('Core')
     PowerShellVersion    = '7.4'
@@ -60,7 +60,9 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('OCI', 'Registry', 'Harbor', 'ACR', 'AzureContainerRegistry', 'Container', 'Docker', 'Migration', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
-            ReleaseNotes = '0.1.0: the foundation. Read side of OCI registries and OCI layouts (Get-RegistryRepository, Get-RegistryTag with platforms and referrers), session credentials (Basic, token, docker config, Azure identity), dependency isolation in a private load context.'
+            LicenseUri   = 'https://github.com/harborops/HarborOps/blob/main/LICENSE'
+            ProjectUri   = 'https://github.com/harborops/HarborOps'
+            ReleaseNotes = '0.1.0: migrate ACR to Harbor with signatures and referrers (Copy-RegistryImage, resumable, proxy-cache mirrors), prove parity (Compare-RegistryParity, through Harbor''s own listings), cut over image references (Get-/Update-ImageReference, Get-WorkloadImage), rotate pull secrets with no outage (Sync-PullSecret, Invoke-PullSecretRotation), onboard teams (Harbor projects, gates, robots, Entra group members) and run replication; 41 cmdlets.'
         }
     }
 }

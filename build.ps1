@@ -9,7 +9,10 @@
                dependencies under Dependencies/, MAML help generated from the C# doc comments).
       Test     Build, then the xunit suite, then Pester in a fresh pwsh against the built module with one lab
                (real registries) up for the run. Ends with one line "N passed, N failed".
-      Package  Build, then out/HarborOps.<version>.nupkg, checked by extracting and importing it.
+      Package  Build, then out/HarborOps.<version>.nupkg, checked by installing it with PSResourceGet from a
+               throwaway folder repository and importing it by name in a fresh pwsh. Not Authenticode-signed (the
+               build has no code-signing certificate), and it says so.
+      Publish  Package, then pushes that same .nupkg to the PSResourceGet repository -Repository names.
       Demo     Build, bring the lab up, seed a realistic corpus (shared base layers, multi-arch indexes,
                signatures, SBOMs, nested paths), copy it with Copy-RegistryImage into the Basic-auth registry
                under migrated/, print the summary and a few destination tags, then a parity report
@@ -27,7 +30,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Package', 'Publish', 'Demo', 'Bench', 'Clean')]
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Release', 'Debug')]
@@ -39,7 +42,12 @@ param(
 
     # What the Bench task measures: the copy (default), parity (the ~2,400-tag comparison), or both.
     [ValidateSet('copy', 'parity', 'all')]
-    [string] $BenchSuite = 'copy'
+    [string] $BenchSuite = 'copy',
+
+    # The PSResourceGet repository the Publish task pushes to (registered with Register-PSResourceRepository). Its API
+    # key, if the repository needs one, comes from the environment variable HARBOROPS_PUBLISH_API_KEY, never a parameter
+    # (a command line ends up in logs).
+    [string] $Repository
 )
 
 $ErrorActionPreference = 'Stop'
@@ -59,44 +67,8 @@ $ToolPackages = Join-Path $RepoRoot '.tools/packages'
 # System.Management.Automation is PowerShell's own.
 $DefaultContextAssemblies = @('HarborOps.dll', 'HarborOps.Models.dll', 'System.Management.Automation.dll')
 
-function Write-Step([string] $Text) { Write-Host "==> $Text" -ForegroundColor Cyan }
-
-function Invoke-Native {
-    # Runs a native command and stops the build when it fails (PowerShell does not, by default).
-    param([Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @())
-    & $FilePath @ArgumentList | Out-Host
-    if ($LASTEXITCODE -ne 0) { throw "'$FilePath $($ArgumentList -join ' ')' failed with exit code $LASTEXITCODE." }
-}
-
-function Get-PwshCommand {
-    # The pwsh running this script, so a child gets the same version: under `dotnet pwsh` the process is
-    # dotnet and pwsh.dll must be passed to it.
-    $process = [Environment]::ProcessPath
-    if ([IO.Path]::GetFileNameWithoutExtension($process) -eq 'dotnet') {
-        return @($process, (Join-Path $PSHOME 'pwsh.dll'))
-    }
-    return @($process)
-}
-
-function Invoke-ChildPwsh {
-    # A fresh process: a binary module cannot be unloaded, and the load-context tests need a clean default context.
-    param([Parameter(Mandatory)] [string] $Command, [hashtable] $Environment = @{})
-    $pwsh = Get-PwshCommand
-    $saved = @{}
-    foreach ($name in $Environment.Keys) {
-        $saved[$name] = [Environment]::GetEnvironmentVariable($name)
-        [Environment]::SetEnvironmentVariable($name, $Environment[$name])
-    }
-    try {
-        $encoded = [Convert]::ToBase64String([Text.Encoding]::Unicode.GetBytes($Command))
-        $pwshArgs = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-OutputFormat', 'Text', '-EncodedCommand', $encoded)
-        & $pwsh[0] @pwshArgs | Out-Host
-        return $LASTEXITCODE
-    }
-    finally {
-        foreach ($name in $saved.Keys) { [Environment]::SetEnvironmentVariable($name, $saved[$name]) }
-    }
-}
+. (Join-Path $RepoRoot 'tools/build/Common.ps1')
+. (Join-Path $RepoRoot 'tools/build/Packaging.ps1')
 
 function Invoke-Clean {
     Write-Step 'Clean'
@@ -135,6 +107,7 @@ function Invoke-Build {
 
     $cmdletBin = Join-Path $RepoRoot "src/HarborOps/bin/$Configuration/net8.0"
     Copy-Item (Join-Path $RepoRoot 'HarborOps.psd1') $ModuleRoot
+    Copy-Item (Join-Path $RepoRoot 'LICENSE') $ModuleRoot
     foreach ($file in 'HarborOps.dll', 'HarborOps.pdb', 'HarborOps.Models.dll', 'HarborOps.Models.pdb') {
         Copy-Item (Join-Path $cmdletBin $file) $ModuleRoot
     }
@@ -327,72 +300,6 @@ function Invoke-Test {
     return $failed -eq 0
 }
 
-function Invoke-Package {
-    Write-Step "Package HarborOps.$Version.nupkg"
-    $packDir = Join-Path $OutRoot 'obj/pack'
-    if (Test-Path $packDir) { Remove-Item $packDir -Recurse -Force }
-    $null = New-Item -ItemType Directory -Force $packDir
-    $cmdlets = $Manifest.CmdletsToExport
-    # The tags PowerShellGet/PSResourceGet write for a module, so galleries and Find-PSResource classify it.
-    $tags = @('PSModule', 'PSIncludes_Cmdlet', 'PSEdition_Core') + $Manifest.PrivateData.PSData.Tags +
-        ($cmdlets | ForEach-Object { "PSCmdlet_$_"; "PSCommand_$_" })
-    $escape = { param($s) [Security.SecurityElement]::Escape([string]$s) }
-    @"
-<?xml version="1.0" encoding="utf-8"?>
-<package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
-  <metadata>
-    <id>HarborOps</id>
-    <version>$Version</version>
-    <authors>$(& $escape $Manifest.Author)</authors>
-    <owners>$(& $escape $Manifest.CompanyName)</owners>
-    <description>$(& $escape $Manifest.Description)</description>
-    <releaseNotes>$(& $escape $Manifest.PrivateData.PSData.ReleaseNotes)</releaseNotes>
-    <copyright>$(& $escape $Manifest.Copyright)</copyright>
-    <tags>$(& $escape (($tags | Select-Object -Unique) -join ' '))</tags>
-  </metadata>
-  <files>
-    <file src="**/*" target="" />
-  </files>
-</package>
-"@ | Set-Content -LiteralPath (Join-Path $packDir 'HarborOps.nuspec') -Encoding utf8NoBOM
-    # dotnet pack needs a project; this one only carries the nuspec and puts the module at the package
-    # root, the layout Install-PSResource expects.
-    @"
-<Project Sdk="Microsoft.NET.Sdk">
-  <PropertyGroup>
-    <TargetFramework>net8.0</TargetFramework>
-    <ManagePackageVersionsCentrally>false</ManagePackageVersionsCentrally>
-    <ImportDirectoryBuildProps>false</ImportDirectoryBuildProps>
-    <NuspecFile>HarborOps.nuspec</NuspecFile>
-    <NuspecBasePath>$([Security.SecurityElement]::Escape($ModuleRoot))</NuspecBasePath>
-    <NoBuild>true</NoBuild>
-    <!-- A PowerShell module, not a library: its DLLs belong at the root, not in lib/. -->
-    <NoWarn>NU5100</NoWarn>
-    <IncludeBuildOutput>false</IncludeBuildOutput>
-    <NoDefaultExcludes>true</NoDefaultExcludes>
-    <PackageOutputPath>$([Security.SecurityElement]::Escape($OutRoot))</PackageOutputPath>
-  </PropertyGroup>
-</Project>
-"@ | Set-Content -LiteralPath (Join-Path $packDir 'HarborOps.Package.csproj') -Encoding utf8NoBOM
-    Invoke-Native dotnet @('restore', (Join-Path $packDir 'HarborOps.Package.csproj'), '-nologo', '-v', 'quiet')
-    Invoke-Native dotnet @('pack', (Join-Path $packDir 'HarborOps.Package.csproj'), '--no-restore', '-nologo', '-v', 'quiet')
-    $nupkg = Join-Path $OutRoot "HarborOps.$Version.nupkg"
-    if (-not (Test-Path $nupkg)) { throw "dotnet pack wrote no $nupkg." }
-
-    # Prove it installs: extract it as Install-PSResource would, then import the extracted module in a fresh pwsh.
-    $check = Join-Path $OutRoot "obj/pack-check/HarborOps/$Version"
-    if (Test-Path (Split-Path $check)) { Remove-Item (Split-Path $check) -Recurse -Force }
-    Add-Type -AssemblyName System.IO.Compression.FileSystem
-    [IO.Compression.ZipFile]::ExtractToDirectory($nupkg, $check)
-    foreach ($entry in '[Content_Types].xml', 'HarborOps.nuspec', 'HarborOps.psd1', 'HarborOps.dll', 'Dependencies/HarborOps.Engine.dll') {
-        if (-not (Test-Path -LiteralPath (Join-Path $check $entry))) { throw "The package lacks $entry." }
-    }
-    $manifestPath = (Join-Path $check 'HarborOps.psd1') -replace "'", "''"
-    $exit = Invoke-ChildPwsh -Command "Import-Module '$manifestPath' -ErrorAction Stop; if ((Get-Command -Module HarborOps).Count -ne $($cmdlets.Count)) { exit 2 }; exit 0"
-    if ($exit -ne 0) { throw "The extracted package does not import cleanly (exit $exit)." }
-    Write-Host "Package: $nupkg (extracted and imported)"
-}
-
 function Invoke-Demo {
     Write-Step 'Demo: migrate a realistic corpus with Copy-RegistryImage, then prove and repair parity with Compare-RegistryParity'
     Invoke-Native dotnet @('build', (Join-Path $RepoRoot 'bench/HarborOps.Bench/HarborOps.Bench.csproj'), '-c', $Configuration, '-nologo', '-v', 'quiet', '-m:2')
@@ -475,7 +382,11 @@ function Invoke-Bench {
 }
 
 $ok = $true
-$ordered = 'Clean', 'Build', 'Package', 'Test', 'Demo', 'Bench' | Where-Object { $_ -in $Task }
+if ($Task -contains 'Publish' -and -not $Repository) {
+    throw "The Publish task needs -Repository <name of a PSResourceGet repository> (see Get-PSResourceRepository; register one with Register-PSResourceRepository)."
+}
+$ordered = 'Clean', 'Build', 'Package', 'Publish', 'Test', 'Demo', 'Bench' | Where-Object { $_ -in $Task }
+$nupkg = $null
 $built = $false
 foreach ($step in $ordered) {
     switch ($step) {
@@ -484,7 +395,11 @@ foreach ($step in $ordered) {
             if (-not $built) { Invoke-Build; $built = $true }
             switch ($step) {
                 'Bench' { Invoke-Bench }
-                'Package' { Invoke-Package }
+                'Package' { $nupkg = New-ModulePackage -ModuleRoot $ModuleRoot -OutputDirectory $OutRoot }
+                'Publish' {
+                    if (-not $nupkg) { $nupkg = New-ModulePackage -ModuleRoot $ModuleRoot -OutputDirectory $OutRoot }
+                    Publish-ModulePackage -NupkgPath $nupkg -Repository $Repository -ApiKey $env:HARBOROPS_PUBLISH_API_KEY
+                }
                 'Test' { $ok = (Invoke-Test) -and $ok }
                 'Demo' { Invoke-Demo }
             }
