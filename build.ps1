@@ -108,6 +108,8 @@ function Invoke-Build {
     $cmdletBin = Join-Path $RepoRoot "src/HarborOps/bin/$Configuration/net8.0"
     Copy-Item (Join-Path $RepoRoot 'HarborOps.psd1') $ModuleRoot
     Copy-Item (Join-Path $RepoRoot 'LICENSE') $ModuleRoot
+    # The examples the help names ship with the module, so a user of the installed package has the files it cites.
+    Copy-Item (Join-Path $RepoRoot 'examples') $ModuleRoot -Recurse
     foreach ($file in 'HarborOps.dll', 'HarborOps.pdb', 'HarborOps.Models.dll', 'HarborOps.Models.pdb') {
         Copy-Item (Join-Path $cmdletBin $file) $ModuleRoot
     }

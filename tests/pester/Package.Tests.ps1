@@ -93,3 +93,28 @@ catch { '##RESULT##' + (@{ Error = `$_.Exception.Message } | ConvertTo-Json -Com
         $message | Should -Match 'Register-PSResourceRepository'
     }
 }
+
+Describe 'Help a user of the installed module reads' {
+    BeforeAll {
+        $script:HelpFiles = @(Get-ChildItem (Join-Path $script:ModuleRoot 'en-US') -File | Where-Object Name -match '\.(txt|xml)$')
+        $script:About = Get-Content -Raw (Join-Path $script:ModuleRoot 'en-US/about_HarborOps.help.txt')
+    }
+
+    It 'about_HarborOps names every exported cmdlet' {
+        $missing = @((Import-PowerShellDataFile $script:Manifest).CmdletsToExport | Where-Object { $script:About -notmatch "\b$([regex]::Escape($_))\b" })
+        $missing | Should -BeNullOrEmpty -Because 'about_HarborOps is the map of the module by workflow'
+    }
+
+    It 'names only files the installed package has' {
+        # A relative path with a file extension (examples/team-onboarding/New-HarborTeam.ps1), not a URL or a registry path.
+        $pattern = '(?<![\w:/.-])(?:[A-Za-z][\w.-]*/)+[\w.-]+\.(?:ps1|psm1|psd1|ya?ml|md|txt|json)\b'
+        $named = foreach ($file in $script:HelpFiles) {
+            foreach ($match in [regex]::Matches((Get-Content -Raw $file.FullName), $pattern)) {
+                [pscustomobject]@{ Help = $file.Name; Path = $match.Value }
+            }
+        }
+        @($named).Count | Should -BeGreaterThan 0 -Because 'the help cites the examples it ships'
+        $absent = @($named | Where-Object { -not (Test-Path -LiteralPath (Join-Path $script:ModuleRoot $_.Path)) } | ForEach-Object { "$($_.Help): $($_.Path)" })
+        $absent | Should -BeNullOrEmpty
+    }
+}
