@@ -53,7 +53,7 @@ Describe 'The normal Copy-RegistryImage and Compare-RegistryParity calls' {
     It 'drops the demo''s Where-Object | Format-List workaround' {
         $repoRoot = $env:HARBOROPS_REPO_ROOT
         if (-not $repoRoot) { $repoRoot = (Resolve-Path "$PSScriptRoot/../..").Path }
-        Get-Content -Raw (Join-Path $repoRoot 'build.ps1') | Should -Not -Match 'CopySummary\] \} \| Format-List'
+        Get-Content -Raw (Join-Path $repoRoot 'build.ps1') | Should -Not -Match '\| Format-(List|Table)'
     }
 }
 
@@ -122,6 +122,16 @@ Describe 'Every default table view at 80 columns' {
             ProxyCacheEndpoint = 'docker-hub'; MediaType = 'application/vnd.oci.image.index.v1+json'; Kind = 'Deployment'; WorkloadKind = 'Deployment'
             ContainerKind = 'Container'; Reason = 'new'; Detail = 'digest differs'; Message = 'created'; Status = 'Success'; State = 'Found'
             Severity = 'Critical'; ScanStatus = 'Success'; Role = 'developer'; OldRole = 'guest'; NewRole = 'developer'; Level = 'project'
+            Image = 'myacr.azurecr.io/team-a/api:v1.2.3'; Error = 'robot secret refused'; ErrorId = 'RegistryPermissionDenied'
+        }
+        $script:ArraySamples = @{
+            Platforms = 'linux/amd64', 'linux/arm64', 'linux/arm/v7'; Tags = 'v1.2.3', 'latest'; Reasons = 'Vulnerable', 'Unsigned'
+            PullSecrets = 'harbor-pull', 'acr-pull'; RobotsDeleted = , 'robot$team-a+pull-1'; ServiceAccountsUpdated = 'default', 'api'
+            ProjectGroups = 'team-a-developers', 'team-a-ops'; Digests = , ('sha256:' + ('0123456789abcdef' * 4))
+        }
+        # Harbor names a replication task's resources "repository:[tags]" (its task src_resource and dst_resource).
+        $script:TypeSamples = @{
+            'HarborReplicationTaskInfo.Source' = 'team-a/api:[v1.2.3]'; 'HarborReplicationTaskInfo.Destination' = 'migrated/team-a/api:[v1.2.3]'
         }
         function script:New-SampleModel([string] $TypeName) {
             $type = [type]::GetType("$TypeName, HarborOps.Models")
@@ -130,6 +140,7 @@ Describe 'Every default table view at 80 columns' {
             foreach ($property in $type.GetProperties() | Where-Object CanWrite) {
                 $kind = [Nullable]::GetUnderlyingType($property.PropertyType) ?? $property.PropertyType
                 $value = switch ($true) {
+                    { $script:TypeSamples.ContainsKey("$($type.Name).$($property.Name)") } { $script:TypeSamples["$($type.Name).$($property.Name)"]; break }
                     { $script:Samples.ContainsKey($property.Name) -and $kind -eq [string] } { $script:Samples[$property.Name]; break }
                     { $kind -eq [string] -and $property.Name -like '*Digest' } { 'sha256:' + ('0123456789abcdef' * 4); break }
                     { $kind -eq [string] } { $property.Name.ToLowerInvariant().Substring(0, [Math]::Min(8, $property.Name.Length)); break }
@@ -140,7 +151,8 @@ Describe 'Every default table view at 80 columns' {
                     { $kind -eq [DateTime] } { [DateTime]::new(2026, 12, 7, 6, 53, 16); break }
                     { $kind -eq [DateTimeOffset] } { [DateTimeOffset]::new(2026, 12, 7, 6, 53, 16, [TimeSpan]::Zero); break }
                     { $kind -eq [TimeSpan] } { [TimeSpan]::FromSeconds(3.5); break }
-                    { $kind.IsAssignableFrom([string[]]) } { [string[]]@('linux/amd64', 'linux/arm64'); break }
+                    { $kind.IsAssignableFrom([string[]]) -and $script:ArraySamples.ContainsKey($property.Name) } { [string[]]$script:ArraySamples[$property.Name]; break }
+                    { $kind.IsAssignableFrom([string[]]) } { [string[]]@('first', 'second'); break }
                     default { $null }
                 }
                 if ($null -ne $value) { $property.SetValue($object, ($value -as $property.PropertyType)) }
