@@ -85,6 +85,11 @@ Describe 'A source that matches nothing' {
         (Get-Help $Command -Parameter FailOnEmpty | Out-String) | Should -Match 'SourceMatchedNothing'
     }
 
+    It 'Copy-RegistryImage -WhatIf -FailOnEmpty stops with SourceMatchedNothing too, so a planned run fails in CI' {
+        { Copy-RegistryImage -Source $script:Typo -Destination $script:Target -DestinationCredential $script:BasicCredential -WhatIf -FailOnEmpty -WarningAction SilentlyContinue 6>$null } |
+            Should -Throw -ErrorId 'SourceMatchedNothing,*'
+    }
+
     It 'a source that matches stays silent' {
         $output = @(Compare-RegistryParity -Source "$($script:Open)/team-a/*" -Destination $script:Target -DestinationCredential $script:BasicCredential -FailOnEmpty -WarningVariable warnings)
         $output[-1].TagsCompared | Should -BeGreaterThan 0
