@@ -320,8 +320,8 @@ function Invoke-Demo {
 Import-Module $(& $q $BuiltManifest) -ErrorAction Stop
 `$harbor = [pscredential]::new($(& $q $destination.username), (ConvertTo-SecureString $(& $q $destination.password) -AsPlainText -Force))
 Write-Host 'PS> Copy-RegistryImage -Source $source/corp/* -Destination $($destination.host)/migrated -StripPrefixSegments 1 -DestinationCredential `$harbor' -ForegroundColor Yellow
-`$output = Copy-RegistryImage -Source '$source/corp/*' -Destination '$($destination.host)/migrated' -StripPrefixSegments 1 -DestinationCredential `$harbor
-`$output | Where-Object { `$_ -is [HarborOps.Models.CopySummary] } | Format-List | Out-Host
+Copy-RegistryImage -Source '$source/corp/*' -Destination '$($destination.host)/migrated' -StripPrefixSegments 1 -DestinationCredential `$harbor |
+    Tee-Object -Variable output | Out-Host
 Write-Host 'A few destination tags:' -ForegroundColor Yellow
 Get-RegistryRepository -Registry '$($destination.host)' -Prefix migrated -Credential `$harbor | Select-Object -First 2 |
     Get-RegistryTag -Credential `$harbor -IncludeReferrers | Where-Object Tag -NotLike 'sha256-*' | Out-Host
@@ -344,10 +344,9 @@ Write-Host "A deliberate difference: deleting `$(`$victim.Reference) at the dest
 `$null = Invoke-WebRequest -Method Delete -Uri `$registryUri -Authentication Basic -Credential `$harbor -AllowUnencryptedAuthentication
 Write-Host 'PS> Compare-RegistryParity ... | Where-Object Kind -ne ExtraAtDestination | Copy-RegistryImage -DestinationCredential `$harbor' -ForegroundColor Yellow
 `$found = @(Compare-RegistryParity @parity)
-`$found | Where-Object { `$_ -is [HarborOps.Models.ParityDifference] } | Format-List Kind, Source, DestinationReference, SourceDigest, Detail | Out-Host
-`$found[-1] | Out-Host
+`$found | Out-Host
 `$repair = @(`$found | Where-Object Kind -ne ExtraAtDestination | Copy-RegistryImage -DestinationCredential `$harbor)
-`$repair | Where-Object { `$_ -is [HarborOps.Models.CopyResult] } | Format-Table Action, Destination, Digest, Reason -AutoSize | Out-Host
+`$repair | Out-Host
 Write-Host 'PS> Compare-RegistryParity ... (again)' -ForegroundColor Yellow
 `$final = @(Compare-RegistryParity @parity)
 `$final | Out-Host

@@ -103,8 +103,8 @@ Describe 'Copy-RegistryImage' {
     It 'shows a readable table and summary' {
         $prefix = New-Prefix 'view'
         $text = Copy-RegistryImage "$($script:Open)/team-b/worker" "$($script:Basic.host)/$prefix" -DestinationCredential $script:BasicCredential | Out-String -Width 200
-        $text | Should -Match 'Action\s+Source\s+Destination\s+Digest\s+Moved'
-        $text | Should -Match 'Copied\s+\S+team-b/worker:3\.1'
+        $text | Should -Match 'Action\s+Image\s+Moved\s+Note\s+Digest'
+        $text | Should -Match 'Copied\s+team-b/worker:3\.1\s'
         $text | Should -Match 'BytesMoved\s*:\s*\d'
         $text | Should -Not -Match ([regex]::Escape($script:Basic.password))
     }

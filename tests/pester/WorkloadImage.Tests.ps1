@@ -99,8 +99,8 @@ Describe 'Get-WorkloadImage' {
         ($rows | Where-Object Registry -eq 'harbor.example.com').PullSecrets | Should -Be @('harbor-pull')
         $table = $rows | Format-Table | Out-String -Width 200
         $table | Should -Match "Namespace: $($script:Teams[0])"
-        $table | Should -Match 'Deployment/web\s+migrate \(init\)\s+myacr\.azurecr\.io\s+team/web-migrate\s+1\.0'
-        $table | Should -Match 'StatefulSet/cache\s+redis\s+harbor\.example\.com'
+        $table | Should -Match 'deploy/web\s+migrate \(init\)\s+myacr\.azurecr\.io/team/web-migrate:1\.0\s'
+        $table | Should -Match 'sts/cache\s+redis\s+harbor\.example\.com/'
     }
 
     It 'uses KUBECONFIG and its current context when no -Kubeconfig is given, and binds -Namespace from the pipeline' {

@@ -8,4 +8,6 @@ public static class ScopeErrorIds
 {
     /// <summary>A repository mapping, tag filter or platform filter that cannot be applied.</summary>
     public const string MappingInvalid = "CopyMappingInvalid";
+    /// <summary>-FailOnEmpty: the sources selected no tag (a typo in a path or prefix, filters that exclude everything).</summary>
+    public const string SourceMatchedNothing = "SourceMatchedNothing";
 }

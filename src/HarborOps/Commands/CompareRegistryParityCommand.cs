@@ -57,6 +57,7 @@ namespace HarborOps.Commands;
 /// <error id="RegistryRepositoryNameInvalid">A whole-registry or prefix source's catalog listed a repository name that breaks the repository grammar: never requested, reported as a SourceUnreadable difference with this ErrorId, which a piped Copy-RegistryImage skips (no copy can name it); the rest is compared.</error>
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
+/// <error id="SourceMatchedNothing">-FailOnEmpty: the sources selected no tag to compare (a mistyped path or prefix, filters that exclude everything, a credential that may not list the catalog); the summary was written first. Without -FailOnEmpty this is a warning.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 /// <parameter name="StripPrefixSegments">Leading path segments removed from each source repository ("team/app" with 1 is compared with "app").</parameter>
@@ -136,6 +137,8 @@ public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
         var summary = await new ParityChecker(RegistryEngine.Shared).CompareAsync(request, progress, WriteObject,
             failure => WriteFailure(failure, failure.Target ?? _destination), cancellationToken).ConfigureAwait(false);
         WriteObject(summary);
+        // A comparison of nothing finds no difference: without this, a mistyped source passes a parity gate.
+        if (summary.TagsCompared == 0 && summary.SourceUnreadable == 0) ReportEmptySource(what);
         if (FailOnDifference && summary.Differences > 0)
             throw new ParityDifferencesException(summary.Differences, what, summary.Destination);
     }

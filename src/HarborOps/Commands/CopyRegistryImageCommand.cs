@@ -107,6 +107,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborProjectNameInvalid">A destination project name breaks Harbor's naming rules; that project's images fail.</error>
 /// <error id="HarborPermissionDenied">The destination credential may not read or create Harbor projects; that project's images fail.</error>
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
+/// <error id="SourceMatchedNothing">-FailOnEmpty: the sources selected no tag (a mistyped path or prefix, filters that exclude everything, a credential that may not list the catalog); the summary was written first. Without -FailOnEmpty this is a warning.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 [Cmdlet(VerbsCommon.Copy, "RegistryImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
@@ -287,6 +288,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             await ShouldProcessAsync(_destination,
                 $"Copy {plan.Planned} tag(s), skip {plan.Skipped} already there, {plan.Failed} failed to plan; {ByteCount.Format(plan.BytesMoved)} to move, {plan.BlobsMounted} blob(s) to mount").ConfigureAwait(false);
             WarnAboutRewrittenIndexes(rewritten);
+            if (plan.Tags == 0 && plan.Failed == 0) ReportEmptySource(what);
             return;
         }
 
@@ -301,6 +303,8 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         }, cancellationToken).ConfigureAwait(false);
         WarnAboutRewrittenIndexes(rewritten);
         WriteObject(summary);
+        // A source that failed (a missing repository) already said so; one that selected nothing has not.
+        if (summary.Tags == 0 && summary.Failed == 0) ReportEmptySource(what);
     }
 
     private void WarnAboutRewrittenIndexes(int count)

@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Management.Automation;
+using HarborOps.Engine.Scope;
 using HarborOps.Infrastructure;
 
 namespace HarborOps.Commands;
@@ -56,4 +57,21 @@ public abstract class RegistryMappingCommandBase : HarborOpsCmdlet
     [Parameter]
     [Credential]
     public PSCredential? DestinationCredential { get; set; }
+
+    /// <summary>
+    /// Stop with a terminating error (SourceMatchedNothing) when the sources select no tag at all, after the summary is
+    /// written, so a CI step with a mistyped source fails instead of passing having done nothing.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter FailOnEmpty { get; set; }
+
+    /// <summary>
+    /// A run whose sources selected nothing: a warning naming them and what to check, or with -FailOnEmpty the
+    /// terminating error. Without it a typo in "registry/team/*" looks like a successful run.
+    /// </summary>
+    protected void ReportEmptySource(string what)
+    {
+        if (FailOnEmpty) throw new SourceMatchedNothingException(what);
+        WriteWarning(SourceMatchedNothingException.Describe(what));
+    }
 }
