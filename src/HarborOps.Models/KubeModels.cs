@@ -15,6 +15,12 @@ public sealed class WorkloadImageInfo
     public string ContainerKind { get; init; } = "";
     /// <summary>The image exactly as the pod spec names it.</summary>
     public string Image { get; init; } = "";
+    /// <summary>
+    /// The image as a full reference (registry/repository:tag, with @digest when the spec pins one), empty when the image
+    /// is not a valid reference. Copy-RegistryImage (-Source) and Test-RegistryImage (-Reference) bind it by property name,
+    /// as they bind the Reference of every other output.
+    /// </summary>
+    public string Reference { get; init; } = "";
     /// <summary>The image's registry, normalised (docker.io for Docker Hub and short names); empty when the image is not a valid reference.</summary>
     public string Registry { get; init; } = "";
     /// <summary>The repository in the registry (library/nginx for "nginx").</summary>

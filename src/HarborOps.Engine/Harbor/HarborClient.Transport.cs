@@ -89,9 +89,7 @@ public sealed partial class HarborClient
                 {
                     Log($"{call.Method} {uri.PathAndQuery} failed: {ex.HttpRequestError} (X-Request-Id {requestId})");
                     if (ex.HttpRequestError == HttpRequestError.SecureConnectionError)
-                        throw new HarborException(HarborErrorIds.TlsFailed, FailureKind.ConnectionFailed,
-                            $"The TLS connection to {uri.Authority} failed: {ex.InnerException?.Message ?? ex.Message}. Trust Harbor's CA on this machine; only if you accept the risk, use -SkipCertificateCheck.",
-                            call.Target ?? Connection.Url.ToString(), ex, requestId: requestId);
+                        throw await HarborTlsFailure.DescribeAsync(uri, ex, Connection.SkipCertificateCheck, call.Target ?? Connection.Url.ToString(), requestId).ConfigureAwait(false);
                     var dns = ex.HttpRequestError == HttpRequestError.NameResolutionError
                         || ex.InnerException is SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData };
                     if (!dns && attempt < retries) { await _resilience.BackOffAsync(host, attempt, null, cancellationToken).ConfigureAwait(false); continue; }

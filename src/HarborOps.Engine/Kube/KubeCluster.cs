@@ -99,7 +99,7 @@ public sealed class KubeCluster : IDisposable
         return new KubeCluster(client, config.Host, context, kubeconfig, config.Namespace ?? "default", inCluster, log);
     }
 
-    private static List<FileInfo> KubeconfigFiles(string? explicitPath)
+    internal static List<FileInfo> KubeconfigFiles(string? explicitPath)
     {
         if (explicitPath is not null)
         {
@@ -160,7 +160,7 @@ public sealed class KubeCluster : IDisposable
     /// KUBECONFIG's merge as kubectl does it: clusters, contexts and users from every file, the first occurrence of a
     /// name winning, and the first current-context set. (KubernetesClient's own merge is not public.)
     /// </summary>
-    private static async Task<k8s.KubeConfigModels.K8SConfiguration> LoadMergedAsync(List<FileInfo> files)
+    internal static async Task<k8s.KubeConfigModels.K8SConfiguration> LoadMergedAsync(List<FileInfo> files)
     {
         var merged = await KubernetesClientConfiguration.LoadKubeConfigAsync(files[0], useRelativePaths: true).ConfigureAwait(false);
         foreach (var file in files.Skip(1))

@@ -144,13 +144,16 @@ public static class WorkloadImageInventory
             yield return new WorkloadImageInfo
             {
                 Namespace = row.Namespace, WorkloadKind = row.Owner.Kind, Workload = row.Owner.Name, Container = row.Container, ContainerKind = row.Kind,
-                Image = row.Image, Registry = registry, Repository = repository, Tag = tag,
+                Image = row.Image, Reference = FullReference(registry, repository, tag, pinned), Registry = registry, Repository = repository, Tag = tag,
                 Digest = digests.Length == 1 ? digests[0] : null, Digests = digests,
                 PullSecrets = row.PullSecrets.ToArray(), ServiceAccount = row.ServiceAccount,
                 PodCount = row.Pods.Count, Pods = row.Pods.Order(StringComparer.Ordinal).Take(PodNamesKept).ToArray(),
             };
         }
     }
+
+    private static string FullReference(string registry, string repository, string? tag, string? pinned) =>
+        registry.Length == 0 ? "" : $"{registry}/{repository}{(tag is null ? "" : ":" + tag)}{(pinned is null ? "" : "@" + pinned)}";
 
     private static Row RowFor(Dictionary<string, Row> rows, string ns, Owner owner, string container, string kind, string image, string account, IEnumerable<string> secrets)
     {

@@ -51,6 +51,7 @@ public sealed class AddHarborProjectMemberCommand : HarborCommandBase
     /// <summary>The project.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Project { get; set; } = "";
 
     /// <summary>A user name (local, LDAP or OIDC).</summary>

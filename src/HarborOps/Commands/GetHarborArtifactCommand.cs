@@ -38,6 +38,7 @@ public sealed class GetHarborArtifactCommand : HarborCommandBase
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Project { get; set; } = "";
 
     /// <summary>The repository inside the project (without the project prefix), such as api or tools/builder.</summary>

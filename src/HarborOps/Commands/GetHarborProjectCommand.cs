@@ -41,6 +41,7 @@ public sealed class GetHarborProjectCommand : HarborCommandBase
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string[]? Name { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

@@ -28,6 +28,7 @@ public sealed class GetHarborProjectMemberCommand : HarborCommandBase
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Project { get; set; } = "";
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

@@ -33,6 +33,7 @@ public sealed class GetHarborProjectUsageCommand : HarborCommandBase
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string? Project { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ public sealed class GetHarborRobotCommand : HarborCommandBase
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string? Project { get; set; }
 
     /// <summary>Only robots whose short or full name matches this wildcard pattern.</summary>

@@ -45,6 +45,7 @@ public sealed class GetImageReferenceCommand : ImageReferenceFileCommandBase
     /// <summary>Only references to these registries (host[:port]; docker.io for Docker Hub).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string[]? Registry { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

@@ -32,6 +32,7 @@ public sealed class GetRegistryCredentialCommand : HarborOpsCmdlet
     [Parameter(Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string[]? Registry { get; set; }
 
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken)

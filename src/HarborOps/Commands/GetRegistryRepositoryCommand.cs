@@ -54,6 +54,7 @@ public sealed class GetRegistryRepositoryCommand : HarborOpsCmdlet
     /// <summary>The registry host (host[:port]) or "oci:" followed by the path of an OCI image layout directory.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string Registry { get; set; } = "";
 
     /// <summary>Only repositories whose path starts with this prefix, such as "team/" or "team".</summary>

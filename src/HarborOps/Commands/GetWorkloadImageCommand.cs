@@ -52,6 +52,7 @@ public sealed class GetWorkloadImageCommand : NamespaceFilterCommandBase
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string[]? Registry { get; set; }
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

@@ -18,11 +18,13 @@ public abstract class HarborRobotTargetCommandBase : HarborCommandBase
     /// <summary>The robot's full name (robot$team-a+ci) or short name (ci, with -Project for a project robot).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = NameSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborRobotCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>The project of a robot named by its short name.</summary>
     [Parameter(ParameterSetName = NameSet)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string? Project { get; set; }
 
     /// <summary>The robot this record names.</summary>

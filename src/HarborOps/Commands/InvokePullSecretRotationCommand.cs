@@ -68,6 +68,7 @@ public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
     /// <summary>The Harbor projects the namespaces pull from (the new robot's only permissions). On a namespace's first run without it: the projects of the Harbor images its workloads run.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string[]? Project { get; set; }
 
     /// <summary>ServiceAccounts whose imagePullSecrets must list the secret. Default: default.</summary>

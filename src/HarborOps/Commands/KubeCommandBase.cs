@@ -22,6 +22,7 @@ public abstract class KubeCommandBase : HarborOpsCmdlet, IDisposable
     /// <summary>The kubeconfig context to use; by default the file's current context.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KubeContextCompleter))]
     public string? Context { get; set; }
 
     /// <summary>Use the pod's ServiceAccount (in-cluster configuration), as in a Kubernetes CronJob or a runbook pod.</summary>

@@ -15,6 +15,7 @@ public abstract class NamespaceFilterCommandBase : KubeCommandBase
     [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KubeNamespaceCompleter))]
     public virtual string[]? Namespace { get; set; }
 
     /// <summary>Namespaces whose labels match this selector, in the API server's syntax (team=payments,env!=dev or tier in (gold,silver),!legacy).</summary>

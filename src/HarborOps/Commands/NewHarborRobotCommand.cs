@@ -51,6 +51,7 @@ public sealed class NewHarborRobotCommand : HarborCommandBase
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
     [Alias("ProjectName")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string[] Project { get; set; } = [];
 
     /// <summary>Project (the default) or System.</summary>

@@ -32,6 +32,7 @@ public sealed class RemoveHarborProjectCommand : HarborCommandBase
     /// <summary>The project to delete.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>Delete the project's repositories (images, signatures) first.</summary>

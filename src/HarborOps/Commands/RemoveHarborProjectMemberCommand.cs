@@ -37,6 +37,7 @@ public sealed class RemoveHarborProjectMemberCommand : HarborCommandBase
     /// <summary>The project.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Project { get; set; } = "";
 
     /// <summary>The member id, as Get-HarborProjectMember outputs it.</summary>

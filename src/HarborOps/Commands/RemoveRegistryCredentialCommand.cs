@@ -32,6 +32,7 @@ public sealed class RemoveRegistryCredentialCommand : HarborOpsCmdlet
     /// <summary>The registry host (host[:port]) whose session credential is removed.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string[] Registry { get; set; } = [];
 
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)

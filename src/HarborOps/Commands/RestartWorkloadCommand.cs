@@ -47,6 +47,7 @@ public sealed class RestartWorkloadCommand : NamespaceSelectionCommandBase
     /// <summary>Restart the workloads with a container or init container image from this registry (host[:port]).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string? Registry { get; set; }
 
     /// <summary>Only these kinds: Deployment, StatefulSet, DaemonSet (default all three).</summary>

@@ -38,6 +38,7 @@ public sealed class SetHarborProjectCommand : HarborProjectSettingsCommandBase
     /// <summary>The project to change.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>Switch gates on without asking, even when artifacts would be blocked.</summary>

@@ -45,6 +45,7 @@ public sealed class SetRegistryCredentialCommand : HarborOpsCmdlet
     /// <summary>The registry host (host[:port]) the credential is for, such as harbor.example.com or contoso.azurecr.io.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string Registry { get; set; } = "";
 
     /// <summary>User name and password (or token) for the registry. Use an empty user name with an identity token.</summary>

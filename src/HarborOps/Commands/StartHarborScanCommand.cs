@@ -48,6 +48,7 @@ public sealed class StartHarborScanCommand : HarborCommandBase
     /// <summary>The project whose artifacts to scan (or of the repository or artifact named).</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = ProjectSet, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Project { get; set; } = "";
 
     /// <summary>Only this repository of the project.</summary>

@@ -77,6 +77,7 @@ public sealed class SyncHarborProjectMemberCommand : EntraCommandBase
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Project { get; set; } = "";
 
     /// <summary>The wanted groups: display name or object id (a DN where Harbor uses ldap_auth) = role (ProjectAdmin, Maintainer, Developer, Guest, LimitedGuest).</summary>

@@ -49,11 +49,13 @@ public sealed class SyncPullSecretCommand : NamespaceSelectionCommandBase
     [Parameter(Position = 0)]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.KubeNamespaceCompleter))]
     public override string[]? Namespace { get; set; }
 
     /// <summary>The registry host[:port] the login is for (a robot credential's Registry binds here).</summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string Registry { get; set; } = "";
 
     /// <summary>The login: a PSCredential, or a robot credential's Credential property from the pipeline.</summary>
@@ -82,6 +84,7 @@ public sealed class SyncPullSecretCommand : NamespaceSelectionCommandBase
     /// <summary>The Harbor projects the namespaces pull from, recorded for Invoke-PullSecretRotation.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string[]? Project { get; set; }
 
     /// <summary>Replace a same-named secret of another type (it is deleted and the pull secret written in its place).</summary>

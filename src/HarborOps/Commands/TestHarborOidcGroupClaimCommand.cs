@@ -53,6 +53,7 @@ public sealed class TestHarborOidcGroupClaimCommand : EntraCommandBase
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [Alias("Name")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Project { get; set; } = "";
 
     /// <summary>Check these Entra groups (display names or object ids) instead of the project's own Entra group members.</summary>

@@ -38,6 +38,7 @@ public sealed class TestHarborProjectGateCommand : HarborCommandBase
     /// <summary>The project to check.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
     public string Name { get; set; } = "";
 
     /// <summary>Test the vulnerability gate (never scanned, failed scan, vulnerable at or above -Severity).</summary>

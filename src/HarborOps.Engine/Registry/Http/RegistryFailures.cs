@@ -23,6 +23,11 @@ internal static class RegistryFailures
             $"The TLS connection to '{call.Uri.Authority}' failed ({ex.InnerException?.Message ?? ex.Message}). If the registry serves plain HTTP, add it to the HARBOROPS_PLAIN_HTTP_HOSTS environment variable (before the first HarborOps command of the session); if it uses a private CA, trust that CA on this machine.",
             call.Target, ex);
 
+    public static RegistryException AnsweredPlainHttp(RegistryCall call, HttpRequestException ex) =>
+        new(RegistryErrorIds.HostUnreachable, FailureKind.ConnectionFailed,
+            $"The registry at '{call.Uri.Authority}' answered plain HTTP to a TLS connection: it does not serve https there. For a lab registry that serves plain HTTP, add '{call.Uri.Authority}' to the {RegistryHttpOptions.PlainHttpHostsVariable} environment variable (before the first HarborOps command of the session), or address it as localhost; otherwise check the port.",
+            call.Target, ex);
+
     public static RegistryException Unreachable(RegistryCall call, HttpRequestException ex) =>
         new(RegistryErrorIds.HostUnreachable, FailureKind.ConnectionFailed,
             $"Could not reach registry host '{call.Uri.Authority}' for {call.Request.Description}: {call.LastProblem} (after {call.Retries} retries over {call.Started.Elapsed.TotalSeconds:0.#} s). Check that the registry is running and reachable from this machine.",

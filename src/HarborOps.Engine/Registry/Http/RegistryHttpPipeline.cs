@@ -183,7 +183,10 @@ internal sealed class RegistryHttpPipeline : IDisposable
         catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
         {
             if (ex.HttpRequestError == HttpRequestError.NameResolutionError || IsHostNotFound(ex)) throw RegistryFailures.NameNotResolved(call, ex);
-            if (ex.HttpRequestError == HttpRequestError.SecureConnectionError) throw RegistryFailures.TlsFailed(call, ex);
+            if (ex.HttpRequestError == HttpRequestError.SecureConnectionError)
+                throw await PlainHttpAnswer.IsPlainHttpAsync(call.Uri.Host, call.Uri.Port, cancellationToken).ConfigureAwait(false)
+                    ? RegistryFailures.AnsweredPlainHttp(call, ex)
+                    : RegistryFailures.TlsFailed(call, ex);
             call.LastProblem = Describe(ex);
             // A refused connection rarely heals within a backoff window (nothing listens on that port); a couple
             // of quick retries cover a registry that is restarting, without making a typo cost half a minute.
