@@ -15,8 +15,10 @@ namespace HarborOps.Engine.Tests.Acr;
 /// -Since answered from ACR's listing.
 /// </summary>
 [Collection(AcrLabCollection.Name)]
-public sealed class AcrCopyTests(AcrLabFixture lab)
+public sealed class AcrCopyTests(AcrLabFixture lab) : IDisposable
 {
+    public void Dispose() => lab.Audit.AssertExchangesMatchContract();
+
     private async Task<(string Repository, PushedImage[] Images)> SeedAsync(string name, params string[] tags)
     {
         var repository = lab.Unique(name);

@@ -13,8 +13,10 @@ namespace HarborOps.Engine.Tests.Acr;
 
 /// <summary>Entra ID through Azure.Identity for real (MSAL against the lab's https Entra endpoint), then ACR's exchange.</summary>
 [Collection(AcrLabCollection.Name)]
-public sealed class AcrEntraAuthTests(AcrLabFixture lab)
+public sealed class AcrEntraAuthTests(AcrLabFixture lab) : IDisposable
 {
+    public void Dispose() => lab.Audit.AssertExchangesMatchContract();
+
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
 
     [Fact]

@@ -6,6 +6,7 @@ using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Lab.Acr;
 using HarborOps.Lab.Entra;
+using HarborOps.Lab.Tests.Judges;
 using HarborOps.Models;
 using Xunit;
 
@@ -23,6 +24,8 @@ public sealed class AcrLabFixture : IAsyncLifetime
     public AcrEmulator Acr { get; private set; } = null!;
     public DistributionRegistry Destination { get; private set; } = null!;
     public EntraApplication Reader { get; private set; } = null!;
+    /// <summary>Holds the emulator's /acr/v1 and /oauth2 answers to ACR's swagger; the test classes call it after each test.</summary>
+    public AcrExchangeAudit Audit { get; private set; } = null!;
 
     public string AcrHost => Acr.Host;
 
@@ -41,6 +44,7 @@ public sealed class AcrLabFixture : IAsyncLifetime
             throw;
         }
         (Acr, Destination) = (acr.Result, destination.Result);
+        Audit = new AcrExchangeAudit(Acr);
         Reader = Acr.Entra.AddApplication();
         // AcrPull plus the metadata read that listing needs (what the AcrPull role grants in ACR).
         Acr.AssignRole(Reader, new LabGrant("repository", "*", ["pull", "metadata_read"]), new LabGrant("registry", "catalog", ["*"]));

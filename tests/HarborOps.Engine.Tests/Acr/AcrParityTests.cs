@@ -16,8 +16,10 @@ namespace HarborOps.Engine.Tests.Acr;
 /// everything a copy can.
 /// </summary>
 [Collection(AcrLabCollection.Name)]
-public sealed class AcrParityTests(AcrLabFixture lab)
+public sealed class AcrParityTests(AcrLabFixture lab) : IDisposable
 {
+    public void Dispose() => lab.Audit.AssertExchangesMatchContract();
+
     private static async Task<(ParitySummary Summary, List<ParityDifference> Differences)> CompareAsync(RegistryEngine engine, ParityRequest request)
     {
         var differences = new ConcurrentQueue<ParityDifference>();

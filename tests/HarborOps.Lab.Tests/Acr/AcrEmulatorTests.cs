@@ -11,8 +11,10 @@ namespace HarborOps.Lab.Tests.Acr;
 /// The ACR emulator is as strict as ACR: independent clients (skopeo, raw HTTP) see ACR's token flow, challenges,
 /// scope checks, 307 blob redirects and JSON shapes, and a wrong token is refused.
 /// </summary>
-public sealed class AcrEmulatorTests(AcrEmulatorFixture lab) : IClassFixture<AcrEmulatorFixture>
+public sealed class AcrEmulatorTests(AcrEmulatorFixture lab) : IClassFixture<AcrEmulatorFixture>, IDisposable
 {
+    public void Dispose() => lab.Audit.AssertExchangesMatchContract();
+
     private static readonly HttpClient Http = new(new SocketsHttpHandler { UseProxy = false, AllowAutoRedirect = false });
 
     [Fact]

@@ -1,4 +1,5 @@
 using HarborOps.Lab.Acr;
+using HarborOps.Lab.Tests.Judges;
 using Xunit;
 
 namespace HarborOps.Lab.Tests.Fixtures;
@@ -10,8 +11,14 @@ public sealed class AcrEmulatorFixture : IAsyncLifetime
 
     public AcrEmulator Acr { get; private set; } = null!;
     public string AcrHost => Acr.Host;
+    /// <summary>Holds the emulator's /acr/v1 and /oauth2 answers to ACR's swagger; the test classes call it after each test.</summary>
+    public AcrExchangeAudit Audit { get; private set; } = null!;
 
-    public async Task InitializeAsync() => Acr = await AcrEmulator.StartAsync();
+    public async Task InitializeAsync()
+    {
+        Acr = await AcrEmulator.StartAsync();
+        Audit = new AcrExchangeAudit(Acr);
+    }
 
     public async Task DisposeAsync()
     {

@@ -16,7 +16,7 @@ namespace HarborOps.Lab.Tests.Judges;
 /// ignores a misspelt field, such as replicate_deletion for deletion), and null is allowed only where x-nullable says so.
 /// Where real Harbor answers outside the spec, <see cref="KnownDeviations"/> names the case and the research note.
 /// </summary>
-public sealed class SwaggerContract
+public sealed partial class SwaggerContract
 {
     private static readonly Lazy<SwaggerContract> Shared = new(() => Load(ContractPath()));
     private static readonly Lazy<SwaggerContract> SharedGraph = new(() => Load(ContractPath("graph", "graph-v1.0-openapi.yaml")));
@@ -24,13 +24,13 @@ public sealed class SwaggerContract
     private readonly JsonSchemaCheck _schemas;
     private readonly List<(string Method, string[] Template, JsonObject Operation, JsonArray PathParameters)> _operations = [];
 
-    private SwaggerContract(JsonObject root)
+    private SwaggerContract(JsonObject root, JsonSchemaDialect? dialect = null)
     {
         _root = root;
         IsOpenApi3 = root["openapi"] is not null;
-        _schemas = new JsonSchemaCheck(root, IsOpenApi3 ? JsonSchemaDialect.OData : JsonSchemaDialect.Swagger2);
+        _schemas = new JsonSchemaCheck(root, dialect ?? (IsOpenApi3 ? JsonSchemaDialect.OData : JsonSchemaDialect.Swagger2));
         // OpenAPI 3 names the base in its server URL (https://graph.microsoft.com/v1.0/ -> /v1.0).
-        BasePath = IsOpenApi3 ? new Uri(root["servers"]![0]!["url"]!.GetValue<string>()).AbsolutePath.TrimEnd('/') : root["basePath"]!.GetValue<string>();
+        BasePath = IsOpenApi3 ? new Uri(root["servers"]![0]!["url"]!.GetValue<string>()).AbsolutePath.TrimEnd('/') : root["basePath"]?.GetValue<string>() ?? "";
         foreach (var (template, item) in root["paths"]!.AsObject())
         {
             var pathParameters = item!["parameters"] as JsonArray ?? [];
@@ -76,10 +76,13 @@ public sealed class SwaggerContract
 
     public static SwaggerContract Load(string path)
     {
+        if (path.EndsWith(".json", StringComparison.Ordinal)) return new SwaggerContract(ReadJson(path));
         var stream = new YamlStream();
         using (var reader = File.OpenText(path)) stream.Load(reader);
         return new SwaggerContract((JsonObject)ToJson(stream.Documents[0].RootNode)!);
     }
+
+    private static JsonObject ReadJson(string path) => JsonNode.Parse(File.ReadAllText(path))!.AsObject();
 
     private static JsonNode? ToJson(YamlNode node) => node switch
     {

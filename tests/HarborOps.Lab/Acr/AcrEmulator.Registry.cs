@@ -430,14 +430,18 @@ public sealed partial class AcrEmulator
             ["mediaType"] = facts.MediaType,
             ["changeableAttributes"] = AttributesJson(AttributesOf(repository, facts.Digest)),
         };
-        if (facts.Architecture is not null) json["architecture"] = facts.Architecture;
-        if (facts.Os is not null) json["os"] = facts.Os;
+        // The swagger's platform fields are enums and not nullable: a config or an index entry without a platform has none.
+        if (!string.IsNullOrEmpty(facts.Architecture)) json["architecture"] = facts.Architecture;
+        if (!string.IsNullOrEmpty(facts.Os)) json["os"] = facts.Os;
         if (facts.ConfigMediaType is not null) json["configMediaType"] = facts.ConfigMediaType;
         if (tags.Count > 0) json["tags"] = tags;
         if (facts.References.Count > 0)
-            json["references"] = facts.References.Select(r => new { digest = r.Digest, architecture = r.Architecture, os = r.Os }).ToArray();
+            json["references"] = facts.References.Select(r => PlatformJson(r.Digest, r.Architecture, r.Os)).ToArray();
         return json;
     }
+
+    private static Dictionary<string, string> PlatformJson(string digest, string? architecture, string? os) =>
+        new[] { ("digest", digest), ("architecture", architecture), ("os", os) }.Where(p => !string.IsNullOrEmpty(p.Item2)).ToDictionary(p => p.Item1, p => p.Item2!);
 
     // ---------------------------------------------------------------- /_lab/ control API (for other processes, like Pester)
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
+using HarborOps.Lab.Contracts;
 using HarborOps.Lab.Entra;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -28,6 +29,12 @@ public sealed record AcrChangeableAttributes(bool DeleteEnabled = true, bool Wri
 {
     public static readonly AcrChangeableAttributes Default = new();
 }
+
+/// <summary>
+/// One answer of ACR's own API (/oauth2/*, /acr/v1/*) as sent, for the judges that hold it to ACR's data-plane swagger.
+/// The path is as the client sent it (a repository's '/' may come encoded or not).
+/// </summary>
+public sealed record AcrExchange(string Method, string Path, string Query, int Status, string? ResponseContentType, string ResponseBody);
 
 /// <summary>One call of /oauth2/exchange or /oauth2/token as the emulator saw it (no token text).</summary>
 public sealed record AcrTokenCall(string Endpoint, string Method, string? GrantType, string Subject, IReadOnlyList<string> RequestedScopes,
@@ -85,6 +92,7 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     private readonly ConcurrentDictionary<string, AcrManifestFacts> _manifestFacts = new(StringComparer.Ordinal);
     private readonly List<AcrTokenCall> _tokenCalls = [];
     private readonly List<string> _failures = [];
+    private readonly List<AcrExchange> _recorded = [];
     private int _exchanges;
     private int _tokenRequests;
     private DistributionRegistry _registry = null!;
@@ -128,6 +136,8 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     /// <summary>Calls of /oauth2/token (GET and POST, refused ones included; 429s injected by the front never arrive here).</summary>
     public int TokenRequestCount => Volatile.Read(ref _tokenRequests);
     public IReadOnlyList<AcrTokenCall> TokenCalls { get { lock (_tokenCalls) return _tokenCalls.ToArray(); } }
+    /// <summary>Every answer of ACR's own API (/oauth2/*, /acr/v1/*), in order; /v2/ is Distribution's and not recorded.</summary>
+    public IReadOnlyList<AcrExchange> Exchanges { get { lock (_recorded) return _recorded.ToArray(); } }
     /// <summary>Emulator defects (unhandled exceptions behind a 500), for test diagnostics.</summary>
     public IReadOnlyList<string> Failures { get { lock (_failures) return _failures.ToArray(); } }
 
@@ -244,6 +254,20 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     {
         var raw = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
         var path = Uri.UnescapeDataString(raw.Split('?')[0]);
+        if (path.StartsWith("/oauth2/", StringComparison.Ordinal) || path.StartsWith("/acr/v1/", StringComparison.Ordinal))
+        {
+            // ACR's own answers are kept as sent, so the judges can hold each one to ACR's data-plane swagger.
+            await ResponseCapture.RunAsync(context, () => DispatchAsync(context, path, raw), (status, contentType, body) =>
+            {
+                lock (_recorded) _recorded.Add(new AcrExchange(context.Request.Method, raw.Split('?')[0], context.Request.QueryString.Value ?? "", status, contentType, body));
+            });
+            return;
+        }
+        await DispatchAsync(context, path, raw);
+    }
+
+    private async Task DispatchAsync(HttpContext context, string path, string raw)
+    {
         try
         {
             if (path == "/oauth2/exchange") await ExchangeAsync(context);
@@ -267,7 +291,9 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     internal static Task ErrorAsync(HttpContext context, int status, string code, string message, object? detail = null)
     {
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new { errors = new[] { new { code, message, detail } } });
+        // ACR, like Distribution (errcode.Error: detail,omitempty), leaves detail out when there is none: its swagger types it as an object.
+        object error = detail is null ? new { code, message } : new { code, message, detail };
+        return context.Response.WriteAsJsonAsync(new { errors = new[] { error } });
     }
 
     public async ValueTask DisposeAsync()

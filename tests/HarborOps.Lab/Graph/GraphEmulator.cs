@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
+using HarborOps.Lab.Contracts;
 using HarborOps.Lab.Entra;
 
 namespace HarborOps.Lab.Graph;
@@ -156,39 +157,35 @@ public sealed partial class GraphEmulator : IAsyncDisposable
     private async Task HandleAsync(HttpContext context)
     {
         const string listener = "graph";
-        var isControl = context.Request.Path.StartsWithSegments("/_lab", out var rest);
+        if (context.Request.Path.StartsWithSegments("/_lab", out var rest))
+        {
+            await GuardedAsync(context, () => HandleControlAsync(context, rest.Value ?? ""));
+            return;
+        }
         // Graph's answers are kept as sent, so the judges can hold each one to the contract.
-        var sent = context.Response.Body;
-        using var captured = new MemoryStream();
-        if (!isControl) context.Response.Body = captured;
+        await ResponseCapture.RunAsync(context, () => GuardedAsync(context, () => HandleGraphAsync(context)), (status, contentType, body) =>
+        {
+            lock (_gate)
+            {
+                _exchanges.Add(new GraphExchange(listener, context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", status)
+                {
+                    ResponseContentType = contentType, ResponseBody = body,
+                });
+            }
+        });
+    }
+
+    private async Task GuardedAsync(HttpContext context, Func<Task> handle)
+    {
         try
         {
-            if (isControl) await HandleControlAsync(context, rest.Value ?? "");
-            else await HandleGraphAsync(context);
+            await handle();
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             // An emulator bug must fail the test that hit it, with the reason, rather than look like a service outage.
             lock (_gate) _failures.Add($"{context.Request.Method} {context.Request.Path}: {ex}");
             if (!context.Response.HasStarted) context.Response.StatusCode = 500;
-        }
-        finally
-        {
-            if (!isControl)
-            {
-                context.Response.Body = sent;
-                captured.Position = 0;
-                var body = new StreamReader(captured).ReadToEnd();
-                lock (_gate)
-                {
-                    _exchanges.Add(new GraphExchange(listener, context.Request.Method, context.Request.Path.Value ?? "", context.Request.QueryString.Value ?? "", context.Response.StatusCode)
-                    {
-                        ResponseContentType = context.Response.ContentType, ResponseBody = body,
-                    });
-                }
-                captured.Position = 0;
-                await captured.CopyToAsync(sent, context.RequestAborted);
-            }
         }
     }
 
