@@ -23,6 +23,7 @@ internal sealed class HarborInventoryStore : IImageStore, IBlobUploadUnlessPrese
     private readonly HarborDetection? _detection;
     private readonly NetworkCredential? _registryCredential;
     private Task? _decision;
+    private readonly SemaphoreSlim _meeting = new(1, 1);
     // Tag lists read to meet the registry's challenge before the decision, handed to the one caller that asked for them.
     private readonly ConcurrentDictionary<string, List<IReadOnlyList<string>>> _tagsReadToDecide = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lazy<Task<Dictionary<string, List<TaggedManifest>>?>>> _projects = new(StringComparer.Ordinal);
@@ -64,21 +65,32 @@ internal sealed class HarborInventoryStore : IImageStore, IBlobUploadUnlessPrese
     public async Task DecideAsync(string repository, CancellationToken cancellationToken)
     {
         if (_detection is null || !Undecided) return;
-        if (_decision is null)
+        // One repository meets the challenge; the others, compared in parallel, wait for its decision.
+        await _meeting.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            var pages = new List<IReadOnlyList<string>>();
-            try
-            {
-                await foreach (var page in _registry.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
-                    pages.Add(page);
-                _tagsReadToDecide[repository] = pages;
-            }
-            catch (RegistryException ex) when (!ex.IsTerminating)
-            {
-                // The repository's own failure comes again, and is reported, where its tags are read.
-            }
+            if (_decision is null) await ReadTagsToDecideAsync(repository, cancellationToken).ConfigureAwait(false);
+            await ConfirmedAsync(cancellationToken).ConfigureAwait(false);
         }
-        await ConfirmedAsync(cancellationToken).ConfigureAwait(false);
+        finally
+        {
+            _meeting.Release();
+        }
+    }
+
+    private async Task ReadTagsToDecideAsync(string repository, CancellationToken cancellationToken)
+    {
+        var pages = new List<IReadOnlyList<string>>();
+        try
+        {
+            await foreach (var page in _registry.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+                pages.Add(page);
+            _tagsReadToDecide[repository] = pages;
+        }
+        catch (RegistryException ex) when (!ex.IsTerminating)
+        {
+            // The repository's own failure comes again, and is reported, where its tags are read.
+        }
     }
 
     /// <summary>Whether Harbor's API is this store's to use: a named Harbor, or one detected; any other registry is refused for good.</summary>
