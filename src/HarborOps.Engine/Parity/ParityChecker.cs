@@ -68,14 +68,17 @@ internal sealed class ParityRun
 
     /// <summary>
     /// The destination store; where it is a Harbor the request or the Connect-Harbor session names, its tag inventory
-    /// comes from Harbor's API (a page of 100 artifacts per request, not a HEAD per tag).
+    /// comes from Harbor's API (a page of 100 artifacts per request, not a HEAD per tag); where no Harbor is named, the
+    /// same once the registry's challenge and systeminfo show it is one (HarborDetection).
     /// </summary>
     private static IImageStore HarborInventoryOf(RegistryEngine engine, ParityRequest request, string registry)
     {
         var store = engine.OpenStore(registry, request.DestinationCredential);
         var session = HarborSession.Current;
         var harbor = request.Harbor ?? (session is not null && string.Equals(session.Registry, store.Registry, StringComparison.OrdinalIgnoreCase) ? session : null);
-        return harbor is null ? store : HarborInventoryStore.Over(store, harbor.Credential, engine.Options.TagDetailParallelism);
+        return harbor is null
+            ? HarborInventoryStore.Detecting(store, new HarborDetection(engine.Pipeline), request.DestinationCredential, engine.Options.TagDetailParallelism)
+            : HarborInventoryStore.Over(store, harbor.Credential, engine.Options.TagDetailParallelism);
     }
 
     private string Activity => $"Comparing with {_mapping.Destination.Text}";
@@ -276,6 +279,8 @@ internal sealed class ParityRun
 
     private async Task<Inventory> InventoryAsync(IImageStore store, string repository, ExpandedRepository pair, CancellationToken cancellationToken)
     {
+        // A destination that may be a Harbor no session names: known before choosing between its listing and HEADs.
+        if (store is HarborInventoryStore { Undecided: true } detecting) await detecting.DecideAsync(repository, cancellationToken).ConfigureAwait(false);
         var images = new Dictionary<string, TaggedManifest>(StringComparer.Ordinal);
         var referrerTags = new Dictionary<string, TaggedManifest>(StringComparer.Ordinal);
         if (pair.OnlyTag is not null || pair.OnlyDigest is not null)

@@ -50,11 +50,15 @@ internal sealed partial class RemoteRegistryStore : IImageStore, IBlobUploadUnle
             Accept = MediaTypes.AcceptedManifestTypes,
             Target = At(repository, reference),
             Description = $"the manifest of '{At(repository, reference)}'",
-            AcceptStatus = status => status == 404,
+            AcceptStatus = status => status is 404 or 412,
             NotFoundErrorId = RegistryErrorIds.ManifestNotFound,
         };
         using var response = await _pipeline.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode == 404) return null;
+        // Harbor's pull gates refuse a HEAD as they refuse a GET (src/server/registry/route.go mounts contenttrust and
+        // vulnerable on both), but a HEAD's 412 has no body to say which gate and why: the GET the same gate refuses
+        // does, and is no pull when it is refused. Should the gate have lifted in between, the bytes answer truthfully.
+        if (response.StatusCode == 412) return (await GetManifestAsync(repository, reference, cancellationToken).ConfigureAwait(false)).ToDescriptor();
         var digest = response.Header("Docker-Content-Digest");
         var mediaType = MediaTypes.Normalize(response.ContentType);
         if (string.IsNullOrEmpty(digest) || !ImageReference.IsValidDigest(digest) || MediaTypes.IsGeneric(mediaType))

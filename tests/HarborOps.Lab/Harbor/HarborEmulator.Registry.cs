@@ -361,8 +361,11 @@ public sealed partial class HarborEmulator
         }
         // repoproxy runs before the gates (route.go): an image not yet cached is answered from upstream, ungated.
         if (await ServeFromProxyCacheAsync(context, path, repository, forwardAuthorization?.ToString() ?? authorization)) return;
-        // Harbor gates GET only: a HEAD (docker checks the digest first) is answered, the download is refused.
-        if (request.Method == "GET" && !string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } mm)
+        // Harbor gates HEAD as it gates GET: src/server/registry/route.go mounts contenttrust.ContentTrust() and
+        // vulnerable.Middleware() on both the GET and the HEAD route of /v2/*/manifests/:reference, and neither
+        // middleware (middleware/contenttrust/contentrust.go, middleware/vulnerable/vulnerable.go, both BeforeRequest
+        // hooks without a skipper) looks at the method. A blocked HEAD is the same 412, without a body.
+        if (request.Method is "GET" or "HEAD" && !string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } mm)
         {
             var refused = await GateAsync(mm.Groups["repo"].Value, mm.Groups["ref"].Value, ct);
             if (refused is not null)

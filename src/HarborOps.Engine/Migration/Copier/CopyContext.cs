@@ -31,12 +31,13 @@ internal sealed class CopyContext : IAsyncDisposable
 
     /// <summary>
     /// The destination store; where it is the registry of the Harbor the request names (-Harbor, -CreateProject or the
-    /// Connect-Harbor session), Harbor's artifact listing tells which of its tags are unchanged (see DestinationInventory).
+    /// Connect-Harbor session), Harbor's artifact listing tells which of its tags are unchanged (see DestinationInventory);
+    /// where no Harbor is named, the same once the registry's challenge and systeminfo show it is one (HarborDetection).
     /// </summary>
     private static IImageStore HarborInventoryOf(RegistryEngine engine, CopyRequest request, IImageStore store) =>
         request.Harbor?.Connection is { } harbor && string.Equals(harbor.Registry, store.Registry, StringComparison.OrdinalIgnoreCase)
             ? HarborInventoryStore.Over(store, harbor.Credential, engine.Options.TagDetailParallelism)
-            : store;
+            : HarborInventoryStore.Detecting(store, new HarborDetection(engine.Pipeline), request.DestinationCredential, engine.Options.TagDetailParallelism);
 
     public RegistryEngine Engine { get; }
     public CopyRequest Request { get; }

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
@@ -43,6 +44,26 @@ internal static class DestinationInventory
             digests[item.Tag] = item.Manifest;
         }
         var imageTags = registryTags.Where(t => TagSelection.SubjectOfReferrerTag(t) is null).ToList();
-        return imageTags.Count == digests.Count && imageTags.All(digests.ContainsKey) ? digests : null;
+        if (imageTags.Count != digests.Count || !imageTags.All(digests.ContainsKey)) return null;
+        // A Harbor the user named (-Harbor, Connect-Harbor) is trusted as they trust it; one known only by what it says
+        // of itself has its listing held against the registry first.
+        return !harbor.Detected || await AgreesWithRegistryAsync(harbor, repository, imageTags, digests, cancellationToken).ConfigureAwait(false) ? digests : null;
+    }
+
+    /// <summary>
+    /// One tag of a detected Harbor's listing, drawn at random so a server cannot tell which, is HEADed at the registry: a listing that disagrees with
+    /// the registry's own answer (a Harbor database out of step with its storage, or a server that only claims to be
+    /// Harbor) is not used for this repository, nor for any other of the run. A listing that claims the source's digest
+    /// for a tag the registry holds otherwise would spare a write that is needed; this bounds it at one HEAD a repository.
+    /// </summary>
+    private static async Task<bool> AgreesWithRegistryAsync(HarborInventoryStore harbor, string repository, List<string> imageTags,
+        Dictionary<string, OciDescriptor> digests, CancellationToken cancellationToken)
+    {
+        if (imageTags.Count == 0) return true;
+        var tag = imageTags[RandomNumberGenerator.GetInt32(imageTags.Count)];
+        var head = await harbor.HeadManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+        if (head?.Digest == digests[tag].Digest) return true;
+        harbor.DistrustListing();
+        return false;
     }
 }

@@ -39,6 +39,14 @@ internal sealed class RegistryAuthenticator : IChallengeAuthenticator
     public async Task<IRequestAuthorization> BeginAsync(RegistryRequest request, CancellationToken cancellationToken) =>
         new AuthAttempt(this, request, await ResolveCredentialAsync(request.Registry, request.Credential, cancellationToken).ConfigureAwait(false));
 
+    public string? BearerServiceOf(string registry) =>
+        _challenges.TryGetValue(registry, out var challenge) && challenge.IsBearer ? challenge.Service : null;
+
+    public async Task<NetworkCredential?> PasswordCredentialAsync(string registry, NetworkCredential? explicitCredential, CancellationToken cancellationToken) =>
+        await ResolveCredentialAsync(registry, explicitCredential, cancellationToken).ConfigureAwait(false) is { Kind: RegistryCredentialKind.Basic } basic
+            ? new NetworkCredential(basic.UserName, basic.Secret)
+            : null;
+
     /// <summary>Explicit credential &gt; session store &gt; docker config.json &gt; anonymous.</summary>
     public async Task<RegistryCredential> ResolveCredentialAsync(string registry, NetworkCredential? explicitCredential, CancellationToken cancellationToken)
     {

@@ -10,6 +10,12 @@ internal interface IChallengeAuthenticator
 {
     /// <summary>Picks the request's credential (explicit, session, docker config or anonymous) for all its attempts.</summary>
     Task<IRequestAuthorization> BeginAsync(RegistryRequest request, CancellationToken cancellationToken);
+
+    /// <summary>The token service a registry's Bearer challenge named (its service parameter); null before a Bearer challenge was met.</summary>
+    string? BearerServiceOf(string registry);
+
+    /// <summary>The user name and password requests to <paramref name="registry"/> would carry; null when that credential is no password (anonymous, a token).</summary>
+    Task<System.Net.NetworkCredential?> PasswordCredentialAsync(string registry, System.Net.NetworkCredential? explicitCredential, CancellationToken cancellationToken);
 }
 
 /// <summary>The auth of one logical request across its attempts (challenge learnt, token sent, one retry after a 401).</summary>

@@ -104,6 +104,13 @@ internal sealed class RegistryHttpPipeline : IDisposable
         return colon > 0 ? registry[..colon] : registry;
     }
 
+    /// <summary>The token service the registry's Bearer challenge named, once one was met (see <see cref="IChallengeAuthenticator.BearerServiceOf"/>).</summary>
+    public string? BearerServiceOf(string registry) => _authenticator.BearerServiceOf(registry);
+
+    /// <summary>The password credential requests to the registry carry, if that is what they carry.</summary>
+    public Task<System.Net.NetworkCredential?> PasswordCredentialAsync(string registry, System.Net.NetworkCredential? explicitCredential, CancellationToken cancellationToken) =>
+        _authenticator.PasswordCredentialAsync(registry, explicitCredential, cancellationToken);
+
     /// <summary>Registry requests sent per registry name (one per call, whatever its retries and challenges cost).</summary>
     public long RequestsSentTo(string registry) => _requestCounts.TryGetValue(registry, out var count) ? Interlocked.Read(ref count.Value) : 0;
 
