@@ -76,7 +76,7 @@ internal static class HarborParityBench
             var watch = Stopwatch.StartNew();
             using var engine = NewEngine();
             var summary = await new ParityChecker(engine).CompareAsync(
-                new ParityRequest([$"{source.Host}/cmp/*"], $"{proxy.Host}/migrated") { ThrottleLimit = throttle, DestinationCredential = admin, Harbor = api },
+                new ParityRequest([$"{source.Host}/cmp/*"], $"{proxy.Host}/migrated") { ThrottleLimit = throttle, DestinationCredential = admin, Harbor = api, DetectHarbor = api is not null },
                 null, _ => Interlocked.Increment(ref differences), failure => throw failure, CancellationToken.None);
             var elapsed = watch.Elapsed;
             if (summary.TagsCompared != imageTags) throw new InvalidOperationException($"{way}: compared {summary.TagsCompared} tags, expected {imageTags}");

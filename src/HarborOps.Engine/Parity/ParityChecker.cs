@@ -76,6 +76,7 @@ internal sealed class ParityRun
         var store = engine.OpenStore(registry, request.DestinationCredential);
         var session = HarborSession.Current;
         var harbor = request.Harbor ?? (session is not null && string.Equals(session.Registry, store.Registry, StringComparison.OrdinalIgnoreCase) ? session : null);
+        if (harbor is null && !request.DetectHarbor) return store;
         return harbor is null
             ? HarborInventoryStore.Detecting(store, new HarborDetection(engine.Pipeline), request.DestinationCredential, engine.Options.TagDetailParallelism)
             : HarborInventoryStore.Over(store, harbor.Credential, engine.Options.TagDetailParallelism);

@@ -26,6 +26,13 @@ public sealed record ParityRequest : RegistryScopeRequest
     /// </summary>
     public HarborConnection? Harbor { get; init; }
 
+    /// <summary>
+    /// Whether a destination no Harbor session names is checked for being a Harbor (its token service and /systeminfo)
+    /// so its artifact listing replaces a HEAD per tag. Off, such a destination is compared as any registry is: what the
+    /// benchmark measures the listing against.
+    /// </summary>
+    public bool DetectHarbor { get; init; } = true;
+
     /// <summary>Repositories compared at once; each lists its tags with the store's own bounded parallelism.</summary>
     public int ThrottleLimit { get; init; } = 8;
 }

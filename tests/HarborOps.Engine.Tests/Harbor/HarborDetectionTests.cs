@@ -75,13 +75,13 @@ public sealed class HarborDetectionTests(HarborLabFixture lab, ITestOutputHelper
         return (summary, results.ToList(), engine.RequestsSentTo(lab.Harbor.Host));
     }
 
-    private async Task<(ParitySummary Summary, List<ParityDifference> Differences)> CompareAsync(string project, NetworkCredential credential)
+    private async Task<(ParitySummary Summary, List<ParityDifference> Differences)> CompareAsync(string project, NetworkCredential credential, bool detectHarbor = true)
     {
         using var engine = NewEngine();
         var differences = new ConcurrentQueue<ParityDifference>();
         var failures = new ConcurrentQueue<Exception>();
         var summary = await new ParityChecker(engine).CompareAsync(
-            new ParityRequest([$"{_source.Host}/{project}/*"], $"{lab.Harbor.Host}/{project}") { DestinationCredential = credential, StripPrefixSegments = 1 },
+            new ParityRequest([$"{_source.Host}/{project}/*"], $"{lab.Harbor.Host}/{project}") { DestinationCredential = credential, StripPrefixSegments = 1, DetectHarbor = detectHarbor },
             null, differences.Enqueue, failures.Enqueue, CancellationToken.None);
         Assert.Empty(failures);
         return (summary, differences.ToList());
@@ -106,6 +106,22 @@ public sealed class HarborDetectionTests(HarborLabFixture lab, ITestOutputHelper
         Assert.True(summary.DestinationRequests <= 6, $"{summary.DestinationRequests} destination requests for {tags} tags");
         Assert.Equal(1, SystemInfoProbes(before));
         Assert.DoesNotContain(lab.Harbor.Exchanges.Skip(before), e => e.Method == "HEAD" && e.Path.Contains("/manifests/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task With_detection_off_parity_into_Harbor_compares_it_as_any_registry_with_a_HEAD_per_tag_and_no_api_request()
+    {
+        var (project, _) = await SeedSourceAsync("detect-off");
+        Assert.Equal(0, (await CopyAsync(project, Admin)).Summary.Failed);
+        var before = lab.Harbor.Exchanges.Count;
+
+        var (summary, differences) = await CompareAsync(project, Admin, detectHarbor: false);
+
+        const int tags = TagsPerRepository + 1;
+        Assert.Empty(differences);
+        Assert.Equal((tags, tags), (summary.TagsCompared, summary.Equal));
+        Assert.DoesNotContain(lab.Harbor.Exchanges.Skip(before), e => e.Path.StartsWith("/api/", StringComparison.Ordinal));
+        Assert.True(summary.DestinationRequests >= tags, $"{summary.DestinationRequests} destination requests for {tags} tags: the HEADs are the baseline");
     }
 
     [Fact]
