@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
 using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
@@ -35,21 +33,10 @@ public sealed class HarborCopyInventoryTests(HarborLabFixture lab, ITestOutputHe
         lab.AssertExchangesMatchContract();
     }
 
-    private static RegistryEngine NewEngine() => new(new RegistryEngineOptions
-    {
-        DockerConfigPath = Path.Combine(Path.GetTempPath(), "harborops-none-" + Guid.NewGuid().ToString("N"), "config.json"),
-        MaxRetries = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(20),
-    });
+    private static RegistryEngine NewEngine() => HarborLabFixture.NewRegistryEngine();
 
-    private NetworkCredential Admin => new(lab.Harbor.AdminUser, lab.Harbor.AdminPassword);
+    private NetworkCredential Admin => lab.AdminCredential;
 
-    /// <summary>A manifest of the seed image that differs by an annotation, so each tag is an artifact of its own.</summary>
-    private static byte[] Variant(PushedImage seed, string label)
-    {
-        var manifest = JsonNode.Parse(seed.ManifestBytes)!.AsObject();
-        manifest["annotations"] = new JsonObject { ["lab.tag"] = label };
-        return Encoding.UTF8.GetBytes(manifest.ToJsonString());
-    }
 
     /// <summary>Source repositories of a seed image and its variants under t000..; returns the project and the seed.</summary>
     private async Task<(string Project, PushedImage Seed)> SeedSourceAsync()
@@ -63,7 +50,7 @@ public sealed class HarborCopyInventoryTests(HarborLabFixture lab, ITestOutputHe
             seed = await LabContent.PushImageAsync(_source.Endpoint, repository, "seed", new LabImageOptions { LayerSize = 256 });
             var image = seed;
             await Parallel.ForEachAsync(Enumerable.Range(0, TagsPerRepository), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, token) =>
-                await LabContent.PutManifestAsync(_source.Endpoint, repository, $"t{i:000}", image.MediaType, Variant(image, $"t{i:000}"), token));
+                await LabContent.PutManifestAsync(_source.Endpoint, repository, $"t{i:000}", image.MediaType, HarborLabFixture.VariantOf(image, $"t{i:000}"), token));
         }
         return (project, seed);
     }
@@ -95,7 +82,7 @@ public sealed class HarborCopyInventoryTests(HarborLabFixture lab, ITestOutputHe
         Assert.True(againRequests <= 4 * Repositories + 2, $"{againRequests} destination requests for an unchanged re-run of {tags} tags");
 
         // A tag that changed at the source: the listing shows the old digest, the registry's HEAD confirms, it is written.
-        var changed = await LabContent.PutManifestAsync(_source.Endpoint, $"{project}/team/app{Repositories - 1}", "t005", seed.MediaType, Variant(seed, "t005-changed"));
+        var changed = await LabContent.PutManifestAsync(_source.Endpoint, $"{project}/team/app{Repositories - 1}", "t005", seed.MediaType, HarborLabFixture.VariantOf(seed, "t005-changed"));
         var (third, results, thirdRequests) = await CopyAsync(project);
         output.WriteLine($"one changed: {third} ({thirdRequests} destination requests)");
         var updated = Assert.Single(results, r => r.Action == CopyAction.Updated);
@@ -115,12 +102,12 @@ public sealed class HarborCopyInventoryTests(HarborLabFixture lab, ITestOutputHe
         var behind = new LabEndpoint(lab.Harbor.Registry.BaseUri, lab.Harbor.AdminUser, lab.Harbor.AdminPassword);
         var repository = $"{project}/team/app1";
         // t010: changed at the source and, behind Harbor, to the same image: the listing says "old", the registry "same".
-        var same = Variant(seed, "t010-new");
+        var same = HarborLabFixture.VariantOf(seed, "t010-new");
         var sourceSame = await LabContent.PutManifestAsync(_source.Endpoint, repository, "t010", seed.MediaType, same);
         await LabContent.PutManifestAsync(behind, repository, "t010", seed.MediaType, same);
         // t011: changed at the source, and behind Harbor to a third image: the listing's digest is not what is replaced.
-        await LabContent.PutManifestAsync(_source.Endpoint, repository, "t011", seed.MediaType, Variant(seed, "t011-source"));
-        var other = await LabContent.PutManifestAsync(behind, repository, "t011", seed.MediaType, Variant(seed, "t011-other"));
+        await LabContent.PutManifestAsync(_source.Endpoint, repository, "t011", seed.MediaType, HarborLabFixture.VariantOf(seed, "t011-source"));
+        var other = await LabContent.PutManifestAsync(behind, repository, "t011", seed.MediaType, HarborLabFixture.VariantOf(seed, "t011-other"));
 
         var (kept, keptResults, _) = await CopyAsync(project, noClobber: true);
         Assert.Equal(0, kept.Failed);

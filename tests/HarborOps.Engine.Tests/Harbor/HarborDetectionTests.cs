@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Text;
-using System.Text.Json.Nodes;
 using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Parity;
@@ -38,20 +36,10 @@ public sealed class HarborDetectionTests(HarborLabFixture lab, ITestOutputHelper
         lab.AssertExchangesMatchContract();
     }
 
-    private static RegistryEngine NewEngine() => new(new RegistryEngineOptions
-    {
-        DockerConfigPath = Path.Combine(Path.GetTempPath(), "harborops-none-" + Guid.NewGuid().ToString("N"), "config.json"),
-        MaxRetries = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(20),
-    });
+    private static RegistryEngine NewEngine() => HarborLabFixture.NewRegistryEngine();
 
-    private NetworkCredential Admin => new(lab.Harbor.AdminUser, lab.Harbor.AdminPassword);
+    private NetworkCredential Admin => lab.AdminCredential;
 
-    private static byte[] Variant(PushedImage seed, string label)
-    {
-        var manifest = JsonNode.Parse(seed.ManifestBytes)!.AsObject();
-        manifest["annotations"] = new JsonObject { ["lab.tag"] = label };
-        return Encoding.UTF8.GetBytes(manifest.ToJsonString());
-    }
 
     /// <summary>One source repository {project}/team/app: a seed image and its variants t000..; returns the project and the seed.</summary>
     private async Task<(string Project, PushedImage Seed)> SeedSourceAsync(string name)
@@ -61,7 +49,7 @@ public sealed class HarborDetectionTests(HarborLabFixture lab, ITestOutputHelper
         var repository = $"{project}/team/app";
         var seed = await LabContent.PushImageAsync(_source.Endpoint, repository, "seed", new LabImageOptions { LayerSize = 256 });
         await Parallel.ForEachAsync(Enumerable.Range(0, TagsPerRepository), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, token) =>
-            await LabContent.PutManifestAsync(_source.Endpoint, repository, $"t{i:000}", seed.MediaType, Variant(seed, $"t{i:000}"), token));
+            await LabContent.PutManifestAsync(_source.Endpoint, repository, $"t{i:000}", seed.MediaType, HarborLabFixture.VariantOf(seed, $"t{i:000}"), token));
         return (project, seed);
     }
 
@@ -142,7 +130,7 @@ public sealed class HarborDetectionTests(HarborLabFixture lab, ITestOutputHelper
         Assert.Equal(1, SystemInfoProbes(before));
 
         // A tag changed at the source is still written.
-        var changed = await LabContent.PutManifestAsync(_source.Endpoint, $"{project}/team/app", "t007", seed.MediaType, Variant(seed, "t007-changed"));
+        var changed = await LabContent.PutManifestAsync(_source.Endpoint, $"{project}/team/app", "t007", seed.MediaType, HarborLabFixture.VariantOf(seed, "t007-changed"));
         var (third, results, _) = await CopyAsync(project, Admin);
         var updated = Assert.Single(results, r => r.Action == CopyAction.Updated);
         Assert.Equal(("t007", changed.Digest), (updated.Tag, updated.Digest));
@@ -167,7 +155,7 @@ public sealed class HarborDetectionTests(HarborLabFixture lab, ITestOutputHelper
         Assert.Contains(lab.Harbor.Exchanges.Skip(before), e => e.Path.StartsWith("/api/v2.0/projects/", StringComparison.Ordinal) && e.Status is 401 or 403 or 404);
 
         // The copy too: the unchanged tags are proven by HEADs, the changed one is written.
-        await LabContent.PutManifestAsync(_source.Endpoint, $"{project}/team/app", "t003", seed.MediaType, Variant(seed, "t003-changed"));
+        await LabContent.PutManifestAsync(_source.Endpoint, $"{project}/team/app", "t003", seed.MediaType, HarborLabFixture.VariantOf(seed, "t003-changed"));
         var (copy, results, requests) = await CopyAsync(project, robotCredential);
         Assert.Equal((0, tags - 1), (copy.Failed, copy.Skipped));
         Assert.Equal("t003", Assert.Single(results, r => r.Action == CopyAction.Updated).Tag);
@@ -187,7 +175,7 @@ public sealed class HarborDetectionTests(HarborLabFixture lab, ITestOutputHelper
         var others = new ConcurrentDictionary<string, string>();
         var tags = Enumerable.Range(0, TagsPerRepository).Select(i => $"t{i:000}").Append("seed").ToList();
         await Parallel.ForEachAsync(tags, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (tag, token) =>
-            others[tag] = (await LabContent.PutManifestAsync(behind, $"{project}/team/app", tag, seed.MediaType, Variant(seed, $"{tag}-other"), token)).Digest);
+            others[tag] = (await LabContent.PutManifestAsync(behind, $"{project}/team/app", tag, seed.MediaType, HarborLabFixture.VariantOf(seed, $"{tag}-other"), token)).Digest);
 
         var (copy, results, _) = await CopyAsync(project, Admin);
 
@@ -204,7 +192,7 @@ public sealed class HarborDetectionTests(HarborLabFixture lab, ITestOutputHelper
         var credential = new NetworkCredential(destination.UserName, destination.Password);
         var repository = "team/app";
         var seed = await LabContent.PushImageAsync(_source.Endpoint, $"plain/{repository}", "seed", new LabImageOptions { LayerSize = 64 });
-        await LabContent.PutManifestAsync(_source.Endpoint, $"plain/{repository}", "v2", seed.MediaType, Variant(seed, "v2"));
+        await LabContent.PutManifestAsync(_source.Endpoint, $"plain/{repository}", "v2", seed.MediaType, HarborLabFixture.VariantOf(seed, "v2"));
         using (var engine = NewEngine())
         {
             var request = new CopyRequest([$"{_source.Host}/plain/*"], proxy.Host) { DestinationCredential = credential, StripPrefixSegments = 1 };

@@ -1,5 +1,8 @@
 using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
 using HarborOps.Engine.Harbor;
+using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Lab.Harbor;
 using HarborOps.Lab.Tests.Judges;
@@ -32,7 +35,25 @@ public sealed class HarborLabFixture : IAsyncLifetime
         if (Harbor is not null) await Harbor.DisposeAsync();
     }
 
-    public HarborConnection AdminConnection => new(Harbor.BaseUri, new NetworkCredential(Harbor.AdminUser, Harbor.AdminPassword));
+    public HarborConnection AdminConnection => new(Harbor.BaseUri, AdminCredential);
+
+    /// <summary>Harbor's admin as a plain registry credential (what a run without a Harbor session has).</summary>
+    public NetworkCredential AdminCredential => new(Harbor.AdminUser, Harbor.AdminPassword);
+
+    /// <summary>A registry engine that sees no docker config.json of the machine and retries once, quickly.</summary>
+    public static RegistryEngine NewRegistryEngine() => new(new RegistryEngineOptions
+    {
+        DockerConfigPath = Path.Combine(Path.GetTempPath(), "harborops-none-" + Guid.NewGuid().ToString("N"), "config.json"),
+        MaxRetries = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(20),
+    });
+
+    /// <summary>A manifest of the seed image that differs by an annotation, so each tag is an artifact of its own.</summary>
+    public static byte[] VariantOf(PushedImage seed, string label)
+    {
+        var manifest = JsonNode.Parse(seed.ManifestBytes)!.AsObject();
+        manifest["annotations"] = new JsonObject { ["lab.tag"] = label };
+        return Encoding.UTF8.GetBytes(manifest.ToJsonString());
+    }
 
     public HarborClient Admin(List<string>? log = null) => new(AdminConnection, log is null ? null : log.Add, FastOptions);
 

@@ -32,13 +32,9 @@ public sealed class HarborParityInventoryTests(HarborLabFixture lab) : IAsyncLif
         lab.AssertExchangesMatchContract();
     }
 
-    private static RegistryEngine NewEngine() => new(new RegistryEngineOptions
-    {
-        DockerConfigPath = Path.Combine(Path.GetTempPath(), "harborops-none-" + Guid.NewGuid().ToString("N"), "config.json"),
-        MaxRetries = 1, RetryBaseDelay = TimeSpan.FromMilliseconds(20),
-    });
+    private static RegistryEngine NewEngine() => HarborLabFixture.NewRegistryEngine();
 
-    private NetworkCredential Admin => new(lab.Harbor.AdminUser, lab.Harbor.AdminPassword);
+    private NetworkCredential Admin => lab.AdminCredential;
 
     /// <summary>
     /// The same images on both sides: a seed image copied into Harbor, then tags whose manifests differ by an annotation
