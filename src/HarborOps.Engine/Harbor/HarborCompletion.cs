@@ -12,7 +12,7 @@ public static class HarborCompletion
     private static readonly HarborClientOptions Quick = new() { MaxRetries = 0, RequestTimeout = Deadline };
 
     /// <summary>The session's project names, sorted; empty without a session or on any failure.</summary>
-    public static IReadOnlyList<string> ProjectNames() => Run(async (client, token) =>
+    public static Task<IReadOnlyList<string>> ProjectNamesAsync() => RunAsync(async (client, token) =>
     {
         var names = new List<string>();
         await foreach (var project in client.ListAsync<ProjectDto>(new HarborCall(HttpMethod.Get, "projects") { Description = "listing projects" }, token).ConfigureAwait(false))
@@ -21,18 +21,18 @@ public static class HarborCompletion
     });
 
     /// <summary>Robot names (Harbor's full names) of a project, or the system robots without one; empty on any failure.</summary>
-    public static IReadOnlyList<string> RobotNames(string? project) => Run(async (client, token) =>
+    public static Task<IReadOnlyList<string>> RobotNamesAsync(string? project) => RunAsync(async (client, token) =>
         (await client.ListRobotsAsync(project, token).ConfigureAwait(false)).Select(r => r.Name).ToList());
 
-    private static IReadOnlyList<string> Run(Func<HarborClient, CancellationToken, Task<List<string>>> list)
+    private static async Task<IReadOnlyList<string>> RunAsync(Func<HarborClient, CancellationToken, Task<List<string>>> list)
     {
         var connection = HarborSession.Current;
         if (connection is null) return [];
         try
         {
             using var deadline = new CancellationTokenSource(Deadline);
-            var listing = Task.Run(() => list(new HarborClient(connection, null, Quick), deadline.Token), deadline.Token);
-            return listing.Wait(Deadline) ? listing.Result.Order(StringComparer.Ordinal).ToList() : [];
+            var names = await list(new HarborClient(connection, null, Quick), deadline.Token).WaitAsync(Deadline, deadline.Token).ConfigureAwait(false);
+            return names.Order(StringComparer.Ordinal).ToList();
         }
         catch (Exception)
         {

@@ -13,13 +13,13 @@ public static class KubeCompletion
     public static readonly TimeSpan NamespaceDeadline = TimeSpan.FromSeconds(2);
 
     /// <summary>Context names of the kubeconfig (explicit path, else KUBECONFIG, else ~/.kube/config), sorted; empty on any failure.</summary>
-    public static IReadOnlyList<string> ContextNames(string? kubeconfigPath)
+    public static async Task<IReadOnlyList<string>> ContextNamesAsync(string? kubeconfigPath)
     {
         try
         {
             var files = KubeCluster.KubeconfigFiles(kubeconfigPath);
             if (files.Count == 0) return [];
-            var merged = KubeCluster.LoadMergedAsync(files).GetAwaiter().GetResult();
+            var merged = await KubeCluster.LoadMergedAsync(files).ConfigureAwait(false);
             return (merged.Contexts ?? []).Select(c => c.Name).Where(n => !string.IsNullOrEmpty(n)).Order(StringComparer.Ordinal).ToList();
         }
         catch (Exception)
@@ -29,7 +29,7 @@ public static class KubeCompletion
     }
 
     /// <summary>Namespace names of the cluster the kubeconfig and context point at, sorted; empty on any failure or after the deadline.</summary>
-    public static IReadOnlyList<string> NamespaceNames(string? kubeconfigPath, string? context)
+    public static async Task<IReadOnlyList<string>> NamespaceNamesAsync(string? kubeconfigPath, string? context)
     {
         try
         {
@@ -43,7 +43,7 @@ public static class KubeCompletion
                 var list = await cluster.Client.CoreV1.ListNamespaceAsync(cancellationToken: deadline.Token).ConfigureAwait(false);
                 return (IReadOnlyList<string>)list.Items.Select(n => n.Metadata.Name).Order(StringComparer.Ordinal).ToList();
             }, deadline.Token);
-            return listing.Wait(NamespaceDeadline) ? listing.Result : [];
+            return await listing.WaitAsync(NamespaceDeadline, deadline.Token).ConfigureAwait(false);
         }
         catch (Exception)
         {

@@ -23,6 +23,12 @@ internal static class CompletionList
     private static bool NeedsQuotes(string name) => name.Any(c => !(char.IsLetterOrDigit(c) || c is '.' or '-' or '_' or ':' or '/' or '@' or '+'));
 
     /// <summary>A string argument already on the line, or null (absent, or not a plain value such as a variable).</summary>
+    /// <summary>
+    /// The engine's completion lists are asynchronous and bounded by their own deadlines; PowerShell asks a completer
+    /// synchronously, so this is the one place that waits for them (off the pipeline thread's context).
+    /// </summary>
+    public static IReadOnlyList<string> Await(Task<IReadOnlyList<string>> names) => Task.Run(() => names).GetAwaiter().GetResult();
+
     public static string? Bound(IDictionary fakeBoundParameters, string name) =>
         fakeBoundParameters.Contains(name) && fakeBoundParameters[name] is string value && value.Length > 0 ? value : null;
 

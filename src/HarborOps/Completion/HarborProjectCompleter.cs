@@ -9,5 +9,5 @@ namespace HarborOps.Completion;
 public sealed class HarborProjectCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        CompletionList.Matching(HarborCompletion.ProjectNames(), wordToComplete);
+        CompletionList.Matching(CompletionList.Await(HarborCompletion.ProjectNamesAsync()), wordToComplete);
 }

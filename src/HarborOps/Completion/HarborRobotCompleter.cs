@@ -9,5 +9,5 @@ namespace HarborOps.Completion;
 public sealed class HarborRobotCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        CompletionList.Matching(HarborCompletion.RobotNames(CompletionList.Bound(fakeBoundParameters, "Project")), wordToComplete);
+        CompletionList.Matching(CompletionList.Await(HarborCompletion.RobotNamesAsync(CompletionList.Bound(fakeBoundParameters, "Project"))), wordToComplete);
 }

@@ -9,5 +9,5 @@ namespace HarborOps.Completion;
 public sealed class KubeContextCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
-        CompletionList.Matching(KubeCompletion.ContextNames(CompletionList.BoundPath(fakeBoundParameters, "Kubeconfig")), wordToComplete);
+        CompletionList.Matching(CompletionList.Await(KubeCompletion.ContextNamesAsync(CompletionList.BoundPath(fakeBoundParameters, "Kubeconfig"))), wordToComplete);
 }

@@ -7,14 +7,14 @@ namespace HarborOps.Completion;
 
 /// <summary>
 /// Completes -Namespace with the namespaces of the cluster the line's -Kubeconfig and -Context point at; the listing
-/// has a short deadline and any failure completes nothing (<see cref="KubeCompletion.NamespaceNames"/>).
+/// has a short deadline and any failure completes nothing (<see cref="KubeCompletion.NamespaceNamesAsync"/>).
 /// </summary>
 public sealed class KubeNamespaceCompleter : IArgumentCompleter
 {
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         if (CompletionList.IsInCluster(fakeBoundParameters)) return [];
-        var names = KubeCompletion.NamespaceNames(CompletionList.BoundPath(fakeBoundParameters, "Kubeconfig"), CompletionList.Bound(fakeBoundParameters, "Context"));
+        var names = CompletionList.Await(KubeCompletion.NamespaceNamesAsync(CompletionList.BoundPath(fakeBoundParameters, "Kubeconfig"), CompletionList.Bound(fakeBoundParameters, "Context")));
         return CompletionList.Matching(names, wordToComplete);
     }
 }
