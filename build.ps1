@@ -8,7 +8,8 @@
       Build    dotnet build, then lay out out/HarborOps/<version>/ as a publishable module (engine and its
                dependencies under Dependencies/, MAML help generated from the C# doc comments).
       Test     Build, then the xunit suite, then Pester in a fresh pwsh against the built module with one lab
-               (real registries) up for the run. Ends with one line "N passed, N failed".
+               (real registries) up for the run. Ends with one line "N passed, N failed". -PesterPath runs just
+               the named Pester files (no xunit), for the inner loop.
       Package  Build, then out/HarborOps.<version>.nupkg, checked by installing it with PSResourceGet from a
                throwaway folder repository and importing it by name in a fresh pwsh. Not Authenticode-signed (the
                build has no code-signing certificate), and it says so.
@@ -47,7 +48,11 @@ param(
     # The PSResourceGet repository the Publish task pushes to (registered with Register-PSResourceRepository). Its API
     # key, if the repository needs one, comes from the environment variable HARBOROPS_PUBLISH_API_KEY, never a parameter
     # (a command line ends up in logs).
-    [string] $Repository
+    [string] $Repository,
+
+    # Test only: run just these Pester files (paths or names under tests/pester, e.g. Views.Tests.ps1) against the
+    # built module with the lab up, and skip the xunit suites. For a contributor's inner loop; CI runs everything.
+    [string[]] $PesterPath
 )
 
 $ErrorActionPreference = 'Stop'
@@ -236,6 +241,15 @@ function Invoke-PesterSuite {
     $pesterManifest = Join-Path $ToolPackages 'pester/6.2.0/tools/Pester.psd1'
     if (-not (Test-Path $pesterManifest)) { throw "Pester 6.2.0 was not restored to $pesterManifest." }
 
+    $pesterRunPaths = @(Join-Path $RepoRoot 'tests/pester')
+    if ($PesterPath) {
+        $pesterRunPaths = foreach ($path in $PesterPath) {
+            $candidates = @($path, (Join-Path $RepoRoot "tests/pester/$path"), (Join-Path $RepoRoot "tests/pester/$path.Tests.ps1"))
+            $found = $candidates | Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
+            if (-not $found) { throw "No Pester file '$path' (looked for it as a path and under tests/pester); pass a file such as Views.Tests.ps1." }
+            (Resolve-Path -LiteralPath $found).Path
+        }
+    }
     $null = New-Item -ItemType Directory -Force $TestResults
     $summaryFile = Join-Path $TestResults 'pester-summary.json'
     if (Test-Path $summaryFile) { Remove-Item $summaryFile -Force }
@@ -247,7 +261,7 @@ function Invoke-PesterSuite {
 `$ErrorActionPreference = 'Stop'
 Import-Module $(& $q $pesterManifest) -RequiredVersion 6.2.0
 `$configuration = New-PesterConfiguration
-`$configuration.Run.Path = $(& $q (Join-Path $RepoRoot 'tests/pester'))
+`$configuration.Run.Path = @($(($pesterRunPaths | ForEach-Object { & $q $_ }) -join ', '))
 `$configuration.Run.PassThru = `$true
 `$configuration.Output.Verbosity = 'Detailed'
 `$configuration.TestResult.Enabled = `$true
@@ -283,8 +297,10 @@ Import-Module $(& $q $pesterManifest) -RequiredVersion 6.2.0
 function Invoke-Test {
     $null = New-Item -ItemType Directory -Force $TestResults
     $suites = @(
-        Invoke-XunitSuite -Project 'HarborOps.Engine.Tests' -Suite 'xunit (engine)'
-        Invoke-XunitSuite -Project 'HarborOps.Lab.Tests' -Suite 'xunit (lab)'
+        if (-not $PesterPath) {
+            Invoke-XunitSuite -Project 'HarborOps.Engine.Tests' -Suite 'xunit (engine)'
+            Invoke-XunitSuite -Project 'HarborOps.Lab.Tests' -Suite 'xunit (lab)'
+        }
         Invoke-PesterSuite
     )
     Write-Host ''
