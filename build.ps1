@@ -7,6 +7,9 @@
     Tasks:
       Build    dotnet build, then lay out out/HarborOps/<version>/ as a publishable module (engine and its
                dependencies under Dependencies/, MAML help generated from the C# doc comments).
+      Docs     Build, then copy the generated cmdlet pages (out/docs/cmdlets) to docs/cmdlets, the pages each cmdlet's
+               HelpUri names (Get-Help -Online). Run it after changing a cmdlet's help and commit the result; a Pester
+               test fails while docs/cmdlets differs from what the build generates.
       Test     Build, then the xunit suite, then Pester in a fresh pwsh against the built module with one lab
                (real registries) up for the run. Ends with one line "N passed, N failed". -PesterPath runs just
                the named Pester files (no xunit), for the inner loop.
@@ -31,7 +34,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Package', 'Publish', 'Demo', 'Bench', 'Clean')]
+    [ValidateSet('Build', 'Docs', 'Test', 'Package', 'Publish', 'Demo', 'Bench', 'Clean')]
     [string[]] $Task = @('Build'),
 
     [ValidateSet('Release', 'Debug')]
@@ -67,6 +70,9 @@ $BuiltManifest = Join-Path $ModuleRoot 'HarborOps.psd1'
 $TestResults = Join-Path $OutRoot 'test-results'
 $LabDll = Join-Path $RepoRoot "tests/HarborOps.Lab/bin/$Configuration/net10.0/HarborOps.Lab.dll"
 $ToolPackages = Join-Path $RepoRoot '.tools/packages'
+# The cmdlet pages the build generates, and where they live in the repository (what each cmdlet's HelpUri names).
+$GeneratedCmdletPages = Join-Path $OutRoot 'docs/cmdlets'
+$CmdletPages = Join-Path $RepoRoot 'docs/cmdlets'
 
 # Assemblies that must not be in Dependencies/: the cmdlets and models load in the default context, and
 # System.Management.Automation is PowerShell's own.
@@ -143,7 +149,7 @@ function Invoke-Build {
     if (Test-Path $generator) {
         Write-Step 'Help (MAML from the C# doc comments)'
         # In a child process so the built HarborOps.dll is never loaded (and locked) in this one.
-        $command = "& '$($generator -replace "'", "''")' -ModulePath '$($BuiltManifest -replace "'", "''")' -XmlDocPath '$((Join-Path $cmdletBin 'HarborOps.xml') -replace "'", "''")' -OutputPath '$($helpXml -replace "'", "''")'; exit [int](-not `$?)"
+        $command = "& '$($generator -replace "'", "''")' -ModulePath '$($BuiltManifest -replace "'", "''")' -XmlDocPath '$((Join-Path $cmdletBin 'HarborOps.xml') -replace "'", "''")' -OutputPath '$($helpXml -replace "'", "''")' -MarkdownDirectory '$($GeneratedCmdletPages -replace "'", "''")'; exit [int](-not `$?)"
         $exit = Invoke-ChildPwsh -Command $command
         if ($exit -ne 0 -or -not (Test-Path $helpXml)) { throw "tools/New-HarborOpsHelp.ps1 failed (exit $exit) or wrote no $helpXml." }
     }
@@ -152,6 +158,14 @@ function Invoke-Build {
     }
 
     Write-Host "Module laid out in $ModuleRoot"
+}
+
+function Update-CmdletPages {
+    Write-Step 'Docs: docs/cmdlets from the generated cmdlet pages'
+    if (-not (Test-Path $GeneratedCmdletPages)) { throw "The build wrote no cmdlet pages to $GeneratedCmdletPages." }
+    if (Test-Path $CmdletPages) { Remove-Item $CmdletPages -Recurse -Force }
+    Copy-Item $GeneratedCmdletPages $CmdletPages -Recurse
+    Write-Host "docs/cmdlets updated; commit it with the help change."
 }
 
 function Start-Lab {
@@ -243,7 +257,8 @@ function Invoke-PesterSuite {
 
     $pesterRunPaths = @(Join-Path $RepoRoot 'tests/pester')
     if ($PesterPath) {
-        $pesterRunPaths = foreach ($path in $PesterPath) {
+        # From bash (pwsh -File) a list arrives as one comma-separated string.
+        $pesterRunPaths = foreach ($path in ($PesterPath -split ',' | Where-Object { $_ })) {
             $candidates = @($path, (Join-Path $RepoRoot "tests/pester/$path"), (Join-Path $RepoRoot "tests/pester/$path.Tests.ps1"))
             $found = $candidates | Where-Object { Test-Path -LiteralPath $_ -PathType Leaf } | Select-Object -First 1
             if (-not $found) { throw "No Pester file '$path' (looked for it as a path and under tests/pester); pass a file such as Views.Tests.ps1." }
@@ -402,7 +417,7 @@ $ok = $true
 if ($Task -contains 'Publish' -and -not $Repository) {
     throw "The Publish task needs -Repository <name of a PSResourceGet repository> (see Get-PSResourceRepository; register one with Register-PSResourceRepository)."
 }
-$ordered = 'Clean', 'Build', 'Package', 'Publish', 'Test', 'Demo', 'Bench' | Where-Object { $_ -in $Task }
+$ordered = 'Clean', 'Build', 'Docs', 'Package', 'Publish', 'Test', 'Demo', 'Bench' | Where-Object { $_ -in $Task }
 $nupkg = $null
 $built = $false
 foreach ($step in $ordered) {
@@ -412,6 +427,7 @@ foreach ($step in $ordered) {
             if (-not $built) { Invoke-Build; $built = $true }
             switch ($step) {
                 'Bench' { Invoke-Bench }
+                'Docs' { Update-CmdletPages }
                 'Package' { $nupkg = New-ModulePackage -ModuleRoot $ModuleRoot -OutputDirectory $OutRoot }
                 'Publish' {
                     if (-not $nupkg) { $nupkg = New-ModulePackage -ModuleRoot $ModuleRoot -OutputDirectory $OutRoot }

@@ -14,14 +14,21 @@ Get-Command, so the help can never disagree with the code; the prose comes from 
   property <summary>         parameter description
   class <parameter name>     an inherited parameter's description for this cmdlet (and the classes below it)
 
+With -MarkdownDirectory it also writes one Markdown page per cmdlet (and an index, README.md) from the same text:
+the pages under docs/cmdlets that each cmdlet's HelpUri names, so Get-Help -Online opens what Get-Help prints. The
+MAML's first related link is that HelpUri ("Online Version:", as platyPS writes it), which is what Get-Help -Online
+reads first.
+
 Run it in a child pwsh: it imports the module, and a binary module cannot be unloaded again.
-It fails (exit 1) when a cmdlet or a parameter has no text, so undocumented cmdlets cannot ship.
+It fails (exit 1) when a cmdlet or a parameter has no text, or a cmdlet's HelpUri is not its own page, so
+undocumented cmdlets cannot ship.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $ModulePath,
     [Parameter(Mandatory)] [string] $XmlDocPath,
-    [Parameter(Mandatory)] [string] $OutputPath
+    [Parameter(Mandatory)] [string] $OutputPath,
+    [string] $MarkdownDirectory
 )
 
 Set-StrictMode -Version Latest
@@ -150,11 +157,14 @@ function Write-Parameter($cmdlet, [string] $name, $metadata, $setInfo) {
     $w.WriteEndElement()
 }
 
+. (Join-Path $PSScriptRoot 'build/HelpMarkdown.ps1')
+
 $w.WriteStartDocument()
 $w.WriteStartElement('helpItems', 'http://msh')
 $w.WriteAttributeString('schema', 'maml')
 
 $cmdlets = Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Object Name
+$pages = [System.Collections.Generic.List[object]]::new()
 foreach ($cmdlet in $cmdlets) {
     $typeDoc = Get-MemberDoc ("T:{0}" -f $cmdlet.ImplementingType.FullName)
     $synopsis = if ($typeDoc) { Get-PlainText $typeDoc.SelectSingleNode('summary') } else { '' }
@@ -165,6 +175,10 @@ foreach ($cmdlet in $cmdlets) {
     if (-not $synopsis) { $problems.Add("$($cmdlet.Name) has no <summary> (synopsis)") }
     if ($description.Count -eq 0) { $problems.Add("$($cmdlet.Name) has no <remarks> (description)") }
     if ($examples.Count -eq 0) { $problems.Add("$($cmdlet.Name) has no <example>") }
+    if ("$($cmdlet.HelpUri)" -notmatch "^https://[^/]+/.+/docs/cmdlets/$([regex]::Escape($cmdlet.Name))\.md$") {
+        $problems.Add("$($cmdlet.Name) has HelpUri '$($cmdlet.HelpUri)'; set HelpUri = OnlineHelp.CmdletPages + ""$($cmdlet.Name).md"" in its [Cmdlet] attribute")
+    }
+    if ($MarkdownDirectory) { $pages.Add((Get-MarkdownPage $cmdlet $synopsis $description $examples $errors)) }
 
     $w.WriteStartElement('command', 'command', $command)
     $w.WriteAttributeString('xmlns', 'maml', $null, $maml)
@@ -242,9 +256,10 @@ foreach ($cmdlet in $cmdlets) {
     $w.WriteEndElement()
 
     $w.WriteStartElement('command', 'relatedLinks', $command)
-    foreach ($link in @('about_HarborOps', 'about_HarborOps_Errors')) {
+    $links = @(@{ Text = 'Online Version:'; Uri = "$($cmdlet.HelpUri)" }) + @('about_HarborOps', 'about_HarborOps_Errors' | ForEach-Object { @{ Text = $_; Uri = '' } })
+    foreach ($link in $links) {
         $w.WriteStartElement('maml', 'navigationLink', $maml)
-        $w.WriteElementString('linkText', $maml, $link); $w.WriteElementString('uri', $maml, '')
+        $w.WriteElementString('linkText', $maml, $link.Text); $w.WriteElementString('uri', $maml, $link.Uri)
         $w.WriteEndElement()
     }
     $w.WriteEndElement()
@@ -262,4 +277,5 @@ if ($problems.Count) {
     exit 1
 }
 Move-Item -Force -LiteralPath $tempPath -Destination $OutputPath
+if ($MarkdownDirectory) { Write-MarkdownPages $pages $MarkdownDirectory }
 Write-Host ("help: {0} cmdlets documented in {1}" -f @($cmdlets).Count, $OutputPath)

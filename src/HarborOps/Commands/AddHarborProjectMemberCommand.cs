@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -40,7 +41,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Add, "HarborProjectMember", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = UserSet)]
+[Cmdlet(VerbsCommon.Add, "HarborProjectMember", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = UserSet, HelpUri = OnlineHelp.CmdletPages + "Add-HarborProjectMember.md")]
 [OutputType(typeof(HarborProjectMemberInfo))]
 public sealed class AddHarborProjectMemberCommand : HarborCommandBase
 {

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.Parity;
 using HarborOps.Engine.Registry;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -63,7 +64,7 @@ namespace HarborOps.Commands;
 /// <parameter name="StripPrefixSegments">Leading path segments removed from each source repository ("team/app" with 1 is compared with "app").</parameter>
 /// <parameter name="Include">Only tags matching one of these wildcard patterns (* and ?), on both sides.</parameter>
 /// <parameter name="Exclude">Leave out tags matching one of these wildcard patterns, on both sides.</parameter>
-[Cmdlet(VerbsData.Compare, "RegistryParity")]
+[Cmdlet(VerbsData.Compare, "RegistryParity", HelpUri = OnlineHelp.CmdletPages + "Compare-RegistryParity.md")]
 [OutputType(typeof(ParityDifference), typeof(ParitySummary))]
 public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
 {

@@ -40,7 +40,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborServerError">Harbor failed with 5xx.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommunications.Connect, "Harbor", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsCommunications.Connect, "Harbor", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = OnlineHelp.CmdletPages + "Connect-Harbor.md")]
 [OutputType(typeof(HarborConnectionInfo))]
 public sealed class ConnectHarborCommand : HarborOpsCmdlet
 {

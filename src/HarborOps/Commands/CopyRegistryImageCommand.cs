@@ -6,6 +6,7 @@ using HarborOps.Engine.Harbor;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Scope;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -110,7 +111,7 @@ namespace HarborOps.Commands;
 /// <error id="SourceMatchedNothing">-FailOnEmpty: the sources selected no tag (a mistyped path or prefix, filters that exclude everything, a credential that may not list the catalog); the summary was written first. Without -FailOnEmpty this is a warning.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Copy, "RegistryImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Copy, "RegistryImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "Copy-RegistryImage.md")]
 [OutputType(typeof(CopyResult), typeof(CopySummary))]
 public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
 {

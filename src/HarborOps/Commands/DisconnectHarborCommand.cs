@@ -19,7 +19,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborNotConnected">There was no session to forget.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommunications.Disconnect, "Harbor", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+[Cmdlet(VerbsCommunications.Disconnect, "Harbor", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, HelpUri = OnlineHelp.CmdletPages + "Disconnect-Harbor.md")]
 [OutputType(typeof(HarborConnectionInfo))]
 public sealed class DisconnectHarborCommand : HarborOpsCmdlet
 {

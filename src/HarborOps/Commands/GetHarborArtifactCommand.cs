@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -30,7 +31,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "HarborArtifact")]
+[Cmdlet(VerbsCommon.Get, "HarborArtifact", HelpUri = OnlineHelp.CmdletPages + "Get-HarborArtifact.md")]
 [OutputType(typeof(HarborArtifactInfo))]
 public sealed class GetHarborArtifactCommand : HarborCommandBase
 {

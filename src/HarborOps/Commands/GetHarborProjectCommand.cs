@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -33,7 +34,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborServerError">Harbor failed with 5xx.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "HarborProject")]
+[Cmdlet(VerbsCommon.Get, "HarborProject", HelpUri = OnlineHelp.CmdletPages + "Get-HarborProject.md")]
 [OutputType(typeof(HarborProjectInfo))]
 public sealed class GetHarborProjectCommand : HarborCommandBase
 {

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -20,7 +21,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "HarborProjectMember")]
+[Cmdlet(VerbsCommon.Get, "HarborProjectMember", HelpUri = OnlineHelp.CmdletPages + "Get-HarborProjectMember.md")]
 [OutputType(typeof(HarborProjectMemberInfo))]
 public sealed class GetHarborProjectMemberCommand : HarborCommandBase
 {

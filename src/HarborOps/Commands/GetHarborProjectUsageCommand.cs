@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -25,7 +26,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "HarborProjectUsage")]
+[Cmdlet(VerbsCommon.Get, "HarborProjectUsage", HelpUri = OnlineHelp.CmdletPages + "Get-HarborProjectUsage.md")]
 [OutputType(typeof(HarborProjectUsage))]
 public sealed class GetHarborProjectUsageCommand : HarborCommandBase
 {

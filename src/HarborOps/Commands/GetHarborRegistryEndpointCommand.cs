@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -21,7 +22,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "HarborRegistryEndpoint", DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsCommon.Get, "HarborRegistryEndpoint", DefaultParameterSetName = "Name", HelpUri = OnlineHelp.CmdletPages + "Get-HarborRegistryEndpoint.md")]
 [OutputType(typeof(HarborRegistryEndpointInfo))]
 public sealed class GetHarborRegistryEndpointCommand : HarborCommandBase
 {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -22,7 +23,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "HarborReplicationExecution", DefaultParameterSetName = "Id")]
+[Cmdlet(VerbsCommon.Get, "HarborReplicationExecution", DefaultParameterSetName = "Id", HelpUri = OnlineHelp.CmdletPages + "Get-HarborReplicationExecution.md")]
 [OutputType(typeof(HarborReplicationExecutionInfo))]
 public sealed class GetHarborReplicationExecutionCommand : HarborCommandBase
 {

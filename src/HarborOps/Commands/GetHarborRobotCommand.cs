@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -24,7 +25,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "HarborRobot")]
+[Cmdlet(VerbsCommon.Get, "HarborRobot", HelpUri = OnlineHelp.CmdletPages + "Get-HarborRobot.md")]
 [OutputType(typeof(HarborRobotInfo))]
 public sealed class GetHarborRobotCommand : HarborCommandBase
 {

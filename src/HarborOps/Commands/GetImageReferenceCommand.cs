@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.CutOver;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -38,7 +39,7 @@ namespace HarborOps.Commands;
 /// <error id="RegistryReferenceInvalid">A -Registry value is not a registry host.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "ImageReference")]
+[Cmdlet(VerbsCommon.Get, "ImageReference", HelpUri = OnlineHelp.CmdletPages + "Get-ImageReference.md")]
 [OutputType(typeof(ImageReferenceInfo))]
 public sealed class GetImageReferenceCommand : ImageReferenceFileCommandBase
 {

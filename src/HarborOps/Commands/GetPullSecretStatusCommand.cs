@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Rotation;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -31,7 +32,7 @@ namespace HarborOps.Commands;
 /// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "PullSecretStatus")]
+[Cmdlet(VerbsCommon.Get, "PullSecretStatus", HelpUri = OnlineHelp.CmdletPages + "Get-PullSecretStatus.md")]
 [OutputType(typeof(PullSecretStatus))]
 public sealed class GetPullSecretStatusCommand : PullSecretCommandBase
 {

@@ -24,7 +24,7 @@ namespace HarborOps.Commands;
 /// <errors>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "RegistryCredential")]
+[Cmdlet(VerbsCommon.Get, "RegistryCredential", HelpUri = OnlineHelp.CmdletPages + "Get-RegistryCredential.md")]
 [OutputType(typeof(RegistryCredentialInfo))]
 public sealed class GetRegistryCredentialCommand : HarborOpsCmdlet
 {

@@ -47,7 +47,7 @@ namespace HarborOps.Commands;
 /// <error id="OciLayoutInvalid">The oci: directory is not a valid OCI image layout (oci-layout and index.json).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "RegistryRepository")]
+[Cmdlet(VerbsCommon.Get, "RegistryRepository", HelpUri = OnlineHelp.CmdletPages + "Get-RegistryRepository.md")]
 [OutputType(typeof(RegistryRepositoryInfo))]
 public sealed class GetRegistryRepositoryCommand : HarborOpsCmdlet
 {

@@ -49,7 +49,7 @@ namespace HarborOps.Commands;
 /// <error id="OciLayoutInvalid">The oci: directory is not a valid OCI image layout (oci-layout and index.json).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "RegistryTag")]
+[Cmdlet(VerbsCommon.Get, "RegistryTag", HelpUri = OnlineHelp.CmdletPages + "Get-RegistryTag.md")]
 [OutputType(typeof(RegistryTagInfo))]
 public sealed class GetRegistryTagCommand : HarborOpsCmdlet
 {

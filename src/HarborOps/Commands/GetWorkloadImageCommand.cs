@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Kube;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -44,7 +45,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 /// <parameter name="Namespace">Namespaces by name or wildcard (team-*); every namespace when omitted.</parameter>
-[Cmdlet(VerbsCommon.Get, "WorkloadImage")]
+[Cmdlet(VerbsCommon.Get, "WorkloadImage", HelpUri = OnlineHelp.CmdletPages + "Get-WorkloadImage.md")]
 [OutputType(typeof(WorkloadImageInfo))]
 public sealed class GetWorkloadImageCommand : NamespaceFilterCommandBase
 {

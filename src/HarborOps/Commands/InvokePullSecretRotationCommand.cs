@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Rotation;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -61,7 +62,7 @@ namespace HarborOps.Commands;
 /// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsLifecycle.Invoke, "PullSecretRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Invoke, "PullSecretRotation", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "Invoke-PullSecretRotation.md")]
 [OutputType(typeof(PullSecretRotationResult))]
 public sealed class InvokePullSecretRotationCommand : PullSecretCommandBase
 {

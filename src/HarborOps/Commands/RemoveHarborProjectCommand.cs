@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using HarborOps.Infrastructure;
 
 namespace HarborOps.Commands;
 
@@ -25,7 +26,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Remove, "HarborProject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "HarborProject", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = OnlineHelp.CmdletPages + "Remove-HarborProject.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveHarborProjectCommand : HarborCommandBase
 {

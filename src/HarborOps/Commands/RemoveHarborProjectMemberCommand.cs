@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -27,7 +28,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Remove, "HarborProjectMember", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
+[Cmdlet(VerbsCommon.Remove, "HarborProjectMember", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet, HelpUri = OnlineHelp.CmdletPages + "Remove-HarborProjectMember.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveHarborProjectMemberCommand : HarborCommandBase
 {

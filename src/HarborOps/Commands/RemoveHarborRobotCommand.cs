@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -26,7 +27,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Remove, "HarborRobot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
+[Cmdlet(VerbsCommon.Remove, "HarborRobot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet, HelpUri = OnlineHelp.CmdletPages + "Remove-HarborRobot.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveHarborRobotCommand : HarborRobotTargetCommandBase
 {

@@ -23,7 +23,7 @@ namespace HarborOps.Commands;
 /// <error id="RegistryCredentialNotFound">No credential is set for that registry in this session. Run Get-RegistryCredential to see the registries that have one.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Remove, "RegistryCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Remove, "RegistryCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "Remove-RegistryCredential.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveRegistryCredentialCommand : HarborOpsCmdlet
 {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -24,7 +25,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Reset, "HarborRobotSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
+[Cmdlet(VerbsCommon.Reset, "HarborRobotSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet, HelpUri = OnlineHelp.CmdletPages + "Reset-HarborRobotSecret.md")]
 [OutputType(typeof(HarborRobotCredential))]
 public sealed class ResetHarborRobotSecretCommand : HarborRobotTargetCommandBase
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Rotation;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -35,7 +36,7 @@ namespace HarborOps.Commands;
 /// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsLifecycle.Restart, "Workload", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Restart, "Workload", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "Restart-Workload.md")]
 [OutputType(typeof(WorkloadRestartResult))]
 public sealed class RestartWorkloadCommand : NamespaceSelectionCommandBase
 {

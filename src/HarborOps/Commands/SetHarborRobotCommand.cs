@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -28,7 +29,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Set, "HarborRobot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IdSet)]
+[Cmdlet(VerbsCommon.Set, "HarborRobot", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = IdSet, HelpUri = OnlineHelp.CmdletPages + "Set-HarborRobot.md")]
 [OutputType(typeof(HarborRobotInfo))]
 public sealed class SetHarborRobotCommand : HarborRobotTargetCommandBase
 {

@@ -34,7 +34,7 @@ namespace HarborOps.Commands;
 /// <error id="RegistryCredentialConfigInvalid">The docker config file cannot be read or has no usable entry for the registry. Check the path and that the file has an "auths" entry (or a credential helper) for the host.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Set, "RegistryCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = CredentialSet)]
+[Cmdlet(VerbsCommon.Set, "RegistryCredential", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = CredentialSet, HelpUri = OnlineHelp.CmdletPages + "Set-RegistryCredential.md")]
 [OutputType(typeof(RegistryCredentialInfo))]
 public sealed class SetRegistryCredentialCommand : HarborOpsCmdlet
 {

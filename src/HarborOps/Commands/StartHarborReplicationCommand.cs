@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -26,7 +27,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsLifecycle.Start, "HarborReplication", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name")]
+[Cmdlet(VerbsLifecycle.Start, "HarborReplication", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Name", HelpUri = OnlineHelp.CmdletPages + "Start-HarborReplication.md")]
 [OutputType(typeof(HarborReplicationExecutionInfo))]
 public sealed class StartHarborReplicationCommand : HarborCommandBase
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -38,7 +39,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsLifecycle.Start, "HarborScan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ProjectSet)]
+[Cmdlet(VerbsLifecycle.Start, "HarborScan", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ProjectSet, HelpUri = OnlineHelp.CmdletPages + "Start-HarborScan.md")]
 [OutputType(typeof(HarborScanStatus))]
 public sealed class StartHarborScanCommand : HarborCommandBase
 {

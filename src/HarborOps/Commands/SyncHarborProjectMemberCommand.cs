@@ -2,6 +2,7 @@ using System.Collections;
 using System.Management.Automation;
 using HarborOps.Engine.Entra;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -66,7 +67,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsData.Sync, "HarborProjectMember", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = TableSet)]
+[Cmdlet(VerbsData.Sync, "HarborProjectMember", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = TableSet, HelpUri = OnlineHelp.CmdletPages + "Sync-HarborProjectMember.md")]
 [OutputType(typeof(HarborProjectGroupChange))]
 public sealed class SyncHarborProjectMemberCommand : EntraCommandBase
 {

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Rotation;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -39,7 +40,7 @@ namespace HarborOps.Commands;
 /// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsData.Sync, "PullSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Sync, "PullSecret", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "Sync-PullSecret.md")]
 [OutputType(typeof(PullSecretSyncResult))]
 public sealed class SyncPullSecretCommand : NamespaceSelectionCommandBase
 {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Entra;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -45,7 +46,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsDiagnostic.Test, "HarborOidcGroupClaim")]
+[Cmdlet(VerbsDiagnostic.Test, "HarborOidcGroupClaim", HelpUri = OnlineHelp.CmdletPages + "Test-HarborOidcGroupClaim.md")]
 [OutputType(typeof(HarborOidcGroupClaimFinding))]
 public sealed class TestHarborOidcGroupClaimCommand : EntraCommandBase
 {

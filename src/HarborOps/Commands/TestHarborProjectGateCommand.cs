@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.Harbor;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -31,7 +32,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborUnreachable">Harbor could not be reached.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsDiagnostic.Test, "HarborProjectGate")]
+[Cmdlet(VerbsDiagnostic.Test, "HarborProjectGate", HelpUri = OnlineHelp.CmdletPages + "Test-HarborProjectGate.md")]
 [OutputType(typeof(HarborGateFinding))]
 public sealed class TestHarborProjectGateCommand : HarborCommandBase
 {

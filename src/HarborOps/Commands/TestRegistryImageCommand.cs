@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -37,7 +38,7 @@ namespace HarborOps.Commands;
 /// <error id="OciLayoutInvalid">An oci: reference names a directory that is not an OCI image layout.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsDiagnostic.Test, "RegistryImage")]
+[Cmdlet(VerbsDiagnostic.Test, "RegistryImage", HelpUri = OnlineHelp.CmdletPages + "Test-RegistryImage.md")]
 [OutputType(typeof(RegistryImageStatus))]
 public sealed class TestRegistryImageCommand : Infrastructure.HarborOpsCmdlet
 {

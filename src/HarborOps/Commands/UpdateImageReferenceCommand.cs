@@ -3,6 +3,7 @@ using System.Management.Automation;
 using HarborOps.Engine;
 using HarborOps.Engine.CutOver;
 using HarborOps.Engine.Registry;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -55,7 +56,7 @@ namespace HarborOps.Commands;
 /// <error id="RegistryRequestFailed">-PinDigest: a request failed for another reason, named in the message.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsData.Update, "ImageReference", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsData.Update, "ImageReference", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "Update-ImageReference.md")]
 [OutputType(typeof(ImageReferenceChange))]
 public sealed class UpdateImageReferenceCommand : ImageReferenceFileCommandBase
 {
