@@ -1,7 +1,9 @@
 <#
 .SYNOPSIS
     The scheduled job behind every example here: rotate the Harbor pull secrets of a cluster, then report what
-    expires soon or no longer pulls. GitHub Actions, Azure DevOps and the Kubernetes CronJob run this file as it is.
+    expires soon or no longer pulls. GitHub Actions, Azure DevOps and the Kubernetes CronJob run this file as it is,
+    from the installed module's own examples folder, so they depend on no repository layout:
+      & (Join-Path (Get-Module HarborOps -ListAvailable | Where-Object Version -EQ $env:HARBOROPS_VERSION).ModuleBase 'examples/pull-secret-rotation/Invoke-PullSecretRotationJob.ps1')
 
 .DESCRIPTION
     Without -Namespace it rotates every namespace that already has a HarborOps-managed pull secret; a namespace's
@@ -37,11 +39,14 @@ param(
     # Rotate now, whatever the robots' age (after a suspected leak).
     [switch] $Force,
     [string] $RobotNamePrefix = 'k8s-pull',
+    # The installed HarborOps version to import (the one the pipeline pinned when it installed it); empty: the newest.
+    [string] $RequiredVersion = $env:HARBOROPS_VERSION,
     # A HarborOps manifest to import instead of the installed module.
     [string] $ModulePath = 'HarborOps'
 )
 $ErrorActionPreference = 'Stop'
-Import-Module $ModulePath
+if ($RequiredVersion -and $ModulePath -eq 'HarborOps') { Import-Module HarborOps -RequiredVersion $RequiredVersion }
+else { Import-Module $ModulePath }
 
 if (-not $HarborUrl -or -not $HarborUser -or -not $HarborPassword) {
     throw 'Set HARBOR_URL, HARBOR_USER and HARBOR_PASSWORD (or pass -HarborUrl, -HarborUser, -HarborPassword).'

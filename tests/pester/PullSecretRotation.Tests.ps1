@@ -605,4 +605,75 @@ Describe 'Where the rotation runs (examples)' {
         }
         (Get-Content -Raw (Join-Path $script:Examples 'kubernetes/cronjob.yaml')) | Should -Match 'serviceAccountName: pull-secret-rotation'
     }
+
+    It 'every example pins the module version it installs or imports, and it is this module''s version' {
+        $version = (Import-PowerShellDataFile (Get-TestModuleManifest)).ModuleVersion
+        $github = Get-Content -Raw (Join-Path $script:Examples 'github-actions/rotate-pull-secrets.yml')
+        $github | Should -Match "HARBOROPS_VERSION: '$([regex]::Escape($version))'"
+        $github | Should -Match 'Install-PSResource HarborOps -Version \$env:HARBOROPS_VERSION'
+        $devops = Get-Content -Raw (Join-Path $script:Examples 'azure-devops/rotate-pull-secrets.yml')
+        $devops | Should -Match "name: HARBOROPS_VERSION\s+value: '$([regex]::Escape($version))'"
+        $devops | Should -Match 'Install-PSResource HarborOps -Version \$env:HARBOROPS_VERSION'
+        $runbook = Get-Command (Join-Path $script:Examples 'azure-automation/Rotate-HarborPullSecrets.ps1')
+        $runbook.ScriptBlock.Ast.ParamBlock.Parameters.Where({ $_.Name.VariablePath.UserPath -eq 'HarborOpsVersion' }).DefaultValue.Value | Should -Be $version
+        (Get-Content -Raw (Join-Path $script:Examples 'kubernetes/cronjob.yaml')) | Should -Match "image: \S+/harborops:$([regex]::Escape($version))\b"
+    }
+
+    It 'no example assumes this repository''s folders once copied, and the CronJob installs nothing at run time' {
+        foreach ($file in Get-ChildItem $script:Examples -Recurse -File) {
+            $text = Get-Content -Raw $file.FullName
+            $text | Should -Not -Match '\./examples/|actions/checkout' -Because "$($file.Name) is copied on its own into another repository"
+        }
+        $cronjob = Get-Content -Raw (Join-Path $script:Examples 'kubernetes/cronjob.yaml')
+        $cronjob | Should -Not -Match 'Install-PSResource|Install-Module|Invoke-WebRequest|curl ' -Because 'the image carries the module'
+        $cronjob | Should -Match 'readOnlyRootFilesystem: true'
+        # The job script the pipelines run from the installed module's folder is in the module as built and packaged.
+        Join-Path (Split-Path (Get-TestModuleManifest)) 'examples/pull-secret-rotation/Invoke-PullSecretRotationJob.ps1' | Should -Exist
+    }
+
+    It 'the GitHub Actions workflow''s rotation step runs as written, finding the pinned module''s job script with no checkout' {
+        $ns = "gha-$script:Run"
+        New-LabNamespace $ns
+        New-LabDeployment $ns 'web' "$($script:H.host)/$($script:ExampleProject)/app:1.0"
+        $null = Invoke-PullSecretRotation -Namespace $ns -Project $script:ExampleProject @script:Cluster @script:HarborArgs
+        # The "run: |" block of the step, as the runner hands it to pwsh.
+        $lines = Get-Content (Join-Path $script:Examples 'github-actions/rotate-pull-secrets.yml')
+        $start = [array]::FindIndex($lines, [Predicate[string]] { param($l) $l -match '^\s+- name: Rotate and report' })
+        $run = [array]::FindIndex($lines, $start, [Predicate[string]] { param($l) $l -match '^\s+run: \|' })
+        $indent = ($lines[$run + 1] -replace '^(\s*).*', '$1').Length
+        $block = for ($i = $run + 1; $i -lt $lines.Count -and ($lines[$i] -eq '' -or ($lines[$i] -replace '^(\s*).*', '$1').Length -ge $indent); $i++) { $lines[$i].Substring([Math]::Min($indent, $lines[$i].Length)) }
+        # Narrowed to this test's namespace and context (the shared lab holds other tests' namespaces); nothing else is changed.
+        $script = ($block -join "`n") -replace '(Invoke-PullSecretRotationJob\.ps1''\))', "`$1 -Namespace $ns -Context '$($script:K.context)'"
+        $script = $script -replace '-ExpiringWithinDays 14', '-ExpiringWithinDays 0'
+        $script | Should -Match "-Namespace $ns"
+        $workspace = Join-Path $TestDrive 'gha'
+        $null = New-Item -ItemType Directory -Force $workspace
+        $version = (Import-PowerShellDataFile (Get-TestModuleManifest)).ModuleVersion
+        $startInfo = [Diagnostics.ProcessStartInfo]::new([Environment]::ProcessPath)
+        if ([IO.Path]::GetFileNameWithoutExtension([Environment]::ProcessPath) -eq 'dotnet') { $startInfo.ArgumentList.Add((Join-Path $PSHOME 'pwsh.dll')) }
+        foreach ($a in '-NoProfile', '-NonInteractive', '-Command', "$script`nexit `$LASTEXITCODE") { $startInfo.ArgumentList.Add($a) }
+        $startInfo.WorkingDirectory = $workspace   # an empty checkout-less workspace, as the runner's
+        $startInfo.RedirectStandardOutput = $true
+        $startInfo.RedirectStandardError = $true
+        $environment = @{
+            HARBOROPS_VERSION = $version; RUNNER_TEMP = $workspace
+            HARBOR_URL = $script:H.url; HARBOR_USER = $script:H.username; HARBOR_PASSWORD = $script:H.password
+            KUBECONFIG_B64 = [Convert]::ToBase64String([IO.File]::ReadAllBytes($script:K.kubeconfig))
+            # Install-PSResource put the module in the user's module folder; the built module's folder stands in for it.
+            PSModulePath = (Split-Path (Split-Path (Split-Path (Get-TestModuleManifest)))) + [IO.Path]::PathSeparator + $env:PSModulePath
+        }
+        foreach ($name in $environment.Keys) { $startInfo.Environment[$name] = [string] $environment[$name] }
+        $process = [Diagnostics.Process]::Start($startInfo)
+        try {
+            $out = $process.StandardOutput.ReadToEndAsync(); $err = $process.StandardError.ReadToEndAsync()
+            if (-not $process.WaitForExit(180000)) { $process.Kill($true); throw 'the workflow step did not finish in 180 s' }
+            $process.WaitForExit()
+            $output = $out.Result + $err.Result
+            $process.ExitCode | Should -Be 0 -Because $output
+        }
+        finally { $process.Dispose() }
+        $output | Should -Match ([regex]::Escape($ns))
+        $output.Contains($script:H.password) | Should -BeFalse
+        Test-NamespacePulls $ns $script:ExampleProject | Should -BeTrue
+    }
 }

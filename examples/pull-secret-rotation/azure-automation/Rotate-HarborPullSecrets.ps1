@@ -3,7 +3,9 @@
     Azure Automation runbook (PowerShell 7.4 runtime): rotates a cluster's Harbor pull secrets on a schedule.
 
 .DESCRIPTION
-    Import HarborOps into the Automation account (Modules, runtime 7.4). Assets the runbook reads:
+    Import HarborOps into the Automation account (Modules, runtime 7.4), the version -HarborOpsVersion names: the
+    runbook imports exactly that one, so a newer module imported later changes nothing until you raise it. Assets
+    the runbook reads:
       credential 'HarborRotation'  the Harbor identity that creates and deletes robots
       variable   'HarborUrl'       https://harbor.example.com
       variable   'Kubeconfig'      (encrypted) a kubeconfig for a ServiceAccount bound to kubernetes/rbac.yaml
@@ -16,10 +18,11 @@ param(
     [string[]] $Namespace,
     [int] $RotationPeriodDays = 90,
     [int] $GraceDays = 7,
-    [int] $ExpiringWithinDays = 14
+    [int] $ExpiringWithinDays = 14,
+    [string] $HarborOpsVersion = '0.1.0'
 )
 $ErrorActionPreference = 'Stop'
-Import-Module HarborOps
+Import-Module HarborOps -RequiredVersion $HarborOpsVersion
 
 $credential = Get-AutomationPSCredential -Name 'HarborRotation'
 $harbor = Get-AutomationVariable -Name 'HarborUrl'
