@@ -13,6 +13,7 @@
     CmdletsToExport      = @(
         'Compare-RegistryParity'
         'Copy-RegistryImage'
+        'Measure-RegistryPull'
         'Sync-PullSecret'
         'Restart-Workload'
         'Invoke-PullSecretRotation'

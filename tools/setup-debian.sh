@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine for HarborOps' build, tests and demo: the real registry and peer
-# tools the lab runs (CNCF Distribution, skopeo, kubectl, htpasswd, the Python Kubernetes client) and the pinned PowerShell tool.
+# tools the lab runs (CNCF Distribution, skopeo, kubectl, htpasswd, the Python Kubernetes client, headless chromium) and the
+# pinned PowerShell tool.
 # Safe to run again; it installs only what is missing. Needs the .NET 10 SDK on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +16,8 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # A second, independent client of the Kubernetes emulator: the conformance script (tests/HarborOps.Lab.Tests/Kube/conformance.py).
 python3 -c 'import kubernetes' >/dev/null 2>&1 || need+=(python3-kubernetes)
+# Renders Measure-RegistryPull's HTML report headless in the tests (its charts are inline SVG) and keeps a screenshot.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

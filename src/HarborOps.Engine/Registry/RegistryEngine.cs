@@ -30,14 +30,30 @@ public sealed class RegistryEngine : IDisposable
     /// <param name="options">The engine's settings.</param>
     /// <param name="hosts">Per-host wait windows, shared with the session's Harbor clients when they are <see cref="HostBackoff.Session"/>.</param>
     internal RegistryEngine(RegistryEngineOptions options, HostBackoff hosts)
+        : this(options, hosts, new DockerConfigCredentials(options?.DockerConfigPath), credentials: null)
+    {
+    }
+
+    private RegistryEngine(RegistryEngineOptions options, HostBackoff hosts, DockerConfigCredentials dockerConfig, RegistryCredentialStore? credentials)
     {
         Options = options ?? throw new ArgumentNullException(nameof(options));
-        var dockerConfig = new DockerConfigCredentials(options.DockerConfigPath);
-        Credentials = new RegistryCredentialStore(dockerConfig);
+        _dockerConfig = dockerConfig;
+        Credentials = credentials ?? new RegistryCredentialStore(dockerConfig);
         SessionCredentials = new SessionCredentials(Credentials);
         Pipeline = new RegistryHttpPipeline(options.Http, hosts, pipeline => new RegistryAuthenticator(pipeline, Credentials, dockerConfig));
         _inventory = new RegistryInventory(this);
     }
+
+    private readonly DockerConfigCredentials _dockerConfig;
+
+    /// <summary>
+    /// An engine that stands for another machine: the same settings and credentials, but connections, tokens and
+    /// per-host wait windows of its own, as each Kubernetes node's kubelet has (Measure-RegistryPull's simulated nodes).
+    /// </summary>
+    internal RegistryEngine ForAnotherMachine() => new(Options, new HostBackoff(), _dockerConfig, Credentials);
+
+    /// <summary>Throttling answers (429) this engine's registries gave so far, whether waited out or not.</summary>
+    internal long ThrottledAnswers => Pipeline.ThrottledAnswers;
 
     /// <summary>The engine of this process, used by the cmdlets.</summary>
     public static RegistryEngine Shared => SharedEngine.Value;

@@ -114,6 +114,9 @@ internal sealed class RegistryHttpPipeline : IDisposable
     /// <summary>Registry requests sent per registry name (one per call, whatever its retries and challenges cost).</summary>
     public long RequestsSentTo(string registry) => _requestCounts.TryGetValue(registry, out var count) ? Interlocked.Read(ref count.Value) : 0;
 
+    /// <inheritdoc cref="RegistryRetries.ThrottledAnswers"/>
+    public long ThrottledAnswers => _retries.ThrottledAnswers;
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, StrongBox<long>> _requestCounts = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task<RegistryResponse> SendAsync(RegistryRequest request, CancellationToken cancellationToken)

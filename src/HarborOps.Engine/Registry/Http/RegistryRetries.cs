@@ -13,6 +13,11 @@ internal sealed class RegistryRetries(HostResilience policy)
 
     public bool IsRetried(int status) => policy.Rules.IsRetried(status);
 
+    private long _throttled;
+
+    /// <summary>Throttling answers (429, TOOMANYREQUESTS) received so far, waited out or not: what a load measurement reports.</summary>
+    public long ThrottledAnswers => Interlocked.Read(ref _throttled);
+
     public bool CanRetry(RegistryCall call) => call.Retries < policy.Rules.MaxRetries && call.BodyReplayable;
 
     /// <summary>Waits before the next attempt; the wait holds back every request to the host.</summary>
@@ -28,6 +33,7 @@ internal sealed class RegistryRetries(HostResilience policy)
         var status = (int)response.StatusCode;
         var error = RegistryErrorBody.Parse(await RegistryBodies.ReadQuietlyAsync(response, cancellationToken).ConfigureAwait(false), call.Sent);
         var throttled = status == 429 || error.HasCode("TOOMANYREQUESTS");
+        if (throttled) Interlocked.Increment(ref _throttled);
         if (!throttled && !IsRetried(status)) throw RegistryFailures.Refused(call, status, error);
         var retryAfter = RetryRules.RetryAfterOf(response);
         call.LastRetryAfter = retryAfter ?? call.LastRetryAfter;
