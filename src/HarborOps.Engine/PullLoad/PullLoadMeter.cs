@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Threading.Channels;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.References;
 using HarborOps.Engine.Registry;
@@ -39,73 +40,73 @@ public sealed class PullLoadMeter(RegistryEngine engine)
         CancellationToken cancellationToken)
     {
         var nodes = Enumerable.Range(0, request.Nodes).Select(_ => engine.ForAnotherMachine()).ToArray();
-        var nodeTurns = nodes.Select(_ => new SemaphoreSlim(1, 1)).ToArray();
+        // Each node's queue, worked in arrival order by the node alone: a kubelet pulls one image at a time, first come first served.
+        var queues = nodes.Select(_ => Channel.CreateUnbounded<(int Sequence, TimeSpan Arrival)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true })).ToArray();
         var results = new RegistryPullResult[request.Arrivals.Count];
         var done = 0;
         var activity = $"Measuring pulls from {registry} ({registryIndex + 1} of {registryCount})";
+        var clock = Stopwatch.StartNew();
         try
         {
-            var clock = Stopwatch.StartNew();
-            var running = new List<Task>(request.Arrivals.Count);
-            for (var i = 0; i < request.Arrivals.Count; i++)
+            var workers = nodes.Select((node, index) => Task.Run(async () =>
             {
-                var arrival = request.Arrivals.ArrivalOf(i);
-                var wait = arrival - clock.Elapsed;
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
-                var sequence = i;
-                var nodeIndex = i % nodes.Length;
-                running.Add(Task.Run(async () =>
+                await foreach (var (sequence, arrival) in queues[index].Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var result = await PullOnNodeAsync(nodes[nodeIndex], nodeTurns[nodeIndex], nodeIndex, sequence, images[sequence % images.Count],
-                        platform, request, clock, arrival, registry, cancellationToken).ConfigureAwait(false);
+                    var result = await PullOnNodeAsync(node, index, sequence, images[sequence % images.Count], platform, request, clock, arrival, registry,
+                        cancellationToken).ConfigureAwait(false);
                     results[sequence] = result;
                     var finished = Interlocked.Increment(ref done);
                     onPull?.Invoke(result);
                     progress?.Report(new OperationProgress(activity, $"{finished} of {request.Arrivals.Count} pulled", result.Image, finished, request.Arrivals.Count));
-                }, cancellationToken));
+                }
+            }, cancellationToken)).ToArray();
+            try
+            {
+                for (var i = 0; i < request.Arrivals.Count; i++)
+                {
+                    var arrival = request.Arrivals.ArrivalOf(i);
+                    var wait = arrival - clock.Elapsed;
+                    if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
+                    queues[i % nodes.Length].Writer.TryWrite((i, arrival));
+                }
             }
-            await Task.WhenAll(running).ConfigureAwait(false);
+            finally
+            {
+                foreach (var queue in queues) queue.Writer.TryComplete();
+            }
+            await Task.WhenAll(workers).ConfigureAwait(false);
         }
         finally
         {
             foreach (var node in nodes) node.Dispose();
-            foreach (var turn in nodeTurns) turn.Dispose();
         }
         return results;
     }
 
-    private static async Task<RegistryPullResult> PullOnNodeAsync(RegistryEngine node, SemaphoreSlim turn, int nodeIndex, int sequence, ImageReference image,
+    private static async Task<RegistryPullResult> PullOnNodeAsync(RegistryEngine node, int nodeIndex, int sequence, ImageReference image,
         PlatformFilter platform, PullLoadRequest request, Stopwatch clock, TimeSpan arrival, string registry, CancellationToken cancellationToken)
     {
-        await turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        var started = clock.Elapsed;
+        var throttledBefore = node.ThrottledAnswers;
+        KubeletPull.Outcome? outcome = null;
+        HarborOpsException? failure = null;
         try
         {
-            var started = clock.Elapsed;
-            var throttledBefore = node.ThrottledAnswers;
-            KubeletPull.Outcome? outcome = null;
-            HarborOpsException? failure = null;
-            try
-            {
-                outcome = await KubeletPull.RunAsync(node, image, platform, request.LayerParallelism, request.Credential, cancellationToken).ConfigureAwait(false);
-            }
-            // A failed pull is a measurement (throttled, unreachable, a lying digest); bad input or credentials end the run.
-            catch (HarborOpsException ex) when (!ex.IsTerminating)
-            {
-                failure = ex;
-            }
-            var ended = clock.Elapsed;
-            return new RegistryPullResult
-            {
-                Registry = registry, Image = image.ToString(), Sequence = sequence, Node = nodeIndex, ArrivedAt = arrival,
-                Started = started, Ended = ended, Queued = started - arrival, TimeToManifest = outcome?.TimeToManifest ?? TimeSpan.Zero,
-                TimeToPulled = ended - arrival, Bytes = outcome?.Bytes ?? 0, Succeeded = failure is null,
-                ErrorKind = failure?.ErrorId, Error = failure?.Message, Throttled = (int)(node.ThrottledAnswers - throttledBefore),
-            };
+            outcome = await KubeletPull.RunAsync(node, image, platform, request.LayerParallelism, request.Credential, cancellationToken).ConfigureAwait(false);
         }
-        finally
+        // A failed pull is a measurement (throttled, unreachable, a lying digest); bad input or credentials end the run.
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
         {
-            turn.Release();
+            failure = ex;
         }
+        var ended = clock.Elapsed;
+        return new RegistryPullResult
+        {
+            Registry = registry, Image = image.ToString(), Sequence = sequence, Node = nodeIndex, ArrivedAt = arrival,
+            Started = started, Ended = ended, Queued = started - arrival, TimeToManifest = outcome?.TimeToManifest ?? TimeSpan.Zero,
+            TimeToPulled = ended - arrival, Bytes = outcome?.Bytes ?? 0, Succeeded = failure is null,
+            ErrorKind = failure?.ErrorId, Error = failure?.Message, Throttled = (int)(node.ThrottledAnswers - throttledBefore),
+        };
     }
 }
 

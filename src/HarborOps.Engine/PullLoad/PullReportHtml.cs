@@ -16,7 +16,7 @@ namespace HarborOps.Engine.PullLoad;
 internal static class PullReportHtml
 {
     private static readonly string[] Colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
-    private const int Width = 760, Height = 320, Left = 64, Right = 16, Top = 16, Bottom = 44;
+    private const int Width = 760, Height = 340, Left = 64, Right = 16, Top = 40, Bottom = 44;
 
     public static void Write(string path, string load, string platform, IReadOnlyList<RegistryPullRun> runs)
     {
@@ -40,7 +40,7 @@ internal static class PullReportHtml
     {
         var b = new StringBuilder();
         b.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Registry pull measurement</title>\n<style>")
-         .Append("body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right}")
+         .Append("body{font-family:system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;font-size:14px}td,th{padding:4px 10px;border-bottom:1px solid #ddd;text-align:right;white-space:nowrap}")
          .Append("th:first-child,td:first-child{text-align:left}svg{background:#fafafa;border:1px solid #ddd;margin:8px 0}.axis{stroke:#888}.grid{stroke:#e4e4e4}text{font-size:12px;fill:#444}")
          .Append("</style></head><body>\n");
         b.Append("<h1>Registry pull measurement</h1>\n<p>Load: ").Append(E(load)).Append(", platform ").Append(E(platform))
@@ -56,13 +56,13 @@ internal static class PullReportHtml
 
     private static void AppendTable(StringBuilder b, IReadOnlyList<RegistryPullRun> runs)
     {
-        b.Append("<table id=\"summary\"><tr><th>Registry</th><th>Pulled</th><th>p50</th><th>p95</th><th>p99</th><th>max</th><th>manifest p50</th><th>MiB/s</th><th>peak in flight</th><th>429s</th><th>errors</th></tr>\n");
+        b.Append("<table id=\"summary\"><tr><th>Registry</th><th>Pulled</th><th>p50</th><th>p95</th><th>p99</th><th>max</th><th>manifest p50</th><th>throughput</th><th>peak</th><th>429s</th><th>errors</th></tr>\n");
         foreach (var s in runs.Select(r => r.Summary))
         {
             b.Append("<tr><td>").Append(E(s.Registry)).Append("</td><td>").Append(s.Succeeded).Append('/').Append(s.Pulls)
              .Append("</td><td>").Append(Ms(s.P50)).Append("</td><td>").Append(Ms(s.P95)).Append("</td><td>").Append(Ms(s.P99))
              .Append("</td><td>").Append(Ms(s.Max)).Append("</td><td>").Append(Ms(s.ManifestP50))
-             .Append("</td><td>").Append(N(s.BytesPerSecond / (1 << 20), "0.0")).Append("</td><td>").Append(s.PeakInFlight)
+             .Append("</td><td>").Append(E(ByteCount.Format((long)s.BytesPerSecond) + "/s")).Append("</td><td>").Append(s.PeakInFlight)
              .Append("</td><td>").Append(s.Throttled).Append("</td><td>")
              .Append(E(string.Join(", ", s.Errors.Select(e => $"{e.Key} {e.Value}")))).Append("</td></tr>\n");
         }
@@ -71,9 +71,9 @@ internal static class PullReportHtml
 
     private static void AppendDistribution(StringBuilder b, IReadOnlyList<RegistryPullRun> runs)
     {
-        var maxMs = Math.Max(1, runs.SelectMany(r => r.Pulls).Where(p => p.Succeeded).Select(p => p.TimeToPulled.TotalMilliseconds).DefaultIfEmpty(1).Max());
+        var (maxMs, msStep) = NiceScale(runs.SelectMany(r => r.Pulls).Where(p => p.Succeeded).Select(p => p.TimeToPulled.TotalMilliseconds).DefaultIfEmpty(1).Max(), integral: false);
         OpenChart(b, "latency-distribution", "Time to pulled, cumulative share of pulls");
-        Axes(b, maxMs, "ms", 100, "% of pulls");
+        Axes(b, maxMs, msStep, "time to pulled (ms)", 100, 25, "% of pulls");
         for (var i = 0; i < runs.Count; i++)
         {
             var sorted = runs[i].Pulls.Where(p => p.Succeeded).Select(p => p.TimeToPulled.TotalMilliseconds).Order().ToList();
@@ -92,11 +92,12 @@ internal static class PullReportHtml
 
     private static void AppendInFlight(StringBuilder b, IReadOnlyList<RegistryPullRun> runs)
     {
-        var steps = runs.Select(r => PullStatistics.InFlight(r.Pulls)).ToList();
-        var maxSeconds = Math.Max(0.001, steps.SelectMany(s => s).Select(s => s.At.TotalSeconds).DefaultIfEmpty(0.001).Max());
-        var maxCount = Math.Max(1, steps.SelectMany(s => s).Select(s => s.Count).DefaultIfEmpty(1).Max());
+        // At millisecond resolution: a node ending one pull and starting the next is not a dip worth drawing.
+        var steps = runs.Select(r => PullStatistics.InFlight(r.Pulls, TimeSpan.FromMilliseconds(1))).ToList();
+        var (maxSeconds, secondsStep) = NiceScale(steps.SelectMany(s => s).Select(s => s.At.TotalSeconds).DefaultIfEmpty(0.001).Max(), integral: false);
+        var (maxCount, countStep) = NiceScale(steps.SelectMany(s => s).Select(s => (double)s.Count).DefaultIfEmpty(1).Max(), integral: true);
         OpenChart(b, "pulls-in-flight", "Pulls in flight over time");
-        Axes(b, maxSeconds, "s", maxCount, "pulls");
+        Axes(b, maxSeconds, secondsStep, "since the run's start (s)", maxCount, countStep, "pulls in flight");
         for (var i = 0; i < runs.Count; i++)
         {
             if (steps[i].Count == 0) continue;
@@ -118,20 +119,34 @@ internal static class PullReportHtml
         b.Append("<svg id=\"").Append(id).Append("\" xmlns=\"http://www.w3.org/2000/svg\" width=\"").Append(Width).Append("\" height=\"").Append(Height)
          .Append("\" viewBox=\"0 0 ").Append(Width).Append(' ').Append(Height).Append("\" role=\"img\"><title>").Append(E(title)).Append("</title>\n");
 
-    private static void Axes(StringBuilder b, double maxX, string xUnit, double maxY, string yUnit)
+    private static void Axes(StringBuilder b, double maxX, double stepX, string xUnit, double maxY, double stepY, string yUnit)
     {
-        for (var t = 0; t <= 4; t++)
+        for (var y = 0.0; y <= maxY + (stepY / 2); y += stepY)
         {
-            var x = maxX * t / 4;
-            var y = maxY * t / 4;
-            b.Append("<line class=\"grid\" x1=\"").Append(Left).Append("\" x2=\"").Append(Width - Right).Append("\" y1=\"").Append(Y(y, maxY)).Append("\" y2=\"").Append(Y(y, maxY)).Append("\"/>")
-             .Append("<text x=\"").Append(Left - 6).Append("\" y=\"").Append(N(double.Parse(Y(y, maxY), CultureInfo.InvariantCulture) + 4, "0.#")).Append("\" text-anchor=\"end\">").Append(N(y, "0.##")).Append("</text>")
-             .Append("<text x=\"").Append(X(x, maxX)).Append("\" y=\"").Append(Height - Bottom + 16).Append("\" text-anchor=\"middle\">").Append(N(x, x >= 100 ? "0" : "0.###")).Append("</text>\n");
+            var at = Y(y, maxY);
+            b.Append("<line class=\"grid\" x1=\"").Append(Left).Append("\" x2=\"").Append(Width - Right).Append("\" y1=\"").Append(at).Append("\" y2=\"").Append(at).Append("\"/>")
+             .Append("<text x=\"").Append(Left - 6).Append("\" y=\"").Append(N(double.Parse(at, CultureInfo.InvariantCulture) + 4, "0.#")).Append("\" text-anchor=\"end\">").Append(N(y, "0.###")).Append("</text>\n");
+        }
+        for (var x = 0.0; x <= maxX + (stepX / 2); x += stepX)
+        {
+            b.Append("<text x=\"").Append(X(x, maxX)).Append("\" y=\"").Append(Height - Bottom + 16).Append("\" text-anchor=\"middle\">").Append(N(x, "0.###")).Append("</text>\n");
         }
         b.Append("<line class=\"axis\" x1=\"").Append(Left).Append("\" y1=\"").Append(Height - Bottom).Append("\" x2=\"").Append(Width - Right).Append("\" y2=\"").Append(Height - Bottom).Append("\"/>")
          .Append("<line class=\"axis\" x1=\"").Append(Left).Append("\" y1=\"").Append(Top).Append("\" x2=\"").Append(Left).Append("\" y2=\"").Append(Height - Bottom).Append("\"/>")
          .Append("<text x=\"").Append((Left + Width - Right) / 2).Append("\" y=\"").Append(Height - 8).Append("\" text-anchor=\"middle\">").Append(E(xUnit)).Append("</text>")
          .Append("<text x=\"14\" y=\"").Append((Top + Height - Bottom) / 2).Append("\" transform=\"rotate(-90 14 ").Append((Top + Height - Bottom) / 2).Append(")\" text-anchor=\"middle\">").Append(E(yUnit)).Append("</text>\n");
+    }
+
+    /// <summary>An axis end and tick step people read at a glance: about four ticks of 1, 2 or 5 times a power of ten.</summary>
+    internal static (double Max, double Step) NiceScale(double max, bool integral)
+    {
+        max = Math.Max(max, integral ? 1 : 1e-3);
+        var raw = max / 4;
+        var magnitude = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        var normalized = raw / magnitude;
+        var step = (normalized < 1.5 ? 1 : normalized < 3 ? 2 : normalized < 7 ? 5 : 10) * magnitude;
+        if (integral) step = Math.Max(1, Math.Ceiling(step));
+        return (Math.Ceiling((max / step) - 1e-9) * step, step);
     }
 
     private static void Series(StringBuilder b, int index, string registry, string points) =>
@@ -140,11 +155,13 @@ internal static class PullReportHtml
 
     private static void Legend(StringBuilder b, IReadOnlyList<RegistryPullRun> runs)
     {
+        // Above the plot, one entry after another, so no line runs under it.
+        var x = Left;
         for (var i = 0; i < runs.Count; i++)
         {
-            var y = Top + 14 + (i * 16);
-            b.Append("<rect x=\"").Append(Width - Right - 230).Append("\" y=\"").Append(y - 9).Append("\" width=\"10\" height=\"10\" fill=\"").Append(Colors[i % Colors.Length]).Append("\"/>")
-             .Append("<text x=\"").Append(Width - Right - 214).Append("\" y=\"").Append(y).Append("\">").Append(E(runs[i].Summary.Registry)).Append("</text>\n");
+            b.Append("<rect x=\"").Append(x).Append("\" y=\"12\" width=\"10\" height=\"10\" fill=\"").Append(Colors[i % Colors.Length]).Append("\"/>")
+             .Append("<text x=\"").Append(x + 16).Append("\" y=\"21\">").Append(E(runs[i].Summary.Registry)).Append("</text>\n");
+            x += 40 + (7 * Math.Min(60, runs[i].Summary.Registry.Length));
         }
     }
 

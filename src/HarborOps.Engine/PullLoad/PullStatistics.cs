@@ -37,9 +37,11 @@ internal static class PullStatistics
     /// Pulls downloading at each moment something changed, as (time, count) steps from the first start to the last end.
     /// A pull counts from its node's start of it (not its arrival) to its end.
     /// </summary>
-    public static IReadOnlyList<(TimeSpan At, int Count)> InFlight(IReadOnlyList<RegistryPullResult> pulls)
+    public static IReadOnlyList<(TimeSpan At, int Count)> InFlight(IReadOnlyList<RegistryPullResult> pulls, TimeSpan? resolution = null)
     {
-        var events = pulls.SelectMany(p => new[] { (At: p.Started, Delta: 1), (At: p.Ended, Delta: -1) })
+        var ticks = Math.Max(1, resolution?.Ticks ?? 1);
+        TimeSpan Round(TimeSpan t) => TimeSpan.FromTicks(t.Ticks / ticks * ticks);
+        var events = pulls.SelectMany(p => new[] { (At: Round(p.Started), Delta: 1), (At: Round(p.Ended), Delta: -1) })
             .OrderBy(e => e.At).ThenBy(e => e.Delta).ToList();
         var steps = new List<(TimeSpan, int)>();
         var count = 0;

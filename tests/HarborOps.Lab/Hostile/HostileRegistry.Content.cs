@@ -28,6 +28,9 @@ public sealed partial class HostileRegistry
         return digest;
     }
 
+    /// <summary>Plants bytes under a digest they do not hash to: a blob that lies about its content.</summary>
+    public void PutLyingBlob(string repository, string digest, byte[] bytes) => RepositoryOf(repository).Blobs[digest] = bytes;
+
     /// <summary>Stores manifest bytes as they are (nothing is checked) under their digest and, when given, a tag, which
     /// may be any string at all: hostile tag names are planted this way.</summary>
     public string PutRawManifest(string repository, string? tag, byte[] bytes, string mediaType = LabContent.OciManifest)
