@@ -52,6 +52,15 @@ namespace HarborOps.Commands;
 /// the session's credential). -CreateProject creates each missing project once per run, private unless
 /// -ProjectSettings says otherwise, asking for confirmation per project; -WhatIf lists the projects it would create.
 /// Without -CreateProject the images of a missing project fail with an error naming the project.</para>
+/// <para>-ShardCount N splits a migration into N runs that can go side by side (a Kubernetes Indexed Job, one pod per
+/// shard): the run with -ShardIndex i (default: the JOB_COMPLETION_INDEX environment variable) copies the source
+/// repositories whose path hashes to i (the first 8 bytes of its SHA-256, modulo N), with all their tags, so every tag
+/// is copied by exactly one shard, the same one on every run and machine, and a failed shard is re-run alone.
+/// -ShardBy Tag splits each repository's tags instead, for a repository too large for one shard (a referrer tag goes
+/// with its image's digest; layers shared by tags of different shards may then move more than once). Blobs are looked
+/// up at the destination before they move, so a layer another shard already copied is not sent again. Each shard is
+/// resumable with its own -JournalPath; its summary says which shard it was (Shard, ShardCount), and -ShardSummaryPath
+/// writes it as JSON of at most 4 KiB (counts and the first failures), the pod's termination message in a Job.</para>
 /// </remarks>
 /// <example>
 /// <code>Copy-RegistryImage -Source contoso.azurecr.io -Destination harbor.example.com/migrated -SourceCredential $acr -DestinationCredential $harbor -JournalPath ./acr.journal</code>
@@ -72,6 +81,10 @@ namespace HarborOps.Commands;
 /// <example>
 /// <code>Copy-RegistryImage harbor.example.com/base/debian:bookworm oci:./offline</code>
 /// <para>Writes one image with its signature into an OCI image layout directory.</para>
+/// </example>
+/// <example>
+/// <code>Copy-RegistryImage contoso.azurecr.io harbor.example.com/migrated -ShardCount 4 -JournalPath /work/copy.journal -ShardSummaryPath /dev/termination-log</code>
+/// <para>In a pod of a 4-completion Indexed Job: copies the quarter of the registry JOB_COMPLETION_INDEX names, resumable, and leaves its summary as the pod's termination message.</para>
 /// </example>
 /// <example>
 /// <code>Copy-RegistryImage contoso.azurecr.io/team/app harbor.example.com/migrated -Platform linux/amd64, linux/arm64 -Since (Get-Date).AddDays(-90)</code>
@@ -108,6 +121,8 @@ namespace HarborOps.Commands;
 /// <error id="HarborPermissionDenied">The destination credential may not read or create Harbor projects; that project's images fail.</error>
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
 /// <error id="SourceMatchedNothing">-FailOnEmpty: the sources selected no tag (a mistyped path or prefix, filters that exclude everything, a credential that may not list the catalog); the summary was written first. Without -FailOnEmpty this is a warning.</error>
+/// <error id="ShardInvalid">-ShardCount, -ShardIndex or JOB_COMPLETION_INDEX does not name a shard of the run (an index outside 0 to count - 1, -ShardIndex without -ShardCount, JOB_COMPLETION_INDEX not a whole number); nothing is done. Make -ShardCount the Job's completions.</error>
+/// <error id="ShardSummaryWriteFailed">-ShardSummaryPath cannot be written; checked before the run starts. Give a writable file (in a Kubernetes pod, /dev/termination-log).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 [Cmdlet(VerbsCommon.Copy, "RegistryImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
