@@ -49,6 +49,12 @@ public sealed record ShardPartition
     public bool IsSharded => Count > 1;
 
     /// <summary>
+    /// Whether other shards write into this shard's destination repositories (a split by tag): a repository that did
+    /// not exist when this shard listed it may hold another shard's blobs and manifests by the time it writes.
+    /// </summary>
+    public bool SharesRepositories => IsSharded && By == ShardBy.Tag;
+
+    /// <summary>
     /// The shard a run's parameters name. Without <paramref name="count"/> the run is whole (and
     /// <paramref name="jobCompletionIndex"/>, the environment's JOB_COMPLETION_INDEX, is ignored: the pod may belong to
     /// an Indexed Job that does not shard HarborOps). With it, the index is <paramref name="index"/>, else

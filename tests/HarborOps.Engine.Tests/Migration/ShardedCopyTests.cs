@@ -91,6 +91,20 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Split_by_tag_a_shard_checks_for_child_manifests_before_writing_them_into_a_repository_it_found_missing()
+    {
+        // Another shard may be writing the same repository: "it did not exist when listed" no longer means "empty".
+        lab.Reset();
+        var prefix = lab.Unique("shards-shared");
+        var (summary, _) = await lab.CopyAsync(Request(prefix, ShardPartition.Create(2, 0, ShardBy.Tag, null)));
+
+        Assert.Equal(0, summary.Failed);
+        var requests = lab.DestinationProxy.Requests;
+        Assert.True(requests.Any(r => r.Method == "HEAD" && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal)
+            && r.PathAndQuery.Contains("/manifests/sha256:", StringComparison.Ordinal)), string.Join("\n", requests.Where(r => r.PathAndQuery.Contains("/manifests/", StringComparison.Ordinal)).Take(60)));
+    }
+
+    [Fact]
     public async Task A_shard_stopped_halfway_and_run_again_alone_with_its_journal_completes_the_migration()
     {
         lab.Reset();

@@ -68,7 +68,8 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
                 cancellationToken).ConfigureAwait(false);
         // A repository the destination does not have yet (and no earlier run of the journal wrote into) holds
         // nothing: its blobs and manifests need no HEAD before they are written.
-        plan.DestinationIsNew = destinationTags is null && context.Journal?.HasEntriesFor(plan.DestinationRepository) != true;
+        // Nor one that other shards write into as well (a split by tag): it only looked empty when it was listed.
+        plan.DestinationIsNew = destinationTags is null && context.Journal?.HasEntriesFor(plan.DestinationRepository) != true && !context.Request.Shard.SharesRepositories;
     }
 
     /// <summary>
@@ -91,9 +92,10 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
     }
 
     /// <summary>A plan in a project this run creates starts out empty: no listing of its destination, no HEADs.</summary>
-    private static void StartEmptyInNewProject(RepositoryPlan plan, HarborProjectCheck check)
+    private void StartEmptyInNewProject(RepositoryPlan plan, HarborProjectCheck check)
     {
         if (HarborProjectCheck.ProjectOf(plan.DestinationRepository) is not { } project || !check.New.Contains(project)) return;
+        if (context.Request.Shard.SharesRepositories) return;
         plan.DestinationIsNew = true;
         plan.DestinationTags = new HashSet<string>(StringComparer.Ordinal);
     }
