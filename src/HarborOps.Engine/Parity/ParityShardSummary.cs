@@ -18,7 +18,7 @@ internal static class ParityShardSummary
         recorder.CheckWritable();
         var differences = 0;
         var failed = 0;
-        var run = newRun(difference =>
+        ParityRun NewRun() => newRun(difference =>
         {
             if (difference.Kind != ParityDifferenceKind.Equal)
             {
@@ -37,7 +37,8 @@ internal static class ParityShardSummary
         ParitySummary summary;
         try
         {
-            summary = await run.RunAsync(cancellationToken).ConfigureAwait(false);
+            // Bad input (a destination or mapping that does not parse) fails in the run's construction: in the summary too.
+            summary = await NewRun().RunAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception stoppedBy)
         {

@@ -17,12 +17,14 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
 {
     public async Task<CopySummary> RunAsync(CancellationToken cancellationToken)
     {
-        var sources = request.Sources.Select(CopySource.Parse).ToList();
         var recorder = new ShardSummaryRecorder(request.ShardSummaryPath);
         recorder.CheckWritable();
+        List<CopySource> sources;
         CopyContext context;
         try
         {
+            // Bad input (a source or destination that does not parse, a mapping that cannot work) is in the summary too.
+            sources = request.Sources.Select(CopySource.Parse).ToList();
             context = new CopyContext(engine, request, progress);
         }
         catch (Exception badRequest)
