@@ -27,7 +27,10 @@
                registries, plus a 1 GiB layer for memory. -BenchSize small (~500
                tags, default), large (~2,400) or both. -BenchSuite parity runs the parity benchmark instead:
                Compare-RegistryParity's engine against a `skopeo inspect --raw` loop on the large corpus shape
-               (~2,400 tags), requests counted through a fault proxy per side. Not part of Test; takes minutes.
+               (~2,400 tags), requests counted through a fault proxy per side. -BenchSuite shards runs the
+               network-bound copy: both registries behind the fault proxy with 20 ms per request and a
+               per-connection bandwidth cap; 1, 2 and 4 shards as separate processes, one Copy-RegistryImage,
+               the skopeo copy loop and skopeo sync through the same proxies. Not part of Test; takes minutes.
       Clean    Removes out/ and the build output.
 .EXAMPLE
     ./build.ps1 -Task Test
@@ -44,8 +47,9 @@ param(
     [ValidateSet('small', 'large', 'both', 'memory')]
     [string] $BenchSize = 'small',
 
-    # What the Bench task measures: the copy (default), parity (the ~2,400-tag comparison), or both.
-    [ValidateSet('copy', 'parity', 'all')]
+    # What the Bench task measures: the copy (default), parity (the ~2,400-tag comparison), shards (the network-bound
+    # sharded copy), or all of them.
+    [ValidateSet('copy', 'parity', 'shards', 'all')]
     [string] $BenchSuite = 'copy',
 
     # The PSResourceGet repository the Publish task pushes to (registered with Register-PSResourceRepository). Its API
@@ -402,6 +406,12 @@ function Invoke-Bench {
         $pwshArgs = Get-PwshCommand | ForEach-Object { '--pwsh'; $_ }
         Invoke-Native dotnet (@($benchDll, 'run', '--size', $BenchSize, '--report', $report, '--module', $BuiltManifest) + $pwshArgs)
         Write-Host "Report: $report"
+    }
+    if ($BenchSuite -in 'shards', 'all') {
+        $shardsReport = Join-Path $OutRoot 'bench/bench-shards.md'
+        $pwshArgs = Get-PwshCommand | ForEach-Object { '--pwsh'; $_ }
+        Invoke-Native dotnet (@($benchDll, 'shards', '--report', $shardsReport, '--module', $BuiltManifest) + $pwshArgs)
+        Write-Host "Report: $shardsReport"
     }
     if ($BenchSuite -in 'parity', 'all') {
         $parityReport = Join-Path $OutRoot 'bench/bench-parity.md'

@@ -6,6 +6,7 @@ using System.Text.Json;
 using HarborOps.Bench;
 using HarborOps.Engine.Migration;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Scope;
 using HarborOps.Lab;
 
 // HarborOps copy benchmark. Commands:
@@ -16,6 +17,7 @@ using HarborOps.Lab;
 //   floor --source host:port --prefix P --out list.json                                  (writes that list, not timed)
 //   parity [--size large|small] [--throttle N] [--report file.md]   (parity engine vs a skopeo inspect loop)
 //   parity --harbor [--size large|small] [--throttle N] [--report file.md]   (Harbor destination: HEAD per tag vs Harbor's artifact listing)
+//   shards [--latency-ms 20] [--bandwidth-kib 256] [--throttle N] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new Arguments(args);
 try
@@ -26,6 +28,7 @@ try
         "copy" => await Bench.CopyInProcessAsync(arguments),
         "seed" => await Bench.SeedAsync(arguments),
         "parity" => arguments.Flag("--harbor") ? await HarborParityBench.RunAsync(arguments) : await ParityBench.RunAsync(arguments),
+        "shards" => await ShardBench.RunAsync(arguments),
         "floor" => await RawFloor.RunAloneAsync(arguments),
         _ => Usage(),
     };
@@ -113,6 +116,7 @@ namespace HarborOps.Bench
             {
                 ThrottleLimit = arguments.Int("--throttle", 8),
                 JournalPath = arguments.Value("--journal"),
+                Shard = ShardPartition.Create(arguments.Value("--shard-count") is { } count ? int.Parse(count, CultureInfo.InvariantCulture) : null, arguments.Value("--shard-index") is { } index ? int.Parse(index, CultureInfo.InvariantCulture) : null, ShardBy.Repository, null),
             };
             // With a warm-up destination the same copy first goes there, unmeasured, so that the measured one runs with
             // the JIT's work done: it separates a fresh process's fixed cost from the copy's own.
@@ -141,7 +145,7 @@ namespace HarborOps.Bench
         }
 
         /// <summary>The 1-minute load average: other work on the machine skews every number, so the report states it.</summary>
-        private static string LoadAverage() =>
+        internal static string LoadAverage() =>
             File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
         /// <summary>VmHWM: the most resident memory this process ever had.</summary>
@@ -339,12 +343,12 @@ namespace HarborOps.Bench
 
         public static string Mb(long bytes) => $"{bytes / 1048576.0:0.0} MiB";
 
-        private static List<string> SkopeoCopyArgs(string source, string destination, string repository, string tag) =>
+        internal static List<string> SkopeoCopyArgs(string source, string destination, string repository, string tag) =>
             ["copy", "--all", "--preserve-digests", "--src-tls-verify=false", "--dest-tls-verify=false",
              $"docker://{source}/{repository}:{tag}", $"docker://{destination}/migrated/{repository}:{tag}"];
 
         /// <summary>skopeo sync puts "repo-name" (its last path segment) under the destination; the parent path goes into the destination.</summary>
-        private static List<string> SkopeoSyncArgs(string source, string destination, string repository)
+        internal static List<string> SkopeoSyncArgs(string source, string destination, string repository)
         {
             var parent = repository.Contains('/') ? repository[..repository.LastIndexOf('/')] : "";
             return ["sync", "--all", "--preserve-digests", "--src", "docker", "--dest", "docker", "--src-tls-verify=false", "--dest-tls-verify=false",
@@ -352,7 +356,7 @@ namespace HarborOps.Bench
         }
 
         /// <summary>Runs commands (each under /usr/bin/time for its peak memory), <paramref name="parallel"/> at a time.</summary>
-        private static async Task<(TimeSpan Wall, long PeakBytes)> TimeProcessesAsync(IEnumerable<IReadOnlyList<string>> commands, int parallel)
+        internal static async Task<(TimeSpan Wall, long PeakBytes)> TimeProcessesAsync(IEnumerable<IReadOnlyList<string>> commands, int parallel)
         {
             long peak = 0;
             var clock = Stopwatch.StartNew();
@@ -373,7 +377,7 @@ namespace HarborOps.Bench
         }
 
         /// <summary>HarborOps in a child process of its own (one process for the whole copy, as the cmdlet runs it).</summary>
-        private static async Task<(TimeSpan Wall, JsonElement Json)> RunEngineAsync(IReadOnlyList<string> sources, string destination, int throttle, IReadOnlyList<string>? extra = null)
+        internal static async Task<(TimeSpan Wall, JsonElement Json)> RunEngineAsync(IReadOnlyList<string> sources, string destination, int throttle, IReadOnlyList<string>? extra = null)
         {
             var self = typeof(Bench).Assembly.Location;
             var args = new List<string> { self, "copy", "--destination", destination, "--throttle", throttle.ToString() };
@@ -404,7 +408,7 @@ namespace HarborOps.Bench
         /// Counts the expected (repository, tag or digest) entries whose manifest at the destination (under the prefix)
         /// has the expected digest: a HEAD each with a plain HttpClient, independent of the engine.
         /// </summary>
-        private static async Task<int> VerifyAsync(string host, string prefix, IReadOnlyList<(string Repository, string Reference, string Digest)> expected)
+        internal static async Task<int> VerifyAsync(string host, string prefix, IReadOnlyList<(string Repository, string Reference, string Digest)> expected)
         {
             using var http = new HttpClient();
             var ok = 0;

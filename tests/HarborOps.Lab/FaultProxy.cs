@@ -164,6 +164,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
         var fault = ClaimFault(request.Method, path, isStorageHost);
         try
         {
+            await WaitLatencyAsync(context);
             if (isStorageHost) await ServeStorageAsync(context, fault);
             else await ProxyAsync(context, fault);
         }
@@ -173,8 +174,8 @@ public sealed partial class FaultProxy : IAsyncDisposable
         }
         finally
         {
-            var entry = new ProxiedRequest(request.Method, path + request.QueryString.Value, context.Response.StatusCode, started, clock.Elapsed,
-                authorization.Length > 0, authorization.Length > 0 ? authorization.Split(' ', 2)[0] : null, fault?.Rule.Kind);
+            var entry = WithBodyBytes(new ProxiedRequest(request.Method, path + request.QueryString.Value, context.Response.StatusCode, started, clock.Elapsed,
+                authorization.Length > 0, authorization.Length > 0 ? authorization.Split(' ', 2)[0] : null, fault?.Rule.Kind), context);
             var log = isStorageHost ? _storageRequests : _requests;
             lock (log) log.Add(entry);
         }
@@ -227,7 +228,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
             ForgetReferrer(deleted.Groups["name"].Value, deleted.Groups["reference"].Value);
 
         if (request.Method == "HEAD") return;
-        await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+        await using var body = ShapedResponseBody(context, await response.Content.ReadAsStreamAsync(context.RequestAborted));
         await CopyBodyAsync(context, body, rule);
     }
 
@@ -237,7 +238,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
         var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(Upstream, pathAndQuery));
         var hasBody = bufferedBody is not null || request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0;
         if (hasBody)
-            message.Content = bufferedBody is not null ? new ByteArrayContent(bufferedBody) : new StreamContent(request.Body, CopyBufferSize);
+            message.Content = bufferedBody is not null ? new ByteArrayContent(bufferedBody) : new StreamContent(ShapedRequestBody(context), CopyBufferSize);
         foreach (var (name, values) in request.Headers)
         {
             if (HopByHopHeaders.Contains(name)) continue;
@@ -375,7 +376,7 @@ public sealed partial class FaultProxy : IAsyncDisposable
         foreach (var header in response.Content.Headers.NonValidated)
             context.Response.Headers[header.Key] = new StringValues(header.Value.ToArray());
         if (request.Method == "HEAD") return;
-        await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+        await using var body = ShapedResponseBody(context, await response.Content.ReadAsStreamAsync(context.RequestAborted));
         await CopyBodyAsync(context, body, fault?.Rule);
     }
 

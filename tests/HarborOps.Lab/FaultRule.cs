@@ -107,6 +107,11 @@ public sealed class InjectedFault
 public sealed record ProxiedRequest(string Method, string PathAndQuery, int StatusCode, DateTimeOffset StartedAt, TimeSpan Duration,
     bool HadAuthorization, string? AuthorizationScheme, FaultKind? Fault)
 {
+    /// <summary>Body bytes the client sent through the proxy (streamed bodies; a manifest buffered for the referrers emulation is not counted).</summary>
+    public long RequestBodyBytes { get; init; }
+    /// <summary>Body bytes the proxy sent back from upstream.</summary>
+    public long ResponseBodyBytes { get; init; }
+
     public override string ToString() =>
         $"{Method} {PathAndQuery} -> {StatusCode}{(Fault is null ? "" : $" [{Fault}]")}{(HadAuthorization ? $" (auth {AuthorizationScheme})" : "")}";
 }

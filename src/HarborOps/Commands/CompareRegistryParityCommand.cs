@@ -29,6 +29,10 @@ namespace HarborOps.Commands;
 /// copied, and copying the image a missing referrer belongs to brings its referrers.</para>
 /// <para>-FailOnDifference writes every difference and then stops with the terminating error ParityDifferencesFound
 /// ("N differences between source and destination"), so a CI step fails with a non-zero exit.</para>
+/// <para>-ShardCount and -ShardIndex (or JOB_COMPLETION_INDEX) compare one shard of a sharded copy: exactly the
+/// repositories (or, with -ShardBy Tag, the tags) that Copy-RegistryImage with the same shard parameters owns; shard 0
+/// also looks for destination repositories no source maps to. The summary's Shard and ShardCount say which shard it
+/// was, and -ShardSummaryPath writes the compact JSON summary a Kubernetes pod leaves as its termination message.</para>
 /// </remarks>
 /// <example>
 /// <code>Compare-RegistryParity contoso.azurecr.io harbor.example.com/migrated -IncludeReferrers</code>
@@ -41,6 +45,10 @@ namespace HarborOps.Commands;
 /// <example>
 /// <code>pwsh -NoProfile -Command "Compare-RegistryParity contoso.azurecr.io harbor.example.com/migrated -IncludeReferrers -FailOnDifference"</code>
 /// <para>A CI step that fails (exit code 1) when anything, signatures included, differs.</para>
+/// </example>
+/// <example>
+/// <code>Compare-RegistryParity contoso.azurecr.io harbor.example.com/migrated -ShardCount 4 -ShardSummaryPath /dev/termination-log -FailOnDifference</code>
+/// <para>In a pod of a 4-completion Indexed Job: compares the shard JOB_COMPLETION_INDEX names, and leaves its summary as the pod's termination message.</para>
 /// </example>
 /// <errors>
 /// <error id="ParityDifferencesFound">-FailOnDifference: the comparison found differences (all were written before the error).</error>
@@ -59,6 +67,8 @@ namespace HarborOps.Commands;
 /// <error id="RegistryRequestFailed">A request failed for another reason, named in the message.</error>
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
 /// <error id="SourceMatchedNothing">-FailOnEmpty: the sources selected no tag to compare (a mistyped path or prefix, filters that exclude everything, a credential that may not list the catalog); the summary was written first. Without -FailOnEmpty this is a warning.</error>
+/// <error id="ShardInvalid">-ShardCount, -ShardIndex or JOB_COMPLETION_INDEX does not name a shard of the run (an index outside 0 to count - 1, -ShardIndex without -ShardCount, JOB_COMPLETION_INDEX not a whole number); nothing is done. Make -ShardCount the Job's completions.</error>
+/// <error id="ShardSummaryWriteFailed">-ShardSummaryPath cannot be written; checked before the run starts. Give a writable file (in a Kubernetes pod, /dev/termination-log).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 /// <parameter name="StripPrefixSegments">Leading path segments removed from each source repository ("team/app" with 1 is compared with "app").</parameter>
@@ -108,7 +118,10 @@ public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
         // Session state (current location) is only safe to read on the pipeline thread.
         _sources.AddRange(Source.Select(ResolveLayoutImage));
         _destination = ResolveLayoutDirectory(Destination);
+        _shardSummaryPath = ResolvedShardSummaryPath();
     }
+
+    private string? _shardSummaryPath;
 
     // Everything piped in is compared in one run, with one summary.
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -118,8 +131,11 @@ public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
         if (_sources.Count == 0) return;
         var sources = _sources.Distinct(StringComparer.Ordinal).ToList();
         CurrentTarget = _destination;
+        var shard = ShardOfRun();
         var request = new ParityRequest(sources, _destination)
         {
+            Shard = shard,
+            ShardSummaryPath = _shardSummaryPath,
             DestinationPrefix = DestinationPrefix,
             StripPrefixSegments = StripPrefixSegments,
             RenameRepositories = ToRepositoryRenames(Rename),
@@ -139,7 +155,7 @@ public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
             failure => WriteFailure(failure, failure.Target ?? _destination), cancellationToken).ConfigureAwait(false);
         WriteObject(summary);
         // A comparison of nothing finds no difference: without this, a mistyped source passes a parity gate.
-        if (summary.TagsCompared == 0 && summary.SourceUnreadable == 0) ReportEmptySource(what);
+        if (summary.TagsCompared == 0 && summary.SourceUnreadable == 0) ReportEmptySource(what, shard);
         if (FailOnDifference && summary.Differences > 0)
             throw new ParityDifferencesException(summary.Differences, what, summary.Destination);
     }

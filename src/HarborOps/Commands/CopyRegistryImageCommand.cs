@@ -53,6 +53,15 @@ namespace HarborOps.Commands;
 /// the session's credential). -CreateProject creates each missing project once per run, private unless
 /// -ProjectSettings says otherwise, asking for confirmation per project; -WhatIf lists the projects it would create.
 /// Without -CreateProject the images of a missing project fail with an error naming the project.</para>
+/// <para>-ShardCount N splits a migration into N runs that can go side by side (a Kubernetes Indexed Job, one pod per
+/// shard): the run with -ShardIndex i (default: the JOB_COMPLETION_INDEX environment variable) copies the source
+/// repositories whose path hashes to i (the first 8 bytes of its SHA-256, modulo N), with all their tags, so every tag
+/// is copied by exactly one shard, the same one on every run and machine, and a failed shard is re-run alone.
+/// -ShardBy Tag splits each repository's tags instead, for a repository too large for one shard (a referrer tag goes
+/// with its image's digest; layers shared by tags of different shards may then move more than once). Blobs are looked
+/// up at the destination before they move, so a layer another shard already copied is not sent again. Each shard is
+/// resumable with its own -JournalPath; its summary says which shard it was (Shard, ShardCount), and -ShardSummaryPath
+/// writes it as JSON of at most 4 KiB (counts and the first failures), the pod's termination message in a Job.</para>
 /// </remarks>
 /// <example>
 /// <code>Copy-RegistryImage -Source contoso.azurecr.io -Destination harbor.example.com/migrated -SourceCredential $acr -DestinationCredential $harbor -JournalPath ./acr.journal</code>
@@ -73,6 +82,10 @@ namespace HarborOps.Commands;
 /// <example>
 /// <code>Copy-RegistryImage harbor.example.com/base/debian:bookworm oci:./offline</code>
 /// <para>Writes one image with its signature into an OCI image layout directory.</para>
+/// </example>
+/// <example>
+/// <code>Copy-RegistryImage contoso.azurecr.io harbor.example.com/migrated -ShardCount 4 -JournalPath /work/copy.journal -ShardSummaryPath /dev/termination-log</code>
+/// <para>In a pod of a 4-completion Indexed Job: copies the quarter of the registry JOB_COMPLETION_INDEX names, resumable, and leaves its summary as the pod's termination message.</para>
 /// </example>
 /// <example>
 /// <code>Copy-RegistryImage contoso.azurecr.io/team/app harbor.example.com/migrated -Platform linux/amd64, linux/arm64 -Since (Get-Date).AddDays(-90)</code>
@@ -109,6 +122,8 @@ namespace HarborOps.Commands;
 /// <error id="HarborPermissionDenied">The destination credential may not read or create Harbor projects; that project's images fail.</error>
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
 /// <error id="SourceMatchedNothing">-FailOnEmpty: the sources selected no tag (a mistyped path or prefix, filters that exclude everything, a credential that may not list the catalog); the summary was written first. Without -FailOnEmpty this is a warning.</error>
+/// <error id="ShardInvalid">-ShardCount, -ShardIndex or JOB_COMPLETION_INDEX does not name a shard of the run (an index outside 0 to count - 1, -ShardIndex without -ShardCount, JOB_COMPLETION_INDEX not a whole number); nothing is done. Make -ShardCount the Job's completions.</error>
+/// <error id="ShardSummaryWriteFailed">-ShardSummaryPath cannot be written; checked before the run starts. Give a writable file (in a Kubernetes pod, /dev/termination-log).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
 [Cmdlet(VerbsCommon.Copy, "RegistryImage", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "Copy-RegistryImage.md")]
@@ -118,6 +133,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
     private readonly List<string> _sources = [];
     private string _destination = "";
     private bool _whatIf;
+    private string? _shardSummaryPath;
 
     /// <summary>
     /// What to copy: "registry/repository:tag" or "@sha256:..." (one image), "registry/repository" (every tag),
@@ -216,6 +232,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         }
         _whatIf = LanguagePrimitives.IsTrue(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) ? whatIf : GetVariableValue("WhatIfPreference"));
         JournalPath = JournalPath is null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath);
+        _shardSummaryPath = ResolvedShardSummaryPath();
     }
 
     /// <summary>
@@ -245,8 +262,12 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         CurrentTarget = _destination;
         // Parsed once: the Harbor behind it is found from the same destination the copier maps repositories onto.
         var destination = CopyDestination.Parse(_destination);
+        var shard = ShardOfRun();
         var request = new CopyRequest(sources, destination)
         {
+            Shard = shard,
+            // -WhatIf writes nothing, not even a summary file.
+            ShardSummaryPath = _whatIf ? null : _shardSummaryPath,
             DestinationPrefix = _parity.Comparison is null ? DestinationPrefix : null,
             StripPrefixSegments = _parity.Comparison?.StripPrefixSegments ?? StripPrefixSegments,
             RenameRepositories = _parity.Comparison?.Rename
@@ -289,7 +310,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             await ShouldProcessAsync(_destination,
                 $"Copy {plan.Planned} tag(s), skip {plan.Skipped} already there, {plan.Failed} failed to plan; {ByteCount.Format(plan.BytesMoved)} to move, {plan.BlobsMounted} blob(s) to mount").ConfigureAwait(false);
             WarnAboutRewrittenIndexes(rewritten);
-            if (plan.Tags == 0 && plan.Failed == 0) ReportEmptySource(what);
+            if (plan.Tags == 0 && plan.Failed == 0) ReportEmptySource(what, shard);
             return;
         }
 
@@ -305,7 +326,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         WarnAboutRewrittenIndexes(rewritten);
         WriteObject(summary);
         // A source that failed (a missing repository) already said so; one that selected nothing has not.
-        if (summary.Tags == 0 && summary.Failed == 0) ReportEmptySource(what);
+        if (summary.Tags == 0 && summary.Failed == 0) ReportEmptySource(what, shard);
     }
 
     private void WarnAboutRewrittenIndexes(int count)

@@ -73,11 +73,74 @@ public sealed class SourceExpansionTests
         Assert.StartsWith($"'{Registry}/legacy/app' has no repository path", failure.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<(List<ExpandedRepository>, RecordedFailures)> ExpandAsync(IImageStore store, RepositoryMapping mapping, params string[] sources)
+    [Fact]
+    public async Task Three_shards_take_every_repository_and_image_exactly_once_between_them_and_each_knows_where_all_land()
+    {
+        var catalog = Enumerable.Range(0, 30).Select(i => $"team-{i % 4}/app-{i}").ToList();
+        var store = new CatalogStore(Registry, catalog);
+        var sources = new[] { $"{Registry}/*", $"{Registry}/solo/app:1.0", $"{Registry}/solo/app@sha256:{new string('a', 64)}" };
+        var taken = new List<string>();
+
+        for (var index = 0; index < 3; index++)
+        {
+            var shard = ShardPartition.Create(3, index, ShardBy.Repository, null);
+            var scope = await SourceExpansion.ExpandAsync(sources.Select(CopySource.Parse), _ => store, new RepositoryMapping("dest.example.com/m"), shard,
+                new RecordedFailures(), null, "test", default);
+            Assert.All(scope.Repositories, e => Assert.Same(shard, e.Shard));
+            Assert.Equal(catalog.Append("solo/app").Select(r => $"m/{r}").Order(StringComparer.Ordinal), scope.AllDestinationRepositories.Order(StringComparer.Ordinal));
+            taken.AddRange(scope.Repositories.Select(e => $"{e.SourceRepository}:{e.OnlyTag}@{e.OnlyDigest}"));
+        }
+
+        Assert.Equal(catalog.Select(r => $"{r}:@").Append("solo/app:1.0@").Append($"solo/app:@sha256:{new string('a', 64)}").Order(StringComparer.Ordinal),
+            taken.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_name_or_mapping_failure_is_reported_by_the_shard_that_owns_the_repository_only()
+    {
+        var store = new CatalogStore(Registry, ["team/app", "team/Bad Name", "x", "y", "z"]);
+        var mapping = new RepositoryMapping("dest.example.com", stripPrefixSegments: 1);
+        var reported = new List<string>();
+
+        for (var index = 0; index < 4; index++)
+        {
+            var (_, failures) = await ExpandShardAsync(store, mapping, ShardPartition.Create(4, index, ShardBy.Repository, null), $"{Registry}/*");
+            reported.AddRange(failures.Reported);
+        }
+
+        Assert.Equal(["invalid team/Bad Name", $"mapping {Registry}/x", $"mapping {Registry}/y", $"mapping {Registry}/z"], reported.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_source_that_cannot_be_listed_is_every_shards_failure()
+    {
+        var store = new CatalogStore(Registry, ["team/app"], failAfterFirstPage: true);
+
+        for (var index = 0; index < 2; index++)
+        {
+            var (_, failures) = await ExpandShardAsync(store, new RepositoryMapping("dest.example.com"), ShardPartition.Create(2, index, ShardBy.Repository, null), $"{Registry}/*");
+            Assert.Equal([$"listing {Registry}/*"], failures.Reported);
+        }
+    }
+
+    [Fact]
+    public async Task Split_by_tag_every_shard_takes_every_repository()
+    {
+        var store = new CatalogStore(Registry, ["team/app", "team/db", "other/x"]);
+
+        var (expanded, _) = await ExpandShardAsync(store, new RepositoryMapping("dest.example.com"), ShardPartition.Create(5, 4, ShardBy.Tag, null), $"{Registry}/*");
+
+        Assert.Equal(["team/app", "team/db", "other/x"], expanded.Select(e => e.SourceRepository));
+    }
+
+    private static Task<(List<ExpandedRepository>, RecordedFailures)> ExpandAsync(IImageStore store, RepositoryMapping mapping, params string[] sources) =>
+        ExpandShardAsync(store, mapping, ShardPartition.Whole, sources);
+
+    private static async Task<(List<ExpandedRepository>, RecordedFailures)> ExpandShardAsync(IImageStore store, RepositoryMapping mapping, ShardPartition shard, params string[] sources)
     {
         var failures = new RecordedFailures();
-        var expanded = await SourceExpansion.ExpandAsync(sources.Select(CopySource.Parse), _ => store, mapping, failures, null, "test", default);
-        return (expanded, failures);
+        var expanded = await SourceExpansion.ExpandAsync(sources.Select(CopySource.Parse), _ => store, mapping, shard, failures, null, "test", default);
+        return (expanded.Repositories, failures);
     }
 
     private sealed class RecordedFailures : ISourceExpansionFailures

@@ -15,8 +15,8 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
 
     public async Task<List<RepositoryPlan>> DiscoverAsync(List<CopySource> sources, CancellationToken cancellationToken)
     {
-        var expanded = await SourceExpansion.ExpandAsync(sources, context.SourceStore, context.Mapping, new FailedResults(context, tally),
-            context.Progress, context.Activity, cancellationToken).ConfigureAwait(false);
+        var expanded = (await SourceExpansion.ExpandAsync(sources, context.SourceStore, context.Mapping, context.Request.Shard, new FailedResults(context, tally),
+            context.Progress, context.Activity, cancellationToken).ConfigureAwait(false)).Repositories;
         // An image source is a ready plan of its one tag or digest; the other repositories have their tags listed below.
         var plans = expanded.Where(e => e.IsImage).Select(ImagePlan).ToList();
         var candidatePlans = expanded.Where(e => !e.IsImage).Select(NewPlan).ToList();
@@ -68,7 +68,8 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
                 cancellationToken).ConfigureAwait(false);
         // A repository the destination does not have yet (and no earlier run of the journal wrote into) holds
         // nothing: its blobs and manifests need no HEAD before they are written.
-        plan.DestinationIsNew = destinationTags is null && context.Journal?.HasEntriesFor(plan.DestinationRepository) != true;
+        // Nor one that other shards write into as well (a split by tag): it only looked empty when it was listed.
+        plan.DestinationIsNew = destinationTags is null && context.Journal?.HasEntriesFor(plan.DestinationRepository) != true && !context.Request.Shard.SharesRepositories;
     }
 
     /// <summary>
@@ -91,9 +92,10 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
     }
 
     /// <summary>A plan in a project this run creates starts out empty: no listing of its destination, no HEADs.</summary>
-    private static void StartEmptyInNewProject(RepositoryPlan plan, HarborProjectCheck check)
+    private void StartEmptyInNewProject(RepositoryPlan plan, HarborProjectCheck check)
     {
         if (HarborProjectCheck.ProjectOf(plan.DestinationRepository) is not { } project || !check.New.Contains(project)) return;
+        if (context.Request.Shard.SharesRepositories) return;
         plan.DestinationIsNew = true;
         plan.DestinationTags = new HashSet<string>(StringComparer.Ordinal);
     }
@@ -103,6 +105,7 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
         {
             SourceName = repository.SourceName,
             DestinationName = DestinationStore.ItemName(repository.DestinationRepository),
+            OwnsTag = repository.OwnsTag,
         };
 
     /// <summary>The plan of an image source: its one work item, a digest alone going by an empty tag.</summary>

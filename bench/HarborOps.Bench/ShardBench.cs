@@ -1,0 +1,140 @@
+using System.Diagnostics;
+using System.Text;
+using HarborOps.Lab;
+
+namespace HarborOps.Bench;
+
+/// <summary>
+/// The copy where the network is the bottleneck, as between ACR and a Harbor in another network: both registries sit
+/// behind the lab's fault proxy with a per-request latency and a per-connection bandwidth cap, so the local
+/// registries' CPU no longer bounds the result. Measured in one run on one corpus, each method into a fresh
+/// destination: 1, 2 and 4 shards as separate engine processes started together (-ShardCount/-ShardIndex), one
+/// Copy-RegistryImage process, the per-tag skopeo copy loop and skopeo sync per repository. Bytes are counted at the
+/// destination's proxy: what the shards uploaded more than once (a layer shared by repositories of different shards)
+/// against the unique bytes.
+/// </summary>
+internal static class ShardBench
+{
+    // Skopeo-comparable (cosign legacy tags only, the lab's layer proportions): 64 image tags and their signature/SBOM
+    // tags over 16 repositories sharing 4 base images; sized so that the whole run, skopeo's loop included, takes minutes.
+    private static readonly LabCorpusOptions Corpus = new()
+    {
+        Repositories = 16, TagsPerRepository = 4, BaseImages = 4, BaseLayersPerImage = 2, BaseLayerSize = 256 * 1024, AppLayerSize = 128 * 1024,
+        ReferrerArtifacts = false, RootPrefix = "cmp",
+    };
+
+    private sealed record Row(string Method, TimeSpan Wall, int Verified, int Expected, string Note);
+
+    public static async Task<int> RunAsync(Arguments arguments)
+    {
+        var latency = TimeSpan.FromMilliseconds(arguments.Int("--latency-ms", 20));
+        long bandwidth = arguments.Int("--bandwidth-kib", 256) * 1024L;
+        var throttle = arguments.Int("--throttle", 8);
+        var report = new StringBuilder();
+        void Say(string line) { Console.WriteLine(line); report.AppendLine(line); }
+        var cmdlet = CmdletHost.From(arguments);
+        Say($"# HarborOps sharded copy, network-bound ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, load average at start {Bench.LoadAverage()})");
+        Say($"both registries behind the lab proxy: {latency.TotalMilliseconds:0} ms per request, {bandwidth / 1024} KiB/s per connection and direction; throttle {throttle} per process");
+
+        await using var source = await DistributionRegistry.StartAsync();
+        var corpus = await LabCorpus.PushAsync(source.Endpoint, Corpus);
+        await using var sourceProxy = Shape(await FaultProxy.StartAsync(source), latency, bandwidth);
+        var expected = corpus.Tags.Select(t => (t.Repository, t.Tag, t.Digest)).ToList();
+        Say($"corpus: {corpus.Repositories.Count} repositories, {corpus.ImageTags} image tags + {corpus.Tags.Count - corpus.ImageTags} signature/SBOM tags, {Bench.Mb(corpus.UniqueBlobBytes)} unique blob bytes");
+        Say("");
+        var rows = new List<Row>();
+
+        foreach (var shards in new[] { 1, 2, 4 })
+        {
+            await using var destination = await DistributionRegistry.StartAsync();
+            await using var proxy = Shape(await FaultProxy.StartAsync(destination), latency, bandwidth);
+            var clock = Stopwatch.StartNew();
+            var runs = await Task.WhenAll(Enumerable.Range(0, shards).Select(i => Bench.RunEngineAsync([$"{sourceProxy.Host}/cmp/"], $"{proxy.Host}/migrated", throttle,
+                ["--shard-count", shards.ToString(), "--shard-index", i.ToString()])));
+            var wall = clock.Elapsed;
+            var failed = runs.Sum(r => r.Json.GetProperty("failed").GetInt32());
+            var (uploaded, unique) = await UploadedBytesAsync(proxy);
+            var duplicated = uploaded - unique;
+            rows.Add(new Row($"{shards} shard{(shards == 1 ? "" : "s")} (engine processes)", wall, await Bench.VerifyAsync(destination.Host, "migrated", expected), expected.Count,
+                $"{failed} failed; uploaded {Bench.Mb(uploaded)}, unique {Bench.Mb(unique)}, more than once {Bench.Mb(duplicated)} ({100.0 * duplicated / Math.Max(1, unique):0.0} % of unique); "
+                + $"tags per shard {string.Join("/", runs.Select(r => r.Json.GetProperty("tags").GetInt32()))} "
+                + $"(the largest shard bounds the speed-up at {runs.Sum(r => r.Json.GetProperty("tags").GetInt32()) / (double)Math.Max(1, runs.Max(r => r.Json.GetProperty("tags").GetInt32())):0.0}x)"));
+            Say(Line(rows[^1]));
+        }
+
+        Row? product = null;
+        if (cmdlet is not null)
+        {
+            await using var destination = await DistributionRegistry.StartAsync();
+            await using var proxy = Shape(await FaultProxy.StartAsync(destination), latency, bandwidth);
+            var (wall, processWall, json) = await cmdlet.CopyAsync($"{sourceProxy.Host}/cmp/", $"{proxy.Host}/migrated", throttle);
+            product = new Row("Copy-RegistryImage (one pwsh)", processWall, await Bench.VerifyAsync(destination.Host, "migrated", expected), expected.Count,
+                $"{json.GetProperty("failed").GetInt32()} failed; launch to exit, pwsh start-up included (Import-Module and copy alone {wall.TotalSeconds:0.00} s)");
+            rows.Add(product);
+            Say(Line(product));
+        }
+
+        await using (var destination = await DistributionRegistry.StartAsync())
+        await using (var proxy = Shape(await FaultProxy.StartAsync(destination), latency, bandwidth))
+        {
+            var (wall, _) = await Bench.TimeProcessesAsync(corpus.Tags.Select(t => (IReadOnlyList<string>)Bench.SkopeoCopyArgs(sourceProxy.Host, proxy.Host, t.Repository, t.Tag)), parallel: 1);
+            var (uploaded, _) = await UploadedBytesAsync(proxy);
+            rows.Add(new Row("skopeo copy loop (per tag)", wall, await Bench.VerifyAsync(destination.Host, "migrated", expected), expected.Count, $"uploaded {Bench.Mb(uploaded)}"));
+            Say(Line(rows[^1]));
+        }
+
+        await using (var destination = await DistributionRegistry.StartAsync())
+        await using (var proxy = Shape(await FaultProxy.StartAsync(destination), latency, bandwidth))
+        {
+            var (wall, _) = await Bench.TimeProcessesAsync(corpus.Repositories.Select(r => (IReadOnlyList<string>)Bench.SkopeoSyncArgs(sourceProxy.Host, proxy.Host, r)), parallel: 1);
+            var (uploaded, _) = await UploadedBytesAsync(proxy);
+            rows.Add(new Row("skopeo sync (per repository)", wall, await Bench.VerifyAsync(destination.Host, "migrated", expected), expected.Count, $"uploaded {Bench.Mb(uploaded)}"));
+            Say(Line(rows[^1]));
+        }
+
+        Say($"load average now {Bench.LoadAverage()}");
+        Say("");
+        var one = rows.Single(r => r.Method.StartsWith("1 shard", StringComparison.Ordinal));
+        var ours = product ?? one;
+        void Ratio(string label, Row a, Row b, string target) => Say($"{label,-60} {a.Wall.TotalSeconds / b.Wall.TotalSeconds,6:0.00}x   ({target})");
+        Ratio("1 shard / 2 shards", one, rows.Single(r => r.Method.StartsWith("2 shards", StringComparison.Ordinal)), "for reference");
+        Ratio("1 shard / 4 shards", one, rows.Single(r => r.Method.StartsWith("4 shards", StringComparison.Ordinal)), "target >= 3");
+        Ratio($"skopeo copy loop / {ours.Method}", rows.Single(r => r.Method.StartsWith("skopeo copy", StringComparison.Ordinal)), ours, "target >= 8");
+        Ratio($"skopeo sync / {ours.Method}", rows.Single(r => r.Method.StartsWith("skopeo sync", StringComparison.Ordinal)), ours, "target >= 3");
+        if (arguments.Value("--report") is { } path) await File.WriteAllTextAsync(path, report.ToString());
+        return rows.All(r => r.Verified == r.Expected) ? 0 : 1;
+    }
+
+    private static FaultProxy Shape(FaultProxy proxy, TimeSpan latency, long bandwidth)
+    {
+        proxy.Latency = latency;
+        proxy.BandwidthPerConnection = bandwidth;
+        return proxy;
+    }
+
+    private static string Line(Row row) =>
+        $"{row.Method,-32} {row.Wall.TotalSeconds,8:0.00} s   verified {row.Verified}/{row.Expected}   {row.Note}";
+
+    /// <summary>
+    /// Blob bytes the destination's proxy saw committed: every upload session's body bytes (POST, PATCHes and the final
+    /// PUT, grouped by the session's path) whose PUT named a digest and was answered 201; unique counts each digest once.
+    /// </summary>
+    private static async Task<(long Uploaded, long Unique)> UploadedBytesAsync(FaultProxy proxy)
+    {
+        await Task.Delay(300); // a request is logged once its response is sent
+        var sessions = proxy.Requests.Where(r => r.PathAndQuery.Contains("/blobs/uploads/", StringComparison.Ordinal))
+            .GroupBy(r => r.PathAndQuery.Split('?')[0], StringComparer.Ordinal);
+        long uploaded = 0;
+        var perDigest = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var session in sessions)
+        {
+            var commit = session.FirstOrDefault(r => r is { Method: "PUT", StatusCode: 201 } && r.PathAndQuery.Contains("digest=", StringComparison.Ordinal));
+            if (commit is null) continue;
+            var digest = commit.PathAndQuery.Split("digest=", 2)[1].Split('&')[0];
+            var bytes = session.Sum(r => r.RequestBodyBytes);
+            uploaded += bytes;
+            perDigest.TryAdd(Uri.UnescapeDataString(digest), bytes);
+        }
+        return (uploaded, perDigest.Values.Sum());
+    }
+}

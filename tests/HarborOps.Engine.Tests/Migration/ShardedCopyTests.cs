@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using HarborOps.Engine.Migration;
+using HarborOps.Engine.Parity;
+using HarborOps.Engine.Scope;
+using HarborOps.Engine.Shards;
+using HarborOps.Lab;
+using HarborOps.Models;
+using Xunit;
+using static HarborOps.Engine.Tests.Migration.CopyAssertions;
+
+namespace HarborOps.Engine.Tests.Migration;
+
+/// <summary>
+/// A copy split over shards (as a Kubernetes Indexed Job runs it): the shards, run side by side with engines of their
+/// own, copy every tag exactly once between them, a comparison split the same way agrees on what each owns, and a
+/// shard stopped halfway and run again alone completes the migration.
+/// </summary>
+[Collection(CopyLabCollection.Name)]
+public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
+{
+    private const int Shards = 3;
+    private DistributionRegistry _source = null!;
+    private LabCorpusContent _corpus = null!;
+    private readonly string _work = Path.Combine(Path.GetTempPath(), $"harborops-shards-{Guid.NewGuid():N}");
+
+    public async Task InitializeAsync()
+    {
+        // A registry of its own, so that its catalog holds exactly this corpus.
+        _source = await DistributionRegistry.StartAsync();
+        _corpus = await LabCorpus.PushAsync(_source.Endpoint, new LabCorpusOptions { Repositories = 7, TagsPerRepository = 3 });
+        Directory.CreateDirectory(_work);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _source.DisposeAsync();
+        if (Directory.Exists(_work)) Directory.Delete(_work, recursive: true);
+    }
+
+    private CopyRequest Request(string prefix, ShardPartition shard) =>
+        new([_source.Host], $"{lab.DestinationHost}/{prefix}") { Shard = shard, ShardSummaryPath = Path.Combine(_work, $"{prefix}-{shard.Index}.json") };
+
+    private static HashSet<string> CopiedTags(IEnumerable<CopyResult> results) =>
+        results.Where(r => r.Action is CopyAction.Copied && r.Tag.Length > 0).Select(r => $"{r.SourceRepository}:{r.Tag}").ToHashSet(StringComparer.Ordinal);
+
+    private async Task<(CopySummary Summary, IReadOnlyList<CopyResult> Results)[]> CopyShardsAsync(string prefix, ShardBy by) =>
+        await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => Task.Run(() => lab.CopyAsync(Request(prefix, ShardPartition.Create(Shards, i, by, null))))));
+
+    private async Task<ParitySummary> CompareAsync(string prefix, ShardPartition shard)
+    {
+        var differences = new ConcurrentQueue<ParityDifference>();
+        using var engine = CopyLabFixture.NewEngine();
+        var summary = await new ParityChecker(engine).CompareAsync(
+            new ParityRequest([_source.Host], $"{lab.DestinationHost}/{prefix}") { Shard = shard, IncludeReferrers = true, DetectHarbor = false },
+            null, differences.Enqueue, failure => differences.Enqueue(new ParityDifference { Detail = failure.Message }), default);
+        Assert.True(differences.IsEmpty, string.Join("; ", differences.Select(d => $"{d.Kind} {d.DestinationReference} {d.Detail}")));
+        return summary;
+    }
+
+    [Theory]
+    [InlineData(ShardBy.Repository)]
+    [InlineData(ShardBy.Tag)]
+    public async Task Three_shards_copy_every_tag_exactly_once_between_them_and_the_destination_verifies_tag_by_tag(ShardBy by)
+    {
+        lab.Reset();
+        var prefix = lab.Unique($"shards-{by.ToString().ToLowerInvariant()}");
+
+        var shards = await CopyShardsAsync(prefix, by);
+
+        var copied = shards.Select(s => CopiedTags(s.Results)).ToList();
+        for (var i = 0; i < Shards; i++)
+        {
+            Assert.Equal((i, Shards, 0), (shards[i].Summary.Shard, shards[i].Summary.ShardCount, shards[i].Summary.Failed));
+            var written = ShardSummary.Parse(File.ReadAllText(Path.Combine(_work, $"{prefix}-{i}.json")), $"shard {i}");
+            Assert.Equal((ShardSummaryKind.Copy, i, Shards, shards[i].Summary.Copied, shards[i].Summary.BytesMoved), (written.Kind, written.ShardIndex, written.ShardCount, written.Copied, written.BytesMoved));
+            if (by == ShardBy.Repository)
+                Assert.All(copied[i], tag => Assert.Equal(i, ShardPartition.ShardOf(tag[..tag.IndexOf(':')], Shards)));
+            for (var j = i + 1; j < Shards; j++) Assert.Empty(copied[i].Intersect(copied[j]));
+        }
+        Assert.Equal(_corpus.Tags.Select(t => $"{t.Repository}:{t.Tag}").Order(StringComparer.Ordinal), copied.SelectMany(c => c).Order(StringComparer.Ordinal));
+        foreach (var tag in _corpus.Tags)
+            await AssertDigestAsync(lab.DestinationEndpoint, $"{prefix}/{tag.Repository}", tag.Tag, tag.Digest);
+
+        var whole = await CompareAsync(prefix, ShardPartition.Whole);
+        var parts = new List<ParitySummary>();
+        for (var i = 0; i < Shards; i++) parts.Add(await CompareAsync(prefix, ShardPartition.Create(Shards, i, by, null)));
+        Assert.Equal(_corpus.ImageTags, whole.TagsCompared);
+        Assert.Equal(whole.TagsCompared, parts.Sum(p => p.TagsCompared));
+        Assert.Equal(Enumerable.Range(0, Shards), parts.Select(p => p.Shard));
+        Assert.All(parts, p => Assert.Equal(Shards, p.ShardCount));
+    }
+
+    [Fact]
+    public async Task Split_by_tag_a_shard_checks_for_child_manifests_before_writing_them_into_a_repository_it_found_missing()
+    {
+        // Another shard may be writing the same repository: "it did not exist when listed" no longer means "empty".
+        lab.Reset();
+        var prefix = lab.Unique("shards-shared");
+        var (summary, _) = await lab.CopyAsync(Request(prefix, ShardPartition.Create(2, 0, ShardBy.Tag, null)));
+
+        Assert.Equal(0, summary.Failed);
+        var requests = lab.DestinationProxy.Requests;
+        Assert.True(requests.Any(r => r.Method == "HEAD" && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal)
+            && r.PathAndQuery.Contains("/manifests/sha256:", StringComparison.Ordinal)), string.Join("\n", requests.Where(r => r.PathAndQuery.Contains("/manifests/", StringComparison.Ordinal)).Take(60)));
+    }
+
+    [Fact]
+    public async Task A_shard_stopped_halfway_and_run_again_alone_with_its_journal_completes_the_migration()
+    {
+        lab.Reset();
+        var prefix = lab.Unique("shards-killed");
+        var repositories = _corpus.Repositories;
+        // The shard with the most repositories is the one stopped, so it has work left when it stops.
+        var victim = Enumerable.Range(0, Shards).OrderByDescending(i => repositories.Count(r => ShardPartition.ShardOf(r, Shards) == i)).First();
+        var victimShard = ShardPartition.Create(Shards, victim, ShardBy.Repository, null);
+        var journal = Path.Combine(_work, "victim.journal");
+        using var stop = new CancellationTokenSource();
+        var firstResults = new ConcurrentQueue<CopyResult>();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => lab.CopyAsync(Request(prefix, victimShard) with { JournalPath = journal, ThrottleLimit = 1 },
+            cancellationToken: stop.Token, onResult: r => { firstResults.Enqueue(r); if (firstResults.Count == 2) stop.Cancel(); }));
+        var stopped = ShardSummary.Parse(File.ReadAllText(Path.Combine(_work, $"{prefix}-{victim}.json")), "stopped shard");
+        Assert.Equal("OperationCanceled", stopped.Failures[0].ErrorId);
+        Assert.Equal(victim, stopped.ShardIndex);
+
+        foreach (var other in Enumerable.Range(0, Shards).Where(i => i != victim))
+            Assert.Equal(0, (await lab.CopyAsync(Request(prefix, ShardPartition.Create(Shards, other, ShardBy.Repository, null)))).Summary.Failed);
+        var (again, results) = await lab.CopyAsync(Request(prefix, victimShard) with { JournalPath = journal });
+
+        Assert.Equal(0, again.Failed);
+        Assert.Empty(CopiedTags(results).Intersect(CopiedTags(firstResults)));
+        await CompareAsync(prefix, ShardPartition.Whole);
+        foreach (var tag in _corpus.Tags.Where(t => ShardPartition.ShardOf(t.Repository, Shards) == victim))
+            await AssertDigestAsync(lab.DestinationEndpoint, $"{prefix}/{tag.Repository}", tag.Tag, tag.Digest);
+    }
+}

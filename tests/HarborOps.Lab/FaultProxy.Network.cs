@@ -1,0 +1,43 @@
+namespace HarborOps.Lab;
+
+/// <summary>
+/// The network between a client and the registry, as the proxy shapes it: a latency added to every request (a round
+/// trip to a registry in another region) and a bandwidth cap per connection and direction. Both are standing settings,
+/// not faults: clearing faults keeps them. The request log counts the body bytes each request sent and received.
+/// </summary>
+public sealed partial class FaultProxy
+{
+    private const string RequestBodyItem = "lab.requestBody";
+    private const string ResponseBodyItem = "lab.responseBody";
+
+    /// <summary>Waited before each request (control API excluded) is forwarded; zero by default.</summary>
+    public TimeSpan Latency { get; set; }
+
+    /// <summary>Bytes a second each request body and each response body may move (per connection and direction); null: no cap.</summary>
+    public long? BandwidthPerConnection { get; set; }
+
+    private Task WaitLatencyAsync(HttpContext context) =>
+        Latency > TimeSpan.Zero ? Task.Delay(Latency, context.RequestAborted) : Task.CompletedTask;
+
+    /// <summary>The request body as the upstream reads it: paced by the cap and counted for the log.</summary>
+    private Stream ShapedRequestBody(HttpContext context)
+    {
+        var shaped = new ShapedStream(context.Request.Body, BandwidthPerConnection);
+        context.Items[RequestBodyItem] = shaped;
+        return shaped;
+    }
+
+    /// <summary>The upstream's response body as the client gets it: paced by the cap and counted for the log.</summary>
+    private Stream ShapedResponseBody(HttpContext context, Stream upstream)
+    {
+        var shaped = new ShapedStream(upstream, BandwidthPerConnection);
+        context.Items[ResponseBodyItem] = shaped;
+        return shaped;
+    }
+
+    private static long BodyBytes(HttpContext context, string item) =>
+        context.Items.TryGetValue(item, out var stream) && stream is ShapedStream shaped ? shaped.BytesRead : 0;
+
+    private static ProxiedRequest WithBodyBytes(ProxiedRequest entry, HttpContext context) =>
+        entry with { RequestBodyBytes = BodyBytes(context, RequestBodyItem), ResponseBodyBytes = BodyBytes(context, ResponseBodyItem) };
+}
