@@ -52,6 +52,8 @@
         'Test-HarborOidcGroupClaim'
         'Test-HarborProjectGate'
         'Get-WorkloadImage'
+        'New-RegistryMigrationJob'
+        'Get-RegistryMigrationJob'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

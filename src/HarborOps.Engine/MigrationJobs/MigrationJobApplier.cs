@@ -71,7 +71,7 @@ public sealed class MigrationJobApplier(KubeCluster cluster)
             ?? throw new MigrationJobException(MigrationJobErrorIds.NotAMigrationJob, FailureKind.InvalidData,
                 $"Job {job.Metadata.NamespaceProperty}/{job.Metadata.Name} has no \"{ContainerName}\" container; it is not a migration Job HarborOps made.", job.Metadata.Name);
         container.Env ??= [];
-        container.Env = container.Env.Where(e => e.Name != ShardsVariable).Append(new V1EnvVar(ShardsVariable, string.Join(',', shards))).ToList();
+        container.Env = container.Env.Where(e => e.Name != ShardsVariable).Append(MigrationJobManifest.Env(ShardsVariable, string.Join(',', shards))).ToList();
         var shardCount = job.Metadata.Annotations?.TryGetValue(ShardCountAnnotation, out var count) == true ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : shards.Max() + 1;
         var annotations = MigrationJobManifest.ShardAnnotations(shardCount, shards);
         annotations[RerunOfAnnotation] = job.Metadata.Name;

@@ -15,4 +15,6 @@ public static class MigrationJobErrorIds
     public const string NotAMigrationJob = "MigrationJobNotHarborOps";
     /// <summary>-RerunFailed on a Job with no failed index.</summary>
     public const string NothingToRerun = "MigrationJobNothingFailed";
+    /// <summary>-Path could not be written.</summary>
+    public const string WriteFailed = "MigrationJobWriteFailed";
 }

@@ -46,6 +46,20 @@ public sealed class MigrationJobManifest
     /// <summary>All objects as one multi-document YAML stream.</summary>
     public string ToYaml() => string.Join("---\n", Objects.Select(o => KubernetesYaml.Serialize(o).TrimEnd('\n') + "\n"));
 
+    /// <summary>Writes <paramref name="yaml"/> to <paramref name="path"/> (replacing the file), or fails with <see cref="MigrationJobErrorIds.WriteFailed"/>.</summary>
+    public static async Task WriteYamlAsync(string path, string yaml, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await File.WriteAllTextAsync(path, yaml, new System.Text.UTF8Encoding(false), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new MigrationJobException(MigrationJobErrorIds.WriteFailed, Errors.FailureKind.InvalidArgument,
+                $"Cannot write the Job's YAML to {path}: {e.Message}", path, e);
+        }
+    }
+
     /// <summary>Validates the request (<see cref="MigrationJobErrorIds.Invalid"/>) and builds the objects.</summary>
     public static MigrationJobManifest Build(MigrationJobRequest request)
     {
@@ -197,25 +211,27 @@ public sealed class MigrationJobManifest
     {
         var env = new List<V1EnvVar>
         {
-            new(ModeVariable, mode),
-            new(ShardCountVariable, request.ShardCount.ToString(CultureInfo.InvariantCulture)),
-            new(ShardsVariable, string.Join(',', shards)),
-            new(CopyParametersVariable, CopyParametersJson(request.Copy)),
-            new(SummaryPathVariable, TerminationMessagePath),
-            new("HOME", $"{WorkMountPath}/home"),
-            new("TMPDIR", $"{WorkMountPath}/tmp"),
+            Env(ModeVariable, mode),
+            Env(ShardCountVariable, request.ShardCount.ToString(CultureInfo.InvariantCulture)),
+            Env(ShardsVariable, string.Join(',', shards)),
+            Env(CopyParametersVariable, CopyParametersJson(request.Copy)),
+            Env(SummaryPathVariable, TerminationMessagePath),
+            Env("HOME", $"{WorkMountPath}/home"),
+            Env("TMPDIR", $"{WorkMountPath}/tmp"),
         };
         if (request.WorkloadIdentityClientId is not null)
-            env.Add(new V1EnvVar(AzureIdentityRegistriesVariable, string.Join(',', MigrationJobValidation.SourceRegistries(request.Copy.Source))));
+            env.Add(Env(AzureIdentityRegistriesVariable, string.Join(',', MigrationJobValidation.SourceRegistries(request.Copy.Source))));
         if (request.SinceWindow is { } window)
-            env.Add(new V1EnvVar(SinceWindowVariable, ((long)window.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
+            env.Add(Env(SinceWindowVariable, ((long)window.TotalSeconds).ToString(CultureInfo.InvariantCulture)));
         if (request.HarborSecretName is { } secret)
         {
-            env.Add(new V1EnvVar(HarborUsernameVariable, valueFrom: new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector(request.HarborSecretUsernameKey, secret, optional: false) }));
-            env.Add(new V1EnvVar(HarborPasswordVariable, valueFrom: new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector(request.HarborSecretPasswordKey, secret, optional: false) }));
+            env.Add(new V1EnvVar { Name = HarborUsernameVariable, ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Key = request.HarborSecretUsernameKey, Name = secret, Optional = false } } });
+            env.Add(new V1EnvVar { Name = HarborPasswordVariable, ValueFrom = new V1EnvVarSource { SecretKeyRef = new V1SecretKeySelector { Key = request.HarborSecretPasswordKey, Name = secret, Optional = false } } });
         }
         return env;
     }
+
+    internal static V1EnvVar Env(string name, string value) => new() { Name = name, Value = value };
 
     private static V1ResourceRequirements Resources(MigrationJobRequest request)
     {

@@ -24,8 +24,8 @@ public static partial class MigrationJobValidation
         if (request.BackoffLimitPerIndex is < 0 or > 100) Fail("-BackoffLimitPerIndex", $"{request.BackoffLimitPerIndex} is not between 0 and 100");
         if (string.IsNullOrWhiteSpace(request.Image) || request.Image.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
             Fail("-Image", "it must be an image reference without spaces, such as harbor.example.com/tools/harborops@sha256:<digest>");
-        if (request.WorkloadIdentityClientId is { } clientId && !Guid.TryParseExact(clientId, "D")) Fail("-WorkloadIdentityClientId", $"\"{clientId}\" is not a client id (a GUID)");
-        if (request.WorkloadIdentityTenantId is { } tenantId && !Guid.TryParseExact(tenantId, "D")) Fail("-WorkloadIdentityTenantId", $"\"{tenantId}\" is not a tenant id (a GUID)");
+        if (request.WorkloadIdentityClientId is { } clientId && !Guid.TryParseExact(clientId, "D", out _)) Fail("-WorkloadIdentityClientId", $"\"{clientId}\" is not a client id (a GUID)");
+        if (request.WorkloadIdentityTenantId is { } tenantId && !Guid.TryParseExact(tenantId, "D", out _)) Fail("-WorkloadIdentityTenantId", $"\"{tenantId}\" is not a tenant id (a GUID)");
         if (request.HarborSecretName is { } secret)
         {
             Subdomain("-HarborSecretName", secret);

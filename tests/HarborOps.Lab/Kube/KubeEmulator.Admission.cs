@@ -233,6 +233,7 @@ public sealed partial class KubeEmulator
         var restartPolicy = podSpec["restartPolicy"]?.GetValue<string>() ?? "Always";
         if (restartPolicy is not ("Never" or "OnFailure"))
             throw KubeApiError.Invalid(type, name, ("spec.template.spec.restartPolicy", "FieldValueNotSupported", $"Unsupported value: \"{restartPolicy}\": supported values: \"OnFailure\", \"Never\""));
+        AdmitJobCompletion(spec, podSpec, name, create: old is null);
         if (old is not null)
         {
             if (!JsonNode.DeepEquals(old["spec"]?["template"], template))
