@@ -68,6 +68,12 @@ public sealed class CopySummary
     public string Destination { get; init; } = "";
     /// <summary>True for -WhatIf: nothing was written, the counts are the plan.</summary>
     public bool PlanOnly { get; init; }
+    /// <summary>Which shard of a sharded run (-ShardCount) did this work: 0 to ShardCount - 1; 0 of 1 for a whole run.</summary>
+    public int Shard { get; init; }
+    /// <summary>The number of shards the run was split into; 1 for a whole run.</summary>
+    public int ShardCount { get; init; } = 1;
+    /// <summary>Source repositories this run (this shard) took.</summary>
+    public int Repositories { get; init; }
     public int Tags { get; init; }
     public int Copied { get; init; }
     public int Updated { get; init; }

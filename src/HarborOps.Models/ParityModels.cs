@@ -85,6 +85,10 @@ public sealed record ParitySummary : ParityRecord
     public string[] Source { get; init; } = [];
     /// <summary>The destination compared (with its prefix).</summary>
     public string Destination { get; init; } = "";
+    /// <summary>Which shard of a sharded comparison (-ShardCount) this is: 0 to ShardCount - 1; 0 of 1 for a whole one.</summary>
+    public int Shard { get; init; }
+    /// <summary>The number of shards the comparison was split into; 1 for a whole one.</summary>
+    public int ShardCount { get; init; } = 1;
     public int RepositoriesCompared { get; init; }
     /// <summary>Source tags compared (image tags, not counting referrer tags).</summary>
     public int TagsCompared { get; init; }

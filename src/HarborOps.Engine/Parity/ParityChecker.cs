@@ -29,7 +29,7 @@ public sealed class ParityChecker(RegistryEngine engine)
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(onDifference);
-        return new ParityRun(engine, request, progress, onDifference, onFailure).RunAsync(cancellationToken);
+        return ParityShardSummary.RunAsync(request, (difference, failure) => new ParityRun(engine, request, progress, difference, failure), onDifference, onFailure, cancellationToken);
     }
 }
 
@@ -91,7 +91,8 @@ internal sealed class ParityRun
         var sourceRequestsBefore = sourceRegistries.Sum(_engine.RequestsSentTo);
         var destinationRequestsBefore = _engine.RequestsSentTo(_destination.Registry);
 
-        var pairs = await SourceExpansion.ExpandAsync(sources, SourceStore, _mapping, new ExpansionFindings(this), _progress, Activity, cancellationToken).ConfigureAwait(false);
+        var scope = await SourceExpansion.ExpandAsync(sources, SourceStore, _mapping, _request.Shard, new ExpansionFindings(this), _progress, Activity, cancellationToken).ConfigureAwait(false);
+        var pairs = scope.Repositories;
         _repositoriesTotal = pairs.Count;
         if (_destination is HarborInventoryStore harbor)
             harbor.ExpectRepositories(pairs.Where(p => p.OnlyTag is null && p.OnlyDigest is null).Select(p => p.DestinationRepository));
@@ -103,12 +104,15 @@ internal sealed class ParityRun
             var done = Interlocked.Increment(ref _repositoriesDone);
             _progress?.Report(new OperationProgress(Activity, $"Compared {done} of {pairs.Count} repositories, {Volatile.Read(ref _tagsCompared)} tags", pair.SourceName, done, pairs.Count));
         }).ConfigureAwait(false);
-        await ReportDestinationOnlyRepositoriesAsync(sources, pairs, cancellationToken).ConfigureAwait(false);
+        // Of a sharded comparison, shard 0 looks for repositories no source maps to, knowing where every shard's land.
+        if (_request.Shard.Index == 0) await ReportDestinationOnlyRepositoriesAsync(sources, scope.AllDestinationRepositories, cancellationToken).ConfigureAwait(false);
 
         var summary = new ParitySummary
         {
             Source = _request.Sources.ToArray(),
             Destination = _mapping.Destination.Text,
+            Shard = _request.Shard.Index,
+            ShardCount = _request.Shard.Count,
             RepositoriesCompared = _repositoriesCompared,
             TagsCompared = _tagsCompared,
             ReferrersChecked = _referrersChecked,
@@ -133,12 +137,11 @@ internal sealed class ParityRun
     /// mapped prefix that none maps to is extra; not when the sources could not all be listed, which would make every
     /// repository they hide look extra.
     /// </summary>
-    private async Task ReportDestinationOnlyRepositoriesAsync(List<CopySource> sources, IReadOnlyList<ExpandedRepository> pairs, CancellationToken cancellationToken)
+    private async Task ReportDestinationOnlyRepositoriesAsync(List<CopySource> sources, IReadOnlySet<string> expected, CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _expansionIncomplete) != 0 || !sources.All(s => s.Kind is CopySourceKind.Prefix or CopySourceKind.Registry)) return;
         var prefixes = sources.Select(s => _mapping.MapPrefix(s.Kind == CopySourceKind.Registry ? "" : s.Repository)).Distinct(StringComparer.Ordinal).ToList();
         if (prefixes.Contains(null)) return;
-        var expected = pairs.Select(p => p.DestinationRepository).ToHashSet(StringComparer.Ordinal);
         var extra = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var prefix in prefixes)
             extra.UnionWith(await DestinationOnlyRepositories.FindAsync(_destination, prefix!, expected, cancellationToken).ConfigureAwait(false));
@@ -308,13 +311,13 @@ internal sealed class ParityRun
         bool Screened(string tag)
         {
             if (ImageReference.IsValidTag(tag)) return true;
-            if (_selection.Matches(tag)) lock (invalidTags) invalidTags.Add(tag);
+            if (_selection.Matches(tag) && pair.OwnsTag(tag)) lock (invalidTags) invalidTags.Add(tag);
             return false;
         }
         // A bulk inventory (ACR) costs the same whatever is wanted; otherwise only the tags compared are HEADed.
         var pages = store.HasBulkInventory
             ? store.ListTaggedManifestPagesAsync(repository, cancellationToken)
-            : TagInventory.HeadEachTagAsync(store, repository, _engine.Options.TagDetailParallelism, tag => Screened(tag) && Wanted(tag), cancellationToken);
+            : TagInventory.HeadEachTagAsync(store, repository, _engine.Options.TagDetailParallelism, tag => Screened(tag) && Wanted(pair, tag), cancellationToken);
         await foreach (var page in pages.ConfigureAwait(false))
             foreach (var item in page)
             {
@@ -324,7 +327,7 @@ internal sealed class ParityRun
                     // Referrer tags follow their subject: never compared as tags, checked as referrers with -IncludeReferrers.
                     if (_request.IncludeReferrers) referrerTags[item.Tag] = item;
                 }
-                else if (_selection.Matches(item.Tag))
+                else if (_selection.Matches(item.Tag) && pair.OwnsTag(item.Tag))
                 {
                     images[item.Tag] = item;
                 }
@@ -332,9 +335,12 @@ internal sealed class ParityRun
         return new Inventory(images, referrerTags, invalidTags);
     }
 
-    /// <summary>Tags the comparison looks at: the filtered image tags, and referrer tags with -IncludeReferrers.</summary>
-    private bool Wanted(string tag) =>
-        TagSelection.SubjectOfReferrerTag(tag) is null ? _selection.Matches(tag) : _request.IncludeReferrers;
+    /// <summary>
+    /// Tags the comparison looks at: the filtered image tags its shard owns, and referrer tags with -IncludeReferrers
+    /// (all of them: a shard checks the referrers of each subject it found equal, whichever shard owns the referrer tag).
+    /// </summary>
+    private bool Wanted(ExpandedRepository pair, string tag) =>
+        TagSelection.SubjectOfReferrerTag(tag) is null ? _selection.Matches(tag) && pair.OwnsTag(tag) : _request.IncludeReferrers;
 
     private static async Task ObserveAsync(Task task)
     {

@@ -19,4 +19,11 @@ public sealed record ExpandedRepository(IImageStore SourceStore, string SourceRe
 
     /// <summary>"registry/repository", as results and messages name it.</summary>
     public string SourceName => SourceStore.ItemName(SourceRepository);
+
+    /// <summary>The shard of the run that expanded it (<see cref="ShardPartition.Whole"/> unsharded).</summary>
+    public ShardPartition Shard { get; init; } = ShardPartition.Whole;
+
+    /// <summary>Whether the run's shard owns <paramref name="tag"/> of this repository (always, unless split by tag).</summary>
+    public bool OwnsTag(string tag) => Shard.OwnsTag(SourceRepository, tag);
 }
+

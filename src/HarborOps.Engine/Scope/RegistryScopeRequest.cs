@@ -66,6 +66,15 @@ public abstract record RegistryScopeRequest
     /// <summary>A regular expression of tags to leave out.</summary>
     public string? ExcludeTagRegex { get; init; }
 
+    /// <summary>The part of the scope this run takes (a shard of a Kubernetes Indexed Job); <see cref="ShardPartition.Whole"/> by default.</summary>
+    public ShardPartition Shard { get; init; } = ShardPartition.Whole;
+
+    /// <summary>
+    /// Where to write the run's <see cref="Shards.ShardSummary"/> JSON when it ends, successful or not (a Job's pod passes
+    /// /dev/termination-log, whose first 4 KiB Kubernetes keeps in the pod's status); null writes none.
+    /// </summary>
+    public string? ShardSummaryPath { get; init; }
+
     public NetworkCredential? SourceCredential { get; init; }
     public NetworkCredential? DestinationCredential { get; init; }
 }

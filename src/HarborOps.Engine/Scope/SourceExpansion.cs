@@ -18,20 +18,27 @@ public static class SourceExpansion
     /// item, keyed by repository, tag and digest, since it reads only that image). What is left out goes to <paramref name="failures"/>.
     /// <paramref name="storeOf"/> opens (once, by the caller's rules) the store of a source's registry or layout; listing a
     /// catalog is reported under the caller's <paramref name="activity"/>.
+    /// <para>Of a sharded run (<paramref name="shard"/>), only what the shard owns is returned, and only its own
+    /// repositories' mapping failures and invalid names are reported (a source that cannot be listed is every shard's
+    /// failure); <see cref="ExpandedScope.AllDestinationRepositories"/> still names where every shard's repositories land.
+    /// With <see cref="ShardBy.Tag"/> every repository is returned and its tags are split by <see cref="ExpandedRepository.OwnsTag"/>.</para>
     /// </summary>
-    public static async Task<List<ExpandedRepository>> ExpandAsync(IEnumerable<CopySource> sources, Func<string, IImageStore> storeOf, RepositoryMapping mapping,
-        ISourceExpansionFailures failures, IProgress<OperationProgress>? progress, string activity, CancellationToken cancellationToken)
+    public static async Task<ExpandedScope> ExpandAsync(IEnumerable<CopySource> sources, Func<string, IImageStore> storeOf, RepositoryMapping mapping,
+        ShardPartition shard, ISourceExpansionFailures failures, IProgress<OperationProgress>? progress, string activity, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(storeOf);
         ArgumentNullException.ThrowIfNull(mapping);
+        ArgumentNullException.ThrowIfNull(shard);
         ArgumentNullException.ThrowIfNull(failures);
         var expanded = new List<ExpandedRepository>();
+        var everywhere = new HashSet<string>(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var owned = new ShardOwnedFailures(shard, failures);
         foreach (var source in sources)
         {
             var store = storeOf(source.Registry);
-            foreach (var repository in await ListAsync(store, source, failures, progress, activity, cancellationToken).ConfigureAwait(false))
+            foreach (var repository in await ListAsync(store, source, owned, progress, activity, cancellationToken).ConfigureAwait(false))
             {
                 var key = source.Kind == CopySourceKind.Image ? $"{store.Registry}/{repository}:{source.Tag}@{source.Digest}" : $"{store.Registry}/{repository}";
                 if (!seen.Add(key)) continue;
@@ -42,13 +49,36 @@ public static class SourceExpansion
                 }
                 catch (HarborOpsException ex) when (ex.ErrorId == ScopeErrorIds.MappingInvalid)
                 {
-                    failures.MappingFailed(store, repository, ex);
+                    owned.MappingFailed(store, repository, ex);
                     continue;
                 }
-                expanded.Add(new ExpandedRepository(store, repository, mapped, source));
+                everywhere.Add(mapped);
+                if (Owns(shard, source, repository))
+                    expanded.Add(new ExpandedRepository(store, repository, mapped, source) { Shard = shard });
             }
         }
-        return expanded;
+        return new ExpandedScope(expanded, everywhere);
+    }
+
+    private static bool Owns(ShardPartition shard, CopySource source, string repository) =>
+        source.Kind != CopySourceKind.Image ? shard.OwnsRepository(repository)
+        : source.Tag is { } tag ? shard.OwnsTag(repository, tag)
+        : shard.OwnsDigest(repository, source.Digest!);
+
+    /// <summary>The failures of the repositories a shard owns; a listing failure is every shard's.</summary>
+    private sealed class ShardOwnedFailures(ShardPartition shard, ISourceExpansionFailures failures) : ISourceExpansionFailures
+    {
+        public void ListingFailed(CopySource source, HarborOpsException failure) => failures.ListingFailed(source, failure);
+
+        public void NameInvalid(IImageStore store, string name, HarborOpsException failure)
+        {
+            if (shard.OwnsRepository(name)) failures.NameInvalid(store, name, failure);
+        }
+
+        public void MappingFailed(IImageStore store, string repository, HarborOpsException failure)
+        {
+            if (shard.OwnsRepository(repository)) failures.MappingFailed(store, repository, failure);
+        }
     }
 
     /// <summary>The repositories of one source; a listing that fails is reported, and what it listed before is kept.</summary>

@@ -107,7 +107,10 @@ public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
         // Session state (current location) is only safe to read on the pipeline thread.
         _sources.AddRange(Source.Select(ResolveLayoutImage));
         _destination = ResolveLayoutDirectory(Destination);
+        _shardSummaryPath = ResolvedShardSummaryPath();
     }
+
+    private string? _shardSummaryPath;
 
     // Everything piped in is compared in one run, with one summary.
     protected override Task ProcessRecordAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -117,8 +120,11 @@ public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
         if (_sources.Count == 0) return;
         var sources = _sources.Distinct(StringComparer.Ordinal).ToList();
         CurrentTarget = _destination;
+        var shard = ShardOfRun();
         var request = new ParityRequest(sources, _destination)
         {
+            Shard = shard,
+            ShardSummaryPath = _shardSummaryPath,
             DestinationPrefix = DestinationPrefix,
             StripPrefixSegments = StripPrefixSegments,
             RenameRepositories = ToRepositoryRenames(Rename),
@@ -138,7 +144,7 @@ public sealed class CompareRegistryParityCommand : RegistryMappingCommandBase
             failure => WriteFailure(failure, failure.Target ?? _destination), cancellationToken).ConfigureAwait(false);
         WriteObject(summary);
         // A comparison of nothing finds no difference: without this, a mistyped source passes a parity gate.
-        if (summary.TagsCompared == 0 && summary.SourceUnreadable == 0) ReportEmptySource(what);
+        if (summary.TagsCompared == 0 && summary.SourceUnreadable == 0) ReportEmptySource(what, shard);
         if (FailOnDifference && summary.Differences > 0)
             throw new ParityDifferencesException(summary.Differences, what, summary.Destination);
     }

@@ -117,6 +117,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
     private readonly List<string> _sources = [];
     private string _destination = "";
     private bool _whatIf;
+    private string? _shardSummaryPath;
 
     /// <summary>
     /// What to copy: "registry/repository:tag" or "@sha256:..." (one image), "registry/repository" (every tag),
@@ -215,6 +216,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         }
         _whatIf = LanguagePrimitives.IsTrue(MyInvocation.BoundParameters.TryGetValue("WhatIf", out var whatIf) ? whatIf : GetVariableValue("WhatIfPreference"));
         JournalPath = JournalPath is null ? null : GetUnresolvedProviderPathFromPSPath(JournalPath);
+        _shardSummaryPath = ResolvedShardSummaryPath();
     }
 
     /// <summary>
@@ -244,8 +246,12 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         CurrentTarget = _destination;
         // Parsed once: the Harbor behind it is found from the same destination the copier maps repositories onto.
         var destination = CopyDestination.Parse(_destination);
+        var shard = ShardOfRun();
         var request = new CopyRequest(sources, destination)
         {
+            Shard = shard,
+            // -WhatIf writes nothing, not even a summary file.
+            ShardSummaryPath = _whatIf ? null : _shardSummaryPath,
             DestinationPrefix = _parity.Comparison is null ? DestinationPrefix : null,
             StripPrefixSegments = _parity.Comparison?.StripPrefixSegments ?? StripPrefixSegments,
             RenameRepositories = _parity.Comparison?.Rename
@@ -288,7 +294,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
             await ShouldProcessAsync(_destination,
                 $"Copy {plan.Planned} tag(s), skip {plan.Skipped} already there, {plan.Failed} failed to plan; {ByteCount.Format(plan.BytesMoved)} to move, {plan.BlobsMounted} blob(s) to mount").ConfigureAwait(false);
             WarnAboutRewrittenIndexes(rewritten);
-            if (plan.Tags == 0 && plan.Failed == 0) ReportEmptySource(what);
+            if (plan.Tags == 0 && plan.Failed == 0) ReportEmptySource(what, shard);
             return;
         }
 
@@ -304,7 +310,7 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
         WarnAboutRewrittenIndexes(rewritten);
         WriteObject(summary);
         // A source that failed (a missing repository) already said so; one that selected nothing has not.
-        if (summary.Tags == 0 && summary.Failed == 0) ReportEmptySource(what);
+        if (summary.Tags == 0 && summary.Failed == 0) ReportEmptySource(what, shard);
     }
 
     private void WarnAboutRewrittenIndexes(int count)

@@ -73,11 +73,14 @@ public sealed class SourceExpansionTests
         Assert.StartsWith($"'{Registry}/legacy/app' has no repository path", failure.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<(List<ExpandedRepository>, RecordedFailures)> ExpandAsync(IImageStore store, RepositoryMapping mapping, params string[] sources)
+    private static Task<(List<ExpandedRepository>, RecordedFailures)> ExpandAsync(IImageStore store, RepositoryMapping mapping, params string[] sources) =>
+        ExpandShardAsync(store, mapping, ShardPartition.Whole, sources);
+
+    private static async Task<(List<ExpandedRepository>, RecordedFailures)> ExpandShardAsync(IImageStore store, RepositoryMapping mapping, ShardPartition shard, params string[] sources)
     {
         var failures = new RecordedFailures();
-        var expanded = await SourceExpansion.ExpandAsync(sources.Select(CopySource.Parse), _ => store, mapping, failures, null, "test", default);
-        return (expanded, failures);
+        var expanded = await SourceExpansion.ExpandAsync(sources.Select(CopySource.Parse), _ => store, mapping, shard, failures, null, "test", default);
+        return (expanded.Repositories, failures);
     }
 
     private sealed class RecordedFailures : ISourceExpansionFailures

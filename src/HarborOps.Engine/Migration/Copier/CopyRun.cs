@@ -1,6 +1,7 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Scope;
+using HarborOps.Engine.Shards;
 using HarborOps.Models;
 
 namespace HarborOps.Engine.Migration;
@@ -10,15 +11,61 @@ namespace HarborOps.Engine.Migration;
 /// parallel, then the referrer tags no copied tag reached, and sum up. The work itself is done by its collaborators:
 /// <see cref="RepositoryDiscovery"/>, <see cref="TagCopier"/> (with <see cref="TagDecider"/>, <see cref="TagFilters"/>
 /// and <see cref="ReferrerCopier"/>), <see cref="ManifestMover"/> and <see cref="BlobMover"/>, all reporting to one
-/// <see cref="CopyTally"/>.
+/// <see cref="CopyTally"/>. A shard's run leaves its <see cref="ShardSummary"/> (-ShardSummaryPath) however it ends.
 /// </summary>
 internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgress<OperationProgress>? progress, Action<CopyResult, HarborOpsException?>? onResult)
 {
     public async Task<CopySummary> RunAsync(CancellationToken cancellationToken)
     {
         var sources = request.Sources.Select(CopySource.Parse).ToList();
-        var context = new CopyContext(engine, request, progress);
-        var tally = new CopyTally(context, onResult);
+        var recorder = new ShardSummaryRecorder(request.ShardSummaryPath);
+        recorder.CheckWritable();
+        CopyContext context;
+        try
+        {
+            context = new CopyContext(engine, request, progress);
+        }
+        catch (Exception badRequest)
+        {
+            await recorder.WriteAsync(ShardSummaryOf(new CopySummary { Shard = request.Shard.Index, ShardCount = request.Shard.Count }),
+                string.Join(", ", request.Sources), badRequest).ConfigureAwait(false);
+            throw;
+        }
+        var tally = new CopyTally(context, (result, failure) =>
+        {
+            if (result.Action == CopyAction.Failed) recorder.Failure(result.Source, result.ErrorId, result.Error);
+            onResult?.Invoke(result, failure);
+        });
+        try
+        {
+            await CopyAsync(sources, context, tally, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception stoppedBy)
+        {
+            await recorder.WriteAsync(ShardSummaryOf(tally.Summary()), string.Join(", ", request.Sources), stoppedBy).ConfigureAwait(false);
+            throw;
+        }
+        var summary = tally.Complete();
+        await recorder.WriteAsync(ShardSummaryOf(summary), string.Join(", ", request.Sources), null).ConfigureAwait(false);
+        return summary;
+    }
+
+    private static ShardSummary ShardSummaryOf(CopySummary summary) => new()
+    {
+        Kind = ShardSummaryKind.Copy,
+        ShardIndex = summary.Shard,
+        ShardCount = summary.ShardCount,
+        Repositories = summary.Repositories,
+        Tags = summary.Tags,
+        Copied = summary.Copied,
+        Updated = summary.Updated,
+        Skipped = summary.Skipped,
+        Failed = summary.Failed,
+        BytesMoved = summary.BytesMoved,
+    };
+
+    private static async Task CopyAsync(List<CopySource> sources, CopyContext context, CopyTally tally, CancellationToken cancellationToken)
+    {
         try
         {
             await context.OpenJournalAsync(cancellationToken).ConfigureAwait(false);
@@ -27,6 +74,7 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             var tags = new TagCopier(context, tally, source, manifests);
 
             var plans = await new RepositoryDiscovery(context, tally).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
+            tally.Repositories(plans.Count);
             var work = plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList();
             tally.ExpectTags(work.Count + plans.Sum(p => p.ReferrerTagCount));
             tally.Report(null);
@@ -44,6 +92,5 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
         {
             await context.DisposeAsync().ConfigureAwait(false);
         }
-        return tally.Complete();
     }
 }

@@ -12,7 +12,7 @@ internal sealed class CopyTally(CopyContext context, Action<CopyResult, HarborOp
 {
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly object _emitLock = new();
-    private int _totalTags;
+    private int _totalTags, _repositories;
     private int _doneTags, _copied, _updated, _skipped, _failed, _planned;
     private int _blobsCopied, _blobsMounted, _blobsSkipped, _manifestsWritten, _referrersCopied;
     private long _bytesMoved;
@@ -21,6 +21,9 @@ internal sealed class CopyTally(CopyContext context, Action<CopyResult, HarborOp
 
     /// <summary>Tags the run expects to finish (the progress bar's total); referrer tags found by probing add to it.</summary>
     public void ExpectTags(int count) => Interlocked.Add(ref _totalTags, count);
+
+    /// <summary>The source repositories the run took (after discovery).</summary>
+    public void Repositories(int count) => Volatile.Write(ref _repositories, count);
 
     public void BlobTransferred(long size)
     {
@@ -102,7 +105,8 @@ internal sealed class CopyTally(CopyContext context, Action<CopyResult, HarborOp
         return summary;
     }
 
-    private CopySummary Summary()
+    /// <summary>The totals so far (also of a run a terminating failure stopped).</summary>
+    public CopySummary Summary()
     {
         lock (_emitLock)
         {
@@ -111,6 +115,9 @@ internal sealed class CopyTally(CopyContext context, Action<CopyResult, HarborOp
                 Source = string.Join(", ", context.Request.Sources),
                 Destination = context.Destination.Text,
                 PlanOnly = context.PlanOnly,
+                Shard = context.Request.Shard.Index,
+                ShardCount = context.Request.Shard.Count,
+                Repositories = Volatile.Read(ref _repositories),
                 Tags = _doneTags,
                 Copied = _copied,
                 Updated = _updated,

@@ -15,8 +15,8 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
 
     public async Task<List<RepositoryPlan>> DiscoverAsync(List<CopySource> sources, CancellationToken cancellationToken)
     {
-        var expanded = await SourceExpansion.ExpandAsync(sources, context.SourceStore, context.Mapping, new FailedResults(context, tally),
-            context.Progress, context.Activity, cancellationToken).ConfigureAwait(false);
+        var expanded = (await SourceExpansion.ExpandAsync(sources, context.SourceStore, context.Mapping, context.Request.Shard, new FailedResults(context, tally),
+            context.Progress, context.Activity, cancellationToken).ConfigureAwait(false)).Repositories;
         // An image source is a ready plan of its one tag or digest; the other repositories have their tags listed below.
         var plans = expanded.Where(e => e.IsImage).Select(ImagePlan).ToList();
         var candidatePlans = expanded.Where(e => !e.IsImage).Select(NewPlan).ToList();
@@ -103,6 +103,7 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
         {
             SourceName = repository.SourceName,
             DestinationName = DestinationStore.ItemName(repository.DestinationRepository),
+            OwnsTag = repository.OwnsTag,
         };
 
     /// <summary>The plan of an image source: its one work item, a digest alone going by an empty tag.</summary>

@@ -13,6 +13,8 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
     public string DestinationRepository { get; } = destinationRepository;
     public string SourceName { get; init; } = "";
     public string DestinationName { get; init; } = "";
+    /// <summary>Whether the run's shard owns a tag of this repository (a run split by tag takes only its own).</summary>
+    public Func<string, bool> OwnsTag { get; init; } = _ => true;
     /// <summary>Every tag of the source repository; null when one image was named (referrer tags are probed then).</summary>
     public HashSet<string>? SourceTags { get; private set; }
     /// <summary>Tags the destination repository has; null when not listed (each tag is HEADed then).</summary>
@@ -41,6 +43,8 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
         var listed = inventory?.GroupBy(i => i.Tag, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         foreach (var tag in SourceTags.Order(StringComparer.Ordinal))
         {
+            // Another shard's tag (and another shard's referrer tag, owned with its subject's digest) is not this run's.
+            if (!OwnsTag(tag)) continue;
             var subject = TagSelection.SubjectOfReferrerTag(tag);
             if (subject is null)
             {
