@@ -32,7 +32,7 @@ public static class MigrationJobStatusBuilder
         var failedCondition = conditions.FirstOrDefault(c => c.Type == "Failed" && c.Status == "True");
         var shards = ShardMap(job, completions);
         var byIndex = pods.Select(p => (Pod: p, Index: IndexOf(p, completions))).Where(p => p.Index >= 0)
-            .GroupBy(p => p.Index).ToDictionary(g => g.Key, g => g.Select(p => p.Pod).OrderBy(p => p.Metadata.CreationTimestamp ?? DateTime.MinValue).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal).ToList());
+            .GroupBy(p => p.Index).ToDictionary(g => g.Key, g => g.Select(p => p.Pod).OrderBy(p => p, Chronological).ToList());
 
         var indexes = new List<RegistryMigrationJobIndex>(completions);
         for (var i = 0; i < completions; i++)
@@ -69,6 +69,26 @@ public static class MigrationJobStatusBuilder
         };
     }
 
+    /// <summary>
+    /// The pods of one index, oldest first. creationTimestamp has whole seconds, so a retry made in the same second is
+    /// told apart by the controller's failure count (each retry carries one more), then by still running.
+    /// </summary>
+    private static readonly Comparer<V1Pod> Chronological = Comparer<V1Pod>.Create((a, b) =>
+    {
+        var byTime = Nullable.Compare(a.Metadata.CreationTimestamp, b.Metadata.CreationTimestamp);
+        if (byTime != 0) return byTime;
+        var byRetry = FailureCount(a).CompareTo(FailureCount(b));
+        if (byRetry != 0) return byRetry;
+        var byActive = IsActive(a).CompareTo(IsActive(b));
+        return byActive != 0 ? byActive : string.CompareOrdinal(a.Metadata.Name, b.Metadata.Name);
+    });
+
+    private static int FailureCount(V1Pod pod) =>
+        pod.Metadata.Annotations?.TryGetValue(IndexFailureCountAnnotation, out var text) == true
+        && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var count) ? count : 0;
+
+    private static bool IsActive(V1Pod pod) => pod.Status?.Phase is not ("Succeeded" or "Failed");
+
     private static MigrationIndexState StateOfRunning(List<V1Pod> pods)
     {
         if (pods.Count == 0) return MigrationIndexState.Pending;
@@ -86,8 +106,9 @@ public static class MigrationJobStatusBuilder
         var latest = pods.Count == 0 ? null : pods[^1];
         // the summary of the most recent pod that ended: a retry still running shows what the failed attempt left
         var (ended, terminated) = pods.AsEnumerable().Reverse().Select(p => (Pod: p, State: Terminated(p))).FirstOrDefault(x => x.State is not null);
-        var failures = latest?.Metadata.Annotations?.TryGetValue(IndexFailureCountAnnotation, out var text) == true && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-            ? n : pods.Count(p => p.Status?.Phase == "Failed");
+        // the controller's annotation counts the failures before that pod; a failed latest pod is one more
+        var failures = latest is null ? 0 : latest.Metadata.Annotations?.ContainsKey(IndexFailureCountAnnotation) == true
+            ? FailureCount(latest) + (latest.Status?.Phase == "Failed" ? 1 : 0) : pods.Count(p => p.Status?.Phase == "Failed");
         if (terminated is null)
             return new RegistryMigrationJobIndex { Index = index, Shard = shard, State = state, Pod = latest?.Metadata.Name, Failures = failures };
         ShardSummary? summary = null;
@@ -139,7 +160,8 @@ public static class MigrationJobStatusBuilder
     private static int[] ShardMap(V1Job job, int completions)
     {
         var identity = Enumerable.Range(0, completions).ToArray();
-        if (job.Metadata.Annotations?.TryGetValue(ShardsAnnotation, out var text) != true || text.Length > 12 * completions + 16) return identity;
+        string? text = null;
+        if (job.Metadata.Annotations?.TryGetValue(ShardsAnnotation, out text) != true || text is null || text.Length > 12 * completions + 16) return identity;
         var parts = text.Split(',');
         if (parts.Length != completions) return identity;
         var shards = new int[completions];

@@ -148,7 +148,9 @@ public sealed partial class KubeEmulator
             }
             failed++;
             var (action, ruleIndex, exitCode) = MatchFailurePolicy(spec["podFailurePolicy"] as JsonObject, pod);
-            var failures = Number(pod["metadata"]?["annotations"]?[IndexFailureCountKey]) + (action == "Ignore" ? 0 : 1);
+            // the annotation is a string, as every annotation value is
+            var failures = (long.TryParse(pod["metadata"]?["annotations"]?[IndexFailureCountKey]?.GetValue<string>(), NumberStyles.None, CultureInfo.InvariantCulture, out var before) ? before : 0)
+                + (action == "Ignore" ? 0 : 1);
             if (action == "FailJob")
                 failJob = $"Container {ContainerOf(pod)} for pod {ns}/{NameOf(pod)} failed with exit code {exitCode} matching FailJob rule at index {ruleIndex}";
             else if (action == "FailIndex" || (backoffPerIndex is { } limit && failures > limit)) failedIndexes.Add(index);
