@@ -27,7 +27,7 @@ public sealed class MigrationJobApplier(KubeCluster cluster)
         }
     }
 
-    public Task<V1Job> CreateJobAsync(V1Job job, CancellationToken cancellationToken)
+    internal Task<V1Job> CreateJobAsync(V1Job job, CancellationToken cancellationToken)
     {
         var ns = job.Metadata.NamespaceProperty;
         return cluster.CallAsync(KubeOperation.Create("jobs", ns, job.Metadata.Name, "batch"),
@@ -59,7 +59,7 @@ public sealed class MigrationJobApplier(KubeCluster cluster)
     /// no way to re-open indexes of a finished Job, and while the Job runs its controller already retries a failed index
     /// alone (backoffLimitPerIndex), so a re-run is only for a Job that has finished.
     /// </summary>
-    public static V1Job RerunOf(V1Job job, IReadOnlyList<int> shards, string name)
+    internal static V1Job RerunOf(V1Job job, IReadOnlyList<int> shards, string name)
     {
         if (shards.Count == 0)
             throw new MigrationJobException(MigrationJobErrorIds.NothingToRerun, FailureKind.InvalidArgument,

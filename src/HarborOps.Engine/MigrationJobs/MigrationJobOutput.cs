@@ -28,7 +28,7 @@ public static class MigrationJobOutput
         };
     }
 
-    public static RegistryMigrationJob Describe(V1Job job, bool applied) => new()
+    internal static RegistryMigrationJob Describe(V1Job job, bool applied) => new()
     {
         Kind = "Job", Name = job.Metadata.Name, Namespace = job.Metadata.NamespaceProperty,
         ServiceAccount = job.Spec.Template.Spec.ServiceAccountName ?? "",

@@ -58,7 +58,7 @@ public sealed class GetRegistryMigrationJobCommand : KubeCommandBase
         var cluster = await ConnectClusterAsync().ConfigureAwait(false);
         var ns = Namespace ?? cluster.DefaultNamespace;
         CurrentTarget = $"{ns}/{Name}";
-        var (status, _) = await new MigrationJobReader(cluster).ReadAsync(ns, Name, cancellationToken).ConfigureAwait(false);
+        var status = await new MigrationJobReader(cluster).StatusAsync(ns, Name, cancellationToken).ConfigureAwait(false);
         foreach (var unreadable in status.Indexes.Where(i => !i.HasSummary && i.ExitCode is not null))
             WriteVerbose($"Index {unreadable.Index} ({unreadable.Pod}) left no readable shard summary: {unreadable.Error}");
         WriteObject(status);

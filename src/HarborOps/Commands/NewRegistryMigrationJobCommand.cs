@@ -224,12 +224,10 @@ public sealed class NewRegistryMigrationJobCommand : KubeCommandBase
         RegistryMigrationJob result;
         if (RerunFailed)
         {
-            var reader = new MigrationJobReader(cluster!);
-            var (status, job) = await reader.ReadAsync(ns, Name, cancellationToken).ConfigureAwait(false);
-            var rerun = MigrationJobReader.PlanRerun(status, job, await reader.JobNamesAsync(ns, cancellationToken).ConfigureAwait(false));
-            var applied = Apply && await ShouldProcessAsync($"Job {ns}/{rerun.Metadata.Name}", $"Create (re-runs shards {string.Join(',', status.FailedShards)} of {Name})").ConfigureAwait(false);
-            if (applied) await new MigrationJobApplier(cluster!).CreateJobAsync(rerun, cancellationToken).ConfigureAwait(false);
-            result = MigrationJobOutput.Describe(rerun, applied);
+            var rerun = await new MigrationJobReader(cluster!).PlanRerunAsync(ns, Name, cancellationToken).ConfigureAwait(false);
+            var applied = Apply && await ShouldProcessAsync($"Job {ns}/{rerun.Name}", $"Create (re-runs shards {string.Join(',', rerun.FailedShards)} of {Name})").ConfigureAwait(false);
+            if (applied) await rerun.CreateAsync(cancellationToken).ConfigureAwait(false);
+            result = rerun.Describe(applied);
         }
         else
         {
