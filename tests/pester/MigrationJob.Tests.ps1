@@ -245,6 +245,33 @@ Describe 'The container entrypoint' {
     }
 }
 
+Describe 'The container entrypoint on a schedule (sync mode: copy, then parity on its shard)' {
+    BeforeAll {
+        $script:Basic = $script:Lab.registries.basic
+        function script:Invoke-Sync([hashtable] $Parameters) {
+            Invoke-Entrypoint @{
+                HARBOROPS_MODE = 'sync'; HARBOROPS_COPY_PARAMETERS = ($Parameters | ConvertTo-Json -Compress)
+                HARBOROPS_SHARD_COUNT = '1'; JOB_COMPLETION_INDEX = '0'
+                HARBOROPS_SHARD_SUMMARY_PATH = (Join-Path ([IO.Path]::GetTempPath()) "sync-$($script:Run)-$([guid]::NewGuid().ToString('n')).json")
+                HARBOROPS_DESTINATION_USERNAME = $script:Basic.username; HARBOROPS_DESTINATION_PASSWORD = $script:Basic.password
+                HOME = (Join-Path ([IO.Path]::GetTempPath()) "home-$($script:Run)"); TMPDIR = (Join-Path ([IO.Path]::GetTempPath()) "tmp-$($script:Run)")
+            }
+        }
+    }
+
+    It 'exits 0 when the copy leaves the destination identical' {
+        $result = Invoke-Sync @{ Source = @("$($script:Lab.registries.open.host)/team-a/web"); Destination = "$($script:Basic.host)/sync-ok-$($script:Run)" }
+        $result.ExitCode | Should -Be 0 -Because "$($result.Output)`n$($result.Error)"
+    }
+
+    It 'exits 3 (FailIndex) when parity still finds a difference after the copy' {
+        # -Platform trims the multi-platform index, so its destination digest differs from the source's on purpose
+        $result = Invoke-Sync @{ Source = @("$($script:Lab.registries.open.host)/team-a/web"); Destination = "$($script:Basic.host)/sync-diff-$($script:Run)"; Platform = @('linux/amd64') }
+        $result.ExitCode | Should -Be 3 -Because "$($result.Output)`n$($result.Error)"
+        $result.Error | Should -Match 'parity found a difference'
+    }
+}
+
 Describe 'The container image (deploy/container), checked without building it' {
     BeforeAll {
         # No container engine runs here: the image is never built by the tests. What can be checked is checked.
