@@ -72,7 +72,6 @@ public sealed partial class KubeEmulator
         // defaults.go: with backoffLimitPerIndex the Job-wide limit defaults to MaxInt32, so only the per-index limit counts
         if (backoffPerIndex is not null) spec["backoffLimit"] ??= int.MaxValue;
         spec["podReplacementPolicy"] ??= spec["podFailurePolicy"] is null ? "TerminatingOrFailed" : "Failed";
-        spec["manualSelector"] ??= false;
     }
 
     private static void ValidatePodFailurePolicy(JsonObject policy, JsonObject podSpec, bool hasBackoffPerIndex, string name)
