@@ -53,6 +53,8 @@
         'Test-HarborOidcGroupClaim'
         'Test-HarborProjectGate'
         'Get-WorkloadImage'
+        'New-RegistryMigrationJob'
+        'Get-RegistryMigrationJob'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

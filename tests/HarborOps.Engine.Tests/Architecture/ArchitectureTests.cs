@@ -65,6 +65,19 @@ public sealed class ArchitectureTests
         Types().That().ResideInNamespace("HarborOps.Commands").Should().NotDependOnAny(logic).Check(Architecture);
     }
 
+    /// <summary>The cmdlet assembly loads in PowerShell's default context, where the engine's third-party assemblies are
+    /// not: a cmdlet that touches one of their types (a KubernetesClient V1Job in a tuple, say) fails at run time with
+    /// FileNotFoundException. Engine answers to cmdlets hold only engine and model types.</summary>
+    [Fact]
+    public void Cmdlets_touch_no_type_of_the_engines_third_party_assemblies()
+    {
+        var isolated = Types(true).That().ResideInNamespaceMatching(@"^(k8s|Azure|Microsoft\.Identity|Microsoft\.Graph|Microsoft\.Kiota|YamlDotNet)(\..*)?$")
+            .As("the engine's third-party assemblies");
+        Types().That().ResideInNamespace("HarborOps.Commands").Should().NotDependOnAny(isolated).Check(Architecture);
+        // the same rule shape does find such a dependency where one exists
+        Assert.False(Types().That().Are(InEngineFolder("MigrationJobs")).Should().NotDependOnAny(isolated).HasNoViolations(Architecture));
+    }
+
     [Fact]
     public void The_rules_see_what_they_are_about()
     {

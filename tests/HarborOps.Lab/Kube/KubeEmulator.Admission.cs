@@ -187,7 +187,19 @@ public sealed partial class KubeEmulator
                 throw KubeApiError.Invalid(type, name, ($"{field}[{i}].name", "FieldValueRequired", "Required value"));
             if (containers[i]?["image"]?.GetValue<string>() is not { Length: > 0 })
                 throw KubeApiError.Invalid(type, name, ($"{field}[{i}].image", "FieldValueRequired", "Required value"));
+            CanonicalQuantities(containers[i]?["resources"]);
         }
+    }
+
+    /// <summary>A quantity may arrive as a JSON number (YAML "cpu: 2"); the API server decodes it
+    /// (k8s.io/apimachinery/pkg/api/resource Quantity.UnmarshalJSON) and always serves it as a string.</summary>
+    private static void CanonicalQuantities(JsonNode? resources)
+    {
+        foreach (var list in new[] { "requests", "limits" })
+            if (resources?[list] is JsonObject quantities)
+                foreach (var (key, value) in quantities.ToList())
+                    if (value is JsonValue number && number.GetValueKind() == JsonValueKind.Number)
+                        quantities[key] = number.ToJsonString();
     }
 
     private static void AdmitWorkload(KubeResourceType type, JsonObject item, JsonObject? old, string name)
@@ -233,6 +245,7 @@ public sealed partial class KubeEmulator
         var restartPolicy = podSpec["restartPolicy"]?.GetValue<string>() ?? "Always";
         if (restartPolicy is not ("Never" or "OnFailure"))
             throw KubeApiError.Invalid(type, name, ("spec.template.spec.restartPolicy", "FieldValueNotSupported", $"Unsupported value: \"{restartPolicy}\": supported values: \"OnFailure\", \"Never\""));
+        AdmitJobCompletion(spec, podSpec, name, create: old is null);
         if (old is not null)
         {
             if (!JsonNode.DeepEquals(old["spec"]?["template"], template))

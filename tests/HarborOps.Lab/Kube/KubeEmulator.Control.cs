@@ -8,6 +8,8 @@ namespace HarborOps.Lab.Kube;
 /// <c>DELETE /_lab/tokens/{token}</c>; <c>POST|DELETE /_lab/faults</c> (a <see cref="KubeFault"/>);
 /// <c>PUT /_lab/stall</c> {kind, namespace, name, stalled}; <c>PUT /_lab/unreachable</c> {unreachable};
 /// <c>POST /_lab/cronjobs/run</c> {namespace, name} answers {job}; <c>PUT /_lab/image-digests</c> {image, digest};
+/// <c>POST /_lab/jobs/finish-index</c> {namespace, job, index, exitCode, message?, condition?} answers {pod};
+/// <c>PUT /_lab/jobs/status</c> {namespace, name, status}; <c>PUT /_lab/pods/status</c> {namespace, name, status};
 /// <c>GET|DELETE /_lab/requests</c>.
 /// </summary>
 public sealed partial class KubeEmulator
@@ -19,6 +21,8 @@ public sealed partial class KubeEmulator
     private sealed record UnreachableRequest(bool Unreachable);
     private sealed record CronJobRunRequest(string Namespace, string Name);
     private sealed record ImageDigestRequest(string Image, string Digest);
+    private sealed record FinishIndexRequest(string Namespace, string Job, int Index, int ExitCode, string? Message = null, string? Condition = null);
+    private sealed record StatusRequest(string Namespace, string Name, System.Text.Json.Nodes.JsonObject Status);
 
     private async Task ControlAsync(HttpContext context, string path)
     {
@@ -67,6 +71,26 @@ public sealed partial class KubeEmulator
                     {
                         var request = await Body<ImageDigestRequest>(context);
                         SetImageDigest(request.Image, request.Digest);
+                        context.Response.StatusCode = 204;
+                        return;
+                    }
+                case ("POST", "jobs/finish-index"):
+                    {
+                        var request = await Body<FinishIndexRequest>(context);
+                        await context.Response.WriteAsJsonAsync(new { pod = FinishJobIndex(request.Namespace, request.Job, request.Index, request.ExitCode, request.Message, request.Condition) });
+                        return;
+                    }
+                case ("PUT", "jobs/status"):
+                    {
+                        var request = await Body<StatusRequest>(context);
+                        SetJobStatus(request.Namespace, request.Name, request.Status);
+                        context.Response.StatusCode = 204;
+                        return;
+                    }
+                case ("PUT", "pods/status"):
+                    {
+                        var request = await Body<StatusRequest>(context);
+                        SetPodStatus(request.Namespace, request.Name, request.Status);
                         context.Response.StatusCode = 204;
                         return;
                     }

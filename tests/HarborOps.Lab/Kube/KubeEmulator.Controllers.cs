@@ -7,7 +7,7 @@ namespace HarborOps.Lab.Kube;
 /// <summary>
 /// The controllers, in the small: Deployments through ReplicaSets, StatefulSets and DaemonSets replace one pod per
 /// <see cref="KubeEmulatorOptions.RolloutStepInterval"/> after a template change and report status the way
-/// <c>kubectl rollout status</c> reads it; Jobs run one pod to completion; CronJobs create Jobs when a test runs them.
+/// <c>kubectl rollout status</c> reads it; Jobs run one pod to completion (Indexed Jobs: KubeEmulator.IndexedJobs.cs); CronJobs create Jobs when a test runs them.
 /// </summary>
 public sealed partial class KubeEmulator
 {
@@ -375,6 +375,7 @@ public sealed partial class KubeEmulator
 
     private bool ReconcileJob(JsonObject job)
     {
+        if (IsIndexed(job)) return ReconcileIndexedJob(job);
         var ns = NamespaceOf(job)!;
         var pods = OwnedPods(ns, [UidOf(job)]);
         var status = job["status"] as JsonObject ?? new JsonObject();

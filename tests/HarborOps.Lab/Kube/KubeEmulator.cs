@@ -44,7 +44,8 @@ public sealed record KubeFault
 /// merged lists in strategic merge patches, immutable secret types, bearer tokens with RBAC-like rules whose denials
 /// name verb, resource and namespace, watches, and discovery good enough for the real kubectl. Controllers create
 /// ReplicaSets, Pods and Jobs with ownerReferences and roll workloads out step by step after a template change; a
-/// test can stall a rollout until its progress deadline passes.
+/// test can stall a rollout until its progress deadline passes. Indexed Jobs run one pod per index with per-index
+/// retries and the pod failure policy, and a test ends each index with an exit code and a termination message.
 /// </summary>
 public sealed partial class KubeEmulator : IAsyncDisposable
 {
