@@ -60,6 +60,11 @@ public static class HarborErrorIds
     public const string ReplicationExecutionNotFound = "HarborReplicationExecutionNotFound";
     public const string ReplicationTimeout = "HarborReplicationTimeout";
     public const string ReplicationFailed = "HarborReplicationFailed";
+    public const string Unhealthy = "HarborUnhealthy";
+    public const string GarbageCollectionNotFound = "HarborGarbageCollectionNotFound";
+    public const string GarbageCollectionRunning = "HarborGarbageCollectionRunning";
+    public const string GarbageCollectionFailed = "HarborGarbageCollectionFailed";
+    public const string GarbageCollectionTimeout = "HarborGarbageCollectionTimeout";
     public const string ServerError = "HarborServerError";
     public const string ResponseInvalid = "HarborResponseInvalid";
 }

@@ -151,6 +151,7 @@ public sealed partial class HarborEmulator
         if (c.Is("GET", "scans", "all", "metrics")) return ScanAllMetricsAsync(c);
         if (RouteReplicationAsync(c) is { } replication) return replication;
         if (RouteConfigurationsAsync(c) is { } configurations) return configurations;
+        if (RouteSystemAsync(c) is { } system) return system;
         return FailAsync(c, 404, "NOT_FOUND", $"{c.Method} /api/v2.0/{c.Path} is not emulated");
     }
 
@@ -232,6 +233,7 @@ public sealed partial class HarborEmulator
             info["registry_url"] = Host;
             info["project_creation_restriction"] = "everyone";
             info["read_only"] = false;
+            info["registry_storage_provider_name"] = "filesystem";
             info["has_ca_root"] = false;
             info["current_time"] = Time(DateTimeOffset.UtcNow);
         }

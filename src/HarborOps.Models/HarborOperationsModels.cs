@@ -1,0 +1,46 @@
+namespace HarborOps.Models;
+
+/// <summary>Harbor's health as GET /api/v2.0/health reports it, as Get-HarborHealth emits it.</summary>
+public sealed class HarborHealthInfo
+{
+    public string Harbor { get; init; } = "";
+    /// <summary>healthy only when every component is healthy; otherwise unhealthy.</summary>
+    public string Status { get; init; } = "";
+    public bool IsHealthy { get; init; }
+    public HarborComponentHealth[] Components { get; init; } = [];
+    /// <summary>The names of the unhealthy components, for a one-line view.</summary>
+    public string[] Unhealthy => Components.Where(c => !c.IsHealthy).Select(c => c.Name).ToArray();
+}
+
+/// <summary>One Harbor component (core, database, jobservice, portal, redis, registry, registryctl, trivy) and its health.</summary>
+public sealed class HarborComponentHealth
+{
+    public string Name { get; init; } = "";
+    /// <summary>healthy or unhealthy.</summary>
+    public string Status { get; init; } = "";
+    public bool IsHealthy => string.Equals(Status, "healthy", StringComparison.OrdinalIgnoreCase);
+    /// <summary>Harbor's checker error, when unhealthy.</summary>
+    public string? Error { get; init; }
+}
+
+/// <summary>Harbor's version, auth mode, registry URL and local storage totals, as Get-HarborSystemInfo emits them.</summary>
+public sealed class HarborSystemInfo
+{
+    public string Harbor { get; init; } = "";
+    public string? HarborVersion { get; init; }
+    /// <summary>db_auth, ldap_auth, oidc_auth, uaa_auth, http_auth.</summary>
+    public string? AuthMode { get; init; }
+    public string? RegistryUrl { get; init; }
+    public string? ExternalUrl { get; init; }
+    /// <summary>The registry's storage driver (filesystem, s3, azure, ...).</summary>
+    public string? StorageProvider { get; init; }
+    public bool? ReadOnly { get; init; }
+    /// <summary>Size of Harbor's local storage volume in bytes; null when the caller may not read it (system admin only).</summary>
+    public ulong? StorageTotalBytes { get; init; }
+    public ulong? StorageFreeBytes { get; init; }
+    /// <summary>Used share of the local volume in percent; null when unknown.</summary>
+    public double? StoragePercentUsed => StorageTotalBytes is > 0 && StorageFreeBytes is { } free
+        ? Math.Round((StorageTotalBytes.Value - free) * 100.0 / StorageTotalBytes.Value, 1) : null;
+    /// <summary>Why the storage totals are missing (the caller is not a system admin), or null.</summary>
+    public string? StorageNote { get; init; }
+}
