@@ -44,3 +44,39 @@ public sealed class HarborSystemInfo
     /// <summary>Why the storage totals are missing (the caller is not a system admin), or null.</summary>
     public string? StorageNote { get; init; }
 }
+
+/// <summary>One garbage collection run, as Get-/Start-HarborGarbageCollection emit it.</summary>
+public sealed class HarborGarbageCollectionInfo
+{
+    public string Harbor { get; init; } = "";
+    public long Id { get; init; }
+    /// <summary>Running, Success, Error or Stopped (Harbor's job status).</summary>
+    public string Status { get; init; } = "";
+    /// <summary>Manual or Schedule.</summary>
+    public string Trigger { get; init; } = "";
+    public bool DryRun { get; init; }
+    public bool DeleteUntagged { get; init; }
+    public int Workers { get; init; }
+    /// <summary>Bytes freed (or, for a dry run, that a run would free) once the run has reported; null before.</summary>
+    public long? FreedBytes { get; init; }
+    public long? PurgedBlobs { get; init; }
+    public long? PurgedManifests { get; init; }
+    public DateTimeOffset? StartTime { get; init; }
+    /// <summary>When Harbor last updated the run (its end, once finished).</summary>
+    public DateTimeOffset? UpdateTime { get; init; }
+    public bool IsFinished => Status is "Success" or "Error" or "Stopped";
+}
+
+/// <summary>Harbor's garbage collection schedule, as Get-/Set-HarborGarbageCollectionSchedule emit it.</summary>
+public sealed class HarborGarbageCollectionSchedule
+{
+    public string Harbor { get; init; } = "";
+    /// <summary>None, Hourly, Daily, Weekly or Custom.</summary>
+    public string Schedule { get; init; } = "None";
+    /// <summary>Six fields, seconds first (0 0 2 * * 6 is Saturdays at 02:00).</summary>
+    public string? Cron { get; init; }
+    public DateTimeOffset? NextRun { get; init; }
+    public bool DryRun { get; init; }
+    public bool DeleteUntagged { get; init; }
+    public int Workers { get; init; }
+}

@@ -54,6 +54,8 @@ public sealed partial class SwaggerContract
         "403 FORBIDDEN 'CSRF token invalid' on any mutating operation sent with the sid cookie, body Errors (§1.2)",
         "412 PRECONDITION from getCurrentUserInfo for a robot caller, body Errors (§1.1)",
         "getVulnerabilitiesAddition 200: a JSON object keyed by report MIME type where the spec says string (§4.5, go-client#20)",
+        "Schedule.parameters (createGCSchedule, updateGCSchedule) holds JSON booleans and numbers where the spec says object (handler/gc.go kick)",
+        "getGCSchedule 200 without a body when no schedule is set (handler/gc.go GetGCSchedule)",
         "undocumented error statuses Harbor returns, body Errors: " + string.Join(", ", UndocumentedErrors.Select(e => $"{e.Key.OperationId} {e.Key.Status} ({e.Value})")),
     ];
 
@@ -166,6 +168,15 @@ public sealed partial class SwaggerContract
             JsonNode? json;
             try { json = JsonNode.Parse(body); }
             catch (JsonException ex) { errors.Add($"{id}: request body is not JSON: {ex.Message}"); return errors; }
+            if (bodyParameter["schema"]?["$ref"]?.GetValue<string>() == "#/definitions/Schedule" && json?["parameters"] is JsonObject scheduleParameters)
+            {
+                // Deviation: Schedule.parameters says additionalProperties object, but Harbor reads JSON scalars from it
+                // (handler/gc.go kick: parameters["dry_run"].(bool), parameters["workers"].(json.Number)), as its portal sends.
+                foreach (var (name, value) in scheduleParameters)
+                    if (value is not JsonValue) errors.Add($"{id} body.parameters.{name}: Harbor reads a boolean, number or string here, got {value?.GetValueKind()}");
+                json = json.DeepClone();
+                json["parameters"] = new JsonObject();
+            }
             ValidateSchema(bodyParameter["schema"]!, json, $"{id} body", errors);
         }
         return errors;
@@ -191,6 +202,15 @@ public sealed partial class SwaggerContract
                 || (status == 412 && id == "getCurrentUserInfo") || UndocumentedErrors.ContainsKey((id, status));
             if (!deviation) return [$"{id}: status {status} is not in the contract"];
             schema = JsonNode.Parse("""{"$ref":"#/definitions/Errors"}""");
+        }
+        // Deviation: with no schedule, handler/gc.go GetGCSchedule answers NewGetGCScheduleOK() without a payload.
+        if (id == "getGCSchedule" && status == 200 && body.Length == 0) return errors;
+        if (status < 300 && operation["produces"] is JsonArray produces && produces.Select(p => p?.GetValue<string>()).ToList() is var mediaTypes && !mediaTypes.Contains("application/json"))
+        {
+            // An operation that produces text (getGCLog, the retention task log): its media type, any text.
+            if (contentType is null || !mediaTypes.Any(m => m is not null && contentType.StartsWith(m, StringComparison.Ordinal)))
+                errors.Add($"{id} {status}: content type '{contentType}' is not one of {string.Join(", ", mediaTypes)}");
+            return errors;
         }
         if (schema is null)
         {

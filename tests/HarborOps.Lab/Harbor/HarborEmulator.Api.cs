@@ -152,6 +152,7 @@ public sealed partial class HarborEmulator
         if (RouteReplicationAsync(c) is { } replication) return replication;
         if (RouteConfigurationsAsync(c) is { } configurations) return configurations;
         if (RouteSystemAsync(c) is { } system) return system;
+        if (RouteGcAsync(c) is { } gc) return gc;
         return FailAsync(c, 404, "NOT_FOUND", $"{c.Method} /api/v2.0/{c.Path} is not emulated");
     }
 

@@ -204,6 +204,7 @@ public sealed partial class HarborEmulator
         if (artifacts.Count == 0) { await FailAsync(c, 404, "NOT_FOUND", $"repository {repository} not found"); return; }
         foreach (var artifact in artifacts)
         {
+            await TrashArtifactAsync(artifact, c.Context.RequestAborted);
             if (artifact.Signature is { } signature) await _backing.DeleteManifestAsync(repository, signature.Digest, c.Context.RequestAborted);
             await _backing.DeleteManifestAsync(repository, artifact.Digest, c.Context.RequestAborted);
         }
