@@ -80,3 +80,76 @@ public sealed class HarborGarbageCollectionSchedule
     public bool DeleteUntagged { get; init; }
     public int Workers { get; init; }
 }
+
+/// <summary>One retention rule: which repositories and tags it looks at, and which of them it keeps.</summary>
+public sealed class HarborRetentionRule
+{
+    /// <summary>Harbor's template: latestPushedK, latestPulledN, nDaysSinceLastPush, nDaysSinceLastPull or always.</summary>
+    public string Template { get; init; } = "";
+    /// <summary>The template's number (artifacts for latest*, days for nDays*); null for always.</summary>
+    public long? Value { get; init; }
+    /// <summary>Doublestar pattern of repository names (without the project); ** is every repository.</summary>
+    public string Repositories { get; init; } = "**";
+    public bool ExcludeRepositories { get; init; }
+    /// <summary>Doublestar pattern of tags; ** is every tag.</summary>
+    public string Tags { get; init; } = "**";
+    public bool ExcludeTags { get; init; }
+    /// <summary>Whether the tag selector also takes untagged artifacts (Harbor's extras untagged).</summary>
+    public bool? Untagged { get; init; }
+    public bool Disabled { get; init; }
+
+    public override string ToString()
+    {
+        var keep = Template switch
+        {
+            "latestPushedK" => $"keep the {Value} most recently pushed",
+            "latestPulledN" => $"keep the {Value} most recently pulled",
+            "nDaysSinceLastPush" => $"keep those pushed within {Value} days",
+            "nDaysSinceLastPull" => $"keep those pulled within {Value} days",
+            "always" => "always keep",
+            _ => $"{Template} {Value}",
+        };
+        return $"{keep} of tags {(ExcludeTags ? "not " : "")}{Tags} in repositories {(ExcludeRepositories ? "not " : "")}{Repositories}{(Disabled ? " (disabled)" : "")}";
+    }
+}
+
+/// <summary>A project's tag retention policy, as Get-/Set-HarborRetentionPolicy emit it.</summary>
+public sealed class HarborRetentionPolicy
+{
+    public string Harbor { get; init; } = "";
+    public string Project { get; init; } = "";
+    public long Id { get; init; }
+    public HarborRetentionRule[] Rules { get; init; } = [];
+}
+
+/// <summary>What a retention run (or its dry run) does with one artifact, as Test-HarborRetentionPolicy emits it.</summary>
+public sealed class HarborRetentionResult
+{
+    public string Harbor { get; init; } = "";
+    public string Project { get; init; } = "";
+    public string Repository { get; init; } = "";
+    public string Digest { get; init; } = "";
+    public string[] Tags { get; init; } = [];
+    public DateTimeOffset? PushTime { get; init; }
+    /// <summary>Retain, Delete, Immutable (a rule would delete it but an immutable tag protects it) or Error.</summary>
+    public string Action { get; init; } = "";
+    public bool DryRun { get; init; }
+    /// <summary>Digests of the artifact's signatures (cosign accessories); they share its fate.</summary>
+    public string[] Signatures { get; init; } = [];
+    /// <summary>What happens to the signatures: Harbor deletes an artifact's accessories with it and keeps them with it.</summary>
+    public string? SignatureNote { get; init; }
+    public long ExecutionId { get; init; }
+}
+
+/// <summary>A tag immutability rule of a project, as Get-/New-HarborImmutableTagRule emit it.</summary>
+public sealed class HarborImmutableTagRule
+{
+    public string Harbor { get; init; } = "";
+    public string Project { get; init; } = "";
+    public long Id { get; init; }
+    public string Repositories { get; init; } = "**";
+    public bool ExcludeRepositories { get; init; }
+    public string Tags { get; init; } = "**";
+    public bool ExcludeTags { get; init; }
+    public bool Disabled { get; init; }
+}

@@ -65,6 +65,10 @@ public static class HarborErrorIds
     public const string GarbageCollectionRunning = "HarborGarbageCollectionRunning";
     public const string GarbageCollectionFailed = "HarborGarbageCollectionFailed";
     public const string GarbageCollectionTimeout = "HarborGarbageCollectionTimeout";
+    public const string RetentionPolicyNotFound = "HarborRetentionPolicyNotFound";
+    public const string RetentionRuleInvalid = "HarborRetentionRuleInvalid";
+    public const string RetentionFailed = "HarborRetentionFailed";
+    public const string ImmutableTagRuleNotFound = "HarborImmutableTagRuleNotFound";
     public const string ServerError = "HarborServerError";
     public const string ResponseInvalid = "HarborResponseInvalid";
 }

@@ -118,6 +118,7 @@ public sealed partial class HarborEmulator
             if (c.Is("DELETE", "projects", "*", "members", "*")) return DeleteMemberAsync(c, project, s[3]);
             if (c.Is("GET", "projects", "*", "repositories")) return ListRepositoriesAsync(c, project);
             if (c.Is("GET", "projects", "*", "artifacts")) return ListProjectArtifactsAsync(c, project);
+            if (RouteImmutableAsync(c, project) is { } immutable) return immutable;
             if (s.Length >= 4 && s[2] == "repositories")
             {
                 var repository = project.Name + "/" + Uri.UnescapeDataString(s[3]);
@@ -153,6 +154,7 @@ public sealed partial class HarborEmulator
         if (RouteConfigurationsAsync(c) is { } configurations) return configurations;
         if (RouteSystemAsync(c) is { } system) return system;
         if (RouteGcAsync(c) is { } gc) return gc;
+        if (RouteRetentionAsync(c) is { } retention) return retention;
         return FailAsync(c, 404, "NOT_FOUND", $"{c.Method} /api/v2.0/{c.Path} is not emulated");
     }
 

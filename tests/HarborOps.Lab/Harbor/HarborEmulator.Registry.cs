@@ -376,6 +376,11 @@ public sealed partial class HarborEmulator
             }
         }
 
+        if (!string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } target && await ImmutableRefusalAsync(request.Method, target.Groups["repo"].Value, target.Groups["ref"].Value, ct) is { } immutable)
+        {
+            await WriteErrorAsync(context, 412, "PRECONDITION", immutable);
+            return;
+        }
         using var forward = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(_backing.Registry.BaseUri, rawTarget.TrimStart('/')));
         foreach (var (name, values) in request.Headers)
         {
