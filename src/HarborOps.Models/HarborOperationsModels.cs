@@ -153,3 +153,22 @@ public sealed class HarborImmutableTagRule
     public bool ExcludeTags { get; init; }
     public bool Disabled { get; init; }
 }
+
+/// <summary>How a project's storage grew over the snapshots in a usage history file, as Get-HarborProjectUsage -History emits it.</summary>
+public sealed class HarborProjectUsageGrowth
+{
+    public string Harbor { get; init; } = "";
+    public string Project { get; init; } = "";
+    public DateTimeOffset Since { get; init; }
+    public DateTimeOffset Until { get; init; }
+    public int Snapshots { get; init; }
+    public long FirstUsedBytes { get; init; }
+    public long LastUsedBytes { get; init; }
+    public long GrowthBytes => LastUsedBytes - FirstUsedBytes;
+    /// <summary>Growth per day over the period (null with one snapshot or none apart in time).</summary>
+    public double? BytesPerDay { get; init; }
+    /// <summary>The quota at the last snapshot; -1 is unlimited.</summary>
+    public long QuotaBytes { get; init; }
+    /// <summary>Days until the quota is full at this rate; null when unlimited, not growing, or unknown.</summary>
+    public double? DaysToQuota => QuotaBytes > 0 && BytesPerDay is > 0 ? Math.Round(Math.Max(0, QuotaBytes - LastUsedBytes) / BytesPerDay.Value, 1) : null;
+}

@@ -69,6 +69,8 @@ public static class HarborErrorIds
     public const string RetentionRuleInvalid = "HarborRetentionRuleInvalid";
     public const string RetentionFailed = "HarborRetentionFailed";
     public const string ImmutableTagRuleNotFound = "HarborImmutableTagRuleNotFound";
+    public const string UsageHistoryInvalid = "HarborUsageHistoryInvalid";
+    public const string UsageHistoryBusy = "HarborUsageHistoryBusy";
     public const string ServerError = "HarborServerError";
     public const string ResponseInvalid = "HarborResponseInvalid";
 }
