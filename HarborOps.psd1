@@ -51,6 +51,18 @@
         'Sync-HarborProjectMember'
         'Test-HarborOidcGroupClaim'
         'Test-HarborProjectGate'
+        'Get-HarborHealth'
+        'Get-HarborSystemInfo'
+        'Get-HarborGarbageCollection'
+        'Start-HarborGarbageCollection'
+        'Get-HarborGarbageCollectionSchedule'
+        'Set-HarborGarbageCollectionSchedule'
+        'Get-HarborRetentionPolicy'
+        'Set-HarborRetentionPolicy'
+        'Test-HarborRetentionPolicy'
+        'Get-HarborImmutableTagRule'
+        'New-HarborImmutableTagRule'
+        'Remove-HarborImmutableTagRule'
         'Get-WorkloadImage'
     )
     FunctionsToExport    = @()

@@ -62,7 +62,6 @@ public static class HarborErrorIds
     public const string ReplicationFailed = "HarborReplicationFailed";
     public const string Unhealthy = "HarborUnhealthy";
     public const string GarbageCollectionNotFound = "HarborGarbageCollectionNotFound";
-    public const string GarbageCollectionRunning = "HarborGarbageCollectionRunning";
     public const string GarbageCollectionFailed = "HarborGarbageCollectionFailed";
     public const string GarbageCollectionTimeout = "HarborGarbageCollectionTimeout";
     public const string RetentionPolicyNotFound = "HarborRetentionPolicyNotFound";

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using HarborOps.Lab;
 using Xunit;

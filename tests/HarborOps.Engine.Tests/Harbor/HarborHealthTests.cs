@@ -1,4 +1,3 @@
-using HarborOps.Engine.Errors;
 using HarborOps.Engine.Harbor;
 using Xunit;
 

@@ -59,11 +59,20 @@ public sealed partial class HarborEmulator
         lock (_gate) return ReplyAsync(c, 200, new { Storage = new[] { new { Total = _volume.Total, Free = _volume.Free } } });
     }
 
-    /// <summary>/_lab/health {component, error}: what the lab's checker reports (error null or absent: healthy).</summary>
+    /// <summary>/_lab/health {component, error}: what the lab's checker reports (error null or absent: healthy);
+    /// /_lab/gc/fail {reason}: the next garbage collection run ends in Error.</summary>
     private bool TryControlSystem(string path, JsonNode? body)
     {
-        if (path != "health") return false;
-        SetComponentHealth(Str(body, "component") ?? "", Str(body, "error"));
-        return true;
+        switch (path)
+        {
+            case "health":
+                SetComponentHealth(Str(body, "component") ?? "", Str(body, "error"));
+                return true;
+            case "gc/fail":
+                FailNextGarbageCollection(Str(body, "reason") ?? "garbage collection failed");
+                return true;
+            default:
+                return false;
+        }
     }
 }
