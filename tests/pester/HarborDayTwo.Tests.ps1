@@ -69,7 +69,7 @@ Describe 'Get-HarborSystemInfo' {
     It 'gives the version, auth mode and storage totals to an admin' {
         $info = Get-HarborSystemInfo
         $info.HarborVersion | Should -Not -BeNullOrEmpty
-        $info.AuthMode | Should -Be 'db_auth'
+        $info.AuthMode | Should -Match '^(db|ldap|oidc|uaa|http)_auth$'
         $info.StorageTotalBytes | Should -BeGreaterThan 0
         $info.StoragePercentUsed | Should -BeGreaterThan 0
     }
