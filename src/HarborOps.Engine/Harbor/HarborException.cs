@@ -60,6 +60,16 @@ public static class HarborErrorIds
     public const string ReplicationExecutionNotFound = "HarborReplicationExecutionNotFound";
     public const string ReplicationTimeout = "HarborReplicationTimeout";
     public const string ReplicationFailed = "HarborReplicationFailed";
+    public const string Unhealthy = "HarborUnhealthy";
+    public const string GarbageCollectionNotFound = "HarborGarbageCollectionNotFound";
+    public const string GarbageCollectionFailed = "HarborGarbageCollectionFailed";
+    public const string GarbageCollectionTimeout = "HarborGarbageCollectionTimeout";
+    public const string RetentionPolicyNotFound = "HarborRetentionPolicyNotFound";
+    public const string RetentionRuleInvalid = "HarborRetentionRuleInvalid";
+    public const string RetentionFailed = "HarborRetentionFailed";
+    public const string ImmutableTagRuleNotFound = "HarborImmutableTagRuleNotFound";
+    public const string UsageHistoryInvalid = "HarborUsageHistoryInvalid";
+    public const string UsageHistoryBusy = "HarborUsageHistoryBusy";
     public const string ServerError = "HarborServerError";
     public const string ResponseInvalid = "HarborResponseInvalid";
 }

@@ -118,6 +118,7 @@ public sealed partial class HarborEmulator
             if (c.Is("DELETE", "projects", "*", "members", "*")) return DeleteMemberAsync(c, project, s[3]);
             if (c.Is("GET", "projects", "*", "repositories")) return ListRepositoriesAsync(c, project);
             if (c.Is("GET", "projects", "*", "artifacts")) return ListProjectArtifactsAsync(c, project);
+            if (RouteImmutableAsync(c, project) is { } immutable) return immutable;
             if (s.Length >= 4 && s[2] == "repositories")
             {
                 var repository = project.Name + "/" + Uri.UnescapeDataString(s[3]);
@@ -151,6 +152,9 @@ public sealed partial class HarborEmulator
         if (c.Is("GET", "scans", "all", "metrics")) return ScanAllMetricsAsync(c);
         if (RouteReplicationAsync(c) is { } replication) return replication;
         if (RouteConfigurationsAsync(c) is { } configurations) return configurations;
+        if (RouteSystemAsync(c) is { } system) return system;
+        if (RouteGcAsync(c) is { } gc) return gc;
+        if (RouteRetentionAsync(c) is { } retention) return retention;
         return FailAsync(c, 404, "NOT_FOUND", $"{c.Method} /api/v2.0/{c.Path} is not emulated");
     }
 
@@ -232,6 +236,7 @@ public sealed partial class HarborEmulator
             info["registry_url"] = Host;
             info["project_creation_restriction"] = "everyone";
             info["read_only"] = false;
+            info["registry_storage_provider_name"] = "filesystem";
             info["has_ca_root"] = false;
             info["current_time"] = Time(DateTimeOffset.UtcNow);
         }

@@ -36,6 +36,7 @@ public sealed partial class HarborEmulator
                 try
                 {
                     if (TryControlMembers(path, body)) break;
+                    if (TryControlSystem(path, body)) break;
                 }
                 catch (ArgumentException ex)
                 {

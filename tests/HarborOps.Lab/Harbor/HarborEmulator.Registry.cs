@@ -204,6 +204,7 @@ public sealed partial class HarborEmulator
         if (artifacts.Count == 0) { await FailAsync(c, 404, "NOT_FOUND", $"repository {repository} not found"); return; }
         foreach (var artifact in artifacts)
         {
+            await TrashArtifactAsync(artifact, c.Context.RequestAborted);
             if (artifact.Signature is { } signature) await _backing.DeleteManifestAsync(repository, signature.Digest, c.Context.RequestAborted);
             await _backing.DeleteManifestAsync(repository, artifact.Digest, c.Context.RequestAborted);
         }
@@ -375,6 +376,11 @@ public sealed partial class HarborEmulator
             }
         }
 
+        if (!string.IsNullOrEmpty(authorization) && ManifestPath.Match(path) is { Success: true } target && await ImmutableRefusalAsync(request.Method, target.Groups["repo"].Value, target.Groups["ref"].Value, ct) is { } immutable)
+        {
+            await WriteErrorAsync(context, 412, "PRECONDITION", immutable);
+            return;
+        }
         using var forward = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(_backing.Registry.BaseUri, rawTarget.TrimStart('/')));
         foreach (var (name, values) in request.Headers)
         {
