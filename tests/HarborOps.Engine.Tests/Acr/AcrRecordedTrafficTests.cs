@@ -20,7 +20,11 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
 {
     private const string Manifests = "CanGetManifestsWithCustomPageSize(False).json";
     private const string AnonymousCatalog = "CanGetRepositoriesWithCustomPageSize(True).json";
+    private const string DockerManifest = "CanDownloadDockerManifest_AcceptMultipleMediaTypes.json";
     private const string IndexDigest = "sha256:bfea6278a0a267fad2634554f4f0c6f31981eea41c553fdf5a83e95a41d40c38";
+    /// <summary>hello-world's linux/amd64 image: an untagged child of <see cref="IndexDigest"/> in the manifests listing.</summary>
+    private const string AmdDigest = "sha256:f54a58bc1aac5ea1a25d796ae155dc228b3f0e11d046ae276b39c4bf2f13d8c4";
+    private const string AmdConfig = "sha256:feb5d9fea6a5e9606aa995e879d862b825965ba48de054caab5ef356dc6b3412";
     private readonly List<AcrRecordingReplay> _replays = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -135,5 +139,50 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
         });
         Assert.Equal(new[] { "latest", "v1", "v2", "v3", "v4" }.Select(t => $"{replay.Host}/library/hello-world:{t}"), differences.Select(d => d.Source).Order(StringComparer.Ordinal));
         AssertEveryAnswerWasRead(replay);
+    }
+
+    [Fact]
+    public async Task The_recorded_manifest_is_read_byte_for_byte_through_the_pull_challenge_and_weighs_what_the_other_recording_listed()
+    {
+        var replay = await ReplayAsync(DockerManifest);
+        using var engine = NewEngine(replay.Host);
+        var entra = new RecordedEntraCredential();
+        engine.Credentials.SetAzureIdentity(replay.Host, entra);
+
+        var manifest = await engine.OpenStore(replay.Host).GetManifestAsync("library/hello-world", AmdDigest, default);
+
+        // The engine hashed the bytes: they are the 525 ACR sent under that digest.
+        Assert.Equal(AmdDigest, manifest.Digest);
+        Assert.Equal(525, manifest.Size);
+        Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", manifest.MediaType);
+        Assert.Equal(AmdConfig, manifest.Config!.Digest);
+        Assert.Equal([1469L, 2479L], manifest.Blobs().Select(b => b.Size));
+        // Manifest, config and layer together are the imageSize another registry's recorded listing gives that digest.
+        var (listing, _) = AcrRecordingReplay.Load(AcrRecordingReplay.RecordingPath(Manifests));
+        var listed = listing.Where(e => e.Status == 200 && e.ResponseBody is not null && e.ResponseBody.Contains(AmdDigest, StringComparison.Ordinal))
+            .Select(e => System.Text.Json.Nodes.JsonNode.Parse(e.ResponseBody!)!["manifests"]!.AsArray().Single(m => m!["digest"]!.GetValue<string>() == AmdDigest)!).Single();
+        Assert.Equal(listed["imageSize"]!.GetValue<long>(), manifest.Size + manifest.Blobs().Sum(b => b.Size));
+        Assert.Equal(("amd64", "linux"), (listed["architecture"]!.GetValue<string>(), listed["os"]!.GetValue<string>()));
+        Assert.Equal(1, entra.Calls);
+        AssertEveryAnswerWasRead(replay);
+    }
+
+    [Fact]
+    public async Task Get_RegistryTag_reads_the_recorded_manifest_and_stops_at_the_config_blob_no_recording_holds_naming_it()
+    {
+        var replay = await ReplayAsync(DockerManifest);
+        using var engine = NewEngine(replay.Host);
+        engine.Credentials.SetAzureIdentity(replay.Host, new RecordedEntraCredential());
+
+        var failure = await Assert.ThrowsAsync<RegistryException>(async () =>
+        {
+            await foreach (var _ in engine.GetTagsAsync(new GetTagsRequest($"{replay.Host}/library/hello-world@{AmdDigest}"), null, default)) { }
+        });
+
+        // The platform of an image is in its config; the SDK never recorded a download of this one (tests/contracts/README.md).
+        Assert.Equal(RegistryErrorIds.BlobNotFound, failure.ErrorId);
+        Assert.Contains(AmdConfig, failure.Message);
+        Assert.Equal([$"/v2/library/hello-world/blobs/{AmdConfig}"], replay.Unmatched.Select(r => r.PathAndQuery));
+        Assert.Empty(replay.UnservedAnswers);
     }
 }

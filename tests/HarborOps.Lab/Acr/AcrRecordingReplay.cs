@@ -100,12 +100,33 @@ public sealed class AcrRecordingReplay : IAsyncDisposable
             {
                 null => null,
                 JsonValue text when text.GetValueKind() == JsonValueKind.String => text.GetValue<string>(),
+                JsonObject manifest when headers.FirstOrDefault(h => h.Key == "Docker-Content-Digest").Value is { } digest => ManifestText(manifest, digest, $"{path} #{index}"),
                 var json => json.ToJsonString(),
             };
             exchanges.Add(new AcrRecordedExchange(index, node["RequestMethod"]!.GetValue<string>(), pathPart, query,
                 requestHeaders?.ContainsKey("Authorization") == true, node["StatusCode"]!.GetValue<int>(), headers, body));
         }
         return (exchanges, host ?? throw new InvalidDataException($"{path} has no entries"));
+    }
+
+    /// <summary>
+    /// The exact bytes of a recorded manifest. The SDK's recorder keeps a JSON body parsed, not as sent, so the bytes are
+    /// rebuilt the way Distribution (and ACR) wrote them, Go's json.MarshalIndent with a three-space indent, and must hash
+    /// to the digest ACR sent with them: a recording whose manifest cannot be rebuilt byte for byte is refused, never
+    /// served with a digest it does not have.
+    /// </summary>
+    private static string ManifestText(JsonObject manifest, string digest, string where)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions
+        {
+            Indented = true, IndentSize = 3, NewLine = "\n", Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }))
+            manifest.WriteTo(writer);
+        var bytes = buffer.ToArray();
+        var rebuilt = LabContent.DigestOf(bytes);
+        return rebuilt == digest ? Encoding.UTF8.GetString(bytes)
+            : throw new InvalidDataException($"The recorded manifest of {where} rebuilds to {rebuilt}, not the {digest} ACR sent: it cannot be replayed byte for byte.");
     }
 
     /// <summary>Raw path (still encoded) and decoded query of an absolute or relative URI.</summary>
