@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Azure.Core;
+using Microsoft.AspNetCore.Http;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Parity;
 using HarborOps.Engine.Registry;
@@ -185,4 +186,64 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
         Assert.Equal([$"/v2/library/hello-world/blobs/{AmdConfig}"], replay.Unmatched.Select(r => r.PathAndQuery));
         Assert.Empty(replay.UnservedAnswers);
     }
+
+    [Fact]
+    public async Task Parity_of_the_recorded_repository_with_a_mirror_finds_the_equal_the_differing_the_missing_and_the_extra_tags()
+    {
+        var replay = await ReplayAsync(Manifests);
+        // A mirror holding latest and v1 as the recorded index, v2 and v9 as its amd64 child (as a single-platform copy would).
+        var mirror = new Dictionary<string, string> { ["latest"] = IndexDigest, ["v1"] = IndexDigest, ["v2"] = AmdDigest, ["v9"] = AmdDigest };
+        await using var destination = await Registry.LoopbackServer.StartAsync(context => MirrorAsync(context, mirror));
+        using var engine = NewEngine(replay.Host);
+        engine.Credentials.SetAzureIdentity(replay.Host, new RecordedEntraCredential());
+        var differences = new ConcurrentQueue<ParityDifference>();
+        var failures = new ConcurrentQueue<HarborOpsException>();
+
+        var summary = await new ParityChecker(engine).CompareAsync(
+            new ParityRequest([$"{replay.Host}/library/hello-world"], $"{destination.Host}/mirror") { IncludeEqual = true, DetectHarbor = false },
+            null, differences.Enqueue, failures.Enqueue, default);
+
+        Assert.Empty(failures);
+        // Worked out by hand from the recording: its five tags all name the index bfea6278.
+        var found = differences.ToDictionary(d => d.Tag, d => (d.Kind, d.SourceDigest, d.DestinationDigest));
+        Assert.Equal((ParityDifferenceKind.Equal, IndexDigest, IndexDigest), found["latest"]);
+        Assert.Equal((ParityDifferenceKind.Equal, IndexDigest, IndexDigest), found["v1"]);
+        Assert.Equal((ParityDifferenceKind.DigestDiffers, IndexDigest, AmdDigest), found["v2"]);
+        Assert.Equal((ParityDifferenceKind.MissingAtDestination, IndexDigest, null), found["v3"]);
+        Assert.Equal((ParityDifferenceKind.MissingAtDestination, IndexDigest, null), found["v4"]);
+        Assert.Equal((ParityDifferenceKind.ExtraAtDestination, (string?)null, AmdDigest), found["v9"]);
+        Assert.Equal($"{destination.Host}/mirror/library/hello-world:v9", differences.Single(d => d.Tag == "v9").DestinationReference);
+        Assert.Equal(6, differences.Count);
+        Assert.Equal(4, summary.Differences);
+        AssertEveryAnswerWasRead(replay);
+    }
+
+    /// <summary>A Distribution-shaped mirror answering its tag list and a HEAD per tag from <paramref name="tags"/>.</summary>
+    private static async Task MirrorAsync(HttpContext context, IReadOnlyDictionary<string, string> tags)
+    {
+        var path = context.Request.Path.Value ?? "";
+        const string repository = "/v2/mirror/library/hello-world";
+        if (path == "/v2/")
+        {
+            context.Response.StatusCode = 200;
+            return;
+        }
+        if (path == $"{repository}/tags/list")
+        {
+            await context.Response.WriteAsJsonAsync(new { name = "mirror/library/hello-world", tags = tags.Keys.Order(StringComparer.Ordinal) });
+            return;
+        }
+        if (context.Request.Method == "HEAD" && path.StartsWith($"{repository}/manifests/", StringComparison.Ordinal)
+            && tags.TryGetValue(path[$"{repository}/manifests/".Length..], out var digest))
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = digest == IndexDigest ? "application/vnd.docker.distribution.manifest.list.v2+json" : "application/vnd.docker.distribution.manifest.v2+json";
+            context.Response.ContentLength = digest == IndexDigest ? 2069 : 525;
+            context.Response.Headers["Docker-Content-Digest"] = digest;
+            return;
+        }
+        context.Response.StatusCode = 404;
+        await context.Response.WriteAsJsonAsync(new { errors = new[] { new { code = "MANIFEST_UNKNOWN", message = "manifest unknown" } } });
+    }
 }
+
