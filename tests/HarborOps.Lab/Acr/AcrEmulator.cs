@@ -62,7 +62,9 @@ public sealed record AcrTokenCall(string Endpoint, string Method, string? GrantT
 /// registry:catalog:*;</item>
 /// <item>/acr/v1/_catalog, /acr/v1/{repo}/_tags and /_manifests with n, last, orderby and Link paging in ACR's JSON shape
 /// (createdTime, lastUpdateTime, changeableAttributes...), PATCH of changeableAttributes (metadata_write); an item with
-/// readEnabled=false refuses pulls with 403 DENIED, writeEnabled=false refuses pushes, listEnabled=false hides it.</item>
+/// readEnabled=false refuses pulls with 403 DENIED, writeEnabled=false refuses pushes, listEnabled=false hides it;</item>
+/// <item>/v2/&lt;name&gt;/referrers/&lt;digest&gt; (OCI 1.1), answered by the emulator itself from the manifests with a subject
+/// pushed through it, and OCI-Subject on such pushes (AcrEmulator.Referrers.cs).</item>
 /// </list>
 /// Clients talk to <see cref="Front"/>, a <see cref="FaultProxy"/> that answers every blob GET with a 307 to its second
 /// loopback host (the "storage" host, which rejects an Authorization header), injects 429s (plain-text bodies) on the
