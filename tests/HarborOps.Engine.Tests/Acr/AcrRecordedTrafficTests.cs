@@ -1,12 +1,12 @@
 using System.Collections.Concurrent;
 using Azure.Core;
-using Microsoft.AspNetCore.Http;
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Parity;
 using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Lab.Acr;
 using HarborOps.Models;
+using Microsoft.AspNetCore.Http;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Acr;
