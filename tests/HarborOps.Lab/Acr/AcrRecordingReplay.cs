@@ -170,9 +170,42 @@ public sealed class AcrRecordingReplay : IAsyncDisposable
     private string Rewrite(string text) =>
         text.Replace($"https://{_recordedHost}", $"https://{Host}", StringComparison.Ordinal).Replace(_recordedHost, Host, StringComparison.Ordinal);
 
+    /// <summary>Forgets the requests served so far (the next test's log starts empty).</summary>
+    public void ClearRequests()
+    {
+        lock (_requests) _requests.Clear();
+    }
+
+    /// <summary>
+    /// /_lab/requests for other processes (Pester): GET lists the requests, those the recording could not answer and the
+    /// recorded answers never read; DELETE clears the log. No recorded request starts with /_lab/.
+    /// </summary>
+    private async Task ControlAsync(HttpContext context)
+    {
+        if (context.Request.Method == "DELETE")
+        {
+            ClearRequests();
+            context.Response.StatusCode = 204;
+            return;
+        }
+        static object Row(AcrReplayRequest r) => new { method = r.Method, pathAndQuery = r.PathAndQuery, authorized = r.Authorized, served = r.Served?.ToString() };
+        await context.Response.WriteAsJsonAsync(new
+        {
+            recordedHost = _recordedHost,
+            requests = Requests.Select(Row),
+            unmatched = Unmatched.Select(Row),
+            unservedAnswers = UnservedAnswers.Select(e => e.ToString()),
+        });
+    }
+
     private async Task HandleAsync(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
+        if (raw.Split('?')[0] == "/_lab/requests")
+        {
+            await ControlAsync(context);
+            return;
+        }
         var (path, query) = SplitUri(raw, out _);
         var method = context.Request.Method;
         var authorized = context.Request.Headers.Authorization.Count > 0;
