@@ -25,7 +25,7 @@ $signIn
     Output = @(`$output | ForEach-Object { `$_ | Select-Object * })
     Errors = @(`$failures | ForEach-Object { @{ Id = `$_.FullyQualifiedErrorId; Target = [string] `$_.TargetObject; Message = `$_.Exception.Message } })
 }
-'##RESULT##' + (ConvertTo-Json `$report -Depth 6 -Compress)
+'##RESULT##' + (ConvertTo-Json `$report -Depth 6 -Compress -EnumsAsStrings)
 "@
         Invoke-FreshPwsh -Script $script -TimeoutSeconds 120 -Environment @{
             AZURE_CLIENT_ID = $script:Lab.acr.entra.clientId
