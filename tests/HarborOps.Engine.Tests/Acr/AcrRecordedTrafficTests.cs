@@ -51,6 +51,14 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
         DockerConfigPath = Path.Combine(Path.GetTempPath(), "harborops-tests-no-docker-config.json"),
     });
 
+    /// <summary>An engine that knows the replay as ACR and signs in to it with <paramref name="entra"/> (the recorded exchange).</summary>
+    private static RegistryEngine SignedInEngine(AcrRecordingReplay replay, RecordedEntraCredential entra)
+    {
+        var engine = NewEngine(replay.Host);
+        engine.Credentials.SetAzureIdentity(replay.Host, entra);
+        return engine;
+    }
+
     /// <summary>An Entra credential that hands out the recording's sanitized token: the recorded exchange answers any.</summary>
     private sealed class RecordedEntraCredential : TokenCredential
     {
@@ -75,9 +83,8 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
     public async Task Recorded_manifest_pages_with_untagged_entries_and_quarantine_details_list_the_five_tags_of_the_index()
     {
         var replay = await ReplayAsync(Manifests);
-        using var engine = NewEngine(replay.Host);
         var entra = new RecordedEntraCredential();
-        engine.Credentials.SetAzureIdentity(replay.Host, entra);
+        using var engine = SignedInEngine(replay, entra);
         var store = engine.OpenStore(replay.Host);
 
         var listed = new List<HarborOps.Engine.Registry.Store.TaggedManifest>();
@@ -123,8 +130,7 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
     {
         var replay = await ReplayAsync(Manifests);
         await using var destination = await DistributionRegistry.StartAsync();
-        using var engine = NewEngine(replay.Host);
-        engine.Credentials.SetAzureIdentity(replay.Host, new RecordedEntraCredential());
+        using var engine = SignedInEngine(replay, new RecordedEntraCredential());
         var differences = new ConcurrentQueue<ParityDifference>();
         var failures = new ConcurrentQueue<HarborOpsException>();
 
@@ -146,9 +152,8 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
     public async Task The_recorded_manifest_is_read_byte_for_byte_through_the_pull_challenge_and_weighs_what_the_other_recording_listed()
     {
         var replay = await ReplayAsync(DockerManifest);
-        using var engine = NewEngine(replay.Host);
         var entra = new RecordedEntraCredential();
-        engine.Credentials.SetAzureIdentity(replay.Host, entra);
+        using var engine = SignedInEngine(replay, entra);
 
         var manifest = await engine.OpenStore(replay.Host).GetManifestAsync("library/hello-world", AmdDigest, default);
 
@@ -172,8 +177,7 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
     public async Task Get_RegistryTag_reads_the_recorded_manifest_and_stops_at_the_config_blob_no_recording_holds_naming_it()
     {
         var replay = await ReplayAsync(DockerManifest);
-        using var engine = NewEngine(replay.Host);
-        engine.Credentials.SetAzureIdentity(replay.Host, new RecordedEntraCredential());
+        using var engine = SignedInEngine(replay, new RecordedEntraCredential());
 
         var failure = await Assert.ThrowsAsync<RegistryException>(async () =>
         {
@@ -194,8 +198,7 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
         // A mirror holding latest and v1 as the recorded index, v2 and v9 as its amd64 child (as a single-platform copy would).
         var mirror = new Dictionary<string, string> { ["latest"] = IndexDigest, ["v1"] = IndexDigest, ["v2"] = AmdDigest, ["v9"] = AmdDigest };
         await using var destination = await Registry.LoopbackServer.StartAsync(context => MirrorAsync(context, mirror));
-        using var engine = NewEngine(replay.Host);
-        engine.Credentials.SetAzureIdentity(replay.Host, new RecordedEntraCredential());
+        using var engine = SignedInEngine(replay, new RecordedEntraCredential());
         var differences = new ConcurrentQueue<ParityDifference>();
         var failures = new ConcurrentQueue<HarborOpsException>();
 

@@ -39,7 +39,7 @@ public sealed class AcrReferrersTests(AcrEmulatorFixture lab) : IClassFixture<Ac
     public async Task The_untagged_signature_and_sbom_of_an_image_are_listed_with_their_artifact_type_size_and_annotations()
     {
         var (image, signature, sbom) = await SeedAsync("referrers/list");
-        var token = await TokenAsync($"repository:{image.Repository}:pull");
+        var token = await lab.AdminTokenAsync($"repository:{image.Repository}:pull");
 
         using var response = await GetAsync($"v2/{image.Repository}/referrers/{image.Digest}", token);
 
@@ -59,14 +59,14 @@ public sealed class AcrReferrersTests(AcrEmulatorFixture lab) : IClassFixture<Ac
         }
         Assert.Equal("2026-12-01T10:00:00Z", listed[sbom.Digest].GetProperty("annotations").GetProperty("org.opencontainers.image.created").GetString());
         // OCI 1.1 mode left no tag behind: the referrers API is the only way to find them.
-        Assert.DoesNotContain(await TagsAsync(image.Repository, await TokenAsync($"repository:{image.Repository}:metadata_read")), t => t.StartsWith("sha256-", StringComparison.Ordinal));
+        Assert.DoesNotContain(await TagsAsync(image.Repository, await lab.AdminTokenAsync($"repository:{image.Repository}:metadata_read")), t => t.StartsWith("sha256-", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task The_artifact_type_filter_is_applied_and_the_answer_says_so()
     {
         var (image, _, sbom) = await SeedAsync("referrers/filter");
-        var token = await TokenAsync($"repository:{image.Repository}:pull");
+        var token = await lab.AdminTokenAsync($"repository:{image.Repository}:pull");
 
         using var response = await GetAsync($"v2/{image.Repository}/referrers/{image.Digest}?artifactType={Uri.EscapeDataString(Sbom)}", token);
 
@@ -81,7 +81,7 @@ public sealed class AcrReferrersTests(AcrEmulatorFixture lab) : IClassFixture<Ac
     public async Task A_digest_without_referrers_has_an_empty_list_not_a_404_and_a_malformed_digest_is_a_400()
     {
         var (image, signature, _) = await SeedAsync("referrers/empty");
-        var token = await TokenAsync($"repository:{image.Repository}:pull");
+        var token = await lab.AdminTokenAsync($"repository:{image.Repository}:pull");
 
         using (var none = await GetAsync($"v2/{image.Repository}/referrers/{signature.Digest}", token))
         {
@@ -95,7 +95,7 @@ public sealed class AcrReferrersTests(AcrEmulatorFixture lab) : IClassFixture<Ac
             Assert.Contains("DIGEST_INVALID", await malformed.Content.ReadAsStringAsync());
         }
         var missing = lab.Unique("referrers/missing");
-        using var unknown = await GetAsync($"v2/{missing}/referrers/{image.Digest}", await TokenAsync($"repository:{missing}:pull"));
+        using var unknown = await GetAsync($"v2/{missing}/referrers/{image.Digest}", await lab.AdminTokenAsync($"repository:{missing}:pull"));
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Contains("NAME_UNKNOWN", await unknown.Content.ReadAsStringAsync());
     }
@@ -109,7 +109,7 @@ public sealed class AcrReferrersTests(AcrEmulatorFixture lab) : IClassFixture<Ac
 
         foreach (var scope in new[] { $"repository:{image.Repository}:metadata_read", $"repository:{other}:pull" })
         {
-            using var refused = await GetAsync($"v2/{image.Repository}/referrers/{image.Digest}", await TokenAsync(scope));
+            using var refused = await GetAsync($"v2/{image.Repository}/referrers/{image.Digest}", await lab.AdminTokenAsync(scope));
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
             Assert.Contains($"scope=\"repository:{image.Repository}:pull\"", refused.Headers.WwwAuthenticate.ToString());
         }
@@ -121,7 +121,7 @@ public sealed class AcrReferrersTests(AcrEmulatorFixture lab) : IClassFixture<Ac
     public async Task A_manifest_put_with_a_subject_is_answered_with_OCI_Subject_and_one_without_is_not()
     {
         var (image, _, _) = await SeedAsync("referrers/put");
-        var token = await TokenAsync($"repository:{image.Repository}:pull,push");
+        var token = await lab.AdminTokenAsync($"repository:{image.Repository}:pull,push");
         // The empty config {} is in the repository already (the referrers above use it).
         const string empty = """{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}""";
         var head = $$"""{"schemaVersion":2,"mediaType":"{{LabContent.OciManifest}}","artifactType":"application/vnd.example.scan+json","config":{{empty}},"layers":[{{empty}}]""";
@@ -182,15 +182,5 @@ public sealed class AcrReferrersTests(AcrEmulatorFixture lab) : IClassFixture<Ac
         response.EnsureSuccessStatusCode();
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return json.RootElement.GetProperty("tags").EnumerateArray().Select(t => t.GetString()!).ToList();
-    }
-
-    private async Task<string> TokenAsync(string scope)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(lab.Acr.BaseUri, $"oauth2/token?service={Uri.EscapeDataString(lab.AcrHost)}&scope={Uri.EscapeDataString(scope)}"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{lab.Acr.AdminUser}:{lab.Acr.AdminPassword}")));
-        using var response = await Http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return json.RootElement.GetProperty("access_token").GetString()!;
     }
 }
