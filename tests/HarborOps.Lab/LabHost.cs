@@ -57,6 +57,18 @@ public sealed class LabHost : IAsyncDisposable
         Proxy = proxy;
     }
 
+    /// <summary>The recorded ACR sessions served to other processes (Pester), by the name the endpoints file gives them.</summary>
+    private static readonly IReadOnlyDictionary<string, string> AcrReplayRecordings = new Dictionary<string, string>
+    {
+        ["anonymousCatalog"] = "CanGetRepositoriesWithCustomPageSize(True).json",
+        ["manifests"] = "CanGetManifestsWithCustomPageSize(False).json",
+        ["dockerManifest"] = "CanDownloadDockerManifest_AcceptMultipleMediaTypes.json",
+    };
+    private readonly List<AcrRecordingReplay> _acrReplays = [];
+
+    /// <summary>Replays of real ACR sessions (tests/contracts/acr/recordings), in the order of <see cref="AcrReplayRecordings"/>.</summary>
+    public IReadOnlyList<AcrRecordingReplay> AcrReplays => _acrReplays;
+
     public DistributionRegistry Open { get; }
     public DistributionRegistry Basic { get; }
     public DistributionRegistry Token { get; }
@@ -140,7 +152,17 @@ public sealed class LabHost : IAsyncDisposable
             await hostile.DisposeAsync();
             throw;
         }
-        var host = new LabHost(open, basic, token, proxy, harbor, kube, acr, graph, hostile) { StartTime = clock.Elapsed };
+        var host = new LabHost(open, basic, token, proxy, harbor, kube, acr, graph, hostile);
+        try
+        {
+            foreach (var recording in AcrReplayRecordings.Values) host._acrReplays.Add(await AcrRecordingReplay.StartAsync(recording, ct));
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+        host.StartTime = clock.Elapsed;
         if (options.Seed == "demo")
         {
             try
@@ -228,6 +250,11 @@ public sealed class LabHost : IAsyncDisposable
                     clientId = AcrReader.ClientId, clientSecret = AcrReader.ClientSecret, caBundle = Acr.Entra.CaBundlePath,
                 },
             },
+            // TLS from the lab CA (graph.caBundle trusts it); the engine must be told they are ACR (HARBOROPS_ACR_HOSTS).
+            ["acrReplays"] = AcrReplayRecordings.Keys.Zip(_acrReplays).ToDictionary(p => p.First, p => new
+            {
+                host = p.Second.Host, recordedHost = p.Second.RecordedHost, control = new Uri(p.Second.BaseUri, "_lab/requests").AbsoluteUri,
+            }),
             ["graph"] = new
             {
                 authorityHost = Graph.AuthorityHost.AbsoluteUri, graphEndpoint = Graph.GraphEndpoint.AbsoluteUri, tenantId = Graph.TenantId,
@@ -288,6 +315,7 @@ public sealed class LabHost : IAsyncDisposable
             $"  hostile         https://{Hostile.HttpsHost}/ and http://{Hostile.PlainHost}/  user {Hostile.UserName} (attacks its clients; modes over {Hostile.PlainHost}/_lab/modes)",
             $"  acr             http://{Acr.Host}/  user {Acr.AdminUser}, Entra {Acr.Entra.AuthorityHost} tenant {Acr.Entra.TenantId} (emulated, real registry {Acr.Registry.Host}, storage host {Acr.Front.StorageHost})",
         };
+        lines.AddRange(AcrReplayRecordings.Keys.Zip(_acrReplays).Select(p => $"  acr replay      https://{p.Second.Host}/  {p.First}: recorded {p.Second.RecordedHost} (tests/contracts/acr/recordings)"));
         if (Seed is not null)
             lines.Add($"  seeded          {string.Join(", ", Seed.Repositories)} ({Seed.ManyTagsCount} tags in {Seed.ManyTagsRepository} on open)");
         return string.Join(Environment.NewLine, lines);
@@ -296,6 +324,7 @@ public sealed class LabHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Proxy.DisposeAsync();
+        foreach (var replay in _acrReplays) await replay.DisposeAsync();
         await Task.WhenAll(Open.DisposeAsync().AsTask(), Basic.DisposeAsync().AsTask(), Token.DisposeAsync().AsTask(), Harbor.DisposeAsync().AsTask(),
             Kube.DisposeAsync().AsTask(), Acr.DisposeAsync().AsTask(), Graph.DisposeAsync().AsTask(), Hostile.DisposeAsync().AsTask());
         await Acr.Entra.DisposeAsync(); // the tenant ACR and Graph share, owned by the lab

@@ -6,6 +6,7 @@ using HarborOps.Engine.Registry;
 using HarborOps.Lab;
 using HarborOps.Lab.Acr;
 using HarborOps.Models;
+using Microsoft.AspNetCore.Http;
 using Xunit;
 
 namespace HarborOps.Engine.Tests.Acr;
@@ -20,7 +21,11 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
 {
     private const string Manifests = "CanGetManifestsWithCustomPageSize(False).json";
     private const string AnonymousCatalog = "CanGetRepositoriesWithCustomPageSize(True).json";
+    private const string DockerManifest = "CanDownloadDockerManifest_AcceptMultipleMediaTypes.json";
     private const string IndexDigest = "sha256:bfea6278a0a267fad2634554f4f0c6f31981eea41c553fdf5a83e95a41d40c38";
+    /// <summary>hello-world's linux/amd64 image: an untagged child of <see cref="IndexDigest"/> in the manifests listing.</summary>
+    private const string AmdDigest = "sha256:f54a58bc1aac5ea1a25d796ae155dc228b3f0e11d046ae276b39c4bf2f13d8c4";
+    private const string AmdConfig = "sha256:feb5d9fea6a5e9606aa995e879d862b825965ba48de054caab5ef356dc6b3412";
     private readonly List<AcrRecordingReplay> _replays = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
@@ -46,6 +51,14 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
         DockerConfigPath = Path.Combine(Path.GetTempPath(), "harborops-tests-no-docker-config.json"),
     });
 
+    /// <summary>An engine that knows the replay as ACR and signs in to it with <paramref name="entra"/> (the recorded exchange).</summary>
+    private static RegistryEngine SignedInEngine(AcrRecordingReplay replay, RecordedEntraCredential entra)
+    {
+        var engine = NewEngine(replay.Host);
+        engine.Credentials.SetAzureIdentity(replay.Host, entra);
+        return engine;
+    }
+
     /// <summary>An Entra credential that hands out the recording's sanitized token: the recorded exchange answers any.</summary>
     private sealed class RecordedEntraCredential : TokenCredential
     {
@@ -70,9 +83,8 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
     public async Task Recorded_manifest_pages_with_untagged_entries_and_quarantine_details_list_the_five_tags_of_the_index()
     {
         var replay = await ReplayAsync(Manifests);
-        using var engine = NewEngine(replay.Host);
         var entra = new RecordedEntraCredential();
-        engine.Credentials.SetAzureIdentity(replay.Host, entra);
+        using var engine = SignedInEngine(replay, entra);
         var store = engine.OpenStore(replay.Host);
 
         var listed = new List<HarborOps.Engine.Registry.Store.TaggedManifest>();
@@ -118,8 +130,7 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
     {
         var replay = await ReplayAsync(Manifests);
         await using var destination = await DistributionRegistry.StartAsync();
-        using var engine = NewEngine(replay.Host);
-        engine.Credentials.SetAzureIdentity(replay.Host, new RecordedEntraCredential());
+        using var engine = SignedInEngine(replay, new RecordedEntraCredential());
         var differences = new ConcurrentQueue<ParityDifference>();
         var failures = new ConcurrentQueue<HarborOpsException>();
 
@@ -136,4 +147,106 @@ public sealed class AcrRecordedTrafficTests : IAsyncLifetime
         Assert.Equal(new[] { "latest", "v1", "v2", "v3", "v4" }.Select(t => $"{replay.Host}/library/hello-world:{t}"), differences.Select(d => d.Source).Order(StringComparer.Ordinal));
         AssertEveryAnswerWasRead(replay);
     }
+
+    [Fact]
+    public async Task The_recorded_manifest_is_read_byte_for_byte_through_the_pull_challenge_and_weighs_what_the_other_recording_listed()
+    {
+        var replay = await ReplayAsync(DockerManifest);
+        var entra = new RecordedEntraCredential();
+        using var engine = SignedInEngine(replay, entra);
+
+        var manifest = await engine.OpenStore(replay.Host).GetManifestAsync("library/hello-world", AmdDigest, default);
+
+        // The engine hashed the bytes: they are the 525 ACR sent under that digest.
+        Assert.Equal(AmdDigest, manifest.Digest);
+        Assert.Equal(525, manifest.Size);
+        Assert.Equal("application/vnd.docker.distribution.manifest.v2+json", manifest.MediaType);
+        Assert.Equal(AmdConfig, manifest.Config!.Digest);
+        Assert.Equal([1469L, 2479L], manifest.Blobs().Select(b => b.Size));
+        // Manifest, config and layer together are the imageSize another registry's recorded listing gives that digest.
+        var (listing, _) = AcrRecordingReplay.Load(AcrRecordingReplay.RecordingPath(Manifests));
+        var listed = listing.Where(e => e.Status == 200 && e.ResponseBody is not null && e.ResponseBody.Contains(AmdDigest, StringComparison.Ordinal))
+            .Select(e => System.Text.Json.Nodes.JsonNode.Parse(e.ResponseBody!)!["manifests"]!.AsArray().Single(m => m!["digest"]!.GetValue<string>() == AmdDigest)!).Single();
+        Assert.Equal(listed["imageSize"]!.GetValue<long>(), manifest.Size + manifest.Blobs().Sum(b => b.Size));
+        Assert.Equal(("amd64", "linux"), (listed["architecture"]!.GetValue<string>(), listed["os"]!.GetValue<string>()));
+        Assert.Equal(1, entra.Calls);
+        AssertEveryAnswerWasRead(replay);
+    }
+
+    [Fact]
+    public async Task Get_RegistryTag_reads_the_recorded_manifest_and_stops_at_the_config_blob_no_recording_holds_naming_it()
+    {
+        var replay = await ReplayAsync(DockerManifest);
+        using var engine = SignedInEngine(replay, new RecordedEntraCredential());
+
+        var failure = await Assert.ThrowsAsync<RegistryException>(async () =>
+        {
+            await foreach (var _ in engine.GetTagsAsync(new GetTagsRequest($"{replay.Host}/library/hello-world@{AmdDigest}"), null, default)) { }
+        });
+
+        // The platform of an image is in its config; the SDK never recorded a download of this one (tests/contracts/README.md).
+        Assert.Equal(RegistryErrorIds.BlobNotFound, failure.ErrorId);
+        Assert.Contains(AmdConfig, failure.Message);
+        Assert.Equal([$"/v2/library/hello-world/blobs/{AmdConfig}"], replay.Unmatched.Select(r => r.PathAndQuery));
+        Assert.Empty(replay.UnservedAnswers);
+    }
+
+    [Fact]
+    public async Task Parity_of_the_recorded_repository_with_a_mirror_finds_the_equal_the_differing_the_missing_and_the_extra_tags()
+    {
+        var replay = await ReplayAsync(Manifests);
+        // A mirror holding latest and v1 as the recorded index, v2 and v9 as its amd64 child (as a single-platform copy would).
+        var mirror = new Dictionary<string, string> { ["latest"] = IndexDigest, ["v1"] = IndexDigest, ["v2"] = AmdDigest, ["v9"] = AmdDigest };
+        await using var destination = await Registry.LoopbackServer.StartAsync(context => MirrorAsync(context, mirror));
+        using var engine = SignedInEngine(replay, new RecordedEntraCredential());
+        var differences = new ConcurrentQueue<ParityDifference>();
+        var failures = new ConcurrentQueue<HarborOpsException>();
+
+        var summary = await new ParityChecker(engine).CompareAsync(
+            new ParityRequest([$"{replay.Host}/library/hello-world"], $"{destination.Host}/mirror") { IncludeEqual = true, DetectHarbor = false },
+            null, differences.Enqueue, failures.Enqueue, default);
+
+        Assert.Empty(failures);
+        // Worked out by hand from the recording: its five tags all name the index bfea6278.
+        var found = differences.ToDictionary(d => d.Tag, d => (d.Kind, d.SourceDigest, d.DestinationDigest));
+        Assert.Equal((ParityDifferenceKind.Equal, IndexDigest, IndexDigest), found["latest"]);
+        Assert.Equal((ParityDifferenceKind.Equal, IndexDigest, IndexDigest), found["v1"]);
+        Assert.Equal((ParityDifferenceKind.DigestDiffers, IndexDigest, AmdDigest), found["v2"]);
+        Assert.Equal((ParityDifferenceKind.MissingAtDestination, IndexDigest, null), found["v3"]);
+        Assert.Equal((ParityDifferenceKind.MissingAtDestination, IndexDigest, null), found["v4"]);
+        Assert.Equal((ParityDifferenceKind.ExtraAtDestination, (string?)null, AmdDigest), found["v9"]);
+        Assert.Equal($"{destination.Host}/mirror/library/hello-world:v9", differences.Single(d => d.Tag == "v9").DestinationReference);
+        Assert.Equal(6, differences.Count);
+        Assert.Equal(4, summary.Differences);
+        AssertEveryAnswerWasRead(replay);
+    }
+
+    /// <summary>A Distribution-shaped mirror answering its tag list and a HEAD per tag from <paramref name="tags"/>.</summary>
+    private static async Task MirrorAsync(HttpContext context, IReadOnlyDictionary<string, string> tags)
+    {
+        var path = context.Request.Path.Value ?? "";
+        const string repository = "/v2/mirror/library/hello-world";
+        if (path == "/v2/")
+        {
+            context.Response.StatusCode = 200;
+            return;
+        }
+        if (path == $"{repository}/tags/list")
+        {
+            await context.Response.WriteAsJsonAsync(new { name = "mirror/library/hello-world", tags = tags.Keys.Order(StringComparer.Ordinal) });
+            return;
+        }
+        if (context.Request.Method == "HEAD" && path.StartsWith($"{repository}/manifests/", StringComparison.Ordinal)
+            && tags.TryGetValue(path[$"{repository}/manifests/".Length..], out var digest))
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = digest == IndexDigest ? "application/vnd.docker.distribution.manifest.list.v2+json" : "application/vnd.docker.distribution.manifest.v2+json";
+            context.Response.ContentLength = digest == IndexDigest ? 2069 : 525;
+            context.Response.Headers["Docker-Content-Digest"] = digest;
+            return;
+        }
+        context.Response.StatusCode = 404;
+        await context.Response.WriteAsJsonAsync(new { errors = new[] { new { code = "MANIFEST_UNKNOWN", message = "manifest unknown" } } });
+    }
 }
+

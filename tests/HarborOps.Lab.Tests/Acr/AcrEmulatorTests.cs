@@ -41,7 +41,7 @@ public sealed class AcrEmulatorTests(AcrEmulatorFixture lab) : IClassFixture<Acr
         await lab.ResetAsync();
         var repository = lab.Unique("emu/scopes");
         await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, "1.0");
-        var pullToken = await TokenAsync($"repository:{repository}:pull");
+        var pullToken = await lab.AdminTokenAsync($"repository:{repository}:pull");
 
         using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(lab.Acr.BaseUri, $"acr/v1/{repository}/_manifests"));
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", pullToken);
@@ -54,7 +54,7 @@ public sealed class AcrEmulatorTests(AcrEmulatorFixture lab) : IClassFixture<Acr
         Assert.Contains($"scope=\"repository:{repository}:metadata_read\"", challenge);
         Assert.Contains("error=\"insufficient_scope\"", challenge);
 
-        var metadataToken = await TokenAsync($"repository:{repository}:metadata_read");
+        var metadataToken = await lab.AdminTokenAsync($"repository:{repository}:metadata_read");
         using var allowed = new HttpRequestMessage(HttpMethod.Get, new Uri(lab.Acr.BaseUri, $"acr/v1/{repository}/_manifests"));
         allowed.Headers.Authorization = new AuthenticationHeaderValue("Bearer", metadataToken);
         using var response = await Http.SendAsync(allowed);
@@ -104,7 +104,7 @@ public sealed class AcrEmulatorTests(AcrEmulatorFixture lab) : IClassFixture<Acr
         var repository = lab.Unique("emu/paging");
         var pushed = new List<PushedImage>();
         foreach (var tag in new[] { "a", "b", "c", "d", "e" }) pushed.Add(await LabContent.PushImageAsync(lab.Acr.AdminEndpoint, repository, tag));
-        var token = await TokenAsync($"repository:{repository}:metadata_read,metadata_write");
+        var token = await lab.AdminTokenAsync($"repository:{repository}:metadata_read,metadata_write");
 
         var names = new List<string>();
         var next = $"acr/v1/{repository}/_tags?n=2&orderby=timedesc";
@@ -130,7 +130,7 @@ public sealed class AcrEmulatorTests(AcrEmulatorFixture lab) : IClassFixture<Acr
             using var json = JsonDocument.Parse(await patched.Content.ReadAsStringAsync());
             Assert.False(json.RootElement.GetProperty("manifest").GetProperty("changeableAttributes").GetProperty("readEnabled").GetBoolean());
         }
-        var pullToken = await TokenAsync($"repository:{repository}:pull");
+        var pullToken = await lab.AdminTokenAsync($"repository:{repository}:pull");
         using var refused = await SendAsync(HttpMethod.Get, $"v2/{repository}/manifests/a", pullToken);
         Assert.Equal(HttpStatusCode.Forbidden, refused.StatusCode);
         Assert.Contains("DENIED", await refused.Content.ReadAsStringAsync());
@@ -145,16 +145,5 @@ public sealed class AcrEmulatorTests(AcrEmulatorFixture lab) : IClassFixture<Acr
         request.Headers.Accept.ParseAdd(LabContent.OciManifest);
         request.Headers.Accept.ParseAdd(LabContent.DockerManifest);
         return Http.SendAsync(request);
-    }
-
-    private async Task<string> TokenAsync(string scope)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(lab.Acr.BaseUri, $"oauth2/token?service={Uri.EscapeDataString(lab.AcrHost)}&scope={Uri.EscapeDataString(scope)}"));
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{lab.Acr.AdminUser}:{lab.Acr.AdminPassword}")));
-        using var response = await Http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        Assert.False(json.RootElement.TryGetProperty("expires_in", out _), "ACR sends no expires_in");
-        return json.RootElement.GetProperty("access_token").GetString()!;
     }
 }

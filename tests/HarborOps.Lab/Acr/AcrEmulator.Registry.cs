@@ -23,8 +23,6 @@ public sealed partial class AcrEmulator
     private static partial Regex BlobPath();
     [GeneratedRegex("^/v2/(?<repo>.+)/tags/list$")]
     private static partial Regex TagsPath();
-    [GeneratedRegex("^/v2/(?<repo>.+)/referrers/(?<digest>[^/]+)$")]
-    private static partial Regex ReferrersPath();
     [GeneratedRegex("^(?<repo>.+)/_tags(/(?<tag>[^/]+))?$")]
     private static partial Regex AcrTagsPath();
     [GeneratedRegex("^(?<repo>.+)/_manifests(/(?<digest>[^/]+))?$")]
@@ -88,6 +86,7 @@ public sealed partial class AcrEmulator
             return;
         }
         if (!caller.Allows("repository", repository, action)) { await ChallengeAsync(context, caller, Scope(repository, action)); return; }
+        if (ReferrersPath().IsMatch(path)) { await ReferrersAsync(context, repository, path); return; }
         // A cross-repository mount from a repository the caller cannot pull is an ordinary upload (ACR, like Distribution).
         extra.RemoveAll(e => !caller.Allows("repository", e.Name, "pull"));
 
@@ -99,6 +98,7 @@ public sealed partial class AcrEmulator
         }
 
         var backendActions = action == "metadata_read" ? new[] { "pull" } : action == "push" ? new[] { "pull", "push" } : new[] { action };
+        var pushed = method == "PUT" && ManifestPath().IsMatch(path) ? await TakeManifestPutAsync(context) : null;
         var status = await ForwardAsync(context, rawTarget, [new LabAccess("repository", repository, backendActions), .. extra]);
         if (ManifestPath().Match(path) is { Success: true } written)
         {
@@ -116,10 +116,12 @@ public sealed partial class AcrEmulator
                     Touch(repository, reference);
                 }
                 if (digest.Length > 0) Touch(repository, digest);
+                if (pushed is not null) RememberReferrer(repository, pushed, context.Request.ContentType);
             }
             else if (method == "DELETE" && status is 202 or 200)
             {
                 foreach (var key in _tagDigests.Keys.Where(k => k.Repository == repository)) _tagDigests.TryRemove(key, out _);
+                ForgetReferrer(repository, reference);
             }
         }
     }

@@ -31,10 +31,15 @@ public sealed record AcrChangeableAttributes(bool DeleteEnabled = true, bool Wri
 }
 
 /// <summary>
-/// One answer of ACR's own API (/oauth2/*, /acr/v1/*) as sent, for the judges that hold it to ACR's data-plane swagger.
+/// One answer of ACR's own API (/oauth2/*, /acr/v1/*) as sent, for the judges that hold it to ACR's data-plane swagger, or
+/// of the referrers API the emulator serves itself (/v2/&lt;name&gt;/referrers/&lt;digest&gt;, held to the OCI specs).
 /// The path is as the client sent it (a repository's '/' may come encoded or not).
 /// </summary>
-public sealed record AcrExchange(string Method, string Path, string Query, int Status, string? ResponseContentType, string ResponseBody);
+public sealed record AcrExchange(string Method, string Path, string Query, int Status, string? ResponseContentType, string ResponseBody)
+{
+    /// <summary>The OCI-Filters-Applied header of the answer (referrers only).</summary>
+    public string? FiltersApplied { get; init; }
+}
 
 /// <summary>One call of /oauth2/exchange or /oauth2/token as the emulator saw it (no token text).</summary>
 public sealed record AcrTokenCall(string Endpoint, string Method, string? GrantType, string Subject, IReadOnlyList<string> RequestedScopes,
@@ -57,7 +62,9 @@ public sealed record AcrTokenCall(string Endpoint, string Method, string? GrantT
 /// registry:catalog:*;</item>
 /// <item>/acr/v1/_catalog, /acr/v1/{repo}/_tags and /_manifests with n, last, orderby and Link paging in ACR's JSON shape
 /// (createdTime, lastUpdateTime, changeableAttributes...), PATCH of changeableAttributes (metadata_write); an item with
-/// readEnabled=false refuses pulls with 403 DENIED, writeEnabled=false refuses pushes, listEnabled=false hides it.</item>
+/// readEnabled=false refuses pulls with 403 DENIED, writeEnabled=false refuses pushes, listEnabled=false hides it;</item>
+/// <item>/v2/&lt;name&gt;/referrers/&lt;digest&gt; (OCI 1.1), answered by the emulator itself from the manifests with a subject
+/// pushed through it, and OCI-Subject on such pushes (AcrEmulator.Referrers.cs).</item>
 /// </list>
 /// Clients talk to <see cref="Front"/>, a <see cref="FaultProxy"/> that answers every blob GET with a 307 to its second
 /// loopback host (the "storage" host, which rejects an Authorization header), injects 429s (plain-text bodies) on the
@@ -136,7 +143,7 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     /// <summary>Calls of /oauth2/token (GET and POST, refused ones included; 429s injected by the front never arrive here).</summary>
     public int TokenRequestCount => Volatile.Read(ref _tokenRequests);
     public IReadOnlyList<AcrTokenCall> TokenCalls { get { lock (_tokenCalls) return _tokenCalls.ToArray(); } }
-    /// <summary>Every answer of ACR's own API (/oauth2/*, /acr/v1/*), in order; /v2/ is Distribution's and not recorded.</summary>
+    /// <summary>Every answer of ACR's own API (/oauth2/*, /acr/v1/*) and of the referrers API, in order; the rest of /v2/ is Distribution's and not recorded.</summary>
     public IReadOnlyList<AcrExchange> Exchanges { get { lock (_recorded) return _recorded.ToArray(); } }
     /// <summary>Emulator defects (unhandled exceptions behind a 500), for test diagnostics.</summary>
     public IReadOnlyList<string> Failures { get { lock (_failures) return _failures.ToArray(); } }
@@ -254,12 +261,17 @@ public sealed partial class AcrEmulator : IAsyncDisposable
     {
         var raw = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
         var path = Uri.UnescapeDataString(raw.Split('?')[0]);
-        if (path.StartsWith("/oauth2/", StringComparison.Ordinal) || path.StartsWith("/acr/v1/", StringComparison.Ordinal))
+        if (path.StartsWith("/oauth2/", StringComparison.Ordinal) || path.StartsWith("/acr/v1/", StringComparison.Ordinal) || ReferrersPath().IsMatch(path))
         {
-            // ACR's own answers are kept as sent, so the judges can hold each one to ACR's data-plane swagger.
+            // ACR's own answers (and the referrers API, which the emulator answers itself) are kept as sent, so the judges
+            // can hold each one to ACR's data-plane swagger or the OCI specs.
             await ResponseCapture.RunAsync(context, () => DispatchAsync(context, path, raw), (status, contentType, body) =>
             {
-                lock (_recorded) _recorded.Add(new AcrExchange(context.Request.Method, raw.Split('?')[0], context.Request.QueryString.Value ?? "", status, contentType, body));
+                var exchange = new AcrExchange(context.Request.Method, raw.Split('?')[0], context.Request.QueryString.Value ?? "", status, contentType, body)
+                {
+                    FiltersApplied = context.Response.Headers["OCI-Filters-Applied"].ToString() is { Length: > 0 } applied ? applied : null,
+                };
+                lock (_recorded) _recorded.Add(exchange);
             });
             return;
         }

@@ -100,12 +100,33 @@ public sealed class AcrRecordingReplay : IAsyncDisposable
             {
                 null => null,
                 JsonValue text when text.GetValueKind() == JsonValueKind.String => text.GetValue<string>(),
+                JsonObject manifest when headers.FirstOrDefault(h => h.Key == "Docker-Content-Digest").Value is { } digest => ManifestText(manifest, digest, $"{path} #{index}"),
                 var json => json.ToJsonString(),
             };
             exchanges.Add(new AcrRecordedExchange(index, node["RequestMethod"]!.GetValue<string>(), pathPart, query,
                 requestHeaders?.ContainsKey("Authorization") == true, node["StatusCode"]!.GetValue<int>(), headers, body));
         }
         return (exchanges, host ?? throw new InvalidDataException($"{path} has no entries"));
+    }
+
+    /// <summary>
+    /// The exact bytes of a recorded manifest. The SDK's recorder keeps a JSON body parsed, not as sent, so the bytes are
+    /// rebuilt the way Distribution (and ACR) wrote them, Go's json.MarshalIndent with a three-space indent, and must hash
+    /// to the digest ACR sent with them: a recording whose manifest cannot be rebuilt byte for byte is refused, never
+    /// served with a digest it does not have.
+    /// </summary>
+    private static string ManifestText(JsonObject manifest, string digest, string where)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions
+        {
+            Indented = true, IndentSize = 3, NewLine = "\n", Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        }))
+            manifest.WriteTo(writer);
+        var bytes = buffer.ToArray();
+        var rebuilt = LabContent.DigestOf(bytes);
+        return rebuilt == digest ? Encoding.UTF8.GetString(bytes)
+            : throw new InvalidDataException($"The recorded manifest of {where} rebuilds to {rebuilt}, not the {digest} ACR sent: it cannot be replayed byte for byte.");
     }
 
     /// <summary>Raw path (still encoded) and decoded query of an absolute or relative URI.</summary>
@@ -149,9 +170,42 @@ public sealed class AcrRecordingReplay : IAsyncDisposable
     private string Rewrite(string text) =>
         text.Replace($"https://{_recordedHost}", $"https://{Host}", StringComparison.Ordinal).Replace(_recordedHost, Host, StringComparison.Ordinal);
 
+    /// <summary>Forgets the requests served so far (the next test's log starts empty).</summary>
+    public void ClearRequests()
+    {
+        lock (_requests) _requests.Clear();
+    }
+
+    /// <summary>
+    /// /_lab/requests for other processes (Pester): GET lists the requests, those the recording could not answer and the
+    /// recorded answers never read; DELETE clears the log. No recorded request starts with /_lab/.
+    /// </summary>
+    private async Task ControlAsync(HttpContext context)
+    {
+        if (context.Request.Method == "DELETE")
+        {
+            ClearRequests();
+            context.Response.StatusCode = 204;
+            return;
+        }
+        static object Row(AcrReplayRequest r) => new { method = r.Method, pathAndQuery = r.PathAndQuery, authorized = r.Authorized, served = r.Served?.ToString() };
+        await context.Response.WriteAsJsonAsync(new
+        {
+            recordedHost = _recordedHost,
+            requests = Requests.Select(Row),
+            unmatched = Unmatched.Select(Row),
+            unservedAnswers = UnservedAnswers.Select(e => e.ToString()),
+        });
+    }
+
     private async Task HandleAsync(HttpContext context)
     {
         var raw = context.Features.Get<IHttpRequestFeature>()!.RawTarget;
+        if (raw.Split('?')[0] == "/_lab/requests")
+        {
+            await ControlAsync(context);
+            return;
+        }
         var (path, query) = SplitUri(raw, out _);
         var method = context.Request.Method;
         var authorized = context.Request.Headers.Authorization.Count > 0;

@@ -183,8 +183,14 @@ internal sealed class ReferrerCopier(CopyContext context, CopyTally tally, Sourc
         {
             try
             {
-                if (!listed.Contains(referrer.Digest) && await manifests.EnsureManifestByDigestAsync(plan, referrer.Digest, new TagCounters(), cancellationToken).ConfigureAwait(false))
-                    tally.ReferrerCopied();
+                if (!listed.Contains(referrer.Digest))
+                {
+                    // What the destination's index does not list yet is held to the manifest it names before it is written or listed.
+                    var manifest = await source.ManifestAsync(plan, referrer.Digest, cancellationToken).ConfigureAwait(false);
+                    ListedReferrerCheck.Require(referrer, manifest, digest, plan.Source.ItemName(plan.SourceRepository, digest));
+                    if (await manifests.EnsureManifestByDigestAsync(plan, referrer.Digest, new TagCounters(), cancellationToken).ConfigureAwait(false))
+                        tally.ReferrerCopied();
+                }
                 lock (present) present.Add(referrer);
                 await CopyReferrersAsync(plan, referrer.Digest, null, probe: plan.SourceTags is null, childrenAreReferrers: false, cancellationToken).ConfigureAwait(false);
             }
@@ -196,7 +202,7 @@ internal sealed class ReferrerCopier(CopyContext context, CopyTally tally, Sourc
         })).ConfigureAwait(false);
 
         if (indexed is null) return;
-        var missing = present.Where(r => !listed.Contains(r.Digest)).OrderBy(r => r.Digest, StringComparer.Ordinal).ToList();
+        var missing = present.Where(r => !listed.Contains(r.Digest)).DistinctBy(r => r.Digest).OrderBy(r => r.Digest, StringComparer.Ordinal).ToList();
         if (missing.Count == 0) return;
         try
         {
