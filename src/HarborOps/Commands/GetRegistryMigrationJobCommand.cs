@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using HarborOps.Engine.MigrationJobs;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -39,7 +40,7 @@ namespace HarborOps.Commands;
 /// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.Get, "RegistryMigrationJob")]
+[Cmdlet(VerbsCommon.Get, "RegistryMigrationJob", HelpUri = OnlineHelp.CmdletPages + "Get-RegistryMigrationJob.md")]
 [OutputType(typeof(RegistryMigrationJobStatus))]
 public sealed class GetRegistryMigrationJobCommand : KubeCommandBase
 {

@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Management.Automation;
 using HarborOps.Engine.MigrationJobs;
+using HarborOps.Infrastructure;
 using HarborOps.Models;
 
 namespace HarborOps.Commands;
@@ -61,7 +62,7 @@ namespace HarborOps.Commands;
 /// <error id="KubeContextNotFound">The kubeconfig has no such context.</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
-[Cmdlet(VerbsCommon.New, "RegistryMigrationJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = JobSet)]
+[Cmdlet(VerbsCommon.New, "RegistryMigrationJob", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = JobSet, HelpUri = OnlineHelp.CmdletPages + "New-RegistryMigrationJob.md")]
 [OutputType(typeof(RegistryMigrationJob))]
 public sealed class NewRegistryMigrationJobCommand : KubeCommandBase
 {
