@@ -42,7 +42,7 @@ public sealed class PullLoadMeterTests(RegistryLabFixture lab, ITestOutputHelper
     public async Task Every_pull_downloads_the_whole_image_and_an_injected_100_ms_latency_shows_in_the_median()
     {
         await using var proxy = await FaultProxy.StartAsync(lab.Open);
-        proxy.Inject(Latency(TimeSpan.FromMilliseconds(100)));
+        proxy.Latency = TimeSpan.FromMilliseconds(100);
         using var engine = lab.NewEngine();
         var run = await new PullLoadMeter(engine).MeasureAsync(Load($"{proxy.Host}/lab/oci:v1", count: 6, nodes: 3), null, null, default);
         Log(run);
@@ -60,6 +60,23 @@ public sealed class PullLoadMeterTests(RegistryLabFixture lab, ITestOutputHelper
         // Each blob GET went through the proxy once per pull: nothing is cached between simulated nodes' pulls.
         var blobGets = proxy.Requests.Count(r => r.Method == "GET" && r.PathAndQuery.Contains("/blobs/", StringComparison.Ordinal));
         Assert.Equal(6 * (1 + manifest.Layers.Count), blobGets);
+    }
+
+    [Fact]
+    public async Task A_bandwidth_cap_per_connection_shows_in_time_to_pulled_as_the_bytes_it_has_to_move()
+    {
+        // One 384 KiB layer through 256 KiB/s per connection: no pull can finish in under 1.5 s.
+        var image = await LabContent.PushImageAsync(lab.Open, "pullload/big", "1", new LabImageOptions { LayerCount = 1, LayerSize = 384 * 1024, Platform = "linux/amd64" });
+        await using var proxy = await FaultProxy.StartAsync(lab.Open);
+        proxy.Latency = TimeSpan.FromMilliseconds(20);
+        proxy.BandwidthPerConnection = 256 * 1024;
+        using var engine = lab.NewEngine();
+        var run = await new PullLoadMeter(engine).MeasureAsync(Load($"{proxy.Host}/pullload/big:1", count: 2, nodes: 2, rampUp: TimeSpan.Zero), null, null, default);
+        Log(run);
+        var summary = run.Registries[0].Summary;
+        Assert.Equal(2, summary.Succeeded);
+        Assert.True(summary.P50 >= TimeSpan.FromSeconds(1.4), $"p50 {summary.P50.TotalMilliseconds} ms for {image.Size} bytes");
+        Assert.True(summary.ManifestP50 < summary.P50);
     }
 
     [Fact]
