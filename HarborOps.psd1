@@ -77,7 +77,7 @@
             Tags         = @('OCI', 'Registry', 'Harbor', 'ACR', 'AzureContainerRegistry', 'Container', 'Docker', 'Migration', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
             LicenseUri   = 'https://github.com/harborops/HarborOps/blob/main/LICENSE'
             ProjectUri   = 'https://github.com/harborops/HarborOps'
-            ReleaseNotes = '0.1.0: migrate ACR to Harbor with signatures and referrers (Copy-RegistryImage, resumable, proxy-cache mirrors), prove parity (Compare-RegistryParity, through Harbor''s own listings), cut over image references (Get-/Update-ImageReference, Get-WorkloadImage), rotate pull secrets with no outage (Sync-PullSecret, Invoke-PullSecretRotation), onboard teams (Harbor projects, gates, robots, Entra group members) and run replication; 41 cmdlets.'
+            ReleaseNotes = '0.1.0: migrate ACR to Harbor with signatures and referrers (Copy-RegistryImage, resumable, proxy-cache mirrors; sharded over a Kubernetes Indexed Job with New-/Get-RegistryMigrationJob), prove parity (Compare-RegistryParity, through Harbor''s own listings), cut over image references (Get-/Update-ImageReference, Get-WorkloadImage), rotate pull secrets with no outage (Sync-PullSecret, Invoke-PullSecretRotation), onboard teams (Harbor projects, gates, robots, Entra group members) and run replication; 43 cmdlets.'
         }
     }
 }
