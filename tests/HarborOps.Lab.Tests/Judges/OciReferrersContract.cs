@@ -20,10 +20,12 @@ public static class OciReferrersContract
     public static List<string> Problems(int status, string? contentType, string body, string query, string? filtersApplied)
     {
         var problems = new List<string>();
-        // 400 (a malformed digest), 401/403 (access) and 404 (an unknown repository) carry Distribution's error body.
+        // 400 (a malformed digest), 401/403 (access) and 405 carry Distribution's error body; a registry with the API never
+        // answers 404 ("MUST NOT return a 404 Not Found to a referrers API request"): clients read it as "no referrers API".
         if (status != 200)
         {
-            if (status is not (400 or 401 or 403 or 404 or 405)) problems.Add($"status {status} is none the spec names for the referrers API");
+            if (status == 404) problems.Add("status 404: a registry with the referrers API must not answer 404 (clients then fall back to the tag schema)");
+            else if (status is not (400 or 401 or 403 or 405)) problems.Add($"status {status} is none the spec names for the referrers API");
             return problems;
         }
         if (contentType?.Split(';')[0].Trim() != IndexMediaType) problems.Add($"Content-Type is '{contentType}', the spec says {IndexMediaType}");

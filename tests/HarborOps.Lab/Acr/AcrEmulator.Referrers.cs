@@ -16,7 +16,8 @@ namespace HarborOps.Lab.Acr;
 /// an image index (Content-Type application/vnd.oci.image.index.v1+json) of the descriptors of the manifests in that
 /// repository whose subject is the digest; each descriptor carries the manifest's artifactType, else its config's
 /// mediaType (an index without one has none), and the manifest's annotations; no referrers is an empty list, never a 404;
-/// a malformed digest is a 400; the artifactType filter is applied and said so in <c>OCI-Filters-Applied</c>.</item>
+/// a malformed digest is a 400 (and no answer is a 404, even for a repository without content); the artifactType
+/// filter is applied and said so in <c>OCI-Filters-Applied</c>.</item>
 /// <item>"Pushing Manifests with Subject": a registry supporting the API answers the PUT of a manifest with a subject
 /// with <c>OCI-Subject: &lt;subject digest&gt;</c>, which tells clients not to maintain the tag-schema index.</item>
 /// <item>Access is that of the repository's content: the route needs pull, like a manifest GET (V2Async).</item>
@@ -121,12 +122,9 @@ public sealed partial class AcrEmulator
             await ErrorAsync(context, 400, "DIGEST_INVALID", "provided digest did not match uploaded content", new { digest });
             return;
         }
-        var known = _referrers.Keys.Any(k => k.Repository == repository);
-        if (!known && await TagsAsync(repository, context.RequestAborted) is null)
-        {
-            await ErrorAsync(context, 404, "NAME_UNKNOWN", "repository name not known to registry", new { name = repository });
-            return;
-        }
+        // "If the registry supports the referrers API, the registry MUST NOT return a 404 Not Found to a referrers API
+        // request": a repository without content has no referrers either, and a client reading a 404 as "no referrers
+        // API" would fall back to the tag schema for the whole registry.
         var artifactType = context.Request.Query["artifactType"].ToString();
         var manifests = new JsonArray();
         if (_referrers.TryGetValue((repository, digest), out var list))
