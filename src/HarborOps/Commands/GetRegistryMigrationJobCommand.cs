@@ -51,6 +51,7 @@ public sealed class GetRegistryMigrationJobCommand : KubeCommandBase
 
     /// <summary>The Job's namespace; by default the context's.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.KubeNamespaceCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Namespace { get; set; }
 

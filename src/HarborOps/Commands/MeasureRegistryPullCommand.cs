@@ -60,6 +60,7 @@ public sealed class MeasureRegistryPullCommand : HarborOpsCmdlet
 
     /// <summary>Registries (host[:port]) to pull each image's repository and tag from instead of its own, measured one after the other under the same load.</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(Completion.RegistryCompleter))]
     public string[]? Registry { get; set; }
 
     /// <summary>Pulls arriving over -RampUp (a scale-out). 20 unless given.</summary>

@@ -76,6 +76,7 @@ public sealed class NewRegistryMigrationJobCommand : KubeCommandBase
 
     /// <summary>The namespace; by default "default" in YAML, the context's namespace with -Apply.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(Completion.KubeNamespaceCompleter))]
     [ValidateNotNullOrEmpty]
     public string? Namespace { get; set; }
 
