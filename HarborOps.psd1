@@ -61,6 +61,7 @@
         'Get-HarborRetentionPolicy'
         'Set-HarborRetentionPolicy'
         'Test-HarborRetentionPolicy'
+        'Invoke-HarborRetention'
         'Get-HarborImmutableTagRule'
         'New-HarborImmutableTagRule'
         'Remove-HarborImmutableTagRule'

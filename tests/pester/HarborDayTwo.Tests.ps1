@@ -145,6 +145,15 @@ Describe 'Retention and immutable tags' {
         Get-HarborImmutableTagRule -Project $script:Project | Should -BeNullOrEmpty
     }
 
+    It 'Invoke-HarborRetention -WhatIf deletes nothing, and the real run deletes what the dry run listed' {
+        Invoke-HarborRetention -Project $script:Project -WhatIf
+        @(Get-HarborArtifact -Project $script:Project).Count | Should -Be 2
+        $deleted = @(Get-HarborProject $script:Project | Invoke-HarborRetention -Confirm:$false)
+        ($deleted.Tags | Sort-Object) | Should -Be @('1.1', 'latest')
+        $deleted.DryRun | Should -BeFalse
+        (Get-HarborArtifact -Project $script:Project).Tags | Should -Be @('1.0')
+    }
+
     It 'fails with HarborRetentionPolicyNotFound for a project without a policy' {
         $other = "day2-none-$($script:Run)"
         New-HarborProject -Name $other -Confirm:$false | Out-Null
@@ -179,7 +188,7 @@ Describe 'Help of the day-2 cmdlets' {
     It '<Name> has a synopsis, an example and its online page' -ForEach @(
         'Get-HarborHealth', 'Get-HarborSystemInfo', 'Get-HarborGarbageCollection', 'Start-HarborGarbageCollection',
         'Get-HarborGarbageCollectionSchedule', 'Set-HarborGarbageCollectionSchedule', 'Get-HarborRetentionPolicy',
-        'Set-HarborRetentionPolicy', 'Test-HarborRetentionPolicy', 'Get-HarborImmutableTagRule', 'New-HarborImmutableTagRule',
+        'Set-HarborRetentionPolicy', 'Test-HarborRetentionPolicy', 'Invoke-HarborRetention', 'Get-HarborImmutableTagRule', 'New-HarborImmutableTagRule',
         'Remove-HarborImmutableTagRule' | ForEach-Object { @{ Name = $_ } }) {
         $help = Get-Help $Name -Full
         $help.Synopsis | Should -Not -BeNullOrEmpty

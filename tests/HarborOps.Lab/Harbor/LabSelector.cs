@@ -12,7 +12,7 @@ namespace HarborOps.Lab.Harbor;
 /// "untagged", which defaults to true for matches and false for excludes, and excludes selects an untagged artifact
 /// when untagged is false), repoMatches / repoExcludes on the repository name without its project.
 /// </summary>
-internal static class LabSelector
+public static class LabSelector
 {
     public static readonly string[] TagDecorations = ["matches", "excludes"];
     public static readonly string[] RepositoryDecorations = ["repoMatches", "repoExcludes"];
