@@ -1,5 +1,4 @@
 using System.Management.Automation;
-using HarborOps.Engine.Harbor;
 using HarborOps.Infrastructure;
 using HarborOps.Models;
 
@@ -30,19 +29,8 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsLifecycle.Invoke, "HarborRetention", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = OnlineHelp.CmdletPages + "Invoke-HarborRetention.md")]
 [OutputType(typeof(HarborRetentionResult))]
-public sealed class InvokeHarborRetentionCommand : HarborCommandBase
+public sealed class InvokeHarborRetentionCommand : HarborRetentionRunCommandBase
 {
-    /// <summary>The project (Get-HarborProject output binds by its Name).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
-    public string Project { get; set; } = "";
-
-    /// <summary>Also return the artifacts the policy kept.</summary>
-    [Parameter]
-    public SwitchParameter IncludeRetained { get; set; }
-
     /// <summary>How long to wait for Harbor's run. Default 1800.</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
@@ -51,16 +39,7 @@ public sealed class InvokeHarborRetentionCommand : HarborCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Project;
-        HarborClient client = CreateClient();
-        if (!await ShouldProcessAsync($"project {Project}", "Run the retention policy (deletes the artifacts its rules do not keep)").ConfigureAwait(false)) return;
-        IReadOnlyList<HarborRetentionResult> results = await client.RunRetentionAsync(Project, false, TimeSpan.FromSeconds(TimeoutSeconds),
-            StartProgress("Invoke-HarborRetention", $"Retention of {Project}"), cancellationToken).ConfigureAwait(false);
-        foreach (HarborRetentionResult result in results)
-        {
-            if (IncludeRetained || result.Action != "Retain")
-            {
-                WriteObject(result);
-            }
-        }
+        await RunRetentionAsync(dryRun: false, TimeSpan.FromSeconds(TimeoutSeconds), "Invoke-HarborRetention", $"Retention of {Project}",
+            () => ShouldProcessAsync($"project {Project}", "Run the retention policy (deletes the artifacts its rules do not keep)"), cancellationToken).ConfigureAwait(false);
     }
 }

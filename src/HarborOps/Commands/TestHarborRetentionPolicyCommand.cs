@@ -32,19 +32,8 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsDiagnostic.Test, "HarborRetentionPolicy", HelpUri = OnlineHelp.CmdletPages + "Test-HarborRetentionPolicy.md")]
 [OutputType(typeof(HarborRetentionResult))]
-public sealed class TestHarborRetentionPolicyCommand : HarborCommandBase
+public sealed class TestHarborRetentionPolicyCommand : HarborRetentionRunCommandBase
 {
-    /// <summary>The project (Get-HarborProject output binds by its Name).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
-    public string Project { get; set; } = "";
-
-    /// <summary>Also return the artifacts the policy keeps.</summary>
-    [Parameter]
-    public SwitchParameter IncludeRetained { get; set; }
-
     /// <summary>How long to wait for Harbor's dry run. Default 600.</summary>
     [Parameter]
     [ValidateRange(1, 86400)]
@@ -53,14 +42,7 @@ public sealed class TestHarborRetentionPolicyCommand : HarborCommandBase
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Project;
-        IReadOnlyList<HarborRetentionResult> results = await CreateClient().RunRetentionAsync(Project, true, TimeSpan.FromSeconds(TimeoutSeconds),
-            StartProgress("Test-HarborRetentionPolicy", $"Retention dry run of {Project}"), cancellationToken).ConfigureAwait(false);
-        foreach (HarborRetentionResult result in results)
-        {
-            if (IncludeRetained || result.Action != "Retain")
-            {
-                WriteObject(result);
-            }
-        }
+        await RunRetentionAsync(dryRun: true, TimeSpan.FromSeconds(TimeoutSeconds), "Test-HarborRetentionPolicy", $"Retention dry run of {Project}", approve: null,
+            cancellationToken).ConfigureAwait(false);
     }
 }
