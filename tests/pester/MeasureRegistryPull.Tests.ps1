@@ -36,7 +36,8 @@ Describe 'Measure-RegistryPull' {
         $summary.Registry | Should -Be $script:Proxy
         $summary.Succeeded | Should -Be 4
         $summary.P50.TotalMilliseconds | Should -BeGreaterOrEqual 100
-        $summary.ManifestP50.TotalMilliseconds | Should -BeGreaterOrEqual 100
+        # One delayed request: held to the latency less the proxy timer's granularity (it can fire a millisecond early).
+        $summary.ManifestP50.TotalMilliseconds | Should -BeGreaterOrEqual 95
         $summary.Bytes | Should -BeGreaterThan 0
     }
 

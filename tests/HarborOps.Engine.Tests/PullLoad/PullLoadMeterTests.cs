@@ -50,7 +50,9 @@ public sealed class PullLoadMeterTests(RegistryLabFixture lab, ITestOutputHelper
         var summary = Assert.Single(run.Registries).Summary;
         Assert.Equal((6, 6, 0), (summary.Pulls, summary.Succeeded, summary.Failed));
         Assert.True(summary.P50 >= TimeSpan.FromMilliseconds(100), $"p50 {summary.P50.TotalMilliseconds} ms");
-        Assert.True(summary.ManifestP50 >= TimeSpan.FromMilliseconds(100), $"manifest p50 {summary.ManifestP50.TotalMilliseconds} ms");
+        // The proxy's timer may fire a millisecond before the client's stopwatch reads 100 ms: the manifest alone (one
+        // delayed request, no second one to absorb it) is held to the latency less that timer granularity.
+        Assert.True(summary.ManifestP50 >= TimeSpan.FromMilliseconds(95), $"manifest p50 {summary.ManifestP50.TotalMilliseconds} ms");
         Assert.True(summary.P50 <= summary.P95 && summary.P95 <= summary.P99 && summary.P99 <= summary.Max);
         // The manifest, its config and every layer, counted by what was read: the image's size exactly, per pull.
         var manifest = ManifestContent.Parse(lab.OciImage.ManifestBytes, lab.OciImage.MediaType, null);
