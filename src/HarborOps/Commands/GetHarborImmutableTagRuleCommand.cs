@@ -24,15 +24,8 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsCommon.Get, "HarborImmutableTagRule", HelpUri = OnlineHelp.CmdletPages + "Get-HarborImmutableTagRule.md")]
 [OutputType(typeof(HarborImmutableTagRule))]
-public sealed class GetHarborImmutableTagRuleCommand : HarborCommandBase
+public sealed class GetHarborImmutableTagRuleCommand : HarborProjectCommandBase
 {
-    /// <summary>The project (Get-HarborProject output binds by its Name).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
-    public string Project { get; set; } = "";
-
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Project;

@@ -26,15 +26,8 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsCommon.Get, "HarborRetentionPolicy", HelpUri = OnlineHelp.CmdletPages + "Get-HarborRetentionPolicy.md")]
 [OutputType(typeof(HarborRetentionPolicy))]
-public sealed class GetHarborRetentionPolicyCommand : HarborCommandBase
+public sealed class GetHarborRetentionPolicyCommand : HarborProjectCommandBase
 {
-    /// <summary>The project (Get-HarborProject output binds by its Name).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
-    public string Project { get; set; } = "";
-
     protected override async Task ProcessRecordAsync(CancellationToken cancellationToken)
     {
         CurrentTarget = Project;

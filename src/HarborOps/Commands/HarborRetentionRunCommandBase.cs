@@ -4,18 +4,11 @@ using HarborOps.Models;
 namespace HarborOps.Commands;
 
 /// <summary>
-/// What Test-HarborRetentionPolicy (Harbor's dry run) and Invoke-HarborRetention (the real run) share: the project, the
-/// choice to see what was kept too, and one run of the project's policy in Harbor with its results written.
+/// What Test-HarborRetentionPolicy (Harbor's dry run) and Invoke-HarborRetention (the real run) share beyond the project:
+/// the choice to see what was kept too, and one run of the project's policy in Harbor with its results written.
 /// </summary>
-public abstract class HarborRetentionRunCommandBase : HarborCommandBase
+public abstract class HarborRetentionRunCommandBase : HarborProjectCommandBase
 {
-    /// <summary>The project (Get-HarborProject output binds by its Name).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
-    public string Project { get; set; } = "";
-
     /// <summary>Also return the artifacts the policy keeps.</summary>
     [Parameter]
     public SwitchParameter IncludeRetained { get; set; }

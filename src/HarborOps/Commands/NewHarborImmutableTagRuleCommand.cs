@@ -28,15 +28,8 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsCommon.New, "HarborImmutableTagRule", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "New-HarborImmutableTagRule.md")]
 [OutputType(typeof(HarborImmutableTagRule))]
-public sealed class NewHarborImmutableTagRuleCommand : HarborCommandBase
+public sealed class NewHarborImmutableTagRuleCommand : HarborProjectCommandBase
 {
-    /// <summary>The project (Get-HarborProject output binds by its Name).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
-    public string Project { get; set; } = "";
-
     /// <summary>Repositories (without the project) the rule covers, doublestar; default ** for all.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [Alias("Repositories")]

@@ -38,15 +38,8 @@ namespace HarborOps.Commands;
 /// </errors>
 [Cmdlet(VerbsCommon.Set, "HarborRetentionPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = OnlineHelp.CmdletPages + "Set-HarborRetentionPolicy.md")]
 [OutputType(typeof(HarborRetentionPolicy))]
-public sealed class SetHarborRetentionPolicyCommand : HarborCommandBase
+public sealed class SetHarborRetentionPolicyCommand : HarborProjectCommandBase
 {
-    /// <summary>The project (Get-HarborProject output binds by its Name).</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
-    [Alias("Name")]
-    [ValidateNotNullOrEmpty]
-    [ArgumentCompleter(typeof(Completion.HarborProjectCompleter))]
-    public string Project { get; set; } = "";
-
     /// <summary>Keep the N most recently pushed artifacts of each repository (among those -Tag selects).</summary>
     [Parameter]
     [ValidateRange(0, 32766)]
