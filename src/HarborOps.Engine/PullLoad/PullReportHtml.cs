@@ -30,6 +30,7 @@ internal static class PullReportHtml
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
         {
+            // Best effort: the error below is what the user needs; a leftover temporary file must not replace it.
             try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw new HarborOpsException(PullLoadErrorIds.ReportNotWritten, FailureKind.InvalidArgument,
                 $"The pull report could not be written to '{full}': {ex.Message} Pass a -ReportPath in a folder you can write to.", full, ex);
