@@ -26,20 +26,20 @@ BeforeAll {
         }
     }
 
-    function script:Get-ShardScript([string] $Prefix, [string] $SummaryPath, [string] $Journal) {
+    function script:Get-ShardScript([string] $Prefix, [string] $SummaryPath, [string] $Journal, [string] $Extra) {
         $sources = ($script:Sources | ForEach-Object { "'$_'" }) -join ', '
         @"
 `$ProgressPreference = 'SilentlyContinue'
 Import-Module '$((Get-TestModuleManifest) -replace "'", "''")' -ErrorAction Stop
-`$output = @(Copy-RegistryImage -Source $sources -Destination '$($script:Proxy)/$Prefix' -ShardCount 3 -ShardSummaryPath '$SummaryPath' -JournalPath '$Journal' -ThrottleLimit 2)
+`$output = @(Copy-RegistryImage -Source $sources -Destination '$($script:Proxy)/$Prefix' -ShardCount 3 -ShardSummaryPath '$SummaryPath' -JournalPath '$Journal' -ThrottleLimit 2 $Extra)
 `$summary = `$output[-1]
 `$copied = @(`$output | Where-Object { `$_ -is [HarborOps.Models.CopyResult] -and `$_.Action -eq 'Copied' -and `$_.Tag } | ForEach-Object { "`$(`$_.SourceRepository):`$(`$_.Tag)" })
 '##RESULT##' + (@{ Shard = `$summary.Shard; ShardCount = `$summary.ShardCount; Failed = `$summary.Failed; Copied = `$copied } | ConvertTo-Json -Compress)
 "@
     }
 
-    function script:Start-Shard([int] $Index, [string] $Prefix) {
-        $startInfo = New-FreshPwshStartInfo -Script (Get-ShardScript $Prefix (Join-Path $TestDrive "$Prefix-$Index.json") (Join-Path $TestDrive "$Prefix-$Index.journal")) -Environment @{ JOB_COMPLETION_INDEX = $Index }
+    function script:Start-Shard([int] $Index, [string] $Prefix, [string] $Extra = '') {
+        $startInfo = New-FreshPwshStartInfo -Script (Get-ShardScript $Prefix (Join-Path $TestDrive "$Prefix-$Index.json") (Join-Path $TestDrive "$Prefix-$Index.journal") $Extra) -Environment @{ JOB_COMPLETION_INDEX = $Index }
         $startInfo.RedirectStandardError = $true
         $process = [Diagnostics.Process]::Start($startInfo)
         [pscustomobject]@{ Index = $Index; Process = $process; Output = $process.StandardOutput.ReadToEndAsync(); Errors = $process.StandardError.ReadToEndAsync() }
@@ -94,6 +94,12 @@ Describe 'Copy-RegistryImage split over shards' {
             $written.copied | Should -Be @($results[$i].Copied).Count
         }
         @($all | Group-Object | Where-Object Count -GT 1) | Should -BeNullOrEmpty -Because 'no tag is copied by two shards'
+        # A base layer that repositories of different shards share is uploaded once between them (the lowest shard
+        # uploads it, the others wait and mount it); but for "{}", the 2-byte config of every signature, which no shard waits for.
+        $emptyJson = 'sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a'
+        $uploaded = @(Get-CommittedUploads $prefix | ForEach-Object { [Uri]::UnescapeDataString(($_.pathAndQuery -split 'digest=', 2)[1].Split('&')[0]) })
+        $uploaded.Count | Should -BeGreaterThan 0
+        @($uploaded | Where-Object { $_ -ne $emptyJson } | Group-Object | Where-Object Count -GT 1 | ForEach-Object Name) | Should -BeNullOrEmpty -Because 'no layer moves twice across shards'
         ($all | Sort-Object) -join ' ' | Should -Be (($corpus | Sort-Object) -join ' ')
 
         $parity = @(Compare-RegistryParity -Source $script:Sources -Destination "$($script:Proxy)/$prefix" -IncludeReferrers)
@@ -124,7 +130,8 @@ Describe 'Copy-RegistryImage split over shards' {
             $killed.Process.Dispose()
             $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/faults"
         }
-        $others = @(0, 2 | ForEach-Object { Start-Shard $_ $prefix })
+        # Shard 2 waits for the layers it shares with the killed shard 1 only a second before uploading them itself.
+        $others = @(0, 2 | ForEach-Object { Start-Shard $_ $prefix '-SharedBlobWait 00:00:01' })
         $others | ForEach-Object { (Receive-Shard $_).Failed | Should -Be 0 }
         @(Compare-RegistryParity -Source $script:Sources -Destination "$($script:Proxy)/$prefix")[-1].MissingAtDestination | Should -BeGreaterThan 0 -Because 'the killed shard left tags to copy'
 
@@ -147,5 +154,17 @@ catch { `$failure = `$_ }
         $result.Target | Should -Be 'JOB_COMPLETION_INDEX'
         $result.Message | Should -BeLike '*JOB_COMPLETION_INDEX is 3*-ShardCount 3*'
         @(Get-RegistryRepository -Registry $script:Open -Prefix 'never' -ErrorAction SilentlyContinue) | Should -BeNullOrEmpty
+    }
+
+    It 'refuses a negative -SharedBlobWait before copying anything, naming the parameter' {
+        $prefix = New-Prefix 'shard-wait'
+        $failure = $null
+        try { Copy-RegistryImage -Source $script:Sources[0] -Destination "$($script:Proxy)/$prefix" -ShardCount 2 -ShardIndex 1 -SharedBlobWait ([TimeSpan]::FromSeconds(-5)) -ErrorAction Stop }
+        catch { $failure = $_ }
+        $failure | Should -Not -BeNullOrEmpty
+        $failure.FullyQualifiedErrorId | Should -BeLike 'ShardInvalid,*'
+        "$($failure.TargetObject)" | Should -Be 'SharedBlobWait'
+        "$failure" | Should -BeLike '*-SharedBlobWait*zero or more*'
+        @(Get-CommittedUploads $prefix) | Should -BeNullOrEmpty
     }
 }

@@ -49,6 +49,14 @@ public sealed record CopyRequest : RegistryScopeRequest
     /// <summary>Read both sides and report what would be copied, moving nothing (-WhatIf).</summary>
     public bool PlanOnly { get; init; }
 
+    /// <summary>
+    /// How long a shard waits for a layer it shares with a lower shard to land there before uploading it itself (see
+    /// <c>LowerShardBlobs</c>). Null: 30 seconds plus one second per 2 MiB of the layer, counted from the last time the
+    /// lower shard was seen landing any blob; a lower shard that lands nothing for that long is taken for gone and not
+    /// waited for again. <see cref="TimeSpan.Zero"/>: never wait (each shard uploads what it needs).
+    /// </summary>
+    public TimeSpan? SharedBlobWait { get; init; }
+
     /// <summary>The destination is a Harbor: check (and with CreateMissingProjects create) its projects before pushing.</summary>
     public HarborDestination? Harbor { get; init; }
 }

@@ -106,18 +106,29 @@ public sealed record ShardPartition
         return (int)(BinaryPrimitives.ReadUInt64BigEndian(hash) % (ulong)count);
     }
 
+    /// <summary>Shard <paramref name="index"/> of the same split (to name where another shard's work lies).</summary>
+    public ShardPartition Of(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+        return index == Index ? this : new ShardPartition(index, Count, By);
+    }
+
+    /// <summary>The shard that owns <paramref name="tag"/> of <paramref name="repository"/> (what <see cref="OwnsTag"/> asks of this one).</summary>
+    public int ShardOfTag(string repository, string tag)
+    {
+        if (!IsSharded) return 0;
+        if (By == ShardBy.Repository) return ShardOf(repository, Count);
+        var subject = TagSelection.SubjectOfReferrerTag(tag);
+        return ShardOf(subject is null ? $"{repository}:{tag}" : $"{repository}@{subject}", Count);
+    }
+
     /// <summary>Whether this shard takes any of <paramref name="repository"/> (with <see cref="ShardBy.Tag"/> every shard does).</summary>
     public bool OwnsRepository(string repository) =>
         !IsSharded || By == ShardBy.Tag || ShardOf(repository, Count) == Index;
 
     /// <summary>Whether this shard owns <paramref name="tag"/> of <paramref name="repository"/> (a referrer tag goes with its subject's digest).</summary>
-    public bool OwnsTag(string repository, string tag)
-    {
-        if (!IsSharded) return true;
-        if (By == ShardBy.Repository) return ShardOf(repository, Count) == Index;
-        var subject = TagSelection.SubjectOfReferrerTag(tag);
-        return ShardOf(subject is null ? $"{repository}:{tag}" : $"{repository}@{subject}", Count) == Index;
-    }
+    public bool OwnsTag(string repository, string tag) => ShardOfTag(repository, tag) == Index;
 
     /// <summary>Whether this shard owns the image <paramref name="repository"/>@<paramref name="digest"/> named without a tag.</summary>
     public bool OwnsDigest(string repository, string digest) =>

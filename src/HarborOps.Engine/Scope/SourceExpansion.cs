@@ -32,6 +32,7 @@ public static class SourceExpansion
         ArgumentNullException.ThrowIfNull(shard);
         ArgumentNullException.ThrowIfNull(failures);
         var expanded = new List<ExpandedRepository>();
+        var others = new List<ExpandedRepository>();
         var everywhere = new HashSet<string>(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var owned = new ShardOwnedFailures(shard, failures);
@@ -55,9 +56,11 @@ public static class SourceExpansion
                 everywhere.Add(mapped);
                 if (Owns(shard, source, repository))
                     expanded.Add(new ExpandedRepository(store, repository, mapped, source) { Shard = shard });
+                else if (source.Kind != CopySourceKind.Image)
+                    others.Add(new ExpandedRepository(store, repository, mapped, source) { Shard = shard.Of(ShardPartition.ShardOf(repository, shard.Count)) });
             }
         }
-        return new ExpandedScope(expanded, everywhere);
+        return new ExpandedScope(expanded, everywhere) { OtherShards = others };
     }
 
     private static bool Owns(ShardPartition shard, CopySource source, string repository) =>

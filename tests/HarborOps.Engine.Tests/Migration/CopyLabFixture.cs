@@ -73,7 +73,7 @@ public sealed class CopyLabFixture : IAsyncLifetime
     /// ErrorId repeat (the cmdlet's error records are built from the failure, never parsed back from the result).
     /// </summary>
     public async Task<(CopySummary Summary, IReadOnlyList<CopyResult> Results)> CopyAsync(CopyRequest request, RegistryEngine? engine = null,
-        CancellationToken cancellationToken = default, Action<CopyResult>? onResult = null)
+        CancellationToken cancellationToken = default, Action<CopyResult>? onResult = null, IProgress<OperationProgress>? progress = null)
     {
         var results = new ConcurrentQueue<CopyResult>();
         var untyped = new ConcurrentQueue<string>();
@@ -81,7 +81,7 @@ public sealed class CopyLabFixture : IAsyncLifetime
         var copier = new ImageCopier(engine ?? owned!);
         try
         {
-            var summary = await copier.CopyAsync(request, null, (r, failure) =>
+            var summary = await copier.CopyAsync(request, progress, (r, failure) =>
             {
                 var typed = r.Action == CopyAction.Failed
                     ? failure is not null && r.Reason == failure.Kind.ToString() && r.Error == failure.Message && r.ErrorId == failure.ErrorId

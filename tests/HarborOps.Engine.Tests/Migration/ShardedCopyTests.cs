@@ -81,6 +81,10 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         foreach (var tag in _corpus.Tags)
             await AssertDigestAsync(lab.DestinationEndpoint, $"{prefix}/{tag.Repository}", tag.Tag, tag.Digest);
 
+        // A layer that repositories (or tags) of different shards share moved once between the shards.
+        await lab.SettleLogsAsync();
+        Assert.Empty(UploadsPerDigest(prefix).Where(u => u.Value > 1).Select(u => $"{u.Key[..16]} x{u.Value}"));
+
         var whole = await CompareAsync(prefix, ShardPartition.Whole);
         var parts = new List<ParitySummary>();
         for (var i = 0; i < Shards; i++) parts.Add(await CompareAsync(prefix, ShardPartition.Create(Shards, i, by, null)));
@@ -88,6 +92,66 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         Assert.Equal(whole.TagsCompared, parts.Sum(p => p.TagsCompared));
         Assert.Equal(Enumerable.Range(0, Shards), parts.Select(p => p.Shard));
         Assert.All(parts, p => Assert.Equal(Shards, p.ShardCount));
+    }
+
+    // The OCI empty descriptor "{}" (2 bytes, the config of every signature and SBOM artifact): a shard does not wait
+    // for another to upload a referrer's blobs, so each shard with a signature uploads it once.
+    private const string EmptyJsonDigest = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+
+    /// <summary>
+    /// Blob uploads the destination committed under <paramref name="prefix"/> (a PUT naming the digest, answered 201), per
+    /// digest, but for the empty descriptor.
+    /// </summary>
+    private Dictionary<string, int> UploadsPerDigest(string prefix) =>
+        lab.DestinationProxy.Requests
+            .Where(r => r is { Method: "PUT", StatusCode: 201 } && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal)
+                && r.PathAndQuery.Contains("/blobs/uploads/", StringComparison.Ordinal) && r.PathAndQuery.Contains("digest=", StringComparison.Ordinal))
+            .GroupBy(r => Uri.UnescapeDataString(r.PathAndQuery.Split("digest=", 2)[1].Split('&')[0]), StringComparer.Ordinal)
+            .Where(g => g.Key != EmptyJsonDigest)
+            .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
+    [Fact]
+    public async Task Shards_run_one_after_another_as_a_Job_with_parallelism_1_runs_them_upload_no_blob_twice_and_never_wait()
+    {
+        lab.Reset();
+        var prefix = lab.Unique("shards-in-turn");
+        var corpusShares = _corpus.Repositories.Select(r => ShardPartition.ShardOf(r, Shards)).Distinct().Count();
+        Assert.True(corpusShares > 1, "the corpus must spread over several shards");
+
+        var waits = new QueuedProgress();
+        for (var i = 0; i < Shards; i++)
+        {
+            // A wait of an hour: a shard that waited for anything here would never finish.
+            var (summary, _) = await lab.CopyAsync(Request(prefix, ShardPartition.Create(Shards, i, ShardBy.Repository, null)) with { SharedBlobWait = TimeSpan.FromHours(1) },
+                progress: waits);
+            Assert.Equal(0, summary.Failed);
+        }
+
+        await lab.SettleLogsAsync();
+        var uploads = UploadsPerDigest(prefix);
+        Assert.Empty(uploads.Where(u => u.Value > 1).Select(u => $"{u.Key[..16]} x{u.Value}"));
+        Assert.DoesNotContain(waits.Reports, p => p.Status.StartsWith("Waiting for shard", StringComparison.Ordinal));
+        await CompareAsync(prefix, ShardPartition.Whole);
+    }
+
+    [Fact]
+    public async Task A_shard_whose_lower_shard_never_runs_waits_for_it_once_then_uploads_the_shared_layers_itself()
+    {
+        lab.Reset();
+        var prefix = lab.Unique("shards-gone");
+        // Shard 0 never runs; the highest shard needs layers that shard 0's repositories share with its own.
+        var last = ShardPartition.Create(Shards, Shards - 1, ShardBy.Repository, null);
+        var waits = new QueuedProgress();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var (summary, _) = await lab.CopyAsync(Request(prefix, last) with { SharedBlobWait = TimeSpan.FromSeconds(1) },
+            progress: waits);
+
+        Assert.Equal(0, summary.Failed);
+        Assert.True(clock.Elapsed >= TimeSpan.FromSeconds(1), $"the shard waited {clock.Elapsed} for shard 0");
+        Assert.Contains(waits.Reports, p => p.Status.StartsWith("Waiting for shard ", StringComparison.Ordinal) && p.Status.Contains(" to upload sha256:", StringComparison.Ordinal));
+        foreach (var tag in _corpus.Tags.Where(t => ShardPartition.ShardOf(t.Repository, Shards) == last.Index))
+            await AssertDigestAsync(lab.DestinationEndpoint, $"{prefix}/{tag.Repository}", tag.Tag, tag.Digest);
     }
 
     [Fact]
@@ -124,7 +188,7 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         Assert.Equal(victim, stopped.ShardIndex);
 
         foreach (var other in Enumerable.Range(0, Shards).Where(i => i != victim))
-            Assert.Equal(0, (await lab.CopyAsync(Request(prefix, ShardPartition.Create(Shards, other, ShardBy.Repository, null)))).Summary.Failed);
+            Assert.Equal(0, (await lab.CopyAsync(Request(prefix, ShardPartition.Create(Shards, other, ShardBy.Repository, null)) with { SharedBlobWait = TimeSpan.FromSeconds(1) })).Summary.Failed);
         var (again, results) = await lab.CopyAsync(Request(prefix, victimShard) with { JournalPath = journal });
 
         Assert.Equal(0, again.Failed);

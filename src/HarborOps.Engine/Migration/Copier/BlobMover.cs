@@ -9,8 +9,9 @@ namespace HarborOps.Engine.Migration;
 
 /// <summary>
 /// Makes blobs present at the destination: each digest once per destination repository, found there by a HEAD, mounted
-/// from another destination repository where it already landed, or else transferred, and one transfer per digest for
-/// the whole run.
+/// from another destination repository where it already landed (by this run, an earlier run of its journal, or a lower
+/// shard of a sharded run, see <see cref="BorrowedBlobs"/>), or else transferred, and one transfer per digest for the
+/// whole run.
 /// </summary>
 internal sealed class BlobMover
 {
@@ -22,14 +23,16 @@ internal sealed class BlobMover
     private readonly HostThrottle _throttle;
     private readonly IImageStore _destinationStore;
     private readonly CopyJournal? _journal;
+    private readonly BorrowedBlobs _borrowed;
     private readonly OncePerKey<string, BlobOutcome> _blobs = new(StringComparer.Ordinal);
     private readonly OncePerKey<string, (string Repository, BlobOutcome Outcome)> _transfers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _blobLocations = new(StringComparer.Ordinal);
     private readonly BlobSizeCheck _blobSizes = new();
 
     /// <summary>A mover for one run; the run's journal must be open already.</summary>
-    public BlobMover(CopyContext context, CopyTally tally)
+    public BlobMover(CopyContext context, CopyTally tally, BorrowedBlobs borrowed)
     {
+        _borrowed = borrowed;
         this._context = context;
         this._tally = tally;
         _engine = context.Engine;
@@ -71,6 +74,15 @@ internal sealed class BlobMover
         foreach (var from in candidates)
             if (await TryMountAsync(plan, digest, from, counters, cancellationToken).ConfigureAwait(false))
                 return BlobOutcome.Mounted;
+
+        // A blob a lower shard needs too is its to upload: this shard waits for it there and mounts it.
+        if (await _borrowed.WaitAsync(blob, cancellationToken).ConfigureAwait(false) is { } lowerShardPut)
+        {
+            if (lowerShardPut == repository) return RecordAlreadyPresent(repository, digest, counters);
+            RememberLocation(digest, lowerShardPut);
+            if (await TryMountAsync(plan, digest, lowerShardPut, counters, cancellationToken).ConfigureAwait(false))
+                return BlobOutcome.Mounted;
+        }
 
         // One transfer per digest for the whole run: later repositories wait for it and mount from where it landed.
         var flight = _transfers.RunAsync(digest, () => TransferAsync(plan, blob, counters, cancellationToken), out var transferredHere);

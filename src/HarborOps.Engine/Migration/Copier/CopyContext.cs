@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Registry.Store;
 using HarborOps.Engine.Resilience;
 using HarborOps.Engine.Scope;
+using HarborOps.Engine.Shards;
 
 namespace HarborOps.Engine.Migration;
 
@@ -18,6 +20,9 @@ internal sealed class CopyContext : IAsyncDisposable
 
     public CopyContext(RegistryEngine engine, CopyRequest request, IProgress<OperationProgress>? progress)
     {
+        if (request.SharedBlobWait < TimeSpan.Zero)
+            throw new ShardException(ShardErrorIds.ShardInvalid, FailureKind.InvalidArgument,
+                $"-SharedBlobWait is {request.SharedBlobWait}; give a wait of zero or more (0 never waits for a lower shard's layers).", "SharedBlobWait");
         Engine = engine;
         Request = request;
         Progress = progress;

@@ -72,10 +72,11 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
         {
             await context.OpenJournalAsync(cancellationToken).ConfigureAwait(false);
             var source = new SourceReader(context);
-            var manifests = new ManifestMover(context, tally, source, new BlobMover(context, tally));
+            var lowerShards = new LowerShardBlobs(context);
+            var manifests = new ManifestMover(context, tally, source, new BlobMover(context, tally, new BorrowedBlobs(context, lowerShards)));
             var tags = new TagCopier(context, tally, source, manifests);
 
-            var plans = await new RepositoryDiscovery(context, tally).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
+            var plans = await new RepositoryDiscovery(context, tally, lowerShards).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
             tally.Repositories(plans.Count);
             var work = plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList();
             tally.ExpectTags(work.Count + plans.Sum(p => p.ReferrerTagCount));

@@ -74,7 +74,8 @@ internal sealed class ManifestMover(CopyContext context, CopyTally tally, Source
         if (context.Journal is { } journal) await journal.RecordManifestAsync(plan.DestinationRepository, digest, cancellationToken).ConfigureAwait(false);
     }
 
-    private static bool IsForeign(OciDescriptor blob) =>
+    /// <summary>A layer registries fetch from its URLs (non-distributable), copied only with -IncludeForeignLayers.</summary>
+    internal static bool IsForeign(OciDescriptor blob) =>
         blob.Urls.Count > 0
         || blob.MediaType.Contains(".foreign.", StringComparison.Ordinal)
         || blob.MediaType.Contains(".nondistributable.", StringComparison.Ordinal);

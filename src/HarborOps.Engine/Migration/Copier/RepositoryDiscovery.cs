@@ -7,16 +7,20 @@ namespace HarborOps.Engine.Migration;
 
 /// <summary>
 /// Discovery, the first phase of a run: turns the sources into repository plans (listing catalogs, mapping names),
-/// admits them to their Harbor projects when the destination is a Harbor, and lists the tags of both sides.
+/// admits them to their Harbor projects when the destination is a Harbor, and lists the tags of both sides. A shard
+/// starts reading its lower shards' images here too (<see cref="LowerShardBlobs"/>).
 /// </summary>
-internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally)
+internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally, LowerShardBlobs lowerShards)
 {
     private IImageStore DestinationStore => context.DestinationStore;
 
     public async Task<List<RepositoryPlan>> DiscoverAsync(List<CopySource> sources, CancellationToken cancellationToken)
     {
-        var expanded = (await SourceExpansion.ExpandAsync(sources, context.SourceStore, context.Mapping, context.Request.Shard, new FailedResults(context, tally),
-            context.Progress, context.Activity, cancellationToken).ConfigureAwait(false)).Repositories;
+        var scope = await SourceExpansion.ExpandAsync(sources, context.SourceStore, context.Mapping, context.Request.Shard, new FailedResults(context, tally),
+            context.Progress, context.Activity, cancellationToken).ConfigureAwait(false);
+        // A sharded run reads what its lower shards need while it lists its own tags (see LowerShardBlobs).
+        lowerShards.Start(scope, cancellationToken);
+        var expanded = scope.Repositories;
         // An image source is a ready plan of its one tag or digest; the other repositories have their tags listed below.
         var plans = expanded.Where(e => e.IsImage).Select(ImagePlan).ToList();
         var candidatePlans = expanded.Where(e => !e.IsImage).Select(NewPlan).ToList();
