@@ -123,7 +123,7 @@ namespace HarborOps.Commands;
 /// <error id="HarborPermissionDenied">The destination credential may not read or create Harbor projects; that project's images fail.</error>
 /// <error id="OciLayoutInvalid">An oci: directory is not a valid OCI image layout.</error>
 /// <error id="SourceMatchedNothing">-FailOnEmpty: the sources selected no tag (a mistyped path or prefix, filters that exclude everything, a credential that may not list the catalog); the summary was written first. Without -FailOnEmpty this is a warning.</error>
-/// <error id="ShardInvalid">-ShardCount, -ShardIndex or JOB_COMPLETION_INDEX does not name a shard of the run (an index outside 0 to count - 1, -ShardIndex without -ShardCount, JOB_COMPLETION_INDEX not a whole number); nothing is done. Make -ShardCount the Job's completions.</error>
+/// <error id="ShardInvalid">-ShardCount, -ShardIndex or JOB_COMPLETION_INDEX does not name a shard of the run (an index outside 0 to count - 1, -ShardIndex without -ShardCount, JOB_COMPLETION_INDEX not a whole number), or -SharedBlobWait is negative; nothing is done. Make -ShardCount the Job's completions.</error>
 /// <error id="ShardSummaryWriteFailed">-ShardSummaryPath cannot be written; checked before the run starts. Give a writable file (in a Kubernetes pod, /dev/termination-log).</error>
 /// <error id="HarborOpsUnexpectedError">An unexpected failure; report it with the command you ran.</error>
 /// </errors>
