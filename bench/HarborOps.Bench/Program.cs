@@ -17,7 +17,7 @@ using HarborOps.Lab;
 //   floor --source host:port --prefix P --out list.json                                  (writes that list, not timed)
 //   parity [--size large|small] [--throttle N] [--report file.md]   (parity engine vs a skopeo inspect loop)
 //   parity --harbor [--size large|small] [--throttle N] [--report file.md]   (Harbor destination: HEAD per tag vs Harbor's artifact listing)
-//   shards [--latency-ms 20] [--bandwidth-kib 256] [--throttle N] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
+//   shards [--latency-ms 20] [--bandwidth-kib 256] [--throttle N] [--repositories 64] [--tags-per-repository 2] [--shards-only] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new Arguments(args);
 try
@@ -147,6 +147,23 @@ namespace HarborOps.Bench
         /// <summary>The 1-minute load average: other work on the machine skews every number, so the report states it.</summary>
         internal static string LoadAverage() =>
             File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
+
+        /// <summary>
+        /// The machine's CPU time so far, busy and in all (/proc/stat's first line, in clock ticks): two readings tell how
+        /// busy every core was between them, so a run bound by CPU rather than by the network shows as such.
+        /// </summary>
+        internal static (long Busy, long Total) CpuTicks()
+        {
+            if (!File.Exists("/proc/stat")) return (0, 0);
+            var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(long.Parse).ToArray();
+            var idle = fields[3] + (fields.Length > 4 ? fields[4] : 0); // idle + iowait
+            var total = fields.Take(8).Sum(); // user nice system idle iowait irq softirq steal
+            return (total - idle, total);
+        }
+
+        /// <summary>How busy the machine's cores were between two <see cref="CpuTicks"/> readings, in per cent.</summary>
+        internal static double CpuBusyPercent((long Busy, long Total) before, (long Busy, long Total) after) =>
+            after.Total == before.Total ? 0 : 100.0 * (after.Busy - before.Busy) / (after.Total - before.Total);
 
         /// <summary>VmHWM: the most resident memory this process ever had.</summary>
         public static long PeakResidentBytes()
