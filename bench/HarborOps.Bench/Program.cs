@@ -117,6 +117,7 @@ namespace HarborOps.Bench
                 ThrottleLimit = arguments.Int("--throttle", 8),
                 JournalPath = arguments.Value("--journal"),
                 Shard = ShardPartition.Create(arguments.Value("--shard-count") is { } count ? int.Parse(count, CultureInfo.InvariantCulture) : null, arguments.Value("--shard-index") is { } index ? int.Parse(index, CultureInfo.InvariantCulture) : null, ShardBy.Repository, null),
+                SharedBlobWait = arguments.Value("--shared-blob-wait") is { } wait ? TimeSpan.Parse(wait, CultureInfo.InvariantCulture) : null,
             };
             // With a warm-up destination the same copy first goes there, unmeasured, so that the measured one runs with
             // the JIT's work done: it separates a fresh process's fixed cost from the copy's own.

@@ -54,7 +54,7 @@ internal static class ShardBench
             var cpuBefore = Bench.CpuTicks();
             var clock = Stopwatch.StartNew();
             var runs = await Task.WhenAll(Enumerable.Range(0, shards).Select(i => Bench.RunEngineAsync([$"{sourceProxy.Host}/cmp/"], $"{proxy.Host}/migrated", throttle,
-                ["--shard-count", shards.ToString(), "--shard-index", i.ToString()])));
+                ["--shard-count", shards.ToString(), "--shard-index", i.ToString(), .. SharedBlobWait(arguments)])));
             var wall = clock.Elapsed;
             var busy = Bench.CpuBusyPercent(cpuBefore, Bench.CpuTicks());
             var failed = runs.Sum(r => r.Json.GetProperty("failed").GetInt32());
@@ -64,7 +64,7 @@ internal static class ShardBench
                 $"{failed} failed; uploaded {Bench.Mb(uploaded)}, unique {Bench.Mb(unique)}, more than once {Bench.Mb(duplicated)} ({100.0 * duplicated / Math.Max(1, unique):0.0} % of unique); "
                 + $"tags per shard {string.Join("/", runs.Select(r => r.Json.GetProperty("tags").GetInt32()))} "
                 + $"(the largest shard bounds the speed-up at {runs.Sum(r => r.Json.GetProperty("tags").GetInt32()) / (double)Math.Max(1, runs.Max(r => r.Json.GetProperty("tags").GetInt32())):0.0}x); "
-                + $"shards' wall {string.Join("/", runs.Select(r => $"{r.Wall.TotalSeconds:0.0}"))} s, CPU {string.Join("/", runs.Select(r => $"{r.Json.GetProperty("cpuSeconds").GetDouble():0.0}"))} s; "
+                + $"shards' wall {string.Join("/", runs.Select(r => $"{r.Wall.TotalSeconds:0.0}"))} s, moved {string.Join("/", runs.Select(r => $"{r.Json.GetProperty("bytes").GetInt64() / 1048576.0:0.0}"))} MiB, CPU {string.Join("/", runs.Select(r => $"{r.Json.GetProperty("cpuSeconds").GetDouble():0.0}"))} s; "
                 + $"the machine's {Environment.ProcessorCount} cores {busy:0} % busy (registries, proxies and shards)"));
             Say(Line(rows[^1]));
         }
@@ -117,6 +117,10 @@ internal static class ShardBench
         if (arguments.Value("--report") is { } path) await File.WriteAllTextAsync(path, report.ToString());
         return rows.All(r => r.Verified == r.Expected) ? 0 : 1;
     }
+
+    /// <summary>--shared-blob-wait 0 shows what the shards' coordination costs and saves (each shard then uploads what it needs).</summary>
+    private static string[] SharedBlobWait(Arguments arguments) =>
+        arguments.Value("--shared-blob-wait") is { } wait ? ["--shared-blob-wait", wait] : [];
 
     private static FaultProxy Shape(FaultProxy proxy, TimeSpan latency, long bandwidth)
     {

@@ -50,10 +50,11 @@ public sealed record CopyRequest : RegistryScopeRequest
     public bool PlanOnly { get; init; }
 
     /// <summary>
-    /// How long a shard waits for a layer it shares with a lower shard to land there before uploading it itself (see
-    /// <c>LowerShardBlobs</c>). Null: 30 seconds plus one second per 2 MiB of the layer, counted from the last time the
-    /// lower shard was seen landing any blob; a lower shard that lands nothing for that long is taken for gone and not
-    /// waited for again. <see cref="TimeSpan.Zero"/>: never wait (each shard uploads what it needs).
+    /// How long a shard waits for a layer it shares with another shard, which that shard uploads, before uploading it
+    /// itself (see <c>ShardedBlobOwners</c>). Null: 30 seconds plus one second per 2 MiB of the layer, counted from the
+    /// last time that shard was seen landing any blob; a shard that lands nothing for that long is taken for gone (or
+    /// not started) and not waited for again. <see cref="TimeSpan.Zero"/>: never wait, and read nothing of the other
+    /// shards (each shard uploads what it needs).
     /// </summary>
     public TimeSpan? SharedBlobWait { get; init; }
 

@@ -14,7 +14,7 @@ public enum ShardBy
     Repository,
     /// <summary>
     /// Each tag belongs to one shard, whatever its repository: for a repository too large for one shard. Every shard
-    /// lists every repository's tags; a layer that tags of different shards share is still uploaded once (see LowerShardBlobs).
+    /// lists every repository's tags; a layer that tags of different shards share is still uploaded once (see ShardedBlobOwners).
     /// </summary>
     Tag,
 }

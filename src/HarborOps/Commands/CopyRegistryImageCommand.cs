@@ -58,9 +58,10 @@ namespace HarborOps.Commands;
 /// repositories whose path hashes to i (the first 8 bytes of its SHA-256, modulo N), with all their tags, so every tag
 /// is copied by exactly one shard, the same one on every run and machine, and a failed shard is re-run alone.
 /// -ShardBy Tag splits each repository's tags instead, for a repository too large for one shard (a referrer tag goes
-/// with its image's digest). A layer that repositories (or tags) of different shards share moves once between them: the
-/// lowest shard that needs it uploads it, and a higher shard, having read what its lower shards copy from the source,
-/// waits for it there and mounts it (-SharedBlobWait bounds the wait, for a lower shard that failed). Each shard is
+/// with its image's digest). A layer that repositories (or tags) of different shards share moves once between them:
+/// every shard reads from the source what every shard copies, so all agree which of the shards that need a layer
+/// uploads it (chosen by its digest); that shard uploads it first, and the others wait for it and mount it
+/// (-SharedBlobWait bounds the wait, for a shard that failed or has not started). Each shard is
 /// resumable with its own -JournalPath; its summary says which shard it was (Shard, ShardCount), and -ShardSummaryPath
 /// writes it as JSON of at most 4 KiB (counts and the first failures), the pod's termination message in a Job.</para>
 /// </remarks>
@@ -196,9 +197,10 @@ public sealed class CopyRegistryImageCommand : RegistryMappingCommandBase
     public string? JournalPath { get; set; }
 
     /// <summary>
-    /// In a sharded run, how long to wait for a layer a lower shard uploads (one it shares with this shard) before
-    /// uploading it here: by default 30 seconds plus one per 2 MiB of the layer, counted from the last time the lower
-    /// shard was seen landing a layer; a shard that lands nothing for that long is not waited for again. 0 never waits.
+    /// In a sharded run, how long to wait for a layer another shard uploads (one it shares with this shard) before
+    /// uploading it here: by default 30 seconds plus one per 2 MiB of the layer, counted from the last time that shard
+    /// was seen landing a layer; a shard that lands nothing for that long is not waited for again. 0 never waits (and
+    /// reads nothing of the other shards): use it for shards run one at a time.
     /// </summary>
     [Parameter]
     public TimeSpan? SharedBlobWait { get; set; }

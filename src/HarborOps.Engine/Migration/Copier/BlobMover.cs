@@ -9,9 +9,9 @@ namespace HarborOps.Engine.Migration;
 
 /// <summary>
 /// Makes blobs present at the destination: each digest once per destination repository, found there by a HEAD, mounted
-/// from another destination repository where it already landed (by this run, an earlier run of its journal, or a lower
-/// shard of a sharded run, see <see cref="BorrowedBlobs"/>), or else transferred, and one transfer per digest for the
-/// whole run.
+/// from another destination repository where it already landed (by this run, an earlier run of its journal, or the
+/// shard that owns it in a sharded run, see <see cref="BorrowedBlobs"/>), or else transferred, and one transfer per
+/// digest for the whole run.
 /// </summary>
 internal sealed class BlobMover
 {
@@ -75,12 +75,13 @@ internal sealed class BlobMover
             if (await TryMountAsync(plan, digest, from, counters, cancellationToken).ConfigureAwait(false))
                 return BlobOutcome.Mounted;
 
-        // A blob a lower shard needs too is its to upload: this shard waits for it there and mounts it.
-        if (await _borrowed.WaitAsync(blob, cancellationToken).ConfigureAwait(false) is { } lowerShardPut)
+        // A blob another shard needs too may be that shard's to upload: this shard waits for it there and mounts it.
+        if (await _borrowed.WaitAsync(blob, cancellationToken).ConfigureAwait(false) is { } landedElsewhere)
         {
-            if (lowerShardPut == repository) return RecordAlreadyPresent(repository, digest, counters);
-            RememberLocation(digest, lowerShardPut);
-            if (await TryMountAsync(plan, digest, lowerShardPut, counters, cancellationToken).ConfigureAwait(false))
+            if (landedElsewhere == repository) return RecordAlreadyPresent(repository, digest, counters);
+            RememberLocation(digest, landedElsewhere);
+            // Short too, and the tag has waited long enough: not behind this shard's uploads.
+            if (await HostThrottle.FirstInLine(() => TryMountAsync(plan, digest, landedElsewhere, counters, cancellationToken)).ConfigureAwait(false))
                 return BlobOutcome.Mounted;
         }
 

@@ -22,7 +22,7 @@ internal sealed class CopyContext : IAsyncDisposable
     {
         if (request.SharedBlobWait < TimeSpan.Zero)
             throw new ShardException(ShardErrorIds.ShardInvalid, FailureKind.InvalidArgument,
-                $"-SharedBlobWait is {request.SharedBlobWait}; give a wait of zero or more (0 never waits for a lower shard's layers).", "SharedBlobWait");
+                $"-SharedBlobWait is {request.SharedBlobWait}; give a wait of zero or more (0 never waits for another shard's layers).", "SharedBlobWait");
         Engine = engine;
         Request = request;
         Progress = progress;

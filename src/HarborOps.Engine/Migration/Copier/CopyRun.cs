@@ -1,5 +1,6 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Registry;
+using HarborOps.Engine.Resilience;
 using HarborOps.Engine.Scope;
 using HarborOps.Engine.Shards;
 using HarborOps.Models;
@@ -66,17 +67,44 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
         BytesMoved = summary.BytesMoved,
     };
 
+    /// <summary>
+    /// The blobs this shard uploads for other shards too (<see cref="ShardedBlobOwners"/>), beside its tags and never
+    /// behind them: a tag of this shard may be waiting for another shard's blob while that shard waits for one of these.
+    /// A blob that fails here fails the tags that need it, with its error.
+    /// </summary>
+    private static async Task UploadOwnedSharedBlobsAsync(CopyContext context, ShardedBlobOwners owners, List<RepositoryPlan> plans, BlobMover blobs, CancellationToken cancellationToken)
+    {
+        var owned = await owners.OwnedSharedAsync().ConfigureAwait(false);
+        if (owned.Count == 0) return;
+        var planOf = plans.Where(p => p.SourceTags is not null).GroupBy(p => p.DestinationRepository, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Throttle.Limit, CancellationToken = cancellationToken };
+        // Other shards are waiting for these: their requests get the next free connection before this shard's tags.
+        await HostThrottle.FirstInLine(() => Parallel.ForEachAsync(owned.Where(o => planOf.ContainsKey(o.DestinationRepository)), parallel, async (blob, token) =>
+        {
+            try
+            {
+                await blobs.EnsureBlobAsync(planOf[blob.DestinationRepository], blob.Blob, new TagCounters(), token).ConfigureAwait(false);
+            }
+            catch (HarborOpsException ex) when (!ex.IsTerminating)
+            {
+                // Reported by the tags that need the blob: they get the same failure.
+            }
+        })).ConfigureAwait(false);
+    }
+
     private static async Task CopyAsync(List<CopySource> sources, CopyContext context, CopyTally tally, CancellationToken cancellationToken)
     {
         try
         {
             await context.OpenJournalAsync(cancellationToken).ConfigureAwait(false);
             var source = new SourceReader(context);
-            var lowerShards = new LowerShardBlobs(context);
-            var manifests = new ManifestMover(context, tally, source, new BlobMover(context, tally, new BorrowedBlobs(context, lowerShards)));
+            var blobOwners = new ShardedBlobOwners(context);
+            var blobs = new BlobMover(context, tally, new BorrowedBlobs(context, blobOwners));
+            var manifests = new ManifestMover(context, tally, source, blobs);
             var tags = new TagCopier(context, tally, source, manifests);
 
-            var plans = await new RepositoryDiscovery(context, tally, lowerShards).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
+            var plans = await new RepositoryDiscovery(context, tally, blobOwners).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
+            var seeding = UploadOwnedSharedBlobsAsync(context, blobOwners, plans, blobs, cancellationToken);
             tally.Repositories(plans.Count);
             var work = plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList();
             tally.ExpectTags(work.Count + plans.Sum(p => p.ReferrerTagCount));
@@ -90,6 +118,7 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             var orphans = plans.SelectMany(p => p.UnclaimedReferrerTags().Select(t => (Plan: p, Tag: t))).ToList();
             await Parallel.ForEachAsync(orphans, parallel, async (item, token) =>
                 await tags.Referrers.CopyOrphanTagAsync(item.Plan, item.Tag, token).ConfigureAwait(false)).ConfigureAwait(false);
+            await seeding.ConfigureAwait(false);
         }
         finally
         {

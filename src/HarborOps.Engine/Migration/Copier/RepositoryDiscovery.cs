@@ -8,9 +8,9 @@ namespace HarborOps.Engine.Migration;
 /// <summary>
 /// Discovery, the first phase of a run: turns the sources into repository plans (listing catalogs, mapping names),
 /// admits them to their Harbor projects when the destination is a Harbor, and lists the tags of both sides. A shard
-/// starts reading its lower shards' images here too (<see cref="LowerShardBlobs"/>).
+/// starts reading what every shard copies here too (<see cref="ShardedBlobOwners"/>).
 /// </summary>
-internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally, LowerShardBlobs lowerShards)
+internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally, ShardedBlobOwners blobOwners)
 {
     private IImageStore DestinationStore => context.DestinationStore;
 
@@ -18,8 +18,8 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally, 
     {
         var scope = await SourceExpansion.ExpandAsync(sources, context.SourceStore, context.Mapping, context.Request.Shard, new FailedResults(context, tally),
             context.Progress, context.Activity, cancellationToken).ConfigureAwait(false);
-        // A sharded run reads what its lower shards need while it lists its own tags (see LowerShardBlobs).
-        lowerShards.Start(scope, cancellationToken);
+        // A sharded run reads what every shard copies while it lists its own tags (see ShardedBlobOwners).
+        blobOwners.Start(scope, cancellationToken);
         var expanded = scope.Repositories;
         // An image source is a ready plan of its one tag or digest; the other repositories have their tags listed below.
         var plans = expanded.Where(e => e.IsImage).Select(ImagePlan).ToList();

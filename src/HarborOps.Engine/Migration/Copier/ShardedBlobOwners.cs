@@ -1,0 +1,154 @@
+using HarborOps.Engine.Errors;
+using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Scope;
+
+namespace HarborOps.Engine.Migration;
+
+/// <summary>
+/// Which shard of a sharded copy uploads each blob that shards share. Shards run in separate pods with nothing in common
+/// but the registries, so a base layer used by repositories of four shards would otherwise be uploaded four times. Every
+/// shard reads, from the source, what every shard copies (each shard's tags after the run's tag filters: a split by
+/// repository gives a shard every tag of its repositories, a split by tag its tags of every repository; each tag's
+/// manifest and of an index its image children, with -Platform only the matching ones) and so works out alone, and the
+/// same as the others, who needs each blob. Of the shards that need one, its owner is chosen by the blob's digest (the
+/// shared layers spread evenly over the shards, not all on shard 0): the owner uploads it first thing
+/// (<see cref="OwnedShared"/>, before its tags, so that it never waits behind a wait of its own), and the others wait for
+/// it in the owner's repositories and mount it from there (<see cref="BorrowedBlobs"/>).
+/// <para>What is uncertain is left out, since a blob expected from a shard that does not upload it costs a bounded wait
+/// (never a wrong copy): plain images under -Platform (their platform is in their config), referrers, everything under
+/// -Since (it needs the configs' times). A repository or tag that cannot be read is left out too: it is its own shard's
+/// failure to report.</para>
+/// </summary>
+internal sealed class ShardedBlobOwners
+{
+    /// <summary>
+    /// The shard that uploads a shared blob, and the destination repositories to look for it in: the owner's first, then
+    /// the first of each other shard that needs it (one that gave up waiting for a gone owner put it there).
+    /// </summary>
+    public sealed record Home(int Shard, IReadOnlyList<string> Repositories);
+
+    /// <summary>A shared blob this shard owns, and the destination repository of this shard it goes into first.</summary>
+    public sealed record Owned(string DestinationRepository, OciDescriptor Blob);
+
+    // How many of the owner's repositories are polled, and how many repositories in all (another shard that gave up
+    // waiting for a gone owner uploaded it into its own first repository).
+    private const int OwnerRepositoriesPolled = 2;
+    private const int RepositoriesPolled = 8;
+
+    private readonly CopyContext _context;
+    private readonly Dictionary<string, Home> _homes = new(StringComparer.Ordinal);
+    private readonly List<Owned> _owned = [];
+    private Task _read = Task.CompletedTask;
+
+    public ShardedBlobOwners(CopyContext context) => _context = context;
+
+    private ShardPartition Shard => _context.Request.Shard;
+
+    /// <summary>Whether this run shares blobs with other shards at all: a sharded copy (not a plan, not -Since, -SharedBlobWait not 0).</summary>
+    private bool Shares => Shard.IsSharded && !_context.PlanOnly && _context.Request.Since is null && _context.Request.SharedBlobWait != TimeSpan.Zero;
+
+    /// <summary>Starts reading what every shard copies, alongside the rest of discovery.</summary>
+    public void Start(ExpandedScope scope, CancellationToken cancellationToken)
+    {
+        if (!Shares) return;
+        var repositories = scope.Repositories.Concat(scope.OtherShards).Where(r => !r.IsImage).ToList();
+        if (repositories.Count > 0) _read = Task.Run(() => ReadAsync(repositories, cancellationToken), cancellationToken);
+    }
+
+    /// <summary>Who uploads <paramref name="digest"/> and where to look for it; null when no other shard needs it.</summary>
+    public async Task<Home?> HomeOfAsync(string digest)
+    {
+        await _read.ConfigureAwait(false);
+        return _homes.GetValueOrDefault(digest);
+    }
+
+    /// <summary>The blobs this shard uploads for other shards too, once the reading is done.</summary>
+    public async Task<IReadOnlyList<Owned>> OwnedSharedAsync()
+    {
+        await _read.ConfigureAwait(false);
+        return _owned;
+    }
+
+    private async Task ReadAsync(List<ExpandedRepository> repositories, CancellationToken cancellationToken)
+    {
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = _context.Throttle.Limit, CancellationToken = cancellationToken };
+        var tags = new List<(ExpandedRepository Repository, string Tag, int Shard)>();
+        await Parallel.ForEachAsync(repositories, parallel, async (repository, token) =>
+        {
+            var listed = await Tolerant(ShardTagsAsync(repository, token), []).ConfigureAwait(false);
+            lock (tags) tags.AddRange(listed);
+        }).ConfigureAwait(false);
+        var found = new List<(int Shard, string Repository, OciDescriptor Blob)>();
+        await Parallel.ForEachAsync(tags, parallel, async (item, token) =>
+        {
+            var blobs = await Tolerant(BlobsOfTagAsync(item.Repository, item.Tag, token), []).ConfigureAwait(false);
+            lock (found) found.AddRange(blobs.Select(blob => (item.Shard, item.Repository.DestinationRepository, blob)));
+        }).ConfigureAwait(false);
+        foreach (var byDigest in found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal))
+        {
+            var repositoriesOf = byDigest.GroupBy(f => f.Shard).OrderBy(g => g.Key)
+                .ToDictionary(g => g.Key, g => g.Select(f => f.Repository).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
+            if (repositoriesOf.Count < 2 || !repositoriesOf.ContainsKey(Shard.Index)) continue;
+            var needing = repositoriesOf.Keys.ToList();
+            var owner = needing[ShardPartition.ShardOf(byDigest.Key, needing.Count)];
+            // An owner looks (once, without waiting) where a shard that gave up waiting for it would have put the blob.
+            var polled = (owner == Shard.Index ? [] : repositoriesOf[owner].Take(OwnerRepositoriesPolled))
+                .Concat(needing.Where(s => s != owner && s != Shard.Index).Select(s => repositoriesOf[s][0]))
+                .Take(RepositoriesPolled).ToList();
+            _homes[byDigest.Key] = new Home(owner, polled);
+            if (owner == Shard.Index)
+                // The descriptor this shard's own images give (another shard's manifest only says where to look).
+                _owned.Add(new Owned(repositoriesOf[owner][0], byDigest.First(f => f.Shard == owner).Blob));
+        }
+    }
+
+    /// <summary>A repository or tag that cannot be read is its own shard's failure to report; this shard uploads what it needs itself.</summary>
+    private static async Task<T> Tolerant<T>(Task<T> reading, T otherwise)
+    {
+        try
+        {
+            return await reading.ConfigureAwait(false);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            return otherwise;
+        }
+    }
+
+    /// <summary>The tags of one repository the shards copy (image tags only, after the run's tag filters), with their shard.</summary>
+    private async Task<List<(ExpandedRepository, string, int)>> ShardTagsAsync(ExpandedRepository repository, CancellationToken cancellationToken)
+    {
+        var listed = new List<string>();
+        await foreach (var page in repository.SourceStore.ListTagPagesAsync(repository.SourceRepository, cancellationToken).ConfigureAwait(false))
+            listed.AddRange(page);
+        var tags = new List<(ExpandedRepository, string, int)>();
+        foreach (var tag in listed.Distinct(StringComparer.Ordinal))
+        {
+            var shard = Shard.ShardOfTag(repository.SourceRepository, tag);
+            if (TagSelection.SubjectOfReferrerTag(tag) is null && _context.Selection.Matches(tag)
+                && ManifestChecks.InvalidTag(tag, repository.SourceName) is null)
+                tags.Add((repository, tag, shard));
+        }
+        return tags;
+    }
+
+    private async Task<List<OciDescriptor>> BlobsOfTagAsync(ExpandedRepository repository, string tag, CancellationToken cancellationToken)
+    {
+        var manifest = await ReadManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+        if (!manifest.IsIndex)
+            return _context.Platforms.Count > 0 ? [] : BlobsOf(manifest).ToList();
+        var children = manifest.Manifests.Where(c => !MediaTypes.IsIndex(c.MediaType)
+            && (_context.Platforms.Count == 0 || _context.Platforms.Any(p => p.Matches(c.Platform))));
+        var blobs = new List<OciDescriptor>();
+        foreach (var child in children)
+            blobs.AddRange(BlobsOf(await ReadManifestAsync(repository, child.Digest, cancellationToken).ConfigureAwait(false)));
+        return blobs;
+    }
+
+    private Task<ManifestContent> ReadManifestAsync(ExpandedRepository repository, string reference, CancellationToken cancellationToken) =>
+        _context.Throttle.RunAsync(repository.SourceStore.Registry,
+            () => repository.SourceStore.GetManifestAsync(repository.SourceRepository, reference, cancellationToken), cancellationToken);
+
+    private IEnumerable<OciDescriptor> BlobsOf(ManifestContent image) =>
+        image.IsIndex ? [] : image.Blobs().Where(b => _context.Request.IncludeForeignLayers || !ManifestMover.IsForeign(b));
+}
