@@ -117,7 +117,8 @@ Describe 'Copy-RegistryImage split over shards' {
         $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/requests"
         $rule = @{ kind = 'Slow'; method = 'PUT'; pathPattern = "^/v2/$prefix/.+/blobs/uploads/"; delay = '00:00:00.400'; times = 1000 } | ConvertTo-Json
         $null = Invoke-RestMethod -Method Post -Uri "$($script:ProxyControl)/faults" -Body $rule -ContentType 'application/json'
-        $killed = Start-Shard $victim $prefix
+        # The other shards are not running yet: the victim waits only a second for the layers they own.
+        $killed = Start-Shard $victim $prefix '-SharedBlobWait 00:00:01'
         try {
             $deadline = [DateTime]::UtcNow.AddSeconds(60)
             while (@(Get-CommittedUploads $prefix).Count -lt 2 -and -not $killed.Process.HasExited -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
@@ -130,7 +131,7 @@ Describe 'Copy-RegistryImage split over shards' {
             $killed.Process.Dispose()
             $null = Invoke-RestMethod -Method Delete -Uri "$($script:ProxyControl)/faults"
         }
-        # Shard 2 waits for the layers it shares with the killed shard 1 only a second before uploading them itself.
+        # Shards 0 and 2 wait for the layers the killed shard 1 owns only a second before uploading them themselves.
         $others = @(0, 2 | ForEach-Object { Start-Shard $_ $prefix '-SharedBlobWait 00:00:01' })
         $others | ForEach-Object { (Receive-Shard $_).Failed | Should -Be 0 }
         @(Compare-RegistryParity -Source $script:Sources -Destination "$($script:Proxy)/$prefix")[-1].MissingAtDestination | Should -BeGreaterThan 0 -Because 'the killed shard left tags to copy'
