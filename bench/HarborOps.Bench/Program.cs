@@ -17,7 +17,7 @@ using HarborOps.Lab;
 //   floor --source host:port --prefix P --out list.json                                  (writes that list, not timed)
 //   parity [--size large|small] [--throttle N] [--report file.md]   (parity engine vs a skopeo inspect loop)
 //   parity --harbor [--size large|small] [--throttle N] [--report file.md]   (Harbor destination: HEAD per tag vs Harbor's artifact listing)
-//   shards [--latency-ms 20] [--bandwidth-kib 256] [--throttle N] [--repositories 64] [--tags-per-repository 2] [--shards-only] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
+//   shards [--latency-ms 20] [--bandwidth-kib 64] [--throttle N] [--repositories 64] [--tags-per-repository 2] [--shards-only] [--shared-blob-wait 0] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new Arguments(args);
 try
