@@ -15,6 +15,9 @@ internal sealed class HostThrottle(int limit) : IDisposable
 
     public int Limit { get; } = Math.Max(1, limit);
 
+    /// <summary>Whether the caller's flow runs inside <see cref="FirstInLine(Func{Task})"/>.</summary>
+    public static bool IsFirstInLine => InFirstLine.Value;
+
     /// <summary>Runs <paramref name="work"/> with every step it starts (in its async flow) first in line for a slot.</summary>
     public static async Task FirstInLine(Func<Task> work) =>
         await FirstInLine(async () => { await work().ConfigureAwait(false); return true; }).ConfigureAwait(false);

@@ -85,8 +85,13 @@ internal sealed class BlobMover
                 return BlobOutcome.Mounted;
         }
 
+        // Other shards wait for a blob this shard owns: its upload goes first in line, whichever tag reached it first.
+        var othersWait = await _borrowed.OthersWaitForAsync(digest).ConfigureAwait(false);
+        if (!othersWait) await _borrowed.BeforeOwnUploadAsync().ConfigureAwait(false);
         // One transfer per digest for the whole run: later repositories wait for it and mount from where it landed.
-        var flight = _transfers.RunAsync(digest, () => TransferAsync(plan, blob, counters, cancellationToken), out var transferredHere);
+        var flight = _transfers.RunAsync(digest, () => othersWait
+            ? HostThrottle.FirstInLine(() => TransferAsync(plan, blob, counters, cancellationToken))
+            : TransferAsync(plan, blob, counters, cancellationToken), out var transferredHere);
         if (transferredHere)
             return (await flight.ConfigureAwait(false)).Outcome;
         string? landed = null;

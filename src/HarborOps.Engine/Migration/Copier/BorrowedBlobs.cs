@@ -35,6 +35,15 @@ internal sealed class BorrowedBlobs(CopyContext context, ShardedBlobOwners owner
         return await _waits.RunAsync(blob.Digest, () => WaitOnceAsync(blob, home, cancellationToken)).ConfigureAwait(false);
     }
 
+    /// <summary>Whether other shards wait for this shard to upload <paramref name="digest"/> (it owns a shared blob).</summary>
+    public async Task<bool> OthersWaitForAsync(string digest) =>
+        await owners.HomeOfAsync(digest).ConfigureAwait(false) is { } home && home.Shard == context.Request.Shard.Index;
+
+    /// <summary>
+    /// Before an upload of this shard's own: the uploads other shards wait for (started first in line) go first.
+    /// </summary>
+    public Task BeforeOwnUploadAsync() => HostThrottle.IsFirstInLine ? Task.CompletedTask : owners.OwnedUploadsStarted;
+
     /// <summary>The default wait without a sign of the owner: 30 seconds, and one more per 2 MiB of the blob.</summary>
     public static TimeSpan DefaultWait(long size) => TimeSpan.FromSeconds(30 + (Math.Max(0, size) / (2.0 * 1024 * 1024)));
 

@@ -1,4 +1,5 @@
 using HarborOps.Engine.Errors;
+using HarborOps.Engine.Manifests;
 using HarborOps.Engine.Registry;
 using HarborOps.Engine.Resilience;
 using HarborOps.Engine.Scope;
@@ -68,28 +69,43 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
     };
 
     /// <summary>
-    /// The blobs this shard uploads for other shards too (<see cref="ShardedBlobOwners"/>), beside its tags and never
-    /// behind them: a tag of this shard may be waiting for another shard's blob while that shard waits for one of these.
-    /// A blob that fails here fails the tags that need it, with its error.
+    /// The blobs this shard uploads for other shards too (<see cref="ShardedBlobOwners"/>), all started at once, first
+    /// in line for a connection, before this shard's other uploads may start: a tag of this shard may be waiting for
+    /// another shard's blob while that shard waits for one of these. A blob that fails here fails the tags that need it,
+    /// with its error.
     /// </summary>
-    private static async Task UploadOwnedSharedBlobsAsync(CopyContext context, ShardedBlobOwners owners, List<RepositoryPlan> plans, BlobMover blobs, CancellationToken cancellationToken)
+    private static async Task UploadOwnedSharedBlobsAsync(ShardedBlobOwners owners, List<RepositoryPlan> plans, BlobMover blobs, CancellationToken cancellationToken)
     {
-        var owned = await owners.OwnedSharedAsync().ConfigureAwait(false);
-        if (owned.Count == 0) return;
-        var planOf = plans.Where(p => p.SourceTags is not null).GroupBy(p => p.DestinationRepository, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
-        var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Throttle.Limit, CancellationToken = cancellationToken };
-        // Other shards are waiting for these: their requests get the next free connection before this shard's tags.
-        await HostThrottle.FirstInLine(() => Parallel.ForEachAsync(owned.Where(o => planOf.ContainsKey(o.DestinationRepository)), parallel, async (blob, token) =>
+        var uploads = new List<Task>();
+        try
         {
-            try
+            var owned = await owners.OwnedSharedAsync().ConfigureAwait(false);
+            var planOf = plans.Where(p => p.SourceTags is not null).GroupBy(p => p.DestinationRepository, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            // Other shards are waiting for these: their requests get the next free connection before this shard's tags.
+            await HostThrottle.FirstInLine(() =>
             {
-                await blobs.EnsureBlobAsync(planOf[blob.DestinationRepository], blob.Blob, new TagCounters(), token).ConfigureAwait(false);
-            }
-            catch (HarborOpsException ex) when (!ex.IsTerminating)
-            {
-                // Reported by the tags that need the blob: they get the same failure.
-            }
-        })).ConfigureAwait(false);
+                foreach (var blob in owned.Where(o => planOf.ContainsKey(o.DestinationRepository)))
+                    uploads.Add(UploadOwnedAsync(blobs, planOf[blob.DestinationRepository], blob.Blob, cancellationToken));
+                return Task.CompletedTask;
+            }).ConfigureAwait(false);
+        }
+        finally
+        {
+            owners.StartedOwnedUploads();
+        }
+        await Task.WhenAll(uploads).ConfigureAwait(false);
+    }
+
+    private static async Task UploadOwnedAsync(BlobMover blobs, RepositoryPlan plan, OciDescriptor blob, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await blobs.EnsureBlobAsync(plan, blob, new TagCounters(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            // Reported by the tags that need the blob: they get the same failure.
+        }
     }
 
     private static async Task CopyAsync(List<CopySource> sources, CopyContext context, CopyTally tally, CancellationToken cancellationToken)
@@ -104,7 +120,7 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             var tags = new TagCopier(context, tally, source, manifests);
 
             var plans = await new RepositoryDiscovery(context, tally, blobOwners).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
-            var seeding = UploadOwnedSharedBlobsAsync(context, blobOwners, plans, blobs, cancellationToken);
+            var seeding = UploadOwnedSharedBlobsAsync(blobOwners, plans, blobs, cancellationToken);
             tally.Repositories(plans.Count);
             var work = plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList();
             tally.ExpectTags(work.Count + plans.Sum(p => p.ReferrerTagCount));

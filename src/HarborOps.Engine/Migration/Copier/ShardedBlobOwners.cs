@@ -1,5 +1,6 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.Resilience;
 using HarborOps.Engine.Scope;
 
 namespace HarborOps.Engine.Migration;
@@ -38,6 +39,7 @@ internal sealed class ShardedBlobOwners
     private readonly CopyContext _context;
     private readonly Dictionary<string, Home> _homes = new(StringComparer.Ordinal);
     private readonly List<Owned> _owned = [];
+    private readonly TaskCompletionSource _ownedUploadsStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _read = Task.CompletedTask;
 
     public ShardedBlobOwners(CopyContext context) => _context = context;
@@ -52,7 +54,8 @@ internal sealed class ShardedBlobOwners
     {
         if (!Shares) return;
         var repositories = scope.Repositories.Concat(scope.OtherShards).Where(r => !r.IsImage).ToList();
-        if (repositories.Count > 0) _read = Task.Run(() => ReadAsync(repositories, cancellationToken), cancellationToken);
+        // No upload of this shard starts before the reading is done: it goes before the shard's other reads.
+        if (repositories.Count > 0) _read = Task.Run(() => HostThrottle.FirstInLine(() => ReadAsync(repositories, cancellationToken)), cancellationToken);
     }
 
     /// <summary>Who uploads <paramref name="digest"/> and where to look for it; null when no other shard needs it.</summary>
@@ -61,6 +64,16 @@ internal sealed class ShardedBlobOwners
         await _read.ConfigureAwait(false);
         return _homes.GetValueOrDefault(digest);
     }
+
+    /// <summary>
+    /// Completes once this shard's uploads of the blobs it owns have all started (queued first in line for a
+    /// connection), or there are none: this shard's other uploads wait for it, so that the connections go to what the
+    /// other shards are waiting for before they go to this shard's own layers.
+    /// </summary>
+    public Task OwnedUploadsStarted => Shares ? _ownedUploadsStarted.Task : Task.CompletedTask;
+
+    /// <summary>Called by the run once every owned upload has started, or when there will be none.</summary>
+    public void StartedOwnedUploads() => _ownedUploadsStarted.TrySetResult();
 
     /// <summary>The blobs this shard uploads for other shards too, once the reading is done.</summary>
     public async Task<IReadOnlyList<Owned>> OwnedSharedAsync()
