@@ -136,6 +136,9 @@ catch { Stop-Shard (Get-ExitCode $_) "signing in failed: $($_.Exception.Message)
 $parity = @{}
 foreach ($name in $ParityParameterNames) { if ($copy.ContainsKey($name)) { $parity[$name] = $copy[$name] } }
 if ($copy.ContainsKey('DestinationCredential')) { $parity.DestinationCredential = $copy.DestinationCredential }
+# A scheduled run copies what changed since the last one: reading what every shard copies, on every run, would cost
+# more source reads (ACR counts them) than the few shared layers such a run moves.
+if ($mode -eq 'sync') { $copy.SharedBlobWait = [TimeSpan]::Zero }
 if ($mode -eq 'sync' -and $env:HARBOROPS_SINCE_WINDOW_SECONDS) {
     $window = Get-Number 'HARBOROPS_SINCE_WINDOW_SECONDS' $env:HARBOROPS_SINCE_WINDOW_SECONDS
     $copy.Since = [DateTime]::UtcNow.AddSeconds(-$window)
