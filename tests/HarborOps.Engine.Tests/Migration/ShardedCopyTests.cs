@@ -151,6 +151,27 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_destination_that_says_a_shared_layer_landed_where_it_did_not_makes_the_shard_upload_it_itself()
+    {
+        // Hostile: every HEAD of a blob in another shard's repository answers 200, so each wait ends at once on a lie;
+        // the mount from there then fails, and the shard must upload the layer rather than write tags over a missing one.
+        lab.Reset();
+        var prefix = lab.Unique("shards-lying-head");
+        var last = ShardPartition.Create(Shards, Shards - 1, ShardBy.Repository, null);
+        var others = _corpus.Repositories.Where(r => ShardPartition.ShardOf(r, Shards) != last.Index).Select(System.Text.RegularExpressions.Regex.Escape);
+        lab.DestinationProxy.Inject(FaultRule.Status(200, $"^/v2/{prefix}/({string.Join("|", others)})/blobs/sha256:[0-9a-f]{{64}}$", "HEAD", times: int.MaxValue));
+
+        var (summary, _) = await lab.CopyAsync(Request(prefix, last));
+
+        Assert.Equal(0, summary.Failed);
+        var requests = lab.DestinationProxy.Requests;
+        Assert.Contains(requests, r => r is { Method: "HEAD", Fault: FaultKind.Status } && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal));
+        Assert.Contains(requests, r => r.Method == "POST" && r.PathAndQuery.Contains("mount=", StringComparison.Ordinal) && r.StatusCode == 202);
+        foreach (var tag in _corpus.Tags.Where(t => ShardPartition.ShardOf(t.Repository, Shards) == last.Index))
+            await AssertDigestAsync(lab.DestinationEndpoint, $"{prefix}/{tag.Repository}", tag.Tag, tag.Digest);
+    }
+
+    [Fact]
     public async Task Split_by_tag_a_shard_checks_for_child_manifests_before_writing_them_into_a_repository_it_found_missing()
     {
         // Another shard may be writing the same repository: "it did not exist when listed" no longer means "empty".
