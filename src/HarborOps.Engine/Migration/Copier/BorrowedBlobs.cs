@@ -45,7 +45,7 @@ internal sealed class BorrowedBlobs(CopyContext context, ShardedBlobOwners owner
     public Task BeforeOwnUploadAsync() => HostThrottle.IsFirstInLine ? Task.CompletedTask : owners.OwnedUploadsStarted;
 
     /// <summary>The default wait without a sign of the owner: 30 seconds, and one more per 2 MiB of the blob.</summary>
-    public static TimeSpan DefaultWait(long size) => TimeSpan.FromSeconds(30 + (Math.Max(0, size) / (2.0 * 1024 * 1024)));
+    private static TimeSpan DefaultWait(long size) => TimeSpan.FromSeconds(30 + (Math.Max(0, size) / (2.0 * 1024 * 1024)));
 
     private async Task<string?> WaitOnceAsync(OciDescriptor blob, ShardedBlobOwners.Home home, CancellationToken cancellationToken)
     {
