@@ -151,6 +151,63 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_shard_whose_first_tags_wait_for_another_shard_copies_its_other_tags_meanwhile()
+    {
+        // Two repositories of different shards share one layer. The heavy one has two tags first in line that need it
+        // and four that need nothing from anybody; its shard has more bytes of its own, so the light one's shard uploads
+        // the shared layer. The heavy shard runs alone first, one connection (two tags in flight): the tags waiting for the
+        // layer must make way, and the other four be copied before the light shard even starts.
+        lab.Reset();
+        await using var source = await DistributionRegistry.StartAsync();
+        var names = Enumerable.Range(0, 64).Select(i => $"waits/repository-{i}").ToList();
+        var heavy = names.First(n => ShardPartition.ShardOf(n, 2) == 0);
+        var light = names.First(n => ShardPartition.ShardOf(n, 2) == 1);
+        var shared = RandomBytes(4096);
+        await PushImageOfAsync(source, light, "v1", shared, RandomBytes(512));
+        foreach (var tag in new[] { "a-shared", "b-shared" }) await PushImageOfAsync(source, heavy, tag, shared, RandomBytes(2048));
+        var alone = new[] { "c1", "c2", "c3", "c4" };
+        foreach (var tag in alone) await PushImageOfAsync(source, heavy, tag, RandomBytes(2048));
+        var prefix = lab.Unique("shards-make-way");
+        CopyRequest ShardRequest(int index) => new([source.Host], $"{lab.DestinationHost}/{prefix}")
+        {
+            Shard = ShardPartition.Create(2, index, ShardBy.Repository, null),
+            ThrottleLimit = 1,
+            SharedBlobWait = TimeSpan.FromMinutes(5),
+        };
+        var aloneCopied = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var copied = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+
+        var heavyShard = Task.Run(() => lab.CopyAsync(ShardRequest(0), onResult: r =>
+        {
+            if (r.Action == CopyAction.Copied && copied.TryAdd(r.Tag, 0) && alone.All(copied.ContainsKey)) aloneCopied.TrySetResult();
+        }));
+        var first = await Task.WhenAny(aloneCopied.Task, heavyShard, Task.Delay(TimeSpan.FromSeconds(90)));
+        Assert.True(first == aloneCopied.Task, $"before the light shard started, the heavy shard copied only {string.Join(", ", copied.Keys.Order())}");
+        Assert.DoesNotContain("a-shared", copied.Keys);
+
+        var (lightSummary, _) = await lab.CopyAsync(ShardRequest(1));
+        var (heavySummary, _) = await heavyShard.WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal((0, 0), (lightSummary.Failed, heavySummary.Failed));
+        await lab.SettleLogsAsync();
+        Assert.Equal(1, UploadsPerDigest(prefix)[LabContent.DigestOf(shared)]);
+    }
+
+    private static byte[] RandomBytes(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
+
+    /// <summary>An OCI image of the given layers (any bytes: nothing here unpacks them) under <paramref name="tag"/>.</summary>
+    private static async Task PushImageOfAsync(DistributionRegistry registry, string repository, string tag, params byte[][] layers)
+    {
+        var config = System.Text.Encoding.UTF8.GetBytes($$"""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"tag":"{{tag}}"}""");
+        var configDigest = await LabContent.PushBlobAsync(registry.Endpoint, repository, config);
+        var layerDescriptors = new List<string>();
+        foreach (var layer in layers)
+            layerDescriptors.Add($$"""{"mediaType":"{{LabContent.OciLayer}}","digest":"{{await LabContent.PushBlobAsync(registry.Endpoint, repository, layer)}}","size":{{layer.Length}}}""");
+        var manifest = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"{{LabContent.OciManifest}}","config":{"mediaType":"{{LabContent.OciConfig}}","digest":"{{configDigest}}","size":{{config.Length}}},"layers":[{{string.Join(",", layerDescriptors)}}]}""");
+        await LabContent.PutManifestAsync(registry.Endpoint, repository, tag, LabContent.OciManifest, manifest);
+    }
+
+    [Fact]
     public async Task A_destination_that_says_a_shared_layer_landed_where_it_did_not_makes_the_shard_upload_it_itself()
     {
         // Hostile: every HEAD of a blob in another shard's repository answers 200, so each wait ends at once on a lie;

@@ -32,7 +32,10 @@ internal sealed class BorrowedBlobs(CopyContext context, ShardedBlobOwners owner
     public async Task<string?> WaitAsync(OciDescriptor blob, CancellationToken cancellationToken)
     {
         if (await owners.HomeOfAsync(blob.Digest).ConfigureAwait(false) is not { } home) return null;
-        return await _waits.RunAsync(blob.Digest, () => WaitOnceAsync(blob, home, cancellationToken)).ConfigureAwait(false);
+        var waiting = _waits.RunAsync(blob.Digest, () => WaitOnceAsync(blob, home, cancellationToken));
+        // The tag's place goes to a tag that can work meanwhile (every tag waiting for this blob leaves, not just the first).
+        if (!waiting.IsCompleted && home.Shard != context.Request.Shard.Index) TagsInFlight.LeaveWhileWaiting();
+        return await waiting.ConfigureAwait(false);
     }
 
     /// <summary>Whether other shards wait for this shard to upload <paramref name="digest"/> (it owns a shared blob).</summary>

@@ -126,8 +126,9 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             tally.ExpectTags(work.Count + plans.Sum(p => p.ReferrerTagCount));
             tally.Report(null);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Throttle.Limit * 2, CancellationToken = cancellationToken };
-            await Parallel.ForEachAsync(work, parallel, async (item, token) =>
-                await tags.CopyAsync(item.Plan, item.Work, subject: null, probeReferrers: item.Plan.SourceTags is null, token).ConfigureAwait(false)).ConfigureAwait(false);
+            // A tag waiting for another shard's layer makes way for the next (TagsInFlight).
+            await new TagsInFlight(parallel.MaxDegreeOfParallelism).ForEachAsync(work, async (item, token) =>
+                await tags.CopyAsync(item.Plan, item.Work, subject: null, probeReferrers: item.Plan.SourceTags is null, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
 
             // Referrer tags whose subject no copied tag reached (a signature of an untagged digest, or of an image the
             // filter left out): copied last, after their subject by digest when the source still has it.

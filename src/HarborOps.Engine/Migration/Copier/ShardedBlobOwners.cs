@@ -11,9 +11,10 @@ namespace HarborOps.Engine.Migration;
 /// shard reads, from the source, what every shard copies (each shard's tags after the run's tag filters: a split by
 /// repository gives a shard every tag of its repositories, a split by tag its tags of every repository; each tag's
 /// manifest and of an index its image children, with -Platform only the matching ones) and so works out alone, and the
-/// same as the others, who needs each blob. Of the shards that need one, its owner is chosen by the blob's digest (the
-/// shared layers spread evenly over the shards, not all on shard 0): the owner uploads it first thing
-/// (<see cref="OwnedShared"/>, before its tags, so that it never waits behind a wait of its own), and the others wait for
+/// same as the others, who needs each blob. Of the shards that need one, its owner is the one with the fewest bytes to
+/// move (<see cref="SharedBlobOwnerChoice"/>: the shared layers even out the shards, not all on shard 0): the owner
+/// uploads it first thing
+/// (<see cref="OwnedSharedAsync"/>, before its tags, so that it never waits behind a wait of its own), and the others wait for
 /// it in the owner's repositories and mount it from there (<see cref="BorrowedBlobs"/>).
 /// <para>What is uncertain is left out, since a blob expected from a shard that does not upload it costs a bounded wait
 /// (never a wrong copy): plain images under -Platform (their platform is in their config), referrers, everything under
@@ -97,13 +98,15 @@ internal sealed class ShardedBlobOwners
             var blobs = await Tolerant(BlobsOfTagAsync(item.Repository, item.Tag, token), []).ConfigureAwait(false);
             lock (found) found.AddRange(blobs.Select(blob => (item.Shard, item.Repository.DestinationRepository, blob)));
         }).ConfigureAwait(false);
+        var owners = SharedBlobOwnerChoice.Choose(found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal)
+            .Select(g => new SharedBlobOwnerChoice.Need(g.Key, g.Max(f => f.Blob.Size), g.Select(f => f.Shard).Distinct().ToList())));
         foreach (var byDigest in found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal))
         {
             var repositoriesOf = byDigest.GroupBy(f => f.Shard).OrderBy(g => g.Key)
                 .ToDictionary(g => g.Key, g => g.Select(f => f.Repository).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
             if (repositoriesOf.Count < 2 || !repositoriesOf.ContainsKey(Shard.Index)) continue;
             var needing = repositoriesOf.Keys.ToList();
-            var owner = needing[ShardPartition.ShardOf(byDigest.Key, needing.Count)];
+            var owner = owners[byDigest.Key];
             // An owner looks (once, without waiting) where a shard that gave up waiting for it would have put the blob.
             var polled = (owner == Shard.Index ? [] : repositoriesOf[owner].Take(OwnerRepositoriesPolled))
                 .Concat(needing.Where(s => s != owner && s != Shard.Index).Select(s => repositoriesOf[s][0]))
