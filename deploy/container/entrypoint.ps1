@@ -113,6 +113,10 @@ if ($env:HARBOROPS_SHARDS) {
 if ($shard -ge $shardCount) { Stop-Shard $ExitBadConfiguration "shard $shard is not one of the $shardCount shards." }
 $mode = if ($env:HARBOROPS_MODE) { $env:HARBOROPS_MODE } else { 'copy' }
 if ($mode -notin 'copy', 'sync') { Stop-Shard $ExitBadConfiguration "HARBOROPS_MODE is '$mode'; it must be copy or sync." }
+if ($mode -eq 'sync' -and $copy.ContainsKey('Platform')) {
+    # New-RegistryMigrationJob refuses it too: parity compares every platform, so every run would fail
+    Stop-Shard $ExitBadConfiguration 'sync mode with Platform: parity compares every platform, and an index the copy filtered has another digest. Leave Platform out of a CronJob.'
+}
 $summaryPath = if ($env:HARBOROPS_SHARD_SUMMARY_PATH) { $env:HARBOROPS_SHARD_SUMMARY_PATH } else { '/dev/termination-log' }
 
 try {

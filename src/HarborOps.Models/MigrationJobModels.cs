@@ -70,6 +70,8 @@ public sealed class RegistryMigrationJobStatus
 {
     public string Name { get; init; } = "";
     public string Namespace { get; init; } = "";
+    /// <summary>The CronJob that started this run (New-RegistryMigrationJob -Schedule); null for a Job made directly.</summary>
+    public string? CronJob { get; init; }
     /// <summary>Running, Complete, Failed or Suspended, from the Job's conditions.</summary>
     public string Phase { get; init; } = "";
     public int ShardCount { get; init; }

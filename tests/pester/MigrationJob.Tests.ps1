@@ -112,6 +112,8 @@ Describe 'New-RegistryMigrationJob' {
             Should -Throw -ErrorId 'MigrationJobInvalid,HarborOps.Commands.NewRegistryMigrationJobCommand' -ExpectedMessage '-Name:*'
         { New-RegistryMigrationJob -Name nightly @script:Job -Schedule "0 * * * *`n- evil" -ErrorAction Stop } |
             Should -Throw -ErrorId 'MigrationJobInvalid,HarborOps.Commands.NewRegistryMigrationJobCommand' -ExpectedMessage '-Schedule:*'
+        { New-RegistryMigrationJob -Name nightly @script:Job -Schedule '@daily' -Platform linux/amd64 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MigrationJobInvalid,HarborOps.Commands.NewRegistryMigrationJobCommand' -ExpectedMessage '-Platform:*parity compares every platform*'
     }
 
     It 'warns when the image is not pinned by digest' {
@@ -134,6 +136,21 @@ Describe 'New-RegistryMigrationJob' {
         $object = Invoke-Kubectl @('get', 'cronjob', 'acr-sync', '-n', $ns, '-o', 'json') | ConvertFrom-Json
         $object.spec.concurrencyPolicy | Should -Be 'Forbid'
         $object.spec.jobTemplate.spec.completionMode | Should -Be 'Indexed'
+    }
+
+    It 'reads a CronJob piped to Get-RegistryMigrationJob as its latest run, and says when it has not run yet' {
+        $ns = New-TestNamespace 'mj-cron-read'
+        $cron = New-RegistryMigrationJob -Name acr-sync -Namespace $ns @script:Job @script:Kube -Schedule '0 */6 * * *' -Apply
+        { $cron | Get-RegistryMigrationJob @script:Kube -ErrorAction Stop } |
+            Should -Throw -ErrorId 'MigrationJobNoRunYet,HarborOps.Commands.GetRegistryMigrationJobCommand' -ExpectedMessage "*kubectl create job --from=cronjob/acr-sync*"
+
+        $first = (Invoke-KubeLab Post 'cronjobs/run' @{ namespace = $ns; name = 'acr-sync' }).job
+        $second = (Invoke-KubeLab Post 'cronjobs/run' @{ namespace = $ns; name = 'acr-sync' }).job
+        $status = $cron | Get-RegistryMigrationJob @script:Kube
+        $status.Name | Should -Be $second
+        $status.Name | Should -Not -Be $first
+        $status.CronJob | Should -Be 'acr-sync'
+        $status.Total | Should -Be 3
     }
 }
 
@@ -204,6 +221,7 @@ Describe 'The container entrypoint' {
         @{ Code = 2; Why = 'a mistyped parameter'; Environment = @{ HARBOROPS_COPY_PARAMETERS = '{"Source":"a.io/x","Destination":"b.io"}'; HARBOROPS_SHARD_COUNT = '2'; JOB_COMPLETION_INDEX = '0' }; Says = "'Source' must be a strings" }
         @{ Code = 2; Why = 'an index beyond the shards'; Environment = @{ HARBOROPS_COPY_PARAMETERS = '{"Source":["a.io/x"],"Destination":"b.io"}'; HARBOROPS_SHARD_COUNT = '2'; JOB_COMPLETION_INDEX = '5' }; Says = 'shard 5 is not one of the 2' }
         @{ Code = 2; Why = 'a re-run index without its shard'; Environment = @{ HARBOROPS_COPY_PARAMETERS = '{"Source":["a.io/x"],"Destination":"b.io"}'; HARBOROPS_SHARD_COUNT = '4'; HARBOROPS_SHARDS = '1,3'; JOB_COMPLETION_INDEX = '2' }; Says = 'no entry in HARBOROPS_SHARDS' }
+        @{ Code = 2; Why = 'sync mode with Platform'; Environment = @{ HARBOROPS_COPY_PARAMETERS = '{"Source":["a.io/x"],"Destination":"b.io","Platform":["linux/amd64"]}'; HARBOROPS_SHARD_COUNT = '2'; JOB_COMPLETION_INDEX = '0'; HARBOROPS_MODE = 'sync' }; Says = 'sync mode with Platform' }
         @{ Code = 2; Why = 'an unknown mode'; Environment = @{ HARBOROPS_COPY_PARAMETERS = '{"Source":["a.io/x"],"Destination":"b.io"}'; HARBOROPS_SHARD_COUNT = '2'; JOB_COMPLETION_INDEX = '0'; HARBOROPS_MODE = 'rm -rf' }; Says = 'must be copy or sync' }
     ) {
         $result = Invoke-Entrypoint $Environment
@@ -265,8 +283,13 @@ Describe 'The container entrypoint on a schedule (sync mode: copy, then parity o
     }
 
     It 'exits 3 (FailIndex) when parity still finds a difference after the copy' {
-        # -Platform trims the multi-platform index, so its destination digest differs from the source's on purpose
-        $result = Invoke-Sync @{ Source = @("$($script:Lab.registries.open.host)/team-a/web"); Destination = "$($script:Basic.host)/sync-diff-$($script:Run)"; Platform = @('linux/amd64') }
+        # Another image already sits under one of the tags at the destination, and -NoClobber keeps it there
+        $open = $script:Lab.registries.open.host
+        $destination = "$($script:Basic.host)/sync-diff-$($script:Run)"
+        $output = & skopeo copy --all --src-tls-verify=false --dest-tls-verify=false --dest-creds "$($script:Basic.username):$($script:Basic.password)" `
+            "docker://$open/team-a/api:1.1" "docker://$destination/team-a/api:1.0" 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because "$output"
+        $result = Invoke-Sync @{ Source = @("$open/team-a/api"); Destination = $destination; NoClobber = $true }
         $result.ExitCode | Should -Be 3 -Because "$($result.Output)`n$($result.Error)"
         $result.Error | Should -Match 'parity found a difference'
     }

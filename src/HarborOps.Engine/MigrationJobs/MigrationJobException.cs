@@ -15,6 +15,8 @@ public static class MigrationJobErrorIds
     public const string NotAMigrationJob = "MigrationJobNotHarborOps";
     /// <summary>-RerunFailed on a Job with no failed index.</summary>
     public const string NothingToRerun = "MigrationJobNothingFailed";
+    /// <summary>Get-RegistryMigrationJob given a CronJob that has not started a run yet.</summary>
+    public const string NoRunYet = "MigrationJobNoRunYet";
     /// <summary>-Path could not be written.</summary>
     public const string WriteFailed = "MigrationJobWriteFailed";
 }

@@ -27,8 +27,17 @@ public sealed class MigrationJobReader(KubeCluster cluster)
 
     internal async Task<(RegistryMigrationJobStatus Status, V1Job Job)> ReadAsync(string ns, string name, CancellationToken cancellationToken)
     {
-        var job = await cluster.CallAsync(KubeOperation.Get("jobs", ns, name, "batch"),
-            (c, ct) => c.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        V1Job job;
+        try
+        {
+            job = await cluster.CallAsync(KubeOperation.Get("jobs", ns, name, "batch"),
+                (c, ct) => c.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (KubeException notFound) when (notFound.ErrorId == KubeErrorIds.NotFound)
+        {
+            // New-RegistryMigrationJob -Schedule writes a CronJob, whose runs are Jobs named after it: its latest run.
+            job = await LatestRunOfCronJobAsync(ns, name, notFound, cancellationToken).ConfigureAwait(false);
+        }
         // the controller-uid selects this Job's pods only, not those of an earlier Job of the same name
         var selector = job.Metadata.Uid is { Length: > 0 } uid ? $"{ControllerUidLabel}={uid}" : $"{JobNameLabel}={name}";
         var pods = new List<V1Pod>();
@@ -59,6 +68,36 @@ public sealed class MigrationJobReader(KubeCluster cluster)
         do name = MigrationJobApplier.RerunName(status.Name, attempt++, Math.Max(1, shards.Count));
         while (existingNames.Contains(name));
         return MigrationJobApplier.RerunOf(job, shards, name);
+    }
+
+    /// <summary>
+    /// The most recent Job the CronJob <paramref name="name"/> started (its controller owns it, as it owns a Job made
+    /// with kubectl create job --from=cronjob/...). Without such a CronJob, the Job's own not-found error stands.
+    /// </summary>
+    private async Task<V1Job> LatestRunOfCronJobAsync(string ns, string name, KubeException jobNotFound, CancellationToken cancellationToken)
+    {
+        V1CronJob cronJob;
+        try
+        {
+            cronJob = await cluster.CallAsync(KubeOperation.Get("cronjobs", ns, name, "batch"),
+                (c, ct) => c.BatchV1.ReadNamespacedCronJobAsync(name, ns, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        }
+        catch (KubeException ex) when (ex.ErrorId is KubeErrorIds.NotFound or KubeErrorIds.PermissionDenied)
+        {
+            throw jobNotFound;
+        }
+        var jobs = await cluster.CallAsync(KubeOperation.List("jobs", ns, "batch"),
+            (c, ct) => c.BatchV1.ListNamespacedJobAsync(ns, cancellationToken: ct), cancellationToken).ConfigureAwait(false);
+        var uid = cronJob.Metadata.Uid;
+        var latest = jobs.Items
+            .Where(j => !string.IsNullOrEmpty(uid) && (j.Metadata.OwnerReferences ?? []).Any(o => o.Kind == "CronJob" && o.Uid == uid && o.Controller == true))
+            .OrderByDescending(j => j.Metadata.CreationTimestamp ?? DateTime.MinValue)
+            .ThenByDescending(j => j.Metadata.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return latest ?? throw new MigrationJobException(MigrationJobErrorIds.NoRunYet, FailureKind.NotFound,
+            $"CronJob {ns}/{name} has not started a run yet (schedule '{cronJob.Spec?.Schedule}'{(cronJob.Spec?.Suspend == true ? ", suspended" : "")}). "
+            + $"Get-RegistryMigrationJob reports its latest run once one has started; to start one now: kubectl create job --from=cronjob/{name} {name}-manual -n {ns}",
+            $"{ns}/{name}");
     }
 
     internal async Task<IReadOnlyCollection<string>> JobNamesAsync(string ns, CancellationToken cancellationToken)

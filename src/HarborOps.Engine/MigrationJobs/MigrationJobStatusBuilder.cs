@@ -49,6 +49,7 @@ public static class MigrationJobStatusBuilder
         return new RegistryMigrationJobStatus
         {
             Name = name, Namespace = ns, Phase = phase,
+            CronJob = (job.Metadata.OwnerReferences ?? []).FirstOrDefault(o => o.Kind == "CronJob" && o.Controller == true)?.Name,
             ShardCount = ShardCount(job, shards),
             Total = completions,
             Succeeded = Count(MigrationIndexState.Succeeded),

@@ -35,6 +35,11 @@ public static partial class MigrationJobValidation
         if (request.Schedule is { } schedule && !IsCron(schedule))
             Fail("-Schedule", $"\"{Printable(schedule)}\" is not a cron schedule (five fields such as \"0 */6 * * *\", or @hourly, @daily, @weekly, @monthly)");
         if (request.SinceWindow is { } window && window <= TimeSpan.Zero) Fail("-SinceWindow", "it must be positive");
+        // Each scheduled run checks parity after its copy, and Compare-RegistryParity compares every platform.
+        if (request.Schedule is not null && request.Copy.Platform is { Count: > 0 })
+            Fail("-Platform", "a scheduled run checks parity after its copy, and parity compares every platform: an index -Platform "
+                + "rewrote has another digest at the destination, so every run would fail. Leave out -Platform with -Schedule (the CronJob then "
+                + "copies every platform), or run the filtered copy as a Job without -Schedule");
         foreach (var (parameter, quantity) in new[] { ("-CpuRequest", request.CpuRequest), ("-MemoryRequest", request.MemoryRequest), ("-CpuLimit", request.CpuLimit), ("-MemoryLimit", request.MemoryLimit) })
             if (quantity is not null && !IsQuantity(quantity)) Fail(parameter, $"\"{Printable(quantity)}\" is not a Kubernetes quantity (such as 500m, 2, 512Mi, 2Gi)");
         if (request.Copy.Source.Count == 0) Fail("-Source", "at least one source is needed");

@@ -14,6 +14,8 @@ namespace HarborOps.Commands;
 /// left in its pod's termination message (tags copied, skipped and failed, bytes moved, its failures) is added up into
 /// the migration's totals; a message that is not a summary (garbage, cut off, or the last log lines of a pod that died
 /// before writing one) is reported as unreadable with what it says, never a crash.</para>
+/// <para>Given a CronJob's name (New-RegistryMigrationJob -Schedule), it reports the CronJob's latest run: the Job
+/// its controller (or kubectl create job --from=cronjob/NAME) started most recently.</para>
 /// <para>The output has the totals and progress (PercentDone, Succeeded, Failed, Running of Total), FailedShards, and
 /// per index the details in Indexes (pipe them to Format-Table). While the Job runs, its controller
 /// retries a failed index by itself; once it has finished with failed shards, pipe the output to
@@ -31,8 +33,14 @@ namespace HarborOps.Commands;
 /// <code>New-RegistryMigrationJob @parameters -Apply | Get-RegistryMigrationJob</code>
 /// <para>Creates the Job and reads its state straight away.</para>
 /// </example>
+/// <example>
+/// <code>Get-RegistryMigrationJob acr-sync -Namespace migration</code>
+/// <para>acr-sync is the CronJob of the dual-registry period (New-RegistryMigrationJob -Schedule): reports its latest run,
+/// whose Name is the Job the CronJob started and whose CronJob is acr-sync.</para>
+/// </example>
 /// <errors>
-/// <error id="KubeResourceNotFound">No Job of that name in the namespace.</error>
+/// <error id="KubeResourceNotFound">No Job and no CronJob of that name in the namespace.</error>
+/// <error id="MigrationJobNoRunYet">The name is a CronJob's that has not started a run yet (the message gives the kubectl command that starts one).</error>
 /// <error id="KubePermissionDenied">The cluster credential may not get jobs or list pods in the namespace (the message names the rule).</error>
 /// <error id="KubeAuthenticationFailed">The API server rejected the cluster credential.</error>
 /// <error id="KubeApiUnreachable">The API server could not be reached.</error>
@@ -44,7 +52,7 @@ namespace HarborOps.Commands;
 [OutputType(typeof(RegistryMigrationJobStatus))]
 public sealed class GetRegistryMigrationJobCommand : KubeCommandBase
 {
-    /// <summary>The Job's name (a CronJob's runs are Jobs named after it; give one of them).</summary>
+    /// <summary>The Job's name, or a CronJob's: then its latest run (a Job the CronJob started) is reported.</summary>
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";

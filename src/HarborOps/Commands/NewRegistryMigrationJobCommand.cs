@@ -29,7 +29,9 @@ namespace HarborOps.Commands;
 /// <para>-Schedule makes a CronJob instead (concurrencyPolicy Forbid) for the weeks both registries live side by side:
 /// each run copies what changed (the copy is incremental by digest: unchanged tags cost one request; -SinceWindow
 /// limits it to tags created within the window before the run) and then runs Compare-RegistryParity -FailOnDifference
-/// on its shard, so a run fails while the registries differ.</para>
+/// on its shard, so a run fails while the registries differ. Parity compares every platform, so -Schedule does not
+/// take -Platform (an index the copy filtered has another digest: every run would fail).
+/// Get-RegistryMigrationJob given the CronJob's name reports its latest run.</para>
 /// <para>By default the objects are returned with their YAML (the Yaml property) and written to -Path; -Apply creates
 /// them through the Kubernetes API (-Kubeconfig, -Context or -InCluster), asking for confirmation per object.
 /// -RerunFailed takes a finished Job (from Get-RegistryMigrationJob) and makes a new Job running only the shards that
@@ -141,7 +143,7 @@ public sealed class NewRegistryMigrationJobCommand : KubeCommandBase
     [Parameter(ParameterSetName = JobSet)]
     public string MemoryLimit { get; set; } = "2Gi";
 
-    /// <summary>A cron schedule ("0 */6 * * *"): make a CronJob that copies and then checks parity on every run.</summary>
+    /// <summary>A cron schedule ("0 */6 * * *"): make a CronJob that copies and then checks parity on every run (not with -Platform).</summary>
     [Parameter(ParameterSetName = JobSet)]
     [ValidateNotNullOrEmpty]
     public string? Schedule { get; set; }

@@ -258,6 +258,51 @@ public sealed class MigrationJobLabTests(KubeLabFixture lab) : IDisposable
     }
 
     [Fact]
+    public async Task Given_the_CronJob_s_name_the_latest_run_it_owns_is_reported_and_none_yet_is_a_clear_error()
+    {
+        var (ns, _) = await ApplyAsync("mj-cron-latest", shards: 2, schedule: "0 */6 * * *");
+        using var cluster = await ConnectAsync();
+        var none = await Assert.ThrowsAsync<MigrationJobException>(() => new MigrationJobReader(cluster).StatusAsync(ns, "acr-to-harbor", CancellationToken.None));
+        Assert.Equal(MigrationJobErrorIds.NoRunYet, none.ErrorId);
+        Assert.Contains("kubectl create job --from=cronjob/acr-to-harbor", none.Message);
+
+        // Hostile: a newer Job that names the CronJob as owner, but another CronJob's uid, is not one of its runs.
+        var cron = lab.Kube.Get(KubeResourceType.CronJobs, ns, "acr-to-harbor")!;
+        var first = lab.Kube.RunCronJob(ns, "acr-to-harbor");
+        var second = lab.Kube.RunCronJob(ns, "acr-to-harbor");
+        var template = (JsonObject)cron["spec"]!["jobTemplate"]!["spec"]!.DeepClone();
+        await Task.Delay(1100); // creationTimestamp has whole seconds: the impostor is strictly newer
+        lab.Kube.Create(KubeResourceType.Jobs, new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["name"] = "acr-to-harbor-impostor",
+                ["ownerReferences"] = new JsonArray(new JsonObject
+                {
+                    ["apiVersion"] = "batch/v1", ["kind"] = "CronJob", ["name"] = "acr-to-harbor",
+                    ["uid"] = Guid.NewGuid().ToString(), ["controller"] = true,
+                }),
+            },
+            ["spec"] = template,
+        }, ns);
+
+        var status = await new MigrationJobReader(cluster).StatusAsync(ns, "acr-to-harbor", CancellationToken.None);
+
+        Assert.NotEqual(first, second);
+        Assert.Equal((second, "acr-to-harbor", 2), (status.Name, status.CronJob, status.Total));
+    }
+
+    [Fact]
+    public async Task A_name_that_is_neither_a_Job_nor_a_CronJob_is_the_Job_s_not_found_error()
+    {
+        var (ns, _) = await ApplyAsync("mj-nothing", shards: 1);
+        using var cluster = await ConnectAsync();
+        var error = await Assert.ThrowsAsync<KubeException>(() => new MigrationJobReader(cluster).StatusAsync(ns, "no-such-migration", CancellationToken.None));
+        Assert.Equal(KubeErrorIds.NotFound, error.ErrorId);
+        Assert.Contains("no-such-migration", error.Message);
+    }
+
+    [Fact]
     public async Task Applying_again_keeps_the_ServiceAccount_and_refuses_to_replace_the_Job()
     {
         var (ns, manifest) = await ApplyAsync("mj-again", shards: 1);

@@ -182,6 +182,8 @@ public sealed class MigrationJobManifestTests
         { "-MemoryLimit", r => r with { MemoryLimit = "2 gigabytes" } },
         { "-Source/-Destination", r => r with { Copy = r.Copy with { Source = ["oci:./layout"] } } },
         { "-SinceWindow", r => r with { SinceWindow = TimeSpan.Zero } },
+        // Every scheduled run would fail its parity check (a filtered index has another digest).
+        { "-Platform", r => r with { Schedule = "@daily", Copy = r.Copy with { Platform = ["linux/amd64"] } } },
     };
 
     [Theory]
