@@ -57,6 +57,7 @@ internal static class ShardBench
             await using var proxy = Shape(await FaultProxy.StartAsync(destination), latency, bandwidth);
             var cpuBefore = Bench.CpuTicks();
             var clock = Stopwatch.StartNew();
+            var launched = DateTimeOffset.UtcNow;
             var runs = await Task.WhenAll(Enumerable.Range(0, shards).Select(i => Bench.RunEngineAsync([$"{sourceProxy.Host}/cmp/"], $"{proxy.Host}/migrated", throttle,
                 ["--shard-count", shards.ToString(), "--shard-index", i.ToString(), .. SharedBlobWait(arguments)])));
             var wall = clock.Elapsed;
@@ -72,6 +73,7 @@ internal static class ShardBench
                 + $"the machine's {Environment.ProcessorCount} cores {busy:0} % busy (registries, proxies and shards)"));
             Say(Line(rows[^1]));
             if (arguments.Flag("--timeline")) Timeline(proxy, shards, Say);
+            if (arguments.Flag("--startup")) Startup(sourceProxy, proxy, launched, Say);
         }
 
         Row? product = null;
@@ -151,6 +153,26 @@ internal static class ShardBench
             }
             say($"  shard {shard} {label} uploads in flight per second: {string.Join(" ", busy.Select(b => b.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
         }
+    }
+
+    /// <summary>
+    /// Where a run's first seconds went (--startup): the source requests started per 250 ms from the launch, what they
+    /// were in the first 3 s, when the first destination request and the first blob upload came, and the median source
+    /// request's duration (it grows when the lab's source side, on the same cores, serves many shards at once).
+    /// </summary>
+    private static void Startup(FaultProxy sourceProxy, FaultProxy destinationProxy, DateTimeOffset launched, Action<string> say)
+    {
+        var source = sourceProxy.Requests.Where(r => r.StartedAt >= launched).ToList();
+        if (source.Count == 0) return;
+        double Ms(DateTimeOffset at) => (at - launched).TotalMilliseconds;
+        static string Kind(string path) => path.Contains("/tags/list", StringComparison.Ordinal) ? "tag lists"
+            : path.Contains("/manifests/", StringComparison.Ordinal) ? "manifests"
+            : path.Contains("/blobs/", StringComparison.Ordinal) ? "blobs" : "other";
+        say($"  source requests started per 250 ms: {string.Join(" ", Enumerable.Range(0, 16).Select(q => source.Count(r => Ms(r.StartedAt) >= q * 250 && Ms(r.StartedAt) < (q + 1) * 250)))}");
+        say($"  source requests in the first 3 s: {string.Join(", ", source.Where(r => Ms(r.StartedAt) < 3000).GroupBy(r => Kind(r.PathAndQuery)).Select(g => $"{g.Count()} {g.Key}"))}");
+        var uploads = destinationProxy.Requests.Where(r => r.PathAndQuery.Contains("/blobs/uploads/", StringComparison.Ordinal)).ToList();
+        say($"  first destination request at {Ms(destinationProxy.Requests.Min(r => r.StartedAt)):0} ms, first blob upload at {(uploads.Count == 0 ? "-" : Ms(uploads.Min(r => r.StartedAt)).ToString("0"))} ms; "
+            + $"median source request {source.Select(r => r.Duration.TotalMilliseconds).Order().ElementAt(source.Count / 2):0} ms");
     }
 
     /// <summary>--shared-blob-wait 0 shows what the shards' coordination costs and saves (each shard then uploads what it needs).</summary>
