@@ -16,8 +16,18 @@ public sealed partial class FaultProxy
     /// <summary>Bytes a second each request body and each response body may move (per connection and direction); null: no cap.</summary>
     public long? BandwidthPerConnection { get; set; }
 
-    private Task WaitLatencyAsync(HttpContext context) =>
-        Latency > TimeSpan.Zero ? Task.Delay(Latency, context.RequestAborted) : Task.CompletedTask;
+    /// <summary>
+    /// At least <see cref="Latency"/> by the clock: a timer may fire a millisecond or two early (its ticks are coarse),
+    /// and a proxy that promises a latency must never answer sooner.
+    /// </summary>
+    private async Task WaitLatencyAsync(HttpContext context)
+    {
+        var latency = Latency;
+        if (latency <= TimeSpan.Zero) return;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var left = latency; left > TimeSpan.Zero; left = latency - clock.Elapsed)
+            await Task.Delay(left < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : left, context.RequestAborted);
+    }
 
     /// <summary>The request body as the upstream reads it: paced by the cap and counted for the log.</summary>
     private Stream ShapedRequestBody(HttpContext context)
