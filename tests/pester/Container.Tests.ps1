@@ -127,18 +127,7 @@ exec setpriv --reuid=$($script:Uid) --regid=$($script:Gid) --clear-groups -- "`$
             foreach ($name in 'HARBOROPS_PLAIN_HTTP_HOSTS', 'SSL_CERT_FILE') { if ([Environment]::GetEnvironmentVariable($name)) { $startInfo.Environment[$name] = [Environment]::GetEnvironmentVariable($name) } }
             foreach ($name in $script:ImageEnvironment.Keys) { $startInfo.Environment[$name] = $script:ImageEnvironment[$name] }
             foreach ($name in $JobEnvironment.Keys) { $startInfo.Environment[$name] = [string] $JobEnvironment[$name] }
-            $startInfo.RedirectStandardOutput = $true
-            $startInfo.RedirectStandardError = $true
-            $startInfo.UseShellExecute = $false
-            $process = [Diagnostics.Process]::Start($startInfo)
-            try {
-                $stdout = $process.StandardOutput.ReadToEndAsync()
-                $stderr = $process.StandardError.ReadToEndAsync()
-                if (-not $process.WaitForExit(180000)) { $process.Kill($true); throw 'the pod did not finish within 180 s' }
-                $process.WaitForExit()
-                [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.GetAwaiter().GetResult(); Error = $stderr.GetAwaiter().GetResult() }
-            }
-            finally { $process.Dispose() }
+            Invoke-CapturedProcess $startInfo -What 'the pod'
         }
         # The image's ENTRYPOINT, with the image's paths.
         $entrypoint = [regex]::Match($runtime, '(?m)^ENTRYPOINT\s+(\[.*\])\s*$').Groups[1].Value | ConvertFrom-Json

@@ -103,6 +103,27 @@ function New-FreshPwshStartInfo {
     $startInfo
 }
 
+function Invoke-CapturedProcess {
+    <#
+        Starts $StartInfo with both outputs captured (read as they come, so a chatty child never blocks on a full pipe)
+        and returns ExitCode, Output and Error once it exits; a child still running after $TimeoutSeconds is killed and
+        the test fails naming $What.
+    #>
+    param([Parameter(Mandatory)] [Diagnostics.ProcessStartInfo] $StartInfo, [Parameter(Mandatory)] [string] $What, [int] $TimeoutSeconds = 180)
+    $StartInfo.RedirectStandardOutput = $true
+    $StartInfo.RedirectStandardError = $true
+    $StartInfo.UseShellExecute = $false
+    $process = [Diagnostics.Process]::Start($StartInfo)
+    try {
+        $stdout = $process.StandardOutput.ReadToEndAsync()
+        $stderr = $process.StandardError.ReadToEndAsync()
+        if (-not $process.WaitForExit($TimeoutSeconds * 1000)) { $process.Kill($true); throw "$What did not finish within $TimeoutSeconds s" }
+        $process.WaitForExit()
+        [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.GetAwaiter().GetResult(); Error = $stderr.GetAwaiter().GetResult() }
+    }
+    finally { $process.Dispose() }
+}
+
 function Invoke-FreshPwsh {
     <#
         Runs a script in a brand-new pwsh process (same pwsh as this one) and returns the object the script

@@ -65,18 +65,7 @@ BeforeAll {
         foreach ($name in @($startInfo.Environment.Keys)) { if ($name -like 'HARBOROPS_*' -and $name -ne 'HARBOROPS_PLAIN_HTTP_HOSTS' -or $name -eq 'JOB_COMPLETION_INDEX') { $startInfo.Environment.Remove($name) } }
         $startInfo.Environment['PSModulePath'] = (Split-Path (Split-Path (Split-Path (Get-TestModuleManifest))))
         foreach ($name in $Environment.Keys) { $startInfo.Environment[$name] = [string] $Environment[$name] }
-        $startInfo.RedirectStandardOutput = $true
-        $startInfo.RedirectStandardError = $true
-        $startInfo.UseShellExecute = $false
-        $process = [Diagnostics.Process]::Start($startInfo)
-        try {
-            $stdout = $process.StandardOutput.ReadToEndAsync()
-            $stderr = $process.StandardError.ReadToEndAsync()
-            if (-not $process.WaitForExit(180000)) { $process.Kill($true); throw 'the entrypoint did not finish within 180 s' }
-            $process.WaitForExit()
-            [pscustomobject]@{ ExitCode = $process.ExitCode; Output = $stdout.GetAwaiter().GetResult(); Error = $stderr.GetAwaiter().GetResult() }
-        }
-        finally { $process.Dispose() }
+        Invoke-CapturedProcess $startInfo -What 'the entrypoint'
     }
 }
 
