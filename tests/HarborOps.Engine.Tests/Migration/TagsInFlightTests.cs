@@ -71,6 +71,30 @@ public sealed class TagsInFlightTests
     }
 
     [Fact]
+    public async Task Items_that_left_still_count_toward_a_ceiling_of_unfinished_items()
+    {
+        var layerLanded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = 0;
+        var ceiling = 2 * TagsInFlight.UnfinishedPerPlace;
+        var allAtTheCeiling = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Every item waits for a layer from a shard that is gone: each leaves its place, none finishes.
+        var run = new TagsInFlight(2).ForEachAsync(Enumerable.Range(0, ceiling * 3), async (i, _) =>
+        {
+            if (Interlocked.Increment(ref started) == ceiling) allAtTheCeiling.SetResult();
+            TagsInFlight.LeaveWhileWaiting();
+            await layerLanded.Task;
+        }, default);
+
+        await allAtTheCeiling.Task.WaitAsync(Patience);
+        await Task.Delay(200);
+        Assert.Equal(ceiling, Volatile.Read(ref started));
+        layerLanded.SetResult();
+        await run.WaitAsync(Patience);
+        Assert.Equal(ceiling * 3, started);
+    }
+
+    [Fact]
     public async Task Leaving_twice_gives_back_one_place_and_leaving_outside_a_run_does_nothing()
     {
         TagsInFlight.LeaveWhileWaiting();

@@ -7,12 +7,18 @@ namespace HarborOps.Engine.Migration;
 /// connections idle until that layer lands, though most of its tags need nothing from anybody.
 /// <para>A tag that left finishes outside the count, and never waits to come back: a tag in the count may be waiting
 /// for that tag's work (the same layer in the same repository), so coming back could wait forever. Connections stay
-/// bounded by the host throttle whatever the count.</para>
+/// bounded by the host throttle whatever the count. Tags started and not finished, those that left included, are
+/// bounded too (<see cref="UnfinishedPerPlace"/> per place): a shard whose owner of a base layer is gone would otherwise
+/// start every one of its tags, each holding its manifest, while it waits.</para>
 /// </summary>
 internal sealed class TagsInFlight(int limit)
 {
+    /// <summary>How many tags may be started and not finished, per place in the count.</summary>
+    internal const int UnfinishedPerPlace = 32;
+
     private static readonly AsyncLocal<Place?> Current = new();
     private readonly SemaphoreSlim _places = new(Math.Max(1, limit));
+    private readonly SemaphoreSlim _unfinished = new(Math.Max(1, limit) * UnfinishedPerPlace);
 
     /// <summary>
     /// Runs <paramref name="body"/> for each item in order, at most the limit at once but for those that left. The first
@@ -27,11 +33,21 @@ internal sealed class TagsInFlight(int limit)
         {
             foreach (var item in items)
             {
-                await _places.WaitAsync(stop.Token).ConfigureAwait(false);
+                await _unfinished.WaitAsync(stop.Token).ConfigureAwait(false);
+                try
+                {
+                    await _places.WaitAsync(stop.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    _unfinished.Release();
+                    throw;
+                }
                 if (stop.IsCancellationRequested)
                 {
                     // The place came free as a failed item ended: nothing more starts.
                     _places.Release();
+                    _unfinished.Release();
                     break;
                 }
                 started.Add(RunAsync(item, body, stop));
@@ -72,6 +88,7 @@ internal sealed class TagsInFlight(int limit)
         finally
         {
             place.Leave();
+            _unfinished.Release();
         }
     }
 
