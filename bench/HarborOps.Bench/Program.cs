@@ -17,7 +17,7 @@ using HarborOps.Lab;
 //   floor --source host:port --prefix P --out list.json                                  (writes that list, not timed)
 //   parity [--size large|small] [--throttle N] [--report file.md]   (parity engine vs a skopeo inspect loop)
 //   parity --harbor [--size large|small] [--throttle N] [--report file.md]   (Harbor destination: HEAD per tag vs Harbor's artifact listing)
-//   shards [--latency-ms 20] [--bandwidth-kib 64] [--throttle N] [--repositories 64] [--tags-per-repository 2] [--shards-only] [--shared-blob-wait 0] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
+//   shards [--latency-ms 20] [--bandwidth-kib 64] [--throttle N] [--repositories 64] [--tags-per-repository 2] [--shards-only] [--shared-blob-wait 0] [--shard-by tag] [--timeline] [--startup] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new Arguments(args);
 try
@@ -116,7 +116,8 @@ namespace HarborOps.Bench
             {
                 ThrottleLimit = arguments.Int("--throttle", 8),
                 JournalPath = arguments.Value("--journal"),
-                Shard = ShardPartition.Create(arguments.Value("--shard-count") is { } count ? int.Parse(count, CultureInfo.InvariantCulture) : null, arguments.Value("--shard-index") is { } index ? int.Parse(index, CultureInfo.InvariantCulture) : null, ShardBy.Repository, null),
+                Shard = ShardPartition.Create(arguments.Value("--shard-count") is { } count ? int.Parse(count, CultureInfo.InvariantCulture) : null, arguments.Value("--shard-index") is { } index ? int.Parse(index, CultureInfo.InvariantCulture) : null,
+                    arguments.Value("--shard-by") is "tag" ? ShardBy.Tag : ShardBy.Repository, null),
                 SharedBlobWait = arguments.Value("--shared-blob-wait") is { } wait ? TimeSpan.Parse(wait, CultureInfo.InvariantCulture) : null,
             };
             // With a warm-up destination the same copy first goes there, unmeasured, so that the measured one runs with

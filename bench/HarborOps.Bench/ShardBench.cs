@@ -59,7 +59,7 @@ internal static class ShardBench
             var clock = Stopwatch.StartNew();
             var launched = DateTimeOffset.UtcNow;
             var runs = await Task.WhenAll(Enumerable.Range(0, shards).Select(i => Bench.RunEngineAsync([$"{sourceProxy.Host}/cmp/"], $"{proxy.Host}/migrated", throttle,
-                ["--shard-count", shards.ToString(), "--shard-index", i.ToString(), .. SharedBlobWait(arguments)])));
+                ["--shard-count", shards.ToString(), "--shard-index", i.ToString(), .. ShardOptions(arguments)])));
             var wall = clock.Elapsed;
             var busy = Bench.CpuBusyPercent(cpuBefore, Bench.CpuTicks());
             var failed = runs.Sum(r => r.Json.GetProperty("failed").GetInt32());
@@ -175,9 +175,13 @@ internal static class ShardBench
             + $"median source request {source.Select(r => r.Duration.TotalMilliseconds).Order().ElementAt(source.Count / 2):0} ms");
     }
 
-    /// <summary>--shared-blob-wait 0 shows what the shards' coordination costs and saves (each shard then uploads what it needs).</summary>
-    private static string[] SharedBlobWait(Arguments arguments) =>
-        arguments.Value("--shared-blob-wait") is { } wait ? ["--shared-blob-wait", wait] : [];
+    /// <summary>
+    /// --shared-blob-wait 0 shows what the shards' coordination costs and saves (each shard then uploads what it needs);
+    /// --shard-by tag splits by tag instead of by repository (--timeline still attributes uploads by repository).
+    /// </summary>
+    private static string[] ShardOptions(Arguments arguments) =>
+        [.. arguments.Value("--shared-blob-wait") is { } wait ? ["--shared-blob-wait", wait] : Array.Empty<string>(),
+         .. arguments.Value("--shard-by") is { } by ? ["--shard-by", by] : Array.Empty<string>()];
 
     private static FaultProxy Shape(FaultProxy proxy, TimeSpan latency, long bandwidth)
     {

@@ -151,6 +151,26 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Each_shard_lists_each_source_repository_once_though_its_discovery_and_its_read_of_every_shard_both_need_it()
+    {
+        lab.Reset();
+        var root = lab.Unique("shards-listed-once");
+        var corpus = await LabCorpus.PushAsync(lab.SourceEndpoint, new LabCorpusOptions { RootPrefix = root, Repositories = 4, TagsPerRepository = 2 });
+        var prefix = lab.Unique("shards-listed-once-dest");
+        lab.Reset();
+
+        // Split by tag, both shards copy from every repository.
+        var shards = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(() => lab.CopyAsync(
+            new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/{prefix}") { Shard = ShardPartition.Create(2, i, ShardBy.Tag, null) }))));
+
+        Assert.All(shards, s => Assert.Equal(0, s.Summary.Failed));
+        var lists = lab.SourceProxy.Requests.Where(r => r.Method == "GET" && r.PathAndQuery.StartsWith($"/v2/{root}/", StringComparison.Ordinal)
+            && r.PathAndQuery.Contains("/tags/list", StringComparison.Ordinal)).GroupBy(r => r.PathAndQuery.Split('?')[0]).ToList();
+        Assert.Equal(corpus.Repositories.Count, lists.Count);
+        Assert.All(lists, l => Assert.True(l.Count() == 2, $"{l.Key} listed {l.Count()} times by 2 shards"));
+    }
+
+    [Fact]
     public async Task A_shard_whose_first_tags_wait_for_another_shard_copies_its_other_tags_meanwhile()
     {
         // Two repositories of different shards share one layer. The heavy one has two tags first in line that need it

@@ -17,6 +17,7 @@ internal sealed class CopyContext : IAsyncDisposable
     private readonly ConcurrentDictionary<string, IImageStore> _sourceStores = new(StringComparer.Ordinal);
     // The journal line written before the first write into a new repository, once per plan.
     private readonly OncePerKey<RepositoryPlan> _repositoryStarts = new();
+    private readonly OncePerKey<string, IReadOnlyList<string>> _sourceTagLists = new(StringComparer.Ordinal);
 
     public CopyContext(RegistryEngine engine, CopyRequest request, IProgress<OperationProgress>? progress)
     {
@@ -67,6 +68,19 @@ internal sealed class CopyContext : IAsyncDisposable
 
     public IImageStore SourceStore(string registry) =>
         _sourceStores.GetOrAdd(registry, r => Engine.OpenStore(r, Request.SourceCredential));
+
+    /// <summary>
+    /// The tags of a source repository, listed once for the run: a sharded run's discovery and its read of what every
+    /// shard copies (<see cref="ShardedBlobOwners"/>) both need them.
+    /// </summary>
+    public Task<IReadOnlyList<string>> SourceTagsAsync(IImageStore store, string repository, CancellationToken cancellationToken) =>
+        _sourceTagLists.RunAsync(store.Registry + "/" + repository, async () =>
+        {
+            var tags = new List<string>();
+            await foreach (var page in store.ListTagPagesAsync(repository, cancellationToken).ConfigureAwait(false))
+                tags.AddRange(page);
+            return tags;
+        });
 
     /// <summary>One request-sized step against the destination registry, inside its throttle slot.</summary>
     public Task<T> AtDestinationAsync<T>(Func<Task<T>> step, CancellationToken cancellationToken) =>

@@ -61,7 +61,7 @@ internal sealed class RepositoryDiscovery(CopyContext context, CopyTally tally, 
     {
         // A store with a bulk inventory (ACR's _manifests) gives digests, times and locks with the tag list.
         var inventory = plan.Source.HasBulkInventory ? await ListInventoryAsync(plan.Source, plan.SourceRepository, cancellationToken).ConfigureAwait(false) : null;
-        var tags = inventory?.Select(i => i.Tag).ToList() ?? await ListTagsAsync(plan.Source, plan.SourceRepository, cancellationToken).ConfigureAwait(false);
+        var tags = inventory?.Select(i => i.Tag).ToList() ?? [.. await context.SourceTagsAsync(plan.Source, plan.SourceRepository, cancellationToken).ConfigureAwait(false)];
         plan.SetSourceTags(tags, context.Selection, context.Request.IncludeReferrers, inventory);
         var destinationTags = plan.DestinationIsNew ? null
             : await ListDestinationTagsAsync(plan.DestinationRepository, cancellationToken).ConfigureAwait(false);

@@ -134,9 +134,7 @@ internal sealed class ShardedBlobOwners
     /// <summary>The tags of one repository the shards copy (image tags only, after the run's tag filters), with their shard.</summary>
     private async Task<List<(ExpandedRepository, string, int)>> ShardTagsAsync(ExpandedRepository repository, CancellationToken cancellationToken)
     {
-        var listed = new List<string>();
-        await foreach (var page in repository.SourceStore.ListTagPagesAsync(repository.SourceRepository, cancellationToken).ConfigureAwait(false))
-            listed.AddRange(page);
+        var listed = await _context.SourceTagsAsync(repository.SourceStore, repository.SourceRepository, cancellationToken).ConfigureAwait(false);
         var tags = new List<(ExpandedRepository, string, int)>();
         foreach (var tag in listed.Distinct(StringComparer.Ordinal))
         {
