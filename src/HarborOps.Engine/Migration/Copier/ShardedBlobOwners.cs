@@ -13,9 +13,8 @@ namespace HarborOps.Engine.Migration;
 /// manifest and of an index its image children, with -Platform only the matching ones) and so works out alone, and the
 /// same as the others, who needs each blob. Of the shards that need one, its owner is the one with the fewest bytes to
 /// move (<see cref="SharedBlobOwnerChoice"/>: the shared layers even out the shards, not all on shard 0): the owner
-/// uploads it first thing
-/// (<see cref="OwnedSharedAsync"/>, before its tags, so that it never waits behind a wait of its own), and the others wait for
-/// it in the owner's repositories and mount it from there (<see cref="BorrowedBlobs"/>).
+/// uploads it first thing (<see cref="OwnedSharedAsync"/>, before its tags, so that it never waits behind a wait of its
+/// own), and the others wait for it in the owner's repositories and mount it from there (<see cref="BorrowedBlobs"/>).
 /// <para>What is uncertain is left out, since a blob expected from a shard that does not upload it costs a bounded wait
 /// (never a wrong copy): plain images under -Platform (their platform is in their config), referrers, everything under
 /// -Since (it needs the configs' times). A repository or tag that cannot be read is left out too: it is its own shard's
@@ -98,9 +97,9 @@ internal sealed class ShardedBlobOwners
             var blobs = await Tolerant(BlobsOfTagAsync(item.Repository, item.Tag, token), []).ConfigureAwait(false);
             lock (found) found.AddRange(blobs.Select(blob => (item.Shard, item.Repository.DestinationRepository, blob)));
         }).ConfigureAwait(false);
-        var owners = SharedBlobOwnerChoice.Choose(found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal)
-            .Select(g => new SharedBlobOwnerChoice.Need(g.Key, g.Max(f => f.Blob.Size), g.Select(f => f.Shard).Distinct().ToList())));
-        foreach (var byDigest in found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal))
+        var byDigests = found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal).ToList();
+        var owners = SharedBlobOwnerChoice.Choose(byDigests.Select(g => new SharedBlobOwnerChoice.Need(g.Key, g.Max(f => f.Blob.Size), g.Select(f => f.Shard).Distinct().ToList())));
+        foreach (var byDigest in byDigests)
         {
             var repositoriesOf = byDigest.GroupBy(f => f.Shard).OrderBy(g => g.Key)
                 .ToDictionary(g => g.Key, g => g.Select(f => f.Repository).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
