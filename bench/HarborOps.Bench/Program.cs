@@ -17,7 +17,7 @@ using HarborOps.Lab;
 //   floor --source host:port --prefix P --out list.json                                  (writes that list, not timed)
 //   parity [--size large|small] [--throttle N] [--report file.md]   (parity engine vs a skopeo inspect loop)
 //   parity --harbor [--size large|small] [--throttle N] [--report file.md]   (Harbor destination: HEAD per tag vs Harbor's artifact listing)
-//   shards [--latency-ms 20] [--bandwidth-kib 64] [--throttle N] [--repositories 64] [--tags-per-repository 2] [--shards-only] [--shared-blob-wait 0] [--shard-by tag] [--timeline] [--startup] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
+//   shards [--latency-ms 20] [--bandwidth-kib 64] [--throttle N] [--repositories 64] [--tags-per-repository 2] [--shards 1,2,4] [--shards-only] [--shard-env NAME=VALUE] [--shared-blob-wait 0] [--shard-by tag] [--timeline] [--startup] [--report file.md] [--module ... --pwsh ...]   (network-bound: 1/2/4 shards, skopeo through the same proxies)
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 var arguments = new Arguments(args);
 try
@@ -396,14 +396,15 @@ namespace HarborOps.Bench
         }
 
         /// <summary>HarborOps in a child process of its own (one process for the whole copy, as the cmdlet runs it).</summary>
-        internal static async Task<(TimeSpan Wall, JsonElement Json)> RunEngineAsync(IReadOnlyList<string> sources, string destination, int throttle, IReadOnlyList<string>? extra = null)
+        internal static async Task<(TimeSpan Wall, JsonElement Json)> RunEngineAsync(IReadOnlyList<string> sources, string destination, int throttle, IReadOnlyList<string>? extra = null,
+            IReadOnlyDictionary<string, string>? environment = null)
         {
             var self = typeof(Bench).Assembly.Location;
             var args = new List<string> { self, "copy", "--destination", destination, "--throttle", throttle.ToString() };
             args.AddRange(extra ?? []);
             foreach (var s in sources) { args.Add("--source"); args.Add(s); }
             var clock = Stopwatch.StartNew();
-            var (exit, stdout, stderr) = await RunProcessAsync("dotnet", args);
+            var (exit, stdout, stderr) = await RunProcessAsync("dotnet", args, environment);
             var wall = clock.Elapsed;
             var last = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
             if (last is null || !last.StartsWith('{')) throw new InvalidOperationException($"engine copy failed (exit {exit}): {stderr}{stdout}");

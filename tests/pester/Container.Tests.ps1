@@ -47,6 +47,13 @@ Describe 'The container image (deploy/container), checked without building it' {
         $runtime | Should -Match 'HOME=/work/home' -Because 'the root filesystem is read-only; the Job mounts an emptyDir at /work'
     }
 
+    It 'runs pwsh with the runtime settings of a batch process that waits on the network' {
+        # Measured in bench/README.md ("Shards as the image runs them"); the bench's shard processes take them from here.
+        $runtime = $script:Dockerfile.Substring($script:Dockerfile.LastIndexOf("`nFROM "))
+        $runtime | Should -Match '(?m)^\s+DOTNET_TieredPGO=0\b'
+        $runtime | Should -Match '(?m)^\s+DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0\b'
+    }
+
     It 'starts the entrypoint the Job names, and its exit codes are the ones the failure policy reads' {
         $script:Dockerfile | Should -Match ([regex]::Escape('ENTRYPOINT ["pwsh", "-NoLogo", "-NoProfile", "-NonInteractive", "-File", "/opt/harborops/entrypoint.ps1"]'))
         $script:Dockerfile | Should -Match 'COPY deploy/container/entrypoint.ps1 /opt/harborops/entrypoint.ps1'

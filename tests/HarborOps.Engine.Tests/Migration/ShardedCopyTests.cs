@@ -131,6 +131,30 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_waiting_shard_looks_in_the_repository_the_owner_uploads_into_each_time_and_elsewhere_now_and_then()
+    {
+        lab.Reset();
+        var prefix = lab.Unique("shards-polled");
+        var last = ShardPartition.Create(Shards, Shards - 1, ShardBy.Repository, null);
+
+        var (summary, _) = await lab.CopyAsync(Request(prefix, last) with { SharedBlobWait = TimeSpan.FromSeconds(3) });
+
+        Assert.Equal(0, summary.Failed);
+        await lab.SettleLogsAsync();
+        // The owner uploads a shared layer into its first repository that needs it: every look goes there. The other
+        // places (the owner's next repository, where another shard that gave up waiting put it) are for a rarer case,
+        // and every HEAD takes a connection an upload could have.
+        var waited = lab.DestinationProxy.Requests
+            .Where(r => r.Method == "HEAD" && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal) && r.PathAndQuery.Contains("/blobs/sha256:", StringComparison.Ordinal))
+            .GroupBy(r => r.PathAndQuery.Split("/blobs/", 2)[1], StringComparer.Ordinal)
+            .Select(g => g.GroupBy(r => r.PathAndQuery.Split("/blobs/", 2)[0], StringComparer.Ordinal).Select(p => p.Count()).OrderDescending().ToList())
+            .Where(perRepository => perRepository[0] >= 4).ToList();
+        Assert.NotEmpty(waited);
+        Assert.All(waited, perRepository => Assert.True(perRepository.Skip(1).Sum() * 2 <= perRepository[0],
+            $"looked {perRepository[0]} times in the owner's repository and {string.Join("/", perRepository.Skip(1))} times elsewhere"));
+    }
+
+    [Fact]
     public async Task A_shard_whose_other_shards_never_run_waits_for_them_once_then_uploads_the_shared_layers_itself()
     {
         lab.Reset();
@@ -168,6 +192,32 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
             && r.PathAndQuery.Contains("/tags/list", StringComparison.Ordinal)).GroupBy(r => r.PathAndQuery.Split('?')[0]).ToList();
         Assert.Equal(corpus.Repositories.Count, lists.Count);
         Assert.All(lists, l => Assert.True(l.Count() == 2, $"{l.Key} listed {l.Count()} times by 2 shards"));
+    }
+
+    [Fact]
+    public async Task Each_shard_reads_each_image_tag_once_its_own_tags_copied_from_what_its_read_of_every_shard_fetched()
+    {
+        lab.Reset();
+        var root = lab.Unique("shards-read-once");
+        var corpus = await LabCorpus.PushAsync(lab.SourceEndpoint, new LabCorpusOptions { RootPrefix = root, Repositories = 4, TagsPerRepository = 3 });
+        var prefix = lab.Unique("shards-read-once-dest");
+        lab.Reset();
+
+        var shards = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(() => lab.CopyAsync(
+            new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/{prefix}") { Shard = ShardPartition.Create(2, i, ShardBy.Repository, null) }))));
+
+        Assert.All(shards, s => Assert.Equal(0, s.Summary.Failed));
+        // Every shard reads every image tag once to learn which layers the shards share (2 reads a tag for 2 shards);
+        // the shard that copies the tag takes the manifest from that read instead of a third GET.
+        var reads = lab.SourceProxy.Requests.Where(r => r.Method == "GET" && r.PathAndQuery.Contains("/manifests/", StringComparison.Ordinal))
+            .GroupBy(r => r.PathAndQuery.Split('?')[0], StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        foreach (var tag in corpus.Tags.Where(t => !t.IsReferrerTag))
+        {
+            var path = $"/v2/{tag.Repository}/manifests/{tag.Tag}";
+            Assert.True(reads.GetValueOrDefault(path) == 2, $"{tag.Repository}:{tag.Tag} read {reads.GetValueOrDefault(path)} times by 2 shards");
+        }
+        foreach (var tag in corpus.Tags)
+            await AssertDigestAsync(lab.DestinationEndpoint, $"{prefix}/{tag.Repository}", tag.Tag, tag.Digest);
     }
 
     [Fact]

@@ -9,8 +9,8 @@ namespace HarborOps.Engine.Migration;
 /// <summary>
 /// Waits for a blob another shard uploads (its owner, see <see cref="ShardedBlobOwners"/>) to land at the destination,
 /// so this shard mounts it from there instead of moving it again: one wait per digest for the run, polling with HEADs
-/// (a failed mount would open an upload session at the destination each time) the owner's repositories and the first
-/// repository of each other shard that needs it.
+/// (a failed mount would open an upload session at the destination each time) the repository the owner uploads it into,
+/// and now and then the owner's next one and the first repository of each other shard that needs it.
 /// <para>The owner may be gone (its pod failed, it has not started yet, or it is never started): the wait ends after
 /// <see cref="CopyRequest.SharedBlobWait"/> without a sign of that shard (any of its blobs seen landing), or after four
 /// times that in any case; then this shard uploads the blob itself and waits for nothing more from that shard.</para>
@@ -19,6 +19,7 @@ internal sealed class BorrowedBlobs(CopyContext context, ShardedBlobOwners owner
 {
     private static readonly TimeSpan FirstPoll = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan LongestPoll = TimeSpan.FromSeconds(1);
+    private const int WholeLookEvery = 4;
 
     private readonly OncePerKey<string, string?> _waits = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, TimeSpan> _lastSignOf = new();
@@ -58,9 +59,13 @@ internal sealed class BorrowedBlobs(CopyContext context, ShardedBlobOwners owner
         var started = _clock.Elapsed;
         var pause = FirstPoll;
         var reported = false;
-        while (true)
+        for (var round = 0; ; round++)
         {
-            foreach (var repository in home.Repositories)
+            // The owner uploads into its first repository, so every look goes there; the other places are for rarer cases
+            // (the owner's own first upload failed, or a shard that gave up waiting put it in its own repository) and are
+            // looked at every few rounds: each HEAD holds a connection, first in line, that an upload could have had.
+            var places = round % WholeLookEvery == 0 ? home.Repositories : home.Repositories.Take(1);
+            foreach (var repository in places)
                 if (await LandedAsync(repository, blob.Digest, cancellationToken).ConfigureAwait(false))
                 {
                     _lastSignOf[home.Shard] = _clock.Elapsed;

@@ -114,7 +114,7 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
         {
             await context.OpenJournalAsync(cancellationToken).ConfigureAwait(false);
             var source = new SourceReader(context);
-            var blobOwners = new ShardedBlobOwners(context);
+            var blobOwners = new ShardedBlobOwners(context, source);
             var blobs = new BlobMover(context, tally, new BorrowedBlobs(context, blobOwners));
             var manifests = new ManifestMover(context, tally, source, blobs);
             var tags = new TagCopier(context, tally, source, manifests);

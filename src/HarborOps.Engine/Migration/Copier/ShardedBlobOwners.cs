@@ -1,5 +1,6 @@
 using HarborOps.Engine.Errors;
 using HarborOps.Engine.Manifests;
+using HarborOps.Engine.References;
 using HarborOps.Engine.Resilience;
 using HarborOps.Engine.Scope;
 
@@ -37,12 +38,17 @@ internal sealed class ShardedBlobOwners
     private const int RepositoriesPolled = 8;
 
     private readonly CopyContext _context;
+    private readonly SourceReader _source;
     private readonly Dictionary<string, Home> _homes = new(StringComparer.Ordinal);
     private readonly List<Owned> _owned = [];
     private readonly TaskCompletionSource _ownedUploadsStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _read = Task.CompletedTask;
 
-    public ShardedBlobOwners(CopyContext context) => _context = context;
+    public ShardedBlobOwners(CopyContext context, SourceReader source)
+    {
+        _context = context;
+        _source = source;
+    }
 
     private ShardPartition Shard => _context.Request.Shard;
 
@@ -55,7 +61,9 @@ internal sealed class ShardedBlobOwners
         if (!Shares) return;
         var repositories = scope.Repositories.Concat(scope.OtherShards).Where(r => !r.IsImage).ToList();
         // No upload of this shard starts before the reading is done: it goes before the shard's other reads.
-        if (repositories.Count > 0) _read = Task.Run(() => HostThrottle.FirstInLine(() => ReadAsync(repositories, cancellationToken)), cancellationToken);
+        if (repositories.Count == 0) return;
+        _read = Task.Run(() => HostThrottle.FirstInLine(() => ReadAsync(repositories, cancellationToken)), cancellationToken);
+        _source.ReadingForShards(_read);
     }
 
     /// <summary>Who uploads <paramref name="digest"/> and where to look for it; null when no other shard needs it.</summary>
@@ -94,7 +102,7 @@ internal sealed class ShardedBlobOwners
         var found = new List<(int Shard, string Repository, OciDescriptor Blob)>();
         await Parallel.ForEachAsync(tags, parallel, async (item, token) =>
         {
-            var blobs = await Tolerant(BlobsOfTagAsync(item.Repository, item.Tag, token), []).ConfigureAwait(false);
+            var blobs = await Tolerant(BlobsOfTagAsync(item.Repository, item.Tag, item.Shard == Shard.Index, token), []).ConfigureAwait(false);
             lock (found) found.AddRange(blobs.Select(blob => (item.Shard, item.Repository.DestinationRepository, blob)));
         }).ConfigureAwait(false);
         var byDigests = found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal).ToList();
@@ -145,22 +153,28 @@ internal sealed class ShardedBlobOwners
         return tags;
     }
 
-    private async Task<List<OciDescriptor>> BlobsOfTagAsync(ExpandedRepository repository, string tag, CancellationToken cancellationToken)
+    /// <summary>The blobs of one tag; of this shard's own tags, the manifests read are kept for the tag's copy.</summary>
+    private async Task<List<OciDescriptor>> BlobsOfTagAsync(ExpandedRepository repository, string tag, bool own, CancellationToken cancellationToken)
     {
-        var manifest = await ReadManifestAsync(repository, tag, cancellationToken).ConfigureAwait(false);
+        var manifest = await ReadManifestAsync(repository, tag, own, cancellationToken).ConfigureAwait(false);
         if (!manifest.IsIndex)
             return _context.Platforms.Count > 0 ? [] : BlobsOf(manifest).ToList();
         var children = manifest.Manifests.Where(c => !MediaTypes.IsIndex(c.MediaType)
             && (_context.Platforms.Count == 0 || _context.Platforms.Any(p => p.Matches(c.Platform))));
         var blobs = new List<OciDescriptor>();
         foreach (var child in children)
-            blobs.AddRange(BlobsOf(await ReadManifestAsync(repository, child.Digest, cancellationToken).ConfigureAwait(false)));
+            blobs.AddRange(BlobsOf(await ReadManifestAsync(repository, child.Digest, own, cancellationToken).ConfigureAwait(false)));
         return blobs;
     }
 
-    private Task<ManifestContent> ReadManifestAsync(ExpandedRepository repository, string reference, CancellationToken cancellationToken) =>
-        _context.Throttle.RunAsync(repository.SourceStore.Registry,
-            () => repository.SourceStore.GetManifestAsync(repository.SourceRepository, reference, cancellationToken), cancellationToken);
+    private async Task<ManifestContent> ReadManifestAsync(ExpandedRepository repository, string reference, bool own, CancellationToken cancellationToken)
+    {
+        var manifest = await _context.Throttle.RunAsync(repository.SourceStore.Registry,
+            () => repository.SourceStore.GetManifestAsync(repository.SourceRepository, reference, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (own)
+            _source.KeepRead(repository.SourceStore.Registry, repository.SourceRepository, ImageReference.IsValidDigest(reference) ? null : reference, manifest);
+        return manifest;
+    }
 
     private IEnumerable<OciDescriptor> BlobsOf(ManifestContent image) =>
         image.IsIndex ? [] : image.Blobs().Where(b => _context.Request.IncludeForeignLayers || !ManifestMover.IsForeign(b));
