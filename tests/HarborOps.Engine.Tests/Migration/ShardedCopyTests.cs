@@ -263,6 +263,38 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         Assert.Equal(1, UploadsPerDigest(prefix)[LabContent.DigestOf(shared)]);
     }
 
+    [Fact]
+    public async Task A_shard_starts_its_largest_tags_first_so_its_last_seconds_are_not_one_large_upload_alone()
+    {
+        // A shard's read of every shard tells it how many bytes each of its own tags moves. One tag of eleven is much
+        // larger and comes last by name; on one connection (two tags in flight) it must start among the first two, or
+        // the shard would end with that one upload running alone.
+        lab.Reset();
+        await using var source = await DistributionRegistry.StartAsync();
+        var repository = Enumerable.Range(0, 64).Select(i => $"largest-first/repository-{i}").First(n => ShardPartition.ShardOf(n, 2) == 0);
+        var small = Enumerable.Range(0, 10).Select(i => $"a{i:00}").ToList();
+        foreach (var tag in small) await PushImageOfAsync(source, repository, tag, RandomBytes(1024));
+        var large = RandomBytes(256 * 1024);
+        await PushImageOfAsync(source, repository, "z-large", large);
+        var prefix = lab.Unique("shards-largest-first");
+
+        var (summary, _) = await lab.CopyAsync(new CopyRequest([source.Host], $"{lab.DestinationHost}/{prefix}")
+        {
+            Shard = ShardPartition.Create(2, 0, ShardBy.Repository, null),
+            ThrottleLimit = 1,
+            SharedBlobWait = TimeSpan.FromSeconds(1),
+        });
+
+        Assert.Equal((0, 11), (summary.Failed, summary.Copied));
+        await lab.SettleLogsAsync();
+        var layerUploads = lab.DestinationProxy.Requests
+            .Where(r => r is { Method: "PUT", StatusCode: 201 } && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal)
+                && r.PathAndQuery.Contains("digest=", StringComparison.Ordinal) && r.RequestBodyBytes >= 1024)
+            .OrderBy(r => r.StartedAt).Select(r => Uri.UnescapeDataString(r.PathAndQuery.Split("digest=", 2)[1].Split('&')[0])).ToList();
+        Assert.Equal(11, layerUploads.Count);
+        Assert.Contains(LabContent.DigestOf(large), layerUploads.Take(2));
+    }
+
     private static byte[] RandomBytes(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
 
     /// <summary>An OCI image of the given layers (any bytes: nothing here unpacks them) under <paramref name="tag"/>.</summary>

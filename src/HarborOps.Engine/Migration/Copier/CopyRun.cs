@@ -122,7 +122,8 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             var plans = await new RepositoryDiscovery(context, tally, blobOwners).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
             var seeding = UploadOwnedSharedBlobsAsync(blobOwners, plans, blobs, cancellationToken);
             tally.Repositories(plans.Count);
-            var work = plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList();
+            var work = await blobOwners.LargestFirstAsync(plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList(),
+                item => (item.Plan.SourceRepository, item.Work.Tag)).ConfigureAwait(false);
             tally.ExpectTags(work.Count + plans.Sum(p => p.ReferrerTagCount));
             tally.Report(null);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Throttle.Limit * 2, CancellationToken = cancellationToken };
