@@ -295,10 +295,42 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         Assert.Contains(LabContent.DigestOf(large), layerUploads.Take(2));
     }
 
+    [Fact]
+    public async Task A_shard_with_fewer_bytes_uploads_some_of_a_heavier_shards_own_layers_into_its_repository()
+    {
+        // The hash split gives one shard six 128 KiB images and the other one: the light shard uploads two of the heavy
+        // shard's layers into the heavy shard's repository (768 against 128 KiB becomes 512 against 384), the heavy shard
+        // finds them there, and still every blob is committed once and every tag verifies.
+        lab.Reset();
+        await using var source = await DistributionRegistry.StartAsync();
+        var names = Enumerable.Range(0, 64).Select(i => $"evening/repository-{i}").ToList();
+        var heavy = names.First(n => ShardPartition.ShardOf(n, 2) == 0);
+        var light = names.First(n => ShardPartition.ShardOf(n, 2) == 1);
+        var layerSize = 128 * 1024;
+        var heavyTags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var tag in Enumerable.Range(0, 6).Select(i => $"v{i}")) heavyTags[tag] = await PushImageOfAsync(source, heavy, tag, RandomBytes(layerSize));
+        await PushImageOfAsync(source, light, "v0", RandomBytes(layerSize));
+        var prefix = lab.Unique("shards-evening");
+
+        var shards = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(() => lab.CopyAsync(new CopyRequest([source.Host], $"{lab.DestinationHost}/{prefix}")
+        {
+            Shard = ShardPartition.Create(2, i, ShardBy.Repository, null),
+            SharedBlobWait = TimeSpan.FromMinutes(2),
+        }))));
+
+        Assert.Equal((0, 0), (shards[0].Summary.Failed, shards[1].Summary.Failed));
+        Assert.True(shards[1].Summary.BytesMoved >= 3 * layerSize, $"the light shard moved {shards[1].Summary.BytesMoved} bytes");
+        Assert.True(shards[0].Summary.BytesMoved <= 4 * layerSize + 4096, $"the heavy shard moved {shards[0].Summary.BytesMoved} bytes");
+        await lab.SettleLogsAsync();
+        Assert.Empty(UploadsPerDigest(prefix).Where(u => u.Value > 1).Select(u => $"{u.Key[..16]} x{u.Value}"));
+        foreach (var (tag, digest) in heavyTags)
+            await AssertDigestAsync(lab.DestinationEndpoint, $"{prefix}/{heavy}", tag, digest);
+    }
+
     private static byte[] RandomBytes(int size) => System.Security.Cryptography.RandomNumberGenerator.GetBytes(size);
 
     /// <summary>An OCI image of the given layers (any bytes: nothing here unpacks them) under <paramref name="tag"/>.</summary>
-    private static async Task PushImageOfAsync(DistributionRegistry registry, string repository, string tag, params byte[][] layers)
+    private static async Task<string> PushImageOfAsync(DistributionRegistry registry, string repository, string tag, params byte[][] layers)
     {
         var config = System.Text.Encoding.UTF8.GetBytes($$"""{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"tag":"{{tag}}"}""");
         var configDigest = await LabContent.PushBlobAsync(registry.Endpoint, repository, config);
@@ -306,7 +338,7 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         foreach (var layer in layers)
             layerDescriptors.Add($$"""{"mediaType":"{{LabContent.OciLayer}}","digest":"{{await LabContent.PushBlobAsync(registry.Endpoint, repository, layer)}}","size":{{layer.Length}}}""");
         var manifest = System.Text.Encoding.UTF8.GetBytes($$"""{"schemaVersion":2,"mediaType":"{{LabContent.OciManifest}}","config":{"mediaType":"{{LabContent.OciConfig}}","digest":"{{configDigest}}","size":{{config.Length}}},"layers":[{{string.Join(",", layerDescriptors)}}]}""");
-        await LabContent.PutManifestAsync(registry.Endpoint, repository, tag, LabContent.OciManifest, manifest);
+        return (await LabContent.PutManifestAsync(registry.Endpoint, repository, tag, LabContent.OciManifest, manifest)).Digest;
     }
 
     [Fact]

@@ -98,4 +98,71 @@ public sealed class SharedBlobOwnerChoiceTests
         // Shard 2's own bytes saturate: shards 0 and 1 take what they can.
         Assert.Equal(1, owners["sha256:huge"]);
     }
+
+    private static readonly SharedBlobOwnerChoice.Evening AnyShardAnywhere = new(2, (_, _) => true);
+
+    [Fact]
+    public void A_shard_with_fewer_bytes_uploads_some_of_a_heavier_shards_own_layers_until_they_are_even()
+    {
+        Need[] needs =
+        [
+            new("sha256:own0-a", 1 * MiB, [0]), new("sha256:own0-b", 1 * MiB, [0]), new("sha256:own0-c", 1 * MiB, [0]), new("sha256:own0-d", 1 * MiB, [0]),
+            new("sha256:own1", 1 * MiB, [1]),
+        ];
+
+        var owners = SharedBlobOwnerChoice.Choose(needs, AnyShardAnywhere);
+
+        // 4 MiB against 1: one layer moves (3 against 2); a second would only swap them.
+        Assert.Equal(new Dictionary<string, int> { ["sha256:own0-a"] = 1 }, owners);
+        Assert.Empty(SharedBlobOwnerChoice.Choose(needs)); // without evening, only shared layers are placed
+    }
+
+    [Fact]
+    public void A_shard_with_nothing_of_its_own_takes_its_share_and_shared_layers_are_placed_first()
+    {
+        Need[] needs =
+        [
+            .. Enumerable.Range(0, 6).Select(i => new Need($"sha256:own0-{i}", 1 * MiB, [0])),
+            new("sha256:base", 2 * MiB, [0, 1]),
+        ];
+
+        var owners = SharedBlobOwnerChoice.Choose(needs, new SharedBlobOwnerChoice.Evening(3, (_, _) => true));
+
+        Assert.Equal(1, owners["sha256:base"]);
+        // Loads 6/2/0: shard 2 takes two of shard 0's (4/2/2), shard 1 one (3/3/2); moving another would not lower the most.
+        Assert.Equal(2, owners.Count(o => o.Key.StartsWith("sha256:own0-", StringComparison.Ordinal) && o.Value == 2));
+        Assert.Equal(1, owners.Count(o => o.Key.StartsWith("sha256:own0-", StringComparison.Ordinal) && o.Value == 1));
+    }
+
+    [Fact]
+    public void A_layer_goes_to_no_shard_that_may_not_upload_where_it_is_needed()
+    {
+        Need[] needs = [.. Enumerable.Range(0, 4).Select(i => new Need($"sha256:own0-{i}", 1 * MiB, [0]))];
+
+        var owners = SharedBlobOwnerChoice.Choose(needs, new SharedBlobOwnerChoice.Evening(2, (shard, digest) => digest != "sha256:own0-0"));
+
+        // 4 against 0, then 3 against 1, then 2 against 2: the two after the one shard 1 may not take.
+        Assert.Equal(new Dictionary<string, int> { ["sha256:own0-1"] = 1, ["sha256:own0-2"] = 1 }, owners);
+    }
+
+    [Fact]
+    public void Blobs_too_small_to_be_worth_a_wait_stay_with_their_shard()
+    {
+        Need[] needs = [.. Enumerable.Range(0, 1000).Select(i => new Need($"sha256:config-{i}", 2 * 1024, [0]))];
+
+        Assert.Empty(SharedBlobOwnerChoice.Choose(needs, AnyShardAnywhere));
+    }
+
+    [Fact]
+    public void Evening_gives_every_shard_the_same_answer_and_survives_lying_sizes()
+    {
+        var random = new Random(5);
+        var needs = Enumerable.Range(0, 400).Select(i => new Need($"sha256:{i:x4}", i % 50 == 0 ? long.MaxValue : i % 70 == 0 ? -1 : random.Next(1, 4000) * 1024L,
+            Enumerable.Range(0, 4).Where(_ => random.Next(8) == 0).DefaultIfEmpty(i % 3).ToList())).ToList();
+        var evening = new SharedBlobOwnerChoice.Evening(4, (shard, digest) => true);
+
+        var first = SharedBlobOwnerChoice.Choose(needs, evening);
+        Assert.Equal(first, SharedBlobOwnerChoice.Choose(needs.OrderBy(_ => random.Next()).ToList(), evening));
+        Assert.Contains(first, o => needs.First(n => n.Digest == o.Key).Shards.Count == 1);
+    }
 }

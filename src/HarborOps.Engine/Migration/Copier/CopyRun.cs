@@ -74,13 +74,16 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
     /// another shard's blob while that shard waits for one of these. A blob that fails here fails the tags that need it,
     /// with its error.
     /// </summary>
-    private static async Task UploadOwnedSharedBlobsAsync(ShardedBlobOwners owners, List<RepositoryPlan> plans, BlobMover blobs, CancellationToken cancellationToken)
+    private static async Task UploadOwnedSharedBlobsAsync(ShardedBlobOwners owners, List<RepositoryPlan> plans, BlobMover blobs, CopyContext context, CancellationToken cancellationToken)
     {
         var uploads = new List<Task>();
         try
         {
             var owned = await owners.OwnedSharedAsync().ConfigureAwait(false);
             var planOf = plans.Where(p => p.SourceTags is not null).GroupBy(p => p.DestinationRepository, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+            // Another shard's repository: a plan with no tags of its own, which asks the destination before each upload.
+            foreach (var repository in owned.Where(o => o.ForAnotherShard && !planOf.ContainsKey(o.DestinationRepository)).Select(o => o.Repository).DistinctBy(r => r.DestinationRepository))
+                planOf[repository.DestinationRepository] = RepositoryPlan.OfAnotherShard(repository, context.DestinationStore);
             // Other shards are waiting for these: their requests get the next free connection before this shard's tags.
             await HostThrottle.FirstInLine(() =>
             {
@@ -120,7 +123,7 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             var tags = new TagCopier(context, tally, source, manifests);
 
             var plans = await new RepositoryDiscovery(context, tally, blobOwners).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
-            var seeding = UploadOwnedSharedBlobsAsync(blobOwners, plans, blobs, cancellationToken);
+            var seeding = UploadOwnedSharedBlobsAsync(blobOwners, plans, blobs, context, cancellationToken);
             tally.Repositories(plans.Count);
             var work = await blobOwners.LargestFirstAsync(plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList(),
                 item => (item.Plan.SourceRepository, item.Work.Tag)).ConfigureAwait(false);

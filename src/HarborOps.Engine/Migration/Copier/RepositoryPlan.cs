@@ -37,6 +37,18 @@ internal sealed class RepositoryPlan(IImageStore source, string sourceRepository
 
     public int ReferrerTagCount => _referrerTagsBySubject.Values.Sum(l => l.Count);
 
+    /// <summary>
+    /// Another shard's repository, for the blobs this shard uploads into it for that shard (<see cref="ShardedBlobOwners"/>):
+    /// no tags of this run's; not known to be new, so each blob is looked for before it is moved.
+    /// </summary>
+    public static RepositoryPlan OfAnotherShard(ExpandedRepository repository, IImageStore destination) =>
+        new(repository.SourceStore, repository.SourceRepository, repository.DestinationRepository)
+        {
+            SourceName = repository.SourceName,
+            DestinationName = destination.ItemName(repository.DestinationRepository),
+            OwnsTag = _ => false,
+        };
+
     public void SetSourceTags(IEnumerable<string> tags, TagSelection selection, bool includeReferrers, IReadOnlyList<TaggedManifest>? inventory = null)
     {
         SourceTags = tags.ToHashSet(StringComparer.Ordinal);

@@ -16,6 +16,8 @@ namespace HarborOps.Engine.Migration;
 /// move (<see cref="SharedBlobOwnerChoice"/>: the shared layers even out the shards, not all on shard 0): the owner
 /// uploads it first thing (<see cref="OwnedSharedAsync"/>, before its tags, so that it never waits behind a wait of its
 /// own), and the others wait for it in the owner's repositories and mount it from there (<see cref="BorrowedBlobs"/>).
+/// A blob only one shard needs may be uploaded by a shard with fewer bytes, into the needing shard's repository, where
+/// the needing shard waits for it the same way.
 /// <para>What is uncertain is left out, since a blob expected from a shard that does not upload it costs a bounded wait
 /// (never a wrong copy): plain images under -Platform (their platform is in their config), referrers, everything under
 /// -Since (it needs the configs' times). A repository or tag that cannot be read is left out too: it is its own shard's
@@ -29,8 +31,12 @@ internal sealed class ShardedBlobOwners
     /// </summary>
     public sealed record Home(int Shard, IReadOnlyList<string> Repositories);
 
-    /// <summary>A shared blob this shard owns, and the destination repository of this shard it goes into first.</summary>
-    public sealed record Owned(string DestinationRepository, OciDescriptor Blob);
+    /// <summary>
+    /// A blob this shard uploads for other shards too, and the destination repository it goes into first: one of this
+    /// shard's, or, uploading it for a shard that needs it alone (<see cref="SharedBlobOwnerChoice.Evening"/>), that
+    /// shard's (<paramref name="ForAnotherShard"/>, with <paramref name="Repository"/> to read it from).
+    /// </summary>
+    public sealed record Owned(string DestinationRepository, OciDescriptor Blob, ExpandedRepository Repository, bool ForAnotherShard);
 
     // How many of the owner's repositories are polled, and how many repositories in all (another shard that gave up
     // waiting for a gone owner uploaded it into its own first repository).
@@ -113,24 +119,48 @@ internal sealed class ShardedBlobOwners
             }
         }).ConfigureAwait(false);
         var byDigests = found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal).ToList();
-        var owners = SharedBlobOwnerChoice.Choose(byDigests.Select(g => new SharedBlobOwnerChoice.Need(g.Key, g.Max(f => f.Blob.Size), g.Select(f => f.Shard).Distinct().ToList())));
+        var repositoriesOfBlob = byDigests.ToDictionary(g => g.Key, g => g.GroupBy(f => f.Shard).OrderBy(s => s.Key)
+            .ToDictionary(s => s.Key, s => s.Select(f => f.Repository).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList()), StringComparer.Ordinal);
+        var mayUpload = MayUploadForAnother(tags, repositoriesOfBlob);
+        var owners = SharedBlobOwnerChoice.Choose(byDigests.Select(g => new SharedBlobOwnerChoice.Need(g.Key, g.Max(f => f.Blob.Size), g.Select(f => f.Shard).Distinct().ToList())),
+            new SharedBlobOwnerChoice.Evening(Shard.Count, mayUpload));
         _ownTagBytes = OwnTagBytes(ownTags, owners, Shard.Index);
+        var expandedOf = repositories.GroupBy(r => r.DestinationRepository, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         foreach (var byDigest in byDigests)
         {
-            var repositoriesOf = byDigest.GroupBy(f => f.Shard).OrderBy(g => g.Key)
-                .ToDictionary(g => g.Key, g => g.Select(f => f.Repository).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
-            if (repositoriesOf.Count < 2 || !repositoriesOf.ContainsKey(Shard.Index)) continue;
+            // A blob in no choice is needed by one shard only, which uploads it itself.
+            if (!owners.TryGetValue(byDigest.Key, out var owner)) continue;
+            var repositoriesOf = repositoriesOfBlob[byDigest.Key];
+            if (!repositoriesOf.ContainsKey(Shard.Index) && owner != Shard.Index) continue;
             var needing = repositoriesOf.Keys.ToList();
-            var owner = owners[byDigest.Key];
+            // The owner uploads it into its own first repository that needs it or, uploading it for a shard that needs it
+            // alone, into that shard's first.
+            var forAnother = !repositoriesOf.TryGetValue(owner, out var ownerRepositories);
+            var into = forAnother ? repositoriesOf[needing[0]][0] : ownerRepositories![0];
             // An owner looks (once, without waiting) where a shard that gave up waiting for it would have put the blob.
-            var polled = (owner == Shard.Index ? [] : repositoriesOf[owner].Take(OwnerRepositoriesPolled))
+            var polled = (owner == Shard.Index ? [] : (ownerRepositories ?? [into]).Take(OwnerRepositoriesPolled))
                 .Concat(needing.Where(s => s != owner && s != Shard.Index).Select(s => repositoriesOf[s][0]))
-                .Take(RepositoriesPolled).ToList();
+                .Distinct(StringComparer.Ordinal).Take(RepositoriesPolled).ToList();
             _homes[byDigest.Key] = new Home(owner, polled);
             if (owner == Shard.Index)
                 // The descriptor this shard's own images give (another shard's manifest only says where to look).
-                _owned.Add(new Owned(repositoriesOf[owner][0], byDigest.First(f => f.Shard == owner).Blob));
+                _owned.Add(new Owned(into, byDigest.FirstOrDefault(f => f.Shard == owner).Blob ?? byDigest.First().Blob, expandedOf[into], forAnother));
         }
+    }
+
+    /// <summary>
+    /// Whether a shard may upload a blob for the shard that alone needs it, into that shard's first repository: anywhere
+    /// but on Harbor, where only into a project the uploading shard admits itself (it checks and creates its own projects
+    /// before its first write; another shard's may not exist yet).
+    /// </summary>
+    private Func<int, string, bool> MayUploadForAnother(List<(ExpandedRepository Repository, string Tag, int Shard)> tags,
+        Dictionary<string, Dictionary<int, List<string>>> repositoriesOfBlob)
+    {
+        if (_context.Request.Harbor is null) return (_, _) => true;
+        var projectsOf = tags.GroupBy(t => t.Shard).ToDictionary(g => g.Key,
+            g => g.Select(t => HarborProjectCheck.ProjectOf(t.Repository.DestinationRepository)).OfType<string>().ToHashSet(StringComparer.Ordinal));
+        return (shard, digest) => projectsOf.TryGetValue(shard, out var projects)
+            && HarborProjectCheck.ProjectOf(repositoriesOfBlob[digest].Values.First()[0]) is { } project && projects.Contains(project);
     }
 
     /// <summary>
