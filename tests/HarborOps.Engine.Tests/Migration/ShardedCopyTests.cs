@@ -175,20 +175,35 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
             await AssertDigestAsync(lab.DestinationEndpoint, $"{prefix}/{tag.Repository}", tag.Tag, tag.Digest);
     }
 
+    /// <summary>
+    /// A corpus of 4 repositories pushed under a root of its own, copied by 2 shards side by side with nothing else in the
+    /// source proxy's log (both shards must succeed); its root, its content and the destination prefix.
+    /// </summary>
+    private async Task<(string Root, LabCorpusContent Corpus, string Prefix)> CopyTwoShardsOfANewCorpusAsync(string name, ShardBy by, int tagsPerRepository)
+    {
+        lab.Reset();
+        var root = lab.Unique(name);
+        var corpus = await LabCorpus.PushAsync(lab.SourceEndpoint, new LabCorpusOptions { RootPrefix = root, Repositories = 4, TagsPerRepository = tagsPerRepository });
+        var prefix = lab.Unique($"{name}-dest");
+        lab.Reset();
+
+        var shards = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(() => lab.CopyAsync(
+            new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/{prefix}") { Shard = ShardPartition.Create(2, i, by, null) }))));
+
+        Assert.All(shards, s => Assert.Equal(0, s.Summary.Failed));
+        return (root, corpus, prefix);
+    }
+
+    /// <summary>The first of 64 repository names under <paramref name="stem"/> that a 2-shard split by repository gives <paramref name="shard"/>.</summary>
+    private static string RepositoryOfShard(string stem, int shard) =>
+        Enumerable.Range(0, 64).Select(i => $"{stem}/repository-{i}").First(n => ShardPartition.ShardOf(n, 2) == shard);
+
     [Fact]
     public async Task Each_shard_lists_each_source_repository_once_though_its_discovery_and_its_read_of_every_shard_both_need_it()
     {
-        lab.Reset();
-        var root = lab.Unique("shards-listed-once");
-        var corpus = await LabCorpus.PushAsync(lab.SourceEndpoint, new LabCorpusOptions { RootPrefix = root, Repositories = 4, TagsPerRepository = 2 });
-        var prefix = lab.Unique("shards-listed-once-dest");
-        lab.Reset();
-
         // Split by tag, both shards copy from every repository.
-        var shards = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(() => lab.CopyAsync(
-            new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/{prefix}") { Shard = ShardPartition.Create(2, i, ShardBy.Tag, null) }))));
+        var (root, corpus, _) = await CopyTwoShardsOfANewCorpusAsync("shards-listed-once", ShardBy.Tag, tagsPerRepository: 2);
 
-        Assert.All(shards, s => Assert.Equal(0, s.Summary.Failed));
         var lists = lab.SourceProxy.Requests.Where(r => r.Method == "GET" && r.PathAndQuery.StartsWith($"/v2/{root}/", StringComparison.Ordinal)
             && r.PathAndQuery.Contains("/tags/list", StringComparison.Ordinal)).GroupBy(r => r.PathAndQuery.Split('?')[0]).ToList();
         Assert.Equal(corpus.Repositories.Count, lists.Count);
@@ -198,16 +213,7 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
     [Fact]
     public async Task Each_shard_reads_each_image_tag_once_its_own_tags_copied_from_what_its_read_of_every_shard_fetched()
     {
-        lab.Reset();
-        var root = lab.Unique("shards-read-once");
-        var corpus = await LabCorpus.PushAsync(lab.SourceEndpoint, new LabCorpusOptions { RootPrefix = root, Repositories = 4, TagsPerRepository = 3 });
-        var prefix = lab.Unique("shards-read-once-dest");
-        lab.Reset();
-
-        var shards = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Task.Run(() => lab.CopyAsync(
-            new CopyRequest([$"{lab.SourceHost}/{root}/*"], $"{lab.DestinationHost}/{prefix}") { Shard = ShardPartition.Create(2, i, ShardBy.Repository, null) }))));
-
-        Assert.All(shards, s => Assert.Equal(0, s.Summary.Failed));
+        var (_, corpus, prefix) = await CopyTwoShardsOfANewCorpusAsync("shards-read-once", ShardBy.Repository, tagsPerRepository: 3);
         // Every shard reads every image tag once to learn which layers the shards share (2 reads a tag for 2 shards);
         // the shard that copies the tag takes the manifest from that read instead of a third GET.
         var reads = lab.SourceProxy.Requests.Where(r => r.Method == "GET" && r.PathAndQuery.Contains("/manifests/", StringComparison.Ordinal))
@@ -230,9 +236,8 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         // layer must make way, and the other four be copied before the light shard even starts.
         lab.Reset();
         await using var source = await DistributionRegistry.StartAsync();
-        var names = Enumerable.Range(0, 64).Select(i => $"waits/repository-{i}").ToList();
-        var heavy = names.First(n => ShardPartition.ShardOf(n, 2) == 0);
-        var light = names.First(n => ShardPartition.ShardOf(n, 2) == 1);
+        var heavy = RepositoryOfShard("waits", 0);
+        var light = RepositoryOfShard("waits", 1);
         var shared = RandomBytes(4096);
         await PushImageOfAsync(source, light, "v1", shared, RandomBytes(512));
         foreach (var tag in new[] { "a-shared", "b-shared" }) await PushImageOfAsync(source, heavy, tag, shared, RandomBytes(2048));
@@ -272,7 +277,7 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         // the shard would end with that one upload running alone.
         lab.Reset();
         await using var source = await DistributionRegistry.StartAsync();
-        var repository = Enumerable.Range(0, 64).Select(i => $"largest-first/repository-{i}").First(n => ShardPartition.ShardOf(n, 2) == 0);
+        var repository = RepositoryOfShard("largest-first", 0);
         var small = Enumerable.Range(0, 10).Select(i => $"a{i:00}").ToList();
         foreach (var tag in small) await PushImageOfAsync(source, repository, tag, RandomBytes(1024));
         var large = RandomBytes(256 * 1024);
@@ -304,9 +309,8 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         // finds them there, and still every blob is committed once and every tag verifies.
         lab.Reset();
         await using var source = await DistributionRegistry.StartAsync();
-        var names = Enumerable.Range(0, 64).Select(i => $"evening/repository-{i}").ToList();
-        var heavy = names.First(n => ShardPartition.ShardOf(n, 2) == 0);
-        var light = names.First(n => ShardPartition.ShardOf(n, 2) == 1);
+        var heavy = RepositoryOfShard("evening", 0);
+        var light = RepositoryOfShard("evening", 1);
         var layerSize = 128 * 1024;
         var heavyTags = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var tag in Enumerable.Range(0, 6).Select(i => $"v{i}")) heavyTags[tag] = await PushImageOfAsync(source, heavy, tag, RandomBytes(layerSize));

@@ -172,7 +172,11 @@ internal sealed class ShardedBlobOwners
     {
         if (!Shares) return work;
         await _read.ConfigureAwait(false);
-        return work.OrderByDescending(item => _ownTagBytes.TryGetValue(TagKey(tagOf(item).SourceRepository, tagOf(item).Tag), out var bytes) ? bytes : long.MaxValue).ToList();
+        return work.OrderByDescending(item =>
+        {
+            var (repository, tag) = tagOf(item);
+            return _ownTagBytes.TryGetValue(TagKey(repository, tag), out var bytes) ? bytes : long.MaxValue;
+        }).ToList();
     }
 
     /// <summary>
