@@ -78,6 +78,7 @@ internal static class ShardBench
             Say(Line(rows[^1]));
             if (arguments.Flag("--timeline")) Timeline(proxy, shards, Say);
             if (arguments.Flag("--startup")) Startup(sourceProxy, proxy, launched, Say);
+            if (arguments.Value("--dump") is { } dump) await DumpAsync(dump, $"{shards}-shards-{rows.Count}", sourceProxy, proxy, launched);
         }
 
         Row? product = null;
@@ -179,6 +180,22 @@ internal static class ShardBench
         say($"  destination requests: {string.Join(", ", destinationProxy.Requests.GroupBy(DestinationKind).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()} {g.Key} ({g.Sum(r => r.Duration.TotalSeconds):0.0} s)"))}; source requests: {string.Join(", ", source.GroupBy(r => Kind(r.PathAndQuery)).Select(g => $"{g.Count()} {g.Key}"))}");
         say($"  first destination request at {Ms(destinationProxy.Requests.Min(r => r.StartedAt)):0} ms, first blob upload at {(uploads.Count == 0 ? "-" : Ms(uploads.Min(r => r.StartedAt)).ToString("0"))} ms; "
             + $"median source request {source.Select(r => r.Duration.TotalMilliseconds).Order().ElementAt(source.Count / 2):0} ms");
+    }
+
+    /// <summary>
+    /// Every request both proxies saw during one run (--dump DIR), one tab-separated line each, for a closer look than
+    /// --timeline gives: side, method, path, status, start and duration in ms from the launch, body bytes each way.
+    /// </summary>
+    private static async Task DumpAsync(string directory, string name, FaultProxy sourceProxy, FaultProxy destinationProxy, DateTimeOffset launched)
+    {
+        await Task.Delay(300); // a request is logged once its response is sent
+        Directory.CreateDirectory(directory);
+        var lines = new List<string> { "side\tmethod\tpath\tstatus\tstart_ms\tduration_ms\trequest_bytes\tresponse_bytes" };
+        foreach (var (side, proxy) in new[] { ("source", sourceProxy), ("destination", destinationProxy) })
+            lines.AddRange(proxy.Requests.Where(r => r.StartedAt >= launched).Select(r => string.Join('\t', side, r.Method, r.PathAndQuery, r.StatusCode,
+                ((r.StartedAt - launched).TotalMilliseconds).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture),
+                r.Duration.TotalMilliseconds.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), r.RequestBodyBytes, r.ResponseBodyBytes)));
+        await File.WriteAllLinesAsync(Path.Combine(directory, name + ".tsv"), lines);
     }
 
     /// <summary>

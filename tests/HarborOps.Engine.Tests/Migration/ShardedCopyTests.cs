@@ -302,6 +302,42 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_shard_uploads_its_large_layers_largest_first_ahead_of_its_tags_and_counts_them_with_the_tag_that_needs_them()
+    {
+        // Three tags of four 80 KiB layers each (320 KiB) come before one of a single 256 KiB layer in the largest-first
+        // order of tags. Tag by tag, the 256 KiB layer would start after a dozen smaller ones and end the shard alone; the
+        // shard starts it first. What an upload made ahead of its tag moved still shows in that tag's result. The other
+        // shard (never run) has as many bytes, so that neither uploads layers for the other.
+        lab.Reset();
+        await using var source = await DistributionRegistry.StartAsync();
+        var repository = RepositoryOfShard("ahead", 0);
+        await PushImageOfAsync(source, RepositoryOfShard("ahead", 1), "v1", RandomBytes((3 * 4 * 80 + 256) * 1024));
+        foreach (var tag in new[] { "a", "b", "c" }) await PushImageOfAsync(source, repository, tag, RandomBytes(80 * 1024), RandomBytes(80 * 1024), RandomBytes(80 * 1024), RandomBytes(80 * 1024));
+        var large = RandomBytes(256 * 1024);
+        await PushImageOfAsync(source, repository, "z-one-large-layer", large);
+        var prefix = lab.Unique("shards-ahead");
+
+        var (summary, results) = await lab.CopyAsync(new CopyRequest([source.Host], $"{lab.DestinationHost}/{prefix}")
+        {
+            Shard = ShardPartition.Create(2, 0, ShardBy.Repository, null),
+            ThrottleLimit = 1,
+            SharedBlobWait = TimeSpan.FromSeconds(1),
+        });
+
+        Assert.Equal((0, 4), (summary.Failed, summary.Copied));
+        await lab.SettleLogsAsync();
+        var layerUploads = lab.DestinationProxy.Requests
+            .Where(r => r is { Method: "PUT", StatusCode: 201 } && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal)
+                && r.PathAndQuery.Contains("digest=", StringComparison.Ordinal) && r.RequestBodyBytes >= 1024)
+            .OrderBy(r => r.StartedAt).Select(r => Uri.UnescapeDataString(r.PathAndQuery.Split("digest=", 2)[1].Split('&')[0])).ToList();
+        Assert.Equal(13, layerUploads.Count);
+        Assert.Equal(LabContent.DigestOf(large), layerUploads[0]);
+        Assert.Equal(summary.BytesMoved, results.Sum(r => r.BytesMoved));
+        var largeTag = results.Single(r => r.Tag == "z-one-large-layer");
+        Assert.True(largeTag is { BlobsCopied: 2, BytesMoved: > 256 * 1024 }, $"the large tag's result: {largeTag.BlobsCopied} blobs, {largeTag.BytesMoved} bytes");
+    }
+
+    [Fact]
     public async Task A_shard_with_fewer_bytes_uploads_some_of_a_heavier_shards_own_layers_into_its_repository()
     {
         // The hash split gives one shard six 128 KiB images and the other one: the light shard uploads two of the heavy

@@ -27,6 +27,8 @@ internal sealed class BlobMover
     private readonly OncePerKey<string, BlobOutcome> _blobs = new(StringComparer.Ordinal);
     private readonly OncePerKey<string, (string Repository, BlobOutcome Outcome)> _transfers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, byte>> _blobLocations = new(StringComparer.Ordinal);
+    // What an upload made ahead of its tags moved, until the first tag that needs the blob claims it for its result.
+    private readonly ConcurrentDictionary<string, TagCounters> _movedAhead = new(StringComparer.Ordinal);
     private readonly BlobSizeCheck _blobSizes = new();
 
     /// <summary>A mover for one run; the run's journal must be open already.</summary>
@@ -49,10 +51,37 @@ internal sealed class BlobMover
     /// </summary>
     public async Task EnsureBlobAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)
     {
-        await _blobs.RunAsync(plan.DestinationRepository + "@" + blob.Digest, () => EnsureBlobOnceAsync(plan, blob, counters, cancellationToken)).ConfigureAwait(false);
+        var key = plan.DestinationRepository + "@" + blob.Digest;
+        await _blobs.RunAsync(key, () => EnsureBlobOnceAsync(plan, blob, counters, cancellationToken), out var startedHere).ConfigureAwait(false);
+        if (!startedHere && _movedAhead.TryRemove(key, out var ahead)) counters.Add(ahead);
         if (PlanOnly && !_blobSizes.IsKnown(blob.Digest)) return;
         await _blobSizes.RequireAsync(blob, () => _throttle.RunAsync(_destinationStore.Registry,
             () => _destinationStore.HeadBlobAsync(plan.DestinationRepository, blob.Digest, cancellationToken), cancellationToken), plan.SourceName).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <paramref name="blob"/> made present before any tag asks for it (<see cref="EnsureBlobAsync"/> then finds it done or
+    /// under way): what it moved counts with the first tag that needs it. Failures are the tags' to report, with the
+    /// same error.
+    /// </summary>
+    public async Task EnsureAheadAsync(RepositoryPlan plan, OciDescriptor blob, CancellationToken cancellationToken)
+    {
+        var key = plan.DestinationRepository + "@" + blob.Digest;
+        try
+        {
+            await _blobs.RunAsync(key, async () =>
+            {
+                var counters = new TagCounters();
+                var outcome = await EnsureBlobOnceAsync(plan, blob, counters, cancellationToken).ConfigureAwait(false);
+                // Kept before the run completes, so a tag that awaited it finds it.
+                _movedAhead[key] = counters;
+                return outcome;
+            }).ConfigureAwait(false);
+        }
+        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        {
+            // Reported by the tags that need the blob: they get the same failure.
+        }
     }
 
     private async Task<BlobOutcome> EnsureBlobOnceAsync(RepositoryPlan plan, OciDescriptor blob, TagCounters counters, CancellationToken cancellationToken)

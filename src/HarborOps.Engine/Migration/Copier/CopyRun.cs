@@ -99,20 +99,49 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
         await Task.WhenAll(uploads).ConfigureAwait(false);
     }
 
-    private static async Task UploadOwnedAsync(BlobMover blobs, RepositoryPlan plan, OciDescriptor blob, CancellationToken cancellationToken)
+    private static Task UploadOwnedAsync(BlobMover blobs, RepositoryPlan plan, OciDescriptor blob, CancellationToken cancellationToken) =>
+        blobs.EnsureAheadAsync(plan, blob, cancellationToken);
+
+    /// <summary>
+    /// This shard's large blobs, started largest first ahead of their tags (<see cref="ShardedBlobOwners.AheadOfTagsAsync"/>),
+    /// as many at once as the throttle lets requests run to a host; the tags find them done or under way. Only for tags
+    /// the destination does not have, which the run copies whatever it decides about the rest.
+    /// </summary>
+    private static async Task UploadLargestAheadAsync(ShardedBlobOwners owners, List<RepositoryPlan> plans, BlobMover blobs, CopyContext context, CancellationToken cancellationToken)
     {
-        try
+        var planOf = plans.Where(p => p.SourceTags is not null).GroupBy(p => (p.Source.Registry, p.SourceRepository)).ToDictionary(g => g.Key, g => g.First());
+        var ahead = (await owners.AheadOfTagsAsync().ConfigureAwait(false))
+            .Select(a => (Plan: planOf.GetValueOrDefault((a.Repository.SourceStore.Registry, a.Repository.SourceRepository)), a.Tag, a.Blob))
+            .Where(a => a.Plan is { DestinationTags: { } present } plan && !present.Contains(a.Tag) && plan.Works.Any(w => w.Tag == a.Tag))
+            .ToList();
+        // Started in this order, in this flow: the first ones ask for their connections before the tags ask for theirs.
+        using var lanes = new SemaphoreSlim(context.Throttle.Limit);
+        var uploads = new List<Task>();
+        foreach (var (plan, _, blob) in ahead)
         {
-            await blobs.EnsureBlobAsync(plan, blob, new TagCounters(), cancellationToken).ConfigureAwait(false);
+            await lanes.WaitAsync(cancellationToken).ConfigureAwait(false);
+            uploads.Add(InLaneAsync(plan!, blob));
         }
-        catch (HarborOpsException ex) when (!ex.IsTerminating)
+        await Task.WhenAll(uploads).ConfigureAwait(false);
+
+        async Task InLaneAsync(RepositoryPlan plan, OciDescriptor blob)
         {
-            // Reported by the tags that need the blob: they get the same failure.
+            try
+            {
+                await blobs.EnsureAheadAsync(plan, blob, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                lanes.Release();
+            }
         }
     }
 
     private static async Task CopyAsync(List<CopySource> sources, CopyContext context, CopyTally tally, CancellationToken cancellationToken)
     {
+        // Uploads started ahead of the tags stop with the run, however it ends.
+        using var background = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task seeding = Task.CompletedTask, ahead = Task.CompletedTask;
         try
         {
             await context.OpenJournalAsync(cancellationToken).ConfigureAwait(false);
@@ -123,10 +152,13 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             var tags = new TagCopier(context, tally, source, manifests);
 
             var plans = await new RepositoryDiscovery(context, tally, blobOwners).DiscoverAsync(sources, cancellationToken).ConfigureAwait(false);
-            var seeding = UploadOwnedSharedBlobsAsync(blobOwners, plans, blobs, context, cancellationToken);
+            seeding = UploadOwnedSharedBlobsAsync(blobOwners, plans, blobs, context, background.Token);
             tally.Repositories(plans.Count);
             var work = await blobOwners.LargestFirstAsync(plans.SelectMany(p => p.Works.Select(w => (Plan: p, Work: w))).ToList(),
                 item => (item.Plan.SourceRepository, item.Work.Tag)).ConfigureAwait(false);
+            // What other shards wait for goes first, then this shard's largest layers, then its tags (each in line for a connection).
+            await blobOwners.OwnedUploadsStarted.ConfigureAwait(false);
+            ahead = UploadLargestAheadAsync(blobOwners, plans, blobs, context, background.Token);
             tally.ExpectTags(work.Count + plans.Sum(p => p.ReferrerTagCount));
             tally.Report(null);
             var parallel = new ParallelOptions { MaxDegreeOfParallelism = context.Throttle.Limit * 2, CancellationToken = cancellationToken };
@@ -140,9 +172,13 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             await Parallel.ForEachAsync(orphans, parallel, async (item, token) =>
                 await tags.Referrers.CopyOrphanTagAsync(item.Plan, item.Tag, token).ConfigureAwait(false)).ConfigureAwait(false);
             await seeding.ConfigureAwait(false);
+            await ahead.ConfigureAwait(false);
         }
         finally
         {
+            await background.CancelAsync().ConfigureAwait(false);
+            // Awaited already when the run completed; when it failed, that failure is the one reported, not their stop.
+            await Task.WhenAll(seeding, ahead).ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
             await context.DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -150,4 +150,13 @@ internal sealed class TagCounters
     public void Copied(long size) { Interlocked.Increment(ref _copied); Interlocked.Add(ref _bytes, size); }
     public void Mounted() => Interlocked.Increment(ref _mounted);
     public void Skipped() => Interlocked.Increment(ref _skipped);
+
+    /// <summary>Adds what another counter counted (a blob moved ahead of the tag that needs it).</summary>
+    public void Add(TagCounters other)
+    {
+        Interlocked.Add(ref _bytes, other.Bytes);
+        Interlocked.Add(ref _copied, other.CopiedCount);
+        Interlocked.Add(ref _mounted, other.MountedCount);
+        Interlocked.Add(ref _skipped, other.SkippedCount);
+    }
 }

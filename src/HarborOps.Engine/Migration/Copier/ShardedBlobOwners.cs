@@ -47,6 +47,7 @@ internal sealed class ShardedBlobOwners
     private readonly SourceReader _source;
     private readonly Dictionary<string, Home> _homes = new(StringComparer.Ordinal);
     private readonly List<Owned> _owned = [];
+    private List<AheadOfTag> _ahead = [];
     private Dictionary<string, long> _ownTagBytes = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _ownedUploadsStarted = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _read = Task.CompletedTask;
@@ -107,7 +108,7 @@ internal sealed class ShardedBlobOwners
             lock (tags) tags.AddRange(listed);
         }).ConfigureAwait(false);
         var found = new List<(int Shard, string Repository, OciDescriptor Blob)>();
-        var ownTags = new List<(string Key, List<OciDescriptor> Blobs)>();
+        var ownTags = new List<(ExpandedRepository Repository, string Tag, List<OciDescriptor> Blobs)>();
         await Parallel.ForEachAsync(tags, parallel, async (item, token) =>
         {
             var own = item.Shard == Shard.Index;
@@ -115,7 +116,7 @@ internal sealed class ShardedBlobOwners
             lock (found)
             {
                 found.AddRange(blobs.Select(blob => (item.Shard, item.Repository.DestinationRepository, blob)));
-                if (own) ownTags.Add((TagKey(item.Repository.SourceRepository, item.Tag), blobs));
+                if (own) ownTags.Add((item.Repository, item.Tag, blobs));
             }
         }).ConfigureAwait(false);
         var byDigests = found.GroupBy(f => f.Blob.Digest, StringComparer.Ordinal).ToList();
@@ -124,7 +125,7 @@ internal sealed class ShardedBlobOwners
         var mayUpload = MayUploadForAnother(tags, repositoriesOfBlob);
         var owners = SharedBlobOwnerChoice.Choose(byDigests.Select(g => new SharedBlobOwnerChoice.Need(g.Key, g.Max(f => f.Blob.Size), g.Select(f => f.Shard).Distinct().ToList())),
             new SharedBlobOwnerChoice.Evening(Shard.Count, mayUpload));
-        _ownTagBytes = OwnTagBytes(ownTags, owners, Shard.Index);
+        _ownTagBytes = OwnTagBytes(ownTags.Select(t => (TagKey(t.Repository.SourceRepository, t.Tag), t.Blobs)).ToList(), owners, Shard.Index);
         var expandedOf = repositories.GroupBy(r => r.DestinationRepository, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         foreach (var byDigest in byDigests)
         {
@@ -146,6 +147,32 @@ internal sealed class ShardedBlobOwners
                 // The descriptor this shard's own images give (another shard's manifest only says where to look).
                 _owned.Add(new Owned(into, byDigest.FirstOrDefault(f => f.Shard == owner).Blob ?? byDigest.First().Blob, expandedOf[into], forAnother));
         }
+        _ahead = AheadOfTags(ownTags);
+    }
+
+    /// <summary>
+    /// The blobs of this shard's tags that it uploads itself and that are worth starting before their tags (at least
+    /// <see cref="SharedBlobOwnerChoice.SmallestWorthMoving"/>), largest first, each once. A shard's tags, even largest
+    /// first, interleave their small requests with their layers, so the last large layers start late and end the run on a
+    /// few connections while the others idle; started by size, the large ones run from the start and the small requests
+    /// fill in at the end (the longest-processing-time rule, applied to uploads rather than tags).
+    /// </summary>
+    private List<AheadOfTag> AheadOfTags(List<(ExpandedRepository Repository, string Tag, List<OciDescriptor> Blobs)> ownTags) =>
+        ownTags.SelectMany(t => t.Blobs.Select(blob => new AheadOfTag(t.Repository, t.Tag, blob)))
+            .Where(a => a.Blob.Size >= SharedBlobOwnerChoice.SmallestWorthMoving && !_homes.ContainsKey(a.Blob.Digest))
+            .OrderByDescending(a => Math.Min(a.Blob.Size, SharedBlobOwnerChoice.LargestCredibleSize))
+            .ThenBy(a => a.Blob.Digest, StringComparer.Ordinal).ThenBy(a => a.Repository.SourceRepository, StringComparer.Ordinal).ThenBy(a => a.Tag, StringComparer.Ordinal)
+            .DistinctBy(a => a.Blob.Digest, StringComparer.Ordinal).ToList();
+
+    /// <summary>A blob of this shard's own tag to upload ahead of the tag: the repository and tag whose manifest names it.</summary>
+    public sealed record AheadOfTag(ExpandedRepository Repository, string Tag, OciDescriptor Blob);
+
+    /// <summary>The blobs to upload ahead of this shard's tags, largest first (<see cref="AheadOfTags"/>), once the reading is done.</summary>
+    public async Task<IReadOnlyList<AheadOfTag>> AheadOfTagsAsync()
+    {
+        if (!Shares) return [];
+        await _read.ConfigureAwait(false);
+        return _ahead;
     }
 
     /// <summary>
