@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine for HarborOps' build, tests and demo: the real registry and peer
-# tools the lab runs (CNCF Distribution, skopeo, kubectl, htpasswd, the Python Kubernetes client, headless chromium) and the
-# pinned PowerShell tool.
+# tools the lab runs (CNCF Distribution, skopeo, kubectl, htpasswd, the Python Kubernetes client, headless chromium), buildah
+# and debootstrap for building the container image, and the pinned PowerShell tool.
 # Safe to run again; it installs only what is missing. Needs the .NET 10 SDK on PATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +18,10 @@ command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 python3 -c 'import kubernetes' >/dev/null 2>&1 || need+=(python3-kubernetes)
 # Renders Measure-RegistryPull's HTML report headless in the tests (its charts are inline SVG) and keeps a screenshot.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# Builds the migration image from deploy/container/Dockerfile without a daemon (tests/pester/Container.Tests.ps1), on
+# Debian stand-ins for Microsoft's base images (deploy/container/build-image.sh --stand-in-bases).
+command -v buildah >/dev/null 2>&1 || need+=(buildah fuse-overlayfs)
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -1,7 +1,8 @@
-# The image a migration Job runs (deploy/container). No container engine runs here and the base images' registry
-# (mcr.microsoft.com) is out of reach, so the image itself is never built by the tests: its Dockerfile is checked as
-# text, and its runtime stage is put together from this machine as its COPY, RUN, ENV and USER lines say and run the
-# way the pod runs it (as user 10001 with a read-only root filesystem).
+# The image a migration Job runs (deploy/container). Its Dockerfile is checked as text, then built with buildah
+# (deploy/container/build-image.sh; no daemon needed) and the image run the way the pod runs it: as user 10001, with a
+# read-only root filesystem, an emptyDir at /work and the termination log file. mcr.microsoft.com is out of reach here,
+# so the build uses stand-in base images (Debian with this machine's .NET and PowerShell, laid out as Microsoft's
+# images are); everything the Dockerfile does itself runs as written.
 BeforeAll {
     Import-Module "$PSScriptRoot/HarborOps.TestHelpers.psm1" -Force
     Import-Module (Get-TestModuleManifest) -Force -ErrorAction Stop
@@ -15,9 +16,8 @@ BeforeAll {
     }
 }
 
-Describe 'The container image (deploy/container), checked without building it' {
+Describe 'The container image (deploy/container), checked as text' {
     BeforeAll {
-        # No container engine runs here: the image is never built by the tests. What can be checked is checked.
         $script:Dockerfile = Get-Content -Raw (Join-Path $script:RepoRoot 'deploy/container/Dockerfile')
         $script:Arguments = @{}
         foreach ($match in [regex]::Matches($script:Dockerfile, '(?m)^ARG\s+(\w+)=(\S+)\s*$')) { $script:Arguments[$match.Groups[1].Value] = $match.Groups[2].Value }
@@ -69,108 +69,93 @@ Describe 'The container image (deploy/container), checked without building it' {
 }
 
 
-Describe 'The image''s runtime stage, put together on this machine and run as the pod runs it' {
+Describe 'The image, built from the Dockerfile and run as the pod runs it' {
     BeforeAll {
-        $dockerfile = Get-Content -Raw (Join-Path $script:RepoRoot 'deploy/container/Dockerfile')
-        $runtime = $dockerfile.Substring($dockerfile.LastIndexOf("`nFROM "))
-        $version = [regex]::Match($dockerfile, '(?m)^ARG HARBOROPS_VERSION=(\S+)').Groups[1].Value
-        $user = [regex]::Matches($runtime, '(?m)^USER\s+(\d+):(\d+)\s*$') | Select-Object -Last 1
-        $script:Uid = [int] $user.Groups[1].Value
-        $script:Gid = [int] $user.Groups[2].Value
-        # Where each path of the image lives here.
-        $script:Stage = Join-Path ([IO.Path]::GetTempPath()) "harborops-image-$($script:Run)"
-        $script:Paths = [ordered]@{ '/usr/share/powershell' = "$($script:Stage)/usr/share/powershell"; '/opt/harborops' = "$($script:Stage)/opt/harborops"; '/work' = "$($script:Stage)/work" }
-        function script:ConvertTo-StagePath([string] $Text) { foreach ($path in $script:Paths.Keys) { $Text = $Text.Replace($path, $script:Paths[$path]) }; $Text }
-
-        # COPY: PowerShell as a .NET tool (the SDK image's /usr/share/powershell; here the same tool from NuGet), the
-        # built module at the version the Dockerfile names, the entrypoint.
-        $runtime | Should -Match 'COPY --from=build /usr/share/powershell /usr/share/powershell'
-        $runtime | Should -Match 'COPY deploy/container/entrypoint.ps1 /opt/harborops/entrypoint.ps1'
-        $module = Split-Path (Get-TestModuleManifest)
-        (Split-Path $module -Leaf) | Should -Be $version
-        $null = New-Item -ItemType Directory -Force "$($script:Paths['/opt/harborops'])/modules/HarborOps", (Split-Path $script:Paths['/usr/share/powershell'])
-        Copy-Item $PSHOME $script:Paths['/usr/share/powershell'] -Recurse
-        Copy-Item $module "$($script:Paths['/opt/harborops'])/modules/HarborOps/$version" -Recurse
-        Copy-Item $script:Entrypoint "$($script:Paths['/opt/harborops'])/entrypoint.ps1"
-        # RUN: /work for the user, everything else readable and not writable by it.
-        $runtime | Should -Match 'mkdir -p /work && chown 10001:10001 /work'
-        $null = New-Item -ItemType Directory -Force $script:Paths['/work']
-        & chmod -R 'a+rX,go-w' $script:Stage
-        & chmod 'a+x' (Split-Path $script:Stage)
-        # ENV, with ${HARBOROPS_VERSION} and the paths of the image.
-        $envLines = [regex]::Match($runtime, '(?ms)^ENV\s+(.*?[^\\])$').Groups[1].Value -replace '\\\r?\n', ' '
-        $script:ImageEnvironment = @{}
-        foreach ($pair in $envLines -split '\s+' | Where-Object { $_ }) {
-            $name, $value = $pair -split '=', 2
-            $script:ImageEnvironment[$name] = ConvertTo-StagePath ($value.Replace('${HARBOROPS_VERSION}', $version))
-        }
-        $script:ImageEnvironment['HOME'] | Should -Be "$($script:Paths['/work'])/home"
+        $script:ImageTag = "localhost/harborops-test:$($script:Run)"
+        $build = [Diagnostics.ProcessStartInfo]::new((Join-Path $script:RepoRoot 'deploy/container/build-image.sh'))
+        foreach ($argument in '--stand-in-bases', '--tag', $script:ImageTag) { $build.ArgumentList.Add($argument) }
+        $built = Invoke-CapturedProcess $build -What 'the image build' -TimeoutSeconds 900
+        $built.ExitCode | Should -Be 0 -Because "$($built.Output)`n$($built.Error)"
+        $script:Config = (& buildah inspect --type image $script:ImageTag | ConvertFrom-Json).OCIv1.config
+        $script:Container = & buildah from -q $script:ImageTag
+        $script:Root = & buildah mount $script:Container
         $script:Out = Join-Path ([IO.Path]::GetTempPath()) "harborops-image-out-$($script:Run)"
         $null = New-Item -ItemType Directory -Force $script:Out
-        & chown "$($script:Uid):$($script:Gid)" $script:Out
+        $null = New-Item -ItemType File -Force (Join-Path $script:Out 'termination-log')
+        & chown -R 10001:10001 $script:Out
 
-        # The pod: a mount namespace where every file system is read-only but an empty tmpfs at /work (the Job's
-        # emptyDir) and the directory of the termination log (the kubelet mounts that file); then the user of the
-        # image, with only the image's and the Job's environment.
+        # The pod, as a container runtime and the kubelet set it up: the image's root file system read-only, a /dev of
+        # the usual devices, an empty tmpfs at /work (the Job's emptyDir, the image's WORKDIR), the node's /etc/hosts and
+        # resolv.conf, the termination log file; then the image's user, in its working directory, with only the image's
+        # and the Job's environment. The network is this machine's, so the lab's registries are reachable.
         function script:Invoke-AsPod([hashtable] $JobEnvironment, [string[]] $Command) {
-            $work = $script:Paths['/work']
+            $user = $script:Config.User
             $script = @"
 set -eu
-mount -t tmpfs -o mode=0755 emptydir '$work'
-chown $($script:Uid):$($script:Gid) '$work'
-mount --bind '$($script:Out)' '$($script:Out)'
-for mountpoint in `$(awk '{ print `$2 }' /proc/self/mounts | sort -u); do
-  case "`$mountpoint" in
-    /proc|/proc/*|/sys|/sys/*|/dev|/dev/*|'$work'|'$($script:Out)') ;;
-    *) mount -o remount,bind,ro "`$mountpoint" || { echo "cannot make `$mountpoint read-only" >&2; exit 97; } ;;
-  esac
-done
-exec setpriv --reuid=$($script:Uid) --regid=$($script:Gid) --clear-groups -- "`$@"
+root='$($script:Root)'
+mount --bind "`$root" "`$root"
+mount -t proc proc "`$root/proc"
+mount -t tmpfs -o mode=0755 dev "`$root/dev"
+for device in null zero full random urandom tty; do touch "`$root/dev/`$device"; mount --bind "/dev/`$device" "`$root/dev/`$device"; done
+ln -s /proc/self/fd "`$root/dev/fd"
+mkdir "`$root/dev/shm" && mount -t tmpfs -o mode=1777 shm "`$root/dev/shm"
+touch "`$root/dev/termination-log" && mount --bind '$($script:Out)/termination-log' "`$root/dev/termination-log"
+mount -t tmpfs -o mode=0755 emptydir "`$root/work" && chown $user "`$root/work"
+for file in /etc/hosts /etc/resolv.conf; do touch "`$root`$file"; mount --bind "`$file" "`$root`$file"; done
+mount -o remount,bind,ro "`$root"
+exec chroot --userspec=$user --groups= "`$root" /usr/bin/env -C '$($script:Config.WorkingDir)' -- "`$@"
 "@
             $startInfo = [Diagnostics.ProcessStartInfo]::new('unshare')
             foreach ($argument in @('--mount', '--propagation', 'private', 'sh', '-c', $script, 'pod') + $Command) { $startInfo.ArgumentList.Add($argument) }
             $startInfo.Environment.Clear()
-            $startInfo.Environment['PATH'] = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
-            foreach ($name in 'HARBOROPS_PLAIN_HTTP_HOSTS', 'SSL_CERT_FILE') { if ([Environment]::GetEnvironmentVariable($name)) { $startInfo.Environment[$name] = [Environment]::GetEnvironmentVariable($name) } }
-            foreach ($name in $script:ImageEnvironment.Keys) { $startInfo.Environment[$name] = $script:ImageEnvironment[$name] }
+            foreach ($pair in $script:Config.Env) { $name, $value = $pair -split '=', 2; $startInfo.Environment[$name] = $value }
+            foreach ($name in 'HARBOROPS_PLAIN_HTTP_HOSTS') { if ([Environment]::GetEnvironmentVariable($name)) { $startInfo.Environment[$name] = [Environment]::GetEnvironmentVariable($name) } }
             foreach ($name in $JobEnvironment.Keys) { $startInfo.Environment[$name] = [string] $JobEnvironment[$name] }
             Invoke-CapturedProcess $startInfo -What 'the pod'
         }
-        # The image's ENTRYPOINT, with the image's paths.
-        $entrypoint = [regex]::Match($runtime, '(?m)^ENTRYPOINT\s+(\[.*\])\s*$').Groups[1].Value | ConvertFrom-Json
-        $entrypoint[0] | Should -Be 'pwsh' -Because 'the image links /usr/bin/pwsh to /usr/share/powershell/pwsh'
-        $script:PodCommand = @("$($script:Paths['/usr/share/powershell'])/pwsh") + @($entrypoint | Select-Object -Skip 1 | ForEach-Object { ConvertTo-StagePath $_ })
     }
 
     AfterAll {
-        foreach ($path in $script:Stage, $script:Out) { if ($path -and (Test-Path $path)) { Remove-Item $path -Recurse -Force } }
+        if ($script:Container) { $null = & buildah rm $script:Container 2>&1 }
+        if ($script:ImageTag) { $null = & buildah rmi $script:ImageTag 2>&1 }
+        if ($script:Out -and (Test-Path $script:Out)) { Remove-Item $script:Out -Recurse -Force }
+    }
+
+    It 'has the user, working directory, environment and entrypoint the Job relies on' {
+        $script:Config.User | Should -Be '10001:10001'
+        $script:Config.WorkingDir | Should -Be '/work'
+        $script:Config.Entrypoint | Should -Be @('pwsh', '-NoLogo', '-NoProfile', '-NonInteractive', '-File', '/opt/harborops/entrypoint.ps1')
+        $version = (Import-PowerShellDataFile (Join-Path $script:RepoRoot 'HarborOps.psd1')).ModuleVersion
+        foreach ($setting in "HARBOROPS_VERSION=$version", 'PSModulePath=/opt/harborops/modules', 'HOME=/work/home', 'TMPDIR=/work/tmp', 'DOTNET_TieredPGO=0', 'DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0') {
+            $script:Config.Env | Should -Contain $setting
+        }
     }
 
     It 'runs as user 10001, with the root filesystem read-only and only the emptyDir writable' {
-        $probe = @('sh', '-c', 'id -u; mkdir -p "$HOME" "$TMPDIR"; for file in /usr/probe /tmp/probe "$HOME/probe" "$TMPDIR/probe"; do if touch "$file" 2>/dev/null; then echo "wrote $file"; else echo "read-only $file"; fi; done')
+        $probe = @('sh', '-c', 'id -u; pwd; mkdir -p "$HOME" "$TMPDIR"; for file in /usr/probe /tmp/probe /opt/harborops/probe "$HOME/probe" "$TMPDIR/probe"; do if touch "$file" 2>/dev/null; then echo "wrote $file"; else echo "read-only $file"; fi; done')
         $result = Invoke-AsPod @{} $probe
         $result.ExitCode | Should -Be 0 -Because $result.Error
         $lines = @($result.Output -split "`n" | Where-Object { $_ })
-        $lines[0] | Should -Be '10001'
+        $lines[0..1] | Should -Be @('10001', '/work')
         $lines | Should -Contain 'read-only /usr/probe'
         $lines | Should -Contain 'read-only /tmp/probe'
-        $lines | Should -Contain "wrote $($script:Paths['/work'])/home/probe"
-        $lines | Should -Contain "wrote $($script:Paths['/work'])/tmp/probe"
+        $lines | Should -Contain 'read-only /opt/harborops/probe'
+        $lines | Should -Contain 'wrote /work/home/probe'
+        $lines | Should -Contain 'wrote /work/tmp/probe'
     }
 
     It 'copies its shard from the lab as that user, leaving its summary in the termination log' {
         $basic = $script:Lab.registries.basic
         $source = "$($script:Lab.registries.open.host)/team-a/*"
         $destination = "$($basic.host)/image-$($script:Run)"
-        $log = Join-Path $script:Out 'termination-log'
         $result = Invoke-AsPod @{
             HARBOROPS_COPY_PARAMETERS = (@{ Source = @($source); Destination = $destination } | ConvertTo-Json -Compress)
-            HARBOROPS_SHARD_COUNT = '1'; JOB_COMPLETION_INDEX = '0'; HARBOROPS_SHARD_SUMMARY_PATH = $log
+            HARBOROPS_SHARD_COUNT = '1'; JOB_COMPLETION_INDEX = '0'
             HARBOROPS_DESTINATION_USERNAME = $basic.username; HARBOROPS_DESTINATION_PASSWORD = $basic.password
-        } $script:PodCommand
+        } $script:Config.Entrypoint
         $result.ExitCode | Should -Be 0 -Because "$($result.Output)`n$($result.Error)"
         $result.Output + $result.Error | Should -Not -Match ([regex]::Escape($basic.password))
-        $summary = Get-Content -Raw $log | ConvertFrom-Json
+        $summary = Get-Content -Raw (Join-Path $script:Out 'termination-log') | ConvertFrom-Json
         $summary.copied | Should -BeGreaterThan 0
         $summary.failed | Should -Be 0
         $parity = @(Compare-RegistryParity -Source $source -Destination $destination -DestinationCredential (New-TestCredential $basic.username $basic.password))
