@@ -144,20 +144,20 @@ internal static class ShardBench
         var seconds = (int)Math.Ceiling((proxy.Requests.Max(r => r.StartedAt + r.Duration) - start).TotalSeconds);
         // The corpus's base layers are its only blobs of BaseLayerSize (256 KiB): the ones shards share.
         foreach (var (label, shared) in new[] { ("base layers", true), ("other blobs", false) })
-        for (var shard = 0; shard < shards; shard++)
-        {
-            var busy = new double[seconds];
-            foreach (var upload in uploads)
+            for (var shard = 0; shard < shards; shard++)
             {
-                var repository = upload.PathAndQuery["/v2/migrated/".Length..upload.PathAndQuery.IndexOf("/blobs/", StringComparison.Ordinal)];
-                if (ShardPartition.ShardOf(repository, shards) != shard || (upload.RequestBodyBytes >= 200 * 1024) != shared) continue;
-                var from = (upload.StartedAt - start).TotalSeconds;
-                var to = from + upload.Duration.TotalSeconds;
-                for (var second = (int)from; second < seconds && second < to; second++)
-                    busy[second] += Math.Min(to, second + 1) - Math.Max(from, second);
+                var busy = new double[seconds];
+                foreach (var upload in uploads)
+                {
+                    var repository = upload.PathAndQuery["/v2/migrated/".Length..upload.PathAndQuery.IndexOf("/blobs/", StringComparison.Ordinal)];
+                    if (ShardPartition.ShardOf(repository, shards) != shard || (upload.RequestBodyBytes >= 200 * 1024) != shared) continue;
+                    var from = (upload.StartedAt - start).TotalSeconds;
+                    var to = from + upload.Duration.TotalSeconds;
+                    for (var second = (int)from; second < seconds && second < to; second++)
+                        busy[second] += Math.Min(to, second + 1) - Math.Max(from, second);
+                }
+                say($"  shard {shard} {label} uploads in flight per second: {string.Join(" ", busy.Select(b => b.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
             }
-            say($"  shard {shard} {label} uploads in flight per second: {string.Join(" ", busy.Select(b => b.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}");
-        }
     }
 
     /// <summary>
