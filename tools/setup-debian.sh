@@ -15,7 +15,8 @@ command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
 # kubectl may already come from another package (the cloud SDK's); Debian's would clash with it.
 command -v kubectl >/dev/null 2>&1 || need+=(kubernetes-client)
 # A second, independent client of the Kubernetes emulator: the conformance script (tests/HarborOps.Lab.Tests/Kube/conformance.py).
-python3 -c 'import kubernetes' >/dev/null 2>&1 || need+=(python3-kubernetes)
+# Debian's python3, as the test runs it: a python3 earlier on PATH (pyenv) may be another one without the package.
+/usr/bin/python3 -c 'import kubernetes' >/dev/null 2>&1 || need+=(python3-kubernetes)
 # Renders Measure-RegistryPull's HTML report headless in the tests (its charts are inline SVG) and keeps a screenshot.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # Builds the migration image from deploy/container/Dockerfile without a daemon (tests/pester/Container.Tests.ps1), on

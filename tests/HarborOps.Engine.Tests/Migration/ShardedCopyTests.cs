@@ -269,6 +269,22 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         Assert.Equal(1, UploadsPerDigest(prefix)[LabContent.DigestOf(shared)]);
     }
 
+    /// <summary>Shard 0 of 2 split by repository, on one connection, its other shard never run (waited for a second at most).</summary>
+    private Task<(CopySummary Summary, IReadOnlyList<CopyResult> Results)> CopyShardZeroOnOneConnectionAsync(DistributionRegistry source, string prefix) =>
+        lab.CopyAsync(new CopyRequest([source.Host], $"{lab.DestinationHost}/{prefix}")
+        {
+            Shard = ShardPartition.Create(2, 0, ShardBy.Repository, null),
+            ThrottleLimit = 1,
+            SharedBlobWait = TimeSpan.FromSeconds(1),
+        });
+
+    /// <summary>The digests of the blobs of 1 KiB or more committed under <paramref name="prefix"/>, in the order their uploads started.</summary>
+    private List<string> LayerUploadsInOrder(string prefix) =>
+        lab.DestinationProxy.Requests
+            .Where(r => r is { Method: "PUT", StatusCode: 201 } && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal)
+                && r.PathAndQuery.Contains("digest=", StringComparison.Ordinal) && r.RequestBodyBytes >= 1024)
+            .OrderBy(r => r.StartedAt).Select(r => Uri.UnescapeDataString(r.PathAndQuery.Split("digest=", 2)[1].Split('&')[0])).ToList();
+
     [Fact]
     public async Task A_shard_starts_its_largest_tags_first_so_its_last_seconds_are_not_one_large_upload_alone()
     {
@@ -284,19 +300,11 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         await PushImageOfAsync(source, repository, "z-large", large);
         var prefix = lab.Unique("shards-largest-first");
 
-        var (summary, _) = await lab.CopyAsync(new CopyRequest([source.Host], $"{lab.DestinationHost}/{prefix}")
-        {
-            Shard = ShardPartition.Create(2, 0, ShardBy.Repository, null),
-            ThrottleLimit = 1,
-            SharedBlobWait = TimeSpan.FromSeconds(1),
-        });
+        var (summary, _) = await CopyShardZeroOnOneConnectionAsync(source, prefix);
 
         Assert.Equal((0, 11), (summary.Failed, summary.Copied));
         await lab.SettleLogsAsync();
-        var layerUploads = lab.DestinationProxy.Requests
-            .Where(r => r is { Method: "PUT", StatusCode: 201 } && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal)
-                && r.PathAndQuery.Contains("digest=", StringComparison.Ordinal) && r.RequestBodyBytes >= 1024)
-            .OrderBy(r => r.StartedAt).Select(r => Uri.UnescapeDataString(r.PathAndQuery.Split("digest=", 2)[1].Split('&')[0])).ToList();
+        var layerUploads = LayerUploadsInOrder(prefix);
         Assert.Equal(11, layerUploads.Count);
         Assert.Contains(LabContent.DigestOf(large), layerUploads.Take(2));
     }
@@ -317,19 +325,11 @@ public sealed class ShardedCopyTests(CopyLabFixture lab) : IAsyncLifetime
         await PushImageOfAsync(source, repository, "z-one-large-layer", large);
         var prefix = lab.Unique("shards-ahead");
 
-        var (summary, results) = await lab.CopyAsync(new CopyRequest([source.Host], $"{lab.DestinationHost}/{prefix}")
-        {
-            Shard = ShardPartition.Create(2, 0, ShardBy.Repository, null),
-            ThrottleLimit = 1,
-            SharedBlobWait = TimeSpan.FromSeconds(1),
-        });
+        var (summary, results) = await CopyShardZeroOnOneConnectionAsync(source, prefix);
 
         Assert.Equal((0, 4), (summary.Failed, summary.Copied));
         await lab.SettleLogsAsync();
-        var layerUploads = lab.DestinationProxy.Requests
-            .Where(r => r is { Method: "PUT", StatusCode: 201 } && r.PathAndQuery.StartsWith($"/v2/{prefix}/", StringComparison.Ordinal)
-                && r.PathAndQuery.Contains("digest=", StringComparison.Ordinal) && r.RequestBodyBytes >= 1024)
-            .OrderBy(r => r.StartedAt).Select(r => Uri.UnescapeDataString(r.PathAndQuery.Split("digest=", 2)[1].Split('&')[0])).ToList();
+        var layerUploads = LayerUploadsInOrder(prefix);
         Assert.Equal(13, layerUploads.Count);
         Assert.Equal(LabContent.DigestOf(large), layerUploads[0]);
         Assert.Equal(summary.BytesMoved, results.Sum(r => r.BytesMoved));
