@@ -109,15 +109,20 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
     /// </summary>
     private static async Task UploadLargestAheadAsync(ShardedBlobOwners owners, List<RepositoryPlan> plans, BlobMover blobs, CopyContext context, CancellationToken cancellationToken)
     {
-        var planOf = plans.Where(p => p.SourceTags is not null).GroupBy(p => (p.Source.Registry, p.SourceRepository)).ToDictionary(g => g.Key, g => g.First());
+        // The plan of each tag this run copies and the destination lacks, by source registry, repository and tag.
+        var planOfMissingTag = new Dictionary<(string, string, string), RepositoryPlan>();
+        foreach (var plan in plans.Where(p => p is { SourceTags: not null, DestinationTags: not null }))
+            foreach (var work in plan.Works.Where(w => !plan.DestinationTags!.Contains(w.Tag)))
+                planOfMissingTag.TryAdd((plan.Source.Registry, plan.SourceRepository, work.Tag), plan);
         var ahead = (await owners.AheadOfTagsAsync().ConfigureAwait(false))
-            .Select(a => (Plan: planOf.GetValueOrDefault((a.Repository.SourceStore.Registry, a.Repository.SourceRepository)), a.Tag, a.Blob))
-            .Where(a => a.Plan is { DestinationTags: { } present } plan && !present.Contains(a.Tag) && plan.Works.Any(w => w.Tag == a.Tag))
+            .Select(a => (Plan: planOfMissingTag.GetValueOrDefault((a.Repository.SourceStore.Registry, a.Repository.SourceRepository, a.Tag)), a.Blob))
+            .Where(a => a.Plan is not null)
+            .DistinctBy(a => a.Blob.Digest, StringComparer.Ordinal) // one upload a digest: the run mounts it wherever else it goes
             .ToList();
         // Started in this order, in this flow: the first ones ask for their connections before the tags ask for theirs.
         using var lanes = new SemaphoreSlim(context.Throttle.Limit);
         var uploads = new List<Task>();
-        foreach (var (plan, _, blob) in ahead)
+        foreach (var (plan, blob) in ahead)
         {
             await lanes.WaitAsync(cancellationToken).ConfigureAwait(false);
             uploads.Add(InLaneAsync(plan!, blob));

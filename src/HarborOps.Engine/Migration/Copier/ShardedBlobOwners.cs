@@ -152,7 +152,7 @@ internal sealed class ShardedBlobOwners
 
     /// <summary>
     /// The blobs of this shard's tags that it uploads itself and that are worth starting before their tags (at least
-    /// <see cref="SharedBlobOwnerChoice.SmallestWorthMoving"/>), largest first, each once. A shard's tags, even largest
+    /// <see cref="SharedBlobOwnerChoice.SmallestWorthMoving"/>), largest first, with every tag that names each. A shard's tags, even largest
     /// first, interleave their small requests with their layers, so the last large layers start late and end the run on a
     /// few connections while the others idle; started by size, the large ones run from the start and the small requests
     /// fill in at the end (the longest-processing-time rule, applied to uploads rather than tags).
@@ -162,7 +162,7 @@ internal sealed class ShardedBlobOwners
             .Where(a => a.Blob.Size >= SharedBlobOwnerChoice.SmallestWorthMoving && !_homes.ContainsKey(a.Blob.Digest))
             .OrderByDescending(a => Math.Min(a.Blob.Size, SharedBlobOwnerChoice.LargestCredibleSize))
             .ThenBy(a => a.Blob.Digest, StringComparer.Ordinal).ThenBy(a => a.Repository.SourceRepository, StringComparer.Ordinal).ThenBy(a => a.Tag, StringComparer.Ordinal)
-            .DistinctBy(a => a.Blob.Digest, StringComparer.Ordinal).ToList();
+            .ToList();
 
     /// <summary>A blob of this shard's own tag to upload ahead of the tag: the repository and tag whose manifest names it.</summary>
     public sealed record AheadOfTag(ExpandedRepository Repository, string Tag, OciDescriptor Blob);
