@@ -36,6 +36,9 @@ public sealed class LabHostTests : IDisposable
         };
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HarborOps.Lab.dll"));
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        // What the host keeps in temporary directories (its kubeconfig, its registries' storage) goes under this test's
+        // directory, which Dispose removes: a host killed outright cannot remove its own.
+        info.Environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(_directory, "tmp")).FullName;
         var process = Process.Start(info)!;
         _started.Add(process);
         return process;
