@@ -88,7 +88,7 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
             await HostThrottle.FirstInLine(() =>
             {
                 foreach (var blob in owned.Where(o => planOf.ContainsKey(o.DestinationRepository)))
-                    uploads.Add(UploadOwnedAsync(blobs, planOf[blob.DestinationRepository], blob.Blob, cancellationToken));
+                    uploads.Add(blobs.EnsureAheadAsync(planOf[blob.DestinationRepository], blob.Blob, cancellationToken));
                 return Task.CompletedTask;
             }).ConfigureAwait(false);
         }
@@ -98,9 +98,6 @@ internal sealed class CopyRun(RegistryEngine engine, CopyRequest request, IProgr
         }
         await Task.WhenAll(uploads).ConfigureAwait(false);
     }
-
-    private static Task UploadOwnedAsync(BlobMover blobs, RepositoryPlan plan, OciDescriptor blob, CancellationToken cancellationToken) =>
-        blobs.EnsureAheadAsync(plan, blob, cancellationToken);
 
     /// <summary>
     /// This shard's large blobs, started largest first ahead of their tags (<see cref="ShardedBlobOwners.AheadOfTagsAsync"/>),
